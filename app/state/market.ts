@@ -1,0 +1,55 @@
+import { create } from 'zustand';
+import {
+  applyTrades,
+  type ConnectorStatus,
+  type Quote,
+  type Trade,
+} from '../../sync-server/market/protocol.ts';
+
+export type LinkState = 'connecting' | 'live' | 'reconnecting' | 'offline';
+
+export interface QuoteView extends Quote {
+  /** Direction of the last change, for the flash. */
+  readonly tick: 'up' | 'down' | 'flat';
+  /** Local receipt time of the last update, to mark stale quotes. */
+  readonly receivedAt: number;
+}
+
+interface MarketState {
+  link: LinkState;
+  since: number;
+  connector: ConnectorStatus | undefined;
+  tickers: string[];
+  quotes: Record<string, QuoteView>;
+  setLink(link: LinkState): void;
+  setConnector(status: ConnectorStatus): void;
+  setTickers(tickers: string[]): void;
+  snapshot(quotes: Quote[]): void;
+  trades(ticker: string, trades: Trade[]): void;
+}
+
+export const useMarket = create<MarketState>((set) => ({
+  link: 'connecting',
+  since: Date.now(),
+  connector: undefined,
+  tickers: [],
+  quotes: {},
+  setLink: (link) => set((s) => (s.link === link ? s : { link, since: Date.now() })),
+  setConnector: (connector) => set({ connector }),
+  setTickers: (tickers) => set({ tickers }),
+  snapshot: (quotes) =>
+    set((s) => {
+      const next = { ...s.quotes };
+      for (const q of quotes) next[q.ticker] = { ...q, tick: 'flat', receivedAt: Date.now() };
+      return { quotes: next };
+    }),
+  trades: (ticker, trades) =>
+    set((s) => {
+      const prev = s.quotes[ticker];
+      const q = applyTrades(prev, prev?.exchange ?? '', trades);
+      if (!q) return s;
+      const before = prev?.last ?? q.last;
+      const tick = q.last > before ? 'up' : q.last < before ? 'down' : (prev?.tick ?? 'flat');
+      return { quotes: { ...s.quotes, [ticker]: { ...q, tick, receivedAt: Date.now() } } };
+    }),
+}));

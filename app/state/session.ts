@@ -1,0 +1,89 @@
+import { create } from 'zustand';
+
+export interface User {
+  readonly userId: number;
+  readonly username: string;
+  readonly role: 'admin' | 'trader' | 'viewer';
+}
+
+interface SessionResponse {
+  accessToken: string;
+  refreshToken: string;
+  expiresIn: number;
+  user: User;
+}
+
+interface SessionState {
+  user: User | undefined;
+  accessToken: string | undefined;
+  signIn(username: string, password: string): Promise<void>;
+  refresh(): Promise<boolean>;
+  signOut(): Promise<void>;
+}
+
+const REFRESH_KEY = 'tape.refreshToken';
+const USER_KEY = 'tape.user';
+
+const post = (path: string, body: unknown) =>
+  fetch(path, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+
+let refreshTimer: ReturnType<typeof setTimeout> | undefined;
+let inflight: Promise<boolean> | undefined;
+
+export const useSession = create<SessionState>((set, get) => {
+  const adopt = (s: SessionResponse) => {
+    localStorage.setItem(REFRESH_KEY, s.refreshToken);
+    localStorage.setItem(USER_KEY, JSON.stringify(s.user));
+    set({ user: s.user, accessToken: s.accessToken });
+    clearTimeout(refreshTimer);
+    // Renew a minute before expiry so sockets and requests never carry a dead token.
+    refreshTimer = setTimeout(() => void get().refresh(), Math.max(5, s.expiresIn - 60) * 1000);
+  };
+  return {
+    user: undefined,
+    accessToken: undefined,
+    async signIn(username, password) {
+      const res = await post('/api/v1/auth/login', { username, password }).catch(() => undefined);
+      if (!res) throw new Error('The server cannot be reached: check your connection');
+      const body = await res.json();
+      if (!res.ok) throw new Error(body.message ?? 'Sign-in failed');
+      adopt(body as SessionResponse);
+    },
+    refresh() {
+      inflight ??= (async () => {
+        const refreshToken = localStorage.getItem(REFRESH_KEY);
+        if (!refreshToken) return false;
+        const res = await post('/api/v1/auth/refresh', { refreshToken }).catch(() => undefined);
+        if (!res) return false; // offline: keep the session, try again later
+        if (!res.ok) {
+          localStorage.removeItem(REFRESH_KEY);
+          localStorage.removeItem(USER_KEY);
+          set({ user: undefined, accessToken: undefined });
+          return false;
+        }
+        adopt((await res.json()) as SessionResponse);
+        return true;
+      })().finally(() => {
+        inflight = undefined;
+      });
+      return inflight;
+    },
+    async signOut() {
+      const refreshToken = localStorage.getItem(REFRESH_KEY);
+      clearTimeout(refreshTimer);
+      localStorage.removeItem(REFRESH_KEY);
+      localStorage.removeItem(USER_KEY);
+      set({ user: undefined, accessToken: undefined });
+      if (refreshToken) await post('/api/v1/auth/logout', { refreshToken }).catch(() => undefined);
+    },
+  };
+});
+
+/** On load: resume the stored session, if any. */
+export function resumeSession() {
+  void useSession.getState().refresh();
+}

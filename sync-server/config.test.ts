@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './config.ts';
+
+describe('loadConfig', () => {
+  it('defaults to the embedded mode on port 9001', () => {
+    const c = loadConfig({}, '/srv/tape');
+    expect(c.port).toBe(9001);
+    expect(c.databaseUrl).toBeUndefined();
+    expect(c.redisUrl).toBeUndefined();
+    expect(c.profitDll.path).toBeUndefined();
+    expect(c.dataDir).toBe('/srv/tape/data');
+    expect(c.tickers.map((t) => t.ticker)).toContain('PETR4');
+    expect(Object.isFrozen(c)).toBe(true);
+  });
+
+  it('reads production settings', () => {
+    const c = loadConfig({
+      TAPE_PORT: '8080',
+      DATABASE_URL: 'postgres://u@db:5432/tape',
+      REDIS_URL: 'redis://cache:6379',
+      TAPE_TICKERS: 'PETR4:B,WDOZ25:F',
+    });
+    expect(c.port).toBe(8080);
+    expect(c.databaseUrl).toBe('postgres://u@db:5432/tape');
+    expect(c.tickers).toEqual([
+      { ticker: 'PETR4', exchange: 'B' },
+      { ticker: 'WDOZ25', exchange: 'F' },
+    ]);
+  });
+
+  it.each([
+    ['TAPE_PORT', 'ninety', /TAPE_PORT/],
+    ['TAPE_PORT', '70000', /TAPE_PORT/],
+    ['DATABASE_URL', 'mysql://x@y/z', /DATABASE_URL: a URL starting with postgres:/],
+    ['REDIS_URL', 'not a url', /REDIS_URL/],
+    ['TAPE_JWT_SECRET', 'short', /TAPE_JWT_SECRET: .*32/],
+    ['TAPE_TICKERS', 'PETR4', /TAPE_TICKERS: a comma list of TICKER:EXCHANGE/],
+    ['TAPE_LOG_LEVEL', 'loud', /TAPE_LOG_LEVEL/],
+  ])('rejects %s=%s naming the variable and the expected form', (name, value, message) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ [name]: value })).toThrow(message);
+  });
+
+  it('never echoes a secret in its error', () => {
+    try {
+      loadConfig({ TAPE_JWT_SECRET: 'hunter2', DATABASE_URL: 'mysql://user:pw@h/db' });
+      expect.unreachable();
+    } catch (err) {
+      expect(String(err)).not.toContain('hunter2');
+      expect(String(err)).not.toContain('pw@h');
+      expect(String(err)).toContain('<redacted>');
+    }
+  });
+});

@@ -1,0 +1,127 @@
+import { isAbsolute, resolve } from 'node:path';
+import { z } from 'zod';
+
+// Every setting Tape reads from the environment, validated once at start.
+// Defaults are the embedded mode: PGlite under ./data, the simulator DLL, in-process bus.
+
+const port = z.coerce.number().int().min(0).max(65_535);
+const positiveInt = z.coerce.number().int().positive();
+const urlOf = (protocols: string[]) =>
+  z.string().refine((v) => URL.canParse(v) && protocols.includes(new URL(v).protocol), {
+    message: `a URL starting with ${protocols.join(' or ')}`,
+  });
+
+const schema = z.object({
+  TAPE_HOST: z.string().min(1).default('0.0.0.0'),
+  TAPE_PORT: port.default(9001),
+  TAPE_DATA_DIR: z.string().min(1).default('./data'),
+  TAPE_STATIC_DIR: z.string().min(1).default('./dist'),
+  TAPE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DATABASE_URL: urlOf(['postgres:', 'postgresql:']).optional(),
+  REDIS_URL: urlOf(['redis:', 'rediss:']).optional(),
+  TAPE_JWT_SECRET: z.string().min(32, 'at least 32 characters').optional(),
+  TAPE_ACCESS_TOKEN_TTL_S: positiveInt.max(86_400).default(900),
+  TAPE_REFRESH_TOKEN_TTL_S: positiveInt.default(7 * 86_400),
+  TAPE_ADMIN_PASSWORD: z.string().min(8, 'at least 8 characters').optional(),
+  PROFITDLL_PATH: z.string().min(1).optional(),
+  PROFITDLL_KEY: z.string().min(1).default('tape-simulator'),
+  PROFITDLL_USER: z.string().min(1).default('tape'),
+  PROFITDLL_PASSWORD: z.string().min(1).default('tape'),
+  TAPE_TICKERS: z
+    .string()
+    .regex(
+      /^[A-Z0-9]{4,12}:[BF](,[A-Z0-9]{4,12}:[BF])*$/,
+      'a comma list of TICKER:EXCHANGE, e.g. PETR4:B,WINZ25:F',
+    )
+    .default('PETR4:B,VALE3:B,ITUB4:B,BBDC4:B,WINZ25:F,WDOZ25:F'),
+  TAPE_SIM_RATE: z.coerce.number().positive().max(1_000_000).optional(),
+  TAPE_SHUTDOWN_TIMEOUT_MS: positiveInt.max(60_000).default(5_000),
+});
+
+export type Env = z.input<typeof schema>;
+
+export interface Ticker {
+  readonly ticker: string;
+  readonly exchange: 'B' | 'F';
+}
+
+export interface Config {
+  readonly host: string;
+  readonly port: number;
+  readonly dataDir: string;
+  readonly staticDir: string;
+  readonly logLevel: string;
+  readonly databaseUrl: string | undefined;
+  readonly redisUrl: string | undefined;
+  readonly jwtSecret: string | undefined;
+  readonly accessTokenTtlS: number;
+  readonly refreshTokenTtlS: number;
+  readonly adminPassword: string | undefined;
+  readonly profitDll: {
+    readonly path: string | undefined;
+    readonly key: string;
+    readonly user: string;
+    readonly password: string;
+    readonly simRate: number | undefined;
+  };
+  readonly tickers: readonly Ticker[];
+  readonly shutdownTimeoutMs: number;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Parses the environment once; a bad value names the variable and the expected form. */
+export function loadConfig(
+  env: Record<string, string | undefined> = process.env,
+  cwd = process.cwd(),
+): Config {
+  const relevant = Object.fromEntries(
+    Object.keys(schema.shape).map((k) => [k, env[k] === '' ? undefined : env[k]]),
+  );
+  const parsed = schema.safeParse(relevant);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => {
+      const name = String(issue.path[0]);
+      return `  ${name}: ${issue.message} (got ${JSON.stringify(redact(name, relevant[name]))})`;
+    });
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  const abs = (p: string) => (isAbsolute(p) ? p : resolve(cwd, p));
+  return Object.freeze({
+    host: e.TAPE_HOST,
+    port: e.TAPE_PORT,
+    dataDir: abs(e.TAPE_DATA_DIR),
+    staticDir: abs(e.TAPE_STATIC_DIR),
+    logLevel: e.TAPE_LOG_LEVEL,
+    databaseUrl: e.DATABASE_URL,
+    redisUrl: e.REDIS_URL,
+    jwtSecret: e.TAPE_JWT_SECRET,
+    accessTokenTtlS: e.TAPE_ACCESS_TOKEN_TTL_S,
+    refreshTokenTtlS: e.TAPE_REFRESH_TOKEN_TTL_S,
+    adminPassword: e.TAPE_ADMIN_PASSWORD,
+    profitDll: Object.freeze({
+      path: e.PROFITDLL_PATH ? abs(e.PROFITDLL_PATH) : undefined,
+      key: e.PROFITDLL_KEY,
+      user: e.PROFITDLL_USER,
+      password: e.PROFITDLL_PASSWORD,
+      simRate: e.TAPE_SIM_RATE,
+    }),
+    tickers: Object.freeze(
+      e.TAPE_TICKERS.split(',').map((pair) => {
+        const [ticker, exchange] = pair.split(':') as [string, 'B' | 'F'];
+        return Object.freeze({ ticker, exchange });
+      }),
+    ),
+    shutdownTimeoutMs: e.TAPE_SHUTDOWN_TIMEOUT_MS,
+  });
+}
+
+const SECRET_NAMES = /SECRET|PASSWORD|KEY|DATABASE_URL|REDIS_URL/;
+
+// Secrets never reach the logs, not even in a validation error.
+function redact(name: string, value: string | undefined): string | undefined {
+  return value !== undefined && SECRET_NAMES.test(name) ? '<redacted>' : value;
+}

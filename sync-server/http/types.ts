@@ -1,0 +1,45 @@
+import type { Principal, Role } from '../auth/tokens.ts';
+
+// Framework-free request/response shapes: routes never see uWebSockets.js.
+
+export interface Request {
+  readonly method: string;
+  readonly path: string;
+  readonly params: Readonly<Record<string, string>>;
+  readonly query: URLSearchParams;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: unknown;
+  readonly principal: Principal | undefined;
+}
+
+export interface Reply {
+  readonly status: number;
+  readonly json?: unknown;
+  readonly text?: string;
+  readonly contentType?: string;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+export type Access = 'public' | readonly Role[];
+
+export interface Route {
+  readonly method: 'get' | 'post' | 'put' | 'patch' | 'del';
+  /** uWS pattern, e.g. `/api/v1/orders/:id`; `:name` segments arrive in `params`. */
+  readonly path: string;
+  readonly access: Access;
+  readonly maxBodyBytes?: number;
+  handle(req: Request): Promise<Reply> | Reply;
+}
+
+/** An error a client can act on: its status, a stable code and a message that says what to do. */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export const ok = (json: unknown, status = 200): Reply => ({ status, json });

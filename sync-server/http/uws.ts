@@ -1,0 +1,310 @@
+import uWS from 'uWebSockets.js';
+import { ZodError } from 'zod';
+import type { Principal } from '../auth/tokens.ts';
+import { AuthError } from '../auth/tokens.ts';
+import type { Logger } from '../log.ts';
+import type { Metrics } from '../metrics.ts';
+import { SECURITY_HEADERS } from './security.ts';
+import type { StaticFiles } from './static.ts';
+import { HttpError, type Reply, type Route } from './types.ts';
+import type { WsEndpoint, WsSession } from './ws.ts';
+
+// The only module (with ws.ts) that knows uWebSockets.js; an upstream build can replace the
+// npm republish without touching any other file.
+
+const DEFAULT_MAX_BODY = 64 * 1024;
+const STATUS_TEXT: Record<number, string> = {
+  200: '200 OK',
+  201: '201 Created',
+  202: '202 Accepted',
+  204: '204 No Content',
+  304: '304 Not Modified',
+  400: '400 Bad Request',
+  401: '401 Unauthorized',
+  403: '403 Forbidden',
+  404: '404 Not Found',
+  405: '405 Method Not Allowed',
+  409: '409 Conflict',
+  413: '413 Payload Too Large',
+  415: '415 Unsupported Media Type',
+  422: '422 Unprocessable Entity',
+  429: '429 Too Many Requests',
+  500: '500 Internal Server Error',
+  503: '503 Service Unavailable',
+};
+const statusLine = (s: number) => STATUS_TEXT[s] ?? `${s} Status`;
+
+export interface ServerDeps {
+  readonly log: Logger;
+  readonly metrics: Metrics;
+  readonly routes: readonly Route[];
+  readonly staticFiles: StaticFiles | undefined;
+  readonly ws: readonly WsEndpoint<unknown>[];
+  /** Resolves a bearer token to its principal or throws AuthError. */
+  readonly authenticate: (token: string | undefined) => Promise<Principal & { expiresAt: number }>;
+}
+
+export interface RunningServer {
+  readonly port: number;
+  /** Sends bytes (binary frame) or text to every socket subscribed to `topic`. */
+  publish(topic: string, message: Uint8Array | string): boolean;
+  /** Stops accepting connections; open sockets are closed with `code`. */
+  close(code?: number, reason?: string): void;
+}
+
+export async function listen(host: string, port: number, deps: ServerDeps): Promise<RunningServer> {
+  const app = uWS.App();
+  for (const route of deps.routes) mountRoute(app, route, deps);
+  const sockets = new Set<uWS.WebSocket<SocketData>>();
+  for (const endpoint of deps.ws) mountWs(app, endpoint, deps, sockets);
+  app.any('/api/*', (res) => {
+    res.cork(() => send(res, { status: 404, json: { error: 'not_found', message: 'No such API route' } }));
+  });
+  app.get('/*', (res, req) => serveStatic(res, req, deps));
+
+  const listenSocket = await new Promise<uWS.us_listen_socket>((resolve, reject) => {
+    app.listen(host, port, (s) =>
+      s ? resolve(s) : reject(new Error(`Cannot listen on ${host}:${port}: is the port in use?`)),
+    );
+  });
+  return {
+    port: uWS.us_socket_local_port(listenSocket as unknown as uWS.us_socket),
+    publish: (topic, message) => app.publish(topic, message, typeof message !== 'string'),
+    close(code = 1001, reason = 'server shutting down') {
+      uWS.us_listen_socket_close(listenSocket);
+      for (const ws of [...sockets]) ws.end(code, reason);
+      app.close();
+    },
+  };
+}
+
+function mountRoute(app: uWS.TemplatedApp, route: Route, deps: ServerDeps) {
+  const paramNames = [...route.path.matchAll(/:([A-Za-z0-9_]+)/g)].map((m) => m[1] as string);
+  app[route.method](route.path, (res, req) => {
+    // uWS frees `req` when this function returns: copy what we need first.
+    const headers: Record<string, string> = {};
+    req.forEach((k, v) => {
+      headers[k] = v;
+    });
+    const params: Record<string, string> = {};
+    paramNames.forEach((name, i) => {
+      params[name] = decodeURIComponent(req.getParameter(i) ?? '');
+    });
+    const path = req.getUrl();
+    const query = new URLSearchParams(req.getQuery() ?? '');
+    const method = req.getMethod().toUpperCase();
+    let aborted = false;
+    res.onAborted(() => {
+      aborted = true;
+    });
+    const finish = (reply: Reply) => {
+      deps.metrics.httpRequests.inc({ route: `${method} ${route.path}`, status: reply.status });
+      if (!aborted) res.cork(() => send(res, reply));
+    };
+    const wantsBody = route.method !== 'get' && route.method !== 'del';
+    const bodyPromise = wantsBody
+      ? readBody(res, route.maxBodyBytes ?? DEFAULT_MAX_BODY)
+      : Promise.resolve(undefined);
+    void (async () => {
+      try {
+        const raw = await bodyPromise;
+        const principal = route.access === 'public' ? undefined : await authorize(route, headers, deps);
+        const body =
+          raw === undefined || raw.length === 0 ? undefined : parseJson(raw, headers['content-type']);
+        finish(await route.handle({ method, path, params, query, headers, body, principal }));
+      } catch (err) {
+        finish(errorReply(err, deps.log, `${method} ${path}`));
+      }
+    })();
+  });
+}
+
+async function authorize(
+  route: Route,
+  headers: Record<string, string>,
+  deps: ServerDeps,
+): Promise<Principal> {
+  const auth = headers.authorization;
+  const token = auth?.startsWith('Bearer ') ? auth.slice(7).trim() : undefined;
+  const principal = await deps.authenticate(token);
+  if (route.access !== 'public' && !route.access.includes(principal.role)) {
+    throw new HttpError(403, 'forbidden', `This action needs the role ${route.access.join(' or ')}`);
+  }
+  return principal;
+}
+
+function readBody(res: uWS.HttpResponse, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let failed = false;
+    res.onData((chunk, isLast) => {
+      if (failed) return;
+      size += chunk.byteLength;
+      if (size > limit) {
+        failed = true;
+        reject(new HttpError(413, 'body_too_large', `The request body is over ${limit} bytes`));
+        return;
+      }
+      // uWS reuses the chunk's memory after this callback: copy it.
+      chunks.push(Buffer.from(new Uint8Array(chunk).slice()));
+      if (isLast) resolve(Buffer.concat(chunks));
+    });
+  });
+}
+
+function parseJson(raw: Buffer, contentType: string | undefined): unknown {
+  if (!contentType?.toLowerCase().startsWith('application/json')) {
+    throw new HttpError(415, 'unsupported_media_type', 'Send the body as application/json');
+  }
+  try {
+    return JSON.parse(raw.toString('utf8'));
+  } catch {
+    throw new HttpError(400, 'bad_json', 'The request body is not valid JSON');
+  }
+}
+
+function errorReply(err: unknown, log: Logger, where: string): Reply {
+  if (err instanceof HttpError)
+    return { status: err.status, json: { error: err.code, message: err.message } };
+  if (err instanceof AuthError) return { status: 401, json: { error: err.code, message: err.message } };
+  if (err instanceof ZodError) {
+    const issues = err.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
+    const first = issues[0];
+    return {
+      status: 400,
+      json: {
+        error: 'invalid_body',
+        message: first ? `${first.path || 'body'}: ${first.message}` : 'Invalid body',
+        issues,
+      },
+    };
+  }
+  log.error({ err, where }, 'unhandled error in a route');
+  return {
+    status: 500,
+    json: { error: 'internal', message: 'Something went wrong on the server; it was logged' },
+  };
+}
+
+function send(res: uWS.HttpResponse, reply: Reply) {
+  res.writeStatus(statusLine(reply.status));
+  for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.writeHeader(k, v);
+  for (const [k, v] of Object.entries(reply.headers ?? {})) res.writeHeader(k, v);
+  if (reply.json !== undefined) {
+    res.writeHeader('Content-Type', 'application/json; charset=utf-8');
+    res.writeHeader('Cache-Control', 'no-store');
+    res.end(JSON.stringify(reply.json));
+  } else {
+    res.writeHeader('Content-Type', reply.contentType ?? 'text/plain; charset=utf-8');
+    res.end(reply.text ?? '');
+  }
+}
+
+function serveStatic(res: uWS.HttpResponse, req: uWS.HttpRequest, deps: ServerDeps) {
+  const file = deps.staticFiles?.lookup(
+    req.getUrl(),
+    req.getHeader('accept-encoding'),
+    req.getHeader('if-none-match'),
+  );
+  res.cork(() => {
+    if (!file) {
+      send(res, { status: 404, text: 'Not found. Build the app with `npm run build:app`.' });
+      return;
+    }
+    res.writeStatus(statusLine(file.status));
+    for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.writeHeader(k, v);
+    for (const [k, v] of Object.entries(file.headers)) res.writeHeader(k, v);
+    if (file.status === 304) res.endWithoutBody();
+    else res.end(file.body);
+  });
+}
+
+interface SocketData {
+  session?: WsSession;
+}
+
+function mountWs(
+  app: uWS.TemplatedApp,
+  endpoint: WsEndpoint<unknown>,
+  deps: ServerDeps,
+  sockets: Set<uWS.WebSocket<SocketData>>,
+) {
+  app.ws<
+    SocketData & {
+      principal: Principal & { expiresAt: number };
+      params: Record<string, string>;
+      upgradeAt: number;
+    }
+  >(endpoint.path, {
+    maxPayloadLength: endpoint.maxPayloadBytes,
+    maxBackpressure: endpoint.maxBackpressureBytes,
+    closeOnBackpressureLimit: false,
+    idleTimeout: 60,
+    sendPingsAutomatically: true,
+    upgrade: (res, req, context) => {
+      const query = new URLSearchParams(req.getQuery() ?? '');
+      const url = req.getUrl();
+      const key = req.getHeader('sec-websocket-key');
+      const protocol = req.getHeader('sec-websocket-protocol');
+      const extensions = req.getHeader('sec-websocket-extensions');
+      let aborted = false;
+      res.onAborted(() => {
+        aborted = true;
+      });
+      void deps
+        .authenticate(query.get('token') ?? undefined)
+        .then((principal) => {
+          if (aborted) return;
+          res.cork(() => {
+            res.upgrade(
+              { principal, params: endpoint.params(url), upgradeAt: Date.now() },
+              key,
+              protocol,
+              extensions,
+              context,
+            );
+          });
+        })
+        .catch((err: unknown) => {
+          deps.metrics.authFailures.inc({ reason: err instanceof AuthError ? err.code : 'error' });
+          if (!aborted) res.cork(() => send(res, errorReply(err, deps.log, `WS ${url}`)));
+        });
+    },
+    open: (ws) => {
+      sockets.add(ws);
+      deps.metrics.wsConnections.inc();
+      const data = ws.getUserData();
+      const session: WsSession = {
+        principal: data.principal,
+        expiresAt: data.principal.expiresAt,
+        params: data.params,
+        send: (message, binary) => ws.send(message, binary ?? typeof message !== 'string'),
+        subscribe: (topic) => ws.subscribe(topic),
+        unsubscribe: (topic) => ws.unsubscribe(topic),
+        bufferedAmount: () => ws.getBufferedAmount(),
+        cork: (fn) => {
+          ws.cork(fn);
+        },
+        close: (code, reason) => ws.end(code, reason),
+      };
+      data.session = session;
+      endpoint.open(session);
+    },
+    message: (ws, message, isBinary) => {
+      const session = ws.getUserData().session;
+      // The ArrayBuffer is only valid during this call; handlers copy what they keep.
+      if (session) endpoint.message(session, message, isBinary);
+    },
+    drain: (ws) => {
+      const session = ws.getUserData().session;
+      if (session) endpoint.drain?.(session);
+    },
+    close: (ws, code) => {
+      sockets.delete(ws);
+      deps.metrics.wsConnections.dec();
+      const session = ws.getUserData().session;
+      if (session) endpoint.close(session, code);
+    },
+  });
+}

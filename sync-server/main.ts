@@ -1,0 +1,41 @@
+import { ConfigError, loadConfig } from './config.ts';
+import { createLogger } from './log.ts';
+import { startServer } from './server.ts';
+
+let config: ReturnType<typeof loadConfig>;
+try {
+  config = loadConfig();
+} catch (err) {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`${err.message}\nSee docs/operations.md for every setting.\n`);
+    process.exit(2);
+  }
+  throw err;
+}
+const log = createLogger(config.logLevel);
+const server = await startServer(config, log);
+
+let stopping = false;
+const shutdown = (signal: string) => {
+  if (stopping) return;
+  stopping = true;
+  log.info({ signal }, 'shutting down');
+  const timer = setTimeout(() => {
+    log.error(`shutdown took over ${config.shutdownTimeoutMs} ms: exiting anyway`);
+    process.exit(1);
+  }, config.shutdownTimeoutMs);
+  timer.unref();
+  server.close().then(
+    () => {
+      log.info('stopped cleanly');
+      log.flush();
+      process.exit(0);
+    },
+    (err: Error) => {
+      log.error({ err: err.message }, 'error while shutting down');
+      process.exit(1);
+    },
+  );
+};
+process.on('SIGTERM', () => shutdown('SIGTERM'));
+process.on('SIGINT', () => shutdown('SIGINT'));

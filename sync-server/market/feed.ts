@@ -1,0 +1,198 @@
+import type { RawEvent } from '../../native/profitdll.ts';
+import type { Ticker } from '../config.ts';
+import type { Logger } from '../log.ts';
+import type { Metrics } from '../metrics.ts';
+import { TradeCapture } from './capture.ts';
+import type { Instrument } from './instruments.ts';
+import type { ConnectorStatus, Trade } from './protocol.ts';
+
+/** The part of the ProfitDLL binding the feed drives (the binding in native/ implements it). */
+export interface MarketConnector {
+  login(key: string, user: string, password: string, opts?: { routing?: boolean }): void;
+  subscribeTicker(ticker: string, exchange: string): void;
+  drain(max?: number): RawEvent[];
+  dropped(): bigint;
+  finalize(): void;
+}
+
+export interface DeadLetter {
+  readonly source: string;
+  readonly reason: string;
+  readonly detail: string;
+  readonly payload: unknown;
+}
+
+export interface FeedSinks {
+  /** Valid trades of one ticker from one drain, in sequence order. */
+  trades(instrument: Instrument, trades: Trade[]): void;
+  deadLetter(letter: DeadLetter): void;
+  status(status: ConnectorStatus): void;
+}
+
+// ProfitDLL TStateCallback connection types and their "good" results (API.md).
+const CONN = { login: 0, routing: 1, marketData: 2, activation: 3 } as const;
+const LOGIN_REASONS: Record<number, string> = {
+  1: 'invalid login',
+  2: 'invalid password',
+  3: 'blocked password',
+  4: 'expired password',
+  200: 'unknown login error',
+};
+const DRAIN_BATCH = 8_192;
+const IDLE_DELAY_MS = 1;
+
+export interface FeedOptions {
+  readonly key: string;
+  readonly user: string;
+  readonly password: string;
+  readonly tickers: readonly Ticker[];
+  readonly connectTimeoutMs?: number;
+}
+
+/** Logs in, subscribes the configured tickers and drains the capture ring into the sinks. */
+export class MarketFeed {
+  private readonly capture: TradeCapture;
+  private statusNow: ConnectorStatus = {
+    login: null,
+    routing: null,
+    marketData: null,
+    activation: null,
+    connected: false,
+  };
+  private timer: NodeJS.Timeout | undefined;
+  private droppedSoFar = 0n;
+  private subscribed = false;
+  private waiters: (() => void)[] = [];
+
+  constructor(
+    private readonly connector: MarketConnector,
+    private readonly opts: FeedOptions,
+    private readonly sinks: FeedSinks,
+    private readonly log: Logger,
+    private readonly metrics: Metrics,
+  ) {
+    this.capture = new TradeCapture(new Set(opts.tickers.map((t) => `${t.ticker}:${t.exchange}`)));
+  }
+
+  get status(): ConnectorStatus {
+    return this.statusNow;
+  }
+
+  get tradeCapture(): TradeCapture {
+    return this.capture;
+  }
+
+  /** Resolves once the market data connection is up (or rejects with the DLL's named reason). */
+  async start(): Promise<void> {
+    this.connector.login(this.opts.key, this.opts.user, this.opts.password);
+    this.schedule(0);
+    const timeoutMs = this.opts.connectTimeoutMs ?? 30_000;
+    await new Promise<void>((resolve, reject) => {
+      const timeout = setTimeout(
+        () => reject(new Error(`ProfitDLL did not connect within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+      this.waiters.push(() => {
+        clearTimeout(timeout);
+        const reason = this.loginFailure();
+        if (reason) reject(new Error(`ProfitDLL login failed: ${reason}`));
+        else resolve();
+      });
+    });
+  }
+
+  stop() {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.drainOnce(); // whatever is already captured still reaches the sinks
+    this.connector.finalize();
+  }
+
+  private schedule(delay: number) {
+    this.timer = setTimeout(() => {
+      const n = this.drainOnce();
+      // A full batch means more is waiting: come back at once instead of sleeping.
+      if (this.timer) this.schedule(n === DRAIN_BATCH ? 0 : IDLE_DELAY_MS);
+    }, delay);
+  }
+
+  drainOnce(): number {
+    const events = this.connector.drain(DRAIN_BATCH);
+    const byTicker = new Map<string, { instrument: Instrument; trades: Trade[] }>();
+    for (const ev of events) {
+      if (ev.kind === 'state') this.onState(ev.connType, ev.result);
+      else if (ev.kind === 'trade') {
+        const r = this.capture.capture(ev);
+        if (r.ok) {
+          const group = byTicker.get(r.trade.ticker);
+          if (group) group.trades.push(r.trade);
+          else byTicker.set(r.trade.ticker, { instrument: r.instrument, trades: [r.trade] });
+          this.metrics.marketEvents.inc({ kind: 'trade', outcome: 'accepted' });
+        } else {
+          this.metrics.marketEvents.inc({ kind: 'trade', outcome: 'dead_lettered' });
+          this.sinks.deadLetter({
+            source: 'profitdll.trade',
+            reason: r.reason,
+            detail: r.detail,
+            payload: jsonSafe(ev),
+          });
+        }
+      }
+    }
+    for (const { instrument, trades } of byTicker.values()) this.sinks.trades(instrument, trades);
+    const dropped = this.connector.dropped();
+    if (dropped > this.droppedSoFar) {
+      const lost = dropped - this.droppedSoFar;
+      this.droppedSoFar = dropped;
+      this.metrics.marketEvents.inc({ kind: 'any', outcome: 'ring_overflow' }, Number(lost));
+      this.sinks.deadLetter({
+        source: 'capture.ring',
+        reason: 'ring_overflow',
+        detail: `${lost} events were dropped because the capture ring was full`,
+        payload: { lost: Number(lost), totalDropped: Number(dropped) },
+      });
+    }
+    return events.length;
+  }
+
+  private onState(connType: number, result: number) {
+    const s = { ...this.statusNow };
+    if (connType === CONN.login) s.login = result;
+    else if (connType === CONN.routing) s.routing = result;
+    else if (connType === CONN.marketData) s.marketData = result;
+    else if (connType === CONN.activation) s.activation = result;
+    else {
+      this.sinks.deadLetter({
+        source: 'profitdll.state',
+        reason: 'unknown_state_type',
+        detail: `type ${connType}`,
+        payload: { connType, result },
+      });
+      return;
+    }
+    s.connected = s.login === 0 && s.marketData === 4 && s.activation !== 1;
+    this.statusNow = s;
+    this.metrics.connectorState.set({ type: Object.keys(CONN)[connType] as string }, result);
+    this.log.info({ connType, result, connected: s.connected }, 'ProfitDLL state');
+    this.sinks.status(s);
+    if (s.connected && !this.subscribed) {
+      this.subscribed = true;
+      // Never from inside a DLL callback (deadlock risk): this runs on the JS thread, after the drain.
+      for (const t of this.opts.tickers) this.connector.subscribeTicker(t.ticker, t.exchange);
+    }
+    if (s.connected || this.loginFailure()) {
+      for (const w of this.waiters.splice(0)) w();
+    }
+  }
+
+  private loginFailure(): string | undefined {
+    const { login, activation } = this.statusNow;
+    if (login !== null && login !== 0) return LOGIN_REASONS[login] ?? `login state ${login}`;
+    if (activation === 1) return 'activation key invalid';
+    return undefined;
+  }
+}
+
+// Keep raw payloads JSON-safe for the dead-letter table (bigint timestamps become strings).
+const jsonSafe = (v: object) =>
+  JSON.parse(JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x))) as unknown;

@@ -1,0 +1,52 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+/** One Prometheus registry per server instance, so tests can run several servers in one process. */
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'tape_' });
+  const httpRequests = new Counter({
+    name: 'tape_http_requests_total',
+    help: 'HTTP requests by route and status',
+    labelNames: ['route', 'status'] as const,
+    registers: [registry],
+  });
+  const wsConnections = new Gauge({
+    name: 'tape_ws_connections',
+    help: 'Open WebSocket connections',
+    registers: [registry],
+  });
+  const marketEvents = new Counter({
+    name: 'tape_market_events_total',
+    help: 'Market events by outcome (accepted, dead_lettered)',
+    labelNames: ['kind', 'outcome'] as const,
+    registers: [registry],
+  });
+  const connectorState = new Gauge({
+    name: 'tape_connector_state',
+    help: 'Last ProfitDLL state result per connection type (login, routing, market_data, activation)',
+    labelNames: ['type'] as const,
+    registers: [registry],
+  });
+  const authFailures = new Counter({
+    name: 'tape_auth_failures_total',
+    help: 'Rejected authentications by reason',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  });
+  const migrationSeconds = new Histogram({
+    name: 'tape_migration_seconds',
+    help: 'Time spent applying migrations at start',
+    registers: [registry],
+  });
+  return {
+    registry,
+    httpRequests,
+    wsConnections,
+    marketEvents,
+    connectorState,
+    authFailures,
+    migrationSeconds,
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;
