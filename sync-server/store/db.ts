@@ -53,7 +53,6 @@ async function openPglite(opts: DatabaseOptions): Promise<Database> {
     database: 'postgres',
     max: 1,
     onnotice: quiet,
-    fetch_types: false,
   });
   await sql`select 1`;
   const timescale = await detectTimescale(sql, opts.log);

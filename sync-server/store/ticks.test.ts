@@ -1,0 +1,66 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Trade } from '../market/protocol.ts';
+import type { Database } from './db.ts';
+import { testBackends } from './testing.ts';
+import { TickStore } from './ticks.ts';
+
+const T0 = Date.UTC(2026, 10, 25, 13, 0, 0);
+const trade = (seq: number, price: number, time = T0 + seq * 1000, ticker = 'PETR4'): Trade => ({
+  ticker,
+  seq,
+  time,
+  price,
+  qty: 100,
+  tradeNumber: seq,
+  buyAgent: 1,
+  sellAgent: 2,
+  tradeType: 1,
+  flags: 0,
+  capturedAt: time + 0.25,
+});
+
+describe.each(testBackends())('TickStore on $name', (backend) => {
+  let db: Database;
+  let store: TickStore;
+  beforeAll(async () => {
+    db = await backend.open();
+    store = new TickStore(db);
+  });
+  afterAll(() => db?.close());
+
+  it('writes a batch and reads a sequence range back exactly', async () => {
+    const batch = Array.from({ length: 500 }, (_, i) => trade(i + 1, 38 + (i % 7) / 100));
+    await store.insert(batch);
+    expect(await store.range('PETR4', 10, 19)).toEqual(batch.slice(9, 19));
+    expect((await store.lastSeqs()).get('PETR4')).toBe(500);
+  });
+
+  it('puts each day in its own partition and keeps rows already in the default one', async () => {
+    if (db.timescale) return;
+    const nextDay = T0 + 86_400_000;
+    // A row lands in the default partition first (written by another path), then its day is created.
+    await db.sql`insert into ticks_default (ticker, seq, time, price, qty, trade_number, buy_agent, sell_agent, trade_type, flags, captured_ms)
+      values ('VALE3', 1, ${new Date(nextDay)}, 62, 100, 1, 1, 2, 1, 0, ${nextDay})`;
+    await store.insert([trade(2, 62.01, nextDay + 1000, 'VALE3')]);
+    const parts = await db.sql<{ relname: string }[]>`
+      select c.relname from pg_inherits i join pg_class c on c.oid = i.inhrelid
+      where i.inhparent = 'ticks'::regclass order by 1`;
+    expect(parts.map((p) => p.relname)).toEqual(['ticks_20261125', 'ticks_20261126', 'ticks_default']);
+    expect((await store.range('VALE3', 1, 2)).map((t) => t.seq)).toEqual([1, 2]);
+    const [{ n }] = await db.sql<{ n: string }[]>`select count(*) as n from ticks_default`;
+    expect(Number(n)).toBe(0);
+  });
+
+  it('rolls trades into OHLCV candles', async () => {
+    const base = Date.UTC(2026, 10, 24, 13, 0, 0);
+    const prices = [10, 12, 9, 11, 20, 21];
+    await store.insert(prices.map((p, i) => trade(1000 + i, p, base + i * 20_000, 'ITUB4')));
+    const candles = await store.candles('ITUB4', '1m', base, base + 3_600_000);
+    expect(candles).toEqual([
+      { time: base, open: 10, high: 12, low: 9, close: 9, volume: 300, trades: 3 },
+      { time: base + 60_000, open: 11, high: 21, low: 11, close: 21, volume: 300, trades: 3 },
+    ]);
+    const hour = await store.candles('ITUB4', '1h', base, base + 3_600_000);
+    expect(hour).toEqual([{ time: base, open: 10, high: 21, low: 9, close: 21, volume: 600, trades: 6 }]);
+  });
+});

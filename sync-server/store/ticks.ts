@@ -1,0 +1,162 @@
+import type { Trade } from '../market/protocol.ts';
+import type { Database, Sql } from './db.ts';
+
+const COLUMNS = 'ticker, seq, time, price, qty, trade_number, buy_agent, sell_agent, trade_type, flags, captured_ms';
+
+export const TIMEFRAMES = { '1m': 60, '5m': 300, '15m': 900, '1h': 3600, '1d': 86_400 } as const;
+export type Timeframe = keyof typeof TIMEFRAMES;
+
+export interface Candle {
+  readonly time: number;
+  readonly open: number;
+  readonly high: number;
+  readonly low: number;
+  readonly close: number;
+  readonly volume: number;
+  readonly trades: number;
+}
+
+type TickRow = {
+  ticker: string;
+  seq: string;
+  time: Date;
+  price: number;
+  qty: number;
+  trade_number: string;
+  buy_agent: number;
+  sell_agent: number;
+  trade_type: number;
+  flags: number;
+  captured_ms: number;
+};
+
+const toTrade = (r: TickRow): Trade => ({
+  ticker: r.ticker,
+  seq: Number(r.seq),
+  time: r.time.getTime(),
+  price: r.price,
+  qty: r.qty,
+  tradeNumber: Number(r.trade_number),
+  buyAgent: r.buy_agent,
+  sellAgent: r.sell_agent,
+  tradeType: r.trade_type,
+  flags: r.flags,
+  capturedAt: r.captured_ms,
+});
+
+const iso = (ms: number) => new Date(ms).toISOString();
+const dayStart = (ms: number) => Math.floor(ms / 86_400_000) * 86_400_000;
+const partitionName = (ms: number) => `ticks_${iso(ms).slice(0, 10).replaceAll('-', '')}`;
+
+/** Where trades are kept: batched writes, replay reads and candles. */
+export class TickStore {
+  private readonly sql: Sql;
+  private readonly partitions = new Set<string>();
+
+  constructor(private readonly db: Database) {
+    this.sql = db.sql;
+  }
+
+  /**
+   * Writes a batch. On PostgreSQL it streams COPY FROM STDIN; PGlite's socket cannot carry
+   * COPY, so there it sends one multi-row INSERT built from arrays (unnest).
+   */
+  async insert(trades: readonly Trade[]): Promise<void> {
+    if (trades.length === 0) return;
+    await this.ensurePartitions(trades);
+    if (this.db.backend === 'postgres') await this.copy(trades);
+    else await this.insertUnnest(trades);
+  }
+
+  /** Row-at-a-time INSERTs: only the benchmark's baseline. */
+  async insertRows(trades: readonly Trade[]): Promise<void> {
+    await this.ensurePartitions(trades);
+    for (const t of trades) {
+      await this.sql`insert into ticks (ticker, seq, time, price, qty, trade_number, buy_agent, sell_agent, trade_type, flags, captured_ms)
+        values (${t.ticker}, ${t.seq}, ${iso(t.time)}, ${t.price}, ${t.qty}, ${t.tradeNumber}, ${t.buyAgent}, ${t.sellAgent},
+                ${t.tradeType}, ${t.flags}, ${t.capturedAt})`;
+    }
+  }
+
+  private async copy(trades: readonly Trade[]) {
+    const lines = trades.map(
+      (t) =>
+        `${t.ticker}\t${t.seq}\t${iso(t.time)}\t${t.price}\t${t.qty}\t${t.tradeNumber}\t${t.buyAgent}\t${t.sellAgent}\t${t.tradeType}\t${t.flags}\t${t.capturedAt}\n`,
+    );
+    const stream = await this.sql.unsafe(`copy ticks (${COLUMNS}) from stdin`).writable();
+    await new Promise<void>((resolve, reject) => {
+      stream.on('error', reject);
+      stream.on('finish', resolve);
+      stream.end(lines.join(''));
+    });
+  }
+
+  private async insertUnnest(trades: readonly Trade[]) {
+    const col = <T>(f: (t: Trade) => T) => trades.map(f);
+    await this.sql`insert into ticks (ticker, seq, time, price, qty, trade_number, buy_agent, sell_agent, trade_type, flags, captured_ms)
+      select * from unnest(
+        ${col((t) => t.ticker)}::text[], ${col((t) => t.seq)}::bigint[], ${col((t) => iso(t.time))}::timestamptz[],
+        ${col((t) => t.price)}::float8[], ${col((t) => t.qty)}::int[], ${col((t) => t.tradeNumber)}::bigint[],
+        ${col((t) => t.buyAgent)}::int[], ${col((t) => t.sellAgent)}::int[], ${col((t) => t.tradeType)}::smallint[],
+        ${col((t) => t.flags)}::smallint[], ${col((t) => t.capturedAt)}::float8[])`;
+  }
+
+  /** Daily partitions for the days in the batch (plain PostgreSQL layout only). */
+  private async ensurePartitions(trades: readonly Trade[]) {
+    if (this.db.timescale) return;
+    for (const t of trades) {
+      const name = partitionName(t.time);
+      if (this.partitions.has(name)) continue;
+      const from = dayStart(t.time);
+      await this.createPartition(name, from, from + 86_400_000);
+      this.partitions.add(name);
+    }
+  }
+
+  private async createPartition(name: string, from: number, to: number) {
+    const [exists] = await this.sql`select 1 from pg_class where relname = ${name}`;
+    if (exists) return;
+    // Rows already in the default partition for that day must move before the range can exist.
+    await this.sql.begin(async (tx) => {
+      await tx.unsafe(`create table ${name} (like ticks including defaults)`);
+      await tx.unsafe(
+        `with moved as (delete from ticks_default where time >= '${iso(from)}' and time < '${iso(to)}' returning *)
+         insert into ${name} select * from moved`,
+      );
+      await tx.unsafe(`alter table ticks attach partition ${name} for values from ('${iso(from)}') to ('${iso(to)}')`);
+    });
+  }
+
+  /** Highest stored sequence per ticker, so numbering continues after a restart. */
+  async lastSeqs(): Promise<Map<string, number>> {
+    const rows = await this.sql<{ ticker: string; seq: string }[]>`select ticker, max(seq) as seq from ticks group by ticker`;
+    return new Map(rows.map((r) => [r.ticker, Number(r.seq)]));
+  }
+
+  /** Trades of one ticker with fromSeq ≤ seq ≤ toSeq, in order. */
+  async range(ticker: string, fromSeq: number, toSeq: number): Promise<Trade[]> {
+    const rows = await this.sql<TickRow[]>`select * from ticks
+      where ticker = ${ticker} and seq between ${fromSeq} and ${toSeq} order by seq`;
+    return rows.map(toTrade);
+  }
+
+  async candles(ticker: string, tf: Timeframe, from: number, to: number): Promise<Candle[]> {
+    const width = `${TIMEFRAMES[tf]} seconds`;
+    const rows = await this.sql<
+      { bucket: Date; open: number; high: number; low: number; close: number; volume: string; trades: string }[]
+    >`select date_bin(${width}::interval, time, timestamptz '2000-01-01') as bucket,
+        (array_agg(price order by seq))[1] as open, max(price) as high, min(price) as low,
+        (array_agg(price order by seq desc))[1] as close, sum(qty) as volume, count(*) as trades
+      from ticks where ticker = ${ticker} and time >= ${iso(from)} and time < ${iso(to)}
+      group by bucket order by bucket`;
+    return rows.map((r) => ({
+      time: r.bucket.getTime(),
+      open: r.open,
+      high: r.high,
+      low: r.low,
+      close: r.close,
+      volume: Number(r.volume),
+      trades: Number(r.trades),
+    }));
+  }
+}
