@@ -13,13 +13,23 @@ describe.each(testBackends())('DeadLetterStore on $name', (backend) => {
   afterAll(() => db?.close());
 
   it('keeps every letter with its reason and payload, counting repeats as attempts', async () => {
-    const bad = { source: 'profitdll.trade', reason: 'bad_price', detail: 'price NaN', payload: { ticker: 'PETR4', price: 'NaN' } };
+    const bad = {
+      source: 'profitdll.trade',
+      reason: 'bad_price',
+      detail: 'price NaN',
+      payload: { ticker: 'PETR4', price: 'NaN' },
+    };
     await dlq.add([bad, { ...bad, payload: { ticker: 'VALE3', price: -1 } }]);
     await dlq.add([{ ...bad, detail: 'price NaN again' }]);
     const rows = await dlq.list({ limit: 10 });
     expect(rows).toHaveLength(2);
     const petr = rows.find((r) => (r.payload as { ticker: string }).ticker === 'PETR4');
-    expect(petr).toMatchObject({ reason: 'bad_price', attempts: 2, detail: 'price NaN again', resolvedAt: null });
+    expect(petr).toMatchObject({
+      reason: 'bad_price',
+      attempts: 2,
+      detail: 'price NaN again',
+      resolvedAt: null,
+    });
     expect(await dlq.countOpen()).toBe(2);
   });
 

@@ -43,7 +43,9 @@ const toRow = (r: Raw): DeadLetterRow => ({
 });
 
 export const fingerprint = (l: NewDeadLetter) =>
-  createHash('sha256').update(`${l.source}\n${l.reason}\n${JSON.stringify(l.payload)}`).digest('hex');
+  createHash('sha256')
+    .update(`${l.source}\n${l.reason}\n${JSON.stringify(l.payload)}`)
+    .digest('hex');
 
 export class DeadLetterStore {
   constructor(private readonly sql: Sql) {}
@@ -66,7 +68,12 @@ export class DeadLetterStore {
         detail = excluded.detail, resolved_at = null, resolution = null`;
   }
 
-  async list(opts: { source?: string; includeResolved?: boolean; limit: number; beforeId?: number }): Promise<DeadLetterRow[]> {
+  async list(opts: {
+    source?: string;
+    includeResolved?: boolean;
+    limit: number;
+    beforeId?: number;
+  }): Promise<DeadLetterRow[]> {
     const rows = await this.sql<Raw[]>`select * from dead_letters
       where (${opts.source ?? null}::text is null or source = ${opts.source ?? null})
         and (${opts.includeResolved ?? false} or resolved_at is null)
@@ -85,11 +92,73 @@ export class DeadLetterStore {
   }
 
   async retried(id: number, detail: string): Promise<void> {
-    await this.sql`update dead_letters set attempts = attempts + 1, last_seen = now(), detail = ${detail} where id = ${id}`;
+    await this
+      .sql`update dead_letters set attempts = attempts + 1, last_seen = now(), detail = ${detail} where id = ${id}`;
   }
 
   async countOpen(): Promise<number> {
-    const [row] = await this.sql<{ n: string }[]>`select count(*) as n from dead_letters where resolved_at is null`;
+    const [row] = await this.sql<
+      { n: string }[]
+    >`select count(*) as n from dead_letters where resolved_at is null`;
     return Number(row?.n ?? 0);
+  }
+}
+
+export interface DeadLetterQueueOptions {
+  /** NDJSON file that holds letters while the database cannot take them. */
+  readonly spillPath: string;
+  readonly flushMs?: number;
+  readonly onError?: (err: Error) => void;
+  readonly onAdd?: (letter: NewDeadLetter) => void;
+}
+
+/**
+ * The dead-letter queue every capability writes to. Letters are batched into the table; while
+ * the database is unreachable they are appended to a local spill file and moved into the table
+ * once it answers again, so a letter is never lost with the database down.
+ */
+export class DeadLetterQueue {
+  private pending: NewDeadLetter[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> | undefined;
+
+  constructor(
+    readonly store: DeadLetterStore,
+    private readonly opts: DeadLetterQueueOptions,
+  ) {}
+
+  add(letter: NewDeadLetter) {
+    this.opts.onAdd?.(letter);
+    this.pending.push(letter);
+    this.timer ??= setTimeout(() => void this.flush(), this.opts.flushMs ?? 50);
+  }
+
+  /** Writes what is pending (and any spilled letters); resolves when done or spilled. */
+  flush(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.flushing ??= this.write().finally(() => {
+      this.flushing = undefined;
+    });
+    return this.flushing;
+  }
+
+  private async write() {
+    const batch = this.pending;
+    this.pending = [];
+    const { appendFile, readFile, rm } = await import('node:fs/promises');
+    try {
+      const spilled = await readFile(this.opts.spillPath, 'utf8').catch(() => '');
+      const recovered = spilled
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as NewDeadLetter);
+      await this.store.add([...recovered, ...batch]);
+      if (recovered.length > 0) await rm(this.opts.spillPath, { force: true });
+    } catch (err) {
+      this.opts.onError?.(err as Error);
+      if (batch.length > 0)
+        await appendFile(this.opts.spillPath, batch.map((l) => `${JSON.stringify(l)}\n`).join(''));
+    }
   }
 }

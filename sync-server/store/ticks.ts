@@ -1,7 +1,8 @@
 import type { Trade } from '../market/protocol.ts';
 import type { Database, Sql } from './db.ts';
 
-const COLUMNS = 'ticker, seq, time, price, qty, trade_number, buy_agent, sell_agent, trade_type, flags, captured_ms';
+const COLUMNS =
+  'ticker, seq, time, price, qty, trade_number, buy_agent, sell_agent, trade_type, flags, captured_ms';
 
 export const TIMEFRAMES = { '1m': 60, '5m': 300, '15m': 900, '1h': 3600, '1d': 86_400 } as const;
 export type Timeframe = keyof typeof TIMEFRAMES;
@@ -72,7 +73,8 @@ export class TickStore {
   async insertRows(trades: readonly Trade[]): Promise<void> {
     await this.ensurePartitions(trades);
     for (const t of trades) {
-      await this.sql`insert into ticks (ticker, seq, time, price, qty, trade_number, buy_agent, sell_agent, trade_type, flags, captured_ms)
+      await this
+        .sql`insert into ticks (ticker, seq, time, price, qty, trade_number, buy_agent, sell_agent, trade_type, flags, captured_ms)
         values (${t.ticker}, ${t.seq}, ${iso(t.time)}, ${t.price}, ${t.qty}, ${t.tradeNumber}, ${t.buyAgent}, ${t.sellAgent},
                 ${t.tradeType}, ${t.flags}, ${t.capturedAt})`;
     }
@@ -93,7 +95,8 @@ export class TickStore {
 
   private async insertUnnest(trades: readonly Trade[]) {
     const col = <T>(f: (t: Trade) => T) => trades.map(f);
-    await this.sql`insert into ticks (ticker, seq, time, price, qty, trade_number, buy_agent, sell_agent, trade_type, flags, captured_ms)
+    await this
+      .sql`insert into ticks (ticker, seq, time, price, qty, trade_number, buy_agent, sell_agent, trade_type, flags, captured_ms)
       select * from unnest(
         ${col((t) => t.ticker)}::text[], ${col((t) => t.seq)}::bigint[], ${col((t) => iso(t.time))}::timestamptz[],
         ${col((t) => t.price)}::float8[], ${col((t) => t.qty)}::int[], ${col((t) => t.tradeNumber)}::bigint[],
@@ -123,13 +126,17 @@ export class TickStore {
         `with moved as (delete from ticks_default where time >= '${iso(from)}' and time < '${iso(to)}' returning *)
          insert into ${name} select * from moved`,
       );
-      await tx.unsafe(`alter table ticks attach partition ${name} for values from ('${iso(from)}') to ('${iso(to)}')`);
+      await tx.unsafe(
+        `alter table ticks attach partition ${name} for values from ('${iso(from)}') to ('${iso(to)}')`,
+      );
     });
   }
 
   /** Highest stored sequence per ticker, so numbering continues after a restart. */
   async lastSeqs(): Promise<Map<string, number>> {
-    const rows = await this.sql<{ ticker: string; seq: string }[]>`select ticker, max(seq) as seq from ticks group by ticker`;
+    const rows = await this.sql<
+      { ticker: string; seq: string }[]
+    >`select ticker, max(seq) as seq from ticks group by ticker`;
     return new Map(rows.map((r) => [r.ticker, Number(r.seq)]));
   }
 
@@ -143,7 +150,15 @@ export class TickStore {
   async candles(ticker: string, tf: Timeframe, from: number, to: number): Promise<Candle[]> {
     const width = `${TIMEFRAMES[tf]} seconds`;
     const rows = await this.sql<
-      { bucket: Date; open: number; high: number; low: number; close: number; volume: string; trades: string }[]
+      {
+        bucket: Date;
+        open: number;
+        high: number;
+        low: number;
+        close: number;
+        volume: string;
+        trades: string;
+      }[]
     >`select date_bin(${width}::interval, time, timestamptz '2000-01-01') as bucket,
         (array_agg(price order by seq))[1] as open, max(price) as high, min(price) as low,
         (array_agg(price order by seq desc))[1] as close, sum(qty) as volume, count(*) as trades

@@ -1,0 +1,98 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { createLogger } from '../log.ts';
+import type { NewDeadLetter } from '../store/deadLetters.ts';
+import type { Trade } from './protocol.ts';
+import { TickWriter } from './writer.ts';
+
+const log = createLogger('silent');
+const t = (seq: number): Trade => ({
+  ticker: 'PETR4',
+  seq,
+  time: seq,
+  price: 1,
+  qty: 100,
+  tradeNumber: seq,
+  buyAgent: 0,
+  sellAgent: 0,
+  tradeType: 0,
+  flags: 0,
+  capturedAt: 0,
+});
+class PostgresError extends Error {
+  override name = 'PostgresError';
+}
+const opts = { batchRows: 10, flushMs: 5, maxBufferedRows: 1000, maxDataErrorAttempts: 3 };
+
+describe('TickWriter', () => {
+  it('property: through any pattern of outages every trade is written once, in order, or dead-lettered', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.boolean(), { minLength: 1, maxLength: 30 }),
+        fc.integer({ min: 1, max: 120 }),
+        async (failures, n) => {
+          const written: number[] = [];
+          let call = 0;
+          const sink = {
+            async insert(batch: readonly Trade[]) {
+              if (failures[call++ % failures.length] && call < 40) throw new Error('ECONNREFUSED');
+              written.push(...batch.map((x) => x.seq));
+            },
+          };
+          const letters: NewDeadLetter[] = [];
+          const w = new TickWriter(sink, (l) => letters.push(l), log, opts);
+          for (let s = 1; s <= n; s += 7)
+            w.write(Array.from({ length: Math.min(7, n - s + 1) }, (_, i) => t(s + i)));
+          await w.flush(20_000);
+          expect(letters).toEqual([]);
+          expect(written).toEqual(Array.from({ length: n }, (_, i) => i + 1));
+        },
+      ),
+      { numRuns: 25 },
+    );
+  });
+
+  it('dead-letters a batch the database keeps refusing and carries on with the rest', async () => {
+    const written: number[] = [];
+    const sink = {
+      async insert(batch: readonly Trade[]) {
+        if (batch.some((x) => x.seq === 5)) throw new PostgresError('value out of range');
+        written.push(...batch.map((x) => x.seq));
+      },
+    };
+    const letters: NewDeadLetter[] = [];
+    const w = new TickWriter(sink, (l) => letters.push(l), log, { ...opts, batchRows: 4 });
+    w.write(Array.from({ length: 12 }, (_, i) => t(i + 1)));
+    await w.flush();
+    expect(written).toEqual([1, 2, 3, 4, 9, 10, 11, 12]);
+    expect(letters).toHaveLength(1);
+    expect(letters[0]).toMatchObject({
+      source: 'store.ticks',
+      reason: 'write_rejected',
+      detail: 'value out of range',
+    });
+    expect((letters[0]?.payload as { trades: Trade[] }).trades.map((x) => x.seq)).toEqual([5, 6, 7, 8]);
+    expect(w.stats).toMatchObject({ written: 8, deadLettered: 4 });
+  });
+
+  it('bounds memory while the database is down: the overflow is dead-lettered, not dropped', async () => {
+    let up = false;
+    const written: number[] = [];
+    const sink = {
+      async insert(batch: readonly Trade[]) {
+        if (!up) throw new Error('ECONNREFUSED');
+        written.push(...batch.map((x) => x.seq));
+      },
+    };
+    const letters: NewDeadLetter[] = [];
+    const w = new TickWriter(sink, (l) => letters.push(l), log, { ...opts, maxBufferedRows: 50 });
+    for (let s = 1; s <= 80; s += 10) w.write(Array.from({ length: 10 }, (_, i) => t(s + i)));
+    expect(w.stats.buffered).toBe(50);
+    up = true;
+    await w.flush(10_000);
+    const lost = letters.flatMap((l) => (l.payload as { trades: Trade[] }).trades.map((x) => x.seq));
+    expect(written).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+    expect(lost).toEqual(Array.from({ length: 30 }, (_, i) => i + 51));
+    expect(letters.every((l) => l.reason === 'write_buffer_overflow')).toBe(true);
+  });
+});
