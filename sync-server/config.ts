@@ -35,6 +35,8 @@ const schema = z.object({
     )
     .default('PETR4:B,VALE3:B,ITUB4:B,BBDC4:B,WINZ25:F,WDOZ25:F'),
   TAPE_SIM_RATE: z.coerce.number().positive().max(1_000_000).optional(),
+  TAPE_REPLAY_RING: z.coerce.number().int().min(10_000, 'at least 10000').max(10_000_000).default(10_000),
+  TAPE_MAX_REPLAY: z.coerce.number().int().min(0).max(10_000_000).default(100_000),
   TAPE_SHUTDOWN_TIMEOUT_MS: positiveInt.max(60_000).default(5_000),
 });
 
@@ -65,6 +67,8 @@ export interface Config {
     readonly simRate: number | undefined;
   };
   readonly tickers: readonly Ticker[];
+  readonly replayRing: number;
+  readonly maxReplay: number;
   readonly shutdownTimeoutMs: number;
 }
 
@@ -115,6 +119,8 @@ export function loadConfig(
         return Object.freeze({ ticker, exchange });
       }),
     ),
+    replayRing: e.TAPE_REPLAY_RING,
+    maxReplay: e.TAPE_MAX_REPLAY,
     shutdownTimeoutMs: e.TAPE_SHUTDOWN_TIMEOUT_MS,
   });
 }

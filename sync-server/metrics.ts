@@ -38,8 +38,34 @@ export function createMetrics() {
     help: 'Time spent applying migrations at start',
     registers: [registry],
   });
+  const wsBackpressure = new Gauge({
+    name: 'tape_ws_market_sockets',
+    help: 'Market sockets by backpressure state (live, conflated)',
+    labelNames: ['state'] as const,
+    registers: [registry],
+  });
+  const slowConsumerClosed = new Counter({
+    name: 'tape_ws_slow_consumer_closed_total',
+    help: 'Market sockets closed for exceeding the hard backpressure watermark',
+    registers: [registry],
+  });
+  const deadLetters = new Counter({
+    name: 'tape_dead_letters_total',
+    help: 'Events sent to the dead-letter queue by source and reason',
+    labelNames: ['source', 'reason'] as const,
+    registers: [registry],
+  });
+  const tickWrites = new Counter({
+    name: 'tape_ticks_written_total',
+    help: 'Trades written to the database',
+    registers: [registry],
+  });
   return {
     registry,
+    wsBackpressure,
+    slowConsumerClosed,
+    deadLetters,
+    tickWrites,
     httpRequests,
     wsConnections,
     marketEvents,

@@ -1,35 +1,38 @@
+import { join } from 'node:path';
 import { defaultLibraryPaths, ProfitConnector } from '../native/profitdll.ts';
 import { AuthService } from './auth/service.ts';
 import type { Config } from './config.ts';
 import { authRoutes } from './http/routes/auth.ts';
+import { marketRoutes } from './http/routes/market.ts';
 import { opsRoutes } from './http/routes/ops.ts';
 import { loadStaticFiles } from './http/static.ts';
 import { listen } from './http/uws.ts';
 import type { Logger } from './log.ts';
-import { type FeedSinks, MarketFeed } from './market/feed.ts';
-import { encodeTrades, topicFor } from './market/protocol.ts';
-import { QuoteBoard } from './market/quotes.ts';
+import { MarketFeed } from './market/feed.ts';
+import { MarketService } from './market/service.ts';
 import { marketEndpoint } from './market/session.ts';
+import { TickWriter } from './market/writer.ts';
 import { createMetrics } from './metrics.ts';
 import { openDatabase } from './store/db.ts';
+import { DeadLetterQueue, DeadLetterStore } from './store/deadLetters.ts';
 import { migrate } from './store/migrate.ts';
+import { TickStore } from './store/ticks.ts';
 
 export interface TapeServer {
   readonly port: number;
   readonly feed: MarketFeed;
+  readonly market: MarketService;
   readonly connector: ProfitConnector;
-  /** Graceful stop: no new connections, captured events flushed, database closed. */
+  readonly writer: TickWriter;
+  readonly deadLetters: DeadLetterQueue;
+  /** Graceful stop: no new connections, captured events flushed to the database, database closed. */
   close(): Promise<void>;
 }
 
 /** The composition root: wires config → store → auth → market → HTTP/WS. */
 export async function startServer(config: Config, log: Logger): Promise<TapeServer> {
   const metrics = createMetrics();
-  const db = await openDatabase({
-    databaseUrl: config.databaseUrl,
-    pgliteDir: `${config.dataDir}/pglite`,
-    log,
-  });
+  const db = await openDatabase({ databaseUrl: config.databaseUrl, pgliteDir: join(config.dataDir, 'pglite'), log });
   const endMigration = metrics.migrationSeconds.startTimer();
   const applied = await migrate(db.sql);
   endMigration();
@@ -45,41 +48,53 @@ export async function startServer(config: Config, log: Logger): Promise<TapeServ
     );
   }
 
-  const paths = defaultLibraryPaths();
-  const connector = ProfitConnector.open({
-    libraryPath: config.profitDll.path ?? paths.libraryPath,
-    capturePath: paths.capturePath,
+  const deadLetters = new DeadLetterQueue(new DeadLetterStore(db.sql), {
+    spillPath: join(config.dataDir, 'dead-letters.spill.ndjson'),
+    onAdd: (l) => metrics.deadLetters.inc({ source: l.source, reason: l.reason }),
+    onError: (err) => log.error({ err: err.message }, 'dead letters spilled to disk: database unreachable'),
   });
+  const ticks = new TickStore(db);
+  const writer = new TickWriter(
+    { insert: (t) => ticks.insert(t).then(() => metrics.tickWrites.inc(t.length)) },
+    (l) => deadLetters.add(l),
+    log,
+  );
+
+  const paths = defaultLibraryPaths();
+  const connector = ProfitConnector.open({ libraryPath: config.profitDll.path ?? paths.libraryPath, capturePath: paths.capturePath });
   if (connector.sim && config.profitDll.simRate) connector.sim.setRate(config.profitDll.simRate);
 
-  const quotes = new QuoteBoard();
   let publish: (topic: string, message: Uint8Array | string) => boolean = () => false;
-  const sinks: FeedSinks = {
-    trades(instrument, trades) {
-      quotes.apply(instrument.ticker, instrument.exchange, trades);
-      publish(topicFor('trades', instrument.ticker), encodeTrades(instrument.ticker, trades));
-    },
-    deadLetter(letter) {
-      log.warn({ letter }, 'market event dead-lettered');
-    },
-    status(status) {
-      publish('connector', JSON.stringify({ type: 'connector', status }));
-    },
-  };
-  const feed = new MarketFeed(
+  let feed: MarketFeed | undefined;
+  const market = new MarketService({
+    tickers: config.tickers,
+    ringCapacity: config.replayRing,
+    maxReplay: config.maxReplay,
+    history: ticks,
+    store: (t) => writer.write(t),
+    deadLetter: (l) => deadLetters.add(l),
+    publish: (topic, message) => publish(topic, message),
+    status: () => (feed as MarketFeed).status,
+    log,
+  });
+  feed = new MarketFeed(
     connector,
-    {
-      key: config.profitDll.key,
-      user: config.profitDll.user,
-      password: config.profitDll.password,
-      tickers: config.tickers,
-    },
-    sinks,
+    { key: config.profitDll.key, user: config.profitDll.user, password: config.profitDll.password, tickers: config.tickers },
+    market,
     log,
     metrics,
   );
+  feed.tradeCapture.resumeFrom(await ticks.lastSeqs());
 
-  const tickers = config.tickers.map((t) => t.ticker);
+  const endpoint = marketEndpoint({
+    market,
+    verify: (token) => auth.verify(token),
+    onClientError: (principal, reason) => log.debug({ user: principal.username, reason }, 'ws client error'),
+    metrics: {
+      state: (mode, delta) => metrics.wsBackpressure.inc({ state: mode }, delta),
+      slowConsumerClosed: () => metrics.slowConsumerClosed.inc(),
+    },
+  });
   const server = await listen(config.host, config.port, {
     log,
     metrics,
@@ -92,19 +107,13 @@ export async function startServer(config: Config, log: Logger): Promise<TapeServ
             () => true,
             () => false,
           );
-          return { database, migrations: true, marketConnector: feed.status.connected };
+          return { database, migrations: true, marketConnector: (feed as MarketFeed).status.connected };
         },
       }),
       ...authRoutes(auth),
+      ...marketRoutes({ market, ticks, deadLetters, feed }),
     ],
-    ws: [
-      marketEndpoint({
-        market: { tickers: () => tickers, quote: (t) => quotes.get(t), connectorStatus: () => feed.status },
-        verify: (token) => auth.verify(token),
-        onClientError: (principal, reason) =>
-          log.debug({ user: principal.username, reason }, 'ws client error'),
-      }),
-    ],
+    ws: [endpoint],
   });
   publish = server.publish;
   log.info({ port: server.port }, `Tape listening on http://${config.host}:${server.port}`);
@@ -115,10 +124,25 @@ export async function startServer(config: Config, log: Logger): Promise<TapeServ
   return {
     port: server.port,
     feed,
+    market,
     connector,
+    writer,
+    deadLetters,
     async close() {
       server.close();
-      feed.stop();
+      endpoint.stop();
+      (feed as MarketFeed).stop();
+      await writer.flush().catch((err: Error) => {
+        log.error({ err: err.message }, 'trades left unwritten at shutdown');
+        // Spilled to disk by the queue if the database is down: not one trade is lost.
+        deadLetters.add({
+          source: 'store.ticks',
+          reason: 'unwritten_at_shutdown',
+          detail: err.message,
+          payload: { trades: writer.takeUnwritten() },
+        });
+      });
+      await deadLetters.flush();
       await db.close();
     },
   };

@@ -239,7 +239,8 @@ function mountWs(
   >(endpoint.path, {
     maxPayloadLength: endpoint.maxPayloadBytes,
     maxBackpressure: endpoint.maxBackpressureBytes,
-    closeOnBackpressureLimit: false,
+    // Past uWS's ceiling a message would be dropped: close instead, never lose silently.
+    closeOnBackpressureLimit: 1,
     idleTimeout: 60,
     sendPingsAutomatically: true,
     upgrade: (res, req, context) => {

@@ -159,14 +159,20 @@ export interface ConnectorStatus {
 
 export type ClientMessage =
   | { type: 'auth'; token: string }
-  | { type: 'sub'; channel: Channel; tickers: string[] }
+  /** `since` asks for every event after that sequence (per ticker) before going live. */
+  | { type: 'sub'; channel: Channel; tickers: string[]; since?: Record<string, number> }
   | { type: 'unsub'; channel: Channel; tickers: string[] }
   | { type: 'ping'; id?: number };
 
 export type ServerMessage =
   | { type: 'hello'; protocol: number; user: { username: string; role: string }; tickers: string[] }
-  | { type: 'snapshot'; quotes: Quote[] }
+  /** `gap_too_large`: the missed events are no longer kept; `conflated`: latest state only. */
+  | { type: 'snapshot'; quotes: Quote[]; reason: 'subscribe' | 'gap_too_large' | 'conflated' }
+  | { type: 'replay'; ticker: string; from: number; to: number }
   | { type: 'subscribed'; channel: Channel; tickers: string[] }
+  /** The socket fell behind: it gets conflated snapshots until it catches up, then `live`. */
+  | { type: 'conflated' }
+  | { type: 'live' }
   | { type: 'unsubscribed'; channel: Channel; tickers: string[] }
   | { type: 'connector'; status: ConnectorStatus }
   | { type: 'error'; code: string; message: string }

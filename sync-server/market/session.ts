@@ -1,53 +1,70 @@
 import { z } from 'zod';
 import type { Principal } from '../auth/tokens.ts';
 import { CloseCode, type WsEndpoint, type WsSession } from '../http/ws.ts';
-import {
-  type ConnectorStatus,
-  PROTOCOL_VERSION,
-  type Quote,
-  type ServerMessage,
-  topicFor,
-} from './protocol.ts';
+import { PROTOCOL_VERSION, type Quote, type ServerMessage, topicFor } from './protocol.ts';
+import type { MarketService } from './service.ts';
 
-// The /ws endpoint: JSON control messages in, snapshots and binary market frames out.
+// The /ws endpoint: JSON control messages in; snapshots, replays and binary market frames out;
+// per-socket backpressure: live → conflated → closed.
 
 const ticker = z.string().regex(/^[A-Z0-9]{4,12}$/, 'a B3 ticker such as PETR4');
+const tickers = z.array(ticker).min(1).max(200);
 const clientMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('auth'), token: z.string().min(1).max(4096) }),
   z.object({
     type: z.literal('sub'),
     channel: z.literal('trades'),
-    tickers: z.array(ticker).min(1).max(200),
+    tickers,
+    since: z.record(ticker, z.number().int().min(0).max(Number.MAX_SAFE_INTEGER)).optional(),
   }),
-  z.object({
-    type: z.literal('unsub'),
-    channel: z.literal('trades'),
-    tickers: z.array(ticker).min(1).max(200),
-  }),
+  z.object({ type: z.literal('unsub'), channel: z.literal('trades'), tickers }),
   z.object({ type: z.literal('ping'), id: z.number().int().optional() }),
 ]);
 
-export interface MarketView {
-  tickers(): string[];
-  quote(ticker: string): Quote | undefined;
-  connectorStatus(): ConnectorStatus;
+export interface Watermarks {
+  /** Above this many buffered bytes a socket gets conflated snapshots instead of every event. */
+  readonly softBytes: number;
+  /** Above this it is closed with CloseCode.slowConsumer (4408). */
+  readonly hardBytes: number;
+  /** How often a conflated socket gets the latest state of its tickers. */
+  readonly conflateMs: number;
+  readonly sweepMs: number;
+}
+
+export const DEFAULT_WATERMARKS: Watermarks = { softBytes: 512 * 1024, hardBytes: 4 * 1024 * 1024, conflateMs: 250, sweepMs: 25 };
+
+export interface BackpressureMetrics {
+  state(mode: 'live' | 'conflated', delta: number): void;
+  slowConsumerClosed(): void;
 }
 
 export interface MarketSessionDeps {
-  readonly market: MarketView;
+  readonly market: MarketService;
   readonly verify: (token: string) => Promise<Principal & { expiresAt: number }>;
   readonly onClientError: (principal: Principal, reason: string) => void;
+  readonly watermarks?: Watermarks;
+  readonly metrics?: BackpressureMetrics;
+}
+
+interface State {
+  expiry: NodeJS.Timeout | undefined;
+  mode: 'live' | 'conflated';
+  tickers: Set<string>;
+  lastConflatedAt: number;
+  closed: boolean;
 }
 
 const MAX_CONTROL_BYTES = 16 * 1024;
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
-interface State {
-  expiry: NodeJS.Timeout | undefined;
+export interface MarketEndpoint extends WsEndpoint<State> {
+  /** Stops the backpressure sweep (server shutdown). */
+  stop(): void;
 }
 
-export function marketEndpoint(deps: MarketSessionDeps): WsEndpoint<State> {
-  const states = new WeakMap<WsSession, State>();
+export function marketEndpoint(deps: MarketSessionDeps): MarketEndpoint {
+  const wm = deps.watermarks ?? DEFAULT_WATERMARKS;
+  const sessions = new Map<WsSession, State>();
   const send = (s: WsSession, m: ServerMessage) => s.send(JSON.stringify(m), false);
   const fail = (s: WsSession, code: string, message: string) => {
     deps.onClientError(s.principal, code);
@@ -55,32 +72,106 @@ export function marketEndpoint(deps: MarketSessionDeps): WsEndpoint<State> {
   };
   // The socket lives no longer than its token; the client renews it with an `auth` message.
   const armExpiry = (s: WsSession, state: State, expiresAt: number) => {
-    if (state.expiry) clearTimeout(state.expiry);
+    clearTimeout(state.expiry);
     state.expiry = setTimeout(
       () => s.close(CloseCode.unauthorized, 'access token expired'),
       Math.max(0, Math.min(expiresAt - Date.now(), 2 ** 31 - 1)),
     );
   };
+  const quotesOf = (names: Iterable<string>) =>
+    [...names].map((t) => deps.market.quote(t)).filter((q): q is Quote => q !== undefined);
+
+  const subscribe = async (s: WsSession, state: State, names: string[], since: Record<string, number> | undefined) => {
+    const fresh = names.filter((t) => since?.[t] === undefined);
+    if (fresh.length > 0) {
+      s.cork(() => {
+        send(s, { type: 'snapshot', quotes: quotesOf(fresh), reason: 'subscribe' });
+        for (const t of fresh) join(s, state, t);
+      });
+    }
+    for (const t of names) {
+      const after = since?.[t];
+      if (after === undefined) continue;
+      const plan = await deps.market.catchUp(t, after);
+      if (state.closed) return;
+      // Sent and subscribed in one synchronous step: nothing can be published in between.
+      s.cork(() => {
+        if (plan.kind === 'replay') {
+          if (plan.frames.length > 0) send(s, { type: 'replay', ticker: t, from: plan.from, to: plan.to });
+          for (const f of plan.frames) s.send(f, true);
+        } else {
+          send(s, { type: 'snapshot', quotes: plan.quote ? [plan.quote] : [], reason: 'gap_too_large' });
+        }
+        join(s, state, t);
+      });
+    }
+    send(s, { type: 'subscribed', channel: 'trades', tickers: names });
+  };
+  const join = (s: WsSession, state: State, t: string) => {
+    state.tickers.add(t);
+    if (state.mode === 'live') s.subscribe(topicFor('trades', t));
+  };
+
+  const setMode = (s: WsSession, state: State, mode: State['mode']) => {
+    if (state.mode === mode) return;
+    deps.metrics?.state(state.mode, -1);
+    deps.metrics?.state(mode, 1);
+    state.mode = mode;
+    for (const t of state.tickers) {
+      if (mode === 'live') s.subscribe(topicFor('trades', t));
+      else s.unsubscribe(topicFor('trades', t));
+    }
+    send(s, mode === 'live' ? { type: 'live' } : { type: 'conflated' });
+  };
+
+  // Memory stays bounded whatever a client does: every socket is checked a few times per
+  // second; a slow one first loses the per-event stream, then the connection.
+  const sweep = setInterval(() => {
+    const now = Date.now();
+    for (const [s, state] of sessions) {
+      const buffered = s.bufferedAmount();
+      if (buffered > wm.hardBytes) {
+        deps.metrics?.slowConsumerClosed();
+        state.closed = true;
+        s.close(CloseCode.slowConsumer, 'slow consumer: too far behind the market');
+      } else if (state.mode === 'live' && buffered > wm.softBytes) {
+        setMode(s, state, 'conflated');
+      } else if (state.mode === 'conflated') {
+        if (buffered < wm.softBytes / 4) setMode(s, state, 'live');
+        else if (buffered < wm.softBytes && now - state.lastConflatedAt >= wm.conflateMs) {
+          state.lastConflatedAt = now;
+          send(s, { type: 'snapshot', quotes: quotesOf(state.tickers), reason: 'conflated' });
+        }
+      }
+    }
+  }, wm.sweepMs);
+  sweep.unref();
 
   return {
     path: '/ws',
     maxPayloadBytes: MAX_CONTROL_BYTES,
-    maxBackpressureBytes: 4 * 1024 * 1024,
+    // uWS's own ceiling, above our hard watermark: a last resort if a burst outruns the sweep.
+    maxBackpressureBytes: wm.hardBytes * 2,
     params: () => ({}),
+    stop: () => clearInterval(sweep),
     open(session) {
-      const state: State = { expiry: undefined };
-      states.set(session, state);
+      const state: State = { expiry: undefined, mode: 'live', tickers: new Set(), lastConflatedAt: 0, closed: false };
+      sessions.set(session, state);
+      deps.metrics?.state('live', 1);
       armExpiry(session, state, session.expiresAt);
       send(session, {
         type: 'hello',
         protocol: PROTOCOL_VERSION,
         user: { username: session.principal.username, role: session.principal.role },
-        tickers: deps.market.tickers(),
+        tickers: deps.market.tickerList,
       });
       send(session, { type: 'connector', status: deps.market.connectorStatus() });
+      session.subscribe('connector');
       return state;
     },
     message(session, data, isBinary) {
+      const state = sessions.get(session);
+      if (!state) return;
       if (isBinary) return fail(session, 'binary_not_expected', 'Control messages are JSON text frames');
       let parsed: z.infer<typeof clientMessage>;
       try {
@@ -93,35 +184,32 @@ export function marketEndpoint(deps: MarketSessionDeps): WsEndpoint<State> {
       } catch {
         return fail(session, 'bad_json', 'Control messages must be UTF-8 JSON');
       }
-      const state = states.get(session) as State;
       switch (parsed.type) {
         case 'auth':
           deps
             .verify(parsed.token)
             .then((p) => {
-              if (p.userId !== session.principal.userId) {
-                session.close(CloseCode.forbidden, 'token belongs to another user');
-              } else armExpiry(session, state, p.expiresAt);
+              if (p.userId !== session.principal.userId) session.close(CloseCode.forbidden, 'token belongs to another user');
+              else armExpiry(session, state, p.expiresAt);
             })
-            .catch(() => session.close(CloseCode.unauthorized, 'invalid access token'));
+            .catch(() => {
+              if (!state.closed) session.close(CloseCode.unauthorized, 'invalid access token');
+            });
           return;
         case 'sub': {
-          const known = new Set(deps.market.tickers());
+          const known = new Set(deps.market.tickerList);
           const unknown = parsed.tickers.filter((t) => !known.has(t));
-          if (unknown.length > 0)
-            return fail(session, 'unknown_ticker', `Not on this feed: ${unknown.join(', ')}`);
-          const quotes = parsed.tickers
-            .map((t) => deps.market.quote(t))
-            .filter((q): q is Quote => q !== undefined);
-          session.cork(() => {
-            send(session, { type: 'snapshot', quotes });
-            for (const t of parsed.tickers) session.subscribe(topicFor(parsed.channel, t));
-            send(session, { type: 'subscribed', channel: parsed.channel, tickers: parsed.tickers });
-          });
+          if (unknown.length > 0) return fail(session, 'unknown_ticker', `Not on this feed: ${unknown.join(', ')}`);
+          subscribe(session, state, parsed.tickers, parsed.since).catch((err: Error) =>
+            fail(session, 'replay_failed', `Could not replay: ${err.message}; subscribe again without since`),
+          );
           return;
         }
         case 'unsub':
-          for (const t of parsed.tickers) session.unsubscribe(topicFor(parsed.channel, t));
+          for (const t of parsed.tickers) {
+            state.tickers.delete(t);
+            session.unsubscribe(topicFor(parsed.channel, t));
+          }
           send(session, { type: 'unsubscribed', channel: parsed.channel, tickers: parsed.tickers });
           return;
         case 'ping':
@@ -130,8 +218,12 @@ export function marketEndpoint(deps: MarketSessionDeps): WsEndpoint<State> {
       }
     },
     close(session) {
-      const state = states.get(session);
-      if (state?.expiry) clearTimeout(state.expiry);
+      const state = sessions.get(session);
+      if (!state) return;
+      state.closed = true;
+      clearTimeout(state.expiry);
+      deps.metrics?.state(state.mode, -1);
+      sessions.delete(session);
     },
   };
 }

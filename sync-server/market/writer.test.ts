@@ -71,7 +71,7 @@ describe('TickWriter', () => {
       reason: 'write_rejected',
       detail: 'value out of range',
     });
-    expect((letters[0]?.payload as { trades: Trade[] }).trades.map((x) => x.seq)).toEqual([5, 6, 7, 8]);
+    expect(((letters[0] as NewDeadLetter).payload as { trades: Trade[] }).trades.map((x) => x.seq)).toEqual([5, 6, 7, 8]);
     expect(w.stats).toMatchObject({ written: 8, deadLettered: 4 });
   });
 

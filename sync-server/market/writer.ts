@@ -82,6 +82,14 @@ export class TickWriter {
     }
   }
 
+  /** Hands over whatever could not be written (shutdown with the database down). */
+  takeUnwritten(): Trade[] {
+    const rest = this.queue;
+    this.queue = [];
+    this.stats.buffered = 0;
+    return rest;
+  }
+
   private kick(delay: number) {
     clearTimeout(this.timer);
     this.timer = undefined;

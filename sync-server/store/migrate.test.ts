@@ -23,9 +23,9 @@ describe.each(testBackends())('migrations on $name', (backend) => {
       { version: 901, name: 'bad', sql: 'create table probe_bad (x nosuchtype)' },
     ];
     await expect(migrate(db.sql, broken)).rejects.toThrow(/nosuchtype/);
-    const [{ exists }] = await db.sql<{ exists: boolean }[]>`
+    const [row] = await db.sql<{ exists: boolean }[]>`
       select exists (select 1 from information_schema.tables where table_name = 'probe_ok') as exists`;
-    expect(exists).toBe(false);
+    expect(row?.exists).toBe(false);
     const versions = await db.sql`select version from schema_migrations where version >= 900`;
     expect(versions.length).toBe(0);
   });

@@ -47,8 +47,8 @@ describe.each(testBackends())('TickStore on $name', (backend) => {
       where i.inhparent = 'ticks'::regclass order by 1`;
     expect(parts.map((p) => p.relname)).toEqual(['ticks_20261125', 'ticks_20261126', 'ticks_default']);
     expect((await store.range('VALE3', 1, 2)).map((t) => t.seq)).toEqual([1, 2]);
-    const [{ n }] = await db.sql<{ n: string }[]>`select count(*) as n from ticks_default`;
-    expect(Number(n)).toBe(0);
+    const [row] = await db.sql<{ n: string }[]>`select count(*) as n from ticks_default`;
+    expect(Number(row?.n)).toBe(0);
   });
 
   it('rolls trades into OHLCV candles', async () => {

@@ -1,0 +1,112 @@
+import type { Logger } from '../log.ts';
+import type { NewDeadLetter } from '../store/deadLetters.ts';
+import type { DeadLetter, FeedSinks } from './feed.ts';
+import type { Instrument } from './instruments.ts';
+import { type ConnectorStatus, encodeTrades, FrameFlag, type Quote, type Trade, topicFor } from './protocol.ts';
+import { QuoteBoard } from './quotes.ts';
+import { TradeRing } from './ring.ts';
+
+export interface TickHistory {
+  /** Stored trades of one ticker with from ≤ seq ≤ to, in order. */
+  range(ticker: string, fromSeq: number, toSeq: number): Promise<Trade[]>;
+}
+
+export interface MarketServiceDeps {
+  readonly tickers: readonly { ticker: string; exchange: string }[];
+  readonly ringCapacity: number;
+  /** Missed events beyond this many are not replayed: the client gets a snapshot instead. */
+  readonly maxReplay: number;
+  readonly history: TickHistory;
+  readonly store: (trades: readonly Trade[]) => void;
+  readonly deadLetter: (letter: NewDeadLetter) => void;
+  readonly publish: (topic: string, message: Uint8Array | string) => boolean;
+  readonly status: () => ConnectorStatus;
+  readonly log: Logger;
+}
+
+/** What a subscriber must be sent to catch up from a sequence, then go live. */
+export type CatchUp =
+  | { readonly kind: 'replay'; readonly frames: Uint8Array[]; readonly from: number; readonly to: number }
+  | { readonly kind: 'snapshot'; readonly quote: Quote | undefined };
+
+const REPLAY_FRAME_TRADES = 2_000;
+
+/** The market's in-memory state: quotes, replay rings, and the path from capture to clients. */
+export class MarketService implements FeedSinks {
+  private readonly quotes = new QuoteBoard();
+  private readonly rings = new Map<string, TradeRing>();
+  readonly tickerList: string[];
+
+  constructor(private readonly deps: MarketServiceDeps) {
+    this.tickerList = deps.tickers.map((t) => t.ticker);
+    for (const t of this.tickerList) this.rings.set(t, new TradeRing(deps.ringCapacity));
+  }
+
+  // ---- FeedSinks: called by the feed after each drain ----
+
+  trades(instrument: Instrument, trades: Trade[]) {
+    const ring = this.rings.get(instrument.ticker);
+    if (!ring) return;
+    // A restart continues numbering from the database: the ring starts at the first new seq.
+    for (const t of trades) {
+      if (ring.length > 0 && t.seq !== ring.lastSeq + 1) this.rings.set(t.ticker, new TradeRing(this.deps.ringCapacity));
+      (this.rings.get(t.ticker) as TradeRing).push(t);
+    }
+    this.quotes.apply(instrument.ticker, instrument.exchange, trades);
+    this.deps.store(trades);
+    // Encoded once, published as bytes to every subscriber of the ticker.
+    this.deps.publish(topicFor('trades', instrument.ticker), encodeTrades(instrument.ticker, trades));
+  }
+
+  deadLetter(letter: DeadLetter) {
+    this.deps.deadLetter(letter);
+  }
+
+  status(status: ConnectorStatus) {
+    this.deps.publish('connector', JSON.stringify({ type: 'connector', status }));
+  }
+
+  // ---- Views for sessions ----
+
+  quote(ticker: string): Quote | undefined {
+    return this.quotes.get(ticker);
+  }
+
+  connectorStatus(): ConnectorStatus {
+    return this.deps.status();
+  }
+
+  lastSeq(ticker: string): number {
+    return this.rings.get(ticker)?.lastSeq ?? 0;
+  }
+
+  /**
+   * Everything after `after` for one ticker: from the ring, else from the database then the
+   * ring, else (gap too large or history incomplete) a snapshot. The returned frames end at the
+   * live edge, so a caller that subscribes right after sending them sees no gap and no duplicate.
+   */
+  async catchUp(ticker: string, after: number): Promise<CatchUp> {
+    const ring = this.rings.get(ticker) as TradeRing;
+    const fromRing = ring.since(after);
+    if (fromRing) return this.replay(fromRing, after);
+    const missing = ring.lastSeq - after;
+    if (missing > this.deps.maxReplay || after < 0) return { kind: 'snapshot', quote: this.quote(ticker) };
+    const older = await this.deps.history.range(ticker, after + 1, ring.oldestSeq - 1);
+    // After the await, the ring may have moved on: re-read it synchronously from the stored edge.
+    const lastStored = older.length > 0 ? (older[older.length - 1] as Trade).seq : after;
+    const contiguous = older.every((t, i) => t.seq === after + 1 + i);
+    const rest = this.rings.get(ticker)?.since(lastStored);
+    if (!contiguous || !rest) return { kind: 'snapshot', quote: this.quote(ticker) };
+    return this.replay([...older, ...rest], after);
+  }
+
+  private replay(trades: Trade[], after: number): CatchUp {
+    const frames: Uint8Array[] = [];
+    for (let i = 0; i < trades.length; i += REPLAY_FRAME_TRADES) {
+      const chunk = trades.slice(i, i + REPLAY_FRAME_TRADES);
+      frames.push(encodeTrades((chunk[0] as Trade).ticker, chunk, FrameFlag.replay));
+    }
+    const to = trades.length > 0 ? (trades[trades.length - 1] as Trade).seq : after;
+    return { kind: 'replay', frames, from: after + 1, to };
+  }
+}
