@@ -11,7 +11,7 @@ import type { Logger } from './log.ts';
 import { MarketFeed } from './market/feed.ts';
 import { MarketService } from './market/service.ts';
 import { marketEndpoint } from './market/session.ts';
-import { TickWriter } from './market/writer.ts';
+import { DEFAULT_WRITER, TickWriter } from './market/writer.ts';
 import { createMetrics } from './metrics.ts';
 import { openDatabase } from './store/db.ts';
 import { DeadLetterQueue, DeadLetterStore } from './store/deadLetters.ts';
@@ -32,7 +32,11 @@ export interface TapeServer {
 /** The composition root: wires config → store → auth → market → HTTP/WS. */
 export async function startServer(config: Config, log: Logger): Promise<TapeServer> {
   const metrics = createMetrics();
-  const db = await openDatabase({ databaseUrl: config.databaseUrl, pgliteDir: join(config.dataDir, 'pglite'), log });
+  const db = await openDatabase({
+    databaseUrl: config.databaseUrl,
+    pgliteDir: join(config.dataDir, 'pglite'),
+    log,
+  });
   const endMigration = metrics.migrationSeconds.startTimer();
   const applied = await migrate(db.sql);
   endMigration();
@@ -58,10 +62,15 @@ export async function startServer(config: Config, log: Logger): Promise<TapeServ
     { insert: (t) => ticks.insert(t).then(() => metrics.tickWrites.inc(t.length)) },
     (l) => deadLetters.add(l),
     log,
+    // One COPY stream saturates a PostgreSQL backend core; PGlite has a single connection.
+    { ...DEFAULT_WRITER, concurrency: db.backend === 'postgres' ? 2 : 1 },
   );
 
   const paths = defaultLibraryPaths();
-  const connector = ProfitConnector.open({ libraryPath: config.profitDll.path ?? paths.libraryPath, capturePath: paths.capturePath });
+  const connector = ProfitConnector.open({
+    libraryPath: config.profitDll.path ?? paths.libraryPath,
+    capturePath: paths.capturePath,
+  });
   if (connector.sim && config.profitDll.simRate) connector.sim.setRate(config.profitDll.simRate);
 
   let publish: (topic: string, message: Uint8Array | string) => boolean = () => false;
@@ -79,7 +88,12 @@ export async function startServer(config: Config, log: Logger): Promise<TapeServ
   });
   feed = new MarketFeed(
     connector,
-    { key: config.profitDll.key, user: config.profitDll.user, password: config.profitDll.password, tickers: config.tickers },
+    {
+      key: config.profitDll.key,
+      user: config.profitDll.user,
+      password: config.profitDll.password,
+      tickers: config.tickers,
+    },
     market,
     log,
     metrics,

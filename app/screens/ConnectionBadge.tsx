@@ -6,17 +6,17 @@ const time = (ms: number) => new Date(ms).toLocaleTimeString('pt-BR', { hour: '2
 export function ConnectionBadge() {
   const link = useMarket((s) => s.link);
   const since = useMarket((s) => s.since);
+  const replaying = useMarket((s) => s.replaying);
   const connected = useMarket((s) => s.connector?.connected);
-  const label =
-    link === 'live'
-      ? connected === false
-        ? 'Feed down'
-        : 'Live'
-      : link === 'offline'
-        ? `Offline since ${time(since)}`
-        : link === 'reconnecting'
-          ? 'Reconnecting…'
-          : 'Connecting…';
+  const labels: Record<typeof link, string> = {
+    live: connected === false ? 'Feed down' : 'Live',
+    replaying: `Replaying ${replaying.toLocaleString('pt-BR')} events`,
+    conflated: 'Catching up (conflated)',
+    offline: `Offline since ${time(since)}`,
+    reconnecting: 'Reconnecting…',
+    connecting: 'Connecting…',
+  };
+  const label = labels[link];
   const tone = link === 'live' && connected !== false ? 'ok' : link === 'offline' ? 'bad' : 'warn';
   return (
     <output className={`badge ${tone}`} aria-live="polite" data-testid="connection">

@@ -6,7 +6,9 @@ import {
   type Trade,
 } from '../../sync-server/market/protocol.ts';
 
-export type LinkState = 'connecting' | 'live' | 'reconnecting' | 'offline';
+import type { LinkState } from '../market/feedClient.ts';
+
+export type { LinkState };
 
 export interface QuoteView extends Quote {
   /** Direction of the last change, for the flash. */
@@ -18,10 +20,12 @@ export interface QuoteView extends Quote {
 interface MarketState {
   link: LinkState;
   since: number;
+  /** Events still to come in a replay. */
+  replaying: number;
   connector: ConnectorStatus | undefined;
   tickers: string[];
   quotes: Record<string, QuoteView>;
-  setLink(link: LinkState): void;
+  setLink(link: LinkState, replaying?: number): void;
   setConnector(status: ConnectorStatus): void;
   setTickers(tickers: string[]): void;
   snapshot(quotes: Quote[]): void;
@@ -31,10 +35,12 @@ interface MarketState {
 export const useMarket = create<MarketState>((set) => ({
   link: 'connecting',
   since: Date.now(),
+  replaying: 0,
   connector: undefined,
   tickers: [],
   quotes: {},
-  setLink: (link) => set((s) => (s.link === link ? s : { link, since: Date.now() })),
+  setLink: (link, replaying = 0) =>
+    set((s) => (s.link === link && s.replaying === replaying ? s : { link, replaying, since: s.link === link ? s.since : Date.now() })),
   setConnector: (connector) => set({ connector }),
   setTickers: (tickers) => set({ tickers }),
   snapshot: (quotes) =>

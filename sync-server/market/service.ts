@@ -2,7 +2,14 @@ import type { Logger } from '../log.ts';
 import type { NewDeadLetter } from '../store/deadLetters.ts';
 import type { DeadLetter, FeedSinks } from './feed.ts';
 import type { Instrument } from './instruments.ts';
-import { type ConnectorStatus, encodeTrades, FrameFlag, type Quote, type Trade, topicFor } from './protocol.ts';
+import {
+  type ConnectorStatus,
+  encodeTrades,
+  FrameFlag,
+  type Quote,
+  type Trade,
+  topicFor,
+} from './protocol.ts';
 import { QuoteBoard } from './quotes.ts';
 import { TradeRing } from './ring.ts';
 
@@ -49,7 +56,8 @@ export class MarketService implements FeedSinks {
     if (!ring) return;
     // A restart continues numbering from the database: the ring starts at the first new seq.
     for (const t of trades) {
-      if (ring.length > 0 && t.seq !== ring.lastSeq + 1) this.rings.set(t.ticker, new TradeRing(this.deps.ringCapacity));
+      if (ring.length > 0 && t.seq !== ring.lastSeq + 1)
+        this.rings.set(t.ticker, new TradeRing(this.deps.ringCapacity));
       (this.rings.get(t.ticker) as TradeRing).push(t);
     }
     this.quotes.apply(instrument.ticker, instrument.exchange, trades);

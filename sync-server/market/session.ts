@@ -31,7 +31,12 @@ export interface Watermarks {
   readonly sweepMs: number;
 }
 
-export const DEFAULT_WATERMARKS: Watermarks = { softBytes: 512 * 1024, hardBytes: 4 * 1024 * 1024, conflateMs: 250, sweepMs: 25 };
+export const DEFAULT_WATERMARKS: Watermarks = {
+  softBytes: 512 * 1024,
+  hardBytes: 4 * 1024 * 1024,
+  conflateMs: 250,
+  sweepMs: 25,
+};
 
 export interface BackpressureMetrics {
   state(mode: 'live' | 'conflated', delta: number): void;
@@ -81,7 +86,12 @@ export function marketEndpoint(deps: MarketSessionDeps): MarketEndpoint {
   const quotesOf = (names: Iterable<string>) =>
     [...names].map((t) => deps.market.quote(t)).filter((q): q is Quote => q !== undefined);
 
-  const subscribe = async (s: WsSession, state: State, names: string[], since: Record<string, number> | undefined) => {
+  const subscribe = async (
+    s: WsSession,
+    state: State,
+    names: string[],
+    since: Record<string, number> | undefined,
+  ) => {
     const fresh = names.filter((t) => since?.[t] === undefined);
     if (fresh.length > 0) {
       s.cork(() => {
@@ -97,7 +107,7 @@ export function marketEndpoint(deps: MarketSessionDeps): MarketEndpoint {
       // Sent and subscribed in one synchronous step: nothing can be published in between.
       s.cork(() => {
         if (plan.kind === 'replay') {
-          if (plan.frames.length > 0) send(s, { type: 'replay', ticker: t, from: plan.from, to: plan.to });
+          send(s, { type: 'replay', ticker: t, from: plan.from, to: plan.to });
           for (const f of plan.frames) s.send(f, true);
         } else {
           send(s, { type: 'snapshot', quotes: plan.quote ? [plan.quote] : [], reason: 'gap_too_large' });
@@ -155,7 +165,13 @@ export function marketEndpoint(deps: MarketSessionDeps): MarketEndpoint {
     params: () => ({}),
     stop: () => clearInterval(sweep),
     open(session) {
-      const state: State = { expiry: undefined, mode: 'live', tickers: new Set(), lastConflatedAt: 0, closed: false };
+      const state: State = {
+        expiry: undefined,
+        mode: 'live',
+        tickers: new Set(),
+        lastConflatedAt: 0,
+        closed: false,
+      };
       sessions.set(session, state);
       deps.metrics?.state('live', 1);
       armExpiry(session, state, session.expiresAt);
@@ -189,7 +205,8 @@ export function marketEndpoint(deps: MarketSessionDeps): MarketEndpoint {
           deps
             .verify(parsed.token)
             .then((p) => {
-              if (p.userId !== session.principal.userId) session.close(CloseCode.forbidden, 'token belongs to another user');
+              if (p.userId !== session.principal.userId)
+                session.close(CloseCode.forbidden, 'token belongs to another user');
               else armExpiry(session, state, p.expiresAt);
             })
             .catch(() => {
@@ -199,7 +216,8 @@ export function marketEndpoint(deps: MarketSessionDeps): MarketEndpoint {
         case 'sub': {
           const known = new Set(deps.market.tickerList);
           const unknown = parsed.tickers.filter((t) => !known.has(t));
-          if (unknown.length > 0) return fail(session, 'unknown_ticker', `Not on this feed: ${unknown.join(', ')}`);
+          if (unknown.length > 0)
+            return fail(session, 'unknown_ticker', `Not on this feed: ${unknown.join(', ')}`);
           subscribe(session, state, parsed.tickers, parsed.since).catch((err: Error) =>
             fail(session, 'replay_failed', `Could not replay: ${err.message}; subscribe again without since`),
           );

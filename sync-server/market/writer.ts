@@ -15,6 +15,10 @@ export interface WriterOptions {
   readonly maxBufferedRows: number;
   /** A batch the server itself refuses (not a lost connection) is retried this often, then dead-lettered. */
   readonly maxDataErrorAttempts: number;
+  /** Batches written at once: 2 suits PostgreSQL here; PGlite has one connection. */
+  readonly concurrency: number;
+  /** Longest pause between attempts while the database is unreachable. */
+  readonly maxBackoffMs: number;
 }
 
 export const DEFAULT_WRITER: WriterOptions = {
@@ -35,11 +39,18 @@ export interface WriterStats {
 // — refused, reset or timed-out connections — means the database is unreachable.
 const isDataError = (err: unknown) => (err as { name?: string }).name === 'PostgresError';
 
-/** Batches trades into the store, in order, retrying through outages without losing a row. */
+/**
+ * Batches trades into the store, retrying through outages without losing a row. Up to
+ * `concurrency` batches are written at once (one PostgreSQL COPY saturates one backend core);
+ * a failed batch goes back to the head of the queue.
+ */
 export class TickWriter {
   private queue: Trade[] = [];
   private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
+  private inflight = 0;
+  private inflightRows = 0;
+  private idle: (() => void)[] = [];
+  private pausedUntil = 0;
   private backoffMs = 0;
   private dataErrors = 0;
   readonly stats: WriterStats = { written: 0, buffered: 0, deadLettered: 0, retries: 0 };
@@ -52,7 +63,7 @@ export class TickWriter {
   ) {}
 
   write(trades: readonly Trade[]) {
-    const room = this.opts.maxBufferedRows - this.queue.length;
+    const room = this.opts.maxBufferedRows - this.queue.length - this.inflightRows;
     if (room < trades.length) {
       const overflow = trades.slice(Math.max(0, room));
       this.stats.deadLettered += overflow.length;
@@ -65,20 +76,24 @@ export class TickWriter {
       trades = trades.slice(0, Math.max(0, room));
     }
     for (const t of trades) this.queue.push(t);
-    this.stats.buffered = this.queue.length;
-    if (this.queue.length >= this.opts.batchRows) this.kick(0);
-    else this.timer ??= setTimeout(() => this.kick(0), this.opts.flushMs);
+    this.stats.buffered = this.queue.length + this.inflightRows;
+    if (this.queue.length >= this.opts.batchRows) this.pump();
+    else this.timer ??= setTimeout(() => this.pump(true), this.opts.flushMs);
   }
 
   /** Writes everything queued; used at shutdown. Rejects if the database stays down. */
   async flush(timeoutMs = 3_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    while (this.queue.length > 0 || this.running) {
+    while (this.queue.length > 0 || this.inflight > 0) {
       if (Date.now() > deadline)
-        throw new Error(`${this.queue.length} trades could not be written before shutdown`);
-      this.kick(0);
-      await this.running;
-      if (this.queue.length > 0) await new Promise((r) => setTimeout(r, 20));
+        throw new Error(
+          `${this.queue.length + this.inflight} trades or batches could not be written before shutdown`,
+        );
+      this.pump(true);
+      await Promise.race([
+        new Promise<void>((r) => this.idle.push(r)),
+        new Promise((r) => setTimeout(r, 20)),
+      ]);
     }
   }
 
@@ -90,53 +105,60 @@ export class TickWriter {
     return rest;
   }
 
-  private kick(delay: number) {
+  /** Starts batches while there is room; `partial` also sends a batch smaller than batchRows. */
+  private pump(partial = false) {
     clearTimeout(this.timer);
     this.timer = undefined;
-    if (this.running) return;
-    if (delay > 0) {
-      this.timer = setTimeout(() => this.kick(0), delay);
+    const wait = this.pausedUntil - Date.now();
+    if (wait > 0) {
+      this.timer = setTimeout(() => this.pump(true), wait);
       return;
     }
-    this.running = this.drain().finally(() => {
-      this.running = undefined;
-      if (this.queue.length > 0) this.kick(this.backoffMs);
-    });
+    while (this.inflight < this.opts.concurrency && this.queue.length > 0) {
+      if (!partial && this.queue.length < this.opts.batchRows) break;
+      void this.writeBatch(this.queue.splice(0, this.opts.batchRows));
+    }
+    this.stats.buffered = this.queue.length + this.inflightRows;
+    if (this.queue.length > 0 && this.inflight < this.opts.concurrency) {
+      this.timer = setTimeout(() => this.pump(true), this.opts.flushMs);
+    }
   }
 
-  private async drain() {
-    while (this.queue.length > 0) {
-      const batch = this.queue.slice(0, this.opts.batchRows);
-      try {
-        await this.sink.insert(batch);
-        this.queue.splice(0, batch.length);
-        this.stats.written += batch.length;
-        this.stats.buffered = this.queue.length;
-        this.backoffMs = 0;
+  private async writeBatch(batch: Trade[]) {
+    this.inflight++;
+    this.inflightRows += batch.length;
+    try {
+      await this.sink.insert(batch);
+      this.stats.written += batch.length;
+      this.backoffMs = 0;
+      this.dataErrors = 0;
+    } catch (err) {
+      this.stats.retries++;
+      if (isDataError(err) && ++this.dataErrors >= this.opts.maxDataErrorAttempts) {
         this.dataErrors = 0;
-      } catch (err) {
-        this.stats.retries++;
-        if (isDataError(err) && ++this.dataErrors >= this.opts.maxDataErrorAttempts) {
-          this.dataErrors = 0;
-          this.queue.splice(0, batch.length);
-          this.stats.deadLettered += batch.length;
-          this.stats.buffered = this.queue.length;
-          this.deadLetter({
-            source: 'store.ticks',
-            reason: 'write_rejected',
-            detail: (err as Error).message,
-            payload: { trades: batch },
-          });
-          continue;
-        }
-        // Keep the batch at the head and come back later: order is preserved.
-        this.backoffMs = Math.min(5_000, Math.max(50, this.backoffMs * 2));
+        this.stats.deadLettered += batch.length;
+        this.deadLetter({
+          source: 'store.ticks',
+          reason: 'write_rejected',
+          detail: (err as Error).message,
+          payload: { trades: batch },
+        });
+      } else {
+        // Back to the head of the queue, and a pause before the next attempt.
+        this.queue.unshift(...batch);
+        this.backoffMs = Math.min(this.opts.maxBackoffMs, Math.max(10, this.backoffMs * 2));
+        this.pausedUntil = Date.now() + this.backoffMs;
         this.log.warn(
           { err: (err as Error).message, buffered: this.queue.length, retryInMs: this.backoffMs },
           'tick write failed',
         );
-        return;
       }
+    } finally {
+      this.inflight--;
+      this.inflightRows -= batch.length;
+      this.stats.buffered = this.queue.length + this.inflightRows;
+      for (const r of this.idle.splice(0)) r();
+      this.pump(this.queue.length > 0);
     }
   }
 }

@@ -52,7 +52,7 @@ const partitionName = (ms: number) => `ticks_${iso(ms).slice(0, 10).replaceAll('
 /** Where trades are kept: batched writes, replay reads and candles. */
 export class TickStore {
   private readonly sql: Sql;
-  private readonly partitions = new Set<string>();
+  private readonly partitions = new Set<number>();
 
   constructor(private readonly db: Database) {
     this.sql = db.sql;
@@ -81,9 +81,19 @@ export class TickStore {
   }
 
   private async copy(trades: readonly Trade[]) {
+    // Trades of one drain share their millisecond: format each distinct time once.
+    let lastTime = Number.NaN;
+    let lastIso = '';
+    const isoOf = (ms: number) => {
+      if (ms !== lastTime) {
+        lastTime = ms;
+        lastIso = iso(ms);
+      }
+      return lastIso;
+    };
     const lines = trades.map(
       (t) =>
-        `${t.ticker}\t${t.seq}\t${iso(t.time)}\t${t.price}\t${t.qty}\t${t.tradeNumber}\t${t.buyAgent}\t${t.sellAgent}\t${t.tradeType}\t${t.flags}\t${t.capturedAt}\n`,
+        `${t.ticker}\t${t.seq}\t${isoOf(t.time)}\t${t.price}\t${t.qty}\t${t.tradeNumber}\t${t.buyAgent}\t${t.sellAgent}\t${t.tradeType}\t${t.flags}\t${t.capturedAt}\n`,
     );
     const stream = await this.sql.unsafe(`copy ticks (${COLUMNS}) from stdin`).writable();
     await new Promise<void>((resolve, reject) => {
@@ -108,11 +118,10 @@ export class TickStore {
   private async ensurePartitions(trades: readonly Trade[]) {
     if (this.db.timescale) return;
     for (const t of trades) {
-      const name = partitionName(t.time);
-      if (this.partitions.has(name)) continue;
       const from = dayStart(t.time);
-      await this.createPartition(name, from, from + 86_400_000);
-      this.partitions.add(name);
+      if (this.partitions.has(from)) continue;
+      await this.createPartition(partitionName(from), from, from + 86_400_000);
+      this.partitions.add(from);
     }
   }
 

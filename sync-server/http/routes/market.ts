@@ -34,7 +34,8 @@ export function marketRoutes({ market, ticks, deadLetters, feed }: MarketRouteDe
       method: 'get',
       path: '/api/v1/market/quotes',
       access: everyone,
-      handle: () => ok({ quotes: market.tickerList.map((t) => market.quote(t)).filter(Boolean), connector: feed.status }),
+      handle: () =>
+        ok({ quotes: market.tickerList.map((t) => market.quote(t)).filter(Boolean), connector: feed.status }),
     },
     {
       method: 'get',
@@ -42,10 +43,16 @@ export function marketRoutes({ market, ticks, deadLetters, feed }: MarketRouteDe
       access: everyone,
       async handle(req) {
         const q = candleQuery.parse(Object.fromEntries(req.query));
-        if (!market.tickerList.includes(q.ticker)) throw new HttpError(404, 'unknown_ticker', `${q.ticker} is not on this feed`);
-        if (q.to <= q.from) throw new HttpError(400, 'bad_range', '`to` must be after `from` (ms since the epoch)');
+        if (!market.tickerList.includes(q.ticker))
+          throw new HttpError(404, 'unknown_ticker', `${q.ticker} is not on this feed`);
+        if (q.to <= q.from)
+          throw new HttpError(400, 'bad_range', '`to` must be after `from` (ms since the epoch)');
         if ((q.to - q.from) / 1000 / TIMEFRAMES[q.tf] > MAX_CANDLES) {
-          throw new HttpError(400, 'range_too_large', `At most ${MAX_CANDLES} candles per request: narrow the range or widen tf`);
+          throw new HttpError(
+            400,
+            'range_too_large',
+            `At most ${MAX_CANDLES} candles per request: narrow the range or widen tf`,
+          );
         }
         return ok({ ticker: q.ticker, tf: q.tf, candles: await ticks.candles(q.ticker, q.tf, q.from, q.to) });
       },
@@ -68,9 +75,12 @@ export function marketRoutes({ market, ticks, deadLetters, feed }: MarketRouteDe
         const id = Number(req.params.id);
         const letter = Number.isSafeInteger(id) ? await deadLetters.store.get(id) : undefined;
         if (!letter) throw new HttpError(404, 'not_found', `No dead letter ${req.params.id}`);
-        if (letter.resolvedAt) throw new HttpError(409, 'already_resolved', `Dead letter ${id} was already ${letter.resolution}`);
+        if (letter.resolvedAt)
+          throw new HttpError(409, 'already_resolved', `Dead letter ${id} was already ${letter.resolution}`);
         if (letter.source === 'profitdll.trade') {
-          const r = feed.tradeCapture.capture(letter.payload as Parameters<typeof feed.tradeCapture.capture>[0]);
+          const r = feed.tradeCapture.capture(
+            letter.payload as Parameters<typeof feed.tradeCapture.capture>[0],
+          );
           if (!r.ok) {
             await deadLetters.store.retried(id, r.detail);
             return ok({ redriven: false, reason: r.reason, detail: r.detail });

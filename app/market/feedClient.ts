@@ -1,0 +1,163 @@
+import {
+  type ClientMessage,
+  decodeFrame,
+  FrameFlag,
+  type Quote,
+  type ServerMessage,
+  type Trade,
+} from '../../sync-server/market/protocol.ts';
+
+// The market client: one /ws connection, reconnects with backoff, and never shows a gap.
+// It tracks the last contiguous sequence per ticker; on a gap or a reconnect it resubscribes
+// with `since`, and the server replays what was missed before going live again.
+
+export type LinkState = 'connecting' | 'live' | 'replaying' | 'conflated' | 'reconnecting' | 'offline';
+
+export interface FeedClientOptions {
+  url: string;
+  token: () => string | undefined;
+  /** Called on a 4401 close: return false to stop reconnecting (signed out). */
+  renewToken?: () => Promise<boolean>;
+  WebSocket?: typeof WebSocket;
+  tickers?: (all: string[]) => string[];
+  onHello?(tickers: string[]): void;
+  onTrades?(ticker: string, trades: Trade[], replay: boolean): void;
+  onSnapshot?(quotes: Quote[], reason: string): void;
+  onLink?(state: LinkState, detail?: { replaying?: number }): void;
+  onMessage?(msg: ServerMessage): void;
+  isOnline?: () => boolean;
+  maxBackoffMs?: number;
+}
+
+export class FeedClient {
+  private ws: WebSocket | undefined;
+  private stopped = false;
+  private attempt = 0;
+  private retry: ReturnType<typeof setTimeout> | undefined;
+  private subscribed: string[] = [];
+  private readonly lastSeq = new Map<string, number>();
+  private pendingReplay = 0;
+  /** Tickers waiting for a replay after a gap: their live frames are in that replay. */
+  private readonly resyncing = new Set<string>();
+  /** Events received out of order (a gap) are counted, never applied. */
+  gapsDetected = 0;
+
+  constructor(private readonly opts: FeedClientOptions) {}
+
+  start() {
+    this.stopped = false;
+    this.connect();
+  }
+
+  stop() {
+    this.stopped = true;
+    clearTimeout(this.retry);
+    this.ws?.close(1000, 'client stopped');
+  }
+
+  /** The last sequence applied without a gap, per ticker. */
+  seq(ticker: string): number | undefined {
+    return this.lastSeq.get(ticker);
+  }
+
+  send(msg: ClientMessage) {
+    if (this.ws?.readyState === 1) this.ws.send(JSON.stringify(msg));
+  }
+
+  private connect() {
+    const token = this.opts.token();
+    if (!token || this.stopped) return;
+    const url = new URL(this.opts.url);
+    url.searchParams.set('token', token);
+    const Ctor = this.opts.WebSocket ?? WebSocket;
+    const ws = new Ctor(url.toString());
+    this.ws = ws;
+    ws.binaryType = 'arraybuffer';
+    ws.onmessage = (ev: MessageEvent) => this.onMessage(ev.data);
+    ws.onclose = (ev: CloseEvent) => {
+      if (this.ws !== ws || this.stopped) return;
+      const online = this.opts.isOnline?.() ?? true;
+      this.opts.onLink?.(online ? 'reconnecting' : 'offline');
+      const renew = ev.code === 4401 && this.opts.renewToken ? this.opts.renewToken() : Promise.resolve(true);
+      const cap = this.opts.maxBackoffMs ?? 10_000;
+      const delay = Math.min(cap, 250 * 2 ** this.attempt++) * (0.5 + Math.random() / 2);
+      this.retry = setTimeout(() => {
+        void renew.then((ok) => (ok ? this.connect() : undefined));
+      }, delay);
+    };
+  }
+
+  private onMessage(data: unknown) {
+    if (typeof data !== 'string') return this.onFrame(data as ArrayBuffer);
+    const msg = JSON.parse(data) as ServerMessage;
+    this.opts.onMessage?.(msg);
+    switch (msg.type) {
+      case 'hello': {
+        this.attempt = 0;
+        this.subscribed = this.opts.tickers ? this.opts.tickers(msg.tickers) : msg.tickers;
+        this.opts.onHello?.(msg.tickers);
+        this.subscribe(this.subscribed);
+        break;
+      }
+      case 'snapshot':
+        // A snapshot restarts the sequence from its quote: later events continue from there.
+        for (const q of msg.quotes) {
+          this.lastSeq.set(q.ticker, q.seq);
+          this.resyncing.delete(q.ticker);
+        }
+        this.opts.onSnapshot?.(msg.quotes, msg.reason);
+        break;
+      case 'replay':
+        this.resyncing.delete(msg.ticker);
+        this.pendingReplay += Math.max(0, msg.to - msg.from + 1);
+        this.opts.onLink?.('replaying', { replaying: this.pendingReplay });
+        break;
+      case 'subscribed':
+      case 'live':
+        if (this.pendingReplay === 0) this.opts.onLink?.('live');
+        break;
+      case 'conflated':
+        this.opts.onLink?.('conflated');
+        break;
+      default:
+        break;
+    }
+  }
+
+  private subscribe(tickers: string[]) {
+    const since: Record<string, number> = {};
+    for (const t of tickers) {
+      const s = this.lastSeq.get(t);
+      if (s !== undefined) since[t] = s;
+    }
+    this.send({ type: 'sub', channel: 'trades', tickers, ...(Object.keys(since).length ? { since } : {}) });
+  }
+
+  private onFrame(buf: ArrayBuffer) {
+    const frame = decodeFrame(buf);
+    const replay = (frame.flags & FrameFlag.replay) !== 0;
+    if (replay) {
+      this.pendingReplay = Math.max(0, this.pendingReplay - frame.trades.length);
+      this.opts.onLink?.(this.pendingReplay > 0 ? 'replaying' : 'live', { replaying: this.pendingReplay });
+    }
+    if (this.resyncing.has(frame.ticker)) return; // these events come again in the replay
+    let last = this.lastSeq.get(frame.ticker);
+    const fresh: Trade[] = [];
+    for (const t of frame.trades) {
+      if (last !== undefined && t.seq <= last) continue; // already applied
+      if (last !== undefined && t.seq > last + 1) {
+        // A gap: apply nothing past it and ask for everything after the last applied seq.
+        this.gapsDetected++;
+        this.resyncing.add(frame.ticker);
+        this.subscribe([frame.ticker]);
+        break;
+      }
+      fresh.push(t);
+      last = t.seq;
+    }
+    if (fresh.length > 0) {
+      this.lastSeq.set(frame.ticker, last as number);
+      this.opts.onTrades?.(frame.ticker, fresh, replay);
+    }
+  }
+}

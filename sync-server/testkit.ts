@@ -1,0 +1,106 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import postgres from 'postgres';
+import WebSocket from 'ws';
+import { type Config, loadConfig } from './config.ts';
+import { createLogger } from './log.ts';
+import { startServer, type TapeServer } from './server.ts';
+
+export const ADMIN_PASSWORD = 'test-admin-password';
+
+export interface TestServer {
+  readonly server: TapeServer;
+  readonly url: string;
+  readonly wsUrl: string;
+  readonly config: Config;
+  /** Restarts on the same data (same database), as after a crash or a deploy. */
+  restart(): Promise<TestServer>;
+  close(): Promise<void>;
+}
+
+/**
+ * A real server on a loopback port: embedded PGlite in a fresh directory, or, for the
+ * 'postgres' backend, a scratch database of its own on the server in DATABASE_URL.
+ */
+export async function startTestServer(
+  backend: 'pglite' | 'postgres',
+  env: Record<string, string> = {},
+): Promise<TestServer> {
+  let databaseUrl: string | undefined;
+  let drop: (() => Promise<void>) | undefined;
+  if (backend === 'postgres') {
+    const base = process.env.DATABASE_URL as string;
+    const name = `tape_it_${randomBytes(6).toString('hex')}`;
+    const admin = postgres(base, { max: 1, onnotice: () => {} });
+    await admin.unsafe(`create database ${name}`);
+    const u = new URL(base);
+    u.pathname = `/${name}`;
+    databaseUrl = u.toString();
+    drop = async () => {
+      await admin.unsafe(`drop database if exists ${name} with (force)`);
+      await admin.end();
+    };
+  }
+  const dataDir = mkdtempSync(join(tmpdir(), 'tape-it-'));
+  const config = loadConfig({
+    TAPE_HOST: '127.0.0.1',
+    TAPE_PORT: '0',
+    TAPE_DATA_DIR: dataDir,
+    TAPE_STATIC_DIR: join(dataDir, 'no-static'),
+    TAPE_ADMIN_PASSWORD: ADMIN_PASSWORD,
+    TAPE_LOG_LEVEL: process.env.TAPE_TEST_LOG ?? 'silent',
+    DATABASE_URL: databaseUrl,
+    ...env,
+  });
+  const boot = async (): Promise<TestServer> => {
+    const server = await startServer(config, createLogger(config.logLevel));
+    const url = `http://127.0.0.1:${server.port}`;
+    return {
+      server,
+      url,
+      wsUrl: `ws://127.0.0.1:${server.port}/ws`,
+      config,
+      async restart() {
+        await server.close();
+        return boot();
+      },
+      async close() {
+        await server.close();
+        await drop?.();
+      },
+    };
+  };
+  return boot();
+}
+
+export const backends = (): ('pglite' | 'postgres')[] =>
+  process.env.DATABASE_URL ? ['pglite', 'postgres'] : ['pglite'];
+
+export async function login(url: string, username = 'admin', password = ADMIN_PASSWORD): Promise<string> {
+  const res = await fetch(`${url}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ username, password }),
+  });
+  if (!res.ok) throw new Error(`login failed: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { accessToken: string }).accessToken;
+}
+
+export async function until<T>(
+  probe: () => T | Promise<T>,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v) return v as NonNullable<T>;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** A `ws` WebSocket typed as the DOM one, for the app's client library under Node. */
+export const NodeWebSocket = WebSocket as unknown as typeof globalThis.WebSocket;
