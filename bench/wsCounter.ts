@@ -1,0 +1,70 @@
+// Child process for the fan-out benchmarks: opens N raw WebSocket connections and counts the
+// binary frames they receive. It parses only frame headers, so receiving costs the same
+// whichever server is measured, and the server side is what the numbers compare.
+import { connect, type Socket } from 'node:net';
+
+const [port, path, count, subscribe] = [Number(process.argv[2]), process.argv[3] ?? '/', Number(process.argv[4]), process.argv[5]];
+let binaryFrames = 0;
+let connected = 0;
+
+function maskedText(text: string): Buffer {
+  const payload = Buffer.from(text);
+  const mask = Buffer.from([1, 2, 3, 4]);
+  const head = payload.length < 126 ? Buffer.from([0x81, 0x80 | payload.length]) : Buffer.from([0x81, 0x80 | 126, payload.length >> 8, payload.length & 255]);
+  const body = Buffer.from(payload.map((b, i) => b ^ (mask[i % 4] as number)));
+  return Buffer.concat([head, mask, body]);
+}
+
+function open(): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const s: Socket = connect(port, '127.0.0.1');
+    let buf = Buffer.alloc(0);
+    let upgraded = false;
+    s.on('error', reject);
+    s.on('connect', () => {
+      s.write(
+        `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+          'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+      );
+    });
+    s.on('data', (chunk: Buffer) => {
+      buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
+      if (!upgraded) {
+        const end = buf.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        if (!buf.subarray(0, 12).toString().includes('101')) return reject(new Error(buf.toString()));
+        upgraded = true;
+        buf = buf.subarray(end + 4);
+        if (subscribe) s.write(maskedText(subscribe));
+        connected++;
+        resolve();
+      }
+      let o = 0;
+      while (buf.length - o >= 2) {
+        const op = (buf[o] as number) & 0x0f;
+        let len = (buf[o + 1] as number) & 0x7f;
+        let head = 2;
+        if (len === 126) {
+          if (buf.length - o < 4) break;
+          len = buf.readUInt16BE(o + 2);
+          head = 4;
+        } else if (len === 127) {
+          if (buf.length - o < 10) break;
+          len = Number(buf.readBigUInt64BE(o + 2));
+          head = 10;
+        }
+        if (buf.length - o < head + len) break;
+        if (op === 2) binaryFrames++;
+        o += head + len;
+      }
+      buf = buf.subarray(o);
+    });
+  });
+}
+
+for (let i = 0; i < count; i++) await open();
+process.send?.({ connected });
+setInterval(() => process.send?.({ binaryFrames }), 5).unref();
+process.on('message', (m) => {
+  if (m === 'exit') process.exit(0);
+});
