@@ -11,18 +11,50 @@ export interface Instrument {
   readonly lotSize: number;
   /** Decimals needed to print a price on this instrument's grid. */
   readonly priceDecimals: number;
+  /** BRL per price point per unit: 1 for stocks, R$0.20 per point for WIN, R$10 for WDO. */
+  readonly multiplier: number;
 }
 
 const FUTURE_MONTH = '[FGHJKMNQUVXZ]';
-const RULES: readonly { pattern: RegExp; exchange: Exchange; tickSize: number; lotSize: number }[] = [
-  { pattern: new RegExp(`^WIN${FUTURE_MONTH}\\d{2}$`), exchange: 'F', tickSize: 5, lotSize: 1 },
-  { pattern: new RegExp(`^IND${FUTURE_MONTH}\\d{2}$`), exchange: 'F', tickSize: 5, lotSize: 1 },
-  { pattern: new RegExp(`^WDO${FUTURE_MONTH}\\d{2}$`), exchange: 'F', tickSize: 0.5, lotSize: 1 },
-  { pattern: new RegExp(`^DOL${FUTURE_MONTH}\\d{2}$`), exchange: 'F', tickSize: 0.5, lotSize: 1 },
+const RULES: readonly {
+  pattern: RegExp;
+  exchange: Exchange;
+  tickSize: number;
+  lotSize: number;
+  multiplier: number;
+}[] = [
+  {
+    pattern: new RegExp(`^WIN${FUTURE_MONTH}\\d{2}$`),
+    exchange: 'F',
+    tickSize: 5,
+    lotSize: 1,
+    multiplier: 0.2,
+  },
+  {
+    pattern: new RegExp(`^IND${FUTURE_MONTH}\\d{2}$`),
+    exchange: 'F',
+    tickSize: 5,
+    lotSize: 1,
+    multiplier: 1,
+  },
+  {
+    pattern: new RegExp(`^WDO${FUTURE_MONTH}\\d{2}$`),
+    exchange: 'F',
+    tickSize: 0.5,
+    lotSize: 1,
+    multiplier: 10,
+  },
+  {
+    pattern: new RegExp(`^DOL${FUTURE_MONTH}\\d{2}$`),
+    exchange: 'F',
+    tickSize: 0.5,
+    lotSize: 1,
+    multiplier: 50,
+  },
   // Fractional market: the stock's ticker plus F, any quantity.
-  { pattern: /^[A-Z]{4}\d{1,2}F$/, exchange: 'B', tickSize: 0.01, lotSize: 1 },
+  { pattern: /^[A-Z]{4}\d{1,2}F$/, exchange: 'B', tickSize: 0.01, lotSize: 1, multiplier: 1 },
   // Standard market: round lots of 100.
-  { pattern: /^[A-Z]{4}\d{1,2}$/, exchange: 'B', tickSize: 0.01, lotSize: 100 },
+  { pattern: /^[A-Z]{4}\d{1,2}$/, exchange: 'B', tickSize: 0.01, lotSize: 100, multiplier: 1 },
 ];
 
 const decimalsOf = (x: number) => {
@@ -41,6 +73,7 @@ export function instrumentFor(ticker: string, exchange: string): Instrument | un
     tickSize: rule.tickSize,
     lotSize: rule.lotSize,
     priceDecimals: decimalsOf(rule.tickSize),
+    multiplier: rule.multiplier,
   });
 }
 
@@ -52,3 +85,7 @@ export function onTickGrid(price: number, tickSize: number): boolean {
 
 /** Price in integer ticks: the exact form prices are compared and stored in. */
 export const toTicks = (price: number, tickSize: number) => Math.round(price / tickSize);
+
+/** Money in integer centavos for `qty` units at `price`: the one rounding rule for notionals and P&L. */
+export const centavos = (price: number, qty: number, inst: Instrument) =>
+  Math.round(price * qty * inst.multiplier * 100);

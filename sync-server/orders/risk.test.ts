@@ -1,0 +1,179 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { centavos, instrumentFor } from '../market/instruments.ts';
+import {
+  DEFAULT_RISK,
+  fullBucket,
+  type OrderRequest,
+  type RiskConfig,
+  RiskReason,
+  type RiskSnapshot,
+  riskCheck,
+} from './risk.ts';
+
+const NOW = 1_800_000_000_000;
+const petr = instrumentFor('PETR4', 'B');
+const win = instrumentFor('WINZ25', 'F');
+const cfg: RiskConfig = {
+  ...DEFAULT_RISK,
+  maxOrderQty: 5_000,
+  maxPositionQty: 10_000,
+  maxOpenOrders: 3,
+  maxOrderNotionalCents: 100_000_00,
+};
+const snap: RiskSnapshot = {
+  instrument: petr,
+  tradable: true,
+  lastPrice: 38.5,
+  positionQty: 0,
+  openBuyQty: 0,
+  openSellQty: 0,
+  openOrders: 0,
+  realizedTodayCents: 0,
+  duplicateClientOrderId: false,
+  bucket: fullBucket(cfg, NOW),
+  now: NOW,
+};
+const order: OrderRequest = {
+  clientOrderId: 'c1',
+  ticker: 'PETR4',
+  side: 'buy',
+  type: 'limit',
+  qty: 100,
+  price: 38.5,
+};
+
+// Each check: one case that passes and one that fails with exactly its reason.
+const cases: [string, Partial<OrderRequest>, Partial<RiskSnapshot>, Partial<RiskConfig>, RiskReason][] = [
+  ['kill switch', {}, {}, { killSwitch: true }, RiskReason.killSwitch],
+  ['duplicate client order id', {}, { duplicateClientOrderId: true }, {}, RiskReason.duplicateClientOrderId],
+  ['known instrument', { ticker: 'ZZZZ9' }, { instrument: undefined }, {}, RiskReason.unknownInstrument],
+  ['tradable instrument', {}, { tradable: false }, {}, RiskReason.notTradable],
+  ['lot multiple', { qty: 150 }, {}, {}, RiskReason.badQuantity],
+  ['positive quantity', { qty: 0 }, {}, {}, RiskReason.badQuantity],
+  ['limit needs a price', { price: undefined }, {}, {}, RiskReason.priceRequired],
+  ['tick grid', { price: 38.505 }, {}, {}, RiskReason.priceOffTick],
+  ['reference price', {}, { lastPrice: undefined }, {}, RiskReason.noReferencePrice],
+  ['price band', { price: 41 }, {}, {}, RiskReason.priceBand],
+  ['max order quantity', { qty: 5_100 }, {}, {}, RiskReason.maxOrderQty],
+  ['max notional', { qty: 3_000 }, {}, { maxOrderNotionalCents: 100_000_00 }, RiskReason.maxOrderNotional],
+  ['max position', { qty: 1_000 }, { positionQty: 9_500 }, {}, RiskReason.maxPosition],
+  [
+    'max position counts open orders',
+    { qty: 1_000 },
+    { positionQty: 8_000, openBuyQty: 1_500 },
+    {},
+    RiskReason.maxPosition,
+  ],
+  ['max open orders', {}, { openOrders: 3 }, {}, RiskReason.maxOpenOrders],
+  [
+    'daily loss limit',
+    {},
+    { realizedTodayCents: -DEFAULT_RISK.dailyLossLimitCents },
+    {},
+    RiskReason.dailyLoss,
+  ],
+  ['submit rate', {}, { bucket: { tokens: 0.5, at: NOW } }, {}, RiskReason.rateLimited],
+];
+
+describe('riskCheck', () => {
+  it('passes a plain order and spends one token', () => {
+    const r = riskCheck(cfg, order, snap);
+    expect(r).toEqual({ ok: true, bucket: { tokens: cfg.orderBurst - 1, at: NOW }, notionalCents: 385_000 });
+  });
+
+  it.each(cases)('%s: fails with its reason', (_name, o, s, c, reason) => {
+    const r = riskCheck({ ...cfg, ...c }, { ...order, ...o }, { ...snap, ...s });
+    expect(r.ok).toBe(false);
+    expect(!r.ok && r.reason).toBe(reason);
+    expect(!r.ok && r.message.length).toBeGreaterThan(10);
+  });
+
+  it('lets an exposure-reducing order through once the daily loss limit is hit', () => {
+    const r = riskCheck(
+      cfg,
+      { ...order, side: 'sell', qty: 500 },
+      { ...snap, positionQty: 1_000, realizedTodayCents: -9e9 },
+    );
+    expect(r.ok).toBe(true);
+  });
+
+  it('values WIN at R$0.20 per point and checks its 5-point grid', () => {
+    const w = { ...snap, instrument: win, lastPrice: 128_000 };
+    const ok = riskCheck(cfg, { ...order, ticker: 'WINZ25', qty: 2, price: 128_005 }, w);
+    expect(ok).toMatchObject({ ok: true, notionalCents: 2 * 128_005 * 20 });
+    expect(riskCheck(cfg, { ...order, ticker: 'WINZ25', qty: 2, price: 128_003 }, w)).toMatchObject({
+      reason: RiskReason.priceOffTick,
+    });
+  });
+
+  it('prices a market order at the last trade', () => {
+    const r = riskCheck(cfg, { ...order, type: 'market', price: undefined }, snap);
+    expect(r).toMatchObject({ ok: true, notionalCents: 385_000 });
+  });
+
+  it('property: a passing order never breaks a limit', () => {
+    fc.assert(
+      fc.property(
+        fc.record({
+          side: fc.constantFrom('buy' as const, 'sell' as const),
+          qty: fc.integer({ min: -200, max: 12_000 }),
+          ticks: fc.integer({ min: 3_000, max: 4_500 }),
+          position: fc.integer({ min: -12_000, max: 12_000 }),
+          openBuy: fc.nat(5_000),
+          openSell: fc.nat(5_000),
+          openOrders: fc.nat(5),
+          realized: fc.integer({ min: -10_000_000, max: 1_000_000 }),
+          tokens: fc.double({ min: 0, max: 20, noNaN: true }),
+        }),
+        (x) => {
+          const price = x.ticks / 100;
+          const s = {
+            ...snap,
+            positionQty: x.position,
+            openBuyQty: x.openBuy,
+            openSellQty: x.openSell,
+            openOrders: x.openOrders,
+            realizedTodayCents: x.realized,
+            bucket: { tokens: x.tokens, at: NOW },
+          };
+          const r = riskCheck(cfg, { ...order, side: x.side, qty: x.qty, price }, s);
+          if (!r.ok) return;
+          const after = x.side === 'buy' ? x.position + x.openBuy + x.qty : x.position - x.openSell - x.qty;
+          expect(x.qty > 0 && x.qty % 100 === 0 && x.qty <= cfg.maxOrderQty).toBe(true);
+          expect(Math.abs(after)).toBeLessThanOrEqual(cfg.maxPositionQty);
+          expect(centavos(price, x.qty, petr as NonNullable<typeof petr>)).toBeLessThanOrEqual(
+            cfg.maxOrderNotionalCents,
+          );
+          expect(Math.abs(price - 38.5) / 38.5).toBeLessThanOrEqual(cfg.priceBandPct / 100);
+          expect(x.openOrders).toBeLessThan(cfg.maxOpenOrders);
+          expect(x.tokens).toBeGreaterThanOrEqual(1);
+          if (-x.realized >= cfg.dailyLossLimitCents)
+            expect(Math.abs(after)).toBeLessThan(Math.abs(x.position));
+        },
+      ),
+      { numRuns: 3_000 },
+    );
+  });
+
+  it('property: the token bucket never admits more than burst + rate × elapsed', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 400 }), { minLength: 1, maxLength: 200 }), (gaps) => {
+        let bucket = fullBucket(cfg, NOW);
+        let now = NOW;
+        let admitted = 0;
+        for (const g of gaps) {
+          now += g;
+          const r = riskCheck(cfg, order, { ...snap, bucket, now });
+          if (r.ok) {
+            admitted++;
+            bucket = r.bucket;
+          }
+        }
+        expect(admitted).toBeLessThanOrEqual(
+          cfg.orderBurst + Math.floor(((now - NOW) / 1000) * cfg.ordersPerSecond),
+        );
+      }),
+    );
+  });
+});
