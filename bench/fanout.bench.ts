@@ -25,7 +25,17 @@ if (!instrument) throw new Error('PETR4 rules missing');
 let seq = 0;
 const batch = (): Trade[] =>
   Array.from({ length: PER_FRAME }, () => ({
-    ticker: 'PETR4', seq: ++seq, time: Date.now(), price: 38.5, qty: 100, tradeNumber: seq, buyAgent: 1, sellAgent: 2, tradeType: 1, flags: 0, capturedAt: Date.now(),
+    ticker: 'PETR4',
+    seq: ++seq,
+    time: Date.now(),
+    price: 38.5,
+    qty: 100,
+    tradeNumber: seq,
+    buyAgent: 1,
+    sellAgent: 2,
+    tradeType: 1,
+    flags: 0,
+    capturedAt: Date.now(),
   }));
 
 async function clients(port: number, path: string, subscribe?: string) {
@@ -34,9 +44,13 @@ async function clients(port: number, path: string, subscribe?: string) {
   const half = Math.ceil(CLIENTS / 2);
   for (let i = 0; i < 2; i++) {
     const n = i === 0 ? half : CLIENTS - half;
-    const child = fork(fileURLToPath(new URL('./wsCounter.ts', import.meta.url)), [String(port), path, String(n), subscribe ?? ''], {
-      execArgv: ['--import', 'tsx'],
-    });
+    const child = fork(
+      fileURLToPath(new URL('./wsCounter.ts', import.meta.url)),
+      [String(port), path, String(n), subscribe ?? ''],
+      {
+        execArgv: ['--import', 'tsx'],
+      },
+    );
     counts.push(0);
     await new Promise<void>((resolve) => {
       child.on('message', (m: { connected?: number; binaryFrames?: number }) => {
@@ -46,7 +60,12 @@ async function clients(port: number, path: string, subscribe?: string) {
     });
     procs.push(child);
   }
-  return { delivered: () => counts.reduce((a, b) => a + b, 0), stop: () => procs.forEach((p) => p.send('exit')) };
+  return {
+    delivered: () => counts.reduce((a, b) => a + b, 0),
+    stop: () => {
+      for (const p of procs) p.send('exit');
+    },
+  };
 }
 
 /** Publishes FRAMES frames, never more than WINDOW ahead of the slowest half of the receivers. */
@@ -76,15 +95,32 @@ async function tape(): Promise<number> {
     status: () => ({ login: 0, routing: null, marketData: 4, activation: 0, connected: true }),
     log,
   });
-  const principal = { userId: 1, username: 'bench', role: 'viewer' as const, expiresAt: Date.now() + 3_600_000 };
+  const principal = {
+    userId: 1,
+    username: 'bench',
+    role: 'viewer' as const,
+    expiresAt: Date.now() + 3_600_000,
+  };
   const endpoint = marketEndpoint({ market, verify: async () => principal, onClientError: () => {} });
   const server = await listen('127.0.0.1', 0, {
-    log, metrics: createMetrics(), routes: [], staticFiles: undefined, ws: [endpoint], authenticate: async () => principal,
+    log,
+    metrics: createMetrics(),
+    routes: [],
+    staticFiles: undefined,
+    ws: [endpoint],
+    authenticate: async () => principal,
   });
   publish = server.publish;
-  const c = await clients(server.port, '/ws?token=x', JSON.stringify({ type: 'sub', channel: 'trades', tickers: ['PETR4'] }));
+  const c = await clients(
+    server.port,
+    '/ws?token=x',
+    JSON.stringify({ type: 'sub', channel: 'trades', tickers: ['PETR4'] }),
+  );
   await new Promise((r) => setTimeout(r, 300));
-  const rate = await drive(() => market.trades(instrument as NonNullable<typeof instrument>, batch()), c.delivered);
+  const rate = await drive(
+    () => market.trades(instrument as NonNullable<typeof instrument>, batch()),
+    c.delivered,
+  );
   c.stop();
   endpoint.stop();
   server.close();

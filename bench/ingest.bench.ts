@@ -1,8 +1,9 @@
 // Ingest rows/s: batched writes (COPY on PostgreSQL, unnest INSERT on PGlite) against
 // row-at-a-time INSERTs, on both backends, in one process run.
 // Run: DATABASE_URL=postgres://postgres@127.0.0.1:5432/test npx tsx bench/ingest.bench.ts
-import type { Trade } from '../sync-server/market/protocol.ts';
+
 import { createLogger } from '../sync-server/log.ts';
+import type { Trade } from '../sync-server/market/protocol.ts';
 import { DEFAULT_WRITER, TickWriter } from '../sync-server/market/writer.ts';
 import { testBackends } from '../sync-server/store/testing.ts';
 import { TickStore } from '../sync-server/store/ticks.ts';
@@ -50,9 +51,14 @@ for (const backend of testBackends()) {
   t0 = performance.now();
   await store.insertRows(single);
   const perRow = ROWS_SINGLE / ((performance.now() - t0) / 1000);
-  const method = db.backend === 'postgres' ? 'COPY, batches of 5,000, 2 streams' : 'unnest INSERT, batches of 5,000';
-  rows.push(`| ${backend.name} | ${method} | ${BATCH * BATCHES} | ${Math.round(batched).toLocaleString('en')} |`);
-  rows.push(`| ${backend.name} | one INSERT per row | ${ROWS_SINGLE} | ${Math.round(perRow).toLocaleString('en')} |`);
+  const method =
+    db.backend === 'postgres' ? 'COPY, batches of 5,000, 2 streams' : 'unnest INSERT, batches of 5,000';
+  rows.push(
+    `| ${backend.name} | ${method} | ${BATCH * BATCHES} | ${Math.round(batched).toLocaleString('en')} |`,
+  );
+  rows.push(
+    `| ${backend.name} | one INSERT per row | ${ROWS_SINGLE} | ${Math.round(perRow).toLocaleString('en')} |`,
+  );
   ratios.push(`${backend.name}: batched / per-row = ${(batched / perRow).toFixed(1)}×`);
   await db.close();
 }

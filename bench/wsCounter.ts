@@ -3,14 +3,22 @@
 // whichever server is measured, and the server side is what the numbers compare.
 import { connect, type Socket } from 'node:net';
 
-const [port, path, count, subscribe] = [Number(process.argv[2]), process.argv[3] ?? '/', Number(process.argv[4]), process.argv[5]];
+const [port, path, count, subscribe] = [
+  Number(process.argv[2]),
+  process.argv[3] ?? '/',
+  Number(process.argv[4]),
+  process.argv[5],
+];
 let binaryFrames = 0;
 let connected = 0;
 
 function maskedText(text: string): Buffer {
   const payload = Buffer.from(text);
   const mask = Buffer.from([1, 2, 3, 4]);
-  const head = payload.length < 126 ? Buffer.from([0x81, 0x80 | payload.length]) : Buffer.from([0x81, 0x80 | 126, payload.length >> 8, payload.length & 255]);
+  const head =
+    payload.length < 126
+      ? Buffer.from([0x81, 0x80 | payload.length])
+      : Buffer.from([0x81, 0x80 | 126, payload.length >> 8, payload.length & 255]);
   const body = Buffer.from(payload.map((b, i) => b ^ (mask[i % 4] as number)));
   return Buffer.concat([head, mask, body]);
 }
@@ -18,7 +26,7 @@ function maskedText(text: string): Buffer {
 function open(): Promise<void> {
   return new Promise((resolve, reject) => {
     const s: Socket = connect(port, '127.0.0.1');
-    let buf = Buffer.alloc(0);
+    let buf: Buffer = Buffer.alloc(0);
     let upgraded = false;
     s.on('error', reject);
     s.on('connect', () => {

@@ -12,11 +12,11 @@ test('a trader signs in and watches PETR4 change live', async ({ page }, testInf
   await expect(last).toBeVisible({ timeout: 10_000 });
 
   // Sample the displayed price for 5 s: it must change at least twice.
-  const seen: string[] = [await last.innerText()];
+  const seen: string[] = [(await last.textContent()) ?? ''];
   const deadline = Date.now() + 5_000;
   while (Date.now() < deadline) {
     await page.waitForTimeout(100);
-    const now = await last.innerText();
+    const now = (await last.textContent()) ?? '';
     if (now !== seen[seen.length - 1]) seen.push(now);
   }
   expect(seen.length - 1, `prices seen: ${seen.join(' → ')}`).toBeGreaterThanOrEqual(2);

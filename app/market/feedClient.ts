@@ -20,7 +20,7 @@ export interface FeedClientOptions {
   renewToken?: () => Promise<boolean>;
   WebSocket?: typeof WebSocket;
   tickers?: (all: string[]) => string[];
-  onHello?(tickers: string[]): void;
+  onHello?(hello: Extract<ServerMessage, { type: 'hello' }>): void;
   onTrades?(ticker: string, trades: Trade[], replay: boolean): void;
   onSnapshot?(quotes: Quote[], reason: string): void;
   onLink?(state: LinkState, detail?: { replaying?: number }): void;
@@ -95,7 +95,7 @@ export class FeedClient {
       case 'hello': {
         this.attempt = 0;
         this.subscribed = this.opts.tickers ? this.opts.tickers(msg.tickers) : msg.tickers;
-        this.opts.onHello?.(msg.tickers);
+        this.opts.onHello?.(msg);
         this.subscribe(this.subscribed);
         break;
       }

@@ -12,7 +12,7 @@ export function startMarketSocket(): () => void {
     token: () => useSession.getState().accessToken,
     renewToken: () => useSession.getState().refresh(),
     isOnline: () => navigator.onLine,
-    onHello: (tickers) => market.setTickers(tickers),
+    onHello: (hello) => market.setInstruments(hello.instruments),
     onSnapshot: (quotes) => market.snapshot(quotes),
     onTrades: (ticker, trades) => useMarket.getState().trades(ticker, trades),
     onLink: (state, detail) => market.setLink(state, detail?.replaying),
@@ -23,7 +23,8 @@ export function startMarketSocket(): () => void {
   });
   // Renewed tokens are handed to the live socket so it outlives the first token.
   const unsubscribe = useSession.subscribe((s, prev) => {
-    if (s.accessToken && s.accessToken !== prev.accessToken) client.send({ type: 'auth', token: s.accessToken });
+    if (s.accessToken && s.accessToken !== prev.accessToken)
+      client.send({ type: 'auth', token: s.accessToken });
   });
   const offline = () => market.setLink('offline');
   window.addEventListener('offline', offline);

@@ -4,15 +4,17 @@ import { type QuoteView, useMarket } from '../state/market.ts';
 const STALE_AFTER_MS = 10_000;
 const num = (v: number, digits = 2) =>
   v.toLocaleString('pt-BR', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+// B3 runs on Brasília time whatever the trader's device is set to.
+const b3Time = (ms: number) => new Date(ms).toLocaleTimeString('pt-BR', { timeZone: 'America/Sao_Paulo' });
 
-function Row({ q, now }: { q: QuoteView; now: number }) {
+function Row({ q, now, decimals }: { q: QuoteView; now: number; decimals: number }) {
   const change = q.open ? ((q.last - q.open) / q.open) * 100 : 0;
   const stale = now - q.receivedAt > STALE_AFTER_MS;
   return (
     <tr data-ticker={q.ticker} className={stale ? 'stale' : undefined}>
       <th scope="row">{q.ticker}</th>
       <td key={q.seq} className={`num flash-${q.tick}`} data-testid={`last-${q.ticker}`}>
-        {num(q.last)}
+        {num(q.last, decimals)}
       </td>
       <td className={`num ${change > 0 ? 'up' : change < 0 ? 'down' : ''}`}>
         {change > 0 ? '+' : ''}
@@ -20,7 +22,7 @@ function Row({ q, now }: { q: QuoteView; now: number }) {
       </td>
       <td className="num">{q.volume.toLocaleString('pt-BR')}</td>
       <td className="num">{q.trades.toLocaleString('pt-BR')}</td>
-      <td className="time">{stale ? 'stale' : new Date(q.time).toLocaleTimeString('pt-BR')}</td>
+      <td className="time">{stale ? 'stale' : b3Time(q.time)}</td>
     </tr>
   );
 }
@@ -28,6 +30,7 @@ function Row({ q, now }: { q: QuoteView; now: number }) {
 export function QuoteBoard() {
   const tickers = useMarket((s) => s.tickers);
   const quotes = useMarket((s) => s.quotes);
+  const instruments = useMarket((s) => s.instruments);
   const [now, setNow] = useState(Date.now());
   useEffect(() => {
     const t = setInterval(() => setNow(Date.now()), 1000);
@@ -51,7 +54,7 @@ export function QuoteBoard() {
           {tickers.map((t) => {
             const q = quotes[t];
             return q ? (
-              <Row key={t} q={q} now={now} />
+              <Row key={t} q={q} now={now} decimals={instruments[t]?.priceDecimals ?? 2} />
             ) : (
               <tr key={t} data-ticker={t}>
                 <th scope="row">{t}</th>

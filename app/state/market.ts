@@ -2,6 +2,7 @@ import { create } from 'zustand';
 import {
   applyTrades,
   type ConnectorStatus,
+  type InstrumentInfo,
   type Quote,
   type Trade,
 } from '../../sync-server/market/protocol.ts';
@@ -27,7 +28,9 @@ interface MarketState {
   quotes: Record<string, QuoteView>;
   setLink(link: LinkState, replaying?: number): void;
   setConnector(status: ConnectorStatus): void;
-  setTickers(tickers: string[]): void;
+  /** Tickers on the feed with their trading rules, in the server's order. */
+  instruments: Record<string, InstrumentInfo>;
+  setInstruments(list: InstrumentInfo[]): void;
   snapshot(quotes: Quote[]): void;
   trades(ticker: string, trades: Trade[]): void;
 }
@@ -40,9 +43,18 @@ export const useMarket = create<MarketState>((set) => ({
   tickers: [],
   quotes: {},
   setLink: (link, replaying = 0) =>
-    set((s) => (s.link === link && s.replaying === replaying ? s : { link, replaying, since: s.link === link ? s.since : Date.now() })),
+    set((s) =>
+      s.link === link && s.replaying === replaying
+        ? s
+        : { link, replaying, since: s.link === link ? s.since : Date.now() },
+    ),
   setConnector: (connector) => set({ connector }),
-  setTickers: (tickers) => set({ tickers }),
+  instruments: {},
+  setInstruments: (list) =>
+    set({
+      tickers: list.map((i) => i.ticker),
+      instruments: Object.fromEntries(list.map((i) => [i.ticker, i])),
+    }),
   snapshot: (quotes) =>
     set((s) => {
       const next = { ...s.quotes };

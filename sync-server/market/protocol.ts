@@ -157,6 +157,14 @@ export interface ConnectorStatus {
   readonly connected: boolean;
 }
 
+export interface InstrumentInfo {
+  readonly ticker: string;
+  readonly exchange: string;
+  readonly tickSize: number;
+  readonly lotSize: number;
+  readonly priceDecimals: number;
+}
+
 export type ClientMessage =
   | { type: 'auth'; token: string }
   /** `since` asks for every event after that sequence (per ticker) before going live. */
@@ -165,7 +173,14 @@ export type ClientMessage =
   | { type: 'ping'; id?: number };
 
 export type ServerMessage =
-  | { type: 'hello'; protocol: number; user: { username: string; role: string }; tickers: string[] }
+  | {
+      type: 'hello';
+      protocol: number;
+      user: { username: string; role: string };
+      tickers: string[];
+      /** Trading rules per ticker: the app checks prices and quantities and formats with them. */
+      instruments: InstrumentInfo[];
+    }
   /** `gap_too_large`: the missed events are no longer kept; `conflated`: latest state only. */
   | { type: 'snapshot'; quotes: Quote[]; reason: 'subscribe' | 'gap_too_large' | 'conflated' }
   | { type: 'replay'; ticker: string; from: number; to: number }

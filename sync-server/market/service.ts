@@ -1,11 +1,12 @@
 import type { Logger } from '../log.ts';
 import type { NewDeadLetter } from '../store/deadLetters.ts';
 import type { DeadLetter, FeedSinks } from './feed.ts';
-import type { Instrument } from './instruments.ts';
+import { type Instrument, instrumentFor } from './instruments.ts';
 import {
   type ConnectorStatus,
   encodeTrades,
   FrameFlag,
+  type InstrumentInfo,
   type Quote,
   type Trade,
   topicFor,
@@ -43,9 +44,24 @@ export class MarketService implements FeedSinks {
   private readonly quotes = new QuoteBoard();
   private readonly rings = new Map<string, TradeRing>();
   readonly tickerList: string[];
+  readonly instruments: InstrumentInfo[];
 
   constructor(private readonly deps: MarketServiceDeps) {
     this.tickerList = deps.tickers.map((t) => t.ticker);
+    this.instruments = deps.tickers.flatMap((t) => {
+      const i = instrumentFor(t.ticker, t.exchange);
+      return i
+        ? [
+            {
+              ticker: i.ticker,
+              exchange: i.exchange,
+              tickSize: i.tickSize,
+              lotSize: i.lotSize,
+              priceDecimals: i.priceDecimals,
+            },
+          ]
+        : [];
+    });
     for (const t of this.tickerList) this.rings.set(t, new TradeRing(deps.ringCapacity));
   }
 

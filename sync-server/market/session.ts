@@ -180,6 +180,7 @@ export function marketEndpoint(deps: MarketSessionDeps): MarketEndpoint {
         protocol: PROTOCOL_VERSION,
         user: { username: session.principal.username, role: session.principal.role },
         tickers: deps.market.tickerList,
+        instruments: deps.market.instruments,
       });
       send(session, { type: 'connector', status: deps.market.connectorStatus() });
       session.subscribe('connector');

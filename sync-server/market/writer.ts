@@ -26,6 +26,8 @@ export const DEFAULT_WRITER: WriterOptions = {
   flushMs: 100,
   maxBufferedRows: 1_000_000,
   maxDataErrorAttempts: 3,
+  concurrency: 1,
+  maxBackoffMs: 5_000,
 };
 
 export interface WriterStats {
@@ -53,6 +55,8 @@ export class TickWriter {
   private pausedUntil = 0;
   private backoffMs = 0;
   private dataErrors = 0;
+  /** Rows handed to write(), overflow included (it is dead-lettered on arrival). */
+  private accepted = 0;
   readonly stats: WriterStats = { written: 0, buffered: 0, deadLettered: 0, retries: 0 };
 
   constructor(
@@ -63,6 +67,7 @@ export class TickWriter {
   ) {}
 
   write(trades: readonly Trade[]) {
+    this.accepted += trades.length;
     const room = this.opts.maxBufferedRows - this.queue.length - this.inflightRows;
     if (room < trades.length) {
       const overflow = trades.slice(Math.max(0, room));
@@ -81,14 +86,19 @@ export class TickWriter {
     else this.timer ??= setTimeout(() => this.pump(true), this.opts.flushMs);
   }
 
-  /** Writes everything queued; used at shutdown. Rejects if the database stays down. */
+  /**
+   * Resolves once as many rows as had been handed over at the call are written or dead-lettered
+   * (new rows may keep arriving); used at shutdown. Rejects if the database stays down.
+   */
   async flush(timeoutMs = 3_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    while (this.queue.length > 0 || this.inflight > 0) {
-      if (Date.now() > deadline)
+    const target = this.accepted;
+    while (this.stats.written + this.stats.deadLettered < target) {
+      if (Date.now() > deadline) {
         throw new Error(
-          `${this.queue.length + this.inflight} trades or batches could not be written before shutdown`,
+          `${target - this.stats.written - this.stats.deadLettered} trades could not be written in ${timeoutMs} ms`,
         );
+      }
       this.pump(true);
       await Promise.race([
         new Promise<void>((r) => this.idle.push(r)),
