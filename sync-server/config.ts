@@ -36,6 +36,19 @@ const schema = z.object({
     .default('PETR4:B,VALE3:B,ITUB4:B,BBDC4:B,WINZ25:F,WDOZ25:F'),
   TAPE_SIM_RATE: z.coerce.number().positive().max(1_000_000).optional(),
   TAPE_REPLAY_RING: z.coerce.number().int().min(10_000, 'at least 10000').max(10_000_000).default(10_000),
+  TAPE_WS_SOFT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(16_384)
+    .max(1 << 30)
+    .default(512 * 1024),
+  TAPE_WS_HARD_BYTES: z.coerce
+    .number()
+    .int()
+    .min(32_768)
+    .max(1 << 30)
+    .default(4 * 1024 * 1024),
+  TAPE_WS_STALL_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
   TAPE_MAX_REPLAY: z.coerce.number().int().min(0).max(10_000_000).default(100_000),
   TAPE_SHUTDOWN_TIMEOUT_MS: positiveInt.max(60_000).default(5_000),
 });
@@ -69,6 +82,11 @@ export interface Config {
   readonly tickers: readonly Ticker[];
   readonly replayRing: number;
   readonly maxReplay: number;
+  /** Per-socket buffered bytes: conflate above soft, close above hard. */
+  readonly wsSoftBytes: number;
+  readonly wsHardBytes: number;
+  /** A socket conflated this long without catching up is closed. */
+  readonly wsStallMs: number;
   readonly shutdownTimeoutMs: number;
 }
 
@@ -93,6 +111,11 @@ export function loadConfig(
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   }
   const e = parsed.data;
+  if (e.TAPE_WS_HARD_BYTES <= e.TAPE_WS_SOFT_BYTES) {
+    throw new ConfigError(
+      'Invalid configuration:\n  TAPE_WS_HARD_BYTES: must be larger than TAPE_WS_SOFT_BYTES',
+    );
+  }
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(cwd, p));
   return Object.freeze({
     host: e.TAPE_HOST,
@@ -121,6 +144,9 @@ export function loadConfig(
     ),
     replayRing: e.TAPE_REPLAY_RING,
     maxReplay: e.TAPE_MAX_REPLAY,
+    wsSoftBytes: e.TAPE_WS_SOFT_BYTES,
+    wsHardBytes: e.TAPE_WS_HARD_BYTES,
+    wsStallMs: e.TAPE_WS_STALL_MS,
     shutdownTimeoutMs: e.TAPE_SHUTDOWN_TIMEOUT_MS,
   });
 }

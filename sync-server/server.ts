@@ -10,7 +10,7 @@ import { listen } from './http/uws.ts';
 import type { Logger } from './log.ts';
 import { MarketFeed } from './market/feed.ts';
 import { MarketService } from './market/service.ts';
-import { marketEndpoint } from './market/session.ts';
+import { DEFAULT_WATERMARKS, marketEndpoint } from './market/session.ts';
 import { DEFAULT_WRITER, TickWriter } from './market/writer.ts';
 import { createMetrics } from './metrics.ts';
 import { openDatabase } from './store/db.ts';
@@ -102,6 +102,12 @@ export async function startServer(config: Config, log: Logger): Promise<TapeServ
 
   const endpoint = marketEndpoint({
     market,
+    watermarks: {
+      ...DEFAULT_WATERMARKS,
+      softBytes: config.wsSoftBytes,
+      hardBytes: config.wsHardBytes,
+      stallMs: config.wsStallMs,
+    },
     verify: (token) => auth.verify(token),
     onClientError: (principal, reason) => log.debug({ user: principal.username, reason }, 'ws client error'),
     metrics: {

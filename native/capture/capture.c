@@ -1,137 +1,170 @@
-/* Capture shim. ProfitDLL runs its callbacks on its ConnectorThread (the only producer);
- * the JS thread is the only consumer. Each callback copies its arguments into one fixed-size
- * record and returns at once, as the DLL's manual asks: no locks, no allocation, no I/O. */
+/* Capture shim. ProfitDLL calls these functions on its ConnectorThread; each one copies its
+ * arguments into one fixed-size record and returns at once, as the manual asks: no locks, no
+ * allocation, no I/O, no validation (the server validates and dead-letters). JS is the only
+ * consumer. Producers claim slots with a CAS on per-slot sequence numbers (a bounded MPSC
+ * queue), so the ring stays correct even if the DLL ever calls from a second thread. */
+#if defined(_WIN32) && !defined(_WIN32_WINNT)
+#define _WIN32_WINNT 0x0602 /* GetSystemTimePreciseAsFileTime: Windows 8+ */
+#endif
 #include "capture.h"
 
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#ifdef _WIN32
+#include <windows.h>
+#endif
 
-#define TICKER_UNITS 16
-#define EXCHANGE_UNITS 4
-#define DATE_UNITS 24
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "the capture record layout is little-endian"
+#endif
 
-/* Record layout (little-endian), documented in docs/native.md. */
-#define OFF_KIND 0
-#define OFF_FLAGS 1
-#define OFF_TICKER_LEN 2
-#define OFF_EXCHANGE_LEN 3
-#define OFF_DATE_LEN 4
-#define OFF_CAPTURED_NS 8
-#define OFF_TICKER 16
-#define OFF_EXCHANGE 48
-#define OFF_DATE 56
-#define OFF_F64_A 104 /* price / state type+result */
-#define OFF_F64_B 112 /* volume */
-#define OFF_I32_A 120 /* qty */
-#define OFF_U32_B 124 /* trade number */
-#define OFF_I32_C 128 /* buy agent / side */
-#define OFF_I32_D 132 /* sell agent */
-#define OFF_I32_E 136 /* trade type / state */
-#define OFF_I32_F 140 /* feed */
-#define OFF_OPEN 144
-#define OFF_HIGH 152
-#define OFF_LOW 160
+/* Payload offsets per kind (docs/native.md mirrors this table). */
+enum {
+  P_STATE_TYPE = 144, P_STATE_RESULT = 148,
+  P_TRADE_PRICE = 144, P_TRADE_VOLUME = 152, P_TRADE_NUMBER = 160, P_TRADE_QTY = 164, P_TRADE_BUY = 168,
+  P_TRADE_SELL = 172, P_TRADE_TYPE = 176, P_TRADE_EDIT = 180,
+  P_DAILY_F64 = 144, /* open high low close volume adjust maxLimit minLimit volBuyer volSeller */
+  P_DAILY_I32 = 224, /* qty trades openContracts qtyBuyer qtySeller tradesBuyer tradesSeller */
+  P_PB_PRICE = 144, P_PB_ACTION = 152, P_PB_POSITION = 156, P_PB_SIDE = 160, P_PB_QTY = 164, P_PB_COUNT = 168,
+  P_PB_HAS_SELL = 172, P_PB_HAS_BUY = 173,
+  P_OB_PRICE = 144, P_OB_OFFER_ID = 152, P_OB_ACTION = 160, P_OB_POSITION = 164, P_OB_SIDE = 168, P_OB_QTY = 172,
+  P_OB_AGENT = 176, P_OB_HAS = 180 /* hasPrice hasQty hasDate hasOfferId hasAgent hasSellArray hasBuyArray */,
+  P_TINY_PRICE = 144, P_TINY_QTY = 152, P_TINY_SIDE = 156,
+  P_INVALID_VERSION = 144,
+  P_TICKER_STATE = 144,
+  P_PROGRESS = 144,
+  P_ACCOUNT_BROKER = 144,
+  P_ORDER_PRICE = 144, P_ORDER_STOP = 152, P_ORDER_AVG = 160, P_ORDER_PROFIT_ID = 168, P_ORDER_I32 = 176,
+  /* broker qty tradedQty leavesQty side */
+};
 
-static uint8_t *ring;
-static uint64_t capacity; /* power of two */
-static _Atomic uint64_t head; /* next record the producer writes */
-static _Atomic uint64_t tail; /* next record the consumer reads */
+static uint8_t *records;
+static _Atomic uint64_t *seqs; /* seqs[i & mask]: pos when free for pos, pos + 1 when published */
+static uint64_t mask;
+static _Atomic uint64_t head; /* next position producers claim */
+static _Atomic uint64_t tail; /* next position the consumer reads */
 static _Atomic uint64_t dropped;
 
+/* Not safe while a producer may run: the binding calls it only with no DLL session active. */
 PDLL_EXPORT int32_t tape_capture_reset(int32_t capacityPow2) {
-  if (capacityPow2 < 1024 || (capacityPow2 & (capacityPow2 - 1)) != 0) return -1;
-  free(ring);
-  ring = calloc((size_t)capacityPow2, TAPE_RECORD_BYTES);
-  if (!ring) return -2;
-  capacity = (uint64_t)capacityPow2;
+  if (capacityPow2 < TAPE_MIN_CAPACITY || capacityPow2 > TAPE_MAX_CAPACITY || (capacityPow2 & (capacityPow2 - 1)))
+    return -1;
+  uint64_t cap = (uint64_t)capacityPow2;
+  if (!records || mask + 1 != cap) {
+    free(records);
+    free((void *)seqs);
+    records = malloc(cap * TAPE_RECORD_BYTES);
+    seqs = malloc(cap * sizeof *seqs);
+    if (!records || !seqs) {
+      free(records);
+      free((void *)seqs);
+      records = NULL;
+      seqs = NULL;
+      mask = 0;
+      return -2;
+    }
+    mask = cap - 1;
+  }
+  for (uint64_t i = 0; i < cap; i++) atomic_init(&seqs[i], i);
   atomic_store(&head, 0);
   atomic_store(&tail, 0);
   atomic_store(&dropped, 0);
   return 0;
 }
 
+static int64_t now_ns(void) {
 #ifdef _WIN32
-#include <windows.h>
-static int64_t now_ns(void) { /* FILETIME: 100 ns ticks since 1601 */
-  FILETIME ft;
+  FILETIME ft; /* 100 ns ticks since 1601; timespec_get is millisecond-coarse on older CRTs */
   GetSystemTimePreciseAsFileTime(&ft);
   uint64_t t = ((uint64_t)ft.dwHighDateTime << 32) | ft.dwLowDateTime;
   return (int64_t)(t - 116444736000000000ULL) * 100;
-}
 #else
-static int64_t now_ns(void) {
   struct timespec ts;
   timespec_get(&ts, TIME_UTC);
   return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 #endif
+}
 
-/* Claims the next slot, or counts a drop when the ring is full (never blocks the DLL). */
-static uint8_t *claim(uint8_t kind) {
-  if (!ring) return NULL;
-  uint64_t h = atomic_load_explicit(&head, memory_order_relaxed);
-  if (h - atomic_load_explicit(&tail, memory_order_acquire) >= capacity) {
+/* Claims a slot and stamps kind and time, or counts a drop when the ring is full (never blocks). */
+static uint8_t *claim(uint8_t kind, uint64_t *posOut) {
+  if (!records) {
     atomic_fetch_add_explicit(&dropped, 1, memory_order_relaxed);
     return NULL;
   }
-  uint8_t *r = ring + (h & (capacity - 1)) * TAPE_RECORD_BYTES;
+  uint64_t pos = atomic_load_explicit(&head, memory_order_relaxed);
+  for (;;) {
+    uint64_t seq = atomic_load_explicit(&seqs[pos & mask], memory_order_acquire);
+    int64_t diff = (int64_t)(seq - pos);
+    if (diff == 0) {
+      if (atomic_compare_exchange_weak_explicit(&head, &pos, pos + 1, memory_order_relaxed, memory_order_relaxed))
+        break;
+    } else if (diff < 0) { /* the slot still holds a record JS has not drained: full */
+      atomic_fetch_add_explicit(&dropped, 1, memory_order_relaxed);
+      return NULL;
+    } else {
+      pos = atomic_load_explicit(&head, memory_order_relaxed);
+    }
+  }
+  uint8_t *r = records + (pos & mask) * TAPE_RECORD_BYTES;
   memset(r, 0, TAPE_RECORD_BYTES);
   r[OFF_KIND] = kind;
   int64_t ns = now_ns();
   memcpy(r + OFF_CAPTURED_NS, &ns, 8);
+  *posOut = pos;
   return r;
 }
 
-static void publish(void) { atomic_fetch_add_explicit(&head, 1, memory_order_release); }
+static void publish(uint64_t pos) { atomic_store_explicit(&seqs[pos & mask], pos + 1, memory_order_release); }
 
-/* Copies a NUL-terminated UTF-16 string, flagging it when longer than the slot. */
-static void put_str(uint8_t *r, int off, int lenOff, const wchar16 *s, int units) {
+static void put_i32(uint8_t *r, int off, int32_t v) { memcpy(r + off, &v, 4); }
+static void put_i64(uint8_t *r, int off, int64_t v) { memcpy(r + off, &v, 8); }
+static void put_f64(uint8_t *r, int off, double v) { memcpy(r + off, &v, 8); }
+
+/* Copies a NUL-terminated UTF-16 string as raw code units (NULL → empty); flags truncation. */
+static void put_str(uint8_t *r, int off, int lenOff, int units, const wchar16 *s) {
+  if (!s) return;
   int n = 0;
-  if (s) {
-    while (s[n] != 0 && n < units) n++;
-    if (n == units && s[n] != 0) r[OFF_FLAGS] |= REC_FLAG_TRUNCATED;
-    memcpy(r + off, s, (size_t)n * 2);
-  }
+  while (n < units && s[n] != 0) n++;
+  if (n == units && s[n] != 0) r[OFF_FLAGS] |= REC_FLAG_TRUNCATED;
+  memcpy(r + off, s, (size_t)n * 2);
   r[lenOff] = (uint8_t)n;
 }
 
 static void put_asset(uint8_t *r, TAssetIDRec a) {
-  put_str(r, OFF_TICKER, OFF_TICKER_LEN, a.ticker, TICKER_UNITS);
-  put_str(r, OFF_EXCHANGE, OFF_EXCHANGE_LEN, a.bolsa, EXCHANGE_UNITS);
-  memcpy(r + OFF_I32_F, &a.feed, 4);
+  put_str(r, OFF_A, OFF_LEN_A, UNITS_A, a.ticker);
+  put_str(r, OFF_B, OFF_LEN_B, UNITS_B, a.bolsa);
+  put_i32(r, OFF_FEED, a.feed);
 }
 
-#define PUT(r, off, v)                                                                                                 \
-  do {                                                                                                                 \
-    __typeof__(v) tmp_ = (v);                                                                                          \
-    memcpy((r) + (off), &tmp_, sizeof tmp_);                                                                           \
-  } while (0)
+static void put_date(uint8_t *r, const wchar16 *date) { put_str(r, OFF_C, OFF_LEN_C, UNITS_C, date); }
 
 static void PDLL_CALL on_state(int32_t type, int32_t result) {
-  uint8_t *r = claim(REC_STATE);
+  uint64_t pos;
+  uint8_t *r = claim(REC_STATE, &pos);
   if (!r) return;
-  PUT(r, OFF_F64_A, type);
-  PUT(r, OFF_F64_A + 4, result);
-  publish();
+  put_i32(r, P_STATE_TYPE, type);
+  put_i32(r, P_STATE_RESULT, result);
+  publish(pos);
 }
 
 static void trade(uint8_t kind, TAssetIDRec asset, const wchar16 *date, uint32_t number, double price, double volume,
                   int32_t qty, int32_t buy, int32_t sell, int32_t type, uint8_t edit) {
-  uint8_t *r = claim(kind);
+  uint64_t pos;
+  uint8_t *r = claim(kind, &pos);
   if (!r) return;
   put_asset(r, asset);
-  put_str(r, OFF_DATE, OFF_DATE_LEN, date, DATE_UNITS);
-  if (edit) r[OFF_FLAGS] |= REC_FLAG_EDIT;
-  PUT(r, OFF_F64_A, price);
-  PUT(r, OFF_F64_B, volume);
-  PUT(r, OFF_I32_A, qty);
-  PUT(r, OFF_U32_B, number);
-  PUT(r, OFF_I32_C, buy);
-  PUT(r, OFF_I32_D, sell);
-  PUT(r, OFF_I32_E, type);
-  publish();
+  put_date(r, date);
+  put_f64(r, P_TRADE_PRICE, price);
+  put_f64(r, P_TRADE_VOLUME, volume);
+  memcpy(r + P_TRADE_NUMBER, &number, 4);
+  put_i32(r, P_TRADE_QTY, qty);
+  put_i32(r, P_TRADE_BUY, buy);
+  put_i32(r, P_TRADE_SELL, sell);
+  put_i32(r, P_TRADE_TYPE, type);
+  r[P_TRADE_EDIT] = edit;
+  publish(pos);
 }
 
 static void PDLL_CALL on_trade(TAssetIDRec asset, const wchar16 *date, uint32_t number, double price, double volume,
@@ -148,71 +181,185 @@ static void PDLL_CALL on_daily(TAssetIDRec asset, const wchar16 *date, double op
                                double close, double volume, double adjust, double maxLimit, double minLimit,
                                double volBuyer, double volSeller, int32_t qty, int32_t trades, int32_t openContracts,
                                int32_t qtyBuyer, int32_t qtySeller, int32_t tradesBuyer, int32_t tradesSeller) {
-  (void)adjust, (void)maxLimit, (void)minLimit, (void)volBuyer, (void)volSeller, (void)openContracts;
-  (void)qtyBuyer, (void)qtySeller, (void)tradesBuyer, (void)tradesSeller;
-  uint8_t *r = claim(REC_DAILY);
+  uint64_t pos;
+  uint8_t *r = claim(REC_DAILY, &pos);
   if (!r) return;
   put_asset(r, asset);
-  put_str(r, OFF_DATE, OFF_DATE_LEN, date, DATE_UNITS);
-  PUT(r, OFF_F64_A, close);
-  PUT(r, OFF_F64_B, volume);
-  PUT(r, OFF_I32_A, qty);
-  PUT(r, OFF_U32_B, (uint32_t)trades);
-  PUT(r, OFF_OPEN, open);
-  PUT(r, OFF_HIGH, high);
-  PUT(r, OFF_LOW, low);
-  publish();
+  put_date(r, date);
+  const double f[] = {open, high, low, close, volume, adjust, maxLimit, minLimit, volBuyer, volSeller};
+  const int32_t n[] = {qty, trades, openContracts, qtyBuyer, qtySeller, tradesBuyer, tradesSeller};
+  memcpy(r + P_DAILY_F64, f, sizeof f);
+  memcpy(r + P_DAILY_I32, n, sizeof n);
+  publish(pos);
+}
+
+/* Full-book arrays (atFullBook) are not copied: their layout is not public enough to trust. */
+static void PDLL_CALL on_price_book(TAssetIDRec asset, int32_t action, int32_t position, int32_t side, int32_t qty,
+                                    int32_t count, double price, void *arraySell, void *arrayBuy) {
+  uint64_t pos;
+  uint8_t *r = claim(REC_PRICE_BOOK, &pos);
+  if (!r) return;
+  put_asset(r, asset);
+  put_f64(r, P_PB_PRICE, price);
+  put_i32(r, P_PB_ACTION, action);
+  put_i32(r, P_PB_POSITION, position);
+  put_i32(r, P_PB_SIDE, side);
+  put_i32(r, P_PB_QTY, qty);
+  put_i32(r, P_PB_COUNT, count);
+  r[P_PB_HAS_SELL] = arraySell != NULL;
+  r[P_PB_HAS_BUY] = arrayBuy != NULL;
+  publish(pos);
+}
+
+static void PDLL_CALL on_offer_book(TAssetIDRec asset, int32_t action, int32_t position, int32_t side, int32_t qty,
+                                    int32_t agent, int64_t offerId, double price, uint8_t hasPrice, uint8_t hasQty,
+                                    uint8_t hasDate, uint8_t hasOfferId, uint8_t hasAgent, const wchar16 *date,
+                                    void *arraySell, void *arrayBuy) {
+  uint64_t pos;
+  uint8_t *r = claim(REC_OFFER_BOOK, &pos);
+  if (!r) return;
+  put_asset(r, asset);
+  put_date(r, date);
+  put_f64(r, P_OB_PRICE, price);
+  put_i64(r, P_OB_OFFER_ID, offerId);
+  put_i32(r, P_OB_ACTION, action);
+  put_i32(r, P_OB_POSITION, position);
+  put_i32(r, P_OB_SIDE, side);
+  put_i32(r, P_OB_QTY, qty);
+  put_i32(r, P_OB_AGENT, agent);
+  const uint8_t has[] = {hasPrice, hasQty, hasDate, hasOfferId, hasAgent, arraySell != NULL, arrayBuy != NULL};
+  memcpy(r + P_OB_HAS, has, sizeof has);
+  publish(pos);
 }
 
 static void PDLL_CALL on_tiny_book(TAssetIDRec asset, double price, int32_t qty, int32_t side) {
-  uint8_t *r = claim(REC_TINY_BOOK);
+  uint64_t pos;
+  uint8_t *r = claim(REC_TINY_BOOK, &pos);
   if (!r) return;
   put_asset(r, asset);
-  PUT(r, OFF_F64_A, price);
-  PUT(r, OFF_I32_A, qty);
-  PUT(r, OFF_I32_C, side);
-  publish();
+  put_f64(r, P_TINY_PRICE, price);
+  put_i32(r, P_TINY_QTY, qty);
+  put_i32(r, P_TINY_SIDE, side);
+  publish(pos);
 }
 
-static void PDLL_CALL on_invalid_ticker(TAssetIDRec asset) {
-  uint8_t *r = claim(REC_INVALID_TICKER);
+static void PDLL_CALL on_invalid_ticker(TConnectorAssetIdentifier asset) {
+  uint64_t pos;
+  uint8_t *r = claim(REC_INVALID_TICKER, &pos);
   if (!r) return;
-  put_asset(r, asset);
-  publish();
+  put_str(r, OFF_A, OFF_LEN_A, UNITS_A, asset.ticker);
+  put_str(r, OFF_B, OFF_LEN_B, UNITS_B, asset.exchange);
+  put_i32(r, OFF_FEED, asset.feedType);
+  r[P_INVALID_VERSION] = asset.version;
+  publish(pos);
 }
 
 static void PDLL_CALL on_ticker_state(TAssetIDRec asset, const wchar16 *date, int32_t state) {
-  uint8_t *r = claim(REC_TICKER_STATE);
+  uint64_t pos;
+  uint8_t *r = claim(REC_TICKER_STATE, &pos);
   if (!r) return;
   put_asset(r, asset);
-  put_str(r, OFF_DATE, OFF_DATE_LEN, date, DATE_UNITS);
-  PUT(r, OFF_I32_E, state);
-  publish();
+  put_date(r, date);
+  put_i32(r, P_TICKER_STATE, state);
+  publish(pos);
 }
 
-/* Function pointers for the binding to hand to DLLInitializeLogin / Set*Callback. */
-PDLL_EXPORT void *tape_capture_state_cb(void) { return (void *)on_state; }
-PDLL_EXPORT void *tape_capture_trade_cb(void) { return (void *)on_trade; }
-PDLL_EXPORT void *tape_capture_history_trade_cb(void) { return (void *)on_history_trade; }
-PDLL_EXPORT void *tape_capture_daily_cb(void) { return (void *)on_daily; }
-PDLL_EXPORT void *tape_capture_tiny_book_cb(void) { return (void *)on_tiny_book; }
-PDLL_EXPORT void *tape_capture_invalid_ticker_cb(void) { return (void *)on_invalid_ticker; }
-PDLL_EXPORT void *tape_capture_ticker_state_cb(void) { return (void *)on_ticker_state; }
+static void PDLL_CALL on_progress(TAssetIDRec asset, int32_t progress) {
+  uint64_t pos;
+  uint8_t *r = claim(REC_PROGRESS, &pos);
+  if (!r) return;
+  put_asset(r, asset);
+  put_i32(r, P_PROGRESS, progress);
+  publish(pos);
+}
 
-/* Copies up to maxRecords records into out; returns how many. One call per batch from JS. */
+/* Accounts and legacy order callbacks: the fields routing will need; the rest waits for the orders work. */
+static void PDLL_CALL on_account(int32_t broker, const wchar16 *brokerName, const wchar16 *accountId,
+                                 const wchar16 *holderName) {
+  (void)brokerName;
+  uint64_t pos;
+  uint8_t *r = claim(REC_ACCOUNT, &pos);
+  if (!r) return;
+  put_str(r, OFF_A, OFF_LEN_A, UNITS_A, accountId);
+  put_str(r, OFF_C, OFF_LEN_C, UNITS_C, holderName);
+  put_i32(r, P_ACCOUNT_BROKER, broker);
+  publish(pos);
+}
+
+static void order(uint8_t kind, TAssetIDRec asset, int32_t broker, int32_t qty, int32_t tradedQty, int32_t leavesQty,
+                  int32_t side, double price, double stopPrice, double avgPrice, int64_t profitId,
+                  const wchar16 *clOrdId) {
+  uint64_t pos;
+  uint8_t *r = claim(kind, &pos);
+  if (!r) return;
+  put_asset(r, asset);
+  put_str(r, OFF_C, OFF_LEN_C, UNITS_C, clOrdId);
+  put_f64(r, P_ORDER_PRICE, price);
+  put_f64(r, P_ORDER_STOP, stopPrice);
+  put_f64(r, P_ORDER_AVG, avgPrice);
+  put_i64(r, P_ORDER_PROFIT_ID, profitId);
+  const int32_t n[] = {broker, qty, tradedQty, leavesQty, side};
+  memcpy(r + P_ORDER_I32, n, sizeof n);
+  publish(pos);
+}
+
+static void PDLL_CALL on_order_change(TAssetIDRec asset, int32_t broker, int32_t qty, int32_t tradedQty,
+                                      int32_t leavesQty, int32_t side, double price, double stopPrice,
+                                      double avgPrice, int64_t profitId, const wchar16 *orderType,
+                                      const wchar16 *account, const wchar16 *holder, const wchar16 *clOrdId,
+                                      const wchar16 *status, const wchar16 *date, const wchar16 *textMessage) {
+  (void)orderType, (void)account, (void)holder, (void)status, (void)date, (void)textMessage;
+  order(REC_ORDER_CHANGE, asset, broker, qty, tradedQty, leavesQty, side, price, stopPrice, avgPrice, profitId,
+        clOrdId);
+}
+
+static void PDLL_CALL on_order_history(TAssetIDRec asset, int32_t broker, int32_t qty, int32_t tradedQty,
+                                       int32_t leavesQty, int32_t side, double price, double stopPrice,
+                                       double avgPrice, int64_t profitId, const wchar16 *orderType,
+                                       const wchar16 *account, const wchar16 *holder, const wchar16 *clOrdId,
+                                       const wchar16 *status, const wchar16 *date) {
+  (void)orderType, (void)account, (void)holder, (void)status, (void)date;
+  order(REC_ORDER_HISTORY, asset, broker, qty, tradedQty, leavesQty, side, price, stopPrice, avgPrice, profitId,
+        clOrdId);
+}
+
+/* Function pointers for the binding to hand to DLLInitialize* and Set*Callback. The typed
+ * locals make the compiler check each function against ProfitDLL's callback type. */
+#define GETTER(name, type, fn)                                                                                         \
+  PDLL_EXPORT void *tape_capture_##name(void) {                                                                      \
+    type f = fn;                                                                                                       \
+    return (void *)f;                                                                                                  \
+  }
+GETTER(state_cb, TStateCallback, on_state)
+GETTER(history_cb, THistoryCallback, on_order_history)
+GETTER(order_change_cb, TOrderChangeCallback, on_order_change)
+GETTER(account_cb, TAccountCallback, on_account)
+GETTER(trade_cb, TNewTradeCallback, on_trade)
+GETTER(daily_cb, TNewDailyCallback, on_daily)
+GETTER(price_book_cb, TPriceBookCallback, on_price_book)
+GETTER(offer_book_cb, TOfferBookCallback, on_offer_book)
+GETTER(history_trade_cb, THistoryTradeCallback, on_history_trade)
+GETTER(progress_cb, TProgressCallback, on_progress)
+GETTER(tiny_book_cb, TTinyBookCallback, on_tiny_book)
+GETTER(invalid_ticker_cb, TInvalidTickerCallback, on_invalid_ticker)
+GETTER(ticker_state_cb, TChangeStateTicker, on_ticker_state)
+
+/* Copies up to maxRecords published records into out, oldest first; one call per JS batch. */
 PDLL_EXPORT int32_t tape_capture_drain(uint8_t *out, int32_t maxRecords) {
-  if (!ring || maxRecords <= 0) return 0;
+  if (!records || !out || maxRecords <= 0) return 0;
   uint64_t t = atomic_load_explicit(&tail, memory_order_relaxed);
-  uint64_t h = atomic_load_explicit(&head, memory_order_acquire);
-  uint64_t n = h - t;
-  if (n > (uint64_t)maxRecords) n = (uint64_t)maxRecords;
-  uint64_t start = t & (capacity - 1);
-  uint64_t first = n < capacity - start ? n : capacity - start;
-  memcpy(out, ring + start * TAPE_RECORD_BYTES, first * TAPE_RECORD_BYTES);
-  if (n > first) memcpy(out + first * TAPE_RECORD_BYTES, ring, (n - first) * TAPE_RECORD_BYTES);
-  atomic_store_explicit(&tail, t + n, memory_order_release);
-  return (int32_t)n;
+  int32_t n = 0;
+  for (; n < maxRecords; n++, t++) {
+    _Atomic uint64_t *s = &seqs[t & mask];
+    if (atomic_load_explicit(s, memory_order_acquire) != t + 1) break;
+    memcpy(out + (size_t)n * TAPE_RECORD_BYTES, records + (t & mask) * TAPE_RECORD_BYTES, TAPE_RECORD_BYTES);
+    atomic_store_explicit(s, t + mask + 1, memory_order_release); /* free for the producer's next lap */
+  }
+  atomic_store_explicit(&tail, t, memory_order_relaxed);
+  return n;
 }
 
 PDLL_EXPORT uint64_t tape_capture_dropped(void) { return atomic_load(&dropped); }
 PDLL_EXPORT uint64_t tape_capture_pending(void) { return atomic_load(&head) - atomic_load(&tail); }
+PDLL_EXPORT int32_t tape_capture_capacity(void) { return records ? (int32_t)(mask + 1) : 0; }
+PDLL_EXPORT int32_t tape_capture_record_bytes(void) { return TAPE_RECORD_BYTES; }

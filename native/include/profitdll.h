@@ -1,11 +1,12 @@
-/* ProfitDLL types shared by the simulator and the capture shim (see shared/profitdll/API.md).
- * Strings are UTF-16 (Delphi PWideChar), never wchar_t, which is 32-bit on Linux. */
+/* ProfitDLL types shared by the simulator and the capture shim (shared/profitdll/API.md and
+ * Nelogica's manual 4.0.0.30). Strings are UTF-16 PWideChar: uint16_t, never wchar_t (32-bit
+ * on Linux). Callbacks use stdcall on 32-bit Windows; the attribute is ignored on x64. */
 #ifndef TAPE_PROFITDLL_H
 #define TAPE_PROFITDLL_H
 #include <stdint.h>
 
 #ifdef _WIN32
-#define PDLL_CALL __stdcall /* ignored on x64, where there is one convention */
+#define PDLL_CALL __stdcall
 #define PDLL_EXPORT __declspec(dllexport)
 #else
 #define PDLL_CALL
@@ -14,6 +15,7 @@
 
 typedef uint16_t wchar16;
 
+/* Passed BY VALUE to callbacks; packed as in the Delphi declaration (20 bytes on 64-bit). */
 #pragma pack(push, 1)
 typedef struct {
   const wchar16 *ticker;
@@ -22,6 +24,15 @@ typedef struct {
 } TAssetIDRec;
 #pragma pack(pop)
 
+/* V2 identifier (natural alignment), used by the invalid-ticker callback. */
+typedef struct {
+  uint8_t version;
+  const wchar16 *ticker;
+  const wchar16 *exchange;
+  uint8_t feedType;
+} TConnectorAssetIdentifier;
+
+/* Return codes (int32; errors have the high bit set). */
 #define NL_OK 0
 #define NL_INTERNAL_ERROR ((int32_t)0x80000001u)
 #define NL_NOT_INITIALIZED ((int32_t)0x80000002u)
@@ -41,13 +52,39 @@ typedef struct {
 #define NL_INVALID_TICKER ((int32_t)0x8000001Fu)
 #define NL_NOT_MASTER_ACCOUNT ((int32_t)0x80000020u)
 
-/* TStateCallback connection types */
-#define CONN_LOGIN 0
-#define CONN_ROUTING 1
-#define CONN_MARKET_DATA 2
-#define CONN_MARKET_LOGIN 3
+/* TStateCallback connection types and the results the simulator reports. */
+enum {
+  CONN_LOGIN = 0,
+  CONN_ROUTING = 1,
+  CONN_MARKET_DATA = 2,
+  CONN_MARKET_LOGIN = 3,
+};
+enum { LOGIN_CONNECTED = 0, LOGIN_INVALID = 1, LOGIN_INVALID_PASS = 2 };
+enum { ROUTING_CONNECTING = 1, ROUTING_CONNECTED = 2, ROUTING_BROKER_CONNECTING = 4, ROUTING_BROKER_CONNECTED = 5 };
+enum { MARKET_CONNECTING = 1, MARKET_WAITING = 2, MARKET_NOT_LOGGED = 3, MARKET_CONNECTED = 4 };
+enum { ACTIVATION_VALID = 0, ACTIVATION_INVALID = 1 };
+
+/* Book callbacks: action, side (0 buy / 1 sell). */
+enum { BOOK_ADD = 0, BOOK_EDIT = 1, BOOK_DELETE = 2, BOOK_DELETE_FROM = 3, BOOK_FULL = 4 };
+enum { SIDE_BUY = 0, SIDE_SELL = 1 };
+
+/* Trade types (TNewTradeCallback nTradeType). */
+enum { TRADE_CROSS = 1, TRADE_BUY_AGGRESSION = 2, TRADE_SELL_AGGRESSION = 3 };
 
 typedef void(PDLL_CALL *TStateCallback)(int32_t connStateType, int32_t result);
+typedef void(PDLL_CALL *THistoryCallback)(TAssetIDRec asset, int32_t broker, int32_t qty, int32_t tradedQty,
+                                          int32_t leavesQty, int32_t side, double price, double stopPrice,
+                                          double avgPrice, int64_t profitId, const wchar16 *orderType,
+                                          const wchar16 *account, const wchar16 *holder, const wchar16 *clOrdId,
+                                          const wchar16 *status, const wchar16 *date);
+typedef void(PDLL_CALL *TOrderChangeCallback)(TAssetIDRec asset, int32_t broker, int32_t qty, int32_t tradedQty,
+                                              int32_t leavesQty, int32_t side, double price, double stopPrice,
+                                              double avgPrice, int64_t profitId, const wchar16 *orderType,
+                                              const wchar16 *account, const wchar16 *holder,
+                                              const wchar16 *clOrdId, const wchar16 *status, const wchar16 *date,
+                                              const wchar16 *textMessage);
+typedef void(PDLL_CALL *TAccountCallback)(int32_t broker, const wchar16 *brokerName, const wchar16 *accountId,
+                                          const wchar16 *holderName);
 typedef void(PDLL_CALL *TNewTradeCallback)(TAssetIDRec asset, const wchar16 *date, uint32_t tradeNumber, double price,
                                            double volume, int32_t qty, int32_t buyAgent, int32_t sellAgent,
                                            int32_t tradeType, uint8_t isEdit);
@@ -59,8 +96,17 @@ typedef void(PDLL_CALL *TNewDailyCallback)(TAssetIDRec asset, const wchar16 *dat
                                            double minLimit, double volBuyer, double volSeller, int32_t qty,
                                            int32_t trades, int32_t openContracts, int32_t qtyBuyer, int32_t qtySeller,
                                            int32_t tradesBuyer, int32_t tradesSeller);
+typedef void(PDLL_CALL *TPriceBookCallback)(TAssetIDRec asset, int32_t action, int32_t position, int32_t side,
+                                            int32_t qty, int32_t count, double price, void *arraySell,
+                                            void *arrayBuy);
+typedef void(PDLL_CALL *TOfferBookCallback)(TAssetIDRec asset, int32_t action, int32_t position, int32_t side,
+                                            int32_t qty, int32_t agent, int64_t offerId, double price,
+                                            uint8_t hasPrice, uint8_t hasQty, uint8_t hasDate, uint8_t hasOfferId,
+                                            uint8_t hasAgent, const wchar16 *date, void *arraySell, void *arrayBuy);
+typedef void(PDLL_CALL *TProgressCallback)(TAssetIDRec asset, int32_t progress);
 typedef void(PDLL_CALL *TTinyBookCallback)(TAssetIDRec asset, double price, int32_t qty, int32_t side);
-typedef void(PDLL_CALL *TInvalidTickerCallback)(TAssetIDRec asset);
+/* Nelogica's own examples declare the identifier by value; on x64 that is a pointer to a copy. */
+typedef void(PDLL_CALL *TInvalidTickerCallback)(TConnectorAssetIdentifier asset);
 typedef void(PDLL_CALL *TChangeStateTicker)(TAssetIDRec asset, const wchar16 *date, int32_t state);
 
 #endif

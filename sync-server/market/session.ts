@@ -28,6 +28,8 @@ export interface Watermarks {
   readonly hardBytes: number;
   /** How often a conflated socket gets the latest state of its tickers. */
   readonly conflateMs: number;
+  /** A socket that stays conflated this long without catching up is closed (4408) too. */
+  readonly stallMs: number;
   readonly sweepMs: number;
 }
 
@@ -35,6 +37,7 @@ export const DEFAULT_WATERMARKS: Watermarks = {
   softBytes: 512 * 1024,
   hardBytes: 4 * 1024 * 1024,
   conflateMs: 250,
+  stallMs: 10_000,
   sweepMs: 25,
 };
 
@@ -56,6 +59,7 @@ interface State {
   mode: 'live' | 'conflated';
   tickers: Set<string>;
   lastConflatedAt: number;
+  conflatedSince: number;
   closed: boolean;
 }
 
@@ -127,6 +131,7 @@ export function marketEndpoint(deps: MarketSessionDeps): MarketEndpoint {
     deps.metrics?.state(state.mode, -1);
     deps.metrics?.state(mode, 1);
     state.mode = mode;
+    state.conflatedSince = Date.now();
     for (const t of state.tickers) {
       if (mode === 'live') s.subscribe(topicFor('trades', t));
       else s.unsubscribe(topicFor('trades', t));
@@ -140,7 +145,8 @@ export function marketEndpoint(deps: MarketSessionDeps): MarketEndpoint {
     const now = Date.now();
     for (const [s, state] of sessions) {
       const buffered = s.bufferedAmount();
-      if (buffered > wm.hardBytes) {
+      const stalled = state.mode === 'conflated' && now - state.conflatedSince > wm.stallMs;
+      if (buffered > wm.hardBytes || stalled) {
         deps.metrics?.slowConsumerClosed();
         state.closed = true;
         s.close(CloseCode.slowConsumer, 'slow consumer: too far behind the market');
@@ -170,6 +176,7 @@ export function marketEndpoint(deps: MarketSessionDeps): MarketEndpoint {
         mode: 'live',
         tickers: new Set(),
         lastConflatedAt: 0,
+        conflatedSince: 0,
         closed: false,
       };
       sessions.set(session, state);

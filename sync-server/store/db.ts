@@ -2,8 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
-import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { Worker } from 'node:worker_threads';
 import postgres from 'postgres';
 import type { Logger } from '../log.ts';
 
@@ -37,18 +36,32 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   return openPglite(opts);
 }
 
-// PGlite is one session: it is served to postgres.js over a private unix socket with a pool of
-// one connection, so the same SQL code runs on both backends and transactions never interleave.
+// PGlite is one session: it runs in a worker thread (pglite-worker.mjs) and is served to
+// postgres.js over a private unix socket with a pool of one connection, so the same SQL code
+// runs on both backends, transactions never interleave, and queries never block the event loop.
 async function openPglite(opts: DatabaseOptions): Promise<Database> {
   if (opts.pgliteDir !== 'memory://') await mkdir(opts.pgliteDir, { recursive: true });
-  const db = await PGlite.create(opts.pgliteDir);
   const socketDir = mkdtempSync(join(tmpdir(), 'tape-pglite-'));
-  const server = new PGLiteSocketServer({ db, path: join(socketDir, '.s.PGSQL.5432'), maxConnections: 1 });
-  await server.start();
+  const socketPath = join(socketDir, '.s.PGSQL.5432');
+  const worker = new Worker(new URL('./pglite-worker.mjs', import.meta.url), {
+    workerData: { dataDir: opts.pgliteDir, socketPath },
+  });
+  const reply = (want: 'ready' | 'stopped') =>
+    new Promise<void>((resolve, reject) => {
+      const onMessage = (m: { ready?: true; stopped?: true; error?: string }) => {
+        if (m.error) reject(new Error(`PGlite failed to start: ${m.error}`));
+        else if (m[want]) resolve();
+        else return;
+        worker.off('message', onMessage);
+      };
+      worker.on('message', onMessage);
+      worker.once('error', reject);
+    });
+  await reply('ready');
   const sql = postgres({
     host: socketDir,
     port: 5432,
-    path: join(socketDir, '.s.PGSQL.5432'),
+    path: socketPath,
     username: 'postgres',
     database: 'postgres',
     max: 1,
@@ -62,8 +75,10 @@ async function openPglite(opts: DatabaseOptions): Promise<Database> {
     timescale,
     async close() {
       await sql.end({ timeout: 5 });
-      await server.stop();
-      await db.close();
+      const stopped = reply('stopped');
+      worker.postMessage('stop');
+      await stopped;
+      await worker.terminate();
       rmSync(socketDir, { recursive: true, force: true });
     },
   };
