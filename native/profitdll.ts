@@ -5,9 +5,11 @@ import koffi, { type LibraryHandle, type TypeObject } from 'koffi';
 // The koffi binding to ProfitDLL — the only TypeScript that touches koffi. The same prototypes
 // drive the real ProfitDLL64.dll on Windows and the simulator library on Linux. Callbacks handed
 // to the DLL are C functions of the capture shim, which copy each event into a native ring;
-// JS drains that ring in batches (docs/native.md).
+// JS drains that ring in batches with one koffi call (docs/native.md).
 
-/** ProfitDLL return codes (API.md), as signed int32 the way koffi returns them. */
+// ---- return codes ----
+
+/** ProfitDLL return codes (API.md), as the signed int32 koffi returns. */
 export const NL = {
   OK: 0,
   INTERNAL_ERROR: 0x80000001 | 0,
@@ -28,21 +30,34 @@ export const NL = {
   INVALID_TICKER: 0x8000001f | 0,
   NOT_MASTER_ACCOUNT: 0x80000020 | 0,
 } as const;
-export type NlCode = keyof typeof NL;
+export type NlName = keyof typeof NL;
 
-const ADVICE: Partial<Record<NlCode, string>> = {
-  NOT_INITIALIZED: 'log in first (DLLInitializeLogin)',
-  NO_LOGIN: 'log in first (DLLInitializeLogin)',
-  INVALID_ARGS: 'check the arguments',
-  NO_LICENSE: 'the activation key has no license for this: check PROFITDLL_KEY',
-  INVALID_TICKER: 'check the ticker and its exchange letter (B or F)',
-  NO_USER: 'set PROFITDLL_USER',
+const NL_NAMES = new Map<number, NlName>((Object.keys(NL) as NlName[]).map((k) => [NL[k], k]));
+
+/** `NL_NOT_INITIALIZED` for 0x80000002; unknown codes as hex. */
+export function nlCodeName(code: number): string {
+  const name = NL_NAMES.get(code | 0);
+  return name ? `NL_${name}` : `0x${(code >>> 0).toString(16).padStart(8, '0')}`;
+}
+
+const ADVICE: Partial<Record<NlName, string>> = {
+  INTERNAL_ERROR: 'the DLL failed internally; check its log, then finalize and log in again',
+  NOT_INITIALIZED: 'log in first (ProfitConnector.login)',
+  INVALID_ARGS: 'an argument is empty or malformed (for a login: the activation key, PROFITDLL_KEY)',
+  WAITING_SERVER: 'the DLL is still connecting: retry once the market data state is connected',
+  NO_LOGIN: 'the login was refused (see the LOGIN state): fix the credentials, finalize and log in again',
+  NO_LICENSE: 'the activation key has no valid license for this: check PROFITDLL_KEY with Nelogica',
+  OUT_OF_RANGE: 'a value or a queue is beyond its limit',
+  MARKET_ONLY: 'this session has market data only: log in with routing for orders',
+  NOT_FOUND: 'nothing matched the request (for a simulator burst: subscribe a ticker first)',
+  EXCHANGE_UNKNOWN: 'use an exchange letter the DLL knows: B (Bovespa) or F (BMF)',
+  DUPLICATE_RESOURCE: 'already logged in: call finalize() before logging in again',
   NO_PASSWORD: 'set PROFITDLL_PASSWORD',
-  DUPLICATE_RESOURCE: 'already logged in: call DLLFinalize before logging in again',
-  WAITING_SERVER: 'the DLL is still connecting: retry in a moment',
-  MARKET_ONLY: 'this login has market data only: use a routing login for orders',
+  NO_USER: 'set PROFITDLL_USER',
+  INVALID_TICKER: 'check the ticker and its exchange letter (B for stocks, F for futures)',
 };
 
+/** A non-OK ProfitDLL return code, named, with what to do about it. */
 export class ProfitDllError extends Error {
   override name = 'ProfitDllError';
   readonly codeName: string;
@@ -50,41 +65,66 @@ export class ProfitDllError extends Error {
     readonly fn: string,
     readonly code: number,
   ) {
-    const name =
-      (Object.keys(NL) as NlCode[]).find((k) => NL[k] === code) ?? `0x${(code >>> 0).toString(16)}`;
-    super(`${fn} failed with NL_${name}${ADVICE[name as NlCode] ? `: ${ADVICE[name as NlCode]}` : ''}`);
-    this.codeName = `NL_${name}`;
+    const advice = ADVICE[NL_NAMES.get(code | 0) as NlName];
+    super(`${fn} failed with ${nlCodeName(code)}${advice ? `: ${advice}` : ''}`);
+    this.codeName = nlCodeName(code);
   }
 }
 
-const check = (fn: string, code: number) => {
+function check(fn: string, code: number): void {
   if (code !== NL.OK) throw new ProfitDllError(fn, code);
-};
+}
 
-// ---- capture records (native/capture/capture.c) ----
+// ---- capture records (native/capture/capture.h, docs/native.md) ----
 
-export const RECORD_BYTES = 192;
-const KIND = {
+export const RECORD_BYTES = 256;
+/** Record kinds (byte 0 of a record). */
+export const RecordKind = {
   state: 1,
   trade: 2,
   historyTrade: 3,
   daily: 4,
-  tinyBook: 5,
-  invalidTicker: 6,
-  tickerState: 7,
+  priceBook: 5,
+  offerBook: 6,
+  tinyBook: 7,
+  invalidTicker: 8,
+  tickerState: 9,
+  progress: 10,
+  account: 11,
+  orderChange: 12,
+  orderHistory: 13,
 } as const;
 const FLAG_TRUNCATED = 1;
-const FLAG_EDIT = 2;
+// Header and string slots, in bytes: A = ticker (or account), B = exchange, C = date (or text).
+const OFF_FLAGS = 1;
+const OFF_LEN_A = 2;
+const OFF_LEN_B = 3;
+const OFF_LEN_C = 4;
+const OFF_NS = 8;
+const OFF_FEED = 16;
+const OFF_A = 24;
+const UNITS_A = 24;
+const OFF_B = 72;
+const UNITS_B = 4;
+const OFF_C = 80;
+const UNITS_C = 32;
+const P = 144; // payload
 
+/** Fields every market record carries: the asset (TAssetIDRec) and when the shim copied it. */
 interface AssetFields {
   readonly ticker: string;
   readonly exchange: string;
   readonly feed: number;
+  /** A string was longer than its slot in the record: the copy holds its first code units. */
   readonly truncated: boolean;
-  /** CLOCK_REALTIME when the shim copied the callback, ns since the epoch (exact to ~0.25 µs as a double). */
+  /** CLOCK_REALTIME when the shim copied the callback: ns since the epoch as a double (exact to 256 ns). */
   readonly capturedAtNs: number;
 }
 
+/**
+ * One captured callback, raw and NOT validated. Strings are the UTF-16 code units the DLL
+ * passed, lone surrogates included (check with `isWellFormed()`); a NULL pointer reads as ''.
+ */
 export type RawEvent =
   | {
       readonly kind: 'state';
@@ -94,6 +134,7 @@ export type RawEvent =
     }
   | (AssetFields & {
       readonly kind: 'trade';
+      /** From THistoryTradeCallback (a history request) rather than TNewTradeCallback. */
       readonly history: boolean;
       readonly date: string;
       readonly tradeNumber: number;
@@ -113,8 +154,47 @@ export type RawEvent =
       readonly low: number;
       readonly close: number;
       readonly volume: number;
+      readonly adjust: number;
+      readonly maxLimit: number;
+      readonly minLimit: number;
+      readonly volBuyer: number;
+      readonly volSeller: number;
       readonly qty: number;
       readonly trades: number;
+      readonly openContracts: number;
+      readonly qtyBuyer: number;
+      readonly qtySeller: number;
+      readonly tradesBuyer: number;
+      readonly tradesSeller: number;
+    })
+  | (AssetFields & {
+      readonly kind: 'priceBook';
+      readonly action: number;
+      readonly position: number;
+      readonly side: number;
+      readonly qty: number;
+      readonly count: number;
+      readonly price: number;
+      readonly hasSellArray: boolean;
+      readonly hasBuyArray: boolean;
+    })
+  | (AssetFields & {
+      readonly kind: 'offerBook';
+      readonly action: number;
+      readonly position: number;
+      readonly side: number;
+      readonly qty: number;
+      readonly agent: number;
+      readonly offerId: bigint;
+      readonly price: number;
+      readonly date: string;
+      readonly hasPrice: boolean;
+      readonly hasQty: boolean;
+      readonly hasDate: boolean;
+      readonly hasOfferId: boolean;
+      readonly hasAgent: boolean;
+      readonly hasSellArray: boolean;
+      readonly hasBuyArray: boolean;
     })
   | (AssetFields & {
       readonly kind: 'tinyBook';
@@ -122,106 +202,322 @@ export type RawEvent =
       readonly qty: number;
       readonly side: number;
     })
-  | (AssetFields & { readonly kind: 'invalidTicker' })
+  | (AssetFields & { readonly kind: 'invalidTicker'; readonly version: number })
   | (AssetFields & { readonly kind: 'tickerState'; readonly date: string; readonly state: number })
+  | (AssetFields & { readonly kind: 'progress'; readonly progress: number })
+  | {
+      readonly kind: 'account';
+      readonly brokerId: number;
+      readonly accountId: string;
+      readonly holder: string;
+      readonly truncated: boolean;
+      readonly capturedAtNs: number;
+    }
+  | (AssetFields & {
+      readonly kind: 'order';
+      /** From THistoryCallback rather than TOrderChangeCallback. */
+      readonly history: boolean;
+      readonly brokerId: number;
+      readonly qty: number;
+      readonly tradedQty: number;
+      readonly leavesQty: number;
+      readonly side: number;
+      readonly price: number;
+      readonly stopPrice: number;
+      readonly avgPrice: number;
+      readonly profitId: bigint;
+      readonly clOrdId: string;
+    })
   | { readonly kind: 'unknown'; readonly code: number; readonly capturedAtNs: number };
 
-export class RecordError extends Error {
+export type RawEventKind = RawEvent['kind'];
+
+/** The only error decodeRecord throws: the offset does not hold a whole record of the buffer. */
+export class RecordError extends RangeError {
   override name = 'RecordError';
 }
 
-function utf16(buf: Buffer, off: number, units: number): string {
-  let s = '';
-  // Lone surrogates stay as they are: validation downstream rejects them with a reason.
-  for (let i = 0; i < units; i++) s += String.fromCharCode(buf.readUInt16LE(off + i * 2));
-  return s;
+/** Typed views over one ArrayBuffer; records decode from 8-byte-aligned byte offsets. */
+interface Views {
+  readonly u8: Uint8Array;
+  readonly u16: Uint16Array;
+  readonly i32: Int32Array;
+  readonly u32: Uint32Array;
+  readonly f64: Float64Array;
 }
 
-/** Decodes one capture record; throws RecordError when it cannot be one (lengths out of range). */
-export function decodeRecord(buf: Buffer, offset: number): RawEvent {
-  if (offset < 0 || offset + RECORD_BYTES > buf.length)
-    throw new RecordError('record extends past the buffer');
-  const kind = buf[offset] as number;
-  const flags = buf[offset + 1] as number;
-  const tickerLen = buf[offset + 2] as number;
-  const exchangeLen = buf[offset + 3] as number;
-  const dateLen = buf[offset + 4] as number;
-  const capturedAtNs = Number(buf.readBigInt64LE(offset + 8));
-  if (kind === KIND.state) {
+const viewsOf = (ab: ArrayBufferLike): Views => {
+  const words = Math.floor(ab.byteLength / 8);
+  return {
+    u8: new Uint8Array(ab),
+    u16: new Uint16Array(ab, 0, words * 4),
+    i32: new Int32Array(ab, 0, words * 2),
+    u32: new Uint32Array(ab, 0, words * 2),
+    f64: new Float64Array(ab, 0, words),
+  };
+};
+
+/**
+ * Interns short UTF-16 strings: tickers repeat, and a date repeats for every event of its
+ * millisecond, so a hit costs a compare instead of building and later collecting a string.
+ */
+class StringTable {
+  private readonly keys: Uint16Array;
+  private readonly lens: Int32Array;
+  private readonly values: string[];
+  constructor(
+    private readonly slots: number,
+    private readonly width: number,
+  ) {
+    this.keys = new Uint16Array(slots * width);
+    this.lens = new Int32Array(slots).fill(-1);
+    this.values = new Array<string>(slots).fill('');
+  }
+
+  get(u16: Uint16Array, start: number, len: number): string {
+    if (len === 0) return '';
+    let h = len;
+    for (let i = 0; i < len; i++) h = Math.imul(h ^ (u16[start + i] as number), 0x9e3779b1);
+    const slot = (h >>> 16) & (this.slots - 1);
+    const base = slot * this.width;
+    if (this.lens[slot] === len) {
+      let i = 0;
+      while (i < len && this.keys[base + i] === u16[start + i]) i++;
+      if (i === len) return this.values[slot] as string;
+    }
+    // Code units as they are: a lone surrogate stays in the string for the validator to see.
+    const s = String.fromCharCode.apply(null, u16.subarray(start, start + len) as unknown as number[]);
+    this.keys.set(u16.subarray(start, start + len), base);
+    this.lens[slot] = len;
+    this.values[slot] = s;
+    return s;
+  }
+}
+
+const tickers = new StringTable(256, UNITS_A);
+const exchanges = new StringTable(16, UNITS_B);
+const texts = new StringTable(64, UNITS_C);
+
+const str = (table: StringTable, v: Views, o: number, off: number, lenOff: number, units: number) =>
+  table.get(v.u16, (o + off) >> 1, Math.min(v.u8[o + lenOff] as number, units));
+const text = (v: Views, o: number) => str(texts, v, o, OFF_C, OFF_LEN_C, UNITS_C);
+const f64 = (v: Views, o: number, off: number) => v.f64[(o + off) >> 3] as number;
+const i32 = (v: Views, o: number, off: number) => v.i32[(o + off) >> 2] as number;
+const u32 = (v: Views, o: number, off: number) => v.u32[(o + off) >> 2] as number;
+const i64 = (v: Views, o: number, off: number) =>
+  (BigInt(i32(v, o, off + 4)) << 32n) + BigInt(u32(v, o, off));
+const flag = (v: Views, o: number, off: number) => v.u8[o + off] !== 0;
+
+/** Decodes the record at byte offset o of v (o a multiple of 8). */
+function decodeAt(v: Views, o: number): RawEvent {
+  const kind = v.u8[o] as number;
+  const capturedAtNs = i32(v, o, OFF_NS + 4) * 4294967296 + u32(v, o, OFF_NS);
+  if (kind === RecordKind.state)
+    return { kind: 'state', connType: i32(v, o, P), result: i32(v, o, P + 4), capturedAtNs };
+  if (kind < RecordKind.trade || kind > RecordKind.orderHistory)
+    return { kind: 'unknown', code: kind, capturedAtNs };
+  // A length beyond its slot cannot come from the shim; it is clamped rather than trusted.
+  const truncated =
+    ((v.u8[o + OFF_FLAGS] as number) & FLAG_TRUNCATED) !== 0 ||
+    (v.u8[o + OFF_LEN_A] as number) > UNITS_A ||
+    (v.u8[o + OFF_LEN_B] as number) > UNITS_B ||
+    (v.u8[o + OFF_LEN_C] as number) > UNITS_C;
+  if (kind === RecordKind.account) {
     return {
-      kind: 'state',
-      connType: buf.readInt32LE(offset + 104),
-      result: buf.readInt32LE(offset + 108),
+      kind: 'account',
+      brokerId: i32(v, o, P),
+      accountId: str(tickers, v, o, OFF_A, OFF_LEN_A, UNITS_A),
+      holder: text(v, o),
+      truncated,
       capturedAtNs,
     };
   }
-  if (kind < KIND.trade || kind > KIND.tickerState) return { kind: 'unknown', code: kind, capturedAtNs };
-  if (tickerLen > 16 || exchangeLen > 4 || dateLen > 24) throw new RecordError('string length out of range');
-  const asset: AssetFields = {
-    ticker: utf16(buf, offset + 16, tickerLen),
-    exchange: utf16(buf, offset + 48, exchangeLen),
-    feed: buf.readInt32LE(offset + 140),
-    truncated: (flags & FLAG_TRUNCATED) !== 0,
-    capturedAtNs,
-  };
-  const date = () => utf16(buf, offset + 56, dateLen);
+  const ticker = str(tickers, v, o, OFF_A, OFF_LEN_A, UNITS_A);
+  const exchange = str(exchanges, v, o, OFF_B, OFF_LEN_B, UNITS_B);
+  const feed = i32(v, o, OFF_FEED);
   switch (kind) {
-    case KIND.trade:
-    case KIND.historyTrade:
+    case RecordKind.trade:
+    case RecordKind.historyTrade:
       return {
-        ...asset,
         kind: 'trade',
-        history: kind === KIND.historyTrade,
-        date: date(),
-        price: buf.readDoubleLE(offset + 104),
-        volume: buf.readDoubleLE(offset + 112),
-        qty: buf.readInt32LE(offset + 120),
-        tradeNumber: buf.readUInt32LE(offset + 124),
-        buyAgent: buf.readInt32LE(offset + 128),
-        sellAgent: buf.readInt32LE(offset + 132),
-        tradeType: buf.readInt32LE(offset + 136),
-        isEdit: (flags & FLAG_EDIT) !== 0,
+        ticker,
+        exchange,
+        feed,
+        date: text(v, o),
+        tradeNumber: u32(v, o, P + 16),
+        price: f64(v, o, P),
+        volume: f64(v, o, P + 8),
+        qty: i32(v, o, P + 20),
+        buyAgent: i32(v, o, P + 24),
+        sellAgent: i32(v, o, P + 28),
+        tradeType: i32(v, o, P + 32),
+        isEdit: flag(v, o, P + 36),
+        history: kind === RecordKind.historyTrade,
+        truncated,
+        capturedAtNs,
       };
-    case KIND.daily:
+    case RecordKind.daily:
       return {
-        ...asset,
         kind: 'daily',
-        date: date(),
-        close: buf.readDoubleLE(offset + 104),
-        volume: buf.readDoubleLE(offset + 112),
-        qty: buf.readInt32LE(offset + 120),
-        trades: buf.readUInt32LE(offset + 124),
-        open: buf.readDoubleLE(offset + 144),
-        high: buf.readDoubleLE(offset + 152),
-        low: buf.readDoubleLE(offset + 160),
+        ticker,
+        exchange,
+        feed,
+        date: text(v, o),
+        open: f64(v, o, P),
+        high: f64(v, o, P + 8),
+        low: f64(v, o, P + 16),
+        close: f64(v, o, P + 24),
+        volume: f64(v, o, P + 32),
+        adjust: f64(v, o, P + 40),
+        maxLimit: f64(v, o, P + 48),
+        minLimit: f64(v, o, P + 56),
+        volBuyer: f64(v, o, P + 64),
+        volSeller: f64(v, o, P + 72),
+        qty: i32(v, o, P + 80),
+        trades: i32(v, o, P + 84),
+        openContracts: i32(v, o, P + 88),
+        qtyBuyer: i32(v, o, P + 92),
+        qtySeller: i32(v, o, P + 96),
+        tradesBuyer: i32(v, o, P + 100),
+        tradesSeller: i32(v, o, P + 104),
+        truncated,
+        capturedAtNs,
       };
-    case KIND.tinyBook:
+    case RecordKind.priceBook:
       return {
-        ...asset,
-        kind: 'tinyBook',
-        price: buf.readDoubleLE(offset + 104),
-        qty: buf.readInt32LE(offset + 120),
-        side: buf.readInt32LE(offset + 128),
+        kind: 'priceBook',
+        ticker,
+        exchange,
+        feed,
+        price: f64(v, o, P),
+        action: i32(v, o, P + 8),
+        position: i32(v, o, P + 12),
+        side: i32(v, o, P + 16),
+        qty: i32(v, o, P + 20),
+        count: i32(v, o, P + 24),
+        hasSellArray: flag(v, o, P + 28),
+        hasBuyArray: flag(v, o, P + 29),
+        truncated,
+        capturedAtNs,
       };
-    case KIND.invalidTicker:
-      return { ...asset, kind: 'invalidTicker' };
-    default:
-      return { ...asset, kind: 'tickerState', date: date(), state: buf.readInt32LE(offset + 136) };
+    case RecordKind.offerBook:
+      return {
+        kind: 'offerBook',
+        ticker,
+        exchange,
+        feed,
+        date: text(v, o),
+        price: f64(v, o, P),
+        offerId: i64(v, o, P + 8),
+        action: i32(v, o, P + 16),
+        position: i32(v, o, P + 20),
+        side: i32(v, o, P + 24),
+        qty: i32(v, o, P + 28),
+        agent: i32(v, o, P + 32),
+        hasPrice: flag(v, o, P + 36),
+        hasQty: flag(v, o, P + 37),
+        hasDate: flag(v, o, P + 38),
+        hasOfferId: flag(v, o, P + 39),
+        hasAgent: flag(v, o, P + 40),
+        hasSellArray: flag(v, o, P + 41),
+        hasBuyArray: flag(v, o, P + 42),
+        truncated,
+        capturedAtNs,
+      };
+    case RecordKind.tinyBook:
+      return {
+        kind: 'tinyBook',
+        ticker,
+        exchange,
+        feed,
+        price: f64(v, o, P),
+        qty: i32(v, o, P + 8),
+        side: i32(v, o, P + 12),
+        truncated,
+        capturedAtNs,
+      };
+    case RecordKind.invalidTicker:
+      return {
+        kind: 'invalidTicker',
+        ticker,
+        exchange,
+        feed,
+        version: v.u8[o + P] as number,
+        truncated,
+        capturedAtNs,
+      };
+    case RecordKind.tickerState:
+      return {
+        kind: 'tickerState',
+        ticker,
+        exchange,
+        feed,
+        date: text(v, o),
+        state: i32(v, o, P),
+        truncated,
+        capturedAtNs,
+      };
+    case RecordKind.progress:
+      return { kind: 'progress', ticker, exchange, feed, progress: i32(v, o, P), truncated, capturedAtNs };
+    default: // orderChange, orderHistory
+      return {
+        kind: 'order',
+        history: kind === RecordKind.orderHistory,
+        ticker,
+        exchange,
+        feed,
+        clOrdId: text(v, o),
+        price: f64(v, o, P),
+        stopPrice: f64(v, o, P + 8),
+        avgPrice: f64(v, o, P + 16),
+        profitId: i64(v, o, P + 24),
+        brokerId: i32(v, o, P + 32),
+        qty: i32(v, o, P + 36),
+        tradedQty: i32(v, o, P + 40),
+        leavesQty: i32(v, o, P + 44),
+        side: i32(v, o, P + 48),
+        truncated,
+        capturedAtNs,
+      };
   }
+}
+
+const viewCache = new WeakMap<ArrayBufferLike, Views>();
+let scratch: Views | undefined;
+
+/**
+ * Decodes the record at `offset` of `buf`. Never throws for any record content (an unknown
+ * kind decodes as `unknown`); throws RecordError only when `offset` does not start a whole
+ * record inside `buf`.
+ */
+export function decodeRecord(buf: Uint8Array, offset: number): RawEvent {
+  if (!Number.isInteger(offset) || offset < 0 || offset + RECORD_BYTES > buf.length)
+    throw new RecordError(`no whole ${RECORD_BYTES}-byte record at offset ${offset} of ${buf.length} bytes`);
+  const at = buf.byteOffset + offset;
+  if (at % 8 === 0) {
+    const v = viewCache.get(buf.buffer) ?? viewsOf(buf.buffer);
+    viewCache.set(buf.buffer, v);
+    return decodeAt(v, at);
+  }
+  scratch ??= viewsOf(new ArrayBuffer(RECORD_BYTES));
+  scratch.u8.set(buf.subarray(offset, offset + RECORD_BYTES));
+  return decodeAt(scratch, 0);
 }
 
 // ---- the binding ----
 
 export interface ConnectorOptions {
+  /** ProfitDLL64.dll, or the simulator library. */
   readonly libraryPath: string;
+  /** The capture shim (default: native/build). */
   readonly capturePath?: string;
-  /** Records in the capture ring: a power of two ≥ 1024. */
+  /** Records in the capture ring: a power of two from 16384 to 4194304 (default 65536, 16 MiB). */
   readonly ringCapacity?: number;
 }
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 
-/** The simulator and the capture shim as built by `npm run build:native`. */
+/** The simulator and the capture shim as `npm run build:native` builds them. */
 export function defaultLibraryPaths(): { libraryPath: string; capturePath: string } {
   const win = process.platform === 'win32';
   return {
@@ -230,243 +526,428 @@ export function defaultLibraryPaths(): { libraryPath: string; capturePath: strin
   };
 }
 
+/** A trade the simulator delivers through TNewTradeCallback exactly as given, valid or not. */
 export interface InjectedTrade {
-  readonly ticker: string;
-  readonly exchange: string;
-  readonly date: string;
+  /** null passes a NULL pointer. */
+  readonly ticker: string | null;
+  readonly exchange: string | null;
+  readonly date: string | null;
   readonly price: number;
   readonly qty: number;
+  readonly feed?: number;
   readonly tradeNumber?: number;
+  /** Default price × qty. */
+  readonly volume?: number;
+  readonly buyAgent?: number;
+  readonly sellAgent?: number;
   readonly tradeType?: number;
+  readonly isEdit?: boolean;
 }
 
+/** Callbacks the simulator made since the last login, by kind (SimGetStats). */
+export interface SimStats {
+  readonly trades: number;
+  readonly dailies: number;
+  readonly priceBooks: number;
+  readonly offerBooks: number;
+  readonly tinyBooks: number;
+  readonly states: number;
+  readonly invalidTickers: number;
+  readonly tickerStates: number;
+  readonly accounts: number;
+  /** Trades a burst has still to send. */
+  readonly burstPending: number;
+  /** Every callback above. */
+  readonly callbacks: number;
+}
+
+/** Simulator-only controls (exports the real DLL does not have). */
 export interface SimControls {
-  /** Trades per second per subscribed ticker. */
-  setRate(eventsPerSecondPerTicker: number): void;
+  /** Trades per second per instrument with any subscription (default 20, or env TAPE_SIM_RATE). */
+  setRate(tradesPerSecond: number): void;
+  /** Adds an instrument, or re-seeds one (its book subscribers get their books cleared and resent). */
   addTicker(ticker: string, exchange: string, tickSize: number, lotSize: number, startPrice: number): void;
-  /** Starts a burst of `count` trades from the simulator thread, as fast as it can; returns at once. */
+  /**
+   * Queues `count` trades the simulator thread sends as fast as it can, round-robin over the
+   * subscribed tickers, with no other callbacks; returns at once (see burstPending / waitBurst).
+   */
   burst(count: number): void;
   burstPending(): number;
-  /** Makes the simulator thread deliver exactly this trade through the real callback, valid or not. */
-  injectTrade(t: InjectedTrade): void;
+  /** Resolves when the burst has been sent (polling, so the event loop keeps running). */
+  waitBurst(timeoutMs?: number): Promise<void>;
+  /** Makes the simulator thread call the trade callback with exactly these values. */
+  injectTrade(trade: InjectedTrade): void;
+  /** Reports a trading-state change through TChangeStateTicker. */
+  setTickerState(ticker: string, exchange: string, state: number): void;
+  stats(): SimStats;
 }
 
 type Fn = (...args: unknown[]) => unknown;
-const TRADE_PROTO =
-  'void __stdcall TNewTradeCallback(TAssetIDRec asset, str16 date, uint32 tradeNumber, double price, double volume, int32 qty, int32 buyAgent, int32 sellAgent, int32 tradeType, uint8 isEdit)';
-// Named koffi types are process-wide: declared once, on first use.
-let types: { tradeProto: TypeObject } | undefined;
-const declareTypes = () => {
-  if (!types) {
+
+const DRAIN_BATCH = 8192;
+const DEFAULT_RING = 1 << 16;
+
+// Named koffi types are process-wide, so they are declared once, on first use.
+let tradeCallbackType: TypeObject | undefined;
+function declareTypes(): TypeObject {
+  if (!tradeCallbackType) {
     koffi.pack('TAssetIDRec', { ticker: 'str16', bolsa: 'str16', feed: 'int32' });
-    types = { tradeProto: koffi.proto(TRADE_PROTO) };
+    koffi.struct('SimStats', {
+      trades: 'int64',
+      dailies: 'int64',
+      priceBooks: 'int64',
+      offerBooks: 'int64',
+      tinyBooks: 'int64',
+      states: 'int64',
+      invalidTickers: 'int64',
+      tickerStates: 'int64',
+      accounts: 'int64',
+      burstPending: 'int64',
+    });
+    tradeCallbackType = koffi.proto(
+      'void __stdcall TNewTradeCallback(TAssetIDRec asset, str16 date, uint32 tradeNumber, double price, double volume, int32 qty, int32 buyAgent, int32 sellAgent, int32 tradeType, uint8 isEdit)',
+    );
   }
-  return types;
-};
+  return tradeCallbackType;
+}
+
+/** Per-trade arguments a JS trade callback receives (the benchmark's peer path). */
+export interface JsTrade {
+  readonly ticker: string;
+  readonly exchange: string;
+  readonly date: string;
+  readonly tradeNumber: number;
+  readonly price: number;
+  readonly volume: number;
+  readonly qty: number;
+}
+
+/** The shim's callbacks; it exports `tape_capture_<name>_cb()` returning each one's address. */
+export const CAPTURE_CALLBACKS = [
+  'state',
+  'history',
+  'order_change',
+  'account',
+  'trade',
+  'daily',
+  'price_book',
+  'offer_book',
+  'history_trade',
+  'progress',
+  'tiny_book',
+  'invalid_ticker',
+  'ticker_state',
+] as const;
+type CaptureCallback = (typeof CAPTURE_CALLBACKS)[number];
+
+/** ProfitDLL's exports Tape calls, with the same prototypes for the real DLL and the simulator. */
+function bindDll(lib: LibraryHandle) {
+  const f = (decl: string) => lib.func(decl) as unknown as Fn;
+  const tickerRequest = (name: string) => f(`int32 __stdcall ${name}(str16 ticker, str16 exchange)`);
+  return {
+    DLLInitializeLogin: f(
+      'int32 __stdcall DLLInitializeLogin(str16 key, str16 user, str16 password, void *state, void *history, void *orderChange, void *account, void *newTrade, void *newDaily, void *priceBook, void *offerBook, void *historyTrade, void *progress, void *tinyBook)',
+    ),
+    DLLInitializeMarketLogin: f(
+      'int32 __stdcall DLLInitializeMarketLogin(str16 key, str16 user, str16 password, void *state, void *newTrade, void *newDaily, void *priceBook, void *offerBook, void *historyTrade, void *progress, void *tinyBook)',
+    ),
+    DLLFinalize: f('int32 __stdcall DLLFinalize()'),
+    SetServerAndPort: f('int32 __stdcall SetServerAndPort(str16 server, str16 port)'),
+    SetInvalidTickerCallback: f('int32 __stdcall SetInvalidTickerCallback(void *cb)'),
+    SetChangeStateTickerCallback: f('int32 __stdcall SetChangeStateTickerCallback(void *cb)'),
+    SubscribeTicker: tickerRequest('SubscribeTicker'),
+    UnsubscribeTicker: tickerRequest('UnsubscribeTicker'),
+    SubscribePriceBook: tickerRequest('SubscribePriceBook'),
+    UnsubscribePriceBook: tickerRequest('UnsubscribePriceBook'),
+    SubscribeOfferBook: tickerRequest('SubscribeOfferBook'),
+    UnsubscribeOfferBook: tickerRequest('UnsubscribeOfferBook'),
+  };
+}
+type Dll = ReturnType<typeof bindDll>;
+type TickerRequest = Extract<keyof Dll, `${string}ubscribe${string}`>;
+
+// The DLL, the shim and its ring are process-wide: one logged-in connector at a time.
+let loggedIn: ProfitConnector | undefined;
 
 export class ProfitConnector {
-  private readonly drainBuf: Buffer;
-  private readonly fns: Record<string, Fn>;
-  private readonly capture: Record<string, Fn>;
   readonly sim: SimControls | undefined;
+  private readonly dll: Dll;
+  private readonly captureDrain: Fn;
+  private readonly captureDropped: Fn;
+  private readonly callbacks: Record<CaptureCallback, bigint>;
+  private readonly drainBuf: Buffer;
+  private readonly drainViews: Views;
   private registered: bigint[] = [];
 
   private constructor(lib: LibraryHandle, cap: LibraryHandle, ringCapacity: number) {
-    declareTypes();
-    const f = (decl: string) => lib.func(decl) as unknown as Fn;
-    this.fns = {
-      DLLInitializeLogin: f(
-        'int32 __stdcall DLLInitializeLogin(str16 key, str16 user, str16 password, void *state, void *history, void *orderChange, void *account, void *newTrade, void *newDaily, void *priceBook, void *offerBook, void *historyTrade, void *progress, void *tinyBook)',
-      ),
-      DLLInitializeMarketLogin: f(
-        'int32 __stdcall DLLInitializeMarketLogin(str16 key, str16 user, str16 password, void *state, void *newTrade, void *newDaily, void *priceBook, void *offerBook, void *historyTrade, void *progress, void *tinyBook)',
-      ),
-      DLLFinalize: f('int32 __stdcall DLLFinalize()'),
-      SubscribeTicker: f('int32 __stdcall SubscribeTicker(str16 ticker, str16 exchange)'),
-      UnsubscribeTicker: f('int32 __stdcall UnsubscribeTicker(str16 ticker, str16 exchange)'),
-      SubscribePriceBook: f('int32 __stdcall SubscribePriceBook(str16 ticker, str16 exchange)'),
-      UnsubscribePriceBook: f('int32 __stdcall UnsubscribePriceBook(str16 ticker, str16 exchange)'),
-      SetInvalidTickerCallback: f('int32 __stdcall SetInvalidTickerCallback(void *cb)'),
-    };
+    this.dll = bindDll(lib);
     const c = (decl: string) => cap.func(decl) as unknown as Fn;
-    this.capture = {
-      reset: c('int32 tape_capture_reset(int32 capacity)'),
-      drain: c('int32 tape_capture_drain(_Out_ uint8 *out, int32 maxRecords)'),
-      dropped: c('uint64 tape_capture_dropped()'),
-      state: c('void *tape_capture_state_cb()'),
-      trade: c('void *tape_capture_trade_cb()'),
-      historyTrade: c('void *tape_capture_history_trade_cb()'),
-      daily: c('void *tape_capture_daily_cb()'),
-      tinyBook: c('void *tape_capture_tiny_book_cb()'),
-      invalidTicker: c('void *tape_capture_invalid_ticker_cb()'),
-    };
-    const code = this.capture.reset?.(ringCapacity) as number;
-    if (code !== 0)
-      throw new RangeError(`capture ring capacity must be a power of two ≥ 1024 (got ${ringCapacity})`);
-    this.drainBuf = Buffer.alloc(8192 * RECORD_BYTES);
-    this.sim = ProfitConnector.simControls(lib);
+    const recordBytes = c('int32 tape_capture_record_bytes()')() as number;
+    if (recordBytes !== RECORD_BYTES)
+      throw new Error(
+        `the capture shim writes ${recordBytes}-byte records but this binding reads ${RECORD_BYTES}: rebuild it with \`npm run build:native -- --force\``,
+      );
+    const reset = c('int32 tape_capture_reset(int32 capacity)')(ringCapacity) as number;
+    if (reset === -1)
+      throw new RangeError(`ringCapacity must be a power of two from 16384 to 4194304 (got ${ringCapacity})`);
+    if (reset !== 0) throw new Error(`could not allocate a capture ring of ${ringCapacity} records`);
+    this.captureDrain = c('int32 tape_capture_drain(_Out_ uint8 *out, int32 maxRecords)');
+    this.captureDropped = c('uint64 tape_capture_dropped()');
+    this.callbacks = Object.fromEntries(
+      CAPTURE_CALLBACKS.map((name) => [name, c(`void *tape_capture_${name}_cb()`)() as bigint]),
+    ) as Record<CaptureCallback, bigint>;
+    // Its own ArrayBuffer, so the typed views are 8-byte aligned.
+    const ab = new ArrayBuffer(DRAIN_BATCH * RECORD_BYTES);
+    this.drainBuf = Buffer.from(ab);
+    this.drainViews = viewsOf(ab);
+    this.sim = simControls(lib);
   }
 
+  /** Loads the DLL (or simulator) and the capture shim, and empties the capture ring. */
   static open(opts: ConnectorOptions): ProfitConnector {
     const capturePath = opts.capturePath ?? defaultLibraryPaths().capturePath;
-    for (const [what, p] of [
-      ['ProfitDLL', opts.libraryPath],
-      ['capture shim', capturePath],
+    for (const [what, path, fix] of [
+      ['ProfitDLL', opts.libraryPath, 'set PROFITDLL_PATH to ProfitDLL64.dll, or run `npm run build:native`'],
+      ['the capture shim', capturePath, 'run `npm run build:native` (docs/native.md: building)'],
     ] as const) {
-      if (!existsSync(p))
-        throw new Error(`${what} not found at ${p}: run \`npm run build:native\` or set PROFITDLL_PATH`);
+      if (!existsSync(path)) throw new Error(`${what} was not found at ${path}: ${fix}`);
     }
+    if (loggedIn)
+      throw new Error(
+        'another ProfitConnector is still logged in; call finalize() on it first (the DLL and the capture ring are process-wide)',
+      );
     return new ProfitConnector(
       koffi.load(opts.libraryPath),
       koffi.load(capturePath),
-      opts.ringCapacity ?? 1 << 16,
+      opts.ringCapacity ?? DEFAULT_RING,
     );
   }
 
+  /** True when the library has the simulator's Sim* exports. */
   get isSimulator(): boolean {
     return this.sim !== undefined;
   }
 
-  /** Logs in with the shim's C callbacks, so every event lands in the ring. */
-  login(key: string, user: string, password: string, opts: { routing?: boolean } = {}) {
-    const cb = (name: string) => this.capture[name]?.();
-    this.fns.SetInvalidTickerCallback?.(cb('invalidTicker'));
-    if (opts.routing) {
-      check(
-        'DLLInitializeLogin',
-        this.fns.DLLInitializeLogin?.(
-          key,
-          user,
-          password,
-          cb('state'),
-          null,
-          null,
-          null,
-          cb('trade'),
-          cb('daily'),
-          null,
-          null,
-          cb('historyTrade'),
-          null,
-          cb('tinyBook'),
-        ) as number,
-      );
-    } else {
-      check(
-        'DLLInitializeMarketLogin',
-        this.fns.DLLInitializeMarketLogin?.(
-          key,
-          user,
-          password,
-          cb('state'),
-          cb('trade'),
-          cb('daily'),
-          null,
-          null,
-          cb('historyTrade'),
-          null,
-          cb('tinyBook'),
-        ) as number,
-      );
-    }
+  /** Points the DLL at another server; call it before login. */
+  setServerAndPort(server: string, port: string): void {
+    check('SetServerAndPort', this.dll.SetServerAndPort(server, port) as number);
   }
 
   /**
-   * The benchmark's peer: logs in with a koffi-registered JS function as the trade callback, so
-   * every trade crosses from the DLL thread into JS one call at a time.
+   * DLLInitializeLogin (routing + market data) or DLLInitializeMarketLogin, with the capture
+   * shim's C callbacks; the Set*Callback registrations follow at once, as the DLL requires.
+   * Progress arrives as `state` events from drain().
    */
-  loginWithJsTradeCallback(
-    key: string,
-    user: string,
-    password: string,
-    onTrade: (price: number, qty: number) => void,
-  ) {
-    const ptr = koffi.register(
-      (_a: unknown, _d: string, _n: number, price: number, _v: number, qty: number) => onTrade(price, qty),
-      koffi.pointer(declareTypes().tradeProto),
-    );
-    this.registered.push(ptr);
-    check(
-      'DLLInitializeMarketLogin',
-      this.fns.DLLInitializeMarketLogin?.(
-        key,
-        user,
-        password,
-        this.capture.state?.(),
-        ptr,
-        null,
-        null,
-        null,
-        null,
-        null,
-        null,
-      ) as number,
-    );
+  login(key: string, user: string, password: string, opts: { routing?: boolean } = {}): void {
+    const cb = this.callbacks;
+    this.initialize(key, user, password, opts.routing === true, cb.trade);
+    check('SetInvalidTickerCallback', this.dll.SetInvalidTickerCallback(cb.invalid_ticker) as number);
+    check('SetChangeStateTickerCallback', this.dll.SetChangeStateTickerCallback(cb.ticker_state) as number);
   }
 
-  subscribeTicker(ticker: string, exchange: string) {
-    check('SubscribeTicker', this.fns.SubscribeTicker?.(ticker, exchange) as number);
-  }
-  unsubscribeTicker(ticker: string, exchange: string) {
-    check('UnsubscribeTicker', this.fns.UnsubscribeTicker?.(ticker, exchange) as number);
-  }
-  subscribePriceBook(ticker: string, exchange: string) {
-    check('SubscribePriceBook', this.fns.SubscribePriceBook?.(ticker, exchange) as number);
-  }
-  unsubscribePriceBook(ticker: string, exchange: string) {
-    check('UnsubscribePriceBook', this.fns.UnsubscribePriceBook?.(ticker, exchange) as number);
+  /**
+   * The benchmark's peer path: a market-data login whose trade callback is a koffi-registered
+   * JS function, so every trade crosses from the DLL thread into JS one blocking call at a time.
+   * Other callbacks still go to the capture shim. Before finalize(), stop the trades and let the
+   * event loop run: DLLFinalize joins the DLL thread, which may be waiting on the JS thread.
+   */
+  loginWithJsTradeCallback(key: string, user: string, password: string, onTrade: (t: JsTrade) => void): void {
+    const pointer = koffi.register(
+      (
+        asset: { ticker: string; bolsa: string },
+        date: string,
+        tradeNumber: number,
+        price: number,
+        volume: number,
+        qty: number,
+      ) => onTrade({ ticker: asset.ticker, exchange: asset.bolsa, date, tradeNumber, price, volume, qty }),
+      koffi.pointer(declareTypes()),
+    );
+    try {
+      this.initialize(key, user, password, false, pointer);
+    } catch (err) {
+      koffi.unregister(pointer);
+      throw err;
+    }
+    this.registered.push(pointer);
   }
 
-  /** Copies up to `max` records into `buf` with one native call; returns how many. */
-  drainInto(buf: Buffer, max: number): number {
+  private initialize(key: string, user: string, password: string, routing: boolean, trade: bigint): void {
+    if (loggedIn)
+      throw new ProfitDllError(
+        routing ? 'DLLInitializeLogin' : 'DLLInitializeMarketLogin',
+        NL.DUPLICATE_RESOURCE,
+      );
+    const cb = this.callbacks;
+    const code = routing
+      ? (this.dll.DLLInitializeLogin(
+          key,
+          user,
+          password,
+          cb.state,
+          cb.history,
+          cb.order_change,
+          cb.account,
+          trade,
+          cb.daily,
+          cb.price_book,
+          cb.offer_book,
+          cb.history_trade,
+          cb.progress,
+          cb.tiny_book,
+        ) as number)
+      : (this.dll.DLLInitializeMarketLogin(
+          key,
+          user,
+          password,
+          cb.state,
+          trade,
+          cb.daily,
+          cb.price_book,
+          cb.offer_book,
+          cb.history_trade,
+          cb.progress,
+          cb.tiny_book,
+        ) as number);
+    check(routing ? 'DLLInitializeLogin' : 'DLLInitializeMarketLogin', code);
+    loggedIn = this;
+  }
+
+  subscribeTicker(ticker: string, exchange: string): void {
+    this.request('SubscribeTicker', ticker, exchange);
+  }
+  unsubscribeTicker(ticker: string, exchange: string): void {
+    this.request('UnsubscribeTicker', ticker, exchange);
+  }
+  subscribePriceBook(ticker: string, exchange: string): void {
+    this.request('SubscribePriceBook', ticker, exchange);
+  }
+  unsubscribePriceBook(ticker: string, exchange: string): void {
+    this.request('UnsubscribePriceBook', ticker, exchange);
+  }
+  subscribeOfferBook(ticker: string, exchange: string): void {
+    this.request('SubscribeOfferBook', ticker, exchange);
+  }
+  unsubscribeOfferBook(ticker: string, exchange: string): void {
+    this.request('UnsubscribeOfferBook', ticker, exchange);
+  }
+
+  private request(fn: TickerRequest, ticker: string, exchange: string): void {
+    check(`${fn}(${ticker}, ${exchange})`, this.dll[fn](ticker, exchange) as number);
+  }
+
+  /**
+   * Copies up to `max` records (RECORD_BYTES each) into `buf` with one native call and returns
+   * how many; decode them with decodeRecord(buf, i * RECORD_BYTES).
+   */
+  drainInto(buf: Uint8Array, max: number): number {
     const n = Math.min(max, Math.floor(buf.length / RECORD_BYTES));
-    return this.capture.drain?.(buf, n) as number;
+    return n > 0 ? (this.captureDrain(buf, n) as number) : 0;
   }
 
-  /** Drains and decodes up to `max` events (one native call). */
-  drain(max = 8192): RawEvent[] {
-    const n = this.drainInto(this.drainBuf, max);
-    const out: RawEvent[] = new Array(n);
-    for (let i = 0; i < n; i++) out[i] = decodeRecord(this.drainBuf, i * RECORD_BYTES);
+  /** Drains and decodes up to `max` events, oldest first, with one native call. */
+  drain(max = DRAIN_BATCH): RawEvent[] {
+    const n = this.drainInto(this.drainBuf, Math.min(max, DRAIN_BATCH));
+    const out = new Array<RawEvent>(n);
+    for (let i = 0; i < n; i++) out[i] = decodeAt(this.drainViews, i * RECORD_BYTES);
     return out;
   }
 
-  /** Events the ring had to drop because JS did not drain fast enough. */
+  /** Events the ring dropped because JS did not drain fast enough, since open(). */
   dropped(): bigint {
-    return BigInt(this.capture.dropped?.() as number | bigint);
+    return BigInt(this.captureDropped() as number | bigint);
   }
 
-  finalize() {
-    const code = this.fns.DLLFinalize?.() as number;
+  /** DLLFinalize: the DLL stops calling back; login() may follow. Idempotent. */
+  finalize(): void {
+    const code = this.dll.DLLFinalize() as number;
+    if (loggedIn === this) loggedIn = undefined;
     for (const p of this.registered.splice(0)) koffi.unregister(p);
     if (code !== NL.OK && code !== NL.NOT_INITIALIZED) throw new ProfitDllError('DLLFinalize', code);
   }
+}
 
-  private static simControls(lib: LibraryHandle): SimControls | undefined {
-    let fns: Record<string, Fn>;
+function simControls(lib: LibraryHandle): SimControls | undefined {
+  const optional = (decl: string) => {
     try {
-      fns = {
-        setRate: lib.func('int32 SimSetRate(double rate)') as unknown as Fn,
-        addTicker: lib.func(
-          'int32 SimAddTicker(str16 ticker, str16 exchange, double tick, int32 lot, double price)',
-        ) as unknown as Fn,
-        burst: lib.func('int32 SimBurst(int64 count)') as unknown as Fn,
-        burstPending: lib.func('int64 SimBurstPending()') as unknown as Fn,
-        inject: lib.func(
-          'int32 SimInjectTrade(str16 ticker, str16 exchange, str16 date, double price, int32 qty, uint32 tradeNumber, int32 tradeType)',
-        ) as unknown as Fn,
-      };
+      return lib.func(decl) as unknown as Fn;
     } catch {
-      return undefined; // the real DLL: no simulator controls
+      return undefined; // the real DLL has no Sim* exports
     }
-    const call = (name: string, ...args: unknown[]) => check(`Sim${name}`, fns[name]?.(...args) as number);
-    return {
-      setRate: (r) => call('setRate', r),
-      addTicker: (t, e, tick, lot, price) => call('addTicker', t, e, tick, lot, price),
-      burst: (n) => call('burst', n),
-      burstPending: () => Number(fns.burstPending?.()),
-      injectTrade: (t) =>
-        call('inject', t.ticker, t.exchange, t.date, t.price, t.qty, t.tradeNumber ?? 1, t.tradeType ?? 1),
+  };
+  const setRate = optional('int32 SimSetRate(double tradesPerSecond)');
+  if (!setRate) return undefined;
+  const required = (decl: string) => {
+    const fn = optional(decl);
+    if (!fn)
+      throw new Error(
+        `the simulator library lacks ${decl.split('(')[0]}: rebuild it with \`npm run build:native -- --force\``,
+      );
+    return fn;
+  };
+  const addTicker = required(
+    'int32 SimAddTicker(str16 ticker, str16 exchange, double tickSize, int32 lotSize, double startPrice)',
+  );
+  const burst = required('int32 SimBurst(int64 count)');
+  const inject = required(
+    'int32 SimInjectTrade(str16 ticker, str16 exchange, int32 feed, str16 date, uint32 tradeNumber, double price, double volume, int32 qty, int32 buyAgent, int32 sellAgent, int32 tradeType, uint8 isEdit)',
+  );
+  const tickerState = required('int32 SimSetTickerState(str16 ticker, str16 exchange, int32 state)');
+  declareTypes(); // SimStats
+  const getStats = required('int32 SimGetStats(_Out_ SimStats *out)');
+  const stats = (): SimStats => {
+    const s: Record<string, number | bigint> = {};
+    check('SimGetStats', getStats(s) as number);
+    const n = (k: keyof SimStats) => Number(s[k]);
+    const counts = {
+      trades: n('trades'),
+      dailies: n('dailies'),
+      priceBooks: n('priceBooks'),
+      offerBooks: n('offerBooks'),
+      tinyBooks: n('tinyBooks'),
+      states: n('states'),
+      invalidTickers: n('invalidTickers'),
+      tickerStates: n('tickerStates'),
+      accounts: n('accounts'),
     };
-  }
+    return {
+      ...counts,
+      burstPending: n('burstPending'),
+      callbacks: Object.values(counts).reduce((a, b) => a + b, 0),
+    };
+  };
+  return {
+    setRate: (r) => check('SimSetRate', setRate(r) as number),
+    addTicker: (t, e, tick, lot, price) => check('SimAddTicker', addTicker(t, e, tick, lot, price) as number),
+    burst: (count) => check('SimBurst', burst(count) as number),
+    burstPending: () => stats().burstPending,
+    waitBurst: async (timeoutMs = 30_000) => {
+      const deadline = Date.now() + timeoutMs;
+      while (stats().burstPending > 0) {
+        if (Date.now() > deadline)
+          throw new Error(`the simulator burst did not finish within ${timeoutMs} ms`);
+        await new Promise((r) => setTimeout(r, 1));
+      }
+    },
+    injectTrade: (t) =>
+      check(
+        'SimInjectTrade',
+        inject(
+          t.ticker,
+          t.exchange,
+          t.feed ?? 0,
+          t.date,
+          t.tradeNumber ?? 1,
+          t.price,
+          t.volume ?? t.price * t.qty,
+          t.qty,
+          t.buyAgent ?? 0,
+          t.sellAgent ?? 0,
+          t.tradeType ?? 1,
+          t.isEdit ? 1 : 0,
+        ) as number,
+      ),
+    setTickerState: (t, e, state) => check('SimSetTickerState', tickerState(t, e, state) as number),
+    stats,
+  };
 }

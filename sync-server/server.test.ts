@@ -25,7 +25,9 @@ describe.each(backends())('server over HTTP on %s', (backend) => {
     expect((await fetch(`${t.url}/healthz`)).status).toBe(200);
     const ready = await until(async () => {
       const r = await fetch(`${t.url}/readyz`);
-      return r.status === 200 ? ((await r.json()) as { checks: Record<string, boolean> }) : undefined;
+      const body = (await r.json()) as { checks: Record<string, boolean> };
+      if (r.status !== 200) console.log('readyz', JSON.stringify(body), JSON.stringify(t.server.feed.status));
+      return r.status === 200 ? body : undefined;
     }, 'readyz');
     expect(ready.checks).toEqual({ database: true, migrations: true, marketConnector: true });
     const metrics = await (await fetch(`${t.url}/metrics`)).text();

@@ -1,385 +1,692 @@
-/* ProfitDLL simulator: the real DLL's exports (names, argument order, types, return codes)
- * with a random-walk B3 market behind them, for Linux development and tests. One generator
- * thread plays the DLL's ConnectorThread: every callback comes from it. Sim* exports are
- * simulator-only controls; the binding looks them up optionally. */
+/* ProfitDLL simulator: the real DLL's exports (names, argument order, types, return codes) with
+ * a random-walk B3 market behind them, for Linux development and tests (docs/native.md). One
+ * connector thread plays the DLL's ConnectorThread: every callback comes from it, never from
+ * the caller's thread. Sim* exports are simulator-only controls the binding looks up optionally.
+ * Orders (SendOrder, SetOrderCallback, GetOrderDetails, ...) will live in their own file and
+ * hook into connector_step() the way the market does. */
 #define _POSIX_C_SOURCE 200809L
+#include <errno.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "../include/profitdll.h"
+#include "market.h"
+#include "wstr.h"
 
-#define MAX_TICKERS 64
-#define MAX_INJECT 4096
+#define MAX_TICKERS 128
+#define MAX_PENDING 65536
+#define BURST_CHUNK 4096
+#define STATE_STEP_MS 3
+#define ACTIVE_TICK_MS 1
+#define IDLE_TICK_MS 50
+#define DEFAULT_RATE 20.0
+#define MAX_RATE 1e7
 
+/* A tradable instrument. Config fields are guarded by sim.mu; the subscription flags are
+ * atomics so the connector thread reads them without the lock. */
 typedef struct {
-  wchar16 ticker[16];
-  wchar16 exchange[4];
+  wchar16 ticker[TICKER_UNITS];
+  wchar16 exchange[EXCHANGE_UNITS];
   double tick;
   int32_t lot;
-  int64_t priceTicks;
+  double startPrice;
+  uint32_t generation; /* bumped when SimAddTicker changes it: the thread re-seeds its market */
+  _Atomic int quotes, priceBook, offerBook;
+} Listing;
+
+enum { SUB_QUOTES, SUB_PRICE_BOOK, SUB_OFFER_BOOK };
+
+/* Events callers ask for, delivered by the connector thread on its next step. */
+typedef enum { PENDING_TRADE, PENDING_INVALID_TICKER, PENDING_TICKER_STATE } PendingKind;
+typedef struct Pending {
+  struct Pending *next;
+  PendingKind kind;
+  wchar16 *ticker, *exchange, *date; /* heap copies; NULL is delivered as NULL */
+  int32_t feed, qty, buyAgent, sellAgent, tradeType, state;
   uint32_t tradeNumber;
-  int subscribed;
-  int bookSubscribed;
-} Instrument;
+  double price, volume;
+  uint8_t isEdit;
+} Pending;
 
 typedef struct {
-  wchar16 ticker[16], exchange[4], date[32];
-  uint32_t tradeNumber;
-  double price;
-  int32_t qty, tradeType;
-} Injected;
+  TStateCallback state;
+  THistoryCallback history;
+  TOrderChangeCallback orderChange;
+  TAccountCallback account;
+  TNewTradeCallback trade;
+  TNewDailyCallback daily;
+  TPriceBookCallback priceBook;
+  TOfferBookCallback offerBook;
+  THistoryTradeCallback historyTrade;
+  TProgressCallback progress;
+  TTinyBookCallback tinyBook;
+} Callbacks;
 
-static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_t thread;
-static volatile int running;
-static int loggedIn;
-static int routing;
-static int badPassword;
-static double rate = 20.0; /* trade events per second per subscribed ticker */
-static long long burstRemaining;
-static Instrument instruments[MAX_TICKERS];
-static int instrumentCount;
-static Injected injected[MAX_INJECT];
-static int injectedCount;
-static uint64_t rng = 0x9E3779B97F4A7C15ull;
+enum { LOGIN_NONE, LOGIN_PENDING, LOGIN_OK, LOGIN_BAD_PASSWORD, LOGIN_BAD_KEY };
 
-static TStateCallback stateCb;
-static TNewTradeCallback tradeCb;
-static TNewDailyCallback dailyCb;
-static TTinyBookCallback tinyBookCb;
-static TInvalidTickerCallback invalidTickerCb;
+static struct {
+  pthread_mutex_t mu;
+  pthread_cond_t wake; /* CLOCK_MONOTONIC; signalled on anything the connector thread must see */
+  pthread_t thread;
+  /* guarded by mu */
+  Listing listings[MAX_TICKERS];
+  int listingCount;
+  int initialized, stop, routing;
+  double rate; /* trades per second per active instrument */
+  int64_t burstRemaining;
+  Pending *head, *tail;
+  int pendingCount;
+  /* set before the thread starts, read-only while it runs */
+  Callbacks cb;
+  int badPassword, badKey;
+  uint64_t seed;
+  /* shared without the lock */
+  _Atomic(TInvalidTickerCallback) invalidTicker;
+  _Atomic(TChangeStateTicker) tickerState;
+  _Atomic int login;
+  SimCounters counters;
+} sim = {.mu = PTHREAD_MUTEX_INITIALIZER};
 
-static uint64_t next_rand(void) { /* xorshift64*: only the generator thread draws */
-  rng ^= rng >> 12;
-  rng ^= rng << 25;
-  rng ^= rng >> 27;
-  return rng * 2685821657736338717ull;
-}
+/* Connector-thread-private state, reset when the thread starts. */
+static Market markets[MAX_TICKERS];
+static uint32_t marketGeneration[MAX_TICKERS];
+static int seen[MAX_TICKERS][3];
+static double credit[MAX_TICKERS];
+static int64_t lastDailyNs[MAX_TICKERS];
+static uint64_t rng;
 
-static size_t wlen(const wchar16 *s) {
-  size_t n = 0;
-  while (s && s[n]) n++;
-  return n;
-}
+static pthread_once_t once = PTHREAD_ONCE_INIT;
 
-static int weq(const wchar16 *a, const wchar16 *b) {
-  size_t n = wlen(a);
-  return n == wlen(b) && memcmp(a, b, n * 2) == 0;
-}
+static void add_listing(const wchar16 *ticker, const wchar16 *exchange, double tick, int32_t lot, double price);
 
-static void wcopy(wchar16 *dst, const wchar16 *src, size_t units) {
-  size_t n = 0;
-  for (; src && src[n] && n + 1 < units; n++) dst[n] = src[n];
-  dst[n] = 0;
-}
-
-static void wfrom(wchar16 *dst, const char *src, size_t units) {
-  size_t n = 0;
-  for (; src[n] && n + 1 < units; n++) dst[n] = (wchar16)(unsigned char)src[n];
-  dst[n] = 0;
-}
-
-static void add_instrument(const wchar16 *ticker, const wchar16 *exchange, double tick, int32_t lot, double price) {
-  for (int i = 0; i < instrumentCount; i++)
-    if (weq(instruments[i].ticker, ticker)) {
-      instruments[i].tick = tick;
-      instruments[i].lot = lot;
-      instruments[i].priceTicks = llround(price / tick);
-      return;
-    }
-  if (instrumentCount == MAX_TICKERS) return;
-  Instrument *in = &instruments[instrumentCount++];
-  memset(in, 0, sizeof *in);
-  wcopy(in->ticker, ticker, 16);
-  wcopy(in->exchange, exchange, 4);
-  in->tick = tick;
-  in->lot = lot;
-  in->priceTicks = llround(price / tick);
-}
-
-static void defaults(void) {
-  static const struct { const char *t, *e; double tick; int lot; double price; } d[] = {
-      {"PETR4", "B", 0.01, 100, 38.50}, {"VALE3", "B", 0.01, 100, 62.00},  {"ITUB4", "B", 0.01, 100, 33.00},
-      {"BBDC4", "B", 0.01, 100, 14.00}, {"WINZ25", "F", 5, 1, 128000},     {"WDOZ25", "F", 0.5, 1, 5400},
+static void init_once(void) {
+  pthread_condattr_t attr;
+  pthread_condattr_init(&attr);
+  pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+  pthread_cond_init(&sim.wake, &attr);
+  pthread_condattr_destroy(&attr);
+  sim.rate = DEFAULT_RATE;
+  const char *env = getenv("TAPE_SIM_RATE");
+  char *end = NULL;
+  double r = env ? strtod(env, &end) : NAN;
+  if (env && end != env && *end == 0 && r >= 0 && r <= MAX_RATE) sim.rate = r;
+  static const struct {
+    const char *ticker, *exchange;
+    double tick;
+    int32_t lot;
+    double price;
+  } defaults[] = {
+      {"PETR4", "B", 0.01, 100, 38.50},  {"VALE3", "B", 0.01, 100, 62.00}, {"ITUB4", "B", 0.01, 100, 33.00},
+      {"BBDC4", "B", 0.01, 100, 14.00},  {"WINZ25", "F", 5, 1, 128000},    {"WDOZ25", "F", 0.5, 1, 5400},
   };
-  if (instrumentCount > 0) return;
-  for (size_t i = 0; i < sizeof d / sizeof d[0]; i++) {
-    wchar16 t[16], e[4];
-    wfrom(t, d[i].t, 16);
-    wfrom(e, d[i].e, 4);
-    add_instrument(t, e, d[i].tick, d[i].lot, d[i].price);
+  for (size_t i = 0; i < sizeof defaults / sizeof defaults[0]; i++) {
+    wchar16 t[TICKER_UNITS], e[EXCHANGE_UNITS];
+    wfrom_ascii(t, defaults[i].ticker, TICKER_UNITS);
+    wfrom_ascii(e, defaults[i].exchange, EXCHANGE_UNITS);
+    add_listing(t, e, defaults[i].tick, defaults[i].lot, defaults[i].price);
   }
 }
 
-/* B3 prints Brasília time (UTC-3, no daylight saving since 2019). */
-static void b3_date(wchar16 *out) {
+static void lock(void) {
+  pthread_once(&once, init_once);
+  pthread_mutex_lock(&sim.mu);
+}
+static void unlock(void) { pthread_mutex_unlock(&sim.mu); }
+
+static int64_t mono_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* Waits up to ms for a signal (caller holds mu); returns whether the session is stopping. */
+static int wait_locked(long ms) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  ts.tv_nsec += (ms % 1000) * 1000000L;
+  ts.tv_sec += ms / 1000 + ts.tv_nsec / 1000000000L;
+  ts.tv_nsec %= 1000000000L;
+  if (!sim.stop) pthread_cond_timedwait(&sim.wake, &sim.mu, &ts);
+  return sim.stop;
+}
+
+static int pause_ms(long ms) {
+  lock();
+  int64_t until = mono_ns() + ms * 1000000LL;
+  int stop = sim.stop;
+  while (!stop && mono_ns() < until) stop = wait_locked(ms);
+  unlock();
+  return stop;
+}
+
+/* Caller holds mu. */
+static int find_listing(const wchar16 *ticker, const wchar16 *exchange) {
+  for (int i = 0; i < sim.listingCount; i++)
+    if (weq(sim.listings[i].ticker, ticker) && weq(sim.listings[i].exchange, exchange)) return i;
+  return -1;
+}
+
+static int known_exchange(const wchar16 *exchange) {
+  if (weq_ascii(exchange, "B") || weq_ascii(exchange, "F")) return 1;
+  for (int i = 0; i < sim.listingCount; i++)
+    if (weq(sim.listings[i].exchange, exchange)) return 1;
+  return 0;
+}
+
+static void add_listing(const wchar16 *ticker, const wchar16 *exchange, double tick, int32_t lot, double price) {
+  int i = find_listing(ticker, exchange);
+  Listing *l = &sim.listings[i >= 0 ? i : sim.listingCount];
+  if (i < 0) {
+    wcopy(l->ticker, ticker, TICKER_UNITS);
+    wcopy(l->exchange, exchange, EXCHANGE_UNITS);
+    sim.listingCount++;
+  }
+  l->tick = tick;
+  l->lot = lot;
+  l->startPrice = price;
+  l->generation++;
+}
+
+static _Atomic int *subscription_flag(Listing *l, int which) {
+  return which == SUB_QUOTES ? &l->quotes : which == SUB_PRICE_BOOK ? &l->priceBook : &l->offerBook;
+}
+
+static void free_pending(Pending *p) {
+  while (p) {
+    Pending *next = p->next;
+    free(p->ticker);
+    free(p->exchange);
+    free(p->date);
+    free(p);
+    p = next;
+  }
+}
+
+/* Queues an event for the connector thread (caller holds mu); takes ownership of p. */
+static int32_t enqueue_locked(Pending *p) {
+  if (sim.pendingCount >= MAX_PENDING) {
+    free_pending(p);
+    return NL_OUT_OF_RANGE;
+  }
+  p->next = NULL;
+  if (sim.tail) sim.tail->next = p;
+  else sim.head = p;
+  sim.tail = p;
+  sim.pendingCount++;
+  pthread_cond_signal(&sim.wake);
+  return NL_OK;
+}
+
+/* A pending event with copies of the caller's strings, or NULL when memory ran out. */
+static Pending *new_pending(PendingKind kind, const wchar16 *ticker, const wchar16 *exchange, const wchar16 *date) {
+  Pending *p = calloc(1, sizeof *p);
+  if (!p) return NULL;
+  p->kind = kind;
+  p->ticker = wdup(ticker);
+  p->exchange = wdup(exchange);
+  p->date = wdup(date);
+  if ((ticker && !p->ticker) || (exchange && !p->exchange) || (date && !p->date)) {
+    free_pending(p);
+    return NULL;
+  }
+  return p;
+}
+
+/* What a market-data request gets while a session is in this state (caller holds mu). */
+static int32_t session_code_locked(void) {
+  if (!sim.initialized) return NL_NOT_INITIALIZED;
+  switch (atomic_load(&sim.login)) {
+  case LOGIN_BAD_PASSWORD: return NL_NO_LOGIN;
+  case LOGIN_BAD_KEY: return NL_NO_LICENSE;
+  default: return NL_OK;
+  }
+}
+
+/* ---- the connector thread ---- */
+
+static void report_state(int32_t type, int32_t result) {
+  if (!sim.cb.state) return;
+  sim.cb.state(type, result);
+  atomic_fetch_add_explicit(&sim.counters.states, 1, memory_order_relaxed);
+}
+
+/* The state sequence the real DLL reports after a login, a few ms apart; 0 when stopped. */
+static int login_sequence(void) {
+  if (sim.badPassword) {
+    report_state(CONN_LOGIN, LOGIN_INVALID_PASS);
+    atomic_store(&sim.login, LOGIN_BAD_PASSWORD);
+    return 1;
+  }
+  static const int32_t routed[][2] = {
+      {CONN_LOGIN, LOGIN_CONNECTED},           {CONN_ROUTING, ROUTING_CONNECTING},
+      {CONN_MARKET_DATA, MARKET_CONNECTING},   {CONN_ROUTING, ROUTING_CONNECTED},
+      {CONN_MARKET_DATA, MARKET_WAITING},      {CONN_ROUTING, ROUTING_BROKER_CONNECTING},
+      {CONN_MARKET_LOGIN, ACTIVATION_VALID},   {CONN_ROUTING, ROUTING_BROKER_CONNECTED},
+      {CONN_MARKET_DATA, MARKET_CONNECTED},
+  };
+  for (size_t i = 0; i < sizeof routed / sizeof routed[0]; i++) {
+    int32_t type = routed[i][0], result = routed[i][1];
+    if (type == CONN_ROUTING && !sim.routing) continue;
+    if (type == CONN_MARKET_LOGIN && sim.badKey) result = ACTIVATION_INVALID;
+    if (type == CONN_MARKET_DATA && result == MARKET_CONNECTED && sim.badKey) result = MARKET_NOT_LOGGED;
+    if (i > 0 && pause_ms(STATE_STEP_MS)) return 0;
+    report_state(type, result);
+    if (type == CONN_ROUTING && result == ROUTING_BROKER_CONNECTED && sim.cb.account) {
+      wchar16 name[32], account[16], holder[32];
+      wfrom_ascii(name, "Corretora Simulada", 32);
+      wfrom_ascii(account, "SIM-0001", 16);
+      wfrom_ascii(holder, "Tape Simulator", 32);
+      sim.cb.account(1982, name, account, holder);
+      atomic_fetch_add_explicit(&sim.counters.accounts, 1, memory_order_relaxed);
+    }
+  }
+  atomic_store(&sim.login, sim.badKey ? LOGIN_BAD_KEY : LOGIN_OK);
+  return 1;
+}
+
+/* B3 prints Brasília time (UTC-3, no daylight saving since 2019) as DD/MM/YYYY HH:MM:SS.ZZZ. */
+static void b3_now(wchar16 out[32]) {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
   time_t secs = ts.tv_sec - 3 * 3600;
   struct tm tm;
   gmtime_r(&secs, &tm);
-  char buf[96];
+  char buf[64];
   snprintf(buf, sizeof buf, "%02d/%02d/%04d %02d:%02d:%02d.%03ld", tm.tm_mday, tm.tm_mon + 1, tm.tm_year + 1900,
-           tm.tm_hour, tm.tm_min, tm.tm_sec, (long)(ts.tv_nsec / 1000000));
-  wfrom(out, buf, 32);
+           tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000L);
+  wfrom_ascii(out, buf, 32);
 }
 
-static void emit_trade(Instrument *in, const wchar16 *date) {
-  int step = (int)(next_rand() % 3) - 1;
-  if (in->priceTicks + step > 0) in->priceTicks += step;
-  int32_t qty = in->lot * (int32_t)(1 + next_rand() % 10);
-  double price = (double)in->priceTicks * in->tick;
-  TAssetIDRec a = {in->ticker, in->exchange, 0};
-  tradeCb(a, date, ++in->tradeNumber, price, price * qty, qty, (int32_t)(next_rand() % 100),
-          (int32_t)(next_rand() % 100), (int32_t)(1 + next_rand() % 2), 0);
-  if (in->bookSubscribed && tinyBookCb) {
-    tinyBookCb(a, price - in->tick, in->lot * (int32_t)(1 + next_rand() % 50), 0);
-    tinyBookCb(a, price + in->tick, in->lot * (int32_t)(1 + next_rand() % 50), 1);
+static void deliver(const Pending *p, const wchar16 *date) {
+  TAssetIDRec a = {p->ticker, p->exchange, p->feed};
+  if (p->kind == PENDING_TRADE && sim.cb.trade) {
+    sim.cb.trade(a, p->date, p->tradeNumber, p->price, p->volume, p->qty, p->buyAgent, p->sellAgent, p->tradeType,
+                 p->isEdit);
+    atomic_fetch_add_explicit(&sim.counters.trades, 1, memory_order_relaxed);
+  } else if (p->kind == PENDING_INVALID_TICKER) {
+    TInvalidTickerCallback cb = atomic_load(&sim.invalidTicker);
+    if (!cb) return;
+    TConnectorAssetIdentifier id = {0, p->ticker, p->exchange, 0};
+    cb(id);
+    atomic_fetch_add_explicit(&sim.counters.invalidTickers, 1, memory_order_relaxed);
+  } else if (p->kind == PENDING_TICKER_STATE) {
+    TChangeStateTicker cb = atomic_load(&sim.tickerState);
+    if (!cb) return;
+    cb(a, date, p->state);
+    atomic_fetch_add_explicit(&sim.counters.tickerStates, 1, memory_order_relaxed);
   }
 }
 
-static void sleep_ms(long ms) {
-  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-  nanosleep(&ts, NULL);
+typedef struct {
+  double tick;
+  int32_t lot;
+  double startPrice;
+  int reseed;
+} Reseed;
+
+/* One pass of the connector thread: requested events, subscriptions, paced trading, a burst chunk. */
+static void connector_step(int64_t *lastNs) {
+  Reseed reseed[MAX_TICKERS];
+  lock();
+  int count = sim.listingCount;
+  for (int i = 0; i < count; i++) {
+    Listing *l = &sim.listings[i];
+    reseed[i] = (Reseed){l->tick, l->lot, l->startPrice, l->generation != marketGeneration[i]};
+    marketGeneration[i] = l->generation;
+  }
+  double rate = sim.rate;
+  int quoted[MAX_TICKERS], nQuoted = 0;
+  for (int i = 0; i < count; i++)
+    if (atomic_load(&sim.listings[i].quotes)) quoted[nQuoted++] = i;
+  if (nQuoted == 0) sim.burstRemaining = 0; /* a burst needs a subscribed ticker */
+  /* A chunk stays counted in burstRemaining until it has been sent. */
+  int64_t burst = sim.burstRemaining < BURST_CHUNK ? sim.burstRemaining : BURST_CHUNK;
+  Pending *pending = sim.head;
+  sim.head = sim.tail = NULL;
+  sim.pendingCount = 0;
+  wchar16 tickers[MAX_TICKERS][TICKER_UNITS], exchanges[MAX_TICKERS][EXCHANGE_UNITS];
+  for (int i = 0; i < count; i++)
+    if (reseed[i].reseed) {
+      wcopy(tickers[i], sim.listings[i].ticker, TICKER_UNITS);
+      wcopy(exchanges[i], sim.listings[i].exchange, EXCHANGE_UNITS);
+    }
+  unlock();
+
+  wchar16 date[32];
+  b3_now(date);
+  for (Pending *p = pending; p; p = p->next) deliver(p, date);
+  free_pending(pending);
+
+  int trading = atomic_load(&sim.login) == LOGIN_OK;
+  int64_t now = mono_ns();
+  double dt = (double)(now - *lastNs) / 1e9;
+  *lastNs = now;
+  Emitter e = {sim.cb.trade, sim.cb.daily, sim.cb.priceBook, sim.cb.offerBook, sim.cb.tinyBook, 0, 0, 0,
+               date,         &sim.counters, &rng};
+  for (int i = 0; i < count; i++) {
+    Market *m = &markets[i];
+    int want[3] = {atomic_load(&sim.listings[i].quotes), atomic_load(&sim.listings[i].priceBook),
+                   atomic_load(&sim.listings[i].offerBook)};
+    e.quotes = seen[i][SUB_QUOTES];
+    e.priceBooks = seen[i][SUB_PRICE_BOOK];
+    e.offerBooks = seen[i][SUB_OFFER_BOOK];
+    if (reseed[i].reseed) {
+      if (m->tick > 0) market_clear_books(m, &e);
+      market_init(m, tickers[i], exchanges[i], reseed[i].tick, reseed[i].lot, reseed[i].startPrice, &rng);
+      market_snapshot_price_book(m, &e);
+      market_snapshot_offer_book(m, &e);
+    }
+    if (!trading) continue;
+    e.quotes = want[SUB_QUOTES];
+    e.priceBooks = want[SUB_PRICE_BOOK];
+    e.offerBooks = want[SUB_OFFER_BOOK];
+    if (want[SUB_QUOTES] && !seen[i][SUB_QUOTES]) {
+      market_snapshot_quotes(m, &e);
+      lastDailyNs[i] = now;
+      TChangeStateTicker cb = atomic_load(&sim.tickerState);
+      if (cb) {
+        cb((TAssetIDRec){m->ticker, m->exchange, 0}, date, 0);
+        atomic_fetch_add_explicit(&sim.counters.tickerStates, 1, memory_order_relaxed);
+      }
+    }
+    if (want[SUB_PRICE_BOOK] && !seen[i][SUB_PRICE_BOOK]) market_snapshot_price_book(m, &e);
+    if (want[SUB_OFFER_BOOK] && !seen[i][SUB_OFFER_BOOK]) market_snapshot_offer_book(m, &e);
+    memcpy(seen[i], want, sizeof want);
+    if (!want[SUB_QUOTES] && !want[SUB_PRICE_BOOK] && !want[SUB_OFFER_BOOK]) {
+      credit[i] = 0;
+      continue;
+    }
+    credit[i] += dt * rate;
+    if (credit[i] > rate + 1) credit[i] = rate; /* after a stall, never catch up more than a second */
+    for (; credit[i] >= 1; credit[i] -= 1) market_trade(m, &e);
+    if (m->dailyDirty && now - lastDailyNs[i] >= 1000000000LL) {
+      market_daily(m, &e);
+      lastDailyNs[i] = now;
+    }
+  }
+  if (trading && sim.cb.trade)
+    for (int64_t k = 0; k < burst; k++) {
+      int i = quoted[k % nQuoted];
+      e.quotes = 1;
+      market_burst_trade(&markets[i], &e);
+    }
+  if (burst > 0) {
+    lock();
+    sim.burstRemaining = sim.burstRemaining > burst ? sim.burstRemaining - burst : 0;
+    unlock();
+  }
 }
 
 static void *connector_thread(void *arg) {
   (void)arg;
-  /* The state sequence the real DLL reports after a login. */
-  if (stateCb) {
-    if (badPassword) {
-      stateCb(CONN_LOGIN, 2);
-      return NULL;
-    }
-    stateCb(CONN_LOGIN, 0);
-    if (routing) {
-      stateCb(CONN_ROUTING, 1);
-      stateCb(CONN_ROUTING, 2);
-      stateCb(CONN_ROUTING, 4);
-      stateCb(CONN_ROUTING, 5);
-    }
-    stateCb(CONN_MARKET_DATA, 1);
-    sleep_ms(2);
-    stateCb(CONN_MARKET_DATA, 2);
-    stateCb(CONN_MARKET_LOGIN, 0);
-    sleep_ms(2);
-    stateCb(CONN_MARKET_DATA, 4);
-  }
-  double credit = 0;
-  struct timespec last;
-  clock_gettime(CLOCK_MONOTONIC, &last);
-  wchar16 date[32];
-  while (running) {
-    pthread_mutex_lock(&mu);
-    b3_date(date);
-    for (int i = 0; i < injectedCount && tradeCb; i++) {
-      Injected *j = &injected[i];
-      TAssetIDRec a = {j->ticker, j->exchange, 0};
-      tradeCb(a, j->date, j->tradeNumber, j->price, j->price * j->qty, j->qty, 1, 2, j->tradeType, 0);
-    }
-    injectedCount = 0;
-    int subs[MAX_TICKERS], n = 0;
-    for (int i = 0; i < instrumentCount; i++)
-      if (instruments[i].subscribed) subs[n++] = i;
-    if (burstRemaining > 0 && n > 0 && tradeCb) {
-      /* As fast as possible: a benchmark's burst. */
-      long long chunk = burstRemaining < 4096 ? burstRemaining : 4096;
-      for (long long k = 0; k < chunk; k++) emit_trade(&instruments[subs[k % n]], date);
-      burstRemaining -= chunk;
-      pthread_mutex_unlock(&mu);
-      continue;
-    }
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    double dt = (double)(now.tv_sec - last.tv_sec) + (double)(now.tv_nsec - last.tv_nsec) / 1e9;
-    last = now;
-    credit += dt * rate;
-    if (credit > rate) credit = rate; /* never catch up more than a second after a stall */
-    while (credit >= 1 && n > 0 && tradeCb) {
-      for (int i = 0; i < n; i++) emit_trade(&instruments[subs[(int)(next_rand() % (uint64_t)n)]], date);
-      credit -= 1;
-    }
-    pthread_mutex_unlock(&mu);
-    sleep_ms(1);
+  memset(markets, 0, sizeof markets);
+  memset(marketGeneration, 0, sizeof marketGeneration);
+  memset(seen, 0, sizeof seen);
+  memset(credit, 0, sizeof credit);
+  rng = sim.seed;
+  if (!login_sequence()) return NULL;
+  int64_t last = mono_ns();
+  for (int stop = 0; !stop;) {
+    connector_step(&last);
+    lock();
+    int busy = sim.head != NULL || sim.burstRemaining > 0;
+    int active = busy;
+    for (int i = 0; i < sim.listingCount && !active; i++)
+      active = atomic_load(&sim.listings[i].quotes) || atomic_load(&sim.listings[i].priceBook) ||
+               atomic_load(&sim.listings[i].offerBook);
+    stop = busy ? sim.stop : wait_locked(active ? ACTIVE_TICK_MS : IDLE_TICK_MS);
+    unlock();
   }
   return NULL;
 }
 
-static int32_t start_login(const wchar16 *key, const wchar16 *user, const wchar16 *password, TStateCallback state,
-                           TNewTradeCallback trade, TNewDailyCallback daily, TTinyBookCallback tiny, int withRouting) {
-  if (!key || wlen(key) == 0) return NL_INVALID_ARGS;
-  if (!user || wlen(user) == 0) return NL_NO_USER;
-  if (!password || wlen(password) == 0) return NL_NO_PASSWORD;
-  pthread_mutex_lock(&mu);
-  if (loggedIn) {
-    pthread_mutex_unlock(&mu);
+/* ---- the DLL's exports ---- */
+
+static int32_t start_session(const wchar16 *key, const wchar16 *user, const wchar16 *password, const Callbacks *cb,
+                             int routing) {
+  if (!wlen(key)) return NL_INVALID_ARGS;
+  if (!wlen(user)) return NL_NO_USER;
+  if (!wlen(password)) return NL_NO_PASSWORD;
+  lock();
+  if (sim.initialized) {
+    unlock();
     return NL_DUPLICATE_RESOURCE;
   }
-  defaults();
-  wchar16 wrong[8];
-  wfrom(wrong, "wrong", 8);
-  badPassword = weq(password, wrong);
-  stateCb = state;
-  tradeCb = trade;
-  dailyCb = daily;
-  tinyBookCb = tiny;
-  routing = withRouting;
-  loggedIn = 1;
-  running = 1;
-  for (int i = 0; i < instrumentCount; i++) instruments[i].subscribed = instruments[i].bookSubscribed = 0;
-  burstRemaining = 0;
-  injectedCount = 0;
-  pthread_mutex_unlock(&mu);
-  if (pthread_create(&thread, NULL, connector_thread, NULL) != 0) {
-    loggedIn = 0;
+  sim.cb = *cb;
+  sim.routing = routing;
+  sim.badPassword = weq_ascii(password, "wrong");
+  sim.badKey = weq_ascii(key, "invalid");
+  const char *seed = getenv("TAPE_SIM_SEED");
+  sim.seed = seed && *seed ? strtoull(seed, NULL, 10) : (uint64_t)mono_ns();
+  if (sim.seed == 0) sim.seed = 0x9E3779B97F4A7C15ull; /* xorshift must not start at zero */
+  for (int i = 0; i < sim.listingCount; i++)
+    for (int k = 0; k < 3; k++) atomic_store(subscription_flag(&sim.listings[i], k), 0);
+  sim.burstRemaining = 0;
+  SimCounters *c = &sim.counters;
+  _Atomic int64_t *counters[] = {&c->trades, &c->dailies,        &c->priceBooks,   &c->offerBooks, &c->tinyBooks,
+                                 &c->states, &c->invalidTickers, &c->tickerStates, &c->accounts};
+  for (size_t i = 0; i < sizeof counters / sizeof counters[0]; i++) atomic_store(counters[i], 0);
+  atomic_store(&sim.login, LOGIN_PENDING);
+  sim.stop = 0;
+  if (pthread_create(&sim.thread, NULL, connector_thread, NULL) != 0) {
+    atomic_store(&sim.login, LOGIN_NONE);
+    unlock();
     return NL_INTERNAL_ERROR;
   }
+  sim.initialized = 1;
+  unlock();
   return NL_OK;
 }
 
 PDLL_EXPORT int32_t PDLL_CALL DLLInitializeLogin(const wchar16 *key, const wchar16 *user, const wchar16 *password,
-                                                 TStateCallback state, void *history, void *orderChange, void *account,
+                                                 TStateCallback state, THistoryCallback history,
+                                                 TOrderChangeCallback orderChange, TAccountCallback account,
                                                  TNewTradeCallback newTrade, TNewDailyCallback newDaily,
-                                                 void *priceBook, void *offerBook, void *historyTrade, void *progress,
+                                                 TPriceBookCallback priceBook, TOfferBookCallback offerBook,
+                                                 THistoryTradeCallback historyTrade, TProgressCallback progress,
                                                  TTinyBookCallback tinyBook) {
-  (void)history, (void)orderChange, (void)account, (void)priceBook, (void)offerBook, (void)historyTrade;
-  (void)progress;
-  return start_login(key, user, password, state, newTrade, newDaily, tinyBook, 1);
+  Callbacks cb = {state,    history,   orderChange,  account,  newTrade, newDaily,
+                  priceBook, offerBook, historyTrade, progress, tinyBook};
+  return start_session(key, user, password, &cb, 1);
 }
 
 PDLL_EXPORT int32_t PDLL_CALL DLLInitializeMarketLogin(const wchar16 *key, const wchar16 *user,
                                                        const wchar16 *password, TStateCallback state,
                                                        TNewTradeCallback newTrade, TNewDailyCallback newDaily,
-                                                       void *priceBook, void *offerBook, void *historyTrade,
-                                                       void *progress, TTinyBookCallback tinyBook) {
-  (void)priceBook, (void)offerBook, (void)historyTrade, (void)progress;
-  return start_login(key, user, password, state, newTrade, newDaily, tinyBook, 0);
+                                                       TPriceBookCallback priceBook, TOfferBookCallback offerBook,
+                                                       THistoryTradeCallback historyTrade,
+                                                       TProgressCallback progress, TTinyBookCallback tinyBook) {
+  Callbacks cb = {state, NULL, NULL, NULL, newTrade, newDaily, priceBook, offerBook, historyTrade, progress, tinyBook};
+  return start_session(key, user, password, &cb, 0);
 }
 
 PDLL_EXPORT int32_t PDLL_CALL DLLFinalize(void) {
-  pthread_mutex_lock(&mu);
-  int was = loggedIn;
-  running = 0;
-  pthread_mutex_unlock(&mu);
-  if (!was) return NL_NOT_INITIALIZED;
-  pthread_join(thread, NULL);
-  pthread_mutex_lock(&mu);
-  loggedIn = 0;
-  stateCb = NULL;
-  tradeCb = NULL;
-  dailyCb = NULL;
-  tinyBookCb = NULL;
-  pthread_mutex_unlock(&mu);
+  lock();
+  if (!sim.initialized) {
+    unlock();
+    return NL_NOT_INITIALIZED;
+  }
+  if (pthread_equal(pthread_self(), sim.thread)) { /* from inside a callback: joining would deadlock */
+    unlock();
+    return NL_INTERNAL_ERROR;
+  }
+  sim.stop = 1;
+  pthread_cond_broadcast(&sim.wake);
+  unlock();
+  pthread_join(sim.thread, NULL);
+  lock();
+  free_pending(sim.head);
+  sim.head = sim.tail = NULL;
+  sim.pendingCount = 0;
+  sim.burstRemaining = 0;
+  for (int i = 0; i < sim.listingCount; i++)
+    for (int k = 0; k < 3; k++) atomic_store(subscription_flag(&sim.listings[i], k), 0);
+  memset(&sim.cb, 0, sizeof sim.cb);
+  atomic_store(&sim.invalidTicker, NULL);
+  atomic_store(&sim.tickerState, NULL);
+  atomic_store(&sim.login, LOGIN_NONE);
+  sim.initialized = 0;
+  unlock();
   return NL_OK;
 }
 
 PDLL_EXPORT int32_t PDLL_CALL SetServerAndPort(const wchar16 *server, const wchar16 *port) {
-  return server && port ? NL_OK : NL_INVALID_ARGS;
+  return wlen(server) && wlen(port) ? NL_OK : NL_INVALID_ARGS;
 }
 
 PDLL_EXPORT int32_t PDLL_CALL SetInvalidTickerCallback(TInvalidTickerCallback cb) {
-  pthread_mutex_lock(&mu);
-  invalidTickerCb = cb;
-  pthread_mutex_unlock(&mu);
+  atomic_store(&sim.invalidTicker, cb);
   return NL_OK;
 }
 
-static int32_t set_subscription(const wchar16 *ticker, const wchar16 *exchange, int book, int on) {
-  if (!ticker || !exchange || wlen(ticker) == 0) return NL_INVALID_ARGS;
-  pthread_mutex_lock(&mu);
-  if (!loggedIn) {
-    pthread_mutex_unlock(&mu);
-    return NL_NOT_INITIALIZED;
-  }
-  for (int i = 0; i < instrumentCount; i++) {
-    Instrument *in = &instruments[i];
-    if (weq(in->ticker, ticker) && weq(in->exchange, exchange)) {
-      if (book) in->bookSubscribed = on;
-      else in->subscribed = on;
-      pthread_mutex_unlock(&mu);
-      return NL_OK;
-    }
-  }
-  TInvalidTickerCallback cb = invalidTickerCb;
-  pthread_mutex_unlock(&mu);
-  if (cb && on) {
-    TAssetIDRec a = {ticker, exchange, 0};
-    cb(a);
-  }
-  return NL_INVALID_TICKER;
+PDLL_EXPORT int32_t PDLL_CALL SetChangeStateTickerCallback(TChangeStateTicker cb) {
+  atomic_store(&sim.tickerState, cb);
+  return NL_OK;
 }
 
-PDLL_EXPORT int32_t PDLL_CALL SubscribeTicker(const wchar16 *t, const wchar16 *e) { return set_subscription(t, e, 0, 1); }
-PDLL_EXPORT int32_t PDLL_CALL UnsubscribeTicker(const wchar16 *t, const wchar16 *e) { return set_subscription(t, e, 0, 0); }
-PDLL_EXPORT int32_t PDLL_CALL SubscribePriceBook(const wchar16 *t, const wchar16 *e) { return set_subscription(t, e, 1, 1); }
-PDLL_EXPORT int32_t PDLL_CALL UnsubscribePriceBook(const wchar16 *t, const wchar16 *e) { return set_subscription(t, e, 1, 0); }
+static int32_t set_subscription(const wchar16 *ticker, const wchar16 *exchange, int which, int on) {
+  if (!wlen(ticker) || !wlen(exchange)) return NL_INVALID_ARGS;
+  lock();
+  int32_t rc = session_code_locked();
+  if (rc == NL_OK) {
+    int i = find_listing(ticker, exchange);
+    if (i >= 0) {
+      atomic_store(subscription_flag(&sim.listings[i], which), on);
+      pthread_cond_signal(&sim.wake);
+    } else {
+      rc = known_exchange(exchange) ? NL_INVALID_TICKER : NL_EXCHANGE_UNKNOWN;
+      Pending *p = on ? new_pending(PENDING_INVALID_TICKER, ticker, exchange, NULL) : NULL;
+      if (p) enqueue_locked(p); /* reported from the connector thread, like the real DLL */
+    }
+  }
+  unlock();
+  return rc;
+}
 
-PDLL_EXPORT int32_t PDLL_CALL FreePointer(void *p, int32_t size) {
+PDLL_EXPORT int32_t PDLL_CALL SubscribeTicker(const wchar16 *ticker, const wchar16 *exchange) {
+  return set_subscription(ticker, exchange, SUB_QUOTES, 1);
+}
+PDLL_EXPORT int32_t PDLL_CALL UnsubscribeTicker(const wchar16 *ticker, const wchar16 *exchange) {
+  return set_subscription(ticker, exchange, SUB_QUOTES, 0);
+}
+PDLL_EXPORT int32_t PDLL_CALL SubscribePriceBook(const wchar16 *ticker, const wchar16 *exchange) {
+  return set_subscription(ticker, exchange, SUB_PRICE_BOOK, 1);
+}
+PDLL_EXPORT int32_t PDLL_CALL UnsubscribePriceBook(const wchar16 *ticker, const wchar16 *exchange) {
+  return set_subscription(ticker, exchange, SUB_PRICE_BOOK, 0);
+}
+PDLL_EXPORT int32_t PDLL_CALL SubscribeOfferBook(const wchar16 *ticker, const wchar16 *exchange) {
+  return set_subscription(ticker, exchange, SUB_OFFER_BOOK, 1);
+}
+PDLL_EXPORT int32_t PDLL_CALL UnsubscribeOfferBook(const wchar16 *ticker, const wchar16 *exchange) {
+  return set_subscription(ticker, exchange, SUB_OFFER_BOOK, 0);
+}
+
+/* The simulator hands out no arrays yet; this frees what a future GetPosition would. */
+PDLL_EXPORT int32_t PDLL_CALL FreePointer(void *pointer, int32_t size) {
   (void)size;
-  free(p);
+  free(pointer);
   return NL_OK;
 }
 
 /* ---- simulator-only controls ---- */
 
-PDLL_EXPORT int32_t SimSetRate(double eventsPerSecondPerTicker) {
-  if (!(eventsPerSecondPerTicker >= 0) || eventsPerSecondPerTicker > 1e7) return NL_INVALID_ARGS;
-  pthread_mutex_lock(&mu);
-  rate = eventsPerSecondPerTicker;
-  pthread_mutex_unlock(&mu);
+typedef struct {
+  int64_t trades, dailies, priceBooks, offerBooks, tinyBooks, states, invalidTickers, tickerStates, accounts;
+  int64_t burstPending;
+} SimStats;
+
+/* Trades per second per instrument with any subscription (default 20, or TAPE_SIM_RATE). */
+PDLL_EXPORT int32_t SimSetRate(double tradesPerSecond) {
+  if (!(tradesPerSecond >= 0 && tradesPerSecond <= MAX_RATE)) return NL_INVALID_ARGS;
+  lock();
+  sim.rate = tradesPerSecond;
+  pthread_cond_signal(&sim.wake);
+  unlock();
   return NL_OK;
 }
 
+/* Adds an instrument, or re-seeds an existing one (its subscribers' books are cleared and resent). */
 PDLL_EXPORT int32_t SimAddTicker(const wchar16 *ticker, const wchar16 *exchange, double tickSize, int32_t lotSize,
                                  double startPrice) {
-  if (!ticker || !exchange || wlen(ticker) == 0 || wlen(ticker) > 15 || !(tickSize > 0) || lotSize < 1 ||
-      !(startPrice > 0))
+  size_t t = wlen(ticker), e = wlen(exchange);
+  if (!t || t >= TICKER_UNITS || !e || e >= EXCHANGE_UNITS || !(tickSize > 0 && isfinite(tickSize)) || lotSize < 1 ||
+      !(startPrice > 0 && isfinite(startPrice)) || startPrice / tickSize > 1e12)
     return NL_INVALID_ARGS;
-  pthread_mutex_lock(&mu);
-  defaults();
-  add_instrument(ticker, exchange, tickSize, lotSize, startPrice);
-  pthread_mutex_unlock(&mu);
-  return NL_OK;
+  lock();
+  int32_t rc = NL_OK;
+  if (find_listing(ticker, exchange) < 0 && sim.listingCount == MAX_TICKERS) rc = NL_OUT_OF_RANGE;
+  else add_listing(ticker, exchange, tickSize, lotSize, startPrice);
+  unlock();
+  return rc;
 }
 
-/* Emits `count` trades across the subscribed tickers as fast as the thread can; returns at once. */
+/* Queues `count` trades that the connector thread sends as fast as it can, round-robin over the
+ * subscribed tickers, with no other callbacks and without moving the model; returns at once
+ * (poll SimGetStats().burstPending). A session needs a subscribed ticker. */
 PDLL_EXPORT int32_t SimBurst(int64_t count) {
   if (count < 0) return NL_INVALID_ARGS;
-  pthread_mutex_lock(&mu);
-  burstRemaining += count;
-  pthread_mutex_unlock(&mu);
-  return NL_OK;
-}
-
-PDLL_EXPORT int64_t SimBurstPending(void) {
-  pthread_mutex_lock(&mu);
-  int64_t n = burstRemaining;
-  pthread_mutex_unlock(&mu);
-  return n;
-}
-
-/* Makes the connector thread deliver a trade with exactly these values, valid or not. */
-PDLL_EXPORT int32_t SimInjectTrade(const wchar16 *ticker, const wchar16 *exchange, const wchar16 *date, double price,
-                                   int32_t qty, uint32_t tradeNumber, int32_t tradeType) {
-  pthread_mutex_lock(&mu);
-  if (injectedCount == MAX_INJECT) {
-    pthread_mutex_unlock(&mu);
-    return NL_OUT_OF_RANGE;
+  lock();
+  int32_t rc = session_code_locked();
+  int subscribed = 0;
+  for (int i = 0; i < sim.listingCount && !subscribed; i++) subscribed = atomic_load(&sim.listings[i].quotes);
+  if (rc == NL_OK && !subscribed) rc = NL_NOT_FOUND;
+  if (rc == NL_OK) {
+    sim.burstRemaining += count;
+    pthread_cond_signal(&sim.wake);
   }
-  Injected *j = &injected[injectedCount++];
-  /* Deliberately no validation: tests send garbage through the real callback path. */
-  memset(j, 0, sizeof *j);
-  wcopy(j->ticker, ticker, 16);
-  wcopy(j->exchange, exchange, 4);
-  wcopy(j->date, date, 32);
-  j->price = price;
-  j->qty = qty;
-  j->tradeNumber = tradeNumber;
-  j->tradeType = tradeType;
-  pthread_mutex_unlock(&mu);
+  unlock();
+  return rc;
+}
+
+/* Makes the connector thread call the trade callback with exactly these values, valid or not
+ * (NULL strings stay NULL): tests prove that garbage reaches the dead-letter queue. */
+PDLL_EXPORT int32_t SimInjectTrade(const wchar16 *ticker, const wchar16 *exchange, int32_t feed, const wchar16 *date,
+                                   uint32_t tradeNumber, double price, double volume, int32_t qty, int32_t buyAgent,
+                                   int32_t sellAgent, int32_t tradeType, uint8_t isEdit) {
+  Pending *p = new_pending(PENDING_TRADE, ticker, exchange, date);
+  if (!p) return NL_INTERNAL_ERROR;
+  p->feed = feed;
+  p->tradeNumber = tradeNumber;
+  p->price = price;
+  p->volume = volume;
+  p->qty = qty;
+  p->buyAgent = buyAgent;
+  p->sellAgent = sellAgent;
+  p->tradeType = tradeType;
+  p->isEdit = isEdit;
+  lock();
+  int32_t rc = sim.initialized ? enqueue_locked(p) : NL_NOT_INITIALIZED;
+  unlock();
+  if (rc == NL_NOT_INITIALIZED) free_pending(p);
+  return rc;
+}
+
+/* Reports a trading-state change (halt, auction, ...) through TChangeStateTicker. */
+PDLL_EXPORT int32_t SimSetTickerState(const wchar16 *ticker, const wchar16 *exchange, int32_t state) {
+  Pending *p = new_pending(PENDING_TICKER_STATE, ticker, exchange, NULL);
+  if (!p) return NL_INTERNAL_ERROR;
+  p->state = state;
+  lock();
+  int32_t rc = sim.initialized ? enqueue_locked(p) : NL_NOT_INITIALIZED;
+  unlock();
+  if (rc == NL_NOT_INITIALIZED) free_pending(p);
+  return rc;
+}
+
+/* Callbacks made since the last login, by kind, and the trades a burst still has to send. */
+PDLL_EXPORT int32_t SimGetStats(SimStats *out) {
+  if (!out) return NL_INVALID_ARGS;
+  lock();
+  SimCounters *c = &sim.counters;
+  *out = (SimStats){atomic_load(&c->trades),    atomic_load(&c->dailies),        atomic_load(&c->priceBooks),
+                    atomic_load(&c->offerBooks), atomic_load(&c->tinyBooks),      atomic_load(&c->states),
+                    atomic_load(&c->invalidTickers), atomic_load(&c->tickerStates), atomic_load(&c->accounts),
+                    sim.burstRemaining};
+  unlock();
   return NL_OK;
 }

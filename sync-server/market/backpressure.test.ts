@@ -11,7 +11,7 @@ describe('backpressure', () => {
   let token: string;
   beforeAll(async () => {
     t = await startTestServer('pglite', {
-      TAPE_SIM_RATE: '5000',
+      TAPE_SIM_RATE: '200',
       TAPE_WS_SOFT_BYTES: '262144',
       TAPE_WS_HARD_BYTES: '2097152',
       TAPE_WS_STALL_MS: '1000',
@@ -49,6 +49,8 @@ describe('backpressure', () => {
     (slow.ws as unknown as { _socket: { pause(): void } })._socket.pause();
     const closed = new Promise<number>((resolve) => slow.ws.on('close', (code) => resolve(code)));
     const metrics = async () => (await fetch(`${t.url}/metrics`)).text();
+    // A burst (~15 MB of frames) fills the kernel's socket buffers at once; then the server's own.
+    t.server.connector.sim?.burst(300_000);
     await until(
       async () => /tape_ws_slow_consumer_closed_total 1\b/.test(await metrics()),
       'slow consumer closed',
@@ -59,7 +61,9 @@ describe('backpressure', () => {
     expect(await closed).toBe(4408);
     // What the slow socket read before its close: it was told it had fallen behind.
     expect(slow.messages.some((m) => m.type === 'conflated')).toBe(true);
-    await until(() => healthy.frames() > framesBefore + 50, 'healthy socket still live');
+    // Under CPU contention the healthy socket may be conflated for a moment, but it is never closed
+    // and keeps getting every event once it keeps up.
+    await until(() => healthy.frames() > framesBefore + 50, 'healthy socket still live', 20_000);
     expect(healthy.ws.readyState).toBe(WebSocket.OPEN);
     healthy.ws.close();
   });

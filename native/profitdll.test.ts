@@ -1,0 +1,482 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  defaultLibraryPaths,
+  type InjectedTrade,
+  NL,
+  nlCodeName,
+  ProfitConnector,
+  ProfitDllError,
+  type RawEvent,
+} from './profitdll.ts';
+import { collect, connectSimulator, sleep, statesOf, tradesOf } from './testkit.ts';
+
+// The binding against the real simulator and capture libraries (native/build), no mocks.
+
+let open: ProfitConnector | undefined;
+afterEach(() => {
+  open?.finalize();
+  open = undefined;
+});
+
+async function connect(opts: Parameters<typeof connectSimulator>[0] = {}) {
+  const r = await connectSimulator(opts);
+  open = r.connector;
+  return r;
+}
+
+function sim(c: ProfitConnector) {
+  if (!c.sim) throw new Error('simulator controls missing');
+  return c.sim;
+}
+
+function expectDllError(fn: () => unknown, codeName: string) {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(ProfitDllError);
+    expect((err as ProfitDllError).codeName).toBe(codeName);
+    expect((err as ProfitDllError).code).toBe(NL[codeName.slice(3) as keyof typeof NL]);
+    return;
+  }
+  throw new Error(`expected ${codeName}, but the call succeeded`);
+}
+
+const INSTRUMENTS = {
+  PETR4: { exchange: 'B', tick: 0.01, lot: 100, price: 38.5 },
+  VALE3: { exchange: 'B', tick: 0.01, lot: 100, price: 62 },
+  ITUB4: { exchange: 'B', tick: 0.01, lot: 100, price: 33 },
+  BBDC4: { exchange: 'B', tick: 0.01, lot: 100, price: 14 },
+  WINZ25: { exchange: 'F', tick: 5, lot: 1, price: 128000 },
+  WDOZ25: { exchange: 'F', tick: 0.5, lot: 1, price: 5400 },
+} as const;
+type Ticker = keyof typeof INSTRUMENTS;
+
+const onGrid = (price: number, tick: number) => Math.abs(price / tick - Math.round(price / tick)) < 1e-9;
+const DATE = /^(\d{2})\/(\d{2})\/(\d{4}) (\d{2}):(\d{2}):(\d{2})\.(\d{3})$/;
+/** B3 time (UTC-3) → epoch ms. */
+function b3Ms(date: string): number {
+  const m = DATE.exec(date);
+  if (!m) return Number.NaN;
+  const [d, mo, y, h, mi, s, ms] = m.slice(1).map(Number) as number[];
+  return Date.UTC(y as number, (mo as number) - 1, d, h, mi, s, ms) + 3 * 3_600_000;
+}
+const b3Now = () => {
+  const t = new Date(Date.now() - 3 * 3_600_000);
+  const p = (n: number, w = 2) => String(n).padStart(w, '0');
+  return `${p(t.getUTCDate())}/${p(t.getUTCMonth() + 1)}/${t.getUTCFullYear()} ${p(t.getUTCHours())}:${p(t.getUTCMinutes())}:${p(t.getUTCSeconds())}.${p(t.getUTCMilliseconds(), 3)}`;
+};
+
+describe('login and connection state', () => {
+  it('reports the market-data state sequence and reaches connected', async () => {
+    const { events } = await connect();
+    expect(statesOf(events).map((s) => [s.connType, s.result])).toEqual([
+      [0, 0],
+      [2, 1],
+      [2, 2],
+      [3, 0],
+      [2, 4],
+    ]);
+    const ns = statesOf(events).map((s) => s.capturedAtNs);
+    expect(ns).toEqual([...ns].sort((a, b) => a - b));
+    expect(Math.abs((ns[0] as number) / 1e6 - Date.now())).toBeLessThan(5_000);
+  });
+
+  it('with routing also connects the broker and reports the account', async () => {
+    const { events } = await connect({ routing: true });
+    expect(statesOf(events).map((s) => [s.connType, s.result])).toEqual([
+      [0, 0],
+      [1, 1],
+      [2, 1],
+      [1, 2],
+      [2, 2],
+      [1, 4],
+      [3, 0],
+      [1, 5],
+      [2, 4],
+    ]);
+    expect(events.find((e) => e.kind === 'account')).toMatchObject({
+      brokerId: 1982,
+      accountId: 'SIM-0001',
+      holder: 'Tape Simulator',
+    });
+  });
+
+  it('a wrong password reports LOGIN=2 and market requests then fail with NL_NO_LOGIN', async () => {
+    const c = ProfitConnector.open(defaultLibraryPaths());
+    open = c;
+    c.login('key', 'tape', 'wrong');
+    const events = await collect(c, (ev) => statesOf(ev).length > 0, 'the login state');
+    await sleep(20);
+    events.push(...c.drain());
+    expect(statesOf(events).map((s) => [s.connType, s.result])).toEqual([[0, 2]]);
+    expectDllError(() => c.subscribeTicker('PETR4', 'B'), 'NL_NO_LOGIN');
+  });
+
+  it('an invalid activation key reports activation 1 and market not logged', async () => {
+    const c = ProfitConnector.open(defaultLibraryPaths());
+    open = c;
+    c.login('invalid', 'tape', 'secret');
+    const events = await collect(
+      c,
+      (ev) => statesOf(ev).some((s) => s.connType === 2 && s.result === 3),
+      'not logged',
+    );
+    expect(statesOf(events).find((s) => s.connType === 3)?.result).toBe(1);
+    expectDllError(() => c.subscribeTicker('PETR4', 'B'), 'NL_NO_LICENSE');
+  });
+
+  it('rejects empty credentials with named codes and subscriptions before login with NL_NOT_INITIALIZED', () => {
+    const c = ProfitConnector.open(defaultLibraryPaths());
+    expectDllError(() => c.subscribeTicker('PETR4', 'B'), 'NL_NOT_INITIALIZED');
+    expectDllError(() => c.subscribePriceBook('PETR4', 'B'), 'NL_NOT_INITIALIZED');
+    expectDllError(() => sim(c).burst(10), 'NL_NOT_INITIALIZED');
+    expectDllError(() => c.login('', 'tape', 'secret'), 'NL_INVALID_ARGS');
+    expectDllError(() => c.login('key', '', 'secret'), 'NL_NO_USER');
+    expectDllError(() => c.login('key', 'tape', ''), 'NL_NO_PASSWORD');
+    expect(() => c.subscribeTicker('PETR4', 'B')).toThrow(/log in first/);
+    c.finalize(); // nothing to finalize: still fine
+  });
+
+  it('finalize then login again works, repeatedly, and only one connector may be logged in', async () => {
+    for (let round = 0; round < 3; round++) {
+      const { connector } = await connect();
+      expect(() => ProfitConnector.open(defaultLibraryPaths())).toThrow(/still logged in/);
+      expectDllError(() => connector.login('k', 'u', 'p'), 'NL_DUPLICATE_RESOURCE');
+      connector.subscribeTicker('PETR4', 'B');
+      sim(connector).setRate(400);
+      await collect(connector, (ev) => tradesOf(ev).length >= 3, 'trades after login');
+      connector.finalize();
+      connector.finalize(); // idempotent
+      open = undefined;
+    }
+    // The same connector can log in again after finalize.
+    const { connector } = await connect();
+    connector.finalize();
+    connector.login('k', 'u', 'p');
+    open = connector;
+    await collect(
+      connector,
+      (ev) => statesOf(ev).some((s) => s.connType === 2 && s.result === 4),
+      'reconnect',
+    );
+  });
+
+  it('names every return code', () => {
+    expect(nlCodeName(NL.INVALID_TICKER)).toBe('NL_INVALID_TICKER');
+    expect(nlCodeName(0x80000001)).toBe('NL_INTERNAL_ERROR');
+    expect(nlCodeName(0x80000077 | 0)).toBe('0x80000077');
+    expect(Object.keys(NL)).toHaveLength(18);
+  });
+});
+
+describe('market data', () => {
+  it('sends trades only for subscribed tickers, on the tick grid, in whole lots', async () => {
+    const { connector } = await connect();
+    const subscribed: Ticker[] = ['PETR4', 'BBDC4', 'WINZ25', 'WDOZ25'];
+    for (const t of subscribed) connector.subscribeTicker(t, INSTRUMENTS[t].exchange);
+    sim(connector).setRate(300);
+    const events = await collect(
+      connector,
+      (ev) => subscribed.every((t) => tradesOf(ev).filter((x) => x.ticker === t).length >= 10),
+      '10 trades per subscribed ticker',
+    );
+    const trades = tradesOf(events);
+    const lastNumber = new Map<string, number>();
+    for (const t of trades) {
+      expect(subscribed).toContain(t.ticker);
+      const spec = INSTRUMENTS[t.ticker as Ticker];
+      expect(t.exchange).toBe(spec.exchange);
+      expect(t.price).toBeGreaterThan(0);
+      expect(onGrid(t.price, spec.tick), `${t.ticker} ${t.price} on a ${spec.tick} grid`).toBe(true);
+      expect(Math.abs(t.price - spec.price) / spec.price).toBeLessThan(0.1);
+      expect(t.qty).toBeGreaterThan(0);
+      expect(t.qty % spec.lot).toBe(0);
+      expect(t.volume).toBeCloseTo(t.price * t.qty, 6);
+      expect([2, 3]).toContain(t.tradeType);
+      expect(t).toMatchObject({ history: false, isEdit: false, truncated: false, feed: 0 });
+      expect(Math.abs(b3Ms(t.date) - Date.now())).toBeLessThan(10_000);
+      expect(Math.abs(t.capturedAtNs / 1e6 - Date.now())).toBeLessThan(10_000);
+      expect(t.tradeNumber).toBeGreaterThan(lastNumber.get(t.ticker) ?? 0);
+      lastNumber.set(t.ticker, t.tradeNumber);
+    }
+    // A subscription also brings the day's summary and the top of book.
+    for (const t of subscribed) {
+      expect(events.some((e) => e.kind === 'daily' && e.ticker === t)).toBe(true);
+      expect(events.some((e) => e.kind === 'tinyBook' && e.ticker === t && e.side === 0)).toBe(true);
+      expect(events.some((e) => e.kind === 'tickerState' && e.ticker === t && e.state === 0)).toBe(true);
+    }
+  });
+
+  it('unsubscribe stops the trades of that ticker only', async () => {
+    const { connector } = await connect();
+    connector.subscribeTicker('PETR4', 'B');
+    connector.subscribeTicker('VALE3', 'B');
+    sim(connector).setRate(500);
+    await collect(
+      connector,
+      (ev) => ['PETR4', 'VALE3'].every((t) => tradesOf(ev).some((x) => x.ticker === t)),
+      'trades of both',
+    );
+    connector.unsubscribeTicker('VALE3', 'B');
+    await sleep(30); // a step already under way may still deliver
+    connector.drain();
+    const after = await collect(connector, (ev) => tradesOf(ev).length >= 20, '20 more trades');
+    expect(tradesOf(after).every((t) => t.ticker === 'PETR4')).toBe(true);
+  });
+
+  it('reports an unknown ticker through the invalid-ticker callback and a named code', async () => {
+    const { connector } = await connect();
+    expectDllError(() => connector.subscribeTicker('NOPE3', 'B'), 'NL_INVALID_TICKER');
+    expectDllError(() => connector.subscribeTicker('PETR4', 'Q'), 'NL_EXCHANGE_UNKNOWN');
+    expectDllError(() => connector.subscribeTicker('', 'B'), 'NL_INVALID_ARGS');
+    const events = await collect(
+      connector,
+      (ev) => ev.filter((e) => e.kind === 'invalidTicker').length === 2,
+      'two invalid-ticker events',
+    );
+    expect(events.filter((e) => e.kind === 'invalidTicker').map((e) => [e.ticker, e.exchange])).toEqual([
+      ['NOPE3', 'B'],
+      ['PETR4', 'Q'],
+    ]);
+  });
+
+  it('adds instruments and reports ticker states on request', async () => {
+    const { connector } = await connect();
+    const s = sim(connector);
+    s.addTicker('MGLU3', 'B', 0.01, 100, 2.15);
+    expectDllError(() => s.addTicker('BAD3', 'B', 0, 100, 10), 'NL_INVALID_ARGS');
+    expectDllError(() => s.addTicker('BAD3', 'B', 0.01, 100, -1), 'NL_INVALID_ARGS');
+    expectDllError(() => s.setRate(-1), 'NL_INVALID_ARGS');
+    connector.subscribeTicker('MGLU3', 'B');
+    s.setRate(500);
+    s.setTickerState('MGLU3', 'B', 3);
+    const events = await collect(
+      connector,
+      (ev) => tradesOf(ev).length >= 10 && ev.some((e) => e.kind === 'tickerState' && e.state === 3),
+      'MGLU3 trades and its state change',
+    );
+    for (const t of tradesOf(events)) {
+      expect(t.ticker).toBe('MGLU3');
+      expect(onGrid(t.price, 0.01)).toBe(true);
+      expect(t.qty % 100).toBe(0);
+    }
+    expect(events.find((e) => e.kind === 'tickerState' && e.state === 3)).toMatchObject({ ticker: 'MGLU3' });
+  });
+});
+
+type Level = { price: number; qty: number; count: number };
+type Offer = { offerId: bigint; price: number; qty: number; agent: number };
+
+/** Applies book events with the conventions in docs/native.md; throws on an impossible position. */
+function applyBook<T>(book: T[][], e: { action: number; position: number; side: number }, entry: () => T) {
+  const side = book[e.side];
+  if (!side) throw new Error(`bad side ${e.side}`);
+  const inRange = (n: number) => e.position >= 0 && e.position < n;
+  if (e.action === 0 && e.position >= 0 && e.position <= side.length) side.splice(e.position, 0, entry());
+  else if (e.action === 1 && inRange(side.length)) side[e.position] = entry();
+  else if (e.action === 2 && inRange(side.length)) side.splice(e.position, 1);
+  else if (e.action === 3 && inRange(side.length)) side.splice(0, e.position + 1);
+  else throw new Error(`action ${e.action} at position ${e.position} of ${side.length} entries`);
+}
+
+describe('books', () => {
+  it('sends book events only for book subscriptions, and they rebuild a consistent book', async () => {
+    const { connector } = await connect();
+    const s = sim(connector);
+    connector.subscribeTicker('PETR4', 'B');
+    connector.subscribeTicker('VALE3', 'B');
+    s.setRate(500);
+    const quotesOnly = await collect(connector, (ev) => tradesOf(ev).length >= 40, '40 trades');
+    expect(quotesOnly.some((e) => e.kind === 'priceBook' || e.kind === 'offerBook')).toBe(false);
+
+    connector.subscribePriceBook('PETR4', 'B');
+    const priceOnly = await collect(
+      connector,
+      (ev) => ev.filter((e) => e.kind === 'priceBook').length >= 60,
+      'price book events',
+    );
+    expect(priceOnly.some((e) => e.kind === 'offerBook')).toBe(false);
+    expect(priceOnly.filter((e) => e.kind === 'priceBook').every((e) => e.ticker === 'PETR4')).toBe(true);
+
+    connector.subscribeOfferBook('PETR4', 'B');
+    await collect(
+      connector,
+      (ev) => ev.filter((e) => e.kind === 'offerBook').length >= 60,
+      'offer book events',
+    );
+
+    // Rebuild both books from a fresh subscription; compare them with each other and the top of book.
+    connector.unsubscribePriceBook('PETR4', 'B');
+    connector.unsubscribeOfferBook('PETR4', 'B');
+    await sleep(20);
+    connector.drain();
+    connector.subscribePriceBook('PETR4', 'B');
+    connector.subscribeOfferBook('PETR4', 'B');
+    const window = await collect(connector, (ev) => tradesOf(ev).length >= 100, '100 trades with books');
+    s.setRate(0);
+    await sleep(30);
+    window.push(...connector.drain());
+
+    const levels: Level[][] = [[], []];
+    const offers: Offer[][] = [[], []];
+    const top: (RawEvent | undefined)[] = [undefined, undefined];
+    for (const e of window) {
+      if (e.kind === 'priceBook')
+        applyBook(levels, e, () => ({ price: e.price, qty: e.qty, count: e.count }));
+      if (e.kind === 'offerBook')
+        applyBook(offers, e, () => ({ offerId: e.offerId, price: e.price, qty: e.qty, agent: e.agent }));
+      if (e.kind === 'tinyBook' && e.ticker === 'PETR4') top[e.side] = e;
+    }
+    const [bids, asks] = levels as [Level[], Level[]];
+    expect(bids).toHaveLength(10);
+    expect(asks).toHaveLength(10);
+    const ticks = (p: number) => Math.round(p / 0.01);
+    expect(ticks((asks[0] as Level).price) - ticks((bids[0] as Level).price)).toBe(1);
+    expect(bids.map((l) => ticks(l.price))).toEqual(bids.map((_, i) => ticks((bids[0] as Level).price) - i));
+    expect(asks.map((l) => ticks(l.price))).toEqual(asks.map((_, i) => ticks((asks[0] as Level).price) + i));
+    for (const l of [...bids, ...asks]) {
+      expect(l.qty % 100).toBe(0);
+      expect(l.qty).toBeGreaterThan(0);
+      expect(l.count).toBeGreaterThanOrEqual(1);
+    }
+    // The offer book aggregates to the price book, and the tiny book is its top.
+    for (const side of [0, 1]) {
+      const byPrice = new Map<number, { qty: number; count: number }>();
+      for (const o of offers[side] as Offer[]) {
+        const agg = byPrice.get(ticks(o.price)) ?? { qty: 0, count: 0 };
+        byPrice.set(ticks(o.price), { qty: agg.qty + o.qty, count: agg.count + 1 });
+      }
+      expect([...byPrice.entries()]).toEqual(
+        (levels[side] as Level[]).map((l) => [ticks(l.price), { qty: l.qty, count: l.count }]),
+      );
+      expect(top[side]).toMatchObject({ price: levels[side]?.[0]?.price, qty: levels[side]?.[0]?.qty });
+    }
+  });
+
+  it('re-seeding an instrument clears and resends its book', async () => {
+    const { connector } = await connect();
+    connector.subscribePriceBook('ITUB4', 'B');
+    await collect(
+      connector,
+      (ev) => ev.filter((e) => e.kind === 'priceBook').length >= 20,
+      'the initial book',
+    );
+    sim(connector).addTicker('ITUB4', 'B', 0.01, 100, 20);
+    const events = await collect(
+      connector,
+      (ev) => ev.filter((e) => e.kind === 'priceBook' && e.action === 0).length >= 20,
+      'the re-seeded book',
+    );
+    const levels: Level[][] = [
+      Array.from({ length: 10 }, () => ({ price: 0, qty: 0, count: 0 })),
+      Array.from({ length: 10 }, () => ({ price: 0, qty: 0, count: 0 })),
+    ];
+    for (const e of events)
+      if (e.kind === 'priceBook')
+        applyBook(levels, e, () => ({ price: e.price, qty: e.qty, count: e.count }));
+    expect(levels[0]?.[0]?.price).toBe(20);
+    expect(levels[1]?.[0]?.price).toBe(20.01);
+    expect(levels.map((l) => l.length)).toEqual([10, 10]);
+  });
+});
+
+describe('injected trades', () => {
+  it('reach JS exactly as given, garbage included, so the server can reject them', async () => {
+    const { connector } = await connect();
+    const now = b3Now();
+    const garbage: InjectedTrade[] = [
+      { ticker: 'PETR4', exchange: 'B', date: 'yesterday', price: 38.5, qty: 100 },
+      { ticker: 'PETR4', exchange: 'B', date: '31/02/2025 10:00:00.000', price: Number.NaN, qty: 100 },
+      { ticker: 'PETR4', exchange: 'B', date: now, price: -1.5, qty: 100 },
+      { ticker: 'PETR4', exchange: 'B', date: now, price: 38.505, qty: 0 },
+      {
+        ticker: 'NOPE3',
+        exchange: 'X',
+        date: now,
+        price: Number.POSITIVE_INFINITY,
+        qty: -7,
+        feed: -3,
+        tradeNumber: 0xffffffff,
+        volume: Number.NaN,
+        buyAgent: -1,
+        sellAgent: 2 ** 31 - 1,
+        tradeType: 99,
+        isEdit: true,
+      },
+      { ticker: 'PE\uD800R4', exchange: 'B', date: `${now}\uDFFF`, price: 38.5, qty: 100 },
+      { ticker: 'ÇÃO€😀', exchange: 'B', date: now, price: 38.5, qty: 100 },
+      { ticker: null, exchange: null, date: null, price: 0, qty: 0 },
+    ];
+    for (const t of garbage) sim(connector).injectTrade(t);
+    const long = { ticker: 'X'.repeat(40), exchange: 'BOVESPA', date: '9'.repeat(60), price: 1, qty: 1 };
+    sim(connector).injectTrade(long);
+    const trades = tradesOf(
+      await collect(connector, (ev) => tradesOf(ev).length === 9, 'the injected trades'),
+    );
+    garbage.forEach((g, i) => {
+      expect(trades[i]).toEqual({
+        kind: 'trade',
+        ticker: g.ticker ?? '',
+        exchange: g.exchange ?? '',
+        feed: g.feed ?? 0,
+        date: g.date ?? '',
+        tradeNumber: g.tradeNumber ?? 1,
+        price: g.price,
+        volume: g.volume ?? g.price * g.qty,
+        qty: g.qty,
+        buyAgent: g.buyAgent ?? 0,
+        sellAgent: g.sellAgent ?? 0,
+        tradeType: g.tradeType ?? 1,
+        isEdit: g.isEdit ?? false,
+        history: false,
+        truncated: false,
+        capturedAtNs: expect.any(Number),
+      });
+    });
+    expect(trades[5]?.ticker.charCodeAt(2)).toBe(0xd800); // the lone surrogate survived, for the validator
+    expect(trades[8]).toMatchObject({
+      ticker: 'X'.repeat(24),
+      exchange: 'BOVE',
+      date: '9'.repeat(32),
+      truncated: true,
+    });
+  });
+});
+
+describe('capture ring', () => {
+  it('counts every event it drops when full: drained + dropped = sent', async () => {
+    const { connector } = await connect({ ringCapacity: 16384 });
+    const s = sim(connector);
+    connector.subscribeTicker('PETR4', 'B');
+    await collect(connector, (ev) => ev.some((e) => e.kind === 'tickerState'), 'the subscription snapshot');
+    await sleep(10);
+    connector.drain();
+    const before = s.stats();
+    const droppedBefore = connector.dropped();
+    s.burst(50_000);
+    await s.waitBurst();
+    const after = s.stats();
+    let drained = 0;
+    let trades = 0;
+    for (let batch = connector.drain(); batch.length > 0; batch = connector.drain()) {
+      drained += batch.length;
+      trades += tradesOf(batch).length;
+    }
+    const dropped = Number(connector.dropped() - droppedBefore);
+    expect(after.trades - before.trades).toBe(50_000);
+    expect(after.callbacks - before.callbacks).toBe(50_000); // nothing but the burst called back
+    expect(trades).toBe(drained);
+    expect(drained).toBe(16384);
+    expect(drained + dropped).toBe(50_000);
+  });
+
+  it('rejects a ring capacity that is not a power of two of at least 16384', () => {
+    expect(() => ProfitConnector.open({ ...defaultLibraryPaths(), ringCapacity: 1000 })).toThrow(
+      /power of two/,
+    );
+    expect(() => ProfitConnector.open({ ...defaultLibraryPaths(), ringCapacity: 20000 })).toThrow(
+      /power of two/,
+    );
+    expect(() => ProfitConnector.open({ libraryPath: '/nope/ProfitDLL64.dll' })).toThrow(/PROFITDLL_PATH/);
+  });
+});
