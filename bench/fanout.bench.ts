@@ -9,7 +9,7 @@ import { WebSocketServer } from 'ws';
 import { listen } from '../sync-server/http/uws.ts';
 import { createLogger } from '../sync-server/log.ts';
 import { instrumentFor } from '../sync-server/market/instruments.ts';
-import { encodeTrades, type Trade } from '../sync-server/market/protocol.ts';
+import { encodeTrades, sampleTrade, type Trade } from '../sync-server/market/protocol.ts';
 import { MarketService } from '../sync-server/market/service.ts';
 import { marketEndpoint } from '../sync-server/market/session.ts';
 import { createMetrics } from '../sync-server/metrics.ts';
@@ -24,19 +24,7 @@ if (!instrument) throw new Error('PETR4 rules missing');
 
 let seq = 0;
 const batch = (): Trade[] =>
-  Array.from({ length: PER_FRAME }, () => ({
-    ticker: 'PETR4',
-    seq: ++seq,
-    time: Date.now(),
-    price: 38.5,
-    qty: 100,
-    tradeNumber: seq,
-    buyAgent: 1,
-    sellAgent: 2,
-    tradeType: 1,
-    flags: 0,
-    capturedAt: Date.now(),
-  }));
+  Array.from({ length: PER_FRAME }, () => sampleTrade(++seq, { time: Date.now(), capturedAt: Date.now() }));
 
 async function clients(port: number, path: string, subscribe?: string) {
   const procs: ChildProcess[] = [];

@@ -3,7 +3,7 @@
 // Run: DATABASE_URL=postgres://postgres@127.0.0.1:5432/test npx tsx bench/ingest.bench.ts
 
 import { createLogger } from '../sync-server/log.ts';
-import type { Trade } from '../sync-server/market/protocol.ts';
+import { sampleTrade, type Trade } from '../sync-server/market/protocol.ts';
 import { DEFAULT_WRITER, TickWriter } from '../sync-server/market/writer.ts';
 import { testBackends } from '../sync-server/store/testing.ts';
 import { TickStore } from '../sync-server/store/ticks.ts';
@@ -16,19 +16,11 @@ let seq = 0;
 const makeTrades = (n: number): Trade[] =>
   Array.from({ length: n }, () => {
     seq++;
-    return {
-      ticker: 'PETR4',
-      seq,
+    return sampleTrade(seq, {
       time: Date.now(),
       price: 38 + (seq % 100) / 100,
-      qty: 100,
-      tradeNumber: seq,
-      buyAgent: 3,
-      sellAgent: 8,
-      tradeType: 1,
-      flags: 0,
       capturedAt: Date.now() + 0.123,
-    };
+    });
   });
 
 const rows: string[] = ['| backend | method | rows | rows/s |', '|---|---|---|---|'];

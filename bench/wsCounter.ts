@@ -1,14 +1,20 @@
 // Child process for the fan-out benchmarks: opens N raw WebSocket connections and counts the
 // binary frames they receive. It parses only frame headers, so receiving costs the same
-// whichever server is measured, and the server side is what the numbers compare.
+// whichever server is measured, and the server side is what the numbers compare. With
+// `latency` as 6th argument it also decodes each frame and records, per trade, the time from
+// the native capture stamp to receipt here (same machine, same clock).
 import { connect, type Socket } from 'node:net';
+import { decodeFrame } from '../sync-server/market/protocol.ts';
 
-const [port, path, count, subscribe] = [
+const [port, path, count, subscribe, mode] = [
   Number(process.argv[2]),
   process.argv[3] ?? '/',
   Number(process.argv[4]),
   process.argv[5],
+  process.argv[6],
 ];
+const latencies: number[] = [];
+const nowMs = () => performance.timeOrigin + performance.now();
 let binaryFrames = 0;
 let connected = 0;
 
@@ -23,7 +29,7 @@ function maskedText(text: string): Buffer {
   return Buffer.concat([head, mask, body]);
 }
 
-function open(): Promise<void> {
+function open(index: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const s: Socket = connect(port, '127.0.0.1');
     let buf: Buffer = Buffer.alloc(0);
@@ -62,7 +68,16 @@ function open(): Promise<void> {
           head = 10;
         }
         if (buf.length - o < head + len) break;
-        if (op === 2) binaryFrames++;
+        if (op === 2) {
+          binaryFrames++;
+          // Latency is sampled on every 10th connection: the others only count, keeping this
+          // process's own CPU use from distorting what it measures.
+          if (mode === 'latency' && index % 10 === 0) {
+            const at = nowMs();
+            for (const t of decodeFrame(buf.subarray(o + head, o + head + len)).trades)
+              latencies.push(at - t.capturedAt);
+          }
+        }
         o += head + len;
       }
       buf = buf.subarray(o);
@@ -70,9 +85,10 @@ function open(): Promise<void> {
   });
 }
 
-for (let i = 0; i < count; i++) await open();
+for (let i = 0; i < count; i++) await open(i);
 process.send?.({ connected });
 setInterval(() => process.send?.({ binaryFrames }), 5).unref();
 process.on('message', (m) => {
+  if (m === 'latencies') process.send?.({ latencies: latencies.splice(0) });
   if (m === 'exit') process.exit(0);
 });

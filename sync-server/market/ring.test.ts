@@ -1,21 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { Trade } from './protocol.ts';
+import { sampleTrade } from './protocol.ts';
 import { TradeRing } from './ring.ts';
 
-const t = (seq: number): Trade => ({
-  ticker: 'PETR4',
-  seq,
-  time: seq,
-  price: 1,
-  qty: 100,
-  tradeNumber: seq,
-  buyAgent: 0,
-  sellAgent: 0,
-  tradeType: 0,
-  flags: 0,
-  capturedAt: 0,
-});
+const t = (seq: number) => sampleTrade(seq);
 
 describe('TradeRing', () => {
   it('returns exactly the trades after a sequence while it still holds them', () => {

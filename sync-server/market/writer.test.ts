@@ -2,23 +2,11 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../log.ts';
 import type { NewDeadLetter } from '../store/deadLetters.ts';
-import type { Trade } from './protocol.ts';
+import { sampleTrade, type Trade } from './protocol.ts';
 import { TickWriter } from './writer.ts';
 
 const log = createLogger('silent');
-const t = (seq: number): Trade => ({
-  ticker: 'PETR4',
-  seq,
-  time: seq,
-  price: 1,
-  qty: 100,
-  tradeNumber: seq,
-  buyAgent: 0,
-  sellAgent: 0,
-  tradeType: 0,
-  flags: 0,
-  capturedAt: 0,
-});
+const t = (seq: number) => sampleTrade(seq);
 class PostgresError extends Error {
   override name = 'PostgresError';
 }

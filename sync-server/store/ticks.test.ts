@@ -1,23 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Trade } from '../market/protocol.ts';
+import { sampleTrade } from '../market/protocol.ts';
 import type { Database } from './db.ts';
 import { testBackends } from './testing.ts';
 import { TickStore } from './ticks.ts';
 
 const T0 = Date.UTC(2026, 10, 25, 13, 0, 0);
-const trade = (seq: number, price: number, time = T0 + seq * 1000, ticker = 'PETR4'): Trade => ({
-  ticker,
-  seq,
-  time,
-  price,
-  qty: 100,
-  tradeNumber: seq,
-  buyAgent: 1,
-  sellAgent: 2,
-  tradeType: 1,
-  flags: 0,
-  capturedAt: time + 0.25,
-});
+const trade = (seq: number, price: number, time = T0 + seq * 1000, ticker = 'PETR4') =>
+  sampleTrade(seq, { ticker, price, time, capturedAt: time + 0.25 });
 
 describe.each(testBackends())('TickStore on $name', (backend) => {
   let db: Database;
