@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join, relative } from 'node:path';
-import { brotliCompressSync, gzipSync } from 'node:zlib';
+import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -18,6 +18,8 @@ const TYPES: Record<string, string> = {
   '.map': 'application/json; charset=utf-8',
 };
 const COMPRESSIBLE = /^(text\/|application\/(json|manifest)|image\/svg)/;
+// Quality 9 is within a few percent of 11 and an order of magnitude faster at start-up.
+const BROTLI = { params: { [constants.BROTLI_PARAM_QUALITY]: 9 } };
 
 interface Entry {
   readonly identity: Buffer;
@@ -49,11 +51,12 @@ export function loadStaticFiles(dir: string): StaticFiles | undefined {
     const url = `/${relative(dir, path).split('\\').join('/')}`;
     const identity = readFileSync(path);
     const type = TYPES[extname(path)] ?? 'application/octet-stream';
-    const compress = COMPRESSIBLE.test(type) && identity.length > 512;
+    // Source maps are fetched by developer tools only: not worth compressing at start.
+    const compress = COMPRESSIBLE.test(type) && identity.length > 512 && !path.endsWith('.map');
     files.set(url, {
       identity,
       gzip: compress ? gzipSync(identity, { level: 9 }) : undefined,
-      br: compress ? brotliCompressSync(identity) : undefined,
+      br: compress ? brotliCompressSync(identity, BROTLI) : undefined,
       type,
       etag: `"${createHash('sha1').update(identity).digest('base64url')}"`,
       cacheControl: url.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache',
