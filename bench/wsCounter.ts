@@ -4,7 +4,7 @@
 // `latency` as 6th argument it also decodes each frame and records, per trade, the time from
 // the native capture stamp to receipt here (same machine, same clock).
 import { connect, type Socket } from 'node:net';
-import { decodeFrame } from '../sync-server/market/protocol.ts';
+import { decodeFrame, FrameKind } from '../sync-server/market/protocol.ts';
 
 const [port, path, count, subscribe, mode] = [
   Number(process.argv[2]),
@@ -74,8 +74,9 @@ function open(index: number): Promise<void> {
           // process's own CPU use from distorting what it measures.
           if (mode === 'latency' && index % 10 === 0) {
             const at = nowMs();
-            for (const t of decodeFrame(buf.subarray(o + head, o + head + len)).trades)
-              latencies.push(at - t.capturedAt);
+            const frame = decodeFrame(buf.subarray(o + head, o + head + len));
+            if (frame.kind === FrameKind.trades)
+              for (const t of frame.trades) latencies.push(at - t.capturedAt);
           }
         }
         o += head + len;

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { applyBookAction } from '../sync-server/market/book.ts';
 import {
   defaultLibraryPaths,
   type InjectedTrade,
@@ -267,16 +268,11 @@ describe('market data', () => {
 type Level = { price: number; qty: number; count: number };
 type Offer = { offerId: bigint; price: number; qty: number; agent: number };
 
-/** Applies book events with the conventions in docs/native.md; throws on an impossible position. */
+/** Applies a book event to [bids, asks] with the server's own rule (sync-server/market/book.ts). */
 function applyBook<T>(book: T[][], e: { action: number; position: number; side: number }, entry: () => T) {
   const side = book[e.side];
   if (!side) throw new Error(`bad side ${e.side}`);
-  const inRange = (n: number) => e.position >= 0 && e.position < n;
-  if (e.action === 0 && e.position >= 0 && e.position <= side.length) side.splice(e.position, 0, entry());
-  else if (e.action === 1 && inRange(side.length)) side[e.position] = entry();
-  else if (e.action === 2 && inRange(side.length)) side.splice(e.position, 1);
-  else if (e.action === 3 && inRange(side.length)) side.splice(0, e.position + 1);
-  else throw new Error(`action ${e.action} at position ${e.position} of ${side.length} entries`);
+  applyBookAction(side, e.action, e.position, entry);
 }
 
 describe('books', () => {

@@ -1,7 +1,11 @@
 import {
+  type BookFrame,
+  type CandlesFrame,
+  type Channel,
   type ClientMessage,
   decodeFrame,
   FrameFlag,
+  FrameKind,
   type Quote,
   type ServerMessage,
   type Trade,
@@ -20,6 +24,10 @@ export interface FeedClientOptions {
   renewToken?: () => Promise<boolean>;
   WebSocket?: typeof WebSocket;
   tickers?: (all: string[]) => string[];
+  /** Channels to subscribe for those tickers (default: trades only). */
+  channels?: Channel[];
+  onBook?(frame: BookFrame): void;
+  onCandles?(frame: CandlesFrame): void;
   onHello?(hello: Extract<ServerMessage, { type: 'hello' }>): void;
   onTrades?(ticker: string, trades: Trade[], replay: boolean): void;
   onSnapshot?(quotes: Quote[], reason: string): void;
@@ -97,6 +105,9 @@ export class FeedClient {
         this.subscribed = this.opts.tickers ? this.opts.tickers(msg.tickers) : msg.tickers;
         this.opts.onHello?.(msg);
         this.subscribe(this.subscribed);
+        for (const channel of this.opts.channels ?? []) {
+          if (channel !== 'trades') this.send({ type: 'sub', channel, tickers: this.subscribed });
+        }
         break;
       }
       case 'snapshot':
@@ -135,6 +146,8 @@ export class FeedClient {
 
   private onFrame(buf: ArrayBuffer) {
     const frame = decodeFrame(buf);
+    if (frame.kind === FrameKind.book) return this.opts.onBook?.(frame);
+    if (frame.kind === FrameKind.candles) return this.opts.onCandles?.(frame);
     const replay = (frame.flags & FrameFlag.replay) !== 0;
     if (replay) {
       this.pendingReplay = Math.max(0, this.pendingReplay - frame.trades.length);

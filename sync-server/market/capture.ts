@@ -137,7 +137,8 @@ export class TradeCapture {
     };
   }
 
-  private instrument(ticker: string, exchange: string): Instrument | undefined {
+  /** The rules for a configured ticker, undefined for any other. */
+  instrument(ticker: string, exchange: string): Instrument | undefined {
     const key = `${ticker}:${exchange}`;
     if (!this.instruments.has(key)) {
       this.instruments.set(key, this.allowed.has(key) ? instrumentFor(ticker, exchange) : undefined);

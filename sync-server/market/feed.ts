@@ -2,6 +2,7 @@ import type { RawEvent } from '../../native/profitdll.ts';
 import type { Ticker } from '../config.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
+import type { RawPriceBook } from './book.ts';
 import { TradeCapture } from './capture.ts';
 import type { Instrument } from './instruments.ts';
 import type { ConnectorStatus, Trade } from './protocol.ts';
@@ -10,6 +11,8 @@ import type { ConnectorStatus, Trade } from './protocol.ts';
 export interface MarketConnector {
   login(key: string, user: string, password: string, opts?: { routing?: boolean }): void;
   subscribeTicker(ticker: string, exchange: string): void;
+  subscribePriceBook(ticker: string, exchange: string): void;
+  unsubscribePriceBook(ticker: string, exchange: string): void;
   drain(max?: number): RawEvent[];
   dropped(): bigint;
   finalize(): void;
@@ -25,6 +28,8 @@ export interface DeadLetter {
 export interface FeedSinks {
   /** Valid trades of one ticker from one drain, in sequence order. */
   trades(instrument: Instrument, trades: Trade[]): void;
+  /** A drain's price-book events of one ticker; false when the book must be resubscribed. */
+  bookEvents(instrument: Instrument, events: RawPriceBook[]): boolean;
   deadLetter(letter: DeadLetter): void;
   status(status: ConnectorStatus): void;
 }
@@ -119,9 +124,24 @@ export class MarketFeed {
   drainOnce(): number {
     const events = this.connector.drain(DRAIN_BATCH);
     const byTicker = new Map<string, { instrument: Instrument; trades: Trade[] }>();
+    const books = new Map<string, { instrument: Instrument; events: RawPriceBook[] }>();
     for (const ev of events) {
       if (ev.kind === 'state') this.onState(ev.connType, ev.result);
-      else if (ev.kind === 'trade') {
+      else if (ev.kind === 'priceBook') {
+        const instrument = ev.truncated ? undefined : this.capture.instrument(ev.ticker, ev.exchange);
+        if (!instrument) {
+          this.sinks.deadLetter({
+            source: 'profitdll.priceBook',
+            reason: 'unknown_ticker',
+            detail: `${ev.ticker} on ${ev.exchange}`,
+            payload: jsonSafe(ev),
+          });
+          continue;
+        }
+        const group = books.get(ev.ticker);
+        if (group) group.events.push(ev);
+        else books.set(ev.ticker, { instrument, events: [ev] });
+      } else if (ev.kind === 'trade') {
         const r = this.capture.capture(ev);
         if (r.ok) {
           const group = byTicker.get(r.trade.ticker);
@@ -137,9 +157,28 @@ export class MarketFeed {
             payload: jsonSafe(ev),
           });
         }
+      } else if (ev.kind === 'invalidTicker' || ev.kind === 'unknown') {
+        // The DLL refused a configured ticker, or the shim wrote a kind this binding cannot read.
+        this.log.error({ event: jsonSafe(ev) }, `ProfitDLL reported ${ev.kind}`);
+        this.sinks.deadLetter({
+          source: `profitdll.${ev.kind}`,
+          reason: ev.kind,
+          detail: 'reported by the DLL',
+          payload: jsonSafe(ev),
+        });
+      } else {
+        // Kinds Tape does not use yet (daily, offer book, tiny book, …) are counted, not hidden.
+        this.metrics.marketEvents.inc({ kind: ev.kind, outcome: 'not_used' });
       }
     }
     for (const { instrument, trades } of byTicker.values()) this.sinks.trades(instrument, trades);
+    for (const { instrument, events } of books.values()) {
+      if (!this.sinks.bookEvents(instrument, events)) {
+        // Resubscribing makes the DLL send the whole book again.
+        this.connector.unsubscribePriceBook(instrument.ticker, instrument.exchange);
+        this.connector.subscribePriceBook(instrument.ticker, instrument.exchange);
+      }
+    }
     const dropped = this.connector.dropped();
     if (dropped > this.droppedSoFar) {
       const lost = dropped - this.droppedSoFar;
@@ -178,7 +217,10 @@ export class MarketFeed {
     if (s.connected && !this.subscribed) {
       this.subscribed = true;
       // Never from inside a DLL callback (deadlock risk): this runs on the JS thread, after the drain.
-      for (const t of this.opts.tickers) this.connector.subscribeTicker(t.ticker, t.exchange);
+      for (const t of this.opts.tickers) {
+        this.connector.subscribeTicker(t.ticker, t.exchange);
+        this.connector.subscribePriceBook(t.ticker, t.exchange);
+      }
     }
     if (s.connected || this.loginFailure()) {
       for (const w of this.waiters.splice(0)) w();

@@ -86,6 +86,10 @@ export function onTickGrid(price: number, tickSize: number): boolean {
 /** Price in integer ticks: the exact form prices are compared and stored in. */
 export const toTicks = (price: number, tickSize: number) => Math.round(price / tickSize);
 
+/** Finite, at least one tick, and on the grid: the one test of a price wherever one arrives. */
+export const isValidPrice = (price: number, tickSize: number) =>
+  Number.isFinite(price) && toTicks(price, tickSize) >= 1 && onTickGrid(price, tickSize);
+
 /** Money in integer centavos for `qty` units at `price`: the one rounding rule for notionals and P&L. */
 export const centavos = (price: number, qty: number, inst: Instrument) =>
   Math.round(price * qty * inst.multiplier * 100);

@@ -2,7 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { FeedClient, type LinkState } from '../../app/market/feedClient.ts';
 import { backends, login, NodeWebSocket, startTestServer, type TestServer, until } from '../testkit.ts';
-import { decodeFrame, type ServerMessage } from './protocol.ts';
+import { decodeFrame, FrameKind, type ServerMessage, type Trade } from './protocol.ts';
+
+const tradesOf = (bytes: Uint8Array): Trade[] => {
+  const f = decodeFrame(bytes);
+  return f.kind === FrameKind.trades ? f.trades : [];
+};
 
 /** The current time as ProfitDLL prints it: DD/MM/YYYY HH:MM:SS.ZZZ in Brasília time (UTC-3). */
 function b3Now(): string {
@@ -84,7 +89,7 @@ describe.each(backends())('market data on %s', (backend) => {
     const frames: number[] = [];
     const messages: ServerMessage[] = [];
     ws.on('message', (data, isBinary) => {
-      if (isBinary) frames.push(...decodeFrame(new Uint8Array(data as Buffer)).trades.map((x) => x.seq));
+      if (isBinary) frames.push(...tradesOf(new Uint8Array(data as Buffer)).map((x) => x.seq));
       else messages.push(JSON.parse(String(data)));
     });
     await until(() => messages.some((m) => m.type === 'hello'), 'hello');

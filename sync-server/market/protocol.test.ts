@@ -1,8 +1,19 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeFrame, encodeTrades, FrameError, TRADE_RECORD_BYTES, type Trade } from './protocol.ts';
+import {
+  type BookLevel,
+  type Candle,
+  decodeFrame,
+  encodeBook,
+  encodeCandles,
+  encodeTrades,
+  FrameError,
+  FrameKind,
+  sampleTrade,
+} from './protocol.ts';
 
 const tickerArb = fc.stringMatching(/^[A-Z0-9]{1,16}$/);
+const f64 = fc.double({ min: 0, max: 1e9, noNaN: true });
 const tradeArb = (ticker: string) =>
   fc.record({
     ticker: fc.constant(ticker),
@@ -17,6 +28,20 @@ const tradeArb = (ticker: string) =>
     flags: fc.integer({ min: 0, max: 255 }),
     capturedAt: fc.double({ min: 0, max: 4e12, noNaN: true }),
   });
+const levelArb: fc.Arbitrary<BookLevel> = fc.record({
+  price: f64,
+  qty: f64,
+  count: fc.integer({ min: 0, max: 2 ** 32 - 1 }),
+});
+const candleArb: fc.Arbitrary<Candle> = fc.record({
+  time: f64,
+  open: f64,
+  high: f64,
+  low: f64,
+  close: f64,
+  volume: f64,
+  trades: fc.integer({ min: 0, max: 2 ** 32 - 1 }),
+});
 
 describe('market frame codec', () => {
   it('round-trips any batch of trades exactly', () => {
@@ -31,48 +56,105 @@ describe('market frame codec', () => {
         ),
         ([ticker, trades, flags]) => {
           const frame = decodeFrame(encodeTrades(ticker, trades, flags));
-          expect(frame.ticker).toBe(ticker);
-          expect(frame.flags).toBe(flags);
-          expect(frame.trades).toEqual(trades);
+          expect(frame).toEqual({ version: 1, kind: FrameKind.trades, flags, ticker, trades });
         },
       ),
     );
   });
 
-  it('either decodes arbitrary bytes consistently or throws FrameError, never anything else', () => {
+  it('round-trips any book and any candles exactly', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 400 }), (bytes) => {
-        try {
-          const frame = decodeFrame(bytes);
-          expect(bytes.length).toBe(6 + frame.ticker.length + frame.trades.length * TRADE_RECORD_BYTES);
-        } catch (err) {
-          expect(err).toBeInstanceOf(FrameError);
-        }
-      }),
-      { numRuns: 5_000 },
+      fc.property(
+        tickerArb,
+        f64,
+        f64,
+        fc.array(levelArb, { maxLength: 12 }),
+        fc.array(levelArb, { maxLength: 12 }),
+        (ticker, version, time, bids, asks) => {
+          expect(decodeFrame(encodeBook(ticker, version, time, bids, asks))).toEqual({
+            version: 1,
+            kind: FrameKind.book,
+            flags: 0,
+            ticker,
+            bookVersion: version,
+            time,
+            bids,
+            asks,
+          });
+        },
+      ),
+    );
+    fc.assert(
+      fc.property(
+        tickerArb,
+        fc.integer({ min: 1, max: 86_400 }),
+        fc.array(candleArb, { maxLength: 5 }),
+        (ticker, tf, candles) => {
+          expect(decodeFrame(encodeCandles(ticker, tf, candles))).toEqual({
+            version: 1,
+            kind: FrameKind.candles,
+            flags: 0,
+            ticker,
+            tf,
+            candles,
+          });
+        },
+      ),
     );
   });
 
-  it('rejects truncated and padded frames', () => {
-    const t: Trade = {
-      ticker: 'PETR4',
-      seq: 1,
-      time: 1,
-      price: 38.5,
-      qty: 100,
-      tradeNumber: 1,
-      buyAgent: 1,
-      sellAgent: 2,
-      tradeType: 0,
-      flags: 0,
-      capturedAt: 1,
-    };
-    const good = encodeTrades('PETR4', [t, { ...t, seq: 2 }]);
+  it('either decodes arbitrary bytes into a well-formed frame or throws FrameError, never anything else', () => {
+    let decoded = 0;
+    fc.assert(
+      fc.property(
+        // Half the cases start with a plausible header so the length and record checks are reached.
+        fc.oneof(
+          fc.uint8Array({ maxLength: 400 }),
+          fc
+            .tuple(
+              fc.integer({ min: 1, max: 3 }),
+              fc.integer({ min: 0, max: 4 }),
+              fc.uint8Array({ maxLength: 300 }),
+            )
+            .map(([kind, n, rest]) => Uint8Array.from([1, kind, 0, 5, 80, 69, 84, 82, 52, n, 0, ...rest])),
+        ),
+        (bytes) => {
+          try {
+            const frame = decodeFrame(bytes);
+            decoded++;
+            expect(frame.ticker).toMatch(/^[\x20-\x7e]{1,16}$/);
+          } catch (err) {
+            expect(err).toBeInstanceOf(FrameError);
+          }
+        },
+      ),
+      { numRuns: 10_000 },
+    );
+    expect(decoded).toBeGreaterThan(0);
+  });
+
+  it('rejects truncated and padded frames, unknown versions and kinds', () => {
+    const good = encodeTrades('PETR4', [sampleTrade(1), sampleTrade(2)]);
     expect(() => decodeFrame(good.subarray(0, good.length - 1))).toThrow(FrameError);
     expect(() => decodeFrame(new Uint8Array([...good, 0]))).toThrow(FrameError);
     const wrongVersion = good.slice();
     wrongVersion[0] = 9;
     expect(() => decodeFrame(wrongVersion)).toThrow(/version 9/);
+    const wrongKind = good.slice();
+    wrongKind[1] = 7;
+    expect(() => decodeFrame(wrongKind)).toThrow(/kind 7/);
+    const book = encodeBook(
+      'PETR4',
+      1,
+      1,
+      [{ price: 1, qty: 1, count: 1 }],
+      [{ price: 2, qty: 1, count: 1 }],
+    );
+    // An ask before a bid is not a book this server writes.
+    const swapped = book.slice();
+    swapped[11 + 16 + 20] = 1;
+    swapped[11 + 16 + 24 + 20] = 0;
+    expect(() => decodeFrame(swapped)).toThrow(/out of order/);
   });
 
   it('refuses to encode a ticker that is not printable ASCII', () => {

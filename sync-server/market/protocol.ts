@@ -4,7 +4,7 @@
 
 export const PROTOCOL_VERSION = 1;
 
-export const FrameKind = { trades: 1 } as const;
+export const FrameKind = { trades: 1, book: 2, candles: 3 } as const;
 export type FrameKind = (typeof FrameKind)[keyof typeof FrameKind];
 
 export const FrameFlag = {
@@ -31,18 +31,61 @@ export interface Trade {
   readonly capturedAt: number;
 }
 
-export interface TradesFrame {
-  readonly version: number;
-  readonly kind: typeof FrameKind.trades;
-  readonly flags: number;
-  readonly ticker: string;
-  readonly trades: Trade[];
+export interface BookLevel {
+  readonly price: number;
+  readonly qty: number;
+  readonly count: number;
 }
 
-// Header: version u8, kind u8, flags u8, ticker length u8, ticker ASCII, count u16.
-// Trade record (48 bytes): seq f64, time f64, price f64, capturedAt f64, qty i32,
-// tradeNumber u32, buyAgent i32, sellAgent i32 … then tradeType u8, flags u8, 2 bytes padding.
-export const TRADE_RECORD_BYTES = 52;
+export interface Candle {
+  /** Start of the bucket, ms since the epoch. */
+  readonly time: number;
+  readonly open: number;
+  readonly high: number;
+  readonly low: number;
+  readonly close: number;
+  readonly volume: number;
+  readonly trades: number;
+}
+
+interface FrameHead {
+  readonly version: number;
+  readonly flags: number;
+  readonly ticker: string;
+}
+export interface TradesFrame extends FrameHead {
+  readonly kind: typeof FrameKind.trades;
+  readonly trades: Trade[];
+}
+export interface BookFrame extends FrameHead {
+  readonly kind: typeof FrameKind.book;
+  /** Bumped on every change of the server's book. */
+  readonly bookVersion: number;
+  readonly time: number;
+  readonly bids: BookLevel[];
+  readonly asks: BookLevel[];
+}
+export interface CandlesFrame extends FrameHead {
+  readonly kind: typeof FrameKind.candles;
+  /** Bucket width in seconds. */
+  readonly tf: number;
+  readonly candles: Candle[];
+}
+export type Frame = TradesFrame | BookFrame | CandlesFrame;
+
+// Every frame: version u8, kind u8, flags u8, ticker length u8, ticker ASCII, count u16, then a
+// fixed prefix and `count` fixed-size records, both by kind (docs/protocol.md):
+//   trades  prefix 0;  record 52: seq f64, time f64, price f64, capturedAt f64, qty i32,
+//                      tradeNumber u32, buyAgent i32, sellAgent i32, tradeType u8, flags u8, pad 2
+//   book    prefix 16: bookVersion f64, time f64; record 24: price f64, qty f64, count u32,
+//                      side u8 (0 bid, 1 ask), pad 3 — bids best first, then asks best first
+//   candles prefix 8:  tf u32, pad 4; record 56: time, open, high, low, close, volume f64, trades u32, pad 4
+const LAYOUT = {
+  [FrameKind.trades]: { prefix: 0, record: 52 },
+  [FrameKind.book]: { prefix: 16, record: 24 },
+  [FrameKind.candles]: { prefix: 8, record: 56 },
+} as const;
+export const TRADE_RECORD_BYTES = LAYOUT[FrameKind.trades].record;
 export const MAX_TICKER_BYTES = 16;
 export const MAX_BATCH = 65_535;
 
@@ -50,25 +93,29 @@ export class FrameError extends Error {
   override name = 'FrameError';
 }
 
-const headerBytes = (ticker: string) => 6 + ticker.length;
-
-/** Encodes trades of ONE ticker into a single binary frame. */
-export function encodeTrades(ticker: string, trades: readonly Trade[], flags = 0): Uint8Array {
+/** Allocates a frame and writes its header; returns the view and the offset of the first record. */
+function frame(kind: FrameKind, ticker: string, count: number, flags: number) {
   if (ticker.length === 0 || ticker.length > MAX_TICKER_BYTES || !/^[\x20-\x7e]+$/.test(ticker)) {
     throw new FrameError(`ticker must be 1-${MAX_TICKER_BYTES} printable ASCII characters`);
   }
-  if (trades.length > MAX_BATCH) throw new FrameError(`at most ${MAX_BATCH} trades per frame`);
-  const head = headerBytes(ticker);
-  const buf = new ArrayBuffer(head + trades.length * TRADE_RECORD_BYTES);
-  const bytes = new Uint8Array(buf);
-  const v = new DataView(buf);
+  if (count > MAX_BATCH) throw new FrameError(`at most ${MAX_BATCH} records per frame`);
+  const { prefix, record } = LAYOUT[kind];
+  const head = 6 + ticker.length;
+  const bytes = new Uint8Array(head + prefix + count * record);
+  const v = new DataView(bytes.buffer);
   bytes[0] = PROTOCOL_VERSION;
-  bytes[1] = FrameKind.trades;
+  bytes[1] = kind;
   bytes[2] = flags;
   bytes[3] = ticker.length;
   for (let i = 0; i < ticker.length; i++) bytes[4 + i] = ticker.charCodeAt(i);
-  v.setUint16(4 + ticker.length, trades.length, true);
-  let o = head;
+  v.setUint16(4 + ticker.length, count, true);
+  return { bytes, v, prefixAt: head, at: head + prefix };
+}
+
+/** Encodes trades of ONE ticker into a single binary frame. */
+export function encodeTrades(ticker: string, trades: readonly Trade[], flags = 0): Uint8Array {
+  const { bytes, v, at } = frame(FrameKind.trades, ticker, trades.length, flags);
+  let o = at;
   for (const t of trades) {
     v.setFloat64(o, t.seq, true);
     v.setFloat64(o + 8, t.time, true);
@@ -85,15 +132,53 @@ export function encodeTrades(ticker: string, trades: readonly Trade[], flags = 0
   return bytes;
 }
 
+/** Encodes the top of a book: bids then asks, each best first. */
+export function encodeBook(
+  ticker: string,
+  bookVersion: number,
+  time: number,
+  bids: readonly BookLevel[],
+  asks: readonly BookLevel[],
+): Uint8Array {
+  const { bytes, v, prefixAt, at } = frame(FrameKind.book, ticker, bids.length + asks.length, 0);
+  v.setFloat64(prefixAt, bookVersion, true);
+  v.setFloat64(prefixAt + 8, time, true);
+  let o = at;
+  for (const [side, levels] of [bids, asks].entries()) {
+    for (const l of levels) {
+      v.setFloat64(o, l.price, true);
+      v.setFloat64(o + 8, l.qty, true);
+      v.setUint32(o + 16, l.count, true);
+      bytes[o + 20] = side;
+      o += LAYOUT[FrameKind.book].record;
+    }
+  }
+  return bytes;
+}
+
+export function encodeCandles(ticker: string, tf: number, candles: readonly Candle[]): Uint8Array {
+  const { bytes, v, prefixAt, at } = frame(FrameKind.candles, ticker, candles.length, 0);
+  v.setUint32(prefixAt, tf, true);
+  let o = at;
+  for (const c of candles) {
+    const fields = [c.time, c.open, c.high, c.low, c.close, c.volume];
+    for (let i = 0; i < fields.length; i++) v.setFloat64(o + i * 8, fields[i] as number, true);
+    v.setUint32(o + 48, c.trades, true);
+    o += LAYOUT[FrameKind.candles].record;
+  }
+  return bytes;
+}
+
 /** Decodes a binary frame; throws FrameError on anything malformed (never returns garbage). */
-export function decodeFrame(data: ArrayBuffer | Uint8Array): TradesFrame {
+export function decodeFrame(data: ArrayBuffer | Uint8Array): Frame {
   const bytes = data instanceof Uint8Array ? data : new Uint8Array(data);
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (bytes.length < 7) throw new FrameError('frame shorter than its header');
   const version = bytes[0] as number;
   if (version !== PROTOCOL_VERSION) throw new FrameError(`unsupported protocol version ${version}`);
   const kind = bytes[1] as number;
-  if (kind !== FrameKind.trades) throw new FrameError(`unknown frame kind ${kind}`);
+  const layout = LAYOUT[kind as FrameKind];
+  if (!layout) throw new FrameError(`unknown frame kind ${kind}`);
   const flags = bytes[2] as number;
   const tickerLen = bytes[3] as number;
   if (tickerLen === 0 || tickerLen > MAX_TICKER_BYTES) throw new FrameError('bad ticker length');
@@ -106,33 +191,76 @@ export function decodeFrame(data: ArrayBuffer | Uint8Array): TradesFrame {
     ticker += String.fromCharCode(c);
   }
   const count = v.getUint16(4 + tickerLen, true);
-  if (bytes.length !== head + count * TRADE_RECORD_BYTES) {
-    throw new FrameError(`frame length ${bytes.length} does not match ${count} trades`);
+  if (bytes.length !== head + layout.prefix + count * layout.record) {
+    throw new FrameError(`frame length ${bytes.length} does not match ${count} records of kind ${kind}`);
   }
-  const trades: Trade[] = new Array(count);
-  let o = head;
-  for (let i = 0; i < count; i++) {
-    trades[i] = {
+  const p = head;
+  let o = head + layout.prefix;
+  if (kind === FrameKind.trades) {
+    const trades: Trade[] = new Array(count);
+    for (let i = 0; i < count; i++, o += layout.record) {
+      trades[i] = {
+        ticker,
+        seq: v.getFloat64(o, true),
+        time: v.getFloat64(o + 8, true),
+        price: v.getFloat64(o + 16, true),
+        capturedAt: v.getFloat64(o + 24, true),
+        qty: v.getInt32(o + 32, true),
+        tradeNumber: v.getUint32(o + 36, true),
+        buyAgent: v.getInt32(o + 40, true),
+        sellAgent: v.getInt32(o + 44, true),
+        tradeType: bytes[o + 48] as number,
+        flags: bytes[o + 49] as number,
+      };
+    }
+    return { version, kind: FrameKind.trades, flags, ticker, trades };
+  }
+  if (kind === FrameKind.book) {
+    const bids: BookLevel[] = [];
+    const asks: BookLevel[] = [];
+    for (let i = 0; i < count; i++, o += layout.record) {
+      const side = bytes[o + 20] as number;
+      if (side > 1 || (side === 0 && asks.length > 0)) throw new FrameError('book levels out of order');
+      (side === 0 ? bids : asks).push({
+        price: v.getFloat64(o, true),
+        qty: v.getFloat64(o + 8, true),
+        count: v.getUint32(o + 16, true),
+      });
+    }
+    return {
+      version,
+      kind: FrameKind.book,
+      flags,
       ticker,
-      seq: v.getFloat64(o, true),
-      time: v.getFloat64(o + 8, true),
-      price: v.getFloat64(o + 16, true),
-      capturedAt: v.getFloat64(o + 24, true),
-      qty: v.getInt32(o + 32, true),
-      tradeNumber: v.getUint32(o + 36, true),
-      buyAgent: v.getInt32(o + 40, true),
-      sellAgent: v.getInt32(o + 44, true),
-      tradeType: bytes[o + 48] as number,
-      flags: bytes[o + 49] as number,
+      bookVersion: v.getFloat64(p, true),
+      time: v.getFloat64(p + 8, true),
+      bids,
+      asks,
     };
-    o += TRADE_RECORD_BYTES;
   }
-  return { version, kind: FrameKind.trades, flags, ticker, trades };
+  const candles: Candle[] = new Array(count);
+  for (let i = 0; i < count; i++, o += layout.record) {
+    const f = (k: number) => v.getFloat64(o + k * 8, true);
+    candles[i] = {
+      time: f(0),
+      open: f(1),
+      high: f(2),
+      low: f(3),
+      close: f(4),
+      volume: f(5),
+      trades: v.getUint32(o + 48, true),
+    };
+  }
+  return { version, kind: FrameKind.candles, flags, ticker, tf: v.getUint32(p, true), candles };
 }
 
 // ---- JSON control messages ----
 
-export type Channel = 'trades';
+export const CHANNELS = ['trades', 'book', 'candles'] as const;
+export type Channel = (typeof CHANNELS)[number];
+/** Live candles are 1-minute bars; longer timeframes come from REST history plus these. */
+export const LIVE_CANDLE_SECONDS = 60;
+export const BOOK_DEPTH = 10;
 
 export interface Quote {
   readonly ticker: string;

@@ -1,12 +1,18 @@
 import type { Logger } from '../log.ts';
 import type { NewDeadLetter } from '../store/deadLetters.ts';
+import { BookError, PriceBook, type RawPriceBook } from './book.ts';
 import type { DeadLetter, FeedSinks } from './feed.ts';
 import { type Instrument, instrumentFor } from './instruments.ts';
 import {
+  BOOK_DEPTH,
+  type Candle,
   type ConnectorStatus,
+  encodeBook,
+  encodeCandles,
   encodeTrades,
   FrameFlag,
   type InstrumentInfo,
+  LIVE_CANDLE_SECONDS,
   type Quote,
   type Trade,
   topicFor,
@@ -43,6 +49,8 @@ const REPLAY_FRAME_TRADES = 2_000;
 export class MarketService implements FeedSinks {
   private readonly quotes = new QuoteBoard();
   private readonly rings = new Map<string, TradeRing>();
+  private readonly books = new Map<string, PriceBook>();
+  private readonly candles = new Map<string, Candle>();
   readonly tickerList: string[];
   readonly instruments: InstrumentInfo[];
 
@@ -77,9 +85,92 @@ export class MarketService implements FeedSinks {
       (this.rings.get(t.ticker) as TradeRing).push(t);
     }
     this.quotes.apply(instrument.ticker, instrument.exchange, trades);
+    this.foldCandle(instrument.ticker, trades);
     this.deps.store(trades);
     // Encoded once, published as bytes to every subscriber of the ticker.
     this.deps.publish(topicFor('trades', instrument.ticker), encodeTrades(instrument.ticker, trades));
+  }
+
+  /** Applies a drain's book events of one ticker; false when the book must be resubscribed. */
+  bookEvents(instrument: Instrument, events: readonly RawPriceBook[]): boolean {
+    const book = this.books.get(instrument.ticker) ?? new PriceBook(instrument);
+    this.books.set(instrument.ticker, book);
+    let healthy = true;
+    for (const e of events) {
+      try {
+        book.apply(e);
+      } catch (err) {
+        if (!(err instanceof BookError)) throw err;
+        this.deps.deadLetter({
+          source: 'profitdll.priceBook',
+          reason: err.reason,
+          detail: err.message,
+          payload: e,
+        });
+        // A book that missed an event is wrong from then on: drop it and ask for a fresh one.
+        book.clear();
+        healthy = false;
+        break;
+      }
+    }
+    this.deps.publish(topicFor('book', instrument.ticker), this.bookFrame(instrument.ticker) as Uint8Array);
+    return healthy;
+  }
+
+  /** The book's top BOOK_DEPTH levels per side as one frame, or undefined before any book. */
+  bookFrame(ticker: string): Uint8Array | undefined {
+    const book = this.books.get(ticker);
+    if (!book) return undefined;
+    return encodeBook(
+      ticker,
+      book.version,
+      Date.now(),
+      book.bids.slice(0, BOOK_DEPTH),
+      book.asks.slice(0, BOOK_DEPTH),
+    );
+  }
+
+  /** The current 1-minute candle as one frame, or undefined before the first trade. */
+  candleFrame(ticker: string): Uint8Array | undefined {
+    const c = this.candles.get(ticker);
+    return c && encodeCandles(ticker, LIVE_CANDLE_SECONDS, [c]);
+  }
+
+  private foldCandle(ticker: string, trades: readonly Trade[]) {
+    const width = LIVE_CANDLE_SECONDS * 1000;
+    const closed: Candle[] = [];
+    let c = this.candles.get(ticker);
+    for (const t of trades) {
+      const bucket = Math.floor(t.time / width) * width;
+      if (c && bucket === c.time) {
+        c = {
+          ...c,
+          high: Math.max(c.high, t.price),
+          low: Math.min(c.low, t.price),
+          close: t.price,
+          volume: c.volume + t.qty,
+          trades: c.trades + 1,
+        };
+      } else {
+        if (c) closed.push(c);
+        c = {
+          time: bucket,
+          open: t.price,
+          high: t.price,
+          low: t.price,
+          close: t.price,
+          volume: t.qty,
+          trades: 1,
+        };
+      }
+    }
+    if (!c) return;
+    this.candles.set(ticker, c);
+    // A bar that closed within this batch is sent in its final form before the new one.
+    this.deps.publish(
+      topicFor('candles', ticker),
+      encodeCandles(ticker, LIVE_CANDLE_SECONDS, [...closed, c]),
+    );
   }
 
   deadLetter(letter: DeadLetter) {

@@ -1,7 +1,14 @@
 import { z } from 'zod';
 import type { Principal } from '../auth/tokens.ts';
 import { CloseCode, type WsEndpoint, type WsSession } from '../http/ws.ts';
-import { PROTOCOL_VERSION, type Quote, type ServerMessage, topicFor } from './protocol.ts';
+import {
+  CHANNELS,
+  type Channel,
+  PROTOCOL_VERSION,
+  type Quote,
+  type ServerMessage,
+  topicFor,
+} from './protocol.ts';
 import type { MarketService } from './service.ts';
 
 // The /ws endpoint: JSON control messages in; snapshots, replays and binary market frames out;
@@ -13,11 +20,11 @@ const clientMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('auth'), token: z.string().min(1).max(4096) }),
   z.object({
     type: z.literal('sub'),
-    channel: z.literal('trades'),
+    channel: z.enum(CHANNELS),
     tickers,
     since: z.record(ticker, z.number().int().min(0).max(Number.MAX_SAFE_INTEGER)).optional(),
   }),
-  z.object({ type: z.literal('unsub'), channel: z.literal('trades'), tickers }),
+  z.object({ type: z.literal('unsub'), channel: z.enum(CHANNELS), tickers }),
   z.object({ type: z.literal('ping'), id: z.number().int().optional() }),
 ]);
 
@@ -57,6 +64,9 @@ export interface MarketSessionDeps {
 interface State {
   expiry: NodeJS.Timeout | undefined;
   mode: 'live' | 'conflated';
+  /** Topics the client asked for (`md/<channel>/<ticker>`); joined while live. */
+  topics: Set<string>;
+  /** Tickers of its trade subscriptions: what a conflated snapshot covers. */
   tickers: Set<string>;
   lastConflatedAt: number;
   conflatedSince: number;
@@ -90,17 +100,38 @@ export function marketEndpoint(deps: MarketSessionDeps): MarketEndpoint {
   const quotesOf = (names: Iterable<string>) =>
     [...names].map((t) => deps.market.quote(t)).filter((q): q is Quote => q !== undefined);
 
+  // The current book and candle of each ticker, sent before their live frames.
+  const latestFrames = (channel: Channel, names: Iterable<string>) =>
+    [...names]
+      .map((t) =>
+        channel === 'book'
+          ? deps.market.bookFrame(t)
+          : channel === 'candles'
+            ? deps.market.candleFrame(t)
+            : undefined,
+      )
+      .filter((f): f is Uint8Array => f !== undefined);
+
   const subscribe = async (
     s: WsSession,
     state: State,
+    channel: Channel,
     names: string[],
     since: Record<string, number> | undefined,
   ) => {
+    if (channel !== 'trades') {
+      s.cork(() => {
+        if (state.mode === 'live') for (const f of latestFrames(channel, names)) s.send(f, true);
+        for (const t of names) join(s, state, channel, t);
+        send(s, { type: 'subscribed', channel, tickers: names });
+      });
+      return;
+    }
     const fresh = names.filter((t) => since?.[t] === undefined);
     if (fresh.length > 0) {
       s.cork(() => {
         send(s, { type: 'snapshot', quotes: quotesOf(fresh), reason: 'subscribe' });
-        for (const t of fresh) join(s, state, t);
+        for (const t of fresh) join(s, state, channel, t);
       });
     }
     for (const t of names) {
@@ -116,14 +147,16 @@ export function marketEndpoint(deps: MarketSessionDeps): MarketEndpoint {
         } else {
           send(s, { type: 'snapshot', quotes: plan.quote ? [plan.quote] : [], reason: 'gap_too_large' });
         }
-        join(s, state, t);
+        join(s, state, channel, t);
       });
     }
-    send(s, { type: 'subscribed', channel: 'trades', tickers: names });
+    send(s, { type: 'subscribed', channel, tickers: names });
   };
-  const join = (s: WsSession, state: State, t: string) => {
-    state.tickers.add(t);
-    if (state.mode === 'live') s.subscribe(topicFor('trades', t));
+  const join = (s: WsSession, state: State, channel: Channel, t: string) => {
+    const topic = topicFor(channel, t);
+    state.topics.add(topic);
+    if (channel === 'trades') state.tickers.add(t);
+    if (state.mode === 'live') s.subscribe(topic);
   };
 
   const setMode = (s: WsSession, state: State, mode: State['mode']) => {
@@ -132,11 +165,20 @@ export function marketEndpoint(deps: MarketSessionDeps): MarketEndpoint {
     deps.metrics?.state(mode, 1);
     state.mode = mode;
     state.conflatedSince = Date.now();
-    for (const t of state.tickers) {
-      if (mode === 'live') s.subscribe(topicFor('trades', t));
-      else s.unsubscribe(topicFor('trades', t));
+    for (const topic of state.topics) {
+      if (mode === 'live') s.subscribe(topic);
+      else s.unsubscribe(topic);
     }
     send(s, mode === 'live' ? { type: 'live' } : { type: 'conflated' });
+    if (mode === 'live') {
+      // Books and candles moved on meanwhile: their latest state first.
+      const of = (channel: Channel) =>
+        [...state.topics]
+          .filter((x) => x.startsWith(`md/${channel}/`))
+          .map((x) => x.slice(channel.length + 4));
+      for (const f of [...latestFrames('book', of('book')), ...latestFrames('candles', of('candles'))])
+        s.send(f, true);
+    }
   };
 
   // Memory stays bounded whatever a client does: every socket is checked a few times per
@@ -174,6 +216,7 @@ export function marketEndpoint(deps: MarketSessionDeps): MarketEndpoint {
       const state: State = {
         expiry: undefined,
         mode: 'live',
+        topics: new Set(),
         tickers: new Set(),
         lastConflatedAt: 0,
         conflatedSince: 0,
@@ -226,15 +269,17 @@ export function marketEndpoint(deps: MarketSessionDeps): MarketEndpoint {
           const unknown = parsed.tickers.filter((t) => !known.has(t));
           if (unknown.length > 0)
             return fail(session, 'unknown_ticker', `Not on this feed: ${unknown.join(', ')}`);
-          subscribe(session, state, parsed.tickers, parsed.since).catch((err: Error) =>
+          subscribe(session, state, parsed.channel, parsed.tickers, parsed.since).catch((err: Error) =>
             fail(session, 'replay_failed', `Could not replay: ${err.message}; subscribe again without since`),
           );
           return;
         }
         case 'unsub':
           for (const t of parsed.tickers) {
-            state.tickers.delete(t);
-            session.unsubscribe(topicFor(parsed.channel, t));
+            const topic = topicFor(parsed.channel, t);
+            state.topics.delete(topic);
+            if (parsed.channel === 'trades') state.tickers.delete(t);
+            session.unsubscribe(topic);
           }
           send(session, { type: 'unsubscribed', channel: parsed.channel, tickers: parsed.tickers });
           return;

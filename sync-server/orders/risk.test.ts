@@ -53,6 +53,7 @@ const cases: [string, Partial<OrderRequest>, Partial<RiskSnapshot>, Partial<Risk
   ['positive quantity', { qty: 0 }, {}, {}, RiskReason.badQuantity],
   ['limit needs a price', { price: undefined }, {}, {}, RiskReason.priceRequired],
   ['tick grid', { price: 38.505 }, {}, {}, RiskReason.priceOffTick],
+  ['at least one tick', { price: 1e-9 }, {}, {}, RiskReason.priceOffTick],
   ['reference price', {}, { lastPrice: undefined }, {}, RiskReason.noReferencePrice],
   ['price band', { price: 41 }, {}, {}, RiskReason.priceBand],
   ['max order quantity', { qty: 5_100 }, {}, {}, RiskReason.maxOrderQty],

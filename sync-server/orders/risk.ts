@@ -1,4 +1,4 @@
-import { centavos, type Instrument, onTickGrid } from '../market/instruments.ts';
+import { centavos, type Instrument, isValidPrice } from '../market/instruments.ts';
 
 // Pre-trade risk: pure functions over one frozen config per account and a snapshot of the
 // account and the market. Each failed check returns a named reason the UI shows as is.
@@ -132,7 +132,7 @@ export function riskCheck(cfg: RiskConfig, req: OrderRequest, snap: RiskSnapshot
     if (req.price === undefined || !Number.isFinite(req.price) || req.price <= 0) {
       return fail(RiskReason.priceRequired, 'A limit order needs a positive price');
     }
-    if (!onTickGrid(req.price, inst.tickSize)) {
+    if (!isValidPrice(req.price, inst.tickSize)) {
       return fail(RiskReason.priceOffTick, `Price must be a multiple of ${inst.tickSize} for ${req.ticker}`);
     }
   }

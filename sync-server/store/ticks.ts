@@ -1,4 +1,4 @@
-import type { Trade } from '../market/protocol.ts';
+import type { Candle, Trade } from '../market/protocol.ts';
 import type { Database, Sql } from './db.ts';
 
 const COLUMNS =
@@ -6,16 +6,6 @@ const COLUMNS =
 
 export const TIMEFRAMES = { '1m': 60, '5m': 300, '15m': 900, '1h': 3600, '1d': 86_400 } as const;
 export type Timeframe = keyof typeof TIMEFRAMES;
-
-export interface Candle {
-  readonly time: number;
-  readonly open: number;
-  readonly high: number;
-  readonly low: number;
-  readonly close: number;
-  readonly volume: number;
-  readonly trades: number;
-}
 
 type TickRow = {
   ticker: string;

@@ -1,0 +1,101 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { BookAction, BookError, PriceBook } from './book.ts';
+import { instrumentFor } from './instruments.ts';
+
+const petr = instrumentFor('PETR4', 'B');
+if (!petr) throw new Error('PETR4');
+const ev = (action: number, position: number, side: number, price = 38.5, qty = 100, count = 1) => ({
+  ticker: 'PETR4',
+  action,
+  position,
+  side,
+  price,
+  qty,
+  count,
+});
+
+describe('PriceBook', () => {
+  it('builds, edits and trims levels by position from the best price', () => {
+    const b = new PriceBook(petr);
+    b.apply(ev(BookAction.add, 0, 0, 38.5, 500, 3));
+    b.apply(ev(BookAction.add, 1, 0, 38.49, 200, 1));
+    b.apply(ev(BookAction.add, 0, 0, 38.51, 100, 1)); // a better bid goes on top
+    b.apply(ev(BookAction.edit, 1, 0, 38.5, 300, 2));
+    b.apply(ev(BookAction.add, 0, 1, 38.52, 100, 1));
+    expect(b.bids).toEqual([
+      { price: 38.51, qty: 100, count: 1 },
+      { price: 38.5, qty: 300, count: 2 },
+      { price: 38.49, qty: 200, count: 1 },
+    ]);
+    b.apply(ev(BookAction.deleteFrom, 1, 0));
+    expect(b.bids).toEqual([{ price: 38.49, qty: 200, count: 1 }]);
+    b.apply(ev(BookAction.delete, 0, 1));
+    expect(b.asks).toEqual([]);
+    expect(b.version).toBe(7);
+  });
+
+  it.each([
+    [ev(BookAction.add, 0, 2), 'bad_book_side'],
+    [ev(9, 0, 0), 'bad_book_action'],
+    [ev(BookAction.edit, 1, 0), 'book_position_out_of_range'],
+    [ev(BookAction.add, 2, 0), 'book_position_out_of_range'],
+    [ev(BookAction.add, 0, 0, 38.505), 'bad_book_level'],
+    [ev(BookAction.add, 0, 0, 38.5, 150), 'bad_book_level'],
+    [ev(BookAction.add, 0, 0, Number.NaN), 'bad_book_level'],
+    [ev(BookAction.full, 0, 0), 'full_book_unsupported'],
+  ])('rejects %o as %s and leaves the book unchanged', (e, reason) => {
+    const b = new PriceBook(petr);
+    b.apply(ev(BookAction.add, 0, 0));
+    const before = structuredClone({ bids: b.bids, asks: b.asks, version: b.version });
+    const err = (() => {
+      try {
+        b.apply(e);
+      } catch (x) {
+        return x;
+      }
+    })();
+    expect(err).toBeInstanceOf(BookError);
+    expect((err as BookError).reason).toBe(reason);
+    expect({ bids: b.bids, asks: b.asks, version: b.version }).toEqual(before);
+  });
+
+  it('property: any event stream either applies or throws BookError; levels stay valid', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            action: fc.integer({ min: -1, max: 5 }),
+            position: fc.integer({ min: -1, max: 12 }),
+            side: fc.integer({ min: -1, max: 2 }),
+            price: fc.oneof(
+              fc.integer({ min: 1, max: 9999 }).map((t) => t / 100),
+              fc.double(),
+            ),
+            qty: fc.oneof(
+              fc.integer({ min: 1, max: 20 }).map((l) => l * 100),
+              fc.integer(),
+            ),
+            count: fc.integer({ min: -1, max: 5 }),
+          }),
+          { maxLength: 80 },
+        ),
+        (events) => {
+          const b = new PriceBook(petr);
+          for (const e of events) {
+            try {
+              b.apply({ ticker: 'PETR4', ...e });
+            } catch (err) {
+              expect(err).toBeInstanceOf(BookError);
+            }
+            for (const l of [...b.bids, ...b.asks]) {
+              expect(l.price).toBeGreaterThan(0);
+              expect(l.qty % 100).toBe(0);
+              expect(l.count).toBeGreaterThan(0);
+            }
+          }
+        },
+      ),
+    );
+  });
+});
