@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { FeedClient, type LinkState } from '../../app/market/feedClient.ts';
 import { backends, login, NodeWebSocket, startTestServer, type TestServer, until } from '../testkit.ts';
-import { decodeFrame, FrameKind, type ServerMessage, type Trade } from './protocol.ts';
+import { type BookFrame, type CandlesFrame, decodeFrame, FrameKind, type ServerMessage, type Trade } from './protocol.ts';
 
 const tradesOf = (bytes: Uint8Array): Trade[] => {
   const f = decodeFrame(bytes);
@@ -103,31 +103,82 @@ describe.each(backends())('market data on %s', (backend) => {
     expect(frames).toEqual(Array.from({ length: frames.length }, (_, i) => i + 1));
   });
 
-  it('dead-letters invalid callbacks with their reason, keeps serving, and an admin can list them', async () => {
+  it('serves the book and live candles channels: a sane book and consistent bars', async () => {
+    const books: BookFrame[] = [];
+    const candles: CandlesFrame[] = [];
+    const c = new FeedClient({
+      url: t.wsUrl,
+      token: () => token,
+      WebSocket: NodeWebSocket,
+      tickers: () => ['PETR4'],
+      channels: ['trades', 'book', 'candles'],
+      onBook: (f) => books.push(f),
+      onCandles: (f) => candles.push(f),
+    });
+    c.start();
+    await until(() => books.some((b) => b.bids.length >= 5 && b.asks.length >= 5) && candles.length > 3, 'book and candles');
+    c.stop();
+    const b = books.at(-1) as BookFrame;
+    expect(b.ticker).toBe('PETR4');
+    for (let i = 1; i < b.bids.length; i++) expect((b.bids[i] as { price: number }).price).toBeLessThan((b.bids[i - 1] as { price: number }).price);
+    for (let i = 1; i < b.asks.length; i++) expect((b.asks[i] as { price: number }).price).toBeGreaterThan((b.asks[i - 1] as { price: number }).price);
+    expect((b.bids[0] as { price: number }).price).toBeLessThan((b.asks[0] as { price: number }).price);
+    for (const f of candles) {
+      expect(f.tf).toBe(60);
+      for (const k of f.candles) {
+        expect(k.time % 60_000).toBe(0);
+        expect(k.low).toBeLessThanOrEqual(Math.min(k.open, k.close));
+        expect(k.high).toBeGreaterThanOrEqual(Math.max(k.open, k.close));
+        expect(k.trades).toBeGreaterThan(0);
+      }
+    }
+  });
+
+  it('answers candle history over REST from the stored ticks, and refuses bad ranges', async () => {
+    await t.server.writer.flush();
+    const now = Date.now();
+    const get = (q: string) => fetch(`${t.url}/api/v1/market/candles?${q}`, { headers: { Authorization: `Bearer ${token}` } });
+    const r = await get(`ticker=PETR4&tf=1m&from=${now - 3_600_000}&to=${now + 60_000}`);
+    expect(r.status).toBe(200);
+    const body = (await r.json()) as { candles: { time: number; trades: number; volume: number }[] };
+    expect(body.candles.length).toBeGreaterThan(0);
+    expect(body.candles.reduce((n, k) => n + k.trades, 0)).toBeGreaterThan(10);
+    expect((await get('ticker=PETR4&tf=7m&from=0&to=1')).status).toBe(400);
+    expect((await get(`ticker=PETR4&tf=1m&from=${now}&to=${now - 1}`)).status).toBe(400);
+    expect((await get(`ticker=ZZZZ9&tf=1m&from=0&to=1`)).status).toBe(404);
+    expect((await get(`ticker=PETR4&tf=1m&from=0&to=${now}`)).status).toBe(400);
+  });
+
+  it('dead-letters a burst of invalid callbacks with their reasons, keeps serving, and an admin can redrive', async () => {
     const sim = t.server.connector.sim;
     if (!sim) throw new Error('the simulator library is required here');
     const before = t.server.market.lastSeq('PETR4');
-    sim.injectTrade({ ticker: 'PETR4', exchange: 'B', date: 'yesterday', price: 38.5, qty: 100 });
-    sim.injectTrade({ ticker: 'PETR4', exchange: 'B', date: b3Now(), price: Number.NaN, qty: 100 });
-    sim.injectTrade({ ticker: 'NOPE3', exchange: 'B', date: b3Now(), price: 10, qty: 100 });
-    sim.injectTrade({ ticker: 'PETR4', exchange: 'B', date: b3Now(), price: 38.505, qty: 100 });
-    sim.injectTrade({ ticker: 'PETR4', exchange: 'B', date: b3Now(), price: 38.5, qty: 0 });
-    await t.server.deadLetters.flush();
+    const bad = [
+      { ticker: 'PETR4', exchange: 'B', date: 'yesterday', price: 38.5, qty: 100 },
+      { ticker: 'PETR4', exchange: 'B', date: b3Now(), price: Number.NaN, qty: 100 },
+      { ticker: 'NOPE3', exchange: 'B', date: b3Now(), price: 10, qty: 100 },
+      { ticker: 'PETR4', exchange: 'B', date: b3Now(), price: 38.505, qty: 100 },
+      { ticker: 'PETR4', exchange: 'B', date: b3Now(), price: 38.5, qty: 0 },
+    ];
+    // 1,000 bad events; distinct trade numbers keep them distinct letters.
+    for (let i = 0; i < 200; i++) for (const b of bad) sim.injectTrade({ ...b, tradeNumber: 1_000_000 + i });
+    const auth = { headers: { Authorization: `Bearer ${token}` } };
     const list = await until(async () => {
       await t.server.deadLetters.flush();
-      const r = await fetch(`${t.url}/api/v1/admin/dead-letters?source=profitdll.trade`, {
-        headers: { Authorization: `Bearer ${token}` },
-      });
-      const body = (await r.json()) as { deadLetters: { reason: string }[] };
-      return body.deadLetters.length >= 5 ? body.deadLetters : undefined;
-    }, 'dead letters listed');
-    expect(list.map((l) => l.reason).sort()).toEqual([
-      'bad_date',
-      'bad_price',
-      'bad_quantity',
-      'price_off_tick_grid',
-      'unknown_ticker',
-    ]);
+      const r = await fetch(`${t.url}/api/v1/admin/dead-letters?source=profitdll.trade&limit=500`, auth);
+      const body = (await r.json()) as { deadLetters: { id: number; reason: string }[]; open: number };
+      return body.open >= 1000 ? body : undefined;
+    }, 'dead letters listed', 15_000);
+    expect(new Set(list.deadLetters.map((l) => l.reason))).toEqual(
+      new Set(['bad_date', 'bad_price', 'bad_quantity', 'price_off_tick_grid', 'unknown_ticker']),
+    );
     await until(() => t.server.market.lastSeq('PETR4') > before + 5, 'feed still flowing');
+    // Redriving a letter that is still invalid counts an attempt and keeps it open.
+    const letter = list.deadLetters.find((l) => l.reason === 'bad_date') as { id: number };
+    const redrive = await fetch(`${t.url}/api/v1/admin/dead-letters/${letter.id}/redrive`, { method: 'POST', ...auth });
+    expect(await redrive.json()).toMatchObject({ redriven: false, reason: 'bad_date' });
+    const viewer = await fetch(`${t.url}/api/v1/admin/dead-letters`, {});
+    expect(viewer.status).toBe(401);
   });
+
 });
