@@ -2,7 +2,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { FeedClient, type LinkState } from '../../app/market/feedClient.ts';
 import { backends, login, NodeWebSocket, startTestServer, type TestServer, until } from '../testkit.ts';
-import { type BookFrame, type CandlesFrame, decodeFrame, FrameKind, type ServerMessage, type Trade } from './protocol.ts';
+import {
+  type BookFrame,
+  type CandlesFrame,
+  decodeFrame,
+  FrameKind,
+  type ServerMessage,
+  type Trade,
+} from './protocol.ts';
 
 const tradesOf = (bytes: Uint8Array): Trade[] => {
   const f = decodeFrame(bytes);
@@ -116,12 +123,19 @@ describe.each(backends())('market data on %s', (backend) => {
       onCandles: (f) => candles.push(f),
     });
     c.start();
-    await until(() => books.some((b) => b.bids.length >= 5 && b.asks.length >= 5) && candles.length > 3, 'book and candles');
+    await until(
+      () => books.some((b) => b.bids.length >= 5 && b.asks.length >= 5) && candles.length > 3,
+      'book and candles',
+    );
     c.stop();
     const b = books.at(-1) as BookFrame;
     expect(b.ticker).toBe('PETR4');
-    for (let i = 1; i < b.bids.length; i++) expect((b.bids[i] as { price: number }).price).toBeLessThan((b.bids[i - 1] as { price: number }).price);
-    for (let i = 1; i < b.asks.length; i++) expect((b.asks[i] as { price: number }).price).toBeGreaterThan((b.asks[i - 1] as { price: number }).price);
+    for (let i = 1; i < b.bids.length; i++)
+      expect((b.bids[i] as { price: number }).price).toBeLessThan((b.bids[i - 1] as { price: number }).price);
+    for (let i = 1; i < b.asks.length; i++)
+      expect((b.asks[i] as { price: number }).price).toBeGreaterThan(
+        (b.asks[i - 1] as { price: number }).price,
+      );
     expect((b.bids[0] as { price: number }).price).toBeLessThan((b.asks[0] as { price: number }).price);
     for (const f of candles) {
       expect(f.tf).toBe(60);
@@ -137,7 +151,8 @@ describe.each(backends())('market data on %s', (backend) => {
   it('answers candle history over REST from the stored ticks, and refuses bad ranges', async () => {
     await t.server.writer.flush();
     const now = Date.now();
-    const get = (q: string) => fetch(`${t.url}/api/v1/market/candles?${q}`, { headers: { Authorization: `Bearer ${token}` } });
+    const get = (q: string) =>
+      fetch(`${t.url}/api/v1/market/candles?${q}`, { headers: { Authorization: `Bearer ${token}` } });
     const r = await get(`ticker=PETR4&tf=1m&from=${now - 3_600_000}&to=${now + 60_000}`);
     expect(r.status).toBe(200);
     const body = (await r.json()) as { candles: { time: number; trades: number; volume: number }[] };
@@ -163,22 +178,28 @@ describe.each(backends())('market data on %s', (backend) => {
     // 1,000 bad events; distinct trade numbers keep them distinct letters.
     for (let i = 0; i < 200; i++) for (const b of bad) sim.injectTrade({ ...b, tradeNumber: 1_000_000 + i });
     const auth = { headers: { Authorization: `Bearer ${token}` } };
-    const list = await until(async () => {
-      await t.server.deadLetters.flush();
-      const r = await fetch(`${t.url}/api/v1/admin/dead-letters?source=profitdll.trade&limit=500`, auth);
-      const body = (await r.json()) as { deadLetters: { id: number; reason: string }[]; open: number };
-      return body.open >= 1000 ? body : undefined;
-    }, 'dead letters listed', 15_000);
+    const list = await until(
+      async () => {
+        await t.server.deadLetters.flush();
+        const r = await fetch(`${t.url}/api/v1/admin/dead-letters?source=profitdll.trade&limit=500`, auth);
+        const body = (await r.json()) as { deadLetters: { id: number; reason: string }[]; open: number };
+        return body.open >= 1000 ? body : undefined;
+      },
+      'dead letters listed',
+      15_000,
+    );
     expect(new Set(list.deadLetters.map((l) => l.reason))).toEqual(
       new Set(['bad_date', 'bad_price', 'bad_quantity', 'price_off_tick_grid', 'unknown_ticker']),
     );
     await until(() => t.server.market.lastSeq('PETR4') > before + 5, 'feed still flowing');
     // Redriving a letter that is still invalid counts an attempt and keeps it open.
     const letter = list.deadLetters.find((l) => l.reason === 'bad_date') as { id: number };
-    const redrive = await fetch(`${t.url}/api/v1/admin/dead-letters/${letter.id}/redrive`, { method: 'POST', ...auth });
+    const redrive = await fetch(`${t.url}/api/v1/admin/dead-letters/${letter.id}/redrive`, {
+      method: 'POST',
+      ...auth,
+    });
     expect(await redrive.json()).toMatchObject({ redriven: false, reason: 'bad_date' });
     const viewer = await fetch(`${t.url}/api/v1/admin/dead-letters`, {});
     expect(viewer.status).toBe(401);
   });
-
 });
