@@ -86,6 +86,8 @@ describe('build-native', () => {
         'tape_capture_pending',
         'tape_capture_record_bytes',
         'tape_capture_reset',
+        'tape_capture_wait',
+        'tape_capture_wake',
       ].sort(),
     );
   });

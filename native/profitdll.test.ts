@@ -476,3 +476,32 @@ describe('capture ring', () => {
     expect(() => ProfitConnector.open({ libraryPath: '/nope/ProfitDLL64.dll' })).toThrow(/PROFITDLL_PATH/);
   });
 });
+
+describe('waiting for events', () => {
+  it('times out when nothing arrives, ends at once on wake(), and returns as soon as the DLL delivers', async () => {
+    const { connector } = await connect();
+    connector.drain();
+    let t0 = performance.now();
+    expect(await connector.waitForEvents(60)).toBe(false);
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(50);
+
+    t0 = performance.now();
+    const woken = connector.waitForEvents(5_000);
+    setTimeout(() => connector.wake(), 20);
+    expect(await woken).toBe(false);
+    expect(performance.now() - t0).toBeLessThan(1_000);
+
+    connector.subscribeTicker('PETR4', 'B');
+    connector.drain();
+    const s = connector.sim;
+    if (!s) throw new Error('simulator required');
+    t0 = performance.now();
+    const ready = connector.waitForEvents(5_000);
+    setTimeout(() => s.burst(1), 30);
+    expect(await ready).toBe(true);
+    expect(performance.now() - t0).toBeLessThan(1_000);
+    // Whatever woke it (the subscription's first callbacks or the burst's trade) is there to drain.
+    expect(connector.drain().length).toBeGreaterThan(0);
+    await collect(connector, (ev) => tradesOf(ev).length > 0, 'the burst trade');
+  });
+});

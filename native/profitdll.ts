@@ -674,6 +674,8 @@ export class ProfitConnector {
   private readonly dll: Dll;
   private readonly captureDrain: Fn;
   private readonly captureDropped: Fn;
+  private readonly captureWait: Fn & { async: (...args: unknown[]) => void };
+  private readonly captureWake: Fn;
   private readonly callbacks: Record<CaptureCallback, bigint>;
   private readonly drainBuf: Buffer;
   private readonly drainViews: Views;
@@ -693,6 +695,10 @@ export class ProfitConnector {
     if (reset !== 0) throw new Error(`could not allocate a capture ring of ${ringCapacity} records`);
     this.captureDrain = c('int32 tape_capture_drain(_Out_ uint8 *out, int32 maxRecords)');
     this.captureDropped = c('uint64 tape_capture_dropped()');
+    this.captureWait = c('int32 tape_capture_wait(int32 timeoutMs, int32 lingerUs)') as Fn & {
+      async: (...args: unknown[]) => void;
+    };
+    this.captureWake = c('void tape_capture_wake()');
     this.callbacks = Object.fromEntries(
       CAPTURE_CALLBACKS.map((name) => [name, c(`void *tape_capture_${name}_cb()`)() as bigint]),
     ) as Record<CaptureCallback, bigint>;
@@ -851,6 +857,24 @@ export class ProfitConnector {
     const out = new Array<RawEvent>(n);
     for (let i = 0; i < n; i++) out[i] = decodeAt(this.drainViews, i * RECORD_BYTES);
     return out;
+  }
+
+  /**
+   * Resolves as soon as an event is ready to drain (true), or after `timeoutMs` or wake() (false);
+   * with `lingerUs`, that long after the first event, so busy feeds drain in batches. The wait
+   * runs on a libuv worker thread, so the event loop stays free meanwhile.
+   */
+  waitForEvents(timeoutMs: number, lingerUs = 0): Promise<boolean> {
+    return new Promise((resolve, reject) => {
+      this.captureWait.async(timeoutMs, lingerUs, (err: Error | null, ready: number) =>
+        err ? reject(err) : resolve(ready === 1),
+      );
+    });
+  }
+
+  /** Ends a pending waitForEvents at once. */
+  wake(): void {
+    this.captureWake();
   }
 
   /** Events the ring dropped because JS did not drain fast enough, since open(). */

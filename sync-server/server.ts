@@ -151,7 +151,7 @@ export async function startServer(config: Config, log: Logger): Promise<TapeServ
     async close() {
       server.close();
       endpoint.stop();
-      (feed as MarketFeed).stop();
+      await (feed as MarketFeed).stop();
       await writer.flush().catch((err: Error) => {
         log.error({ err: err.message }, 'trades left unwritten at shutdown');
         // Spilled to disk by the queue if the database is down: not one trade is lost.

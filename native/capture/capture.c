@@ -14,6 +14,9 @@
 #include <time.h>
 #ifdef _WIN32
 #include <windows.h>
+#else
+#include <errno.h>
+#include <pthread.h>
 #endif
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
@@ -116,7 +119,36 @@ static uint8_t *claim(uint8_t kind, uint64_t *posOut) {
   return r;
 }
 
-static void publish(uint64_t pos) { atomic_store_explicit(&seqs[pos & mask], pos + 1, memory_order_release); }
+/* The consumer may sleep in tape_capture_wait; the first record published after it went to sleep
+ * wakes it. A producer pays one atomic load per record; only that one record takes the lock. */
+#ifdef _WIN32
+static SRWLOCK waitLock = SRWLOCK_INIT;
+static CONDITION_VARIABLE waitCond = CONDITION_VARIABLE_INIT;
+#define LOCK() AcquireSRWLockExclusive(&waitLock)
+#define UNLOCK() ReleaseSRWLockExclusive(&waitLock)
+#define SIGNAL() WakeConditionVariable(&waitCond)
+#else
+static pthread_mutex_t waitLock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t waitCond = PTHREAD_COND_INITIALIZER;
+#define LOCK() pthread_mutex_lock(&waitLock)
+#define UNLOCK() pthread_mutex_unlock(&waitLock)
+#define SIGNAL() pthread_cond_signal(&waitCond)
+#endif
+static atomic_int sleeping; /* the consumer is (about to be) waiting */
+static atomic_int woken;    /* tape_capture_wake was called */
+
+static void wake_consumer(void) {
+  if (atomic_load(&sleeping) && atomic_exchange(&sleeping, 0)) {
+    LOCK();
+    SIGNAL();
+    UNLOCK();
+  }
+}
+
+static void publish(uint64_t pos) {
+  atomic_store_explicit(&seqs[pos & mask], pos + 1, memory_order_release);
+  wake_consumer();
+}
 
 static void put_i32(uint8_t *r, int off, int32_t v) { memcpy(r + off, &v, 4); }
 static void put_i64(uint8_t *r, int off, int64_t v) { memcpy(r + off, &v, 8); }
@@ -357,6 +389,60 @@ PDLL_EXPORT int32_t tape_capture_drain(uint8_t *out, int32_t maxRecords) {
   }
   atomic_store_explicit(&tail, t, memory_order_relaxed);
   return n;
+}
+
+static int has_record(void) {
+  uint64_t t = atomic_load(&tail);
+  return records && atomic_load_explicit(&seqs[t & mask], memory_order_acquire) == t + 1;
+}
+
+/* Blocks until a record is ready to drain, tape_capture_wake is called, or timeoutMs passes;
+ * returns 1 when a record is ready. JS calls it asynchronously (a libuv worker thread), so the
+ * drain runs as soon as the DLL delivers instead of on a timer. After the first record it lingers
+ * lingerUs more, so a busy feed is drained in batches rather than one wake-up per event. */
+PDLL_EXPORT int32_t tape_capture_wait(int32_t timeoutMs, int32_t lingerUs) {
+  LOCK();
+  atomic_store(&sleeping, 1); /* then re-check: a record published before this is seen below */
+#ifdef _WIN32
+  ULONGLONG deadline = GetTickCount64() + (ULONGLONG)(timeoutMs > 0 ? timeoutMs : 0);
+  while (!has_record() && !atomic_load(&woken)) {
+    ULONGLONG now = GetTickCount64();
+    if (now >= deadline || !SleepConditionVariableSRW(&waitCond, &waitLock, (DWORD)(deadline - now), 0)) break;
+  }
+#else
+  struct timespec deadline;
+  clock_gettime(CLOCK_REALTIME, &deadline);
+  deadline.tv_sec += timeoutMs / 1000;
+  deadline.tv_nsec += (long)(timeoutMs % 1000) * 1000000L;
+  if (deadline.tv_nsec >= 1000000000L) {
+    deadline.tv_sec++;
+    deadline.tv_nsec -= 1000000000L;
+  }
+  while (!has_record() && !atomic_load(&woken)) {
+    if (pthread_cond_timedwait(&waitCond, &waitLock, &deadline) == ETIMEDOUT) break;
+  }
+#endif
+  atomic_store(&sleeping, 0);
+  int wake = atomic_exchange(&woken, 0);
+  int32_t ready = has_record();
+  UNLOCK();
+  if (ready && !wake && lingerUs > 0) {
+#ifdef _WIN32
+    Sleep((DWORD)((lingerUs + 999) / 1000));
+#else
+    struct timespec linger = {0, (long)lingerUs * 1000L};
+    nanosleep(&linger, NULL);
+#endif
+  }
+  return ready;
+}
+
+/* Ends a tape_capture_wait at once (the server is stopping). */
+PDLL_EXPORT void tape_capture_wake(void) {
+  LOCK();
+  atomic_store(&woken, 1);
+  SIGNAL();
+  UNLOCK();
 }
 
 PDLL_EXPORT uint64_t tape_capture_dropped(void) { return atomic_load(&dropped); }

@@ -47,6 +47,8 @@ enum {
 
 PDLL_EXPORT int32_t tape_capture_reset(int32_t capacityPow2);
 PDLL_EXPORT int32_t tape_capture_drain(uint8_t *out, int32_t maxRecords);
+PDLL_EXPORT int32_t tape_capture_wait(int32_t timeoutMs, int32_t lingerUs);
+PDLL_EXPORT void tape_capture_wake(void);
 PDLL_EXPORT uint64_t tape_capture_dropped(void);
 PDLL_EXPORT uint64_t tape_capture_pending(void);
 PDLL_EXPORT int32_t tape_capture_capacity(void);

@@ -14,6 +14,9 @@ export interface MarketConnector {
   subscribePriceBook(ticker: string, exchange: string): void;
   unsubscribePriceBook(ticker: string, exchange: string): void;
   drain(max?: number): RawEvent[];
+  /** Resolves once events are ready (true) or after timeoutMs / wake() (false). */
+  waitForEvents(timeoutMs: number, lingerUs?: number): Promise<boolean>;
+  wake(): void;
   dropped(): bigint;
   finalize(): void;
 }
@@ -44,7 +47,10 @@ const LOGIN_REASONS: Record<number, string> = {
   200: 'unknown login error',
 };
 const DRAIN_BATCH = 8_192;
-const IDLE_DELAY_MS = 1;
+// How long one wait may block before the loop checks whether it should stop.
+const IDLE_WAIT_MS = 250;
+// After the first event, gather a little more before draining: bounds wake-ups on a busy feed.
+const LINGER_US = 200;
 
 export interface FeedOptions {
   readonly key: string;
@@ -64,7 +70,8 @@ export class MarketFeed {
     activation: null,
     connected: false,
   };
-  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+  private loop: Promise<void> | undefined;
   private droppedSoFar = 0n;
   private subscribed = false;
   private waiters: (() => void)[] = [];
@@ -90,7 +97,8 @@ export class MarketFeed {
   /** Resolves once the market data connection is up (or rejects with the DLL's named reason). */
   async start(): Promise<void> {
     this.connector.login(this.opts.key, this.opts.user, this.opts.password);
-    this.schedule(0);
+    this.running = true;
+    this.loop = this.run();
     const timeoutMs = this.opts.connectTimeoutMs ?? 30_000;
     await new Promise<void>((resolve, reject) => {
       const timeout = setTimeout(
@@ -106,19 +114,32 @@ export class MarketFeed {
     });
   }
 
-  stop() {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    this.drainOnce(); // whatever is already captured still reaches the sinks
+  async stop() {
+    this.running = false;
+    this.connector.wake();
+    await this.loop;
     this.connector.finalize();
+    this.drainOnce(); // whatever was captured before the DLL stopped still reaches the sinks
   }
 
-  private schedule(delay: number) {
-    this.timer = setTimeout(() => {
-      const n = this.drainOnce();
-      // A full batch means more is waiting: come back at once instead of sleeping.
-      if (this.timer) this.schedule(n === DRAIN_BATCH ? 0 : IDLE_DELAY_MS);
-    }, delay);
+  /**
+   * Drains whenever the ring has events: the wait runs on a worker thread and returns as soon as
+   * the DLL delivers, so an event reaches clients without waiting for a timer tick.
+   */
+  private async run() {
+    while (this.running) {
+      let n = 0;
+      try {
+        n = this.drainOnce();
+      } catch (err) {
+        // A bug in a sink must not stop the market: it is logged and counted, and draining goes on.
+        this.metrics.marketEvents.inc({ kind: 'any', outcome: 'drain_error' });
+        this.log.error({ err }, 'error while draining market events');
+      }
+      // A full batch means more is waiting: let I/O run, then drain again without sleeping.
+      if (n === DRAIN_BATCH) await new Promise((r) => setImmediate(r));
+      else if (this.running) await this.connector.waitForEvents(IDLE_WAIT_MS, LINGER_US);
+    }
   }
 
   drainOnce(): number {
