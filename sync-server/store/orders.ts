@@ -1,0 +1,312 @@
+import type { OrderState } from '../orders/state.ts';
+import type { Sql } from './db.ts';
+
+export interface OrderRow {
+  readonly id: number;
+  readonly accountId: string;
+  readonly userId: number;
+  readonly clientOrderId: string;
+  readonly requestHash: string;
+  readonly ticker: string;
+  readonly exchange: string;
+  readonly side: 'buy' | 'sell';
+  readonly type: 'limit' | 'market';
+  readonly qty: number;
+  readonly price: number | null;
+  readonly state: OrderState;
+  readonly filledQty: number;
+  readonly avgFillPrice: number | null;
+  readonly localOrderId: bigint | null;
+  readonly rejectReason: string | null;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+export type NewOrder = Pick<
+  OrderRow,
+  | 'accountId'
+  | 'userId'
+  | 'clientOrderId'
+  | 'requestHash'
+  | 'ticker'
+  | 'exchange'
+  | 'side'
+  | 'type'
+  | 'qty'
+  | 'price'
+>;
+
+export interface OrderEventRow {
+  readonly id: number;
+  readonly orderId: number;
+  readonly event: string;
+  readonly fromState: string | null;
+  readonly toState: string;
+  readonly detail: unknown;
+  readonly at: string;
+}
+
+export interface FillRow {
+  readonly id: number;
+  readonly orderId: number;
+  readonly accountId: string;
+  readonly ticker: string;
+  readonly exchange: string;
+  readonly side: 'buy' | 'sell';
+  readonly qty: number;
+  readonly price: number;
+  readonly at: string;
+}
+
+type RawOrder = {
+  id: string;
+  account_id: string;
+  user_id: string;
+  client_order_id: string;
+  request_hash: string;
+  ticker: string;
+  exchange: string;
+  side: 'buy' | 'sell';
+  type: 'limit' | 'market';
+  qty: number;
+  price: number | null;
+  state: OrderState;
+  filled_qty: number;
+  avg_fill_price: number | null;
+  local_order_id: string | null;
+  reject_reason: string | null;
+  created_at: Date;
+  updated_at: Date;
+};
+
+const toOrder = (r: RawOrder): OrderRow => ({
+  id: Number(r.id),
+  accountId: r.account_id,
+  userId: Number(r.user_id),
+  clientOrderId: r.client_order_id,
+  requestHash: r.request_hash,
+  ticker: r.ticker,
+  exchange: r.exchange,
+  side: r.side,
+  type: r.type,
+  qty: r.qty,
+  price: r.price,
+  state: r.state,
+  filledQty: r.filled_qty,
+  avgFillPrice: r.avg_fill_price,
+  localOrderId: r.local_order_id === null ? null : BigInt(r.local_order_id),
+  rejectReason: r.reject_reason,
+  createdAt: r.created_at.toISOString(),
+  updatedAt: r.updated_at.toISOString(),
+});
+
+const TERMINAL = ['filled', 'canceled', 'rejected', 'expired'];
+
+export interface StateChange {
+  readonly event: string;
+  readonly from: OrderState;
+  readonly to: OrderState;
+  readonly filledQty?: number;
+  readonly avgFillPrice?: number | null;
+  readonly rejectReason?: string;
+  readonly detail?: Record<string, unknown>;
+  readonly fill?: { readonly qty: number; readonly price: number };
+}
+
+/** Orders, their events and fills, accounts and risk configs. */
+export class OrderStore {
+  constructor(private readonly sql: Sql) {}
+
+  async createAccount(id: string, brokerId: number, name: string): Promise<void> {
+    await this.sql`insert into accounts (id, broker_id, name) values (${id}, ${brokerId}, ${name})
+      on conflict (id) do update set broker_id = excluded.broker_id, name = excluded.name`;
+  }
+
+  async assignAccount(userId: number, accountId: string | null): Promise<void> {
+    await this.sql`update users set account_id = ${accountId} where id = ${userId}`;
+  }
+
+  async accountOf(userId: number): Promise<string | undefined> {
+    const [row] = await this.sql<
+      { account_id: string | null }[]
+    >`select account_id from users where id = ${userId}`;
+    return row?.account_id ?? undefined;
+  }
+
+  /**
+   * Writes a new order in pending_new, or returns the existing one with the same
+   * (account, clientOrderId): `created` tells which. Never two rows for one client id.
+   */
+  async insertPending(o: NewOrder): Promise<{ order: OrderRow; created: boolean }> {
+    const [row] = await this.sql<RawOrder[]>`
+      insert into orders (account_id, user_id, client_order_id, request_hash, ticker, exchange, side, type, qty, price, state)
+      values (${o.accountId}, ${o.userId}, ${o.clientOrderId}, ${o.requestHash}, ${o.ticker}, ${o.exchange},
+              ${o.side}, ${o.type}, ${o.qty}, ${o.price}, 'pending_new')
+      on conflict (account_id, client_order_id) do nothing
+      returning *`;
+    if (row) {
+      await this.sql`insert into order_events (order_id, event, from_state, to_state, detail)
+        values (${row.id}, 'submitted', null, 'pending_new', ${this.sql.json({ qty: o.qty, price: o.price })})`;
+      return { order: toOrder(row), created: true };
+    }
+    const existing = await this.byClientId(o.accountId, o.clientOrderId);
+    if (!existing) throw new Error(`order ${o.clientOrderId} vanished after a conflict`);
+    return { order: existing, created: false };
+  }
+
+  async setLocalId(orderId: number, localOrderId: bigint): Promise<void> {
+    await this
+      .sql`update orders set local_order_id = ${localOrderId.toString()}, updated_at = now() where id = ${orderId}`;
+  }
+
+  /**
+   * Applies a state change if the order is still in `from` (so concurrent changes cannot both
+   * apply), records the event and the fill, in one transaction; false when the state had moved.
+   */
+  async transition(orderId: number, c: StateChange): Promise<OrderRow | undefined> {
+    return this.sql.begin(async (tx) => {
+      const [row] = await tx<RawOrder[]>`
+        update orders set state = ${c.to},
+          filled_qty = coalesce(${c.filledQty ?? null}::int, filled_qty),
+          avg_fill_price = coalesce(${c.avgFillPrice ?? null}::float8, avg_fill_price),
+          reject_reason = coalesce(${c.rejectReason ?? null}::text, reject_reason),
+          updated_at = now()
+        where id = ${orderId} and state = ${c.from}
+        returning *`;
+      if (!row) return undefined;
+      await tx`insert into order_events (order_id, event, from_state, to_state, detail)
+        values (${orderId}, ${c.event}, ${c.from}, ${c.to}, ${tx.json((c.detail ?? {}) as Record<string, never>)})`;
+      if (c.fill) {
+        await tx`insert into fills (order_id, account_id, ticker, exchange, side, qty, price)
+          values (${orderId}, ${row.account_id}, ${row.ticker}, ${row.exchange}, ${row.side}, ${c.fill.qty}, ${c.fill.price})`;
+      }
+      return toOrder(row);
+    });
+  }
+
+  async byId(id: number): Promise<OrderRow | undefined> {
+    const [row] = await this.sql<RawOrder[]>`select * from orders where id = ${id}`;
+    return row && toOrder(row);
+  }
+
+  async byClientId(accountId: string, clientOrderId: string): Promise<OrderRow | undefined> {
+    const [row] = await this.sql<RawOrder[]>`
+      select * from orders where account_id = ${accountId} and client_order_id = ${clientOrderId}`;
+    return row && toOrder(row);
+  }
+
+  async byLocalId(localOrderId: bigint): Promise<OrderRow | undefined> {
+    const [row] = await this.sql<
+      RawOrder[]
+    >`select * from orders where local_order_id = ${localOrderId.toString()}`;
+    return row && toOrder(row);
+  }
+
+  async list(
+    accountId: string,
+    opts: { working?: boolean; limit: number; beforeId?: number },
+  ): Promise<OrderRow[]> {
+    const rows = await this.sql<RawOrder[]>`select * from orders
+      where account_id = ${accountId}
+        and (${!opts.working} or state <> all(${TERMINAL}))
+        and (${opts.beforeId ?? null}::bigint is null or id < ${opts.beforeId ?? null})
+      order by id desc limit ${opts.limit}`;
+    return rows.map(toOrder);
+  }
+
+  /** Orders of every account that are not terminal: what start-up reconciles. */
+  async allWorking(): Promise<OrderRow[]> {
+    const rows = await this.sql<RawOrder[]>`select * from orders where state <> all(${TERMINAL}) order by id`;
+    return rows.map(toOrder);
+  }
+
+  async events(orderId: number): Promise<OrderEventRow[]> {
+    const rows = await this.sql<
+      {
+        id: string;
+        order_id: string;
+        event: string;
+        from_state: string | null;
+        to_state: string;
+        detail: unknown;
+        at: Date;
+      }[]
+    >`select * from order_events where order_id = ${orderId} order by id`;
+    return rows.map((r) => ({
+      id: Number(r.id),
+      orderId: Number(r.order_id),
+      event: r.event,
+      fromState: r.from_state,
+      toState: r.to_state,
+      detail: r.detail,
+      at: r.at.toISOString(),
+    }));
+  }
+
+  async fills(accountId?: string): Promise<FillRow[]> {
+    const rows = await this.sql<
+      {
+        id: string;
+        order_id: string;
+        account_id: string;
+        ticker: string;
+        exchange: string;
+        side: 'buy' | 'sell';
+        qty: number;
+        price: number;
+        at: Date;
+      }[]
+    >`select * from fills where (${accountId ?? null}::text is null or account_id = ${accountId ?? null}) order by id`;
+    return rows.map((r) => ({
+      id: Number(r.id),
+      orderId: Number(r.order_id),
+      accountId: r.account_id,
+      ticker: r.ticker,
+      exchange: r.exchange,
+      side: r.side,
+      qty: r.qty,
+      price: r.price,
+      at: r.at.toISOString(),
+    }));
+  }
+
+  async riskConfig(accountId: string): Promise<unknown | undefined> {
+    const [row] = await this.sql<
+      { config: unknown }[]
+    >`select config from risk_configs where account_id = ${accountId}`;
+    return row?.config;
+  }
+
+  /** Stores a risk config and the audit entry of the change, together. */
+  async setRiskConfig(
+    accountId: string,
+    config: Record<string, unknown>,
+    actorId: number,
+    action = 'risk_config.update',
+  ): Promise<void> {
+    await this.sql.begin(async (tx) => {
+      const [before] = await tx<
+        { config: unknown }[]
+      >`select config from risk_configs where account_id = ${accountId} for update`;
+      await tx`insert into risk_configs (account_id, config, updated_by) values (${accountId}, ${tx.json(config as Record<string, never>)}, ${actorId})
+        on conflict (account_id) do update set config = excluded.config, updated_by = excluded.updated_by, updated_at = now()`;
+      await tx`insert into audit_log (actor_id, action, target, before, after)
+        values (${actorId}, ${action}, ${`account:${accountId}`}, ${before ? tx.json(before.config as Record<string, never>) : null}, ${tx.json(config as Record<string, never>)})`;
+    });
+  }
+
+  async audit(limit: number, target?: string) {
+    return this.sql<
+      {
+        id: string;
+        actor_id: string | null;
+        action: string;
+        target: string;
+        before: unknown;
+        after: unknown;
+        at: Date;
+      }[]
+    >`
+      select * from audit_log where (${target ?? null}::text is null or target = ${target ?? null}) order by id desc limit ${limit}`;
+  }
+}
