@@ -40,10 +40,10 @@ describe.each(testBackends())('OrderStore on $name', (backend) => {
     const results = await Promise.all(Array.from({ length: 8 }, () => store.insertPending(order('c-1'))));
     expect(results.filter((r) => r.created)).toHaveLength(1);
     expect(new Set(results.map((r) => r.order.id)).size).toBe(1);
-    const [{ n }] = (await db.sql<
+    const [row] = await db.sql<
       { n: string }[]
-    >`select count(*) as n from orders where client_order_id = 'c-1'`) as [{ n: string }];
-    expect(Number(n)).toBe(1);
+    >`select count(*) as n from orders where client_order_id = 'c-1'`;
+    expect(Number(row?.n)).toBe(1);
     expect(await store.accountOf(userId)).toBe('ACC-1');
   });
 
