@@ -1,11 +1,53 @@
 import react from '@vitejs/plugin-react';
+import { VitePWA } from 'vite-plugin-pwa';
 import { defineConfig } from 'vitest/config';
 
-// One config for the app build (Vite) and the unit/integration tests (Vitest).
+// One config for the app build (Vite + the PWA plugin) and the unit/integration tests (Vitest).
 export default defineConfig({
   root: 'app',
   publicDir: '../public',
-  plugins: [react()],
+  plugins: [
+    react(),
+    VitePWA({
+      // A new version waits for the trader to accept it ("update available"), never mid-order.
+      registerType: 'prompt',
+      injectRegister: false,
+      includeAssets: ['favicon.svg', 'icons/apple-touch-icon.png'],
+      manifest: {
+        name: 'Tape — B3 trading terminal',
+        short_name: 'Tape',
+        description: 'Live B3 market data, orders and shared watchlists',
+        lang: 'pt-BR',
+        start_url: '/',
+        scope: '/',
+        display: 'standalone',
+        background_color: '#0b0f14',
+        theme_color: '#0b0f14',
+        icons: [
+          { src: '/icons/icon-192.png', sizes: '192x192', type: 'image/png' },
+          { src: '/icons/icon-512.png', sizes: '512x512', type: 'image/png' },
+          { src: '/icons/maskable-512.png', sizes: '512x512', type: 'image/png', purpose: 'maskable' },
+        ],
+      },
+      workbox: {
+        globPatterns: ['**/*.{js,css,html,svg,png,webmanifest}'],
+        navigateFallback: '/index.html',
+        navigateFallbackDenylist: [/^\/api\//, /^\/ws/, /^\/yjs\//, /^\/(healthz|readyz|metrics)$/],
+        runtimeCaching: [
+          {
+            // Candle history: fresh when online, the last answer when offline.
+            urlPattern: ({ url }) => url.pathname === '/api/v1/market/candles',
+            handler: 'NetworkFirst',
+            options: {
+              cacheName: 'candles',
+              networkTimeoutSeconds: 3,
+              expiration: { maxEntries: 200, maxAgeSeconds: 7 * 86_400 },
+            },
+          },
+        ],
+      },
+    }),
+  ],
   build: { outDir: '../dist', emptyOutDir: true, sourcemap: true },
   server: { proxy: { '/api': 'http://127.0.0.1:9001', '/ws': { target: 'ws://127.0.0.1:9001', ws: true } } },
   test: {

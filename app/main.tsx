@@ -1,10 +1,12 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App.tsx';
+import { startServiceWorker } from './pwa.ts';
 import { resumeSession } from './state/session.ts';
 import './styles.css';
 
 resumeSession();
+startServiceWorker();
 
 createRoot(document.getElementById('root') as HTMLElement).render(
   <StrictMode>
