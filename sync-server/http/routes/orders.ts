@@ -80,6 +80,11 @@ export function orderRoutes({ manager, store, instruments, lastPrice }: OrderRou
       throw new HttpError(403, 'forbidden', 'That account is not yours');
     return account;
   };
+  // The list query of a request and the account it may see (an admin may name any).
+  const queried = async (req: Request) => {
+    const q = listQuery.parse(Object.fromEntries(req.query));
+    return { q, account: await accountOf(req.principal as Principal, q.account) };
+  };
   const config = async (account: string): Promise<RiskConfig> => ({
     ...DEFAULT_RISK,
     ...((await store.riskConfig(account)) as Partial<RiskConfig> | undefined),
@@ -127,8 +132,7 @@ export function orderRoutes({ manager, store, instruments, lastPrice }: OrderRou
       path: '/api/v1/orders',
       access: everyone,
       async handle(req) {
-        const q = listQuery.parse(Object.fromEntries(req.query));
-        const account = await accountOf(req.principal as Principal, q.account);
+        const { q, account } = await queried(req);
         const orders = await store.list(account, {
           working: q.working === 'true',
           limit: q.limit,
@@ -187,8 +191,7 @@ export function orderRoutes({ manager, store, instruments, lastPrice }: OrderRou
       path: '/api/v1/positions',
       access: everyone,
       async handle(req) {
-        const q = listQuery.parse(Object.fromEntries(req.query));
-        const account = await accountOf(req.principal as Principal, q.account);
+        const { account } = await queried(req);
         const rows = [...manager.positionsOf(account)].flatMap(([ticker, position]) => {
           const inst = instruments.get(ticker);
           return inst ? [{ ticker, position, inst, mark: lastPrice(ticker) }] : [];
@@ -214,8 +217,7 @@ export function orderRoutes({ manager, store, instruments, lastPrice }: OrderRou
       path: '/api/v1/risk/config',
       access: everyone,
       async handle(req) {
-        const q = listQuery.parse(Object.fromEntries(req.query));
-        const account = await accountOf(req.principal as Principal, q.account);
+        const { account } = await queried(req);
         return ok({ account, config: await config(account) });
       },
     },
