@@ -91,11 +91,10 @@ export const RecordKind = {
   tickerState: 9,
   progress: 10,
   account: 11,
-  orderChange: 12,
-  orderHistory: 13,
+  order: 12,
 } as const;
 const FLAG_TRUNCATED = 1;
-// Header and string slots, in bytes: A = ticker (or account), B = exchange, C = date (or text).
+// Header and string slots, in bytes: A = ticker (or account, or ClOrderID), B = exchange, C = date (or text).
 const OFF_FLAGS = 1;
 const OFF_LEN_A = 2;
 const OFF_LEN_B = 3;
@@ -213,21 +212,15 @@ export type RawEvent =
       readonly truncated: boolean;
       readonly capturedAtNs: number;
     }
-  | (AssetFields & {
+  | {
+      /** TConnectorOrderCallback: an order changed; read it with orderDetails() outside the callback. */
       readonly kind: 'order';
-      /** From THistoryCallback rather than TOrderChangeCallback. */
-      readonly history: boolean;
-      readonly brokerId: number;
-      readonly qty: number;
-      readonly tradedQty: number;
-      readonly leavesQty: number;
-      readonly side: number;
-      readonly price: number;
-      readonly stopPrice: number;
-      readonly avgPrice: number;
-      readonly profitId: bigint;
-      readonly clOrdId: string;
-    })
+      readonly localOrderId: bigint;
+      readonly clOrderId: string;
+      readonly version: number;
+      readonly truncated: boolean;
+      readonly capturedAtNs: number;
+    }
   | { readonly kind: 'unknown'; readonly code: number; readonly capturedAtNs: number };
 
 export type RawEventKind = RawEvent['kind'];
@@ -314,7 +307,7 @@ function decodeAt(v: Views, o: number): RawEvent {
   const capturedAtNs = i32(v, o, OFF_NS + 4) * 4294967296 + u32(v, o, OFF_NS);
   if (kind === RecordKind.state)
     return { kind: 'state', connType: i32(v, o, P), result: i32(v, o, P + 4), capturedAtNs };
-  if (kind < RecordKind.trade || kind > RecordKind.orderHistory)
+  if (kind < RecordKind.trade || kind > RecordKind.order)
     return { kind: 'unknown', code: kind, capturedAtNs };
   // A length beyond its slot cannot come from the shim; it is clamped rather than trusted.
   const truncated =
@@ -322,6 +315,16 @@ function decodeAt(v: Views, o: number): RawEvent {
     (v.u8[o + OFF_LEN_A] as number) > UNITS_A ||
     (v.u8[o + OFF_LEN_B] as number) > UNITS_B ||
     (v.u8[o + OFF_LEN_C] as number) > UNITS_C;
+  if (kind === RecordKind.order) {
+    return {
+      kind: 'order',
+      localOrderId: i64(v, o, P),
+      clOrderId: str(tickers, v, o, OFF_A, OFF_LEN_A, UNITS_A),
+      version: v.u8[o + P + 8] as number,
+      truncated,
+      capturedAtNs,
+    };
+  }
   if (kind === RecordKind.account) {
     return {
       kind: 'account',
@@ -457,28 +460,8 @@ function decodeAt(v: Views, o: number): RawEvent {
         truncated,
         capturedAtNs,
       };
-    case RecordKind.progress:
+    default: // progress
       return { kind: 'progress', ticker, exchange, feed, progress: i32(v, o, P), truncated, capturedAtNs };
-    default: // orderChange, orderHistory
-      return {
-        kind: 'order',
-        history: kind === RecordKind.orderHistory,
-        ticker,
-        exchange,
-        feed,
-        clOrdId: text(v, o),
-        price: f64(v, o, P),
-        stopPrice: f64(v, o, P + 8),
-        avgPrice: f64(v, o, P + 16),
-        profitId: i64(v, o, P + 24),
-        brokerId: i32(v, o, P + 32),
-        qty: i32(v, o, P + 36),
-        tradedQty: i32(v, o, P + 40),
-        leavesQty: i32(v, o, P + 44),
-        side: i32(v, o, P + 48),
-        truncated,
-        capturedAtNs,
-      };
   }
 }
 
@@ -580,6 +563,25 @@ export interface SimControls {
   /** Reports a trading-state change through TChangeStateTicker. */
   setTickerState(ticker: string, exchange: string, state: number): void;
   stats(): SimStats;
+  /** match: orders fill against the book (default); hold: they rest until canceled; reject: all refused. */
+  setOrderMode(mode: 'match' | 'hold' | 'reject'): void;
+  /** Executes qty of a working order at price, whatever the book says. */
+  fillOrder(localOrderId: bigint, qty: number, price: number): void;
+  /** Forgets every order (a new day at the broker). */
+  resetOrders(): void;
+  orderStats(): SimOrderStats;
+}
+
+/** What the simulated broker did since the last resetOrders(). */
+export interface SimOrderStats {
+  /** Orders SendOrder accepted: the count a double send would raise. */
+  readonly sent: number;
+  readonly rejected: number;
+  readonly canceled: number;
+  readonly replaced: number;
+  readonly fills: number;
+  /** TConnectorOrderCallback calls. */
+  readonly callbacks: number;
 }
 
 type Fn = (...args: unknown[]) => unknown;
@@ -588,28 +590,259 @@ const DRAIN_BATCH = 8192;
 const DEFAULT_RING = 1 << 16;
 
 // Named koffi types are process-wide, so they are declared once, on first use.
-let tradeCallbackType: TypeObject | undefined;
-function declareTypes(): TypeObject {
-  if (!tradeCallbackType) {
-    koffi.pack('TAssetIDRec', { ticker: 'str16', bolsa: 'str16', feed: 'int32' });
-    koffi.struct('SimStats', {
-      trades: 'int64',
-      dailies: 'int64',
-      priceBooks: 'int64',
-      offerBooks: 'int64',
-      tinyBooks: 'int64',
-      states: 'int64',
-      invalidTickers: 'int64',
-      tickerStates: 'int64',
-      accounts: 'int64',
-      burstPending: 'int64',
-    });
-    tradeCallbackType = koffi.proto(
+let types: { trade: TypeObject; enumerateOrders: TypeObject } | undefined;
+function declareTypes(): { trade: TypeObject; enumerateOrders: TypeObject } {
+  if (types) return types;
+  koffi.pack('TAssetIDRec', { ticker: 'str16', bolsa: 'str16', feed: 'int32' });
+  koffi.struct('SimStats', {
+    trades: 'int64',
+    dailies: 'int64',
+    priceBooks: 'int64',
+    offerBooks: 'int64',
+    tinyBooks: 'int64',
+    states: 'int64',
+    invalidTickers: 'int64',
+    tickerStates: 'int64',
+    accounts: 'int64',
+    burstPending: 'int64',
+  });
+  koffi.struct('SimOrderStats', {
+    sent: 'int64',
+    rejected: 'int64',
+    canceled: 'int64',
+    replaced: 'int64',
+    fills: 'int64',
+    callbacks: 'int64',
+  });
+  // The V2 order records (native/include/profitdll.h): natural alignment.
+  koffi.struct('TConnectorAccountIdentifier', {
+    version: 'uint8',
+    brokerId: 'int32',
+    accountId: 'str16',
+    subAccountId: 'str16',
+    reserved: 'int64',
+  });
+  koffi.struct('TConnectorAssetIdentifier', {
+    version: 'uint8',
+    ticker: 'str16',
+    exchange: 'str16',
+    feedType: 'uint8',
+  });
+  koffi.struct('TConnectorOrderIdentifier', { version: 'uint8', localOrderId: 'int64', clOrderId: 'str16' });
+  koffi.struct('TConnectorSendOrder', {
+    version: 'uint8',
+    accountId: 'TConnectorAccountIdentifier',
+    assetId: 'TConnectorAssetIdentifier',
+    password: 'str16',
+    orderType: 'uint8',
+    orderSide: 'uint8',
+    price: 'double',
+    stopPrice: 'double',
+    quantity: 'int64',
+  });
+  koffi.struct('TConnectorChangeOrder', {
+    version: 'uint8',
+    accountId: 'TConnectorAccountIdentifier',
+    orderId: 'TConnectorOrderIdentifier',
+    password: 'str16',
+    price: 'double',
+    stopPrice: 'double',
+    quantity: 'int64',
+  });
+  koffi.struct('TConnectorCancelOrder', {
+    version: 'uint8',
+    accountId: 'TConnectorAccountIdentifier',
+    orderId: 'TConnectorOrderIdentifier',
+    password: 'str16',
+  });
+  koffi.struct('TConnectorCancelAllOrders', {
+    version: 'uint8',
+    accountId: 'TConnectorAccountIdentifier',
+    password: 'str16',
+  });
+  koffi.struct('TSystemTime', {
+    year: 'uint16',
+    month: 'uint16',
+    dayOfWeek: 'uint16',
+    day: 'uint16',
+    hour: 'uint16',
+    minute: 'uint16',
+    second: 'uint16',
+    milliseconds: 'uint16',
+  });
+  const orderFields = {
+    quantity: 'int64',
+    tradedQuantity: 'int64',
+    leavesQuantity: 'int64',
+    price: 'double',
+    stopPrice: 'double',
+    averagePrice: 'double',
+    orderSide: 'uint8',
+    orderType: 'uint8',
+    orderStatus: 'uint8',
+    validityType: 'uint8',
+    date: 'TSystemTime',
+    lastUpdate: 'TSystemTime',
+    closeDate: 'TSystemTime',
+    validityDate: 'TSystemTime',
+  };
+  koffi.struct('TConnectorAccountIdentifierOut', {
+    version: 'uint8',
+    brokerId: 'int32',
+    accountId: 'uint16 *',
+    accountIdLength: 'int32',
+    subAccountId: 'uint16 *',
+    subAccountIdLength: 'int32',
+    reserved: 'int64',
+  });
+  koffi.struct('TConnectorAssetIdentifierOut', {
+    version: 'uint8',
+    ticker: 'uint16 *',
+    tickerLength: 'int32',
+    exchange: 'uint16 *',
+    exchangeLength: 'int32',
+    feedType: 'uint8',
+  });
+  koffi.struct('TConnectorOrderOut', {
+    version: 'uint8',
+    orderId: 'TConnectorOrderIdentifier',
+    accountId: 'TConnectorAccountIdentifierOut',
+    assetId: 'TConnectorAssetIdentifierOut',
+    ...orderFields,
+    textMessage: 'uint16 *',
+    textMessageLength: 'int32',
+  });
+  koffi.struct('TConnectorOrder', {
+    version: 'uint8',
+    orderId: 'TConnectorOrderIdentifier',
+    accountId: 'TConnectorAccountIdentifier',
+    assetId: 'TConnectorAssetIdentifier',
+    ...orderFields,
+    textMessage: 'str16',
+  });
+  types = {
+    trade: koffi.proto(
       'void __stdcall TNewTradeCallback(TAssetIDRec asset, str16 date, uint32 tradeNumber, double price, double volume, int32 qty, int32 buyAgent, int32 sellAgent, int32 tradeType, uint8 isEdit)',
-    );
-  }
-  return tradeCallbackType;
+    ),
+    enumerateOrders: koffi.proto(
+      'int32 __stdcall TConnectorEnumerateOrdersProc(TConnectorOrder *order, int64 param)',
+    ),
+  };
+  return types;
 }
+
+// ---- orders (V2 API) ----
+
+/** A routing account at a broker (TConnectorAccountIdentifier). */
+export interface AccountRef {
+  readonly brokerId: number;
+  readonly accountId: string;
+  readonly subAccountId?: string;
+}
+
+/** ProfitDLL OrderType and OrderSide (V2 values). */
+export const OrderType = { market: 1, limit: 2, stopLimit: 4 } as const;
+export const OrderSide = { buy: 1, sell: 2 } as const;
+
+export interface SendOrderRequest {
+  readonly account: AccountRef;
+  /** The routing password (the account's electronic signature). */
+  readonly password: string;
+  readonly ticker: string;
+  readonly exchange: string;
+  readonly side: keyof typeof OrderSide;
+  readonly type: keyof typeof OrderType;
+  /** Limit price; ignored for market orders (sent as −1). */
+  readonly price?: number;
+  readonly stopPrice?: number;
+  readonly qty: number;
+}
+
+/**
+ * One order as the DLL reports it (TConnectorOrderOut / TConnectorOrder), raw and NOT
+ * validated. Times are ms since the epoch (the DLL's SYSTEMTIME is B3 time, UTC−3); null when unset.
+ */
+export interface DllOrder {
+  readonly localOrderId: bigint;
+  /** '' from orderDetails(): the Out record does not carry it. */
+  readonly clOrderId: string;
+  readonly brokerId: number;
+  readonly accountId: string;
+  readonly subAccountId: string;
+  readonly ticker: string;
+  readonly exchange: string;
+  readonly qty: number;
+  readonly tradedQty: number;
+  readonly leavesQty: number;
+  readonly price: number;
+  readonly stopPrice: number;
+  readonly averagePrice: number;
+  readonly side: number;
+  readonly type: number;
+  /** OrderStatus (API.md): new 0, partially filled 1, filled 2, canceled 4, … */
+  readonly status: number;
+  readonly date: number | null;
+  readonly lastUpdate: number | null;
+  readonly closeDate: number | null;
+  readonly text: string;
+}
+
+interface SystemTime {
+  year: number;
+  month: number;
+  day: number;
+  hour: number;
+  minute: number;
+  second: number;
+  milliseconds: number;
+}
+const B3_OFFSET_MS = 3 * 3_600_000;
+const fromSystemTime = (t: SystemTime): number | null =>
+  t.year === 0
+    ? null
+    : Date.UTC(t.year, t.month - 1, t.day, t.hour, t.minute, t.second, t.milliseconds) + B3_OFFSET_MS;
+
+interface OrderFields {
+  quantity: number | bigint;
+  tradedQuantity: number | bigint;
+  leavesQuantity: number | bigint;
+  price: number;
+  stopPrice: number;
+  averagePrice: number;
+  orderSide: number;
+  orderType: number;
+  orderStatus: number;
+  date: SystemTime;
+  lastUpdate: SystemTime;
+  closeDate: SystemTime;
+}
+
+const orderFields = (o: OrderFields) => ({
+  qty: Number(o.quantity),
+  tradedQty: Number(o.tradedQuantity),
+  leavesQty: Number(o.leavesQuantity),
+  price: o.price,
+  stopPrice: o.stopPrice,
+  averagePrice: o.averagePrice,
+  side: o.orderSide,
+  type: o.orderType,
+  status: o.orderStatus,
+  date: fromSystemTime(o.date),
+  lastUpdate: fromSystemTime(o.lastUpdate),
+  closeDate: fromSystemTime(o.closeDate),
+});
+
+const accountRecord = (a: AccountRef) => ({
+  version: 0,
+  brokerId: a.brokerId,
+  accountId: a.accountId,
+  subAccountId: a.subAccountId ?? '',
+  reserved: 0,
+});
+
+/** A string out of a caller-owned buffer: `units` written, NUL included. */
+const fromUnits = (buf: Uint16Array, units: number) =>
+  String.fromCharCode(...buf.subarray(0, Math.max(0, Math.min(units, buf.length) - 1)));
 
 /** Per-trade arguments a JS trade callback receives (the benchmark's peer path). */
 export interface JsTrade {
@@ -625,8 +858,6 @@ export interface JsTrade {
 /** The shim's callbacks; it exports `tape_capture_<name>_cb()` returning each one's address. */
 export const CAPTURE_CALLBACKS = [
   'state',
-  'history',
-  'order_change',
   'account',
   'trade',
   'daily',
@@ -637,6 +868,7 @@ export const CAPTURE_CALLBACKS = [
   'tiny_book',
   'invalid_ticker',
   'ticker_state',
+  'order',
 ] as const;
 type CaptureCallback = (typeof CAPTURE_CALLBACKS)[number];
 
@@ -663,6 +895,23 @@ function bindDll(lib: LibraryHandle) {
     UnsubscribeOfferBook: tickerRequest('UnsubscribeOfferBook'),
   };
 }
+
+/** The V2 order exports: bound on first use, so a market-data-only DLL build still loads. */
+function bindOrders(lib: LibraryHandle) {
+  declareTypes();
+  const f = (decl: string) => lib.func(decl) as unknown as Fn;
+  return {
+    SetOrderCallback: f('int32 __stdcall SetOrderCallback(void *cb)'),
+    SendOrder: f('int64 __stdcall SendOrder(TConnectorSendOrder *order)'),
+    SendChangeOrderV2: f('int32 __stdcall SendChangeOrderV2(TConnectorChangeOrder *change)'),
+    SendCancelOrderV2: f('int32 __stdcall SendCancelOrderV2(TConnectorCancelOrder *cancel)'),
+    SendCancelAllOrdersV2: f('int32 __stdcall SendCancelAllOrdersV2(TConnectorCancelAllOrders *cancel)'),
+    GetOrderDetails: f('int32 __stdcall GetOrderDetails(_Inout_ TConnectorOrderOut *order)'),
+    EnumerateAllOrders: f(
+      'int32 __stdcall EnumerateAllOrders(TConnectorAccountIdentifier *account, uint8 version, int64 param, TConnectorEnumerateOrdersProc *proc)',
+    ),
+  };
+}
 type Dll = ReturnType<typeof bindDll>;
 type TickerRequest = Extract<keyof Dll, `${string}ubscribe${string}`>;
 
@@ -672,6 +921,8 @@ let loggedIn: ProfitConnector | undefined;
 export class ProfitConnector {
   readonly sim: SimControls | undefined;
   private readonly dll: Dll;
+  private readonly lib: LibraryHandle;
+  private orderFns: ReturnType<typeof bindOrders> | undefined;
   private readonly captureDrain: Fn;
   private readonly captureDropped: Fn;
   private readonly captureWait: Fn & { async: (...args: unknown[]) => void };
@@ -683,6 +934,7 @@ export class ProfitConnector {
 
   private constructor(lib: LibraryHandle, cap: LibraryHandle, ringCapacity: number) {
     this.dll = bindDll(lib);
+    this.lib = lib;
     const c = (decl: string) => cap.func(decl) as unknown as Fn;
     const recordBytes = c('int32 tape_capture_record_bytes()')() as number;
     if (recordBytes !== RECORD_BYTES)
@@ -749,6 +1001,155 @@ export class ProfitConnector {
     this.initialize(key, user, password, opts.routing === true, cb.trade);
     check('SetInvalidTickerCallback', this.dll.SetInvalidTickerCallback(cb.invalid_ticker) as number);
     check('SetChangeStateTickerCallback', this.dll.SetChangeStateTickerCallback(cb.ticker_state) as number);
+    if (opts.routing) check('SetOrderCallback', this.orders.SetOrderCallback(cb.order) as number);
+  }
+
+  private get orders(): ReturnType<typeof bindOrders> {
+    this.orderFns ??= bindOrders(this.lib);
+    return this.orderFns;
+  }
+
+  /**
+   * SendOrder: returns the DLL's local order id. Argument errors come back at once as a
+   * ProfitDllError; what the broker refuses arrives later as a rejected order.
+   */
+  sendOrder(o: SendOrderRequest): bigint {
+    const id = BigInt(
+      this.orders.SendOrder({
+        version: 0,
+        accountId: accountRecord(o.account),
+        assetId: { version: 0, ticker: o.ticker, exchange: o.exchange, feedType: 0 },
+        password: o.password,
+        orderType: OrderType[o.type],
+        orderSide: OrderSide[o.side],
+        price: o.type === 'market' ? -1 : (o.price ?? Number.NaN),
+        stopPrice: o.stopPrice ?? -1,
+        quantity: o.qty,
+      }) as number | bigint,
+    );
+    if (id < 0n) throw new ProfitDllError(`SendOrder(${o.ticker})`, Number(id) | 0);
+    if (id === 0n) throw new ProfitDllError(`SendOrder(${o.ticker})`, NL.INTERNAL_ERROR);
+    return id;
+  }
+
+  /** SendChangeOrderV2: a new limit price and total quantity for a working order. */
+  changeOrder(account: AccountRef, localOrderId: bigint, price: number, qty: number, password: string): void {
+    const code = this.orders.SendChangeOrderV2({
+      version: 0,
+      accountId: accountRecord(account),
+      orderId: { version: 0, localOrderId, clOrderId: '' },
+      password,
+      price,
+      stopPrice: -1,
+      quantity: qty,
+    }) as number;
+    check(`SendChangeOrderV2(${localOrderId})`, code);
+  }
+
+  /** SendCancelOrderV2. */
+  cancelOrder(account: AccountRef, localOrderId: bigint, password: string): void {
+    const code = this.orders.SendCancelOrderV2({
+      version: 0,
+      accountId: accountRecord(account),
+      orderId: { version: 0, localOrderId, clOrderId: '' },
+      password,
+    }) as number;
+    check(`SendCancelOrderV2(${localOrderId})`, code);
+  }
+
+  /** SendCancelAllOrdersV2: every working order of the account. */
+  cancelAllOrders(account: AccountRef, password: string): void {
+    const code = this.orders.SendCancelAllOrdersV2({
+      version: 0,
+      accountId: accountRecord(account),
+      password,
+    }) as number;
+    check('SendCancelAllOrdersV2', code);
+  }
+
+  /** GetOrderDetails, into buffers of ours; grows them and asks again when a string did not fit. */
+  orderDetails(localOrderId: bigint): DllOrder {
+    for (let units = 64; ; units *= 4) {
+      const bufs = Array.from({ length: 5 }, () => new Uint16Array(units));
+      const out = {
+        version: 0,
+        orderId: { version: 0, localOrderId, clOrderId: '' },
+        accountId: {
+          version: 0,
+          brokerId: 0,
+          accountId: bufs[0],
+          accountIdLength: units,
+          subAccountId: bufs[1],
+          subAccountIdLength: units,
+          reserved: 0,
+        },
+        assetId: {
+          version: 0,
+          ticker: bufs[2],
+          tickerLength: units,
+          exchange: bufs[3],
+          exchangeLength: units,
+          feedType: 0,
+        },
+        textMessage: bufs[4],
+        textMessageLength: units,
+      };
+      check(`GetOrderDetails(${localOrderId})`, this.orders.GetOrderDetails(out) as number);
+      const lengths = [
+        out.accountId.accountIdLength,
+        out.accountId.subAccountIdLength,
+        out.assetId.tickerLength,
+        out.assetId.exchangeLength,
+        out.textMessageLength,
+      ];
+      if (lengths.some((n) => n > units) && units < 65536) continue;
+      const text = (i: number) => fromUnits(bufs[i] as Uint16Array, lengths[i] as number);
+      return {
+        localOrderId,
+        clOrderId: '',
+        brokerId: out.accountId.brokerId,
+        accountId: text(0),
+        subAccountId: text(1),
+        ticker: text(2),
+        exchange: text(3),
+        ...orderFields(out as unknown as OrderFields),
+        text: text(4),
+      };
+    }
+  }
+
+  /** EnumerateAllOrders: the account's orders as the DLL knows them (start-up reconciliation). */
+  enumerateOrders(account: AccountRef): DllOrder[] {
+    const found: DllOrder[] = [];
+    const proc = koffi.register((ptr: unknown) => {
+      const o = koffi.decode(ptr, 'TConnectorOrder') as OrderFields & {
+        orderId: { localOrderId: number | bigint; clOrderId: string | null };
+        accountId: { brokerId: number; accountId: string | null; subAccountId: string | null };
+        assetId: { ticker: string | null; exchange: string | null };
+        textMessage: string | null;
+      };
+      found.push({
+        localOrderId: BigInt(o.orderId.localOrderId),
+        clOrderId: o.orderId.clOrderId ?? '',
+        brokerId: o.accountId.brokerId,
+        accountId: o.accountId.accountId ?? '',
+        subAccountId: o.accountId.subAccountId ?? '',
+        ticker: o.assetId.ticker ?? '',
+        exchange: o.assetId.exchange ?? '',
+        ...orderFields(o),
+        text: o.textMessage ?? '',
+      });
+      return 1;
+    }, koffi.pointer(declareTypes().enumerateOrders));
+    try {
+      check(
+        'EnumerateAllOrders',
+        this.orders.EnumerateAllOrders(accountRecord(account), 0, 0, proc) as number,
+      );
+    } finally {
+      koffi.unregister(proc);
+    }
+    return found;
   }
 
   /**
@@ -767,7 +1168,7 @@ export class ProfitConnector {
         volume: number,
         qty: number,
       ) => onTrade({ ticker: asset.ticker, exchange: asset.bolsa, date, tradeNumber, price, volume, qty }),
-      koffi.pointer(declareTypes()),
+      koffi.pointer(declareTypes().trade),
     );
     try {
       this.initialize(key, user, password, false, pointer);
@@ -791,8 +1192,8 @@ export class ProfitConnector {
           user,
           password,
           cb.state,
-          cb.history,
-          cb.order_change,
+          null, // THistoryCallback and TOrderChangeCallback: the V2 order callback replaces them
+          null,
           cb.account,
           trade,
           cb.daily,
@@ -917,8 +1318,12 @@ function simControls(lib: LibraryHandle): SimControls | undefined {
     'int32 SimInjectTrade(str16 ticker, str16 exchange, int32 feed, str16 date, uint32 tradeNumber, double price, double volume, int32 qty, int32 buyAgent, int32 sellAgent, int32 tradeType, uint8 isEdit)',
   );
   const tickerState = required('int32 SimSetTickerState(str16 ticker, str16 exchange, int32 state)');
-  declareTypes(); // SimStats
+  declareTypes(); // SimStats, SimOrderStats
   const getStats = required('int32 SimGetStats(_Out_ SimStats *out)');
+  const orderMode = required('int32 SimSetOrderMode(int32 mode)');
+  const fillOrder = required('int32 SimFillOrder(int64 localOrderId, int64 qty, double price)');
+  const resetOrders = required('int32 SimResetOrders()');
+  const getOrderStats = required('int32 SimGetOrderStats(_Out_ SimOrderStats *out)');
   const stats = (): SimStats => {
     const s: Record<string, number | bigint> = {};
     check('SimGetStats', getStats(s) as number);
@@ -973,5 +1378,21 @@ function simControls(lib: LibraryHandle): SimControls | undefined {
       ),
     setTickerState: (t, e, state) => check('SimSetTickerState', tickerState(t, e, state) as number),
     stats,
+    setOrderMode: (mode) =>
+      check('SimSetOrderMode', orderMode({ match: 0, hold: 1, reject: 2 }[mode]) as number),
+    fillOrder: (id, qty, price) => check(`SimFillOrder(${id})`, fillOrder(id, qty, price) as number),
+    resetOrders: () => check('SimResetOrders', resetOrders() as number),
+    orderStats: () => {
+      const s: Record<string, number | bigint> = {};
+      check('SimGetOrderStats', getOrderStats(s) as number);
+      return {
+        sent: Number(s.sent),
+        rejected: Number(s.rejected),
+        canceled: Number(s.canceled),
+        replaced: Number(s.replaced),
+        fills: Number(s.fills),
+        callbacks: Number(s.callbacks),
+      };
+    },
   };
 }

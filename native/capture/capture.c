@@ -39,8 +39,7 @@ enum {
   P_TICKER_STATE = 144,
   P_PROGRESS = 144,
   P_ACCOUNT_BROKER = 144,
-  P_ORDER_PRICE = 144, P_ORDER_STOP = 152, P_ORDER_AVG = 160, P_ORDER_PROFIT_ID = 168, P_ORDER_I32 = 176,
-  /* broker qty tradedQty leavesQty side */
+  P_ORDER_LOCAL_ID = 144, P_ORDER_VERSION = 152,
 };
 
 static uint8_t *records;
@@ -305,7 +304,7 @@ static void PDLL_CALL on_progress(TAssetIDRec asset, int32_t progress) {
   publish(pos);
 }
 
-/* Accounts and legacy order callbacks: the fields routing will need; the rest waits for the orders work. */
+/* Accounts: broker, account id and holder. */
 static void PDLL_CALL on_account(int32_t broker, const wchar16 *brokerName, const wchar16 *accountId,
                                  const wchar16 *holderName) {
   (void)brokerName;
@@ -318,41 +317,16 @@ static void PDLL_CALL on_account(int32_t broker, const wchar16 *brokerName, cons
   publish(pos);
 }
 
-static void order(uint8_t kind, TAssetIDRec asset, int32_t broker, int32_t qty, int32_t tradedQty, int32_t leavesQty,
-                  int32_t side, double price, double stopPrice, double avgPrice, int64_t profitId,
-                  const wchar16 *clOrdId) {
+/* TConnectorOrderCallback: only the identifier; the binding reads the details with
+ * GetOrderDetails outside the callback, as the manual requires. */
+static void PDLL_CALL on_order(TConnectorOrderIdentifier id) {
   uint64_t pos;
-  uint8_t *r = claim(kind, &pos);
+  uint8_t *r = claim(REC_ORDER, &pos);
   if (!r) return;
-  put_asset(r, asset);
-  put_str(r, OFF_C, OFF_LEN_C, UNITS_C, clOrdId);
-  put_f64(r, P_ORDER_PRICE, price);
-  put_f64(r, P_ORDER_STOP, stopPrice);
-  put_f64(r, P_ORDER_AVG, avgPrice);
-  put_i64(r, P_ORDER_PROFIT_ID, profitId);
-  const int32_t n[] = {broker, qty, tradedQty, leavesQty, side};
-  memcpy(r + P_ORDER_I32, n, sizeof n);
+  put_str(r, OFF_A, OFF_LEN_A, UNITS_A, id.clOrderId);
+  put_i64(r, P_ORDER_LOCAL_ID, id.localOrderId);
+  r[P_ORDER_VERSION] = id.version;
   publish(pos);
-}
-
-static void PDLL_CALL on_order_change(TAssetIDRec asset, int32_t broker, int32_t qty, int32_t tradedQty,
-                                      int32_t leavesQty, int32_t side, double price, double stopPrice,
-                                      double avgPrice, int64_t profitId, const wchar16 *orderType,
-                                      const wchar16 *account, const wchar16 *holder, const wchar16 *clOrdId,
-                                      const wchar16 *status, const wchar16 *date, const wchar16 *textMessage) {
-  (void)orderType, (void)account, (void)holder, (void)status, (void)date, (void)textMessage;
-  order(REC_ORDER_CHANGE, asset, broker, qty, tradedQty, leavesQty, side, price, stopPrice, avgPrice, profitId,
-        clOrdId);
-}
-
-static void PDLL_CALL on_order_history(TAssetIDRec asset, int32_t broker, int32_t qty, int32_t tradedQty,
-                                       int32_t leavesQty, int32_t side, double price, double stopPrice,
-                                       double avgPrice, int64_t profitId, const wchar16 *orderType,
-                                       const wchar16 *account, const wchar16 *holder, const wchar16 *clOrdId,
-                                       const wchar16 *status, const wchar16 *date) {
-  (void)orderType, (void)account, (void)holder, (void)status, (void)date;
-  order(REC_ORDER_HISTORY, asset, broker, qty, tradedQty, leavesQty, side, price, stopPrice, avgPrice, profitId,
-        clOrdId);
 }
 
 /* Function pointers for the binding to hand to DLLInitialize* and Set*Callback. The typed
@@ -363,8 +337,6 @@ static void PDLL_CALL on_order_history(TAssetIDRec asset, int32_t broker, int32_
     return (void *)f;                                                                                                  \
   }
 GETTER(state_cb, TStateCallback, on_state)
-GETTER(history_cb, THistoryCallback, on_order_history)
-GETTER(order_change_cb, TOrderChangeCallback, on_order_change)
 GETTER(account_cb, TAccountCallback, on_account)
 GETTER(trade_cb, TNewTradeCallback, on_trade)
 GETTER(daily_cb, TNewDailyCallback, on_daily)
@@ -373,6 +345,7 @@ GETTER(offer_book_cb, TOfferBookCallback, on_offer_book)
 GETTER(history_trade_cb, THistoryTradeCallback, on_history_trade)
 GETTER(progress_cb, TProgressCallback, on_progress)
 GETTER(tiny_book_cb, TTinyBookCallback, on_tiny_book)
+GETTER(order_cb, TConnectorOrderCallback, on_order)
 GETTER(invalid_ticker_cb, TInvalidTickerCallback, on_invalid_ticker)
 GETTER(ticker_state_cb, TChangeStateTicker, on_ticker_state)
 

@@ -22,14 +22,13 @@ enum {
   REC_TICKER_STATE = 9,
   REC_PROGRESS = 10,
   REC_ACCOUNT = 11,
-  REC_ORDER_CHANGE = 12,
-  REC_ORDER_HISTORY = 13,
+  REC_ORDER = 12, /* TConnectorOrderCallback (SetOrderCallback) */
 };
 
 /* Flags (byte 1). */
 #define REC_FLAG_TRUNCATED 1 /* a string was longer than its slot: the copy holds its first units */
 
-/* Header and string slots: A = ticker (or account id), B = exchange, C = date (or text). */
+/* Header and string slots: A = ticker (or account id, or ClOrderID), B = exchange, C = date (or text). */
 #define OFF_KIND 0
 #define OFF_FLAGS 1
 #define OFF_LEN_A 2

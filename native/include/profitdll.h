@@ -32,6 +32,136 @@ typedef struct {
   uint8_t feedType;
 } TConnectorAssetIdentifier;
 
+/* ---- Orders, V2 API (natural alignment, as in the manual's record declarations) ---- */
+typedef struct {
+  uint8_t version;
+  int32_t brokerId;
+  const wchar16 *accountId;
+  const wchar16 *subAccountId;
+  int64_t reserved;
+} TConnectorAccountIdentifier;
+
+typedef struct {
+  uint8_t version;
+  int64_t localOrderId;
+  const wchar16 *clOrderId;
+} TConnectorOrderIdentifier;
+
+typedef struct {
+  uint8_t version;
+  TConnectorAccountIdentifier accountId;
+  TConnectorAssetIdentifier assetId;
+  const wchar16 *password;
+  uint8_t orderType;
+  uint8_t orderSide;
+  double price;
+  double stopPrice;
+  int64_t quantity;
+} TConnectorSendOrder;
+
+typedef struct {
+  uint8_t version;
+  TConnectorAccountIdentifier accountId;
+  TConnectorOrderIdentifier orderId;
+  const wchar16 *password;
+  double price;
+  double stopPrice;
+  int64_t quantity;
+} TConnectorChangeOrder;
+
+typedef struct {
+  uint8_t version;
+  TConnectorAccountIdentifier accountId;
+  TConnectorOrderIdentifier orderId;
+  const wchar16 *password;
+} TConnectorCancelOrder;
+
+typedef struct {
+  uint8_t version;
+  TConnectorAccountIdentifier accountId;
+  const wchar16 *password;
+} TConnectorCancelAllOrders;
+
+typedef struct {
+  uint16_t year, month, dayOfWeek, day, hour, minute, second, milliseconds;
+} TSystemTime;
+
+/* Out records: the caller owns the string buffers. On input a Length field is the buffer's
+ * capacity in UTF-16 units; on output it is the units the string needs, NUL included. A NULL
+ * or short buffer gets nothing or a truncated, terminated copy: call again with room. */
+typedef struct {
+  uint8_t version;
+  int32_t brokerId;
+  wchar16 *accountId;
+  int32_t accountIdLength;
+  wchar16 *subAccountId;
+  int32_t subAccountIdLength;
+  int64_t reserved;
+} TConnectorAccountIdentifierOut;
+
+typedef struct {
+  uint8_t version;
+  wchar16 *ticker;
+  int32_t tickerLength;
+  wchar16 *exchange;
+  int32_t exchangeLength;
+  uint8_t feedType;
+} TConnectorAssetIdentifierOut;
+
+/* The order fields, shared by the Out record (GetOrderDetails) and the enumeration record. */
+#define TAPE_ORDER_FIELDS \
+  int64_t quantity;       \
+  int64_t tradedQuantity; \
+  int64_t leavesQuantity; \
+  double price;           \
+  double stopPrice;       \
+  double averagePrice;    \
+  uint8_t orderSide;      \
+  uint8_t orderType;      \
+  uint8_t orderStatus;    \
+  uint8_t validityType;   \
+  TSystemTime date;       \
+  TSystemTime lastUpdate; \
+  TSystemTime closeDate;  \
+  TSystemTime validityDate;
+
+typedef struct {
+  uint8_t version;
+  TConnectorOrderIdentifier orderId;
+  TConnectorAccountIdentifierOut accountId;
+  TConnectorAssetIdentifierOut assetId;
+  TAPE_ORDER_FIELDS
+  wchar16 *textMessage;
+  int32_t textMessageLength;
+} TConnectorOrderOut;
+
+/* What EnumerateAllOrders hands its callback: DLL-owned strings, valid during the call only. */
+typedef struct {
+  uint8_t version;
+  TConnectorOrderIdentifier orderId;
+  TConnectorAccountIdentifier accountId;
+  TConnectorAssetIdentifier assetId;
+  TAPE_ORDER_FIELDS
+  const wchar16 *textMessage;
+} TConnectorOrder;
+
+enum { ORDER_TYPE_MARKET = 1, ORDER_TYPE_LIMIT = 2, ORDER_TYPE_STOP_LIMIT = 4 };
+enum { ORDER_SIDE_BUY = 1, ORDER_SIDE_SELL = 2 };
+enum {
+  ORDER_STATUS_NEW = 0,
+  ORDER_STATUS_PARTIALLY_FILLED = 1,
+  ORDER_STATUS_FILLED = 2,
+  ORDER_STATUS_CANCELED = 4,
+  ORDER_STATUS_REPLACED = 5,
+  ORDER_STATUS_PENDING_CANCEL = 6,
+  ORDER_STATUS_REJECTED = 8,
+  ORDER_STATUS_PENDING_NEW = 10,
+  ORDER_STATUS_PENDING_REPLACE = 14,
+};
+
+typedef void(PDLL_CALL *TConnectorOrderCallback)(TConnectorOrderIdentifier orderId);
+typedef int32_t(PDLL_CALL *TConnectorEnumerateOrdersProc)(const TConnectorOrder *order, int64_t param);
+
 /* Return codes (int32; errors have the high bit set). */
 #define NL_OK 0
 #define NL_INTERNAL_ERROR ((int32_t)0x80000001u)

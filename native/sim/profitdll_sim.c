@@ -2,8 +2,7 @@
  * a random-walk B3 market behind them, for Linux development and tests (docs/native.md). One
  * connector thread plays the DLL's ConnectorThread: every callback comes from it, never from
  * the caller's thread. Sim* exports are simulator-only controls the binding looks up optionally.
- * Orders (SendOrder, SetOrderCallback, GetOrderDetails, ...) will live in their own file and
- * hook into connector_step() the way the market does. */
+ * Order routing lives in orders.c (sim.h), driven from connector_step() like the market. */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <math.h>
@@ -14,7 +13,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "market.h"
+#include "sim.h"
 #include "wstr.h"
 
 #define MAX_TICKERS 128
@@ -246,6 +245,33 @@ static int32_t session_code_locked(void) {
   }
 }
 
+int32_t sim_routing_status(void) {
+  lock();
+  int32_t rc = session_code_locked();
+  if (rc == NL_OK && !sim.routing) rc = NL_MARKET_ONLY;
+  else if (rc == NL_OK && atomic_load(&sim.login) != LOGIN_OK) rc = NL_WAITING_SERVER;
+  unlock();
+  return rc;
+}
+
+int32_t sim_find_listing(const wchar16 *ticker, const wchar16 *exchange, double *tick, int32_t *lot) {
+  lock();
+  int i = find_listing(ticker, exchange);
+  int32_t rc = i;
+  if (i >= 0) {
+    *tick = sim.listings[i].tick;
+    *lot = sim.listings[i].lot;
+  } else rc = known_exchange(exchange) ? NL_INVALID_TICKER : NL_EXCHANGE_UNKNOWN;
+  unlock();
+  return rc;
+}
+
+void sim_signal(void) {
+  lock();
+  pthread_cond_signal(&sim.wake);
+  unlock();
+}
+
 /* ---- the connector thread ---- */
 
 static void report_state(int32_t type, int32_t result) {
@@ -288,17 +314,31 @@ static int login_sequence(void) {
   return 1;
 }
 
-/* B3 prints Brasília time (UTC-3, no daylight saving since 2019) as DD/MM/YYYY HH:MM:SS.ZZZ. */
-static void b3_now(wchar16 out[32]) {
+/* B3 prints Brasília time (UTC-3, no daylight saving since 2019). */
+static long b3_tm(struct tm *tm) {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
   time_t secs = ts.tv_sec - 3 * 3600;
+  gmtime_r(&secs, tm);
+  return ts.tv_nsec / 1000000L;
+}
+
+/* As the V1 callbacks print it: DD/MM/YYYY HH:MM:SS.ZZZ. */
+static void b3_now(wchar16 out[32]) {
   struct tm tm;
-  gmtime_r(&secs, &tm);
+  long ms = b3_tm(&tm);
   char buf[64];
   snprintf(buf, sizeof buf, "%02d/%02d/%04d %02d:%02d:%02d.%03ld", tm.tm_mday, tm.tm_mon + 1, tm.tm_year + 1900,
-           tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000L);
+           tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
   wfrom_ascii(out, buf, 32);
+}
+
+void sim_b3_systemtime(TSystemTime *out) {
+  struct tm tm;
+  long ms = b3_tm(&tm);
+  *out = (TSystemTime){(uint16_t)(tm.tm_year + 1900), (uint16_t)(tm.tm_mon + 1), (uint16_t)tm.tm_wday,
+                       (uint16_t)tm.tm_mday,          (uint16_t)tm.tm_hour,    (uint16_t)tm.tm_min,
+                       (uint16_t)tm.tm_sec,           (uint16_t)ms};
 }
 
 static void deliver(const Pending *p, const wchar16 *date) {
@@ -419,6 +459,7 @@ static void connector_step(int64_t *lastNs) {
     sim.burstRemaining = sim.burstRemaining > burst ? sim.burstRemaining - burst : 0;
     unlock();
   }
+  orders_step(markets, count, trading);
 }
 
 static void *connector_thread(void *arg) {
@@ -433,8 +474,9 @@ static void *connector_thread(void *arg) {
   for (int stop = 0; !stop;) {
     connector_step(&last);
     lock();
-    int busy = sim.head != NULL || sim.burstRemaining > 0;
-    int active = busy;
+    int orders = orders_busy();
+    int busy = sim.head != NULL || sim.burstRemaining > 0 || orders == 1;
+    int active = busy || orders == 2;
     for (int i = 0; i < sim.listingCount && !active; i++)
       active = atomic_load(&sim.listings[i].quotes) || atomic_load(&sim.listings[i].priceBook) ||
                atomic_load(&sim.listings[i].offerBook);
@@ -526,6 +568,7 @@ PDLL_EXPORT int32_t PDLL_CALL DLLFinalize(void) {
   for (int i = 0; i < sim.listingCount; i++)
     for (int k = 0; k < 3; k++) atomic_store(subscription_flag(&sim.listings[i], k), 0);
   memset(&sim.cb, 0, sizeof sim.cb);
+  orders_finalized();
   atomic_store(&sim.invalidTicker, NULL);
   atomic_store(&sim.tickerState, NULL);
   atomic_store(&sim.login, LOGIN_NONE);

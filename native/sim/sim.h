@@ -1,0 +1,23 @@
+/* What the simulator's files share: the session and listings of profitdll_sim.c, the order
+ * book of orders.c, and how the connector thread drives the orders. */
+#ifndef TAPE_SIM_SIM_H
+#define TAPE_SIM_SIM_H
+#include "market.h"
+
+/* NL_OK when logged in with routing; otherwise the code an order function returns. */
+int32_t sim_routing_status(void);
+/* The listing's index, with its tick and lot; NL_INVALID_TICKER or NL_EXCHANGE_UNKNOWN. */
+int32_t sim_find_listing(const wchar16 *ticker, const wchar16 *exchange, double *tick, int32_t *lot);
+/* Wakes the connector thread (never call it while holding the orders lock). */
+void sim_signal(void);
+/* Now, in B3 time (UTC-3), as a SYSTEMTIME. */
+void sim_b3_systemtime(TSystemTime *out);
+
+/* Connector thread: acknowledges, cancels, changes and fills orders against the markets, and
+ * reports every changed order through the order callback. */
+void orders_step(Market *markets, int count, int trading);
+/* 1 when orders wait for the connector thread, 2 when some only rest on a book, else 0. */
+int orders_busy(void);
+/* DLLFinalize: forget the order callback. The orders stay: they live at the broker. */
+void orders_finalized(void);
+#endif
