@@ -27,6 +27,8 @@ const schema = z.object({
   PROFITDLL_KEY: z.string().min(1).default('tape-simulator'),
   PROFITDLL_USER: z.string().min(1).default('tape'),
   PROFITDLL_PASSWORD: z.string().min(1).default('tape'),
+  PROFITDLL_ROUTING_PASSWORD: z.string().min(1).optional(),
+  TAPE_ROUTING: z.enum(['on', 'off']).default('on'),
   TAPE_TICKERS: z
     .string()
     .regex(
@@ -77,6 +79,10 @@ export interface Config {
     readonly key: string;
     readonly user: string;
     readonly password: string;
+    /** Log in with routing (DLLInitializeLogin) so orders can be sent. */
+    readonly routing: boolean;
+    /** The routing password (the account's electronic signature) sent with every order request. */
+    readonly routingPassword: string;
     readonly simRate: number | undefined;
   };
   readonly tickers: readonly Ticker[];
@@ -134,6 +140,8 @@ export function loadConfig(
       key: e.PROFITDLL_KEY,
       user: e.PROFITDLL_USER,
       password: e.PROFITDLL_PASSWORD,
+      routing: e.TAPE_ROUTING === 'on',
+      routingPassword: e.PROFITDLL_ROUTING_PASSWORD ?? e.PROFITDLL_PASSWORD,
       simRate: e.TAPE_SIM_RATE,
     }),
     tickers: Object.freeze(

@@ -5,17 +5,23 @@ import type { Config } from './config.ts';
 import { authRoutes } from './http/routes/auth.ts';
 import { marketRoutes } from './http/routes/market.ts';
 import { opsRoutes } from './http/routes/ops.ts';
+import { orderRoutes } from './http/routes/orders.ts';
 import { loadStaticFiles } from './http/static.ts';
 import { listen } from './http/uws.ts';
 import type { Logger } from './log.ts';
 import { MarketFeed } from './market/feed.ts';
+import { type Instrument, instrumentFor } from './market/instruments.ts';
 import { MarketService } from './market/service.ts';
-import { DEFAULT_WATERMARKS, marketEndpoint } from './market/session.ts';
+import { accountTopic, DEFAULT_WATERMARKS, marketEndpoint } from './market/session.ts';
 import { DEFAULT_WRITER, TickWriter } from './market/writer.ts';
 import { createMetrics } from './metrics.ts';
+import { OrderManager } from './orders/manager.ts';
+import { DllOrderRouter } from './orders/router.ts';
+import { orderJson, positionJson } from './orders/wire.ts';
 import { openDatabase } from './store/db.ts';
-import { DeadLetterQueue, DeadLetterStore } from './store/deadLetters.ts';
+import { DeadLetterQueue, DeadLetterStore, jsonSafe } from './store/deadLetters.ts';
 import { migrate } from './store/migrate.ts';
+import { OrderStore } from './store/orders.ts';
 import { TickStore } from './store/ticks.ts';
 
 export interface TapeServer {
@@ -25,6 +31,9 @@ export interface TapeServer {
   readonly connector: ProfitConnector;
   readonly writer: TickWriter;
   readonly deadLetters: DeadLetterQueue;
+  /** Undefined when routing is off (TAPE_ROUTING=off). */
+  readonly orders: OrderManager | undefined;
+  readonly orderStore: OrderStore;
   /** Graceful stop: no new connections, captured events flushed to the database, database closed. */
   close(): Promise<void>;
 }
@@ -86,6 +95,54 @@ export async function startServer(config: Config, log: Logger): Promise<TapeServ
     status: () => (feed as MarketFeed).status,
     log,
   });
+  const instruments = new Map<string, Instrument>(
+    config.tickers.flatMap((t) => {
+      const i = instrumentFor(t.ticker, t.exchange);
+      return i ? [[t.ticker, i] as const] : [];
+    }),
+  );
+  const lastPrice = (ticker: string) => market.quote(ticker)?.last;
+  const orderStore = new OrderStore(db.sql);
+  const orders = config.profitDll.routing
+    ? new OrderManager(
+        orderStore,
+        new DllOrderRouter(connector, config.profitDll.routingPassword, (err) =>
+          deadLetters.add({
+            source: 'profitdll.order',
+            reason: 'invalid_order',
+            detail: err.message,
+            payload: jsonSafe(err.order),
+          }),
+        ),
+        {
+          lastPrice,
+          // Orders go out only while the DLL is connected to the market and to the broker.
+          tradable: (ticker) => {
+            const s = (feed as MarketFeed).status;
+            return instruments.has(ticker) && s.connected && s.routing === 5;
+          },
+        },
+        {
+          order: (o) =>
+            publish(accountTopic(o.accountId), JSON.stringify({ type: 'order', order: orderJson(o) })),
+          position: (account, ticker, p) => {
+            const inst = instruments.get(ticker);
+            if (inst)
+              publish(
+                accountTopic(account),
+                JSON.stringify({
+                  type: 'position',
+                  account,
+                  position: positionJson(ticker, p, inst, lastPrice(ticker)),
+                }),
+              );
+          },
+        },
+        (l) => deadLetters.add(l),
+        log,
+        instruments,
+      )
+    : undefined;
   feed = new MarketFeed(
     connector,
     {
@@ -93,6 +150,8 @@ export async function startServer(config: Config, log: Logger): Promise<TapeServ
       user: config.profitDll.user,
       password: config.profitDll.password,
       tickers: config.tickers,
+      routing: orders !== undefined,
+      orderChanged: orders && ((id) => void orders.onOrderUpdate(id)),
     },
     market,
     log,
@@ -109,6 +168,7 @@ export async function startServer(config: Config, log: Logger): Promise<TapeServ
       stallMs: config.wsStallMs,
     },
     verify: (token) => auth.verify(token),
+    accountOf: (userId) => orderStore.accountOf(userId),
     onClientError: (principal, reason) => log.debug({ user: principal.username, reason }, 'ws client error'),
     metrics: {
       state: (mode, delta) => metrics.wsBackpressure.inc({ state: mode }, delta),
@@ -132,6 +192,7 @@ export async function startServer(config: Config, log: Logger): Promise<TapeServ
       }),
       ...authRoutes(auth),
       ...marketRoutes({ market, ticks, deadLetters, feed }),
+      ...(orders ? orderRoutes({ manager: orders, store: orderStore, instruments, lastPrice }) : []),
     ],
     ws: [endpoint],
   });
@@ -139,7 +200,15 @@ export async function startServer(config: Config, log: Logger): Promise<TapeServ
   log.info({ port: server.port }, `Tape listening on http://${config.host}:${server.port}`);
 
   // The market connects in the background: /readyz reports it, the server serves meanwhile.
-  feed.start().catch((err: Error) => log.error({ err: err.message }, 'market connector failed to start'));
+  // Orders are accepted once the DLL's own order list has been reconciled with ours.
+  feed
+    .start()
+    .then(async () => {
+      if (!orders) return;
+      const r = await orders.reconcile();
+      log.info(r, 'orders reconciled with the DLL');
+    })
+    .catch((err: Error) => log.error({ err: err.message }, 'market connector failed to start'));
 
   return {
     port: server.port,
@@ -148,6 +217,8 @@ export async function startServer(config: Config, log: Logger): Promise<TapeServ
     connector,
     writer,
     deadLetters,
+    orders,
+    orderStore,
     async close() {
       server.close();
       endpoint.stop();

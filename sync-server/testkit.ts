@@ -104,3 +104,10 @@ export async function until<T>(
 
 /** A `ws` WebSocket typed as the DOM one, for the app's client library under Node. */
 export const NodeWebSocket = WebSocket as unknown as typeof globalThis.WebSocket;
+
+/** Now as ProfitDLL prints it: DD/MM/YYYY HH:MM:SS.ZZZ in B3 time (UTC−3). */
+export function b3Now(): string {
+  const d = new Date(Date.now() - 3 * 3_600_000);
+  const p = (n: number, w = 2) => String(n).padStart(w, '0');
+  return `${p(d.getUTCDate())}/${p(d.getUTCMonth() + 1)}/${d.getUTCFullYear()} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())}.${p(d.getUTCMilliseconds(), 3)}`;
+}

@@ -2,6 +2,7 @@ import type { RawEvent } from '../../native/profitdll.ts';
 import type { Ticker } from '../config.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
+import { jsonSafe } from '../store/deadLetters.ts';
 import type { RawPriceBook } from './book.ts';
 import { TradeCapture } from './capture.ts';
 import type { Instrument } from './instruments.ts';
@@ -58,6 +59,9 @@ export interface FeedOptions {
   readonly password: string;
   readonly tickers: readonly Ticker[];
   readonly connectTimeoutMs?: number;
+  /** Log in with routing; the DLL's order callbacks go to `orderChanged`. */
+  readonly routing?: boolean;
+  readonly orderChanged?: (localOrderId: bigint) => void;
 }
 
 /** Logs in, subscribes the configured tickers and drains the capture ring into the sinks. */
@@ -96,7 +100,9 @@ export class MarketFeed {
 
   /** Resolves once the market data connection is up (or rejects with the DLL's named reason). */
   async start(): Promise<void> {
-    this.connector.login(this.opts.key, this.opts.user, this.opts.password);
+    this.connector.login(this.opts.key, this.opts.user, this.opts.password, {
+      routing: this.opts.routing === true,
+    });
     this.running = true;
     this.loop = this.run();
     const timeoutMs = this.opts.connectTimeoutMs ?? 30_000;
@@ -178,6 +184,10 @@ export class MarketFeed {
             payload: jsonSafe(ev),
           });
         }
+      } else if (ev.kind === 'order' && this.opts.orderChanged) {
+        // Read and applied after the drain, on this thread: never inside a DLL callback.
+        this.opts.orderChanged(ev.localOrderId);
+        this.metrics.marketEvents.inc({ kind: 'order', outcome: 'accepted' });
       } else if (ev.kind === 'invalidTicker' || ev.kind === 'unknown') {
         // The DLL refused a configured ticker, or the shim wrote a kind this binding cannot read.
         this.log.error({ event: jsonSafe(ev) }, `ProfitDLL reported ${ev.kind}`);
@@ -255,7 +265,3 @@ export class MarketFeed {
     return undefined;
   }
 }
-
-// Keep raw payloads JSON-safe for the dead-letter table (bigint timestamps become strings).
-const jsonSafe = (v: object) =>
-  JSON.parse(JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x))) as unknown;

@@ -1,7 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { FeedClient, type LinkState } from '../../app/market/feedClient.ts';
-import { backends, login, NodeWebSocket, startTestServer, type TestServer, until } from '../testkit.ts';
+import {
+  b3Now,
+  backends,
+  login,
+  NodeWebSocket,
+  startTestServer,
+  type TestServer,
+  until,
+} from '../testkit.ts';
 import {
   type BookFrame,
   type CandlesFrame,
@@ -17,12 +25,6 @@ const tradesOf = (bytes: Uint8Array): Trade[] => {
 };
 
 /** The current time as ProfitDLL prints it: DD/MM/YYYY HH:MM:SS.ZZZ in Brasília time (UTC-3). */
-function b3Now(): string {
-  const d = new Date(Date.now() - 3 * 3_600_000);
-  const p = (n: number, w = 2) => String(n).padStart(w, '0');
-  return `${p(d.getUTCDate())}/${p(d.getUTCMonth() + 1)}/${d.getUTCFullYear()} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())}.${p(d.getUTCMilliseconds(), 3)}`;
-}
-
 // The market path end to end: the simulator library through koffi and the capture shim,
 // capture, fan-out over uWS, storage in the real database, replay and the dead-letter queue.
 

@@ -300,6 +300,36 @@ export type ClientMessage =
   | { type: 'unsub'; channel: Channel; tickers: string[] }
   | { type: 'ping'; id?: number };
 
+/** An order as REST and the account push show it (money in reais; ids as strings). */
+export interface OrderJson {
+  readonly id: number;
+  readonly accountId: string;
+  readonly clientOrderId: string;
+  readonly ticker: string;
+  readonly side: 'buy' | 'sell';
+  readonly type: 'limit' | 'market';
+  readonly qty: number;
+  readonly price: number | null;
+  readonly state: string;
+  readonly filledQty: number;
+  readonly avgFillPrice: number | null;
+  readonly localOrderId: string | null;
+  readonly rejectReason: string | null;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+/** One instrument's position; P&L in integer centavos, marked to the last trade when there is one. */
+export interface PositionJson {
+  readonly ticker: string;
+  readonly qty: number;
+  readonly averagePrice: number | null;
+  readonly costCents: number;
+  readonly realizedCents: number;
+  readonly lastPrice: number | null;
+  readonly unrealizedCents: number | null;
+}
+
 export type ServerMessage =
   | {
       type: 'hello';
@@ -318,6 +348,9 @@ export type ServerMessage =
   | { type: 'live' }
   | { type: 'unsubscribed'; channel: Channel; tickers: string[] }
   | { type: 'connector'; status: ConnectorStatus }
+  /** Pushed to the account's own sockets (orders/wire.ts). */
+  | { type: 'order'; order: OrderJson }
+  | { type: 'position'; account: string; position: PositionJson }
   | { type: 'error'; code: string; message: string }
   | { type: 'pong'; id?: number; time: number };
 

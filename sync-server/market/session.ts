@@ -59,7 +59,12 @@ export interface MarketSessionDeps {
   readonly onClientError: (principal: Principal, reason: string) => void;
   readonly watermarks?: Watermarks;
   readonly metrics?: BackpressureMetrics;
+  /** The user's trading account: its order and position events are pushed on accountTopic(). */
+  readonly accountOf?: (userId: number) => Promise<string | undefined>;
 }
+
+/** The topic of one account's order and position events: only its users' sockets join it. */
+export const accountTopic = (accountId: string) => `acct/${accountId}`;
 
 interface State {
   expiry: NodeJS.Timeout | undefined;
@@ -234,6 +239,14 @@ export function marketEndpoint(deps: MarketSessionDeps): MarketEndpoint {
       });
       send(session, { type: 'connector', status: deps.market.connectorStatus() });
       session.subscribe('connector');
+      // Never conflated: an order event is not a price to skip. A client that reconnects reads
+      // its orders over REST.
+      deps.accountOf?.(session.principal.userId).then(
+        (account) => {
+          if (account && !state.closed) session.subscribe(accountTopic(account));
+        },
+        (err: Error) => deps.onClientError(session.principal, `account lookup failed: ${err.message}`),
+      );
       return state;
     },
     message(session, data, isBinary) {

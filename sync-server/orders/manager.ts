@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
+import { type AccountRef, ProfitDllError } from '../../native/profitdll.ts';
 import type { Logger } from '../log.ts';
 import { type Instrument, instrumentFor } from '../market/instruments.ts';
-import type { NewDeadLetter } from '../store/deadLetters.ts';
+import { jsonSafe, type NewDeadLetter } from '../store/deadLetters.ts';
 import type { OrderRow, OrderStore } from '../store/orders.ts';
 import { applyFill, FLAT, type Position } from './positions.ts';
 import {
@@ -13,39 +14,48 @@ import {
   riskCheck,
   type TokenBucket,
 } from './risk.ts';
+import { InvalidDllOrder } from './router.ts';
 import { InvalidTransition, isTerminal, type OrderEvent, type OrderState, transition } from './state.ts';
 
 // The order manager: write-ahead, idempotent submission through the risk engine to the DLL,
 // DLL order updates driven through the transition table, fills folded into positions.
 
-/** What the manager needs from ProfitDLL's order API (native/profitdll.ts implements it). */
+/** What the manager needs from ProfitDLL's order API (router.ts adapts the binding to it). */
 export interface OrderRouter {
   /** Sends the order; returns the DLL's local order id or throws with the DLL's named code. */
   send(o: {
-    account: string;
+    account: AccountRef;
     ticker: string;
     exchange: string;
     side: 'buy' | 'sell';
     type: 'limit' | 'market';
     price: number | undefined;
     qty: number;
-    clOrderId: string;
   }): bigint;
-  cancel(localOrderId: bigint): void;
-  change(localOrderId: bigint, patch: { price?: number; qty?: number }): void;
+  cancel(account: AccountRef, localOrderId: bigint): void;
+  /** A new limit price and total quantity. */
+  change(account: AccountRef, localOrderId: bigint, price: number, qty: number): void;
   details(localOrderId: bigint): RouterOrder;
-  enumerate(account: string): RouterOrder[];
+  enumerate(account: AccountRef): RouterOrder[];
 }
 
+/** An order as the DLL reports it, already validated (router.ts parseDllOrder). */
 export interface RouterOrder {
   readonly localOrderId: bigint;
+  /** The DLL's own ClOrderID ('' when the call does not report it). */
   readonly clOrderId: string;
+  readonly accountId: string;
+  readonly ticker: string;
+  readonly side: 'buy' | 'sell';
   /** ProfitDLL OrderStatus (API.md). */
   readonly status: number;
   readonly qty: number;
   readonly tradedQty: number;
   readonly averagePrice: number;
-  readonly price: number;
+  /** Limit price; null for a market order. */
+  readonly price: number | null;
+  /** When the DLL took the order (ms since the epoch), if it says. */
+  readonly createdAt: number | null;
   readonly text: string;
 }
 
@@ -105,6 +115,10 @@ export class OrderManager {
   private readonly positions = new Map<string, Map<string, Position>>();
   private readonly realizedToday = new Map<string, { day: string; cents: number }>();
   private readonly queues = new Map<string, Promise<unknown>>();
+  private readonly brokers = new Map<string, number>();
+  /** Local ids sent whose rows do not carry them yet. */
+  private readonly inFlight = new Set<string>();
+  private updates: Promise<void> = Promise.resolve();
   private ready = false;
 
   constructor(
@@ -122,34 +136,61 @@ export class OrderManager {
   }
 
   /**
-   * Start-up: positions from stored fills, then every non-terminal order reconciled with the
-   * DLL's own list. Orders written but never acknowledged by the DLL are NOT sent again.
+   * Start-up: positions from stored fills, then every working order reconciled with the DLL's
+   * own list before new orders are accepted. An order written but never acknowledged is looked
+   * for in the DLL's list (the DLL may have taken it just before a crash) and adopted when
+   * found; otherwise it is closed as not sent. Nothing is ever sent again.
    */
-  async reconcile(): Promise<{ checked: number; notSent: number }> {
+  async reconcile(): Promise<{ checked: number; adopted: number; notSent: number; gone: number }> {
     for (const f of await this.store.fills())
       this.foldFill(f.accountId, f.ticker, { side: f.side, qty: f.qty, price: f.price }, f.at);
     const working = await this.store.allWorking();
-    const byAccount = new Map<string, Map<string, RouterOrder>>();
-    let notSent = 0;
-    for (const o of working) {
-      let dll = byAccount.get(o.accountId);
-      if (!dll) {
-        dll = new Map(this.router.enumerate(o.accountId).map((d) => [d.clOrderId, d]));
-        byAccount.set(o.accountId, dll);
+    const counts = { checked: working.length, adopted: 0, notSent: 0, gone: 0 };
+    const accounts = [...new Set(working.map((o) => o.accountId))];
+    for (const accountId of accounts) {
+      const mine = working.filter((o) => o.accountId === accountId);
+      const dll = this.router.enumerate(await this.accountRef(accountId));
+      const known = new Set(
+        (await this.store.knownLocalIds(dll.map((d) => d.localOrderId))).map((id) => id.toString()),
+      );
+      const unclaimed = dll.filter((d) => !known.has(d.localOrderId.toString()));
+      for (const o of mine) {
+        if (o.localOrderId !== null) {
+          const found = dll.find((d) => d.localOrderId === o.localOrderId);
+          if (found) await this.sync(o, found);
+          else {
+            counts.gone++;
+            await this.apply(o, 'expired', {
+              detail: { message: 'not in the DLL order list at start-up (expired at the broker)' },
+            });
+          }
+          continue;
+        }
+        // Same instrument, side, quantity and price, taken no earlier than we wrote the row.
+        const created = Date.parse(o.createdAt) - 1_000;
+        const i = unclaimed.findIndex(
+          (d) =>
+            d.ticker === o.ticker &&
+            d.side === o.side &&
+            d.qty === o.qty &&
+            (o.type === 'market' ? d.price === null : d.price === o.price) &&
+            (d.createdAt === null || d.createdAt >= created),
+        );
+        if (i < 0) {
+          counts.notSent++;
+          await this.apply(o, 'rejected', {
+            rejectReason: 'not_sent: the server stopped before the DLL took the order; it was not resent',
+          });
+          continue;
+        }
+        const [found] = unclaimed.splice(i, 1) as [RouterOrder];
+        counts.adopted++;
+        await this.store.setLocalId(o.id, found.localOrderId);
+        await this.sync({ ...o, localOrderId: found.localOrderId }, found);
       }
-      const found = dll.get(String(o.id));
-      if (!found) {
-        notSent++;
-        await this.apply(o, 'rejected', {
-          rejectReason: 'not_sent: the server stopped before the DLL took the order; it was not resent',
-        });
-        continue;
-      }
-      if (o.localOrderId === null) await this.store.setLocalId(o.id, found.localOrderId);
-      await this.sync({ ...o, localOrderId: found.localOrderId }, found);
     }
     this.ready = true;
-    return { checked: working.length, notSent };
+    return counts;
   }
 
   /** Submits an order: idempotent on (account, clientOrderId), write-ahead, risk-checked. */
@@ -206,10 +247,64 @@ export class OrderManager {
       }
       return { order, created: false };
     }
+    const risk = await this.check(accountId, req, cfg, order.id);
+    if (!risk.ok) {
+      const rejected = await this.apply(order, 'rejected', {
+        rejectReason: risk.reason,
+        detail: { message: risk.message },
+      });
+      return { order: rejected ?? order, created: true, risk };
+    }
+    const account = await this.accountRef(accountId);
+    let localOrderId: bigint;
+    try {
+      localOrderId = this.router.send({
+        account,
+        ticker: req.ticker,
+        exchange: (inst as Instrument).exchange,
+        side: req.side,
+        type: req.type,
+        price: req.price,
+        qty: req.qty,
+      });
+    } catch (err) {
+      // Only the DLL's own refusal proves it did not take the order; anything else leaves the
+      // row pending for reconciliation rather than guessing.
+      if (!(err instanceof ProfitDllError)) throw err;
+      const rejected = await this.apply(order, 'rejected', {
+        rejectReason: 'broker_refused',
+        detail: { message: err.message, code: err.codeName },
+      });
+      return { order: rejected ?? order, created: true, risk };
+    }
+    const key = localOrderId.toString();
+    this.inFlight.add(key);
+    try {
+      await this.store.setLocalId(order.id, localOrderId);
+    } finally {
+      this.inFlight.delete(key);
+    }
+    const sent = (await this.store.byId(order.id)) as OrderRow;
+    this.events.order(sent);
+    // Updates the DLL announced while the id was being stored were skipped: read it once now.
+    void this.onOrderUpdate(localOrderId);
+    return { order: sent, created: true, risk };
+  }
+
+  /** Every pre-trade check for a request of the account; the rate bucket is spent when it passes. */
+  private async check(
+    accountId: string,
+    req: OrderRequest,
+    cfg: RiskConfig,
+    self: number,
+  ): Promise<RiskResult> {
+    const inst = this.instruments.get(req.ticker);
     const working = await this.store.list(accountId, { working: true, limit: 10_000 });
-    const mine = working.filter((o) => o.ticker === req.ticker && o.id !== order.id);
+    const others = working.filter((o) => o.id !== self);
     const leaves = (side: 'buy' | 'sell') =>
-      mine.filter((o) => o.side === side).reduce((n, o) => n + o.qty - o.filledQty, 0);
+      others
+        .filter((o) => o.ticker === req.ticker && o.side === side)
+        .reduce((n, o) => n + o.qty - o.filledQty, 0);
     const now = Date.now();
     const risk = riskCheck(cfg, req, {
       instrument: inst && instrumentFor(req.ticker, inst.exchange),
@@ -218,87 +313,132 @@ export class OrderManager {
       positionQty: this.position(accountId, req.ticker).qty,
       openBuyQty: leaves('buy'),
       openSellQty: leaves('sell'),
-      openOrders: working.length - 1,
+      openOrders: others.length,
       realizedTodayCents: this.realized(accountId),
       duplicateClientOrderId: false,
       bucket: this.buckets.get(accountId) ?? fullBucket(cfg, now),
       now,
     });
-    if (!risk.ok) {
-      const rejected = await this.apply(order, 'rejected', {
-        rejectReason: risk.reason,
-        detail: { message: risk.message },
-      });
-      return { order: rejected ?? order, created: true, risk };
+    if (risk.ok) this.buckets.set(accountId, risk.bucket);
+    return risk;
+  }
+
+  private async accountRef(accountId: string): Promise<AccountRef> {
+    let brokerId = this.brokers.get(accountId);
+    if (brokerId === undefined) {
+      brokerId = await this.store.brokerOf(accountId);
+      if (brokerId === undefined)
+        throw new OrderError(422, 'unknown_account', `No trading account ${accountId}`);
+      this.brokers.set(accountId, brokerId);
     }
-    this.buckets.set(accountId, risk.bucket);
-    let localOrderId: bigint;
+    return { brokerId, accountId };
+  }
+
+  private sent(order: OrderRow): bigint {
+    if (isTerminal(order.state))
+      throw new OrderError(409, 'order_closed', `Order ${order.id} is already ${order.state}`);
+    if (order.localOrderId === null)
+      throw new OrderError(409, 'not_sent', `Order ${order.id} has not reached the broker`);
+    return order.localOrderId;
+  }
+
+  /** The DLL's refusal of a request, as a 409 with its named code. */
+  private route(f: () => void): void {
     try {
-      localOrderId = this.router.send({
-        account: accountId,
-        ticker: req.ticker,
-        exchange: (inst as Instrument).exchange,
-        side: req.side,
-        type: req.type,
-        price: req.price,
-        qty: req.qty,
-        clOrderId: String(order.id),
-      });
+      f();
     } catch (err) {
-      const rejected = await this.apply(order, 'rejected', {
-        rejectReason: 'broker_refused',
-        detail: { message: (err as Error).message },
-      });
-      return { order: rejected ?? order, created: true, risk };
+      if (!(err instanceof ProfitDllError)) throw err;
+      throw new OrderError(409, 'broker_refused', err.message);
     }
-    await this.store.setLocalId(order.id, localOrderId);
-    const sent = (await this.store.byId(order.id)) as OrderRow;
-    this.events.order(sent);
-    return { order: sent, created: true, risk };
   }
 
   async cancel(order: OrderRow): Promise<void> {
-    if (isTerminal(order.state))
-      throw new OrderError(409, 'order_closed', `Order ${order.id} is already ${order.state}`);
-    if (order.localOrderId === null)
-      throw new OrderError(409, 'not_sent', `Order ${order.id} has not reached the broker`);
-    this.router.cancel(order.localOrderId);
+    const id = this.sent(order);
+    const account = await this.accountRef(order.accountId);
+    this.route(() => this.router.cancel(account, id));
   }
 
-  async modify(order: OrderRow, patch: { price?: number; qty?: number }): Promise<void> {
-    if (isTerminal(order.state))
-      throw new OrderError(409, 'order_closed', `Order ${order.id} is already ${order.state}`);
-    if (order.localOrderId === null)
-      throw new OrderError(409, 'not_sent', `Order ${order.id} has not reached the broker`);
-    const inst = this.instruments.get(order.ticker) as Instrument;
-    if (patch.qty !== undefined && (patch.qty <= order.filledQty || patch.qty % inst.lotSize !== 0)) {
+  /** A new price and/or quantity: checked like a new order, then sent as a change. */
+  async modify(
+    order: OrderRow,
+    patch: { price?: number; qty?: number },
+    cfg: RiskConfig,
+  ): Promise<RiskResult> {
+    const id = this.sent(order);
+    if (order.type === 'market')
+      throw new OrderError(409, 'market_order', 'A market order has no price or quantity to change');
+    const qty = patch.qty ?? order.qty;
+    const price = patch.price ?? (order.price as number);
+    if (qty <= order.filledQty)
       throw new OrderError(
         422,
         'bad_quantity',
-        `New quantity must be a multiple of ${inst.lotSize} above the ${order.filledQty} already filled`,
+        `New quantity must be above the ${order.filledQty} already filled`,
       );
-    }
-    this.router.change(order.localOrderId, patch);
+    // The remaining quantity is what the change puts at risk.
+    const req: OrderRequest = {
+      clientOrderId: order.clientOrderId,
+      ticker: order.ticker,
+      side: order.side,
+      type: 'limit',
+      qty: qty - order.filledQty,
+      price,
+    };
+    const risk = await this.check(order.accountId, req, cfg, order.id);
+    if (!risk.ok) return risk;
+    const inst = this.instruments.get(order.ticker) as Instrument;
+    if (qty % inst.lotSize !== 0)
+      throw new OrderError(422, 'bad_quantity', `New quantity must be a multiple of ${inst.lotSize}`);
+    const account = await this.accountRef(order.accountId);
+    this.route(() => this.router.change(account, id, price, qty));
+    return risk;
   }
 
   /** Cancels every working order of an account (kill switch, or the trader's "cancel all"). */
   async cancelAll(accountId: string): Promise<number> {
     const working = await this.store.list(accountId, { working: true, limit: 10_000 });
+    const account = await this.accountRef(accountId);
     let n = 0;
     for (const o of working) {
       if (o.localOrderId === null || o.state === 'pending_cancel') continue;
-      this.router.cancel(o.localOrderId);
-      n++;
+      try {
+        this.router.cancel(account, o.localOrderId);
+        n++;
+      } catch (err) {
+        // Filled or canceled meanwhile: its own update will say so; the others are still canceled.
+        if (!(err instanceof ProfitDllError)) throw err;
+        this.log.warn({ orderId: o.id, err: err.message }, 'cancel refused by the DLL');
+      }
     }
     return n;
   }
 
-  /** The DLL announced a change: read its details (outside the callback) and apply them. */
-  async onOrderUpdate(localOrderId: bigint): Promise<void> {
-    const order = await this.store.byLocalId(localOrderId);
+  /**
+   * The DLL announced a change: its details are read (outside the callback) and applied, one
+   * update at a time, in the order the DLL announced them.
+   */
+  onOrderUpdate(localOrderId: bigint): Promise<void> {
+    const run = this.updates.then(() => this.update(localOrderId));
+    this.updates = run.catch((err: Error) => {
+      this.log.error({ localOrderId: localOrderId.toString(), err: err.message }, 'order update failed');
+      this.deadLetter({
+        source: 'profitdll.order',
+        reason: err instanceof InvalidDllOrder ? 'invalid_order' : 'update_failed',
+        detail: err.message,
+        payload:
+          err instanceof InvalidDllOrder ? jsonSafe(err.order) : { localOrderId: localOrderId.toString() },
+      });
+    });
+    return this.updates;
+  }
+
+  private async update(localOrderId: bigint): Promise<void> {
     const dll = this.router.details(localOrderId);
+    const order = await this.store.byLocalId(localOrderId);
     if (!order) {
-      // Possibly sent by another client of the same account (Profit itself): kept, not guessed at.
+      // Sent by another client of the same account (Profit itself), or still being recorded by
+      // submit(): kept, not guessed at. A submit in flight syncs once it stored the local id.
+      if (this.inFlight.has(localOrderId.toString())) return;
       this.deadLetter({
         source: 'profitdll.order',
         reason: 'unknown_order',
@@ -352,10 +492,29 @@ export class OrderManager {
       });
       return;
     }
+    const stillWorking = dll.status === 0 || dll.status === 1;
+    if (stillWorking && current.state === 'pending_cancel') {
+      await this.apply(current, 'cancel_rejected', { detail: { message: dll.text || 'cancel refused' } });
+      return;
+    }
+    if (stillWorking && current.state === 'pending_replace') {
+      await this.apply(current, 'replace_rejected', { detail: { message: dll.text || 'change refused' } });
+      return;
+    }
     if (event === null || event === 'partial_fill' || event === 'fill') return; // fills handled above
     if (event === 'accepted' && current.state !== 'pending_new') return; // a repeat of "new"
     if (event === 'cancel_requested' && current.state === 'pending_cancel') return;
     if (event === 'replace_requested' && current.state === 'pending_replace') return;
+    if (event === 'replaced') {
+      if (current.state !== 'pending_replace') {
+        // The change request and its result arrived in one read: both are recorded.
+        const next = await this.apply(current, 'replace_requested', {});
+        if (!next) return;
+        current = next;
+      }
+      await this.apply(current, 'replaced', { qty: dll.qty, price: dll.price ?? undefined });
+      return;
+    }
     await this.apply(
       current,
       event,
@@ -373,6 +532,8 @@ export class OrderManager {
       rejectReason?: string;
       detail?: Record<string, unknown>;
       fill?: { qty: number; price: number };
+      qty?: number;
+      price?: number;
     },
   ): Promise<OrderRow | undefined> {
     let to: OrderState;
@@ -431,6 +592,3 @@ export class OrderManager {
 
 /** The B3 trading day (Brasília time, UTC−3) of an instant. */
 const b3Day = (ms: number) => new Date(ms - 3 * 3_600_000).toISOString().slice(0, 10);
-
-const jsonSafe = (v: unknown) =>
-  JSON.parse(JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x))) as unknown;

@@ -42,6 +42,10 @@ const toRow = (r: Raw): DeadLetterRow => ({
   resolution: r.resolution,
 });
 
+/** A payload made JSON-safe for the dead-letter table: bigints become strings. */
+export const jsonSafe = (v: unknown) =>
+  JSON.parse(JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x))) as unknown;
+
 export const fingerprint = (l: NewDeadLetter) =>
   createHash('sha256')
     .update(`${l.source}\n${l.reason}\n${JSON.stringify(l.payload)}`)

@@ -111,6 +111,9 @@ export interface StateChange {
   readonly rejectReason?: string;
   readonly detail?: Record<string, unknown>;
   readonly fill?: { readonly qty: number; readonly price: number };
+  /** A replacement's new total quantity and limit price. */
+  readonly qty?: number;
+  readonly price?: number;
 }
 
 /** Orders, their events and fills, accounts and risk configs. */
@@ -120,6 +123,14 @@ export class OrderStore {
   async createAccount(id: string, brokerId: number, name: string): Promise<void> {
     await this.sql`insert into accounts (id, broker_id, name) values (${id}, ${brokerId}, ${name})
       on conflict (id) do update set broker_id = excluded.broker_id, name = excluded.name`;
+  }
+
+  /** The account's broker id, or undefined when no such account exists. */
+  async brokerOf(accountId: string): Promise<number | undefined> {
+    const [row] = await this.sql<
+      { broker_id: number }[]
+    >`select broker_id from accounts where id = ${accountId}`;
+    return row?.broker_id;
   }
 
   async assignAccount(userId: number, accountId: string | null): Promise<void> {
@@ -170,6 +181,8 @@ export class OrderStore {
           filled_qty = coalesce(${c.filledQty ?? null}::int, filled_qty),
           avg_fill_price = coalesce(${c.avgFillPrice ?? null}::float8, avg_fill_price),
           reject_reason = coalesce(${c.rejectReason ?? null}::text, reject_reason),
+          qty = coalesce(${c.qty ?? null}::int, qty),
+          price = coalesce(${c.price ?? null}::float8, price),
           updated_at = now()
         where id = ${orderId} and state = ${c.from}
         returning *`;
@@ -200,6 +213,14 @@ export class OrderStore {
       RawOrder[]
     >`select * from orders where local_order_id = ${localOrderId.toString()}`;
     return row && toOrder(row);
+  }
+
+  /** Which of these DLL local ids some order already carries. */
+  async knownLocalIds(ids: readonly bigint[]): Promise<bigint[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.sql<{ local_order_id: string }[]>`
+      select local_order_id::text from orders where local_order_id = any(${ids.map(String)}::bigint[])`;
+    return rows.map((r) => BigInt(r.local_order_id));
   }
 
   async list(

@@ -2,8 +2,9 @@ import { z } from 'zod';
 import type { Principal } from '../../auth/tokens.ts';
 import type { Instrument } from '../../market/instruments.ts';
 import { OrderError, type OrderManager } from '../../orders/manager.ts';
-import { averagePrice, exposure, unrealizedCents } from '../../orders/positions.ts';
+import { exposure } from '../../orders/positions.ts';
 import { DEFAULT_RISK, type RiskConfig } from '../../orders/risk.ts';
+import { orderJson, positionJson } from '../../orders/wire.ts';
 import type { OrderRow, OrderStore } from '../../store/orders.ts';
 import { HttpError, ok, type Request, type Route } from '../types.ts';
 
@@ -40,7 +41,7 @@ const riskConfig = z
 const newAccount = z
   .object({
     id: z.string().regex(/^[A-Za-z0-9._-]{1,40}$/),
-    brokerId: z.number().int().nonnegative(),
+    brokerId: z.number().int().positive(),
     name: z.string().min(1).max(100),
   })
   .strict();
@@ -108,8 +109,6 @@ export function orderRoutes({ manager, store, instruments, lastPrice }: OrderRou
     }
   };
 
-  const orderJson = (o: OrderRow) => ({ ...o, localOrderId: o.localOrderId?.toString() ?? null });
-
   return [
     {
       method: 'post',
@@ -173,7 +172,8 @@ export function orderRoutes({ manager, store, instruments, lastPrice }: OrderRou
       async handle(req) {
         const patch = modify.parse(req.body);
         const order = await ownOrder(req);
-        await run(() => manager.modify(order, patch));
+        const risk = await run(async () => manager.modify(order, patch, await config(order.accountId)));
+        if (!risk.ok) return { status: 422, json: { error: risk.reason, message: risk.message } };
         return ok({ order: orderJson(order), requested: 'modify' }, 202);
       },
     },
@@ -200,15 +200,7 @@ export function orderRoutes({ manager, store, instruments, lastPrice }: OrderRou
           account,
           realizedTodayCents: manager.realized(account),
           exposure: exposure(rows.map((r) => ({ position: r.position, mark: r.mark, inst: r.inst }))),
-          positions: rows.map((r) => ({
-            ticker: r.ticker,
-            qty: r.position.qty,
-            averagePrice: averagePrice(r.position, r.inst) ?? null,
-            costCents: r.position.costCents,
-            realizedCents: r.position.realizedCents,
-            lastPrice: r.mark ?? null,
-            unrealizedCents: r.mark === undefined ? null : unrealizedCents(r.position, r.mark, r.inst),
-          })),
+          positions: rows.map((r) => positionJson(r.ticker, r.position, r.inst, r.mark)),
         });
       },
     },

@@ -1,0 +1,384 @@
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import type { OrderJson, PositionJson } from '../market/protocol.ts';
+import { b3Now, backends, login, startTestServer, type TestServer, until } from '../testkit.ts';
+
+// Orders end to end: REST → risk → write-ahead → koffi → the simulator library → order
+// callback → capture ring → GetOrderDetails → transition table → database → WS push, on the
+// real database (PGlite, and PostgreSQL when DATABASE_URL is set).
+
+type Json = Record<string, unknown> & { order?: OrderJson; error?: string };
+interface Pushed {
+  type: string;
+  order?: OrderJson;
+  position?: PositionJson;
+}
+
+const ACCOUNT = 'SIM-0001';
+const OTHER = 'SIM-0002';
+const LIMITS = {
+  killSwitch: false,
+  maxOrderQty: 10_000,
+  maxOrderNotionalCents: 100_000_000,
+  maxPositionQty: 50_000,
+  maxOpenOrders: 500,
+  dailyLossLimitCents: 5_000_000,
+  priceBandPct: 5,
+  ordersPerSecond: 1_000,
+  orderBurst: 1_000,
+};
+
+describe.each(backends())('orders on %s', (backend) => {
+  let t: TestServer;
+  const tokens: Record<string, string> = {};
+  const ids: Record<string, number> = {};
+  let n = 0;
+  const nextId = (p = 'o') => `${p}-${++n}`;
+
+  const api = async (who: string | null, method: string, path: string, body?: unknown) => {
+    const r = await fetch(`${t.url}${path}`, {
+      method,
+      headers: {
+        ...(who ? { Authorization: `Bearer ${tokens[who]}` } : {}),
+        'Content-Type': 'application/json',
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: r.status, body: (await r.json()) as Json };
+  };
+  const sim = () => t.server.connector.sim as NonNullable<TestServer['server']['connector']['sim']>;
+  const order = async (id: number) =>
+    (await api('admin', 'GET', `/api/v1/orders/${id}`)).body.order as OrderJson;
+  const untilState = (id: number, state: string) =>
+    until(async () => ((await order(id)).state === state ? order(id) : undefined), `order ${id} ${state}`);
+  const positionOf = async (who: string, ticker: string) => {
+    const r = await api(who, 'GET', '/api/v1/positions');
+    return (r.body.positions as PositionJson[]).find((p) => p.ticker === ticker)?.qty ?? 0;
+  };
+  const socket = async (who: string) => {
+    const got: Pushed[] = [];
+    const ws = new WebSocket(`${t.wsUrl}?token=${tokens[who]}`);
+    ws.on('message', (data, binary) => {
+      if (!binary) got.push(JSON.parse(String(data)) as Pushed);
+    });
+    await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+    // The account topic is joined after a lookup: wait for the server to have done it.
+    await new Promise((r) => setTimeout(r, 100));
+    return { ws, got };
+  };
+
+  beforeAll(async () => {
+    t = await startTestServer(backend);
+    sim().setRate(0); // a still market: the last trade is the one the test prints
+    sim().resetOrders();
+    sim().setOrderMode('match');
+    tokens.admin = await login(t.url);
+    await until(() => t.server.orders?.isReady, 'orders reconciled');
+    for (const id of [ACCOUNT, OTHER])
+      expect((await api('admin', 'POST', '/api/v1/accounts', { id, brokerId: 1982, name: id })).status).toBe(
+        201,
+      );
+    for (const [name, role, account] of [
+      ['trader1', 'trader', ACCOUNT],
+      ['viewer1', 'viewer', ACCOUNT],
+      ['trader2', 'trader', OTHER],
+      ['loner', 'trader', null],
+    ] as const) {
+      const r = await api('admin', 'POST', '/api/v1/users', {
+        username: name,
+        password: `${name}-password`,
+        role,
+      });
+      expect(r.status).toBe(201);
+      ids[name] = (r.body.user as { userId: number }).userId;
+      if (account) await api('admin', 'PUT', `/api/v1/users/${ids[name]}/account`, { accountId: account });
+      tokens[name] = await login(t.url, name, `${name}-password`);
+    }
+    for (const account of [ACCOUNT, OTHER])
+      expect((await api('admin', 'PUT', `/api/v1/risk/config/${account}`, LIMITS)).status).toBe(200);
+    sim().injectTrade({
+      ticker: 'PETR4',
+      exchange: 'B',
+      date: b3Now(),
+      price: 38.5,
+      qty: 100,
+      tradeNumber: 1,
+    });
+    await until(() => t.server.market.quote('PETR4')?.last === 38.5, 'the last PETR4 trade');
+  });
+  afterAll(() => t?.close());
+
+  it('an order entered over REST is checked, sent to the simulator, filled, and the position reaches WS', async () => {
+    const mine = await socket('trader1');
+    const theirs = await socket('trader2');
+    const r = await api('trader1', 'POST', '/api/v1/orders', {
+      clientOrderId: nextId(),
+      ticker: 'PETR4',
+      side: 'buy',
+      type: 'market',
+      qty: 100,
+    });
+    expect(r.status).toBe(201);
+    const id = (r.body.order as OrderJson).id;
+    const filled = await until(
+      () =>
+        mine.got.find((m) => m.type === 'order' && m.order?.id === id && m.order.state === 'filled')?.order,
+      'the filled order pushed over WS',
+    );
+    const pushed = await until(
+      () => mine.got.findLast((m) => m.type === 'position' && m.position?.ticker === 'PETR4')?.position,
+      'the position pushed over WS',
+    );
+    expect(filled.filledQty).toBe(100);
+    expect(pushed.qty).toBe(100);
+    expect(pushed.costCents).toBe(Math.round((filled.avgFillPrice as number) * 100 * 100));
+    expect(pushed.averagePrice).toBeCloseTo(filled.avgFillPrice as number, 6);
+    // Marked to the last trade, in integer centavos.
+    expect(pushed.unrealizedCents).toBe(38.5 * 100 * 100 - pushed.costCents);
+    const rest = await api('trader1', 'GET', '/api/v1/positions');
+    expect((rest.body.positions as PositionJson[]).find((p) => p.ticker === 'PETR4')).toEqual(pushed);
+    const events = await api('trader1', 'GET', `/api/v1/orders/${id}/events`);
+    const names = (events.body.events as { event: string }[]).map((e) => e.event);
+    expect(names[0]).toBe('submitted');
+    expect(names.at(-1)).toBe('fill');
+    // Pushed to the owning account's sockets only.
+    expect(theirs.got.some((m) => m.type === 'order' || m.type === 'position')).toBe(false);
+    mine.ws.close();
+    theirs.ws.close();
+  });
+
+  it('concurrent duplicate submits create one order and call the DLL once', async () => {
+    sim().setOrderMode('hold');
+    const body = {
+      clientOrderId: nextId('dup'),
+      ticker: 'PETR4',
+      side: 'buy',
+      type: 'limit',
+      price: 38.2,
+      qty: 100,
+    };
+    const sentBefore = sim().orderStats().sent;
+    const replies = await Promise.all(
+      Array.from({ length: 8 }, () => api('trader1', 'POST', '/api/v1/orders', body)),
+    );
+    expect(replies.map((r) => r.status).sort()).toEqual([200, 200, 200, 200, 200, 200, 200, 201]);
+    expect(new Set(replies.map((r) => (r.body.order as OrderJson).id)).size).toBe(1);
+    expect(sim().orderStats().sent).toBe(sentBefore + 1);
+    const changed = await api('trader1', 'POST', '/api/v1/orders', { ...body, qty: 200 });
+    expect(changed.status).toBe(409);
+    expect(changed.body.error).toBe('duplicate_client_order_id');
+    expect(sim().orderStats().sent).toBe(sentBefore + 1);
+    sim().setOrderMode('match');
+  });
+
+  it('refuses with the named reason what risk refuses, and the kill switch blocks and cancels', async () => {
+    sim().setOrderMode('hold');
+    const post = (o: Record<string, unknown>) =>
+      api('trader1', 'POST', '/api/v1/orders', {
+        clientOrderId: nextId('risk'),
+        ticker: 'PETR4',
+        side: 'buy',
+        ...o,
+      });
+    const sentBefore = sim().orderStats().sent;
+    const cases: [Record<string, unknown>, string][] = [
+      [{ type: 'limit', price: 38.505, qty: 100 }, 'price_off_tick_grid'],
+      [{ type: 'limit', price: 38.5, qty: 150 }, 'quantity_not_lot_multiple'],
+      [{ type: 'limit', price: 45, qty: 100 }, 'price_outside_band'],
+      [{ type: 'limit', price: 38.5, qty: 20_000 }, 'max_order_quantity'],
+      [{ ticker: 'ZZZZ3', type: 'limit', price: 38.5, qty: 100 }, 'unknown_instrument'],
+    ];
+    for (const [o, reason] of cases) {
+      const r = await post(o);
+      expect(r.status, reason).toBe(422);
+      expect(r.body.error).toBe(reason);
+      expect((r.body.order as OrderJson).state).toBe('rejected');
+    }
+    expect(sim().orderStats().sent).toBe(sentBefore);
+
+    const working = await post({ type: 'limit', price: 38.3, qty: 100 });
+    const id = (working.body.order as OrderJson).id;
+    await untilState(id, 'new');
+    const kill = await api('admin', 'POST', `/api/v1/risk/kill-switch/${ACCOUNT}`, {
+      on: true,
+      cancelAll: true,
+    });
+    expect(kill.status).toBe(200);
+    expect(kill.body.cancelRequested).toBeGreaterThanOrEqual(1);
+    await untilState(id, 'canceled');
+    const blocked = await post({ type: 'limit', price: 38.3, qty: 100 });
+    expect(blocked.status).toBe(422);
+    expect(blocked.body.error).toBe('kill_switch');
+    await api('admin', 'POST', `/api/v1/risk/kill-switch/${ACCOUNT}`, { on: false });
+    const audit = await api('admin', 'GET', `/api/v1/audit?target=account:${ACCOUNT}`);
+    const actions = (audit.body.audit as { action: string }[]).map((a) => a.action);
+    expect(actions).toEqual(expect.arrayContaining(['kill_switch.on', 'kill_switch.off']));
+    sim().setOrderMode('match');
+  });
+
+  it('modifies and cancels a working order through the DLL, each step recorded', async () => {
+    sim().setOrderMode('hold');
+    const r = await api('trader1', 'POST', '/api/v1/orders', {
+      clientOrderId: nextId('mod'),
+      ticker: 'PETR4',
+      side: 'buy',
+      type: 'limit',
+      price: 38.4,
+      qty: 200,
+    });
+    const id = (r.body.order as OrderJson).id;
+    await untilState(id, 'new');
+    expect(
+      (await api('trader1', 'POST', `/api/v1/orders/${id}/modify`, { price: 38.45, qty: 300 })).status,
+    ).toBe(202);
+    await until(async () => (await order(id)).price === 38.45, 'the change applied');
+    expect(await order(id)).toMatchObject({ state: 'new', qty: 300, price: 38.45 });
+    // Outside the band: refused before it reaches the DLL.
+    const far = await api('trader1', 'POST', `/api/v1/orders/${id}/modify`, { price: 45 });
+    expect(far.status).toBe(422);
+    expect(far.body.error).toBe('price_outside_band');
+    expect((await api('trader1', 'POST', `/api/v1/orders/${id}/cancel`)).status).toBe(202);
+    await untilState(id, 'canceled');
+    expect((await api('trader1', 'POST', `/api/v1/orders/${id}/cancel`)).status).toBe(409);
+    const events = await api('trader1', 'GET', `/api/v1/orders/${id}/events`);
+    const names = (events.body.events as { event: string }[]).map((e) => e.event);
+    expect(names.slice(0, 4)).toEqual(['submitted', 'accepted', 'replace_requested', 'replaced']);
+    // The DLL's "pending cancel" may be read or already gone by the time it is read.
+    expect(names.slice(4)).toEqual(expect.arrayContaining(['canceled']));
+    expect(names.at(-1)).toBe('canceled');
+    sim().setOrderMode('match');
+  });
+
+  it('property: partial fills in any sizes move the position by exactly their sum', async () => {
+    sim().setOrderMode('hold');
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          fc.record({ lots: fc.integer({ min: 1, max: 3 }), ticks: fc.integer({ min: -3, max: 3 }) }),
+          {
+            minLength: 1,
+            maxLength: 4,
+          },
+        ),
+        fc.constantFrom('buy', 'sell'),
+        async (fills, side) => {
+          const total = fills.reduce((s, f) => s + f.lots * 100, 0);
+          const before = await positionOf('trader1', 'PETR4');
+          const r = await api('trader1', 'POST', '/api/v1/orders', {
+            clientOrderId: nextId('prop'),
+            ticker: 'PETR4',
+            side,
+            type: 'limit',
+            price: 38.5,
+            qty: total + 100,
+          });
+          const o = r.body.order as OrderJson;
+          await untilState(o.id, 'new');
+          for (const f of fills) {
+            sim().fillOrder(BigInt(o.localOrderId as string), f.lots * 100, 38.5 + f.ticks * 0.01);
+            await new Promise((res) => setTimeout(res, 5));
+          }
+          await until(async () => (await order(o.id)).filledQty === total, 'every fill recorded');
+          await api('trader1', 'POST', `/api/v1/orders/${o.id}/cancel`);
+          const closed = await untilState(o.id, 'canceled');
+          expect(closed.filledQty).toBe(total);
+          const after = await positionOf('trader1', 'PETR4');
+          expect(after - before).toBe(side === 'buy' ? total : -total);
+        },
+      ),
+      { numRuns: 4 },
+    );
+    sim().setOrderMode('match');
+  });
+
+  it('enforces roles and ownership on every order route', async () => {
+    sim().setOrderMode('hold');
+    const mine = await api('trader1', 'POST', '/api/v1/orders', {
+      clientOrderId: nextId('authz'),
+      ticker: 'PETR4',
+      side: 'buy',
+      type: 'limit',
+      price: 38.1,
+      qty: 100,
+    });
+    const id = (mine.body.order as OrderJson).id;
+    const order = {
+      clientOrderId: nextId('authz'),
+      ticker: 'PETR4',
+      side: 'buy',
+      type: 'limit',
+      price: 38.1,
+      qty: 100,
+    };
+    const matrix: [string | null, string, string, unknown, number][] = [
+      [null, 'GET', '/api/v1/orders', undefined, 401],
+      ['viewer1', 'POST', '/api/v1/orders', order, 403],
+      ['viewer1', 'GET', '/api/v1/orders', undefined, 200],
+      ['viewer1', 'GET', `/api/v1/orders/${id}`, undefined, 200],
+      ['viewer1', 'POST', `/api/v1/orders/${id}/cancel`, undefined, 403],
+      ['viewer1', 'GET', '/api/v1/positions', undefined, 200],
+      ['trader2', 'GET', `/api/v1/orders/${id}`, undefined, 404],
+      ['trader2', 'POST', `/api/v1/orders/${id}/cancel`, undefined, 404],
+      ['trader2', 'POST', `/api/v1/orders/${id}/modify`, { price: 38 }, 404],
+      ['trader2', 'GET', `/api/v1/orders?account=${ACCOUNT}`, undefined, 403],
+      ['loner', 'POST', '/api/v1/orders', order, 403],
+      ['trader1', 'PUT', `/api/v1/risk/config/${ACCOUNT}`, LIMITS, 403],
+      ['trader1', 'POST', `/api/v1/risk/kill-switch/${ACCOUNT}`, { on: true }, 403],
+      ['trader1', 'POST', '/api/v1/accounts', { id: 'X-1', brokerId: 1, name: 'x' }, 403],
+      ['trader1', 'GET', '/api/v1/audit', undefined, 403],
+      ['admin', 'GET', `/api/v1/orders?account=${ACCOUNT}`, undefined, 200],
+      ['admin', 'GET', '/api/v1/audit', undefined, 200],
+    ];
+    for (const [who, method, path, body, status] of matrix) {
+      expect((await api(who, method, path, body)).status, `${who} ${method} ${path}`).toBe(status);
+    }
+    expect((await order_(id)).state).toBe('new');
+    sim().setOrderMode('match');
+    async function order_(x: number) {
+      return (await api('admin', 'GET', `/api/v1/orders/${x}`)).body.order as OrderJson;
+    }
+  });
+
+  it('after a crash between the write-ahead and the DLL call, start-up reconciles without a second send', async () => {
+    sim().setOrderMode('hold');
+    const store = t.server.orderStore;
+    const pending = (clientOrderId: string, price: number) =>
+      store.insertPending({
+        accountId: ACCOUNT,
+        userId: ids.trader1 as number,
+        clientOrderId,
+        requestHash: 'crash-test',
+        ticker: 'PETR4',
+        exchange: 'B',
+        side: 'buy',
+        type: 'limit',
+        qty: 100,
+        price,
+      });
+    // Written, never sent: the process died before calling the DLL.
+    const lost = (await pending(nextId('crash'), 38.31)).order;
+    // Written and taken by the DLL, but the process died before storing the DLL's id.
+    const taken = (await pending(nextId('crash'), 38.32)).order;
+    const localId = t.server.connector.sendOrder({
+      account: { brokerId: 1982, accountId: ACCOUNT },
+      password: t.config.profitDll.routingPassword,
+      ticker: 'PETR4',
+      exchange: 'B',
+      side: 'buy',
+      type: 'limit',
+      price: 38.32,
+      qty: 100,
+    });
+    const sentBefore = sim().orderStats().sent;
+    t = await t.restart();
+    sim().setRate(0);
+    await until(() => t.server.orders?.isReady, 'orders reconciled after the restart');
+    const a = await untilState(lost.id, 'rejected');
+    expect(a.rejectReason).toMatch(/^not_sent/);
+    const b = await untilState(taken.id, 'new');
+    expect(b.localOrderId).toBe(localId.toString());
+    expect(sim().orderStats().sent).toBe(sentBefore);
+    sim().setOrderMode('match');
+  });
+});

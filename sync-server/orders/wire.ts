@@ -1,0 +1,39 @@
+import type { Instrument } from '../market/instruments.ts';
+import type { OrderJson, PositionJson } from '../market/protocol.ts';
+import type { OrderRow } from '../store/orders.ts';
+import { averagePrice, type Position, unrealizedCents } from './positions.ts';
+
+// Orders and positions as REST answers and the account push show them: one shape for both.
+
+export const orderJson = (o: OrderRow): OrderJson => ({
+  id: o.id,
+  accountId: o.accountId,
+  clientOrderId: o.clientOrderId,
+  ticker: o.ticker,
+  side: o.side,
+  type: o.type,
+  qty: o.qty,
+  price: o.price,
+  state: o.state,
+  filledQty: o.filledQty,
+  avgFillPrice: o.avgFillPrice,
+  localOrderId: o.localOrderId?.toString() ?? null,
+  rejectReason: o.rejectReason,
+  createdAt: o.createdAt,
+  updatedAt: o.updatedAt,
+});
+
+export const positionJson = (
+  ticker: string,
+  p: Position,
+  inst: Instrument,
+  mark: number | undefined,
+): PositionJson => ({
+  ticker,
+  qty: p.qty,
+  averagePrice: averagePrice(p, inst) ?? null,
+  costCents: p.costCents,
+  realizedCents: p.realizedCents,
+  lastPrice: mark ?? null,
+  unrealizedCents: mark === undefined ? null : unrealizedCents(p, mark, inst),
+});
