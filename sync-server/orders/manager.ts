@@ -279,12 +279,12 @@ export class OrderManager {
     }
     const key = localOrderId.toString();
     this.inFlight.add(key);
+    let sent: OrderRow;
     try {
-      await this.store.setLocalId(order.id, localOrderId);
+      sent = await this.store.setLocalId(order.id, localOrderId);
     } finally {
       this.inFlight.delete(key);
     }
-    const sent = (await this.store.byId(order.id)) as OrderRow;
     this.events.order(sent);
     // Updates the DLL announced while the id was being stored were skipped: read it once now.
     void this.onOrderUpdate(localOrderId);

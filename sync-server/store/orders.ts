@@ -149,34 +149,41 @@ export class OrderStore {
    * (account, clientOrderId): `created` tells which. Never two rows for one client id.
    */
   async insertPending(o: NewOrder): Promise<{ order: OrderRow; created: boolean }> {
+    // One statement: the row and its first event commit together, in one round trip.
     const [row] = await this.sql<RawOrder[]>`
-      insert into orders (account_id, user_id, client_order_id, request_hash, ticker, exchange, side, type, qty, price, state)
-      values (${o.accountId}, ${o.userId}, ${o.clientOrderId}, ${o.requestHash}, ${o.ticker}, ${o.exchange},
-              ${o.side}, ${o.type}, ${o.qty}, ${o.price}, 'pending_new')
-      on conflict (account_id, client_order_id) do nothing
-      returning *`;
-    if (row) {
-      await this.sql`insert into order_events (order_id, event, from_state, to_state, detail)
-        values (${row.id}, 'submitted', null, 'pending_new', ${this.sql.json({ qty: o.qty, price: o.price })})`;
-      return { order: toOrder(row), created: true };
-    }
+      with o as (
+        insert into orders (account_id, user_id, client_order_id, request_hash, ticker, exchange, side, type, qty, price, state)
+        values (${o.accountId}, ${o.userId}, ${o.clientOrderId}, ${o.requestHash}, ${o.ticker}, ${o.exchange},
+                ${o.side}, ${o.type}, ${o.qty}, ${o.price}, 'pending_new')
+        on conflict (account_id, client_order_id) do nothing
+        returning *
+      ), e as (
+        insert into order_events (order_id, event, from_state, to_state, detail)
+        select id, 'submitted', null, 'pending_new', ${this.sql.json({ qty: o.qty, price: o.price })} from o
+      )
+      select * from o`;
+    if (row) return { order: toOrder(row), created: true };
     const existing = await this.byClientId(o.accountId, o.clientOrderId);
     if (!existing) throw new Error(`order ${o.clientOrderId} vanished after a conflict`);
     return { order: existing, created: false };
   }
 
-  async setLocalId(orderId: number, localOrderId: bigint): Promise<void> {
-    await this
-      .sql`update orders set local_order_id = ${localOrderId.toString()}, updated_at = now() where id = ${orderId}`;
+  async setLocalId(orderId: number, localOrderId: bigint): Promise<OrderRow> {
+    const [row] = await this.sql<RawOrder[]>`
+      update orders set local_order_id = ${localOrderId.toString()}, updated_at = now() where id = ${orderId}
+      returning *`;
+    if (!row) throw new Error(`order ${orderId} does not exist`);
+    return toOrder(row);
   }
 
   /**
    * Applies a state change if the order is still in `from` (so concurrent changes cannot both
-   * apply), records the event and the fill, in one transaction; false when the state had moved.
+   * apply) and records the event and the fill, in one statement; undefined when the state had moved.
    */
   async transition(orderId: number, c: StateChange): Promise<OrderRow | undefined> {
-    return this.sql.begin(async (tx) => {
-      const [row] = await tx<RawOrder[]>`
+    const fill = c.fill ?? null;
+    const [row] = await this.sql<RawOrder[]>`
+      with o as (
         update orders set state = ${c.to},
           filled_qty = coalesce(${c.filledQty ?? null}::int, filled_qty),
           avg_fill_price = coalesce(${c.avgFillPrice ?? null}::float8, avg_fill_price),
@@ -185,16 +192,17 @@ export class OrderStore {
           price = coalesce(${c.price ?? null}::float8, price),
           updated_at = now()
         where id = ${orderId} and state = ${c.from}
-        returning *`;
-      if (!row) return undefined;
-      await tx`insert into order_events (order_id, event, from_state, to_state, detail)
-        values (${orderId}, ${c.event}, ${c.from}, ${c.to}, ${tx.json((c.detail ?? {}) as Record<string, never>)})`;
-      if (c.fill) {
-        await tx`insert into fills (order_id, account_id, ticker, exchange, side, qty, price)
-          values (${orderId}, ${row.account_id}, ${row.ticker}, ${row.exchange}, ${row.side}, ${c.fill.qty}, ${c.fill.price})`;
-      }
-      return toOrder(row);
-    });
+        returning *
+      ), e as (
+        insert into order_events (order_id, event, from_state, to_state, detail)
+        select id, ${c.event}, ${c.from}, ${c.to}, ${this.sql.json((c.detail ?? {}) as Record<string, never>)} from o
+      ), f as (
+        insert into fills (order_id, account_id, ticker, exchange, side, qty, price)
+        select id, account_id, ticker, exchange, side, ${fill?.qty ?? 0}::int, ${fill?.price ?? 0}::float8
+        from o where ${fill !== null}
+      )
+      select * from o`;
+    return row && toOrder(row);
   }
 
   async byId(id: number): Promise<OrderRow | undefined> {

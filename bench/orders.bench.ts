@@ -1,0 +1,212 @@
+// Orders: (1) the pre-trade risk check in-process, beside the same rules written as a zod schema
+// with refinements (the usual way a Node service validates); (2) the order round trip through
+// the whole real server — REST → risk → write-ahead → koffi → simulator → order callback →
+// capture ring → GetOrderDetails → database → WS push — beside a bare REST round trip on the
+// same server. Run: npx tsx bench/orders.bench.ts (DATABASE_URL set: PostgreSQL, else PGlite).
+import WebSocket from 'ws';
+import { z } from 'zod';
+import { instrumentFor } from '../sync-server/market/instruments.ts';
+import { DEFAULT_RISK, type OrderRequest, type RiskSnapshot, riskCheck } from '../sync-server/orders/risk.ts';
+import { b3Now, login, startTestServer, until } from '../sync-server/testkit.ts';
+
+const RISK_CALLS = Number(process.env.BENCH_RISK_CALLS ?? 200_000);
+const ORDERS = Number(process.env.BENCH_ORDERS ?? 400);
+
+const quantiles = (xs: number[]) => {
+  xs.sort((a, b) => a - b);
+  const q = (p: number) => xs[Math.min(xs.length - 1, Math.floor(p * xs.length))] as number;
+  return { p50: q(0.5), p99: q(0.99), max: xs.at(-1) as number };
+};
+
+// ---- (1) risk check ----
+const inst = instrumentFor('PETR4', 'B');
+if (!inst) throw new Error('PETR4 is not a known instrument');
+const cfg = { ...DEFAULT_RISK, ordersPerSecond: 1e9, orderBurst: 1e9 };
+const snapshot = (now: number): RiskSnapshot => ({
+  instrument: inst,
+  tradable: true,
+  lastPrice: 38.5,
+  positionQty: 300,
+  openBuyQty: 200,
+  openSellQty: 100,
+  openOrders: 3,
+  realizedTodayCents: -12_345,
+  duplicateClientOrderId: false,
+  bucket: { tokens: 1e9, at: now },
+  now,
+});
+const requests: OrderRequest[] = Array.from({ length: 1024 }, (_, i) => ({
+  clientOrderId: `c${i}`,
+  ticker: 'PETR4',
+  side: i % 2 ? 'buy' : 'sell',
+  type: i % 5 ? 'limit' : 'market',
+  qty: 100 * (1 + (i % 7)),
+  price: i % 5 ? 38.5 + ((i % 11) - 5) * 0.01 : undefined,
+}));
+
+// The peer: the same rules as one zod schema over { request, snapshot }.
+const peer = z
+  .object({
+    req: z.object({
+      ticker: z.string().regex(/^[A-Z0-9]{4,12}$/),
+      side: z.enum(['buy', 'sell']),
+      type: z.enum(['limit', 'market']),
+      qty: z.number().int().positive(),
+      price: z.number().positive().optional(),
+    }),
+    snap: z.object({
+      lastPrice: z.number().positive(),
+      positionQty: z.number().int(),
+      openOrders: z.number().int(),
+    }),
+  })
+  .refine((x) => x.req.qty % inst.lotSize === 0, 'lot')
+  .refine(
+    (x) =>
+      x.req.type === 'market' ||
+      Math.abs(Math.round((x.req.price ?? 0) / inst.tickSize) * inst.tickSize - (x.req.price ?? 0)) < 1e-9,
+    'tick',
+  )
+  .refine(
+    (x) =>
+      x.req.type === 'market' ||
+      (Math.abs((x.req.price ?? 0) - x.snap.lastPrice) / x.snap.lastPrice) * 100 <= cfg.priceBandPct,
+    'band',
+  )
+  .refine((x) => x.req.qty <= cfg.maxOrderQty, 'max qty')
+  .refine((x) => (x.req.price ?? x.snap.lastPrice) * x.req.qty * 100 <= cfg.maxOrderNotionalCents, 'notional')
+  .refine(
+    (x) =>
+      Math.abs(x.snap.positionQty + (x.req.side === 'buy' ? x.req.qty : -x.req.qty)) <= cfg.maxPositionQty,
+    'position',
+  )
+  .refine((x) => x.snap.openOrders < cfg.maxOpenOrders, 'open orders');
+
+function timeEach(name: string, fn: (i: number) => boolean) {
+  for (let i = 0; i < 20_000; i++) fn(i); // warm-up
+  const us: number[] = new Array(RISK_CALLS);
+  let passed = 0;
+  for (let i = 0; i < RISK_CALLS; i++) {
+    const t0 = process.hrtime.bigint();
+    if (fn(i)) passed++;
+    us[i] = Number(process.hrtime.bigint() - t0) / 1000;
+  }
+  return { name, passed, ...quantiles(us) };
+}
+const now = Date.now();
+const snap = snapshot(now);
+const risk = [
+  timeEach(
+    'Tape riskCheck (pure, frozen config)',
+    (i) => riskCheck(cfg, requests[i & 1023] as OrderRequest, snap).ok,
+  ),
+  timeEach(
+    'peer: zod schema with refinements',
+    (i) => peer.safeParse({ req: requests[i & 1023], snap }).success,
+  ),
+];
+console.log(
+  `\nRisk check, ${RISK_CALLS.toLocaleString('en')} calls each (µs per call, hrtime around each call):`,
+);
+console.log('| implementation | p50 µs | p99 µs | max µs | passed |\n|---|---|---|---|---|');
+for (const r of risk)
+  console.log(
+    `| ${r.name} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.max.toFixed(1)} | ${r.passed} |`,
+  );
+console.log(`p99 ratio peer / Tape: ${((risk[1]?.p99 ?? 0) / (risk[0]?.p99 ?? 1)).toFixed(1)}×`);
+
+// ---- (2) order round trip ----
+const backend = process.env.DATABASE_URL ? 'postgres' : 'pglite';
+const t = await startTestServer(backend);
+const sim = t.server.connector.sim;
+if (!sim) throw new Error('the simulator library is required');
+sim.setRate(0);
+sim.resetOrders();
+sim.setOrderMode('match');
+const admin = await login(t.url);
+const call = async (token: string, method: string, path: string, body?: unknown) => {
+  const r = await fetch(`${t.url}${path}`, {
+    method,
+    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return (await r.json()) as Record<string, unknown>;
+};
+await until(() => t.server.orders?.isReady, 'orders reconciled');
+await call(admin, 'POST', '/api/v1/accounts', { id: 'BENCH-1', brokerId: 1982, name: 'bench' });
+const user = (
+  await call(admin, 'POST', '/api/v1/users', {
+    username: 'bench',
+    password: 'bench-password',
+    role: 'trader',
+  })
+).user as { userId: number };
+await call(admin, 'PUT', `/api/v1/users/${user.userId}/account`, { accountId: 'BENCH-1' });
+await call(admin, 'PUT', '/api/v1/risk/config/BENCH-1', {
+  ...cfg,
+  ordersPerSecond: 1_000,
+  orderBurst: 10_000,
+  maxOpenOrders: 10_000,
+});
+const token = await login(t.url, 'bench', 'bench-password');
+sim.injectTrade({ ticker: 'PETR4', exchange: 'B', date: b3Now(), price: 38.5, qty: 100, tradeNumber: 1 });
+await until(() => t.server.market.quote('PETR4')?.last === 38.5, 'a last trade');
+
+const ws = new WebSocket(`${t.wsUrl}?token=${token}`);
+const waiting = new Map<number, () => void>();
+const early = new Set<number>();
+ws.on('message', (data, binary) => {
+  if (binary) return;
+  const m = JSON.parse(String(data)) as { type: string; order?: { id: number; state: string } };
+  if (m.type !== 'order' || m.order?.state !== 'filled') return;
+  const done = waiting.get(m.order.id);
+  if (done) done();
+  else early.add(m.order.id);
+});
+await new Promise((r) => ws.once('open', r));
+await new Promise((r) => setTimeout(r, 200));
+
+const rest: number[] = [];
+const pushed: number[] = [];
+const bare: number[] = [];
+for (let i = 0; i < ORDERS + 50; i++) {
+  const t0 = performance.now();
+  await fetch(`${t.url}/api/v1/me`, { headers: { Authorization: `Bearer ${token}` } }).then((r) =>
+    r.arrayBuffer(),
+  );
+  const t1 = performance.now();
+  let resolveFilled = () => {};
+  const filled = new Promise<void>((resolve) => {
+    resolveFilled = resolve;
+  });
+  const r = await call(token, 'POST', '/api/v1/orders', {
+    clientOrderId: `bench-${i}`,
+    ticker: 'PETR4',
+    side: i % 2 ? 'sell' : 'buy',
+    type: 'market',
+    qty: 100,
+  });
+  const t2 = performance.now();
+  const id = (r.order as { id: number }).id;
+  if (early.delete(id)) resolveFilled();
+  else waiting.set(id, resolveFilled);
+  await filled;
+  const t3 = performance.now();
+  waiting.delete(id);
+  if (i < 50) continue; // warm-up
+  bare.push(t1 - t0);
+  rest.push(t2 - t1);
+  pushed.push(t3 - t1);
+}
+const rows = [
+  ['peer: bare authenticated GET /api/v1/me', quantiles(bare)],
+  ['POST /api/v1/orders → 201 (risk, write-ahead, SendOrder)', quantiles(rest)],
+  ['POST → filled order pushed over WS (full round trip)', quantiles(pushed)],
+] as const;
+console.log(`\nOrder round trip on ${backend}, ${ORDERS} sequential market orders (ms):`);
+console.log('| path | p50 ms | p99 ms | max ms |\n|---|---|---|---|');
+for (const [name, q] of rows)
+  console.log(`| ${name} | ${q.p50.toFixed(2)} | ${q.p99.toFixed(2)} | ${q.max.toFixed(2)} |`);
+console.log(`p50 ratio round trip / bare GET: ${(rows[2][1].p50 / rows[0][1].p50).toFixed(1)}×`);
+ws.close();
+await t.close();
