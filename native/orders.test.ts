@@ -1,5 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { type AccountRef, NL, type ProfitConnector, ProfitDllError, type RawEvent } from './profitdll.ts';
+import {
+  type AccountRef,
+  NL,
+  type ProfitConnector,
+  ProfitDllError,
+  type RawEvent,
+  type SendOrderRequest,
+} from './profitdll.ts';
 import { collect, connectSimulator } from './testkit.ts';
 
 // The simulator's V2 order routing through the real binding: return codes, the order callback,
@@ -25,6 +32,13 @@ async function routed() {
   c.sim?.resetOrders();
   return c;
 }
+
+/** An order of the test account, with its routing password. */
+const order = (o: Omit<SendOrderRequest, 'account' | 'password'>): SendOrderRequest => ({
+  account: ACCOUNT,
+  password: PASSWORD,
+  ...o,
+});
 
 const sim = (c: ProfitConnector) => c.sim as NonNullable<ProfitConnector['sim']>;
 
@@ -55,24 +69,15 @@ describe('order routing in the simulator', () => {
   it('refuses orders before login, on a market-data session, and with bad arguments, with named codes', async () => {
     const market = (await connectSimulator({ routing: false })).connector;
     connector = market;
-    const order = {
-      account: ACCOUNT,
-      password: PASSWORD,
-      ticker: 'PETR4',
-      exchange: 'B',
-      side: 'buy',
-      type: 'limit',
-      price: 38.5,
-      qty: 100,
-    } as const;
-    expect(codeOf(() => market.sendOrder(order))).toBe('NL_MARKET_ONLY');
+    const petr = order({ ticker: 'PETR4', exchange: 'B', side: 'buy', type: 'limit', price: 38.5, qty: 100 });
+    expect(codeOf(() => market.sendOrder(petr))).toBe('NL_MARKET_ONLY');
     market.finalize();
     const c = await routed();
-    expect(codeOf(() => c.sendOrder({ ...order, ticker: 'NOPE3' }))).toBe('NL_INVALID_TICKER');
-    expect(codeOf(() => c.sendOrder({ ...order, exchange: 'X' }))).toBe('NL_EXCHANGE_UNKNOWN');
-    expect(codeOf(() => c.sendOrder({ ...order, qty: 0 }))).toBe('NL_INVALID_ARGS');
-    expect(codeOf(() => c.sendOrder({ ...order, price: Number.NaN }))).toBe('NL_INVALID_ARGS');
-    expect(codeOf(() => c.sendOrder({ ...order, password: '' }))).toBe('NL_NO_PASSWORD');
+    expect(codeOf(() => c.sendOrder({ ...petr, ticker: 'NOPE3' }))).toBe('NL_INVALID_TICKER');
+    expect(codeOf(() => c.sendOrder({ ...petr, exchange: 'X' }))).toBe('NL_EXCHANGE_UNKNOWN');
+    expect(codeOf(() => c.sendOrder({ ...petr, qty: 0 }))).toBe('NL_INVALID_ARGS');
+    expect(codeOf(() => c.sendOrder({ ...petr, price: Number.NaN }))).toBe('NL_INVALID_ARGS');
+    expect(codeOf(() => c.sendOrder({ ...petr, password: '' }))).toBe('NL_NO_PASSWORD');
     expect(codeOf(() => c.orderDetails(123n))).toBe('NL_NOT_FOUND');
     expect(codeOf(() => c.cancelOrder(ACCOUNT, 123n, PASSWORD))).toBe('NL_NOT_FOUND');
     expect(sim(c).orderStats().sent).toBe(0);
@@ -81,16 +86,16 @@ describe('order routing in the simulator', () => {
   it('acknowledges a resting order, reports it through the callback, and cancels it', async () => {
     const c = await routed();
     sim(c).setOrderMode('hold');
-    const id = c.sendOrder({
-      account: ACCOUNT,
-      password: PASSWORD,
-      ticker: 'PETR4',
-      exchange: 'B',
-      side: 'buy',
-      type: 'limit',
-      price: 38.5,
-      qty: 300,
-    });
+    const id = c.sendOrder(
+      order({
+        ticker: 'PETR4',
+        exchange: 'B',
+        side: 'buy',
+        type: 'limit',
+        price: 38.5,
+        qty: 300,
+      }),
+    );
     expect(id).toBeGreaterThan(0n);
     const acked = await untilOrder(c, id, (s) => s === 0);
     expect(acked).toMatchObject({
@@ -123,8 +128,6 @@ describe('order routing in the simulator', () => {
   it('rejects, asynchronously and with a reason, what the broker refuses: lot, tick grid, tunnel', async () => {
     const c = await routed();
     const base = {
-      account: ACCOUNT,
-      password: PASSWORD,
       ticker: 'PETR4',
       exchange: 'B',
       side: 'sell',
@@ -136,7 +139,7 @@ describe('order routing in the simulator', () => {
       { price: 80, qty: 100, why: /tunnel/ },
     ];
     for (const k of cases) {
-      const id = c.sendOrder({ ...base, price: k.price, qty: k.qty });
+      const id = c.sendOrder(order({ ...base, price: k.price, qty: k.qty }));
       const o = await untilOrder(c, id, (s) => s === 8);
       expect(o.text).toMatch(k.why);
       expect(o.tradedQty).toBe(0);
@@ -146,31 +149,31 @@ describe('order routing in the simulator', () => {
 
   it('fills a marketable order against the book at the book price, and forced partial fills average', async () => {
     const c = await routed();
-    const id = c.sendOrder({
-      account: ACCOUNT,
-      password: PASSWORD,
-      ticker: 'VALE3',
-      exchange: 'B',
-      side: 'buy',
-      type: 'market',
-      qty: 100,
-    });
+    const id = c.sendOrder(
+      order({
+        ticker: 'VALE3',
+        exchange: 'B',
+        side: 'buy',
+        type: 'market',
+        qty: 100,
+      }),
+    );
     const filled = await untilOrder(c, id, (s) => s === 2);
     expect(filled.tradedQty).toBe(100);
     expect(filled.averagePrice).toBeGreaterThan(0);
     expect(Math.abs(filled.averagePrice * 100 - Math.round(filled.averagePrice * 100))).toBeLessThan(1e-6);
 
     sim(c).setOrderMode('hold');
-    const rest = c.sendOrder({
-      account: ACCOUNT,
-      password: PASSWORD,
-      ticker: 'WINZ25',
-      exchange: 'F',
-      side: 'sell',
-      type: 'limit',
-      price: 128_000,
-      qty: 3,
-    });
+    const rest = c.sendOrder(
+      order({
+        ticker: 'WINZ25',
+        exchange: 'F',
+        side: 'sell',
+        type: 'limit',
+        price: 128_000,
+        qty: 3,
+      }),
+    );
     await untilOrder(c, rest, (s) => s === 0);
     sim(c).fillOrder(rest, 1, 128_000);
     expect((await untilOrder(c, rest, (s) => s === 1)).tradedQty).toBe(1);
@@ -184,16 +187,16 @@ describe('order routing in the simulator', () => {
   it('changes a working order and refuses a change below the filled quantity', async () => {
     const c = await routed();
     sim(c).setOrderMode('hold');
-    const id = c.sendOrder({
-      account: ACCOUNT,
-      password: PASSWORD,
-      ticker: 'ITUB4',
-      exchange: 'B',
-      side: 'buy',
-      type: 'limit',
-      price: 33,
-      qty: 500,
-    });
+    const id = c.sendOrder(
+      order({
+        ticker: 'ITUB4',
+        exchange: 'B',
+        side: 'buy',
+        type: 'limit',
+        price: 33,
+        qty: 500,
+      }),
+    );
     await untilOrder(c, id, (s) => s === 0);
     c.changeOrder(ACCOUNT, id, 32.9, 400, PASSWORD);
     const changed = await untilOrder(c, id, (s) => s === 5);
@@ -210,16 +213,16 @@ describe('order routing in the simulator', () => {
     let c = await routed();
     sim(c).setOrderMode('hold');
     const ids = [38.1, 38.2].map((price) =>
-      c.sendOrder({
-        account: ACCOUNT,
-        password: PASSWORD,
-        ticker: 'PETR4',
-        exchange: 'B',
-        side: 'buy',
-        type: 'limit',
-        price,
-        qty: 100,
-      }),
+      c.sendOrder(
+        order({
+          ticker: 'PETR4',
+          exchange: 'B',
+          side: 'buy',
+          type: 'limit',
+          price,
+          qty: 100,
+        }),
+      ),
     );
     c.sendOrder({
       account: { ...ACCOUNT, accountId: 'SIM-0002' },
