@@ -53,6 +53,21 @@ const schema = z.object({
   TAPE_WS_STALL_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
   TAPE_MAX_REPLAY: z.coerce.number().int().min(0).max(10_000_000).default(100_000),
   TAPE_SHUTDOWN_TIMEOUT_MS: positiveInt.max(60_000).default(5_000),
+  TAPE_YJS_MAX_MESSAGE_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(64 * 1024 * 1024)
+    .default(1024 * 1024),
+  TAPE_YJS_MAX_DOC_BYTES: z.coerce
+    .number()
+    .int()
+    .min(4096)
+    .max(1 << 30)
+    .default(8 * 1024 * 1024),
+  TAPE_YJS_RATE: z.coerce.number().positive().max(100_000).default(50),
+  TAPE_YJS_BURST: positiveInt.max(1_000_000).default(200),
+  TAPE_YJS_COMPACT_EVERY: positiveInt.max(1_000_000).default(200),
 });
 
 export type Env = z.input<typeof schema>;
@@ -94,6 +109,14 @@ export interface Config {
   /** A socket conflated this long without catching up is closed. */
   readonly wsStallMs: number;
   readonly shutdownTimeoutMs: number;
+  /** Limits of the /yjs rooms (collab/hub.ts CollabLimits). */
+  readonly yjs: {
+    readonly maxMessageBytes: number;
+    readonly maxDocBytes: number;
+    readonly messagesPerSecond: number;
+    readonly burst: number;
+    readonly compactEvery: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -156,6 +179,13 @@ export function loadConfig(
     wsHardBytes: e.TAPE_WS_HARD_BYTES,
     wsStallMs: e.TAPE_WS_STALL_MS,
     shutdownTimeoutMs: e.TAPE_SHUTDOWN_TIMEOUT_MS,
+    yjs: Object.freeze({
+      maxMessageBytes: e.TAPE_YJS_MAX_MESSAGE_BYTES,
+      maxDocBytes: e.TAPE_YJS_MAX_DOC_BYTES,
+      messagesPerSecond: e.TAPE_YJS_RATE,
+      burst: e.TAPE_YJS_BURST,
+      compactEvery: e.TAPE_YJS_COMPACT_EVERY,
+    }),
   });
 }
 

@@ -1,11 +1,13 @@
 import { join } from 'node:path';
 import { defaultLibraryPaths, ProfitConnector } from '../native/profitdll.ts';
 import { AuthService } from './auth/service.ts';
+import { type Collab, startCollab } from './collab/service.ts';
 import type { Config } from './config.ts';
 import { authRoutes } from './http/routes/auth.ts';
 import { marketRoutes } from './http/routes/market.ts';
 import { opsRoutes } from './http/routes/ops.ts';
 import { orderRoutes } from './http/routes/orders.ts';
+import { watchlistRoutes } from './http/routes/watchlists.ts';
 import { loadStaticFiles } from './http/static.ts';
 import { listen } from './http/uws.ts';
 import type { Logger } from './log.ts';
@@ -31,6 +33,7 @@ export interface TapeServer {
   readonly connector: ProfitConnector;
   readonly writer: TickWriter;
   readonly deadLetters: DeadLetterQueue;
+  readonly collab: Collab;
   /** Undefined when routing is off (TAPE_ROUTING=off). */
   readonly orders: OrderManager | undefined;
   readonly orderStore: OrderStore;
@@ -52,6 +55,7 @@ export async function startServer(config: Config, log: Logger): Promise<TapeServ
   log.info({ applied, backend: db.backend, timescale: db.timescale }, 'database ready');
 
   const auth = await AuthService.create(db.sql, config);
+  const collab = await startCollab({ sql: db.sql, redisUrl: config.redisUrl, limits: config.yjs, log });
   const admin = await auth.bootstrapAdmin(log);
   if (admin?.generatedPassword) {
     // Printed once, straight to the terminal and never to the structured log.
@@ -192,9 +196,10 @@ export async function startServer(config: Config, log: Logger): Promise<TapeServ
       }),
       ...authRoutes(auth),
       ...marketRoutes({ market, ticks, deadLetters, feed }),
+      ...watchlistRoutes(collab.watchlists),
       ...(orders ? orderRoutes({ manager: orders, store: orderStore, instruments, lastPrice }) : []),
     ],
-    ws: [endpoint],
+    ws: [endpoint, collab.endpoint],
   });
   publish = server.publish;
   log.info({ port: server.port }, `Tape listening on http://${config.host}:${server.port}`);
@@ -217,11 +222,13 @@ export async function startServer(config: Config, log: Logger): Promise<TapeServ
     connector,
     writer,
     deadLetters,
+    collab,
     orders,
     orderStore,
     async close() {
       server.close();
       endpoint.stop();
+      await collab.close();
       await (feed as MarketFeed).stop();
       await writer.flush().catch((err: Error) => {
         log.error({ err: err.message }, 'trades left unwritten at shutdown');
