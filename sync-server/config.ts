@@ -67,7 +67,7 @@ const schema = z.object({
     .default(8 * 1024 * 1024),
   TAPE_YJS_RATE: z.coerce.number().positive().max(100_000).default(50),
   TAPE_YJS_BURST: positiveInt.max(1_000_000).default(200),
-  TAPE_YJS_COMPACT_EVERY: positiveInt.max(1_000_000).default(200),
+  TAPE_YJS_COMPACT_EVERY: positiveInt.max(1_000_000).default(500),
 });
 
 export type Env = z.input<typeof schema>;

@@ -238,6 +238,27 @@ describe.each(testBackends())('CollabHub on $name', (backend) => {
     });
   });
 
+  it('holds at most one message’s worth of frames while the room loads', async () => {
+    let release: () => void = () => {};
+    const slow = Object.create(store) as CollabStore;
+    slow.access = async (docId, userId) => {
+      await new Promise<void>((r) => (release = r));
+      return store.access(docId, userId);
+    };
+    const hub = newHub({ maxMessageBytes: 2048 }, undefined, slow);
+    const { room } = await watchlist();
+    const ana = new Client(users.ana as Principal, hub, room);
+    const chunk = encodeMessage({ type: 'sync-update', update: new Uint8Array(1100) });
+    ana.raw(chunk);
+    expect(ana.closed).toBeUndefined();
+    ana.raw(chunk);
+    expect(ana.closed).toMatchObject({
+      code: YjsClose.rateLimited,
+      reason: expect.stringContaining('before the document loaded'),
+    });
+    release();
+  });
+
   it('relays awareness and removes a leaving client’s state for the others', async () => {
     const hub = newHub();
     const { room } = await watchlist();

@@ -43,7 +43,7 @@ export const DEFAULT_LIMITS: CollabLimits = {
   maxDocBytes: 8 * 1024 * 1024,
   messagesPerSecond: 50,
   burst: 200,
-  compactEvery: 200,
+  compactEvery: 500,
 };
 
 /** Storage behind the hub: CollabStore (PostgreSQL / PGlite) in production. */

@@ -69,9 +69,14 @@ describe.each(testBackends())('CollabStore on $name', (backend) => {
     expect(loaded.bytes).toBe(updates.reduce((n, u) => n + u.byteLength, 0));
     expect(await store.remove(doc.id)).toBe(true);
     expect(await store.remove(doc.id)).toBe(false);
+
     expect(await store.get(doc.id)).toBeUndefined();
     expect(await store.access(doc.id, ana)).toBeUndefined();
     expect((await store.load(doc.id)).updates).toEqual([]);
+    await store.append(doc.id, updates); // a write racing the delete
+    expect(await store.compact(doc.id)).toMatchObject({ merged: 0 });
+    const [snapshot] = await db.sql`select 1 from collab_snapshots where doc_id = ${doc.id}`;
+    expect(snapshot).toBeUndefined();
   });
 
   it('compacts the log into one snapshot holding the same state', async () => {

@@ -177,27 +177,34 @@ export class CollabStore {
   }
 
   /**
-   * Folds the update log into the snapshot (Y.mergeUpdates) in one transaction. Concurrent
-   * compactions of one document queue on its row lock (`for no key update`, which appends'
-   * foreign-key checks do not wait for); rows appended meanwhile are not read, so not deleted.
+   * Folds the update log into the snapshot (Y.mergeUpdates). The merge runs outside any
+   * transaction, so the connection is not held while it computes; the write is one short
+   * transaction that first checks no other compaction committed since the read (the
+   * snapshot's `merged_rows` only grows), else leaves the work to that one. It deletes exactly
+   * the rows it merged, by id: rows appended meanwhile stay in the log. Compactions of one
+   * document queue on its row lock (`for no key update`, which appends' foreign-key checks
+   * do not wait for), and a deleted document is never given a snapshot back.
    */
   async compact(id: number): Promise<Compaction> {
+    const [snapshot] = await this.sql<{ state: Buffer; merged_rows: string }[]>`
+      select state, merged_rows from collab_snapshots where doc_id = ${id}`;
+    const rows = await this.sql<{ id: string; payload: Buffer }[]>`
+      select id, payload from collab_updates where doc_id = ${id} order by id`;
+    if (rows.length === 0) return { merged: 0, bytes: snapshot?.state.byteLength ?? 0 };
+    const state = Y.mergeUpdates([...(snapshot ? [snapshot.state] : []), ...rows.map((r) => r.payload)]);
     return this.sql.begin(async (tx) => {
-      const [doc] = await tx`select id from collab_documents where id = ${id} for no key update`;
+      const [doc] = await tx`
+        select id from collab_documents where id = ${id} and deleted_at is null for no key update`;
       if (!doc) return { merged: 0, bytes: 0 };
-      const rows = await tx<{ id: string; payload: Buffer }[]>`
-        select id, payload from collab_updates where doc_id = ${id} order by id`;
-      const [snapshot] = await tx<{ state: Buffer }[]>`
-        select state from collab_snapshots where doc_id = ${id}`;
-      if (rows.length === 0) return { merged: 0, bytes: snapshot?.state.byteLength ?? 0 };
-      const state = Y.mergeUpdates([...(snapshot ? [snapshot.state] : []), ...rows.map((r) => r.payload)]);
+      const [now] = await tx<{ merged_rows: string }[]>`
+        select merged_rows from collab_snapshots where doc_id = ${id}`;
+      if (now?.merged_rows !== snapshot?.merged_rows) return { merged: 0, bytes: state.byteLength };
       await tx`
         insert into collab_snapshots (doc_id, state, merged_rows) values (${id}, ${bytesOf(state)}, ${rows.length})
         on conflict (doc_id) do update
           set state = excluded.state, merged_rows = collab_snapshots.merged_rows + excluded.merged_rows,
               compacted_at = now()`;
-      const ids = rows.map((r) => r.id);
-      await tx`delete from collab_updates where id = any(${ids}::bigint[])`;
+      await tx`delete from collab_updates where id = any(${rows.map((r) => r.id)}::bigint[])`;
       return { merged: rows.length, bytes: state.byteLength };
     });
   }

@@ -85,12 +85,19 @@ export class TickStore {
       (t) =>
         `${t.ticker}\t${t.seq}\t${isoOf(t.time)}\t${t.price}\t${t.qty}\t${t.tradeNumber}\t${t.buyAgent}\t${t.sellAgent}\t${t.tradeType}\t${t.flags}\t${t.capturedAt}\n`,
     );
-    const stream = await this.sql.unsafe(`copy ticks (${COLUMNS}) from stdin`).writable();
-    await new Promise<void>((resolve, reject) => {
-      stream.on('error', reject);
-      stream.on('finish', resolve);
-      stream.end(lines.join(''));
-    });
+    // A connection of its own for the COPY: postgres.js pipelines other queries onto pooled
+    // connections, and a query queued behind a COPY in progress breaks the protocol.
+    const conn = await this.sql.reserve();
+    try {
+      const stream = await conn.unsafe(`copy ticks (${COLUMNS}) from stdin`).writable();
+      await new Promise<void>((resolve, reject) => {
+        stream.on('error', reject);
+        stream.on('finish', resolve);
+        stream.end(lines.join(''));
+      });
+    } finally {
+      conn.release();
+    }
   }
 
   private async insertUnnest(trades: readonly Trade[]) {
