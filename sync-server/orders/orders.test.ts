@@ -107,7 +107,13 @@ describe.each(backends())('orders on %s', (backend) => {
     });
     await until(() => t.server.market.quote('PETR4')?.last === 38.5, 'the last PETR4 trade');
   });
-  afterAll(() => t?.close());
+  afterAll(async () => {
+    // The simulator library is process-wide and its orders outlive a logout: leave none
+    // working for the next test file that runs in this process.
+    t?.server.connector.sim?.resetOrders();
+    t?.server.connector.sim?.setOrderMode('match');
+    await t?.close();
+  });
 
   it('an order entered over REST is checked, sent to the simulator, filled, and the position reaches WS', async () => {
     const mine = await socket('trader1');
