@@ -63,6 +63,20 @@ export class FeedClient {
     this.ws?.close(1000, 'client stopped');
   }
 
+  /** The network came back: reconnect at once instead of waiting out the backoff. */
+  reconnectNow() {
+    if (this.stopped) return;
+    clearTimeout(this.retry);
+    this.attempt = 0;
+    if (this.ws && this.ws.readyState <= 1) return; // connecting or open
+    this.connect();
+  }
+
+  /** The network is gone: drop the socket now rather than trust it until a timeout. */
+  dropConnection() {
+    this.ws?.close(4000, 'network offline');
+  }
+
   /** The last sequence applied without a gap, per ticker. */
   seq(ticker: string): number | undefined {
     return this.lastSeq.get(ticker);

@@ -1,6 +1,16 @@
+import type { InstrumentInfo, OrderJson, PositionJson } from '../../sync-server/market/protocol.ts';
+import { keys } from '../api/keys.ts';
+import { pushQueryData, queryClient } from '../api/queryClient.ts';
+import { localDb } from '../data/db.ts';
+import type { OrdersResponse, PositionsResponse } from '../orders/api.ts';
+import { upsertOrder } from '../orders/blotter.ts';
+import { useAlerts } from '../state/alerts.ts';
 import { useMarket } from '../state/market.ts';
 import { useSession } from '../state/session.ts';
 import { FeedClient } from './feedClient.ts';
+
+const SAVE_QUOTES_MS = 2_000;
+const INSTRUMENTS = 'instruments';
 
 /** Keeps one /ws connection open while signed in; returns a stop function. */
 export function startMarketSocket(): () => void {
@@ -12,12 +22,24 @@ export function startMarketSocket(): () => void {
     token: () => useSession.getState().accessToken,
     renewToken: () => useSession.getState().refresh(),
     isOnline: () => navigator.onLine,
-    onHello: (hello) => market.setInstruments(hello.instruments),
+    channels: ['trades', 'candles'],
+    onHello: (hello) => {
+      market.setInstruments(hello.instruments);
+      void localDb()
+        .settings.put({ key: INSTRUMENTS, value: hello.instruments })
+        .catch(() => {});
+    },
     onSnapshot: (quotes) => market.snapshot(quotes),
     onTrades: (ticker, trades) => useMarket.getState().trades(ticker, trades),
+    onCandles: (frame) => {
+      const last = frame.candles.at(-1);
+      if (last) useMarket.getState().candle(frame.ticker, last);
+    },
     onLink: (state, detail) => market.setLink(state, detail?.replaying),
     onMessage: (msg) => {
       if (msg.type === 'connector') market.setConnector(msg.status);
+      else if (msg.type === 'order') onOrder(msg.order);
+      else if (msg.type === 'position') onPosition(msg.position);
       else if (msg.type === 'error') console.warn(`server: ${msg.code}: ${msg.message}`);
     },
   });
@@ -26,12 +48,72 @@ export function startMarketSocket(): () => void {
     if (s.accessToken && s.accessToken !== prev.accessToken)
       client.send({ type: 'auth', token: s.accessToken });
   });
-  const offline = () => market.setLink('offline');
+  const offline = () => {
+    market.setLink('offline');
+    client.dropConnection();
+  };
+  const online = () => client.reconnectNow();
   window.addEventListener('offline', offline);
+  window.addEventListener('online', online);
+  const saver = setInterval(saveQuotes, SAVE_QUOTES_MS);
   client.start();
   return () => {
+    clearInterval(saver);
+    void saveQuotes();
     window.removeEventListener('offline', offline);
+    window.removeEventListener('online', online);
     unsubscribe();
     client.stop();
   };
+}
+
+/** Loads the instruments and quotes this device kept, for a cold start (offline too). */
+export async function restoreMarket() {
+  const [instruments, quotes] = await Promise.all([
+    localDb().settings.get(INSTRUMENTS),
+    localDb().quotes.toArray(),
+  ]);
+  const market = useMarket.getState();
+  if (instruments && market.tickers.length === 0)
+    market.setInstruments(instruments.value as InstrumentInfo[]);
+  market.restore(quotes);
+}
+
+let savedAt = 0;
+// Only quotes received since the last save are written: at most one row per ticker per 2 s.
+async function saveQuotes() {
+  const since = savedAt;
+  savedAt = Date.now();
+  const changed = Object.values(useMarket.getState().quotes).filter((q) => q.receivedAt > since);
+  if (changed.length)
+    await localDb()
+      .quotes.bulkPut(changed.map(({ tick: _t, ...q }) => q))
+      .catch(() => {});
+}
+
+function onOrder(order: OrderJson) {
+  const before = queryClient
+    .getQueryData<OrdersResponse>(keys.orders())
+    ?.orders.find((o) => o.id === order.id);
+  pushQueryData<OrdersResponse>(keys.orders(), (prev) => ({
+    account: prev?.account ?? order.accountId,
+    orders: upsertOrder(prev?.orders ?? [], order),
+  }));
+  const alert = useAlerts.getState().push;
+  const what = `${order.side} ${order.ticker}`;
+  if (order.filledQty > (before?.filledQty ?? 0)) {
+    alert('info', `Filled ${what} ${order.filledQty}/${order.qty} @ ${order.avgFillPrice}`);
+    void queryClient.invalidateQueries({ queryKey: keys.fills() });
+    void queryClient.invalidateQueries({ queryKey: keys.positions() });
+  } else if (order.state === 'rejected' && before?.state !== 'rejected') {
+    alert('error', `Rejected ${what}: ${order.rejectReason ?? 'no reason given'}`);
+  }
+}
+
+function onPosition(position: PositionJson) {
+  pushQueryData<PositionsResponse>(keys.positions(), (prev) =>
+    prev
+      ? { ...prev, positions: [...prev.positions.filter((p) => p.ticker !== position.ticker), position] }
+      : prev,
+  );
 }

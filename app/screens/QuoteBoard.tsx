@@ -1,43 +1,61 @@
 import { useEffect, useState } from 'react';
-import { type QuoteView, useMarket } from '../state/market.ts';
+import { b3Time, price } from '../format.ts';
+import { isLive, type QuoteView, useMarket } from '../state/market.ts';
+import { useSettings } from '../state/settings.ts';
+import { useUi } from '../state/ui.ts';
 
-const STALE_AFTER_MS = 10_000;
-const num = (v: number, digits = 2) =>
-  v.toLocaleString('pt-BR', { minimumFractionDigits: digits, maximumFractionDigits: digits });
-// B3 runs on Brasília time whatever the trader's device is set to.
-const b3Time = (ms: number) => new Date(ms).toLocaleTimeString('pt-BR', { timeZone: 'America/Sao_Paulo' });
-
-function Row({ q, now, decimals }: { q: QuoteView; now: number; decimals: number }) {
+function Row({
+  q,
+  stale,
+  decimals,
+  selected,
+}: {
+  q: QuoteView;
+  stale: boolean;
+  decimals: number;
+  selected: boolean;
+}) {
   const change = q.open ? ((q.last - q.open) / q.open) * 100 : 0;
-  const stale = now - q.receivedAt > STALE_AFTER_MS;
   return (
-    <tr data-ticker={q.ticker} className={stale ? 'stale' : undefined}>
+    <tr
+      data-ticker={q.ticker}
+      className={`${stale ? 'stale' : ''}${selected ? ' selected' : ''}`}
+      onClick={() => useUi.getState().selectTicker(q.ticker)}
+      onDoubleClick={() => useUi.getState().openTicket('buy')}
+    >
       <th scope="row">{q.ticker}</th>
       <td key={q.seq} className={`num flash-${q.tick}`} data-testid={`last-${q.ticker}`}>
-        {num(q.last, decimals)}
+        {price(q.last, decimals)}
       </td>
       <td className={`num ${change > 0 ? 'up' : change < 0 ? 'down' : ''}`}>
         {change > 0 ? '+' : ''}
-        {num(change)}%
+        {price(change)}%
       </td>
-      <td className="num">{q.volume.toLocaleString('pt-BR')}</td>
-      <td className="num">{q.trades.toLocaleString('pt-BR')}</td>
-      <td className="time">{stale ? 'stale' : b3Time(q.time)}</td>
+      <td className="num wide">{q.volume.toLocaleString('pt-BR')}</td>
+      <td className="num wide">{q.trades.toLocaleString('pt-BR')}</td>
+      <td className="time">{stale ? `stale · ${b3Time(q.receivedAt)}` : b3Time(q.time)}</td>
     </tr>
   );
 }
 
+/** Every ticker on the feed. A quote is stale when not updated for the set time or when the feed is not live. */
 export function QuoteBoard() {
   const tickers = useMarket((s) => s.tickers);
   const quotes = useMarket((s) => s.quotes);
   const instruments = useMarket((s) => s.instruments);
+  const link = useMarket((s) => s.link);
+  const selected = useUi((s) => s.ticker);
+  const staleMs = useSettings((s) => s.staleAfterSeconds) * 1000;
   const [now, setNow] = useState(Date.now());
   useEffect(() => {
     const t = setInterval(() => setNow(Date.now()), 1000);
     return () => clearInterval(t);
   }, []);
+  const live = isLive(link);
+  // Offline, the board lists what this device kept, even before the server names the tickers.
+  const shown = tickers.length ? tickers : Object.keys(quotes).sort();
   return (
-    <section aria-labelledby="quotes-title" className="panel">
+    <section aria-labelledby="quotes-title" className="panel quotes-panel">
       <h2 id="quotes-title">Quotes</h2>
       <table className="quotes">
         <thead>
@@ -45,16 +63,26 @@ export function QuoteBoard() {
             <th scope="col">Ticker</th>
             <th scope="col">Last</th>
             <th scope="col">Chg %</th>
-            <th scope="col">Volume</th>
-            <th scope="col">Trades</th>
+            <th scope="col" className="wide">
+              Volume
+            </th>
+            <th scope="col" className="wide">
+              Trades
+            </th>
             <th scope="col">Time</th>
           </tr>
         </thead>
         <tbody>
-          {tickers.map((t) => {
+          {shown.map((t) => {
             const q = quotes[t];
             return q ? (
-              <Row key={t} q={q} now={now} decimals={instruments[t]?.priceDecimals ?? 2} />
+              <Row
+                key={t}
+                q={q}
+                stale={!live || now - q.receivedAt > staleMs}
+                decimals={instruments[t]?.priceDecimals ?? 2}
+                selected={t === selected}
+              />
             ) : (
               <tr key={t} data-ticker={t}>
                 <th scope="row">{t}</th>

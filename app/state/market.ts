@@ -1,6 +1,7 @@
 import { create } from 'zustand';
 import {
   applyTrades,
+  type Candle,
   type ConnectorStatus,
   type InstrumentInfo,
   type Quote,
@@ -10,6 +11,9 @@ import {
 import type { LinkState } from '../market/feedClient.ts';
 
 export type { LinkState };
+
+/** The feed is delivering: what is on screen is current (a replay or conflation is catching up). */
+export const isLive = (link: LinkState) => link === 'live' || link === 'replaying' || link === 'conflated';
 
 export interface QuoteView extends Quote {
   /** Direction of the last change, for the flash. */
@@ -33,6 +37,11 @@ interface MarketState {
   setInstruments(list: InstrumentInfo[]): void;
   snapshot(quotes: Quote[]): void;
   trades(ticker: string, trades: Trade[]): void;
+  /** Quotes kept on this device from an earlier session: shown with their age, never as live. */
+  restore(quotes: Array<Quote & { receivedAt: number }>): void;
+  /** The forming 1-minute candle per ticker, from the live candles channel. */
+  liveCandles: Record<string, Candle>;
+  candle(ticker: string, candle: Candle): void;
 }
 
 export const useMarket = create<MarketState>((set) => ({
@@ -61,6 +70,14 @@ export const useMarket = create<MarketState>((set) => ({
       for (const q of quotes) next[q.ticker] = { ...q, tick: 'flat', receivedAt: Date.now() };
       return { quotes: next };
     }),
+  restore: (rows) =>
+    set((s) => {
+      const next = { ...s.quotes };
+      for (const q of rows) if (!next[q.ticker]) next[q.ticker] = { ...q, tick: 'flat' };
+      return { quotes: next };
+    }),
+  liveCandles: {},
+  candle: (ticker, candle) => set((s) => ({ liveCandles: { ...s.liveCandles, [ticker]: candle } })),
   trades: (ticker, trades) =>
     set((s) => {
       const prev = s.quotes[ticker];

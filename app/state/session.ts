@@ -44,7 +44,8 @@ export const useSession = create<SessionState>((set, get) => {
     refreshTimer = setTimeout(() => void get().refresh(), Math.max(5, s.expiresIn - 60) * 1000);
   };
   return {
-    user: undefined,
+    // Resumed from this device before any network call: an offline cold start keeps its user.
+    user: storedUser(),
     accessToken: undefined,
     async signIn(username, password) {
       const res = await post('/api/v1/auth/login', { username, password }).catch(() => undefined);
@@ -83,7 +84,21 @@ export const useSession = create<SessionState>((set, get) => {
   };
 });
 
-/** On load: resume the stored session, if any. */
+function storedUser(): User | undefined {
+  if (typeof localStorage === 'undefined' || !localStorage.getItem(REFRESH_KEY)) return undefined;
+  try {
+    return JSON.parse(localStorage.getItem(USER_KEY) ?? '') as User;
+  } catch {
+    return undefined;
+  }
+}
+
+/** On load: renew the stored session, now and whenever the network comes back without a token. */
 export function resumeSession() {
-  void useSession.getState().refresh();
+  const renew = () => {
+    if (!useSession.getState().accessToken && localStorage.getItem(REFRESH_KEY))
+      void useSession.getState().refresh();
+  };
+  renew();
+  window.addEventListener('online', renew);
 }

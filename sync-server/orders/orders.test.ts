@@ -148,6 +148,12 @@ describe.each(backends())('orders on %s', (backend) => {
     const names = (events.body.events as { event: string }[]).map((e) => e.event);
     expect(names[0]).toBe('submitted');
     expect(names.at(-1)).toBe('fill');
+    const fills = (await api('trader1', 'GET', '/api/v1/fills?limit=1')).body.fills as {
+      orderId: number;
+      qty: number;
+      price: number;
+    }[];
+    expect(fills).toEqual([expect.objectContaining({ orderId: id, qty: 100, price: filled.avgFillPrice })]);
     // Pushed to the owning account's sockets only.
     expect(theirs.got.some((m) => m.type === 'order' || m.type === 'position')).toBe(false);
     mine.ws.close();
@@ -335,6 +341,10 @@ describe.each(backends())('orders on %s', (backend) => {
       ['trader1', 'GET', '/api/v1/audit', undefined, 403],
       ['admin', 'GET', `/api/v1/orders?account=${ACCOUNT}`, undefined, 200],
       ['admin', 'GET', '/api/v1/audit', undefined, 200],
+      ['viewer1', 'GET', '/api/v1/fills', undefined, 200],
+      ['trader2', 'GET', `/api/v1/fills?account=${ACCOUNT}`, undefined, 403],
+      ['trader1', 'GET', '/api/v1/accounts', undefined, 403],
+      ['admin', 'GET', '/api/v1/accounts', undefined, 200],
     ];
     for (const [who, method, path, body, status] of matrix) {
       expect((await api(who, method, path, body)).status, `${who} ${method} ${path}`).toBe(status);

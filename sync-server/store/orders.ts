@@ -272,7 +272,15 @@ export class OrderStore {
     }));
   }
 
-  async fills(accountId?: string): Promise<FillRow[]> {
+  async listAccounts(): Promise<{ id: string; brokerId: number; name: string }[]> {
+    const rows = await this.sql<
+      { id: string; broker_id: number; name: string }[]
+    >`select id, broker_id, name from accounts order by id`;
+    return rows.map((r) => ({ id: r.id, brokerId: r.broker_id, name: r.name }));
+  }
+
+  /** Fills in the order they happened; with `latest`, only the last that many. */
+  async fills(accountId?: string, latest?: number): Promise<FillRow[]> {
     const rows = await this.sql<
       {
         id: string;
@@ -285,7 +293,9 @@ export class OrderStore {
         price: number;
         at: Date;
       }[]
-    >`select * from fills where (${accountId ?? null}::text is null or account_id = ${accountId ?? null}) order by id`;
+    >`select * from (select * from fills
+        where (${accountId ?? null}::text is null or account_id = ${accountId ?? null})
+        order by id desc limit ${latest ?? null}) f order by id`;
     return rows.map((r) => ({
       id: Number(r.id),
       orderId: Number(r.order_id),

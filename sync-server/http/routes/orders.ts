@@ -188,6 +188,15 @@ export function orderRoutes({ manager, store, instruments, lastPrice }: OrderRou
     },
     {
       method: 'get',
+      path: '/api/v1/fills',
+      access: everyone,
+      async handle(req) {
+        const { q, account } = await queried(req);
+        return ok({ account, fills: (await store.fills(account, q.limit)).reverse() });
+      },
+    },
+    {
+      method: 'get',
       path: '/api/v1/positions',
       access: everyone,
       async handle(req) {
@@ -240,6 +249,12 @@ export function orderRoutes({ manager, store, instruments, lastPrice }: OrderRou
         const canceled = body.on && body.cancelAll ? await run(() => manager.cancelAll(account)) : 0;
         return ok({ account, killSwitch: body.on, cancelRequested: canceled });
       },
+    },
+    {
+      method: 'get',
+      path: '/api/v1/accounts',
+      access: ['admin'],
+      handle: async () => ok({ accounts: await store.listAccounts() }),
     },
     {
       method: 'post',

@@ -1,0 +1,10 @@
+/** Every TanStack Query key, from one factory: invalidation and WS pushes use the same keys. */
+export const keys = {
+  orders: () => ['orders'] as const,
+  orderEvents: (id: number) => ['orders', id, 'events'] as const,
+  fills: () => ['fills'] as const,
+  positions: () => ['positions'] as const,
+  candles: (ticker: string, tf: string) => ['candles', ticker, tf] as const,
+  riskConfig: (account: string) => ['risk', account] as const,
+  accounts: () => ['accounts'] as const,
+};

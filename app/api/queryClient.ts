@@ -1,0 +1,35 @@
+import { QueryClient, type QueryKey } from '@tanstack/react-query';
+import { experimental_createQueryPersister } from '@tanstack/react-query-persist-client';
+import { localDb } from '../data/db.ts';
+
+// Server state lives in TanStack Query; each query is persisted to the user's Dexie database so
+// a cold start offline shows the last answer, stamped with its age (`dataUpdatedAt`).
+const persister = experimental_createQueryPersister<string>({
+  storage: {
+    getItem: async (key) => (await localDb().queries.get(key))?.value,
+    setItem: (key, value) => localDb().queries.put({ key, value }),
+    removeItem: (key) => localDb().queries.delete(key),
+    entries: async () => (await localDb().queries.toArray()).map((r) => [r.key, r.value] as [string, string]),
+  },
+  maxAge: 7 * 86_400_000,
+  buster: '1',
+});
+
+export const queryClient = new QueryClient({
+  defaultOptions: {
+    queries: {
+      // Run the query function offline too: the persister answers from Dexie, the fetch then fails quietly.
+      networkMode: 'offlineFirst',
+      persister: persister.persisterFn,
+      staleTime: 5_000,
+      retry: 1,
+    },
+    mutations: { networkMode: 'always' },
+  },
+});
+
+/** Data pushed over the WebSocket replaces a query's data and is persisted like a fetch. */
+export function pushQueryData<T>(key: QueryKey, update: (prev: T | undefined) => T | undefined) {
+  queryClient.setQueryData<T>(key, update);
+  void persister.persistQueryByKey(key, queryClient);
+}

@@ -1,0 +1,93 @@
+import { Dexie, type EntityTable } from 'dexie';
+import yDexie from 'y-dexie';
+import type * as Y from 'yjs';
+import type { Quote } from '../../sync-server/market/protocol.ts';
+
+/** The last quote seen for a ticker, kept for a cold offline start. */
+export interface QuoteRow extends Quote {
+  /** Local time it was received: the board shows its age, never as live. */
+  readonly receivedAt: number;
+}
+
+/** An order entered while offline. It is never sent without the trader confirming it. */
+export interface OutboxEntry {
+  /** The clientOrderId the order will be sent with: a resend can never duplicate it. */
+  readonly id: string;
+  readonly ticker: string;
+  readonly side: 'buy' | 'sell';
+  readonly type: 'limit' | 'market';
+  readonly qty: number;
+  readonly price?: number;
+  readonly createdAt: number;
+  readonly expiresAt: number;
+}
+
+/** One persisted TanStack Query entry (orders, positions, candles, …) keyed by its query hash. */
+export interface QueryRow {
+  readonly key: string;
+  readonly value: string;
+}
+
+export interface SettingRow {
+  readonly key: string;
+  readonly value: unknown;
+}
+
+/** A shared watchlist as this device knows it; `doc` is its Yjs document, stored by y-dexie. */
+export interface WatchlistRow {
+  readonly id: string;
+  readonly name: string;
+  readonly role: 'owner' | 'editor' | 'viewer';
+  readonly doc: Y.Doc;
+}
+
+/** An assistant answer kept for offline reading, keyed by the normalised question. */
+export interface AnswerRow {
+  readonly key: string;
+  readonly question: string;
+  readonly answer: unknown;
+  readonly at: number;
+}
+
+export type LocalDb = Dexie & {
+  quotes: EntityTable<QuoteRow, 'ticker'>;
+  outbox: EntityTable<OutboxEntry, 'id'>;
+  queries: EntityTable<QueryRow, 'key'>;
+  settings: EntityTable<SettingRow, 'key'>;
+  watchlists: EntityTable<WatchlistRow, 'id'>;
+  answers: EntityTable<AnswerRow, 'key'>;
+};
+
+/**
+ * The schema, one entry per version. A shipped version is never edited: a change is a new
+ * version (with an `upgrade` when rows must be rewritten), so every device migrates in order.
+ */
+const VERSIONS: ReadonlyArray<(db: Dexie) => void> = [
+  (db) =>
+    db.version(1).stores({
+      quotes: 'ticker',
+      outbox: 'id, createdAt',
+      queries: 'key',
+      settings: 'key',
+      watchlists: 'id, name, doc: Y.Doc',
+      answers: 'key, at',
+    }),
+];
+
+let current: { user: string; db: LocalDb } | undefined;
+
+/** One database per user on this device: a shared desk PC never mixes two traders' data. */
+export function openLocalDb(username: string): LocalDb {
+  if (current?.user === username) return current.db;
+  current?.db.close();
+  const db = new Dexie(`tape-${username}`, { addons: [yDexie] }) as LocalDb;
+  for (const v of VERSIONS) v(db);
+  current = { user: username, db };
+  return db;
+}
+
+/** The signed-in user's database; throws when no one is signed in. */
+export function localDb(): LocalDb {
+  if (!current) throw new Error('No local database: no user is signed in');
+  return current.db;
+}

@@ -1,0 +1,224 @@
+import { type KeyboardEvent, useEffect, useRef, useState } from 'react';
+import { ApiError } from '../api/client.ts';
+import { useMarket } from '../state/market.ts';
+import { useSession } from '../state/session.ts';
+import { useSettings } from '../state/settings.ts';
+import { useUi } from '../state/ui.ts';
+import { sendOrder } from './api.ts';
+import { useOutbox } from './outbox.ts';
+import { checkTicket, newClientOrderId, stepPrice, stepQty, type TicketDraft } from './ticket.ts';
+
+/** The shortcuts, shown on the ticket itself so nobody has to remember them. */
+export const TICKET_KEYS: ReadonlyArray<[string, string]> = [
+  ['F2 / F3', 'new buy / sell'],
+  ['Alt+B / Alt+S', 'buy / sell side'],
+  ['Alt+L / Alt+M', 'limit / market'],
+  ['↑ ↓', 'price ± 1 tick, quantity ± 1 lot'],
+  ['PgUp PgDn', '± 10 ticks or lots'],
+  ['Enter', 'send'],
+  ['Esc', 'clear'],
+];
+
+type Verdict = { kind: 'ok' | 'error' | 'outbox'; text: string } | undefined;
+
+export function OrderTicket() {
+  const tickers = useMarket((s) => s.tickers);
+  const selected = useUi((s) => s.ticker);
+  const request = useUi((s) => s.ticketRequest);
+  const role = useSession((s) => s.user?.role);
+  const link = useMarket((s) => s.link);
+  const outboxMinutes = useSettings((s) => s.outboxMinutes);
+  const confirmOrders = useSettings((s) => s.confirmOrders);
+  const ticker = selected ?? tickers[0] ?? '';
+  const inst = useMarket((s) => s.instruments[ticker]);
+  const last = useMarket((s) => s.quotes[ticker]?.last);
+  const [side, setSide] = useState<'buy' | 'sell'>('buy');
+  const [type, setType] = useState<'limit' | 'market'>('limit');
+  const [qty, setQty] = useState('');
+  const [price, setPrice] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [armed, setArmed] = useState(false);
+  const [verdict, setVerdict] = useState<Verdict>();
+  const qtyRef = useRef<HTMLInputElement>(null);
+
+  // A new instrument starts from one lot at the last price (not on every trade).
+  useEffect(() => {
+    if (!inst) return;
+    setQty(String(inst.lotSize));
+    setPrice(last === undefined ? '' : last.toFixed(inst.priceDecimals));
+    setArmed(false);
+  }, [inst]);
+
+  useEffect(() => {
+    if (!request) return;
+    setSide(request.side);
+    qtyRef.current?.focus();
+    qtyRef.current?.select();
+  }, [request]);
+
+  const draft: TicketDraft = {
+    ticker,
+    side,
+    type,
+    qty: Number(qty),
+    price: type === 'limit' && price !== '' ? Number(price.replace(',', '.')) : undefined,
+  };
+  const problems = checkTicket(draft, inst);
+  const valid = Object.keys(problems).length === 0;
+  const canTrade = role === 'admin' || role === 'trader';
+
+  async function submit() {
+    if (!valid || busy || !canTrade) return;
+    if (confirmOrders && !armed) return setArmed(true);
+    setArmed(false);
+    const order = {
+      clientOrderId: newClientOrderId(),
+      ...draft,
+      ...(draft.type === 'limit' ? {} : { price: undefined }),
+    };
+    const what = `${side === 'buy' ? 'Buy' : 'Sell'} ${draft.qty} ${ticker}`;
+    // Offline, the order waits in the outbox for the trader to confirm: never sent by itself.
+    if (!navigator.onLine || link === 'offline') {
+      await useOutbox.getState().add(order, outboxMinutes);
+      return setVerdict({ kind: 'outbox', text: `${what}: offline, saved to the outbox (not sent)` });
+    }
+    setBusy(true);
+    try {
+      const o = await sendOrder(order);
+      setVerdict({ kind: 'ok', text: `${what}: ${o.state.replace('_', ' ')}` });
+    } catch (err) {
+      if (err instanceof ApiError && err.code === 'offline') {
+        await useOutbox.getState().add(order, outboxMinutes);
+        setVerdict({ kind: 'outbox', text: `${what}: no answer from the server, kept in the outbox` });
+      } else {
+        const e = err as ApiError;
+        setVerdict({ kind: 'error', text: `${what} refused — ${e.code ?? 'error'}: ${e.message}` });
+      }
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  function onKey(e: KeyboardEvent<HTMLFormElement>) {
+    const key = e.key.toLowerCase();
+    if (e.altKey && 'bslm'.includes(key) && key.length === 1) {
+      e.preventDefault();
+      if (key === 'b' || key === 's') setSide(key === 'b' ? 'buy' : 'sell');
+      else setType(key === 'l' ? 'limit' : 'market');
+      return;
+    }
+    if (e.key === 'Escape') {
+      e.preventDefault();
+      setArmed(false);
+      setVerdict(undefined);
+      if (inst) setQty(String(inst.lotSize));
+      return;
+    }
+    const steps = { ArrowUp: 1, ArrowDown: -1, PageUp: 10, PageDown: -10 }[e.key];
+    const field = (e.target as HTMLElement).dataset.field;
+    if (!steps || !inst || !field) return;
+    e.preventDefault();
+    if (field === 'qty') setQty(String(stepQty(Number(qty) || 0, inst, steps)));
+    else setPrice(String(stepPrice(Number(price.replace(',', '.')) || last || inst.tickSize, inst, steps)));
+  }
+
+  return (
+    <section className="panel ticket" aria-labelledby="ticket-title">
+      <h2 id="ticket-title">Order ticket</h2>
+      <form
+        onKeyDown={onKey}
+        onSubmit={(e) => {
+          e.preventDefault();
+          void submit();
+        }}
+      >
+        <fieldset className="seg">
+          <legend className="sr-only">Side</legend>
+          {(['buy', 'sell'] as const).map((s) => (
+            <button
+              key={s}
+              type="button"
+              aria-pressed={side === s}
+              className={`side-${s}${side === s ? ' on' : ''}`}
+              onClick={() => setSide(s)}
+            >
+              {s === 'buy' ? 'Buy' : 'Sell'}
+            </button>
+          ))}
+        </fieldset>
+        <label>
+          Ticker
+          <select value={ticker} onChange={(e) => useUi.getState().selectTicker(e.target.value)}>
+            {tickers.map((t) => (
+              <option key={t}>{t}</option>
+            ))}
+          </select>
+          {problems.ticker && <span className="problem">{problems.ticker}</span>}
+        </label>
+        <fieldset className="seg">
+          <legend className="sr-only">Order type</legend>
+          {(['limit', 'market'] as const).map((t) => (
+            <button
+              key={t}
+              type="button"
+              aria-pressed={type === t}
+              className={type === t ? 'on' : ''}
+              onClick={() => setType(t)}
+            >
+              {t === 'limit' ? 'Limit' : 'Market'}
+            </button>
+          ))}
+        </fieldset>
+        <label>
+          Quantity {inst && <small>lot {inst.lotSize}</small>}
+          <input
+            ref={qtyRef}
+            data-field="qty"
+            inputMode="numeric"
+            value={qty}
+            onChange={(e) => setQty(e.target.value.replace(/\D/g, ''))}
+            aria-invalid={!!problems.qty}
+          />
+          {problems.qty && <span className="problem">{problems.qty}</span>}
+        </label>
+        <label>
+          Price {inst && <small>tick {inst.tickSize}</small>}
+          <input
+            data-field="price"
+            inputMode="decimal"
+            value={type === 'market' ? '' : price}
+            placeholder={type === 'market' ? 'market' : ''}
+            disabled={type === 'market'}
+            onChange={(e) => setPrice(e.target.value.replace(/[^\d.,]/g, ''))}
+            aria-invalid={!!problems.price}
+          />
+          {problems.price && <span className="problem">{problems.price}</span>}
+        </label>
+        <button type="submit" className={`send side-${side}`} disabled={!valid || busy || !canTrade}>
+          {armed
+            ? 'Press Enter again to confirm'
+            : `${side === 'buy' ? 'Buy' : 'Sell'} ${qty || 0} ${ticker}`}
+        </button>
+        {!canTrade && <p className="muted">Viewers cannot send orders.</p>}
+        {verdict && (
+          <p role="status" className={`verdict ${verdict.kind}`}>
+            {verdict.text}
+          </p>
+        )}
+      </form>
+      <details className="keys">
+        <summary>Keyboard shortcuts</summary>
+        <dl>
+          {TICKET_KEYS.map(([k, what]) => (
+            <div key={k}>
+              <dt>
+                <kbd>{k}</kbd>
+              </dt>
+              <dd>{what}</dd>
+            </div>
+          ))}
+        </dl>
+      </details>
+    </section>
+  );
+}

@@ -1,0 +1,61 @@
+import { price, reais } from '../format.ts';
+import { CacheAge } from '../screens/CacheAge.tsx';
+import { useMarket } from '../state/market.ts';
+import { usePositions } from './api.ts';
+
+const tone = (cents: number | null) => (cents === null || cents === 0 ? '' : cents > 0 ? 'up' : 'down');
+
+/** Positions and P&L (integer centavos from the server, marked to the last trade). */
+export function Positions() {
+  const q = usePositions();
+  const instruments = useMarket((s) => s.instruments);
+  const rows = (q.data?.positions ?? []).filter((p) => p.qty !== 0 || p.realizedCents !== 0);
+  const unrealized = rows.reduce((s, p) => s + (p.unrealizedCents ?? 0), 0);
+  return (
+    <section className="panel positions" aria-labelledby="positions-title">
+      <h2 id="positions-title">
+        Positions
+        <CacheAge query={q} />
+      </h2>
+      <p className="pnl">
+        <span>
+          Realized today{' '}
+          <b className={tone(q.data?.realizedTodayCents ?? 0)}>{reais(q.data?.realizedTodayCents ?? 0)}</b>
+        </span>
+        <span>
+          Open P&L{' '}
+          <b className={tone(unrealized)} data-testid="open-pnl">
+            {reais(unrealized)}
+          </b>
+        </span>
+      </p>
+      <table>
+        <thead>
+          <tr>
+            <th scope="col">Ticker</th>
+            <th scope="col">Qty</th>
+            <th scope="col">Avg</th>
+            <th scope="col">Last</th>
+            <th scope="col">Open P&L</th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((p) => (
+            <tr key={p.ticker} data-position={p.ticker}>
+              <th scope="row">{p.ticker}</th>
+              <td className="num" data-testid={`position-${p.ticker}`}>
+                {p.qty}
+              </td>
+              <td className="num">{price(p.averagePrice, instruments[p.ticker]?.priceDecimals)}</td>
+              <td className="num">{price(p.lastPrice, instruments[p.ticker]?.priceDecimals)}</td>
+              <td className={`num ${tone(p.unrealizedCents)}`}>
+                {p.unrealizedCents === null ? '—' : reais(p.unrealizedCents)}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {rows.length === 0 && <p className="muted">Flat: no open positions.</p>}
+    </section>
+  );
+}

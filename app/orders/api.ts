@@ -1,0 +1,127 @@
+import { useMutation, useQuery } from '@tanstack/react-query';
+import type { OrderJson, PositionJson } from '../../sync-server/market/protocol.ts';
+import type { RiskConfig } from '../../sync-server/orders/risk.ts';
+import { ApiError, api } from '../api/client.ts';
+import { keys } from '../api/keys.ts';
+import { queryClient } from '../api/queryClient.ts';
+import { SENDING, upsertOrder } from './blotter.ts';
+import type { TicketDraft } from './ticket.ts';
+
+export interface OrdersResponse {
+  readonly account: string;
+  readonly orders: OrderJson[];
+}
+export interface PositionsResponse {
+  readonly account: string;
+  readonly realizedTodayCents: number;
+  readonly positions: PositionJson[];
+}
+export interface FillJson {
+  readonly id: number;
+  readonly orderId: number;
+  readonly ticker: string;
+  readonly side: 'buy' | 'sell';
+  readonly qty: number;
+  readonly price: number;
+  readonly at: string;
+}
+export interface NewOrder extends Omit<TicketDraft, 'price'> {
+  readonly clientOrderId: string;
+  readonly price?: number;
+}
+
+// A user without a trading account (a 403 `no_account`) sees empty lists, not an error.
+const orEmpty = async <T>(f: () => Promise<T>, empty: T): Promise<T> => {
+  try {
+    return await f();
+  } catch (err) {
+    if (err instanceof ApiError && err.code === 'no_account') return empty;
+    throw err;
+  }
+};
+
+export const useOrders = () =>
+  useQuery({
+    queryKey: keys.orders(),
+    queryFn: () =>
+      orEmpty(() => api<OrdersResponse>('/api/v1/orders?limit=200'), { account: '', orders: [] }),
+  });
+
+export const useFills = () =>
+  useQuery({
+    queryKey: keys.fills(),
+    queryFn: () =>
+      orEmpty(async () => (await api<{ fills: FillJson[] }>('/api/v1/fills?limit=100')).fills, []),
+  });
+
+export const usePositions = () =>
+  useQuery({
+    queryKey: keys.positions(),
+    queryFn: () =>
+      orEmpty(() => api<PositionsResponse>('/api/v1/positions'), {
+        account: '',
+        realizedTodayCents: 0,
+        positions: [],
+      }),
+  });
+
+/** The trader's own risk limits (read-only unless admin). */
+export const useRiskConfig = (account: string | undefined) =>
+  useQuery({
+    queryKey: keys.riskConfig(account ?? 'own'),
+    queryFn: () =>
+      api<{ account: string; config: RiskConfig }>(
+        `/api/v1/risk/config${account ? `?account=${encodeURIComponent(account)}` : ''}`,
+      ),
+  });
+
+/** Sends an order: shown at once as `sending`, replaced by the server's answer, removed on failure. */
+export function sendOrder(order: NewOrder): Promise<OrderJson> {
+  const optimistic: OrderJson = {
+    id: -Date.now(),
+    accountId: '',
+    clientOrderId: order.clientOrderId,
+    ticker: order.ticker,
+    side: order.side,
+    type: order.type,
+    qty: order.qty,
+    price: order.price ?? null,
+    state: SENDING,
+    filledQty: 0,
+    avgFillPrice: null,
+    localOrderId: null,
+    rejectReason: null,
+    createdAt: new Date().toISOString(),
+    updatedAt: new Date().toISOString(),
+  };
+  const setOrders = (f: (list: OrderJson[]) => OrderJson[]) =>
+    queryClient.setQueryData<OrdersResponse>(keys.orders(), (prev) => ({
+      account: prev?.account ?? '',
+      orders: f(prev?.orders ?? []),
+    }));
+  setOrders((list) => upsertOrder(list, optimistic));
+  return api<{ order: OrderJson }>('/api/v1/orders', { body: order }).then(
+    (res) => {
+      setOrders((list) => upsertOrder(list, res.order));
+      return res.order;
+    },
+    (err) => {
+      setOrders((list) => list.filter((o) => o !== optimistic && o.clientOrderId !== order.clientOrderId));
+      // A risk rejection is an order too: the server kept it, the blotter shows it.
+      void queryClient.invalidateQueries({ queryKey: keys.orders() });
+      throw err;
+    },
+  );
+}
+
+export const useCancelOrder = () =>
+  useMutation({
+    mutationFn: (id: number) => api(`/api/v1/orders/${id}/cancel`, { method: 'POST' }),
+    onSettled: () => queryClient.invalidateQueries({ queryKey: keys.orders() }),
+  });
+
+export const useCancelAll = () =>
+  useMutation({
+    mutationFn: () => api('/api/v1/orders/cancel-all', { method: 'POST' }),
+    onSettled: () => queryClient.invalidateQueries({ queryKey: keys.orders() }),
+  });

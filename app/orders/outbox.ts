@@ -1,0 +1,66 @@
+import { create } from 'zustand';
+import { ApiError } from '../api/client.ts';
+import { localDb, type OutboxEntry } from '../data/db.ts';
+import { useAlerts } from '../state/alerts.ts';
+import { type NewOrder, sendOrder } from './api.ts';
+
+// Orders entered offline wait here, on this device, until the trader confirms or discards each
+// one with the current price in view. Nothing in this file sends on its own.
+
+export const isExpired = (e: OutboxEntry, now: number) => now >= e.expiresAt;
+
+interface OutboxState {
+  entries: OutboxEntry[];
+  load(): Promise<void>;
+  add(order: NewOrder, ttlMinutes: number): Promise<void>;
+  discard(id: string): Promise<void>;
+  /** Sends one entry with its own client order id, so a resend can never make a second order. */
+  confirm(id: string): Promise<void>;
+}
+
+export const useOutbox = create<OutboxState>((set, get) => {
+  const remove = async (id: string) => {
+    await localDb().outbox.delete(id);
+    set((s) => ({ entries: s.entries.filter((e) => e.id !== id) }));
+  };
+  const alert = useAlerts.getState().push;
+  return {
+    entries: [],
+    async load() {
+      set({ entries: await localDb().outbox.orderBy('createdAt').toArray() });
+    },
+    async add(order, ttlMinutes) {
+      const now = Date.now();
+      const { clientOrderId, ...rest } = order;
+      const entry: OutboxEntry = {
+        ...rest,
+        id: clientOrderId,
+        createdAt: now,
+        expiresAt: now + ttlMinutes * 60_000,
+      };
+      await localDb().outbox.put(entry);
+      set((s) => ({ entries: [...s.entries.filter((e) => e.id !== entry.id), entry] }));
+    },
+    discard: remove,
+    async confirm(id) {
+      const entry = get().entries.find((e) => e.id === id);
+      if (!entry) return;
+      const what = `${entry.side} ${entry.qty} ${entry.ticker}`;
+      if (isExpired(entry, Date.now()))
+        return alert('warn', `Outbox ${what} expired: discard it and enter it again`);
+      const { id: clientOrderId, createdAt: _c, expiresAt: _e, ...order } = entry;
+      try {
+        await sendOrder({ ...order, clientOrderId });
+        await remove(id);
+        alert('info', `Outbox ${what} sent`);
+      } catch (err) {
+        const message = err instanceof Error ? err.message : String(err);
+        if (err instanceof ApiError && err.code === 'offline')
+          return alert('warn', `Outbox ${what}: ${message}`);
+        // The server answered (a risk rejection, a duplicate): the blotter shows its verdict.
+        await remove(id);
+        alert('error', `Outbox ${what} refused: ${message}`);
+      }
+    },
+  };
+});

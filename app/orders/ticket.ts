@@ -1,0 +1,45 @@
+import { isValidPrice, toTicks } from '../../sync-server/market/instruments.ts';
+import type { InstrumentInfo } from '../../sync-server/market/protocol.ts';
+
+// The ticket's checks: the same lot and tick rules the server's risk engine applies, so a
+// trader sees the problem before sending. The server stays the judge.
+
+export interface TicketDraft {
+  readonly ticker: string;
+  readonly side: 'buy' | 'sell';
+  readonly type: 'limit' | 'market';
+  readonly qty: number;
+  readonly price: number | undefined;
+}
+
+export type TicketProblems = Partial<Record<'ticker' | 'qty' | 'price', string>>;
+
+export function checkTicket(d: TicketDraft, inst: InstrumentInfo | undefined): TicketProblems {
+  if (!inst) return { ticker: `${d.ticker || 'This ticker'} is not on the feed` };
+  const problems: TicketProblems = {};
+  if (!Number.isSafeInteger(d.qty) || d.qty <= 0) problems.qty = 'Enter a whole quantity above zero';
+  else if (d.qty % inst.lotSize !== 0)
+    problems.qty = `Quantity must be a multiple of the lot (${inst.lotSize})`;
+  if (d.type === 'limit') {
+    if (d.price === undefined || !Number.isFinite(d.price) || d.price <= 0)
+      problems.price = 'Enter a limit price';
+    else if (!isValidPrice(d.price, inst.tickSize))
+      problems.price = `Price must be a multiple of the tick (${inst.tickSize})`;
+  }
+  return problems;
+}
+
+/** The price `steps` ticks away, snapped to the grid first (arrow keys on the price field). */
+export function stepPrice(price: number, inst: InstrumentInfo, steps: number): number {
+  const ticks = Math.max(1, toTicks(price, inst.tickSize) + steps);
+  return Number((ticks * inst.tickSize).toFixed(inst.priceDecimals));
+}
+
+/** The quantity `steps` lots away, never below one lot. */
+export function stepQty(qty: number, inst: InstrumentInfo, steps: number): number {
+  const lots = Math.max(1, Math.round(qty / inst.lotSize) + steps);
+  return lots * inst.lotSize;
+}
+
+/** A new client order id: the idempotency key of this one order, kept across retries and the outbox. */
+export const newClientOrderId = () => `T${Date.now().toString(36)}-${crypto.randomUUID().slice(0, 13)}`;

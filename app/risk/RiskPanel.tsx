@@ -1,0 +1,128 @@
+import { useMutation, useQuery } from '@tanstack/react-query';
+import { useEffect, useState } from 'react';
+import type { RiskConfig } from '../../sync-server/orders/risk.ts';
+import { api } from '../api/client.ts';
+import { keys } from '../api/keys.ts';
+import { queryClient } from '../api/queryClient.ts';
+import { reais } from '../format.ts';
+import { useRiskConfig } from '../orders/api.ts';
+
+type Limits = Omit<RiskConfig, 'killSwitch'>;
+const FIELDS: ReadonlyArray<[keyof Limits, string, 'cents' | 'plain']> = [
+  ['maxOrderQty', 'Max quantity per order', 'plain'],
+  ['maxOrderNotionalCents', 'Max notional per order (centavos)', 'cents'],
+  ['maxPositionQty', 'Max position per instrument', 'plain'],
+  ['maxOpenOrders', 'Max open orders', 'plain'],
+  ['dailyLossLimitCents', 'Daily loss limit (centavos)', 'cents'],
+  ['priceBandPct', 'Price band around last (%)', 'plain'],
+  ['ordersPerSecond', 'Orders per second', 'plain'],
+  ['orderBurst', 'Order burst', 'plain'],
+];
+
+type RiskResponse = { account: string; config: RiskConfig };
+
+/**
+ * A change shows at once and is rolled back, with the server's reason, if the server refuses it
+ * (TanStack's onMutate snapshot / onError restore).
+ */
+function useRiskChange(account: string, send: (next: RiskConfig) => Promise<unknown>) {
+  const key = keys.riskConfig(account);
+  return useMutation({
+    mutationFn: send,
+    onMutate: async (next: RiskConfig) => {
+      await queryClient.cancelQueries({ queryKey: key });
+      const before = queryClient.getQueryData<RiskResponse>(key);
+      queryClient.setQueryData<RiskResponse>(key, { account, config: next });
+      return { before };
+    },
+    onError: (_err, _next, ctx) => queryClient.setQueryData(key, ctx?.before),
+    onSettled: () => queryClient.invalidateQueries({ queryKey: key }),
+  });
+}
+
+/** Admins: each account's limits and its kill switch. */
+export function RiskPanel() {
+  const accounts = useQuery({
+    queryKey: keys.accounts(),
+    queryFn: () =>
+      api<{ accounts: { id: string; name: string }[] }>('/api/v1/accounts').then((r) => r.accounts),
+  });
+  const [account, setAccount] = useState<string>();
+  const chosen = account ?? accounts.data?.[0]?.id;
+  return (
+    <section className="panel risk" aria-labelledby="risk-title">
+      <h2 id="risk-title">Risk</h2>
+      {accounts.isError && <p className="problem">{accounts.error.message}</p>}
+      <label>
+        Account
+        <select value={chosen ?? ''} onChange={(e) => setAccount(e.target.value)}>
+          {(accounts.data ?? []).map((a) => (
+            <option key={a.id} value={a.id}>
+              {a.id} — {a.name}
+            </option>
+          ))}
+        </select>
+      </label>
+      {chosen ? <AccountRisk key={chosen} account={chosen} /> : <p className="muted">No accounts yet.</p>}
+    </section>
+  );
+}
+
+function AccountRisk({ account }: { account: string }) {
+  const q = useRiskConfig(account);
+  const config = q.data?.config;
+  const [draft, setDraft] = useState<Record<string, string>>({});
+  useEffect(() => {
+    if (config) setDraft(Object.fromEntries(FIELDS.map(([k]) => [k, String(config[k])])));
+  }, [config]);
+  const save = useRiskChange(account, (next) =>
+    api(`/api/v1/risk/config/${account}`, { method: 'PUT', body: next }),
+  );
+  const kill = useRiskChange(account, (next) =>
+    api(`/api/v1/risk/kill-switch/${account}`, { body: { on: next.killSwitch, cancelAll: next.killSwitch } }),
+  );
+  if (!config) return <p className="muted">{q.isError ? q.error.message : 'Loading…'}</p>;
+  const next = { ...config, ...Object.fromEntries(FIELDS.map(([k]) => [k, Number(draft[k])])) } as RiskConfig;
+  const error = save.error ?? kill.error;
+  return (
+    <>
+      <div className={`kill ${config.killSwitch ? 'on' : ''}`}>
+        <b>Kill switch {config.killSwitch ? 'ON: new orders are refused' : 'off'}</b>
+        <button
+          type="button"
+          className={config.killSwitch ? '' : 'danger'}
+          onClick={() => kill.mutate({ ...config, killSwitch: !config.killSwitch })}
+        >
+          {config.killSwitch ? 'Release kill switch' : 'Kill switch: block and cancel all'}
+        </button>
+      </div>
+      <form
+        className="limits"
+        onSubmit={(e) => {
+          e.preventDefault();
+          save.mutate(next);
+        }}
+      >
+        {FIELDS.map(([k, label, kind]) => (
+          <label key={k}>
+            {label}
+            <input
+              inputMode="decimal"
+              value={draft[k] ?? ''}
+              onChange={(e) => setDraft({ ...draft, [k]: e.target.value })}
+            />
+            {kind === 'cents' && <small>{reais(Number(draft[k]) || 0)}</small>}
+          </label>
+        ))}
+        <button type="submit" disabled={save.isPending}>
+          Save limits
+        </button>
+        {error && (
+          <p role="alert" className="problem">
+            Not saved, rolled back: {error.message}
+          </p>
+        )}
+      </form>
+    </>
+  );
+}

@@ -1,0 +1,24 @@
+import { b3Time } from '../format.ts';
+import { useAlerts } from '../state/alerts.ts';
+
+/** Fills, rejections and outbox verdicts, newest first. */
+export function Alerts({ limit = 8 }: { limit?: number }) {
+  const alerts = useAlerts((s) => s.alerts);
+  const dismiss = useAlerts((s) => s.dismiss);
+  return (
+    <section className="panel alerts" aria-labelledby="alerts-title">
+      <h2 id="alerts-title">Alerts</h2>
+      <ul aria-live="polite">
+        {alerts.slice(0, limit).map((a) => (
+          <li key={a.id} className={a.level}>
+            <span className="time">{b3Time(a.at)}</span> {a.text}
+            <button type="button" className="link" aria-label="Dismiss" onClick={() => dismiss(a.id)}>
+              ×
+            </button>
+          </li>
+        ))}
+      </ul>
+      {alerts.length === 0 && <p className="muted">Nothing to report.</p>}
+    </section>
+  );
+}

@@ -1,0 +1,24 @@
+import { create } from 'zustand';
+
+export type View = 'trade' | 'monitor' | 'watchlists' | 'assistant' | 'risk' | 'settings';
+
+interface UiState {
+  view: View;
+  /** The instrument the ticket and the chart follow. */
+  ticker: string | undefined;
+  /** Bumped by F2/F3 and row clicks: the ticket takes focus with that side. */
+  ticketRequest: { side: 'buy' | 'sell'; at: number } | undefined;
+  setView(view: View): void;
+  selectTicker(ticker: string): void;
+  openTicket(side: 'buy' | 'sell'): void;
+}
+
+export const useUi = create<UiState>((set) => ({
+  // Phones open on the monitoring view; desktops on the trading view.
+  view: typeof matchMedia === 'function' && matchMedia('(max-width: 720px)').matches ? 'monitor' : 'trade',
+  ticker: undefined,
+  ticketRequest: undefined,
+  setView: (view) => set({ view }),
+  selectTicker: (ticker) => set({ ticker }),
+  openTicket: (side) => set({ ticketRequest: { side, at: Date.now() }, view: 'trade' }),
+}));

@@ -1,0 +1,53 @@
+import { type APIRequestContext, expect, type Page } from '@playwright/test';
+import { E2E_ADMIN_PASSWORD } from '../playwright.config.ts';
+
+// The e2e desk: users and trading accounts made through the real REST API, as an admin would.
+
+export const PASSWORD = 'e2e-user-password';
+
+async function adminToken(request: APIRequestContext): Promise<string> {
+  const res = await request.post('/api/v1/auth/login', {
+    data: { username: 'admin', password: E2E_ADMIN_PASSWORD },
+  });
+  expect(res.ok()).toBe(true);
+  return (await res.json()).accessToken;
+}
+
+/** Creates (or reuses) a user with `role`, trading `account` when given. */
+export async function ensureUser(
+  request: APIRequestContext,
+  username: string,
+  role: 'admin' | 'trader' | 'viewer',
+  account?: string,
+): Promise<void> {
+  const headers = { Authorization: `Bearer ${await adminToken(request)}` };
+  const created = await request.post('/api/v1/users', {
+    headers,
+    data: { username, password: PASSWORD, role },
+  });
+  const users = (await (await request.get('/api/v1/users', { headers })).json()).users as {
+    userId: number;
+    username: string;
+  }[];
+  expect(created.status() === 201 || users.some((u) => u.username === username)).toBe(true);
+  if (!account) return;
+  const accountRes = await request.post('/api/v1/accounts', {
+    headers,
+    data: { id: account, brokerId: 1, name: account },
+  });
+  expect(accountRes.ok()).toBe(true);
+  const id = users.find((u) => u.username === username)?.userId;
+  const assigned = await request.put(`/api/v1/users/${id}/account`, {
+    headers,
+    data: { accountId: account },
+  });
+  expect(assigned.ok()).toBe(true);
+}
+
+export async function signIn(page: Page, username: string, password = PASSWORD) {
+  await page.goto('/');
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByTestId('connection')).toHaveText('Live', { timeout: 15_000 });
+}

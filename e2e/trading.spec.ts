@@ -1,0 +1,156 @@
+import { expect, type Page, test } from '@playwright/test';
+import { ensureUser, signIn } from './desk.ts';
+
+// The trader's path in a real Chromium against the real server and the simulator DLL:
+// ticket → blotter → position, the ticket's checks, the offline outbox, a cold offline start,
+// the viewer's read-only ticket and the phone layout.
+
+const ticket = (page: Page) => page.getByRole('region', { name: 'Order ticket' });
+const blotterRows = (page: Page) =>
+  page.getByRole('table', { name: 'Working and past orders' }).locator('tbody tr');
+
+async function selectPetr4(page: Page) {
+  await page.getByRole('region', { name: 'Quotes' }).locator('tr[data-ticker="PETR4"]').click();
+  await expect(ticket(page).getByRole('combobox', { name: 'Ticker' })).toHaveValue('PETR4');
+}
+
+test('an order goes from the ticket, by keyboard, to the blotter and the position', async ({
+  page,
+  request,
+}, testInfo) => {
+  await ensureUser(request, 'trader-a', 'trader', 'E2E-A');
+  await signIn(page, 'trader-a');
+  await selectPetr4(page);
+  await page.keyboard.press('F2'); // new buy ticket: focus on the quantity
+  await expect(ticket(page).getByLabel(/Quantity/)).toBeFocused();
+  await page.keyboard.press('ArrowUp'); // one lot more: 200
+  await expect(ticket(page).getByLabel(/Quantity/)).toHaveValue('200');
+  await page.keyboard.press('Alt+M');
+  await expect(ticket(page).getByRole('button', { name: 'Market' })).toHaveAttribute('aria-pressed', 'true');
+  await page.keyboard.press('Enter');
+
+  const row = blotterRows(page).first();
+  await expect(row).toContainText('PETR4');
+  await expect(row).toContainText('filled', { timeout: 10_000 });
+  await expect(row).toContainText('200 @');
+  await expect(page.getByTestId('position-PETR4')).toHaveText('200', { timeout: 10_000 });
+  await expect(page.getByRole('region', { name: 'Alerts' })).toContainText('Filled buy PETR4 200/200');
+  await expect(page.getByRole('table', { name: 'Fills' }).locator('tr')).not.toHaveCount(0);
+  await page.screenshot({ path: testInfo.outputPath('trade.png'), fullPage: true });
+});
+
+test('the ticket checks lot and tick, and shows the reason the server names', async ({ page, request }) => {
+  await ensureUser(request, 'trader-b', 'trader', 'E2E-B');
+  await signIn(page, 'trader-b');
+  await selectPetr4(page);
+  const t = ticket(page);
+  const qty = t.getByLabel(/Quantity/);
+  const price = t.getByLabel(/Price/);
+  await qty.fill('150');
+  await expect(t).toContainText('Quantity must be a multiple of the lot (100)');
+  await expect(t.getByRole('button', { name: /^Buy 150/ })).toBeDisabled();
+  await qty.fill('100');
+  await price.fill('38.505');
+  await expect(t).toContainText('Price must be a multiple of the tick (0.01)');
+  // On the grid but far from the last trade: only the server's risk engine refuses it.
+  const last = Number(
+    (await page.getByTestId('last-PETR4').textContent())?.replace('.', '').replace(',', '.'),
+  );
+  await price.fill((Math.round(last * 130) / 100).toFixed(2));
+  await price.press('Enter');
+  await expect(t.getByRole('status')).toContainText('price_outside_band');
+  await expect(blotterRows(page).first()).toContainText('rejected');
+});
+
+test('an order entered offline waits in the outbox until the trader confirms it', async ({
+  page,
+  context,
+  request,
+}) => {
+  await ensureUser(request, 'trader-c', 'trader', 'E2E-C');
+  await signIn(page, 'trader-c');
+  await selectPetr4(page);
+  await context.setOffline(true);
+  await expect(page.getByTestId('connection')).toHaveText(/Offline since/);
+  const t = ticket(page);
+  await t.getByRole('button', { name: 'Market' }).click();
+  await t.getByLabel(/Quantity/).fill('300');
+  await t.getByLabel(/Quantity/).press('Enter');
+  await t.getByLabel(/Quantity/).fill('100');
+  await t.getByLabel(/Quantity/).press('Enter');
+  const outbox = page.getByRole('region', { name: /^Outbox/ });
+  await expect(outbox.locator('li')).toHaveCount(2);
+  await expect(t.getByRole('status')).toContainText('saved to the outbox (not sent)');
+  await expect(outbox.getByRole('button', { name: 'Confirm' }).first()).toBeDisabled();
+  await expect(blotterRows(page).filter({ hasText: 'PETR4' })).toHaveCount(0);
+
+  await context.setOffline(false);
+  await expect(page.getByTestId('connection')).toHaveText('Live', { timeout: 20_000 });
+  // Nothing was sent by itself on reconnect.
+  await page.waitForTimeout(1_000);
+  await expect(blotterRows(page).filter({ hasText: 'PETR4' })).toHaveCount(0);
+  await outbox.locator('li', { hasText: '300 PETR4' }).getByRole('button', { name: 'Confirm' }).click();
+  await outbox.locator('li', { hasText: '100 PETR4' }).getByRole('button', { name: 'Discard' }).click();
+  await expect(outbox).toHaveCount(0);
+  await expect(blotterRows(page).filter({ hasText: 'PETR4' })).toHaveCount(1);
+  await expect(page.getByTestId('position-PETR4')).toHaveText('300', { timeout: 10_000 });
+});
+
+test('a cold start offline shows the last state, marked stale, with its age', async ({
+  page,
+  context,
+  request,
+}, testInfo) => {
+  await ensureUser(request, 'trader-d', 'trader', 'E2E-D');
+  await signIn(page, 'trader-d');
+  await selectPetr4(page);
+  await ticket(page).getByRole('button', { name: 'Market' }).click();
+  await ticket(page)
+    .getByLabel(/Quantity/)
+    .press('Enter');
+  await expect(page.getByTestId('position-PETR4')).toHaveText('100', { timeout: 10_000 });
+  await page.evaluate(() => navigator.serviceWorker.ready);
+  await page.waitForTimeout(2_500); // the quote snapshot is saved every 2 s
+  await context.setOffline(true);
+  await page.reload();
+  await expect(page.getByTestId('connection')).toHaveText(/Offline since/);
+  await expect(page.getByTestId('last-PETR4')).toBeVisible();
+  await expect(page.locator('tr[data-ticker="PETR4"]')).toContainText('stale');
+  await expect(page.getByTestId('position-PETR4')).toHaveText('100');
+  await expect(page.getByRole('region', { name: /^Positions/ })).toContainText(/as of \d\d:\d\d/);
+  await page.screenshot({ path: testInfo.outputPath('offline-cold-start.png'), fullPage: true });
+  await context.setOffline(false);
+});
+
+test('a viewer watches but cannot send', async ({ page, request }) => {
+  await ensureUser(request, 'viewer-a', 'viewer');
+  await signIn(page, 'viewer-a');
+  await expect(ticket(page)).toContainText('Viewers cannot send orders.');
+  await expect(ticket(page).getByRole('button', { name: /^Buy / })).toBeDisabled();
+});
+
+test('a phone gets the one-handed monitoring layout', async ({ browser, request, baseURL }, testInfo) => {
+  await ensureUser(request, 'trader-e', 'trader', 'E2E-E');
+  const phone = await browser.newContext({
+    baseURL,
+    viewport: { width: 390, height: 844 },
+    isMobile: true,
+    hasTouch: true,
+  });
+  try {
+    const page = await phone.newPage();
+    await signIn(page, 'trader-e');
+    for (const name of [/^Quotes/, /^Positions/, /^Alerts/])
+      await expect(page.getByRole('region', { name })).toBeVisible();
+    await expect(page.getByRole('region', { name: 'Order ticket' })).toHaveCount(0);
+    // The screen switcher sits at the bottom, within the thumb's reach, with tall targets.
+    const nav = await page.getByRole('navigation', { name: 'Screens' }).boundingBox();
+    expect(nav && nav.y + nav.height).toBeGreaterThan(800);
+    expect(nav?.height).toBeGreaterThanOrEqual(48);
+    // No sideways scrolling on a phone.
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await page.screenshot({ path: testInfo.outputPath('mobile-monitor.png'), fullPage: true });
+  } finally {
+    await phone.close();
+  }
+});
