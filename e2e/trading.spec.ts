@@ -1,4 +1,5 @@
 import { expect, type Page, test } from '@playwright/test';
+import { E2E_ADMIN_PASSWORD } from '../playwright.config.ts';
 import { ensureUser, signIn } from './desk.ts';
 
 // The trader's path in a real Chromium against the real server and the simulator DLL:
@@ -153,4 +154,31 @@ test('a phone gets the one-handed monitoring layout', async ({ browser, request,
   } finally {
     await phone.close();
   }
+});
+
+test('an admin sets limits and the kill switch; a refused change is rolled back', async ({
+  page,
+  request,
+}) => {
+  await ensureUser(request, 'trader-r', 'trader', 'E2E-R');
+  await signIn(page, 'admin', E2E_ADMIN_PASSWORD);
+  await page.getByRole('navigation', { name: 'Screens' }).getByRole('button', { name: 'Risk' }).click();
+  await page.getByLabel('Account').selectOption('E2E-R');
+  const field = page.getByLabel('Max open orders');
+  await expect(field).toHaveValue('50');
+  await field.fill('0'); // the server accepts only positive limits
+  await page.getByRole('button', { name: 'Save limits' }).click();
+  await expect(page.getByRole('alert')).toContainText('Not saved, rolled back');
+  await expect(field).toHaveValue('50');
+  await field.fill('7');
+  await page.getByRole('button', { name: 'Save limits' }).click();
+  await page.getByRole('button', { name: 'Kill switch: block and cancel all' }).click();
+  await expect(page.getByText('Kill switch ON: new orders are refused')).toBeVisible();
+  await page.reload(); // the server's state, not the optimistic one
+  await page.getByRole('navigation', { name: 'Screens' }).getByRole('button', { name: 'Risk' }).click();
+  await page.getByLabel('Account').selectOption('E2E-R');
+  await expect(page.getByText('Kill switch ON: new orders are refused')).toBeVisible();
+  await expect(page.getByLabel('Max open orders')).toHaveValue('7');
+  await page.getByRole('button', { name: 'Release kill switch' }).click();
+  await expect(page.getByText('Kill switch off')).toBeVisible();
 });

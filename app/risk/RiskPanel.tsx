@@ -75,8 +75,8 @@ function AccountRisk({ account }: { account: string }) {
   useEffect(() => {
     if (config) setDraft(Object.fromEntries(FIELDS.map(([k]) => [k, String(config[k])])));
   }, [config]);
-  const save = useRiskChange(account, (next) =>
-    api(`/api/v1/risk/config/${account}`, { method: 'PUT', body: next }),
+  const save = useRiskChange(account, ({ killSwitch: _k, ...limits }) =>
+    api(`/api/v1/risk/config/${account}`, { method: 'PUT', body: limits }),
   );
   const kill = useRiskChange(account, (next) =>
     api(`/api/v1/risk/kill-switch/${account}`, { body: { on: next.killSwitch, cancelAll: next.killSwitch } }),

@@ -18,7 +18,6 @@ interface Pushed {
 const ACCOUNT = 'SIM-0001';
 const OTHER = 'SIM-0002';
 const LIMITS = {
-  killSwitch: false,
   maxOrderQty: 10_000,
   maxOrderNotionalCents: 100_000_000,
   maxPositionQty: 50_000,
@@ -222,6 +221,9 @@ describe.each(backends())('orders on %s', (backend) => {
     const blocked = await post({ type: 'limit', price: 38.3, qty: 100 });
     expect(blocked.status).toBe(422);
     expect(blocked.body.error).toBe('kill_switch');
+    // Saving limits leaves the switch alone: only its own audited route turns it off.
+    expect((await api('admin', 'PUT', `/api/v1/risk/config/${ACCOUNT}`, LIMITS)).status).toBe(200);
+    expect((await post({ type: 'limit', price: 38.3, qty: 100 })).body.error).toBe('kill_switch');
     await api('admin', 'POST', `/api/v1/risk/kill-switch/${ACCOUNT}`, { on: false });
     const audit = await api('admin', 'GET', `/api/v1/audit?target=account:${ACCOUNT}`);
     const actions = (audit.body.audit as { action: string }[]).map((a) => a.action);

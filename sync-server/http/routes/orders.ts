@@ -25,9 +25,9 @@ const modify = z
   .object({ price: price.optional(), qty: qty.optional() })
   .strict()
   .refine((p) => p.price !== undefined || p.qty !== undefined, 'give price or qty');
-const riskConfig = z
+// The kill switch is not a limit: it changes only through its own (audited) route.
+const riskLimits = z
   .object({
-    killSwitch: z.boolean(),
     maxOrderQty: z.number().int().positive(),
     maxOrderNotionalCents: z.number().int().positive(),
     maxPositionQty: z.number().int().positive(),
@@ -227,9 +227,10 @@ export function orderRoutes({ manager, store, instruments, lastPrice }: OrderRou
       path: '/api/v1/risk/config/:account',
       access: ['admin'],
       async handle(req) {
-        const next = riskConfig.parse(req.body);
-        await store.setRiskConfig(req.params.account as string, next, (req.principal as Principal).userId);
-        return ok({ account: req.params.account, config: next });
+        const account = req.params.account as string;
+        const next = { ...riskLimits.parse(req.body), killSwitch: (await config(account)).killSwitch };
+        await store.setRiskConfig(account, next, (req.principal as Principal).userId);
+        return ok({ account, config: next });
       },
     },
     {
