@@ -1,4 +1,4 @@
-import type { InstrumentInfo, OrderJson, PositionJson } from '../../sync-server/market/protocol.ts';
+import type { InstrumentInfo, OrderJson, PositionJson, Trade } from '../../sync-server/market/protocol.ts';
 import { keys } from '../api/keys.ts';
 import { pushQueryData, queryClient } from '../api/queryClient.ts';
 import { localDb } from '../data/db.ts';
@@ -15,6 +15,7 @@ const INSTRUMENTS = 'instruments';
 /** Keeps one /ws connection open while signed in; returns a stop function. */
 export function startMarketSocket(): () => void {
   const market = useMarket.getState();
+  const pending = tradeBatcher();
   const url = new URL('/ws', location.href);
   url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
   const client = new FeedClient({
@@ -29,8 +30,11 @@ export function startMarketSocket(): () => void {
         .settings.put({ key: INSTRUMENTS, value: hello.instruments })
         .catch(() => {});
     },
-    onSnapshot: (quotes) => market.snapshot(quotes),
-    onTrades: (ticker, trades) => useMarket.getState().trades(ticker, trades),
+    onSnapshot: (quotes) => {
+      pending.flush(); // older trades first: a snapshot supersedes them
+      market.snapshot(quotes);
+    },
+    onTrades: (ticker, trades) => pending.add(ticker, trades),
     onCandles: (frame) => {
       const last = frame.candles.at(-1);
       if (last) useMarket.getState().candle(frame.ticker, last);
@@ -58,12 +62,42 @@ export function startMarketSocket(): () => void {
   const saver = setInterval(saveQuotes, SAVE_QUOTES_MS);
   client.start();
   return () => {
+    pending.flush();
     clearInterval(saver);
     void saveQuotes();
     window.removeEventListener('offline', offline);
     window.removeEventListener('online', online);
     unsubscribe();
     client.stop();
+  };
+}
+
+/**
+ * Trades arrive in many small frames; the screen needs them once per frame. Batching them
+ * keeps 1,000+ updates/s to one store update and one render per animation frame (every
+ * 250 ms while the tab is hidden, so nothing piles up).
+ */
+function tradeBatcher() {
+  let batch = new Map<string, Trade[]>();
+  let scheduled = false;
+  const flush = () => {
+    scheduled = false;
+    if (batch.size === 0) return;
+    const ready = batch;
+    batch = new Map();
+    useMarket.getState().trades(ready);
+  };
+  return {
+    flush,
+    add(ticker: string, trades: Trade[]) {
+      const list = batch.get(ticker);
+      if (list) list.push(...trades);
+      else batch.set(ticker, trades.slice());
+      if (scheduled) return;
+      scheduled = true;
+      if (document.visibilityState === 'visible') requestAnimationFrame(flush);
+      else setTimeout(flush, 250);
+    },
   };
 }
 

@@ -36,7 +36,8 @@ interface MarketState {
   instruments: Record<string, InstrumentInfo>;
   setInstruments(list: InstrumentInfo[]): void;
   snapshot(quotes: Quote[]): void;
-  trades(ticker: string, trades: Trade[]): void;
+  /** Applies the trades received since the last frame, all tickers in one update. */
+  trades(batch: ReadonlyMap<string, Trade[]>): void;
   /** Quotes kept on this device from an earlier session: shown with their age, never as live. */
   restore(quotes: Array<Quote & { receivedAt: number }>): void;
   /** The forming 1-minute candle per ticker, from the live candles channel. */
@@ -78,13 +79,18 @@ export const useMarket = create<MarketState>((set) => ({
     }),
   liveCandles: {},
   candle: (ticker, candle) => set((s) => ({ liveCandles: { ...s.liveCandles, [ticker]: candle } })),
-  trades: (ticker, trades) =>
+  trades: (batch) =>
     set((s) => {
-      const prev = s.quotes[ticker];
-      const q = applyTrades(prev, prev?.exchange ?? '', trades);
-      if (!q) return s;
-      const before = prev?.last ?? q.last;
-      const tick = q.last > before ? 'up' : q.last < before ? 'down' : (prev?.tick ?? 'flat');
-      return { quotes: { ...s.quotes, [ticker]: { ...q, tick, receivedAt: Date.now() } } };
+      const quotes = { ...s.quotes };
+      const receivedAt = Date.now();
+      for (const [ticker, trades] of batch) {
+        const prev = quotes[ticker];
+        const q = applyTrades(prev, prev?.exchange ?? '', trades);
+        if (!q) continue;
+        const before = prev?.last ?? q.last;
+        const tick = q.last > before ? 'up' : q.last < before ? 'down' : (prev?.tick ?? 'flat');
+        quotes[ticker] = { ...q, tick, receivedAt };
+      }
+      return { quotes };
     }),
 }));
