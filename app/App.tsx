@@ -18,6 +18,7 @@ import { useMarket } from './state/market.ts';
 import { useSession } from './state/session.ts';
 import { useSettings } from './state/settings.ts';
 import { useUi, type View } from './state/ui.ts';
+import { WatchlistsScreen } from './watchlists/WatchlistsScreen.tsx';
 
 // Screens not needed for the first quote load on demand: the initial bundle stays small.
 const CandleChart = lazy(() => import('./chart/CandleChart.tsx'));
@@ -26,6 +27,7 @@ const RiskPanel = lazy(() => import('./risk/RiskPanel.tsx').then((m) => ({ defau
 const TABS: ReadonlyArray<[View, string, boolean]> = [
   ['monitor', 'Monitor', false],
   ['trade', 'Trade', false],
+  ['watchlists', 'Watchlists', false],
   ['risk', 'Risk', true],
   ['settings', 'Settings', false],
 ];
@@ -130,6 +132,8 @@ function Screen({ view }: { view: View }): ReactNode {
           <Alerts limit={5} />
         </div>
       );
+    case 'watchlists':
+      return <WatchlistsScreen />;
     case 'risk':
       return (
         <Suspense fallback={<p className="muted">Loading…</p>}>

@@ -5,13 +5,18 @@ import { E2E_ADMIN_PASSWORD } from '../playwright.config.ts';
 
 export const PASSWORD = 'e2e-user-password';
 
-async function adminToken(request: APIRequestContext): Promise<string> {
-  const res = await request.post('/api/v1/auth/login', {
-    data: { username: 'admin', password: E2E_ADMIN_PASSWORD },
-  });
-  expect(res.ok()).toBe(true);
-  return (await res.json()).accessToken;
+/** An access token for `username`, through the login route. */
+export async function login(
+  request: APIRequestContext,
+  username: string,
+  password = PASSWORD,
+): Promise<string> {
+  const res = await request.post('/api/v1/auth/login', { data: { username, password } });
+  expect(res.status(), `login ${username}`).toBe(200);
+  return (await res.json()).accessToken as string;
 }
+
+const adminToken = (request: APIRequestContext) => login(request, 'admin', E2E_ADMIN_PASSWORD);
 
 /** Creates (or reuses) a user with `role`, trading `account` when given. */
 export async function ensureUser(

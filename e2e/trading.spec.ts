@@ -171,9 +171,14 @@ test('an admin sets limits and the kill switch; a refused change is rolled back'
   await expect(page.getByRole('alert')).toContainText('Not saved, rolled back');
   await expect(field).toHaveValue('50');
   await field.fill('7');
+  // Shown at once (optimistic); the reload below waits for the server to have answered.
+  const saved = page.waitForResponse((r) => r.url().includes('/api/v1/risk/config/E2E-R') && r.ok());
   await page.getByRole('button', { name: 'Save limits' }).click();
+  await saved;
+  const killed = page.waitForResponse((r) => r.url().includes('/api/v1/risk/kill-switch/E2E-R') && r.ok());
   await page.getByRole('button', { name: 'Kill switch: block and cancel all' }).click();
   await expect(page.getByText('Kill switch ON: new orders are refused')).toBeVisible();
+  await killed;
   await page.reload(); // the server's state, not the optimistic one
   await page.getByRole('navigation', { name: 'Screens' }).getByRole('button', { name: 'Risk' }).click();
   await page.getByLabel('Account').selectOption('E2E-R');

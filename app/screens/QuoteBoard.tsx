@@ -1,7 +1,6 @@
-import { useEffect, useState } from 'react';
 import { b3Time, price } from '../format.ts';
-import { isLive, type QuoteView, useMarket } from '../state/market.ts';
-import { useSettings } from '../state/settings.ts';
+import { useIsStale } from '../market/stale.ts';
+import { type QuoteView, useMarket } from '../state/market.ts';
 import { useUi } from '../state/ui.ts';
 
 function Row({
@@ -43,15 +42,8 @@ export function QuoteBoard() {
   const tickers = useMarket((s) => s.tickers);
   const quotes = useMarket((s) => s.quotes);
   const instruments = useMarket((s) => s.instruments);
-  const link = useMarket((s) => s.link);
   const selected = useUi((s) => s.ticker);
-  const staleMs = useSettings((s) => s.staleAfterSeconds) * 1000;
-  const [now, setNow] = useState(Date.now());
-  useEffect(() => {
-    const t = setInterval(() => setNow(Date.now()), 1000);
-    return () => clearInterval(t);
-  }, []);
-  const live = isLive(link);
+  const isStale = useIsStale();
   // Offline, the board lists what this device kept, even before the server names the tickers.
   const shown = tickers.length ? tickers : Object.keys(quotes).sort();
   return (
@@ -79,7 +71,7 @@ export function QuoteBoard() {
               <Row
                 key={t}
                 q={q}
-                stale={!live || now - q.receivedAt > staleMs}
+                stale={isStale(q.receivedAt)}
                 decimals={instruments[t]?.priceDecimals ?? 2}
                 selected={t === selected}
               />

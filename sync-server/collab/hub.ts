@@ -508,7 +508,9 @@ export class CollabHub {
     }
     const update = awarenessProtocol.encodeAwarenessUpdate(room.awareness, changed);
     const frame = encodeMessage({ type: 'awareness', update, entries: [] });
-    for (const peer of room.peers) if (peer !== origin) this.sendFrame(peer, frame);
+    // The sender too, as y-websocket's server does: the stock client's 15 s awareness renewal
+    // is then the traffic that keeps a lone editor's socket from its 30 s silence timeout.
+    for (const peer of room.peers) this.sendFrame(peer, frame);
     if (origin !== FROM_BUS) this.deps.bus.publish('awareness', room.id, update);
   }
 

@@ -132,6 +132,17 @@ describe.each(backends())('/yjs with the stock y-websocket client on %s', (backe
     expect(a.doc.getMap('notes').get('PETR4')).toBe('earnings on Thursday');
   });
 
+  it("echoes a client's awareness to it, so a lone editor's socket is never silent", async () => {
+    const { room } = await newWatchlist();
+    const a = client('ana', room);
+    await until(() => a.synced, 'synced');
+    await new Promise((r) => setTimeout(r, 20));
+    const before = a.wsLastMessageReceived;
+    // The stock client renews this every 15 s and drops a socket silent for 30 s.
+    a.awareness.setLocalStateField('user', { name: 'ana' });
+    await until(() => a.wsLastMessageReceived > before, 'its own awareness back');
+  });
+
   it('merges edits made offline once the client reconnects', async () => {
     const { room } = await newWatchlist();
     const a = client('ana', room);

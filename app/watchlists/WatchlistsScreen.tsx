@@ -1,0 +1,553 @@
+import {
+  type FormEvent,
+  type KeyboardEvent,
+  useEffect,
+  useId,
+  useLayoutEffect,
+  useRef,
+  useState,
+} from 'react';
+import * as Y from 'yjs';
+import { price } from '../format.ts';
+import { useIsStale } from '../market/stale.ts';
+import { useMarket } from '../state/market.ts';
+import { useSession } from '../state/session.ts';
+import {
+  type MemberRole,
+  startWatchlists,
+  useWatchlists,
+  type WatchlistDetail,
+  type WatchlistRole,
+  type WatchlistSummary,
+} from '../state/watchlists.ts';
+import { type Editor, type SyncStatus, useWatchlistLink } from './connect.ts';
+import {
+  addTicker,
+  moveTicker,
+  noteText,
+  parseTicker,
+  removeTicker,
+  setNote,
+  type WatchlistContent,
+} from './model.ts';
+import './watchlists.css';
+
+const ROLE_LABEL: Record<WatchlistRole, string> = { owner: 'owner', editor: 'can edit', viewer: 'read-only' };
+
+/** Shared watchlists: the user's list, and the open one edited live with everyone it is shared with. */
+export function WatchlistsScreen() {
+  const user = useSession((s) => s.user);
+  const list = useWatchlists((s) => s.list);
+  const openId = useWatchlists((s) => s.openId);
+  const error = useWatchlists((s) => s.error);
+  useEffect(() => startWatchlists(), []);
+  if (!user) return null;
+  const open = list?.find((w) => w.id === openId);
+  return (
+    <section className="panel watchlists" aria-labelledby="watchlists-title">
+      <h2 id="watchlists-title">Watchlists</h2>
+      {error && (
+        <p role="alert" className="problem wl-error">
+          {error}{' '}
+          <button type="button" className="small" onClick={() => useWatchlists.getState().dismissError()}>
+            Dismiss
+          </button>
+        </p>
+      )}
+      <div className="wl-layout">
+        <Picker list={list} openId={openId} canCreate={user.role !== 'viewer'} />
+        {open ? (
+          <OpenWatchlist key={open.id} watchlist={open} username={user.username} />
+        ) : (
+          <p className="muted">
+            {list?.length
+              ? 'Choose a watchlist.'
+              : user.role === 'viewer'
+                ? 'Nothing is shared with you yet.'
+                : 'No watchlists yet: create one.'}
+          </p>
+        )}
+      </div>
+    </section>
+  );
+}
+
+function Picker({
+  list,
+  openId,
+  canCreate,
+}: {
+  list: readonly WatchlistSummary[] | undefined;
+  openId: string | undefined;
+  canCreate: boolean;
+}) {
+  const [name, setName] = useState('');
+  const create = async (e: FormEvent) => {
+    e.preventDefault();
+    await useWatchlists.getState().create(name);
+    setName('');
+  };
+  return (
+    <nav aria-label="Your watchlists" className="wl-picker">
+      {list === undefined ? (
+        <p className="muted">Loading…</p>
+      ) : (
+        <ul>
+          {list.map((w) => (
+            <li key={w.id}>
+              <button
+                type="button"
+                aria-label={w.name}
+                aria-current={w.id === openId ? 'true' : undefined}
+                onClick={() => void useWatchlists.getState().open(w.id)}
+              >
+                {w.name} <small>{ROLE_LABEL[w.role]}</small>
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+      {canCreate && (
+        <form className="wl-row" onSubmit={create}>
+          <input
+            aria-label="New watchlist name"
+            placeholder="New watchlist"
+            maxLength={100}
+            value={name}
+            onChange={(e) => setName(e.target.value)}
+          />
+          <button type="submit" className="small">
+            Create
+          </button>
+        </form>
+      )}
+    </nav>
+  );
+}
+
+const STATUS_TEXT: Record<SyncStatus, string> = {
+  loading: 'opening…',
+  connecting: 'connecting',
+  synced: 'synced',
+  offline: 'offline — edits saved on this device',
+  stopped: 'not syncing',
+};
+const STATUS_TONE: Record<SyncStatus, string> = {
+  loading: 'warn',
+  connecting: 'warn',
+  synced: 'ok',
+  offline: 'bad',
+  stopped: 'bad',
+};
+
+function OpenWatchlist({ watchlist, username }: { watchlist: WatchlistSummary; username: string }) {
+  const readOnly = watchlist.role === 'viewer';
+  const detail = useWatchlists((s) => s.details[watchlist.id]);
+  const { link, state } = useWatchlistLink(watchlist.id, username, {
+    onRefused: () => void useWatchlists.getState().refresh(),
+    onLost: (message) => {
+      useWatchlists.setState({ error: message });
+      void useWatchlists.getState().refresh();
+    },
+  });
+  const status =
+    readOnly && state.status === 'offline'
+      ? 'offline — showing the copy on this device'
+      : STATUS_TEXT[state.status];
+  return (
+    <article className="wl-open" aria-label={`Watchlist ${watchlist.name}`}>
+      <header className="wl-head">
+        <h3>{watchlist.name}</h3>
+        <output className={`badge ${STATUS_TONE[state.status]}`} data-testid="sync-status">
+          {status}
+        </output>
+        <Presence editors={state.editors} />
+      </header>
+      {readOnly && (
+        <p className="wl-readonly" role="note">
+          Read-only: you can view this watchlist but not change it. Ask its owner
+          {detail ? ` (${detail.ownerName})` : ''} for editor access.
+        </p>
+      )}
+      {state.problem && (
+        <p role="alert" className="problem">
+          {state.problem}{' '}
+          {state.status === 'stopped' && link && (
+            <button type="button" className="small" onClick={() => link.retry()}>
+              Retry
+            </button>
+          )}
+        </p>
+      )}
+      <RenameForm key={watchlist.name} watchlist={watchlist} disabled={readOnly} />
+      {link && state.content ? (
+        <>
+          <AddTicker doc={link.doc} present={state.content.tickers} disabled={readOnly} />
+          <TickerTable doc={link.doc} content={state.content} readOnly={readOnly} />
+        </>
+      ) : (
+        <p className="muted">Opening the copy on this device…</p>
+      )}
+      {watchlist.role === 'owner' && (
+        <>
+          <SharePanel id={watchlist.id} detail={detail} />
+          <DeleteWatchlist watchlist={watchlist} />
+        </>
+      )}
+      {watchlist.role !== 'owner' && detail && <p className="muted">Owner: {detail.ownerName}</p>}
+    </article>
+  );
+}
+
+function Presence({ editors }: { editors: readonly Editor[] }) {
+  if (editors.length === 0) return null;
+  return (
+    <ul className="wl-presence" aria-label="Also here">
+      {editors.map((e) => (
+        <li key={e.clientId}>
+          <span className="wl-dot" style={{ background: e.color }} aria-hidden="true" />
+          {e.name}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+/** Remounted (key) when the name changes, so a rolled-back rename shows the old name again. */
+function RenameForm({ watchlist, disabled }: { watchlist: WatchlistSummary; disabled: boolean }) {
+  const [name, setName] = useState(watchlist.name);
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    void useWatchlists.getState().rename(watchlist.id, name);
+  };
+  return (
+    <form className="wl-row" onSubmit={submit}>
+      <input
+        aria-label="Watchlist name"
+        maxLength={100}
+        value={name}
+        disabled={disabled}
+        onChange={(e) => setName(e.target.value)}
+        onKeyDown={(e) => {
+          if (e.key === 'Escape') setName(watchlist.name);
+        }}
+      />
+      <button type="submit" className="small" disabled={disabled || name.trim() === watchlist.name}>
+        Rename
+      </button>
+    </form>
+  );
+}
+
+function AddTicker({
+  doc,
+  present,
+  disabled,
+}: {
+  doc: Y.Doc;
+  present: readonly string[];
+  disabled: boolean;
+}) {
+  const tickers = useMarket((s) => s.tickers);
+  const [text, setText] = useState('');
+  const [problem, setProblem] = useState<string>();
+  const listId = useId();
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    const ticker = parseTicker(text);
+    if (!ticker) return setProblem('Type a B3 ticker such as PETR4: 4 to 12 letters and digits.');
+    if (!addTicker(doc, ticker)) return setProblem(`${ticker} is already in this watchlist.`);
+    setText('');
+    setProblem(undefined);
+  };
+  return (
+    <form className="wl-row" onSubmit={submit}>
+      <input
+        aria-label="Add ticker"
+        placeholder="Ticker, e.g. PETR4"
+        list={listId}
+        autoComplete="off"
+        spellCheck={false}
+        value={text}
+        disabled={disabled}
+        onChange={(e) => {
+          setText(e.target.value);
+          setProblem(undefined);
+        }}
+      />
+      <datalist id={listId}>
+        {tickers
+          .filter((t) => !present.includes(t))
+          .map((t) => (
+            <option key={t} value={t} />
+          ))}
+      </datalist>
+      <button type="submit" className="small" disabled={disabled}>
+        Add
+      </button>
+      {problem && (
+        <p role="alert" className="problem">
+          {problem}
+        </p>
+      )}
+    </form>
+  );
+}
+
+function TickerTable({
+  doc,
+  content,
+  readOnly,
+}: {
+  doc: Y.Doc;
+  content: WatchlistContent;
+  readOnly: boolean;
+}) {
+  const isStale = useIsStale();
+  const table = useRef<HTMLTableElement>(null);
+  // React moves a reordered row's nodes, which drops focus: put it back on the same control.
+  const refocus = useRef<string | undefined>(undefined);
+  useLayoutEffect(() => {
+    const label = refocus.current;
+    refocus.current = undefined;
+    if (!label || !table.current) return;
+    const target = table.current.querySelector<HTMLElement>(`[aria-label="${CSS.escape(label)}"]`);
+    if (target && !(target as HTMLButtonElement).disabled) target.focus();
+    else target?.closest('tr')?.querySelector<HTMLElement>('textarea')?.focus();
+  }, [content.tickers]);
+  const move = (ticker: string, to: number) => {
+    const focused = document.activeElement?.getAttribute('aria-label') ?? undefined;
+    if (moveTicker(doc, ticker, to)) refocus.current = focused;
+  };
+  const onKeyDown = (e: KeyboardEvent<HTMLTableSectionElement>) => {
+    if (readOnly || !e.altKey || (e.key !== 'ArrowUp' && e.key !== 'ArrowDown')) return;
+    const ticker = (e.target as HTMLElement).closest('tr')?.dataset.ticker;
+    const index = ticker ? content.tickers.indexOf(ticker) : -1;
+    if (!ticker || index < 0) return;
+    e.preventDefault();
+    move(ticker, index + (e.key === 'ArrowUp' ? -1 : 1));
+  };
+  if (content.tickers.length === 0)
+    return <p className="muted">No tickers yet{readOnly ? '.' : ': add one above.'}</p>;
+  return (
+    <table ref={table} className="wl-table">
+      <thead>
+        <tr>
+          <th scope="col">Ticker</th>
+          <th scope="col" className="num">
+            Last
+          </th>
+          <th scope="col" className="num">
+            Chg %
+          </th>
+          <th scope="col">Note</th>
+          <th scope="col">
+            <span className="sr-only">Order and remove</span>
+          </th>
+        </tr>
+      </thead>
+      <tbody onKeyDown={onKeyDown}>
+        {content.tickers.map((ticker, index) => (
+          <TickerRow
+            key={ticker}
+            doc={doc}
+            ticker={ticker}
+            note={content.notes[ticker] ?? ''}
+            first={index === 0}
+            last={index === content.tickers.length - 1}
+            readOnly={readOnly}
+            onMove={(delta) => move(ticker, index + delta)}
+            isStale={isStale}
+          />
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+function TickerRow(props: {
+  doc: Y.Doc;
+  ticker: string;
+  note: string;
+  first: boolean;
+  last: boolean;
+  readOnly: boolean;
+  onMove(delta: -1 | 1): void;
+  isStale(receivedAt: number): boolean;
+}) {
+  const { doc, ticker, readOnly } = props;
+  const q = useMarket((s) => s.quotes[ticker]);
+  const decimals = useMarket((s) => s.instruments[ticker]?.priceDecimals ?? 2);
+  const change = q?.open ? ((q.last - q.open) / q.open) * 100 : undefined;
+  return (
+    <tr data-ticker={ticker} className={q && props.isStale(q.receivedAt) ? 'stale' : undefined}>
+      <th scope="row">{ticker}</th>
+      <td className="num" data-testid={`wl-last-${ticker}`}>
+        {q ? price(q.last, decimals) : '—'}
+      </td>
+      <td className={`num ${change === undefined ? '' : change > 0 ? 'up' : change < 0 ? 'down' : ''}`}>
+        {change === undefined ? '—' : `${change > 0 ? '+' : ''}${price(change)}%`}
+      </td>
+      <td className="wl-note">
+        <NoteEditor doc={doc} ticker={ticker} value={props.note} readOnly={readOnly} />
+      </td>
+      <td className="wl-actions">
+        <button
+          type="button"
+          className="small"
+          aria-label={`Move ${ticker} up`}
+          title="Move up (Alt+↑)"
+          disabled={readOnly || props.first}
+          onClick={() => props.onMove(-1)}
+        >
+          ↑
+        </button>
+        <button
+          type="button"
+          className="small"
+          aria-label={`Move ${ticker} down`}
+          title="Move down (Alt+↓)"
+          disabled={readOnly || props.last}
+          onClick={() => props.onMove(1)}
+        >
+          ↓
+        </button>
+        <button
+          type="button"
+          className="small danger"
+          aria-label={`Remove ${ticker}`}
+          disabled={readOnly}
+          onClick={() => removeTicker(doc, ticker)}
+        >
+          ✕
+        </button>
+      </td>
+    </tr>
+  );
+}
+
+/** A note typed into the shared text; the caret stays put when someone else types elsewhere. */
+function NoteEditor({
+  doc,
+  ticker,
+  value,
+  readOnly,
+}: {
+  doc: Y.Doc;
+  ticker: string;
+  value: string;
+  readOnly: boolean;
+}) {
+  const area = useRef<HTMLTextAreaElement>(null);
+  const caret = useRef<[Y.RelativePosition, Y.RelativePosition] | undefined>(undefined);
+  const remember = () => {
+    const el = area.current;
+    if (!el) return;
+    const text = noteText(doc, ticker);
+    caret.current = [
+      Y.createRelativePositionFromTypeIndex(text, el.selectionStart),
+      Y.createRelativePositionFromTypeIndex(text, el.selectionEnd),
+    ];
+  };
+  // After each change of the note (`value`), React has set the text and lost the caret.
+  useLayoutEffect(() => {
+    const el = area.current;
+    if (!el || !caret.current || document.activeElement !== el) return;
+    const [start, end] = caret.current.map(
+      (p) => Y.createAbsolutePositionFromRelativePosition(p, doc)?.index,
+    );
+    if (start !== undefined && end !== undefined) el.setSelectionRange(start, end);
+  }, [doc, value]);
+  return (
+    <textarea
+      ref={area}
+      aria-label={`Note for ${ticker}`}
+      rows={1}
+      value={value}
+      readOnly={readOnly}
+      placeholder={readOnly ? '' : 'Add a note'}
+      onChange={(e) => {
+        setNote(doc, ticker, e.target.value);
+        remember();
+      }}
+      onSelect={remember}
+    />
+  );
+}
+
+function SharePanel({ id, detail }: { id: string; detail: WatchlistDetail | undefined }) {
+  const [username, setUsername] = useState('');
+  const [role, setRole] = useState<MemberRole>('editor');
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    if (await useWatchlists.getState().share(id, username, role)) setUsername('');
+  };
+  return (
+    <section className="wl-share" aria-label="Sharing">
+      <h4>Shared with</h4>
+      {!detail ? (
+        <p className="muted">Members show when the server can be reached.</p>
+      ) : detail.members?.length ? (
+        <ul aria-label="Members">
+          {detail.members.map((m) => (
+            <li key={m.username}>
+              {m.username} <span className="muted">{m.role === 'editor' ? 'can edit' : 'read-only'}</span>{' '}
+              <button
+                type="button"
+                className="small"
+                aria-label={`Stop sharing with ${m.username}`}
+                onClick={() => void useWatchlists.getState().unshare(id, m.username)}
+              >
+                Remove
+              </button>
+            </li>
+          ))}
+        </ul>
+      ) : (
+        <p className="muted">Nobody else yet.</p>
+      )}
+      <form className="wl-row" onSubmit={submit}>
+        <input
+          aria-label="Share with username"
+          placeholder="username"
+          autoComplete="off"
+          spellCheck={false}
+          value={username}
+          onChange={(e) => setUsername(e.target.value)}
+        />
+        <select aria-label="Role" value={role} onChange={(e) => setRole(e.target.value as MemberRole)}>
+          <option value="editor">can edit</option>
+          <option value="viewer">read-only</option>
+        </select>
+        <button type="submit" className="small">
+          Share
+        </button>
+      </form>
+    </section>
+  );
+}
+
+function DeleteWatchlist({ watchlist }: { watchlist: WatchlistSummary }) {
+  const [confirming, setConfirming] = useState(false);
+  if (!confirming)
+    return (
+      <button type="button" className="small danger wl-delete" onClick={() => setConfirming(true)}>
+        Delete watchlist
+      </button>
+    );
+  return (
+    <p className="wl-delete">
+      Delete “{watchlist.name}” for everyone it is shared with?{' '}
+      <button
+        type="button"
+        className="small danger"
+        onClick={() => void useWatchlists.getState().remove(watchlist.id)}
+      >
+        Delete for everyone
+      </button>{' '}
+      <button type="button" className="small" onClick={() => setConfirming(false)}>
+        Keep it
+      </button>
+    </p>
+  );
+}

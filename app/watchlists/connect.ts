@@ -1,0 +1,259 @@
+import { useEffect, useRef, useState, useSyncExternalStore } from 'react';
+import { DexieYProvider } from 'y-dexie';
+import * as authProtocol from 'y-protocols/auth';
+import { messageAuth, WebsocketProvider } from 'y-websocket';
+import type * as Y from 'yjs';
+import { localDb } from '../data/db.ts';
+import { useSession } from '../state/session.ts';
+import { readWatchlist, type WatchlistContent } from './model.ts';
+
+// One open watchlist: its Yjs document loaded from this device (y-dexie), then synced with
+// /yjs/watchlist:<id> by the stock WebsocketProvider, with who else is looking (awareness).
+
+export type SyncStatus = 'loading' | 'connecting' | 'synced' | 'offline' | 'stopped';
+
+export interface Editor {
+  readonly clientId: number;
+  readonly name: string;
+  readonly color: string;
+}
+
+export interface LinkState {
+  readonly status: SyncStatus;
+  /** What went wrong and what to do, while it matters. */
+  readonly problem: string | undefined;
+  /** Undefined until the copy on this device has loaded. */
+  readonly content: WatchlistContent | undefined;
+  /** Other people with this watchlist open, each once. */
+  readonly editors: readonly Editor[];
+}
+
+export interface LinkHooks {
+  /** The server refused a change: this user's role has probably changed. */
+  onRefused(): void;
+  /** Access is gone for good (unshared or deleted); `message` says so. */
+  onLost(message: string): void;
+}
+
+/** Server close codes that end syncing (collab/hub.ts), in words that say what to do. */
+const STOPPED_BECAUSE: Record<number, string> = {
+  4400: 'The server refused a message from this device. Reload the app; if it happens again, tell your admin.',
+  4403: 'This watchlist is no longer shared with you, so it was removed from this device. Ask its owner to share it again.',
+  4404: 'This watchlist was deleted by its owner, so it was removed from this device.',
+  4413: 'This watchlist is full: the server takes no more changes. Remove tickers or shorten notes, then press Retry.',
+};
+const TOKEN_EXPIRED = 4401;
+const LOST = new Set([4403, 4404]);
+const REFUSED =
+  'Your change was not saved: you can only read this watchlist. Ask its owner for editor access.';
+
+/** A stable colour per person, so a chip looks the same on every screen. */
+function colorOf(name: string): string {
+  let hash = 0;
+  for (const ch of name) hash = (hash * 31 + (ch.codePointAt(0) ?? 0)) >>> 0;
+  return `hsl(${hash % 360} 65% 60%)`;
+}
+
+const socketBase = () => {
+  const url = new URL('/yjs', location.href);
+  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+  return url.toString();
+};
+
+export class WatchlistLink {
+  readonly doc: Y.Doc;
+  private state: LinkState = { status: 'loading', problem: undefined, content: undefined, editors: [] };
+  private readonly listeners = new Set<() => void>();
+  private socket: WebsocketProvider | undefined;
+  private closed = false;
+  /** Set by a close code that reconnecting cannot fix; cleared by retry(). */
+  private halted = false;
+  private readonly cleanups: (() => void)[] = [];
+
+  constructor(
+    readonly id: string,
+    private readonly username: string,
+    private readonly hooks: LinkHooks,
+  ) {
+    this.doc = DexieYProvider.getOrCreateDocument(localDb(), 'watchlists', 'doc', id);
+    const local = DexieYProvider.load(this.doc);
+    const onUpdate = () => this.set({ content: readWatchlist(this.doc) });
+    this.doc.on('update', onUpdate);
+    // y-dexie destroys the document when its row is deleted (unshared, deleted elsewhere).
+    const onDestroy = () => this.close();
+    this.doc.on('destroy', onDestroy);
+    this.cleanups.push(() => {
+      this.doc.off('update', onUpdate);
+      this.doc.off('destroy', onDestroy);
+    });
+    local.whenLoaded.then(
+      () => {
+        if (this.closed) return;
+        this.set({ content: readWatchlist(this.doc) });
+        this.attachSocket();
+      },
+      (err: Error) => {
+        if (!this.closed)
+          this.set({
+            status: 'stopped',
+            problem: `The copy on this device could not be read (${err.message}). Reload the app.`,
+          });
+      },
+    );
+  }
+
+  getState = (): LinkState => this.state;
+
+  subscribe = (listener: () => void): (() => void) => {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  };
+
+  /** Tries again after a stop that a person may have fixed (a full document, a bad message). */
+  retry(): void {
+    this.halted = false;
+    this.set({ problem: undefined });
+    this.reconnect();
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const cleanup of this.cleanups) cleanup();
+    // Tells the others we left, then stops the socket and its awareness timer.
+    this.socket?.destroy();
+    this.socket?.awareness.destroy();
+    DexieYProvider.release(this.doc);
+    this.listeners.clear();
+  }
+
+  private set(patch: Partial<LinkState>): void {
+    if (this.closed) return;
+    this.state = { ...this.state, ...patch };
+    for (const listener of this.listeners) listener();
+  }
+
+  private attachSocket(): void {
+    const socket = new WebsocketProvider(socketBase(), `watchlist:${this.id}`, this.doc, {
+      connect: false,
+      // Tabs of other users on this browser must not sync around the server's access checks.
+      disableBc: true,
+      maxBackoffTime: 5000,
+      // The server does not echo a client's own awareness, so someone alone in a room would hear
+      // nothing for 30 s and the provider would drop the socket: a resync keeps it talking.
+      resyncInterval: 10_000,
+    });
+    this.socket = socket;
+    socket.messageHandlers[messageAuth] = (_encoder, decoder) =>
+      authProtocol.readAuthMessage(decoder, this.doc, () => {
+        this.set({ problem: REFUSED });
+        this.hooks.onRefused();
+      });
+    socket.awareness.setLocalStateField('user', { name: this.username, color: colorOf(this.username) });
+    socket.awareness.on('change', () => this.set({ editors: this.editors(socket) }));
+    socket.on('status', ({ status }) => {
+      if (status === 'connected') this.set({ status: 'connecting' });
+    });
+    socket.on('sync', (synced) => {
+      if (synced)
+        this.set({ status: 'synced', problem: this.state.problem === REFUSED ? REFUSED : undefined });
+    });
+    socket.on('connection-close', () => {
+      if (!this.halted) this.set({ status: 'offline' });
+    });
+    socket.on('closed', ({ code }) => this.stoppedBy(code));
+
+    // A renewed token reconnects at once: the server closes a socket when its token expires.
+    this.cleanups.push(
+      useSession.subscribe((s, prev) => {
+        if (s.accessToken && s.accessToken !== prev.accessToken) this.reconnect();
+      }),
+    );
+    const offline = () => {
+      socket.disconnect();
+      this.set({ status: 'offline' });
+    };
+    const online = () => this.reconnect();
+    window.addEventListener('offline', offline);
+    window.addEventListener('online', online);
+    this.cleanups.push(() => {
+      window.removeEventListener('offline', offline);
+      window.removeEventListener('online', online);
+    });
+    this.reconnect();
+  }
+
+  private reconnect(): void {
+    const socket = this.socket;
+    if (!socket || this.closed || this.halted) return;
+    const token = useSession.getState().accessToken;
+    socket.disconnect();
+    if (!token || !navigator.onLine) {
+      // Edits keep landing in the local copy; they go out with the next sync.
+      this.set({ status: 'offline' });
+      return;
+    }
+    socket.params = { token };
+    socket.connect();
+    this.set({ status: 'connecting' });
+  }
+
+  private stoppedBy(code: number): void {
+    if (code === TOKEN_EXPIRED) {
+      // A renewed token reconnects through the session subscription; offline, `online` does.
+      this.set({ status: 'offline' });
+      void useSession.getState().refresh();
+      return;
+    }
+    const message =
+      STOPPED_BECAUSE[code] ?? `Syncing stopped (the server closed with code ${code}). Press Retry.`;
+    this.halted = true;
+    if (LOST.has(code)) {
+      // Said once, by the screen: the watchlist leaves this device and this view with it.
+      this.set({ status: 'stopped' });
+      this.hooks.onLost(message);
+    } else {
+      this.set({ status: 'stopped', problem: message });
+    }
+  }
+
+  private editors(socket: WebsocketProvider): Editor[] {
+    const byName = new Map<string, Editor>();
+    for (const [clientId, state] of socket.awareness.getStates()) {
+      const name: unknown = state.user?.name;
+      if (clientId === this.doc.clientID || typeof name !== 'string' || name === this.username) continue;
+      const shown = name.slice(0, 40);
+      // Colours are computed here, not taken from the wire: every screen agrees, none is injected.
+      if (!byName.has(shown)) byName.set(shown, { clientId, name: shown, color: colorOf(shown) });
+    }
+    return [...byName.values()].sort((a, b) => a.name.localeCompare(b.name));
+  }
+}
+
+const NOT_OPEN: LinkState = { status: 'loading', problem: undefined, content: undefined, editors: [] };
+const noSubscription = () => () => {};
+
+/** Opens watchlist `id` for as long as the component is mounted. */
+export function useWatchlistLink(
+  id: string,
+  username: string,
+  hooks: LinkHooks,
+): { link: WatchlistLink | undefined; state: LinkState } {
+  const [link, setLink] = useState<WatchlistLink>();
+  // The latest callbacks, without reopening the document when they change.
+  const hooksRef = useRef(hooks);
+  hooksRef.current = hooks;
+  useEffect(() => {
+    const opened = new WatchlistLink(id, username, {
+      onRefused: () => hooksRef.current.onRefused(),
+      onLost: (message) => hooksRef.current.onLost(message),
+    });
+    setLink(opened);
+    return () => {
+      opened.close();
+      setLink(undefined);
+    };
+  }, [id, username]);
+  const state = useSyncExternalStore(link?.subscribe ?? noSubscription, link?.getState ?? (() => NOT_OPEN));
+  return { link, state };
+}
