@@ -358,3 +358,24 @@ describe.skipIf(!process.env.DATABASE_URL || !process.env.REDIS_URL)(
     }, 90_000);
   },
 );
+
+describe('/yjs and the lifetime of the token', () => {
+  let t: TestServer;
+  afterAll(() => t?.close());
+
+  it('closes a socket with 4401 when the token that opened it expires', async () => {
+    t = await startTestServer('pglite', { TAPE_ACCESS_TOKEN_TTL_S: '2' });
+    const token = await login(t.url);
+    const { body } = await api(`${t.url}/api/v1/watchlists`, token, 'POST', { name: 'Short token' });
+    const ws = new WebSocket(`ws://127.0.0.1:${t.server.port}/yjs/${body.watchlist.room}?token=${token}`);
+    const opened = Date.now();
+    const closed = await new Promise<{ code: number; reason: string }>((resolve) =>
+      ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+    );
+    expect(closed.code).toBe(YjsClose.unauthorized);
+    expect(closed.reason).toMatch(/expired/);
+    // Not before the token's own expiry (second granularity), nor long after it.
+    expect(Date.now() - opened).toBeGreaterThan(900);
+    expect(Date.now() - opened).toBeLessThan(4_000);
+  });
+});
