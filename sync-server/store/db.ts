@@ -87,7 +87,7 @@ async function openPglite(opts: DatabaseOptions): Promise<Database> {
 async function detectTimescale(sql: Sql, log: Logger): Promise<boolean> {
   try {
     await sql`create extension if not exists timescaledb`;
-    log.info('TimescaleDB extension present: hypertables, continuous aggregates and compression enabled');
+    log.info('TimescaleDB extension present: hypertable, compression and retention enabled');
     return true;
   } catch (err) {
     log.info(

@@ -1,7 +1,7 @@
 -- Trades as captured, one row per trade, the columns written once for both layouts.
 -- TimescaleDB present: a hypertable in daily chunks, compressed after 7 days (segmented by
--- ticker), dropped after 400 days; candles come from continuous aggregates (store/timescale.ts,
--- which cannot run inside this transaction).
+-- ticker), dropped after 400 days. Candles are `date_bin` rollups on both layouts
+-- (store/ticks.ts); continuous aggregates are not created yet.
 -- Plain PostgreSQL or PGlite: range-partitioned by day with BRIN on time; store/ticks.ts creates
 -- the daily partitions ahead, and the default partition means no row is ever refused.
 do $$
