@@ -139,9 +139,6 @@ export class WatchlistLink {
       // Tabs of other users on this browser must not sync around the server's access checks.
       disableBc: true,
       maxBackoffTime: 5000,
-      // The server does not echo a client's own awareness, so someone alone in a room would hear
-      // nothing for 30 s and the provider would drop the socket: a resync keeps it talking.
-      resyncInterval: 10_000,
     });
     this.socket = socket;
     socket.messageHandlers[messageAuth] = (_encoder, decoder) =>
