@@ -37,6 +37,14 @@ test('an order goes from the ticket, by keyboard, to the blotter and the positio
   await expect(page.getByTestId('position-PETR4')).toHaveText('200', { timeout: 10_000 });
   await expect(page.getByRole('region', { name: 'Alerts' })).toContainText('Filled buy PETR4 200/200');
   await expect(page.getByRole('table', { name: 'Fills' }).locator('tr')).not.toHaveCount(0);
+  // The chart follows the selected ticker and draws (history and the live bar) on its canvas.
+  await expect(
+    page
+      .getByRole('region', { name: /^PETR4/ })
+      .getByTestId('chart')
+      .locator('canvas')
+      .first(),
+  ).toBeVisible();
   await page.screenshot({ path: testInfo.outputPath('trade.png'), fullPage: true });
 });
 
