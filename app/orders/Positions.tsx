@@ -1,3 +1,4 @@
+import { unrealizedCents } from '../../sync-server/orders/positions.ts';
 import { price, reais } from '../format.ts';
 import { CacheAge } from '../screens/CacheAge.tsx';
 import { useMarket } from '../state/market.ts';
@@ -9,7 +10,17 @@ const tone = (cents: number | null) => (cents === null || cents === 0 ? '' : cen
 export function Positions() {
   const q = usePositions();
   const instruments = useMarket((s) => s.instruments);
-  const rows = (q.data?.positions ?? []).filter((p) => p.qty !== 0 || p.realizedCents !== 0);
+  const quotes = useMarket((s) => s.quotes);
+  // Marked to the live last trade when there is one: the server's mark is from its last push.
+  const rows = (q.data?.positions ?? [])
+    .filter((p) => p.qty !== 0 || p.realizedCents !== 0)
+    .map((p) => {
+      const last = quotes[p.ticker]?.last;
+      const inst = instruments[p.ticker];
+      return last === undefined || !inst
+        ? p
+        : { ...p, lastPrice: last, unrealizedCents: unrealizedCents(p, last, inst) };
+    });
   const unrealized = rows.reduce((s, p) => s + (p.unrealizedCents ?? 0), 0);
   return (
     <section className="panel positions" aria-labelledby="positions-title">

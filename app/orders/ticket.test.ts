@@ -9,9 +9,24 @@ const PETR4: InstrumentInfo = {
   tickSize: 0.01,
   lotSize: 100,
   priceDecimals: 2,
+  multiplier: 1,
 };
-const WIN: InstrumentInfo = { ticker: 'WINZ25', exchange: 'F', tickSize: 5, lotSize: 1, priceDecimals: 0 };
-const WDO: InstrumentInfo = { ticker: 'WDOZ25', exchange: 'F', tickSize: 0.5, lotSize: 1, priceDecimals: 1 };
+const WIN: InstrumentInfo = {
+  ticker: 'WINZ25',
+  exchange: 'F',
+  tickSize: 5,
+  lotSize: 1,
+  priceDecimals: 0,
+  multiplier: 0.2,
+};
+const WDO: InstrumentInfo = {
+  ticker: 'WDOZ25',
+  exchange: 'F',
+  tickSize: 0.5,
+  lotSize: 1,
+  priceDecimals: 1,
+  multiplier: 10,
+};
 const instrument = fc.constantFrom(PETR4, WIN, WDO);
 
 describe('order ticket checks', () => {

@@ -91,5 +91,5 @@ export const isValidPrice = (price: number, tickSize: number) =>
   Number.isFinite(price) && toTicks(price, tickSize) >= 1 && onTickGrid(price, tickSize);
 
 /** Money in integer centavos for `qty` units at `price`: the one rounding rule for notionals and P&L. */
-export const centavos = (price: number, qty: number, inst: Instrument) =>
+export const centavos = (price: number, qty: number, inst: Pick<Instrument, 'multiplier'>) =>
   Math.round(price * qty * inst.multiplier * 100);

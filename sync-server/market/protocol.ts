@@ -291,6 +291,8 @@ export interface InstrumentInfo {
   readonly tickSize: number;
   readonly lotSize: number;
   readonly priceDecimals: number;
+  /** Reais per point per unit (1 for stocks, 0.2 for WIN, 10 for WDO): how the app marks P&L live. */
+  readonly multiplier: number;
 }
 
 export type ClientMessage =

@@ -66,6 +66,7 @@ export class MarketService implements FeedSinks {
               tickSize: i.tickSize,
               lotSize: i.lotSize,
               priceDecimals: i.priceDecimals,
+              multiplier: i.multiplier,
             },
           ]
         : [];

@@ -47,7 +47,7 @@ export function applyFill(p: Position, fill: Fill, inst: Instrument): Position {
 }
 
 /** Unrealized P&L marked to `price`: what the open quantity is worth minus what it cost. */
-export const unrealizedCents = (p: Position, price: number, inst: Instrument) =>
+export const unrealizedCents = (p: Position, price: number, inst: Pick<Instrument, 'multiplier'>) =>
   p.qty === 0 ? 0 : Math.sign(p.qty) * centavos(price, Math.abs(p.qty), inst) - p.costCents;
 
 /** Average entry price of the open quantity, or undefined when flat. */
