@@ -22,12 +22,16 @@ import { WatchlistsScreen } from './watchlists/WatchlistsScreen.tsx';
 
 // Screens not needed for the first quote load on demand: the initial bundle stays small.
 const CandleChart = lazy(() => import('./chart/CandleChart.tsx'));
+const AssistantScreen = lazy(() =>
+  import('./assistant/AssistantScreen.tsx').then((m) => ({ default: m.AssistantScreen })),
+);
 const RiskPanel = lazy(() => import('./risk/RiskPanel.tsx').then((m) => ({ default: m.RiskPanel })));
 
 const TABS: ReadonlyArray<[View, string, boolean]> = [
   ['monitor', 'Monitor', false],
   ['trade', 'Trade', false],
   ['watchlists', 'Watchlists', false],
+  ['assistant', 'Assistant', false],
   ['risk', 'Risk', true],
   ['settings', 'Settings', false],
 ];
@@ -134,6 +138,12 @@ function Screen({ view }: { view: View }): ReactNode {
       );
     case 'watchlists':
       return <WatchlistsScreen />;
+    case 'assistant':
+      return (
+        <Suspense fallback={<p className="muted">Loading…</p>}>
+          <AssistantScreen />
+        </Suspense>
+      );
     case 'risk':
       return (
         <Suspense fallback={<p className="muted">Loading…</p>}>

@@ -1,4 +1,4 @@
-import { isAbsolute, resolve } from 'node:path';
+import { basename, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 
 // Every setting Tape reads from the environment, validated once at start.
@@ -68,6 +68,25 @@ const schema = z.object({
   TAPE_YJS_RATE: z.coerce.number().positive().max(100_000).default(50),
   TAPE_YJS_BURST: positiveInt.max(1_000_000).default(200),
   TAPE_YJS_COMPACT_EVERY: positiveInt.max(1_000_000).default(500),
+  TAPE_RAG_DOCS_DIRS: z.string().min(1).default('./docs'),
+  QDRANT_URL: urlOf(['http:', 'https:']).optional(),
+  QDRANT_API_KEY: z.string().min(1).optional(),
+  OLLAMA_HOSTS: z
+    .string()
+    .refine(
+      (v) =>
+        v.split(',').every((h) => URL.canParse(h.trim()) && /^https?:$/.test(new URL(h.trim()).protocol)),
+      {
+        message: 'a comma list of http(s) URLs, e.g. http://gpu1:11434,http://gpu2:11434',
+      },
+    )
+    .optional(),
+  TAPE_OLLAMA_CHAT_MODEL: z.string().min(1).default('llama3.1:8b'),
+  TAPE_OLLAMA_EMBED_MODEL: z.string().min(1).default('nomic-embed-text'),
+  TAPE_OLLAMA_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(15_000),
+  TAPE_RAG_RATE: z.coerce.number().positive().max(10_000).default(20),
+  TAPE_RAG_BURST: positiveInt.max(1_000).default(5),
+  TAPE_RAG_CACHE_TTL_S: positiveInt.max(30 * 86_400).default(86_400),
 });
 
 export type Env = z.input<typeof schema>;
@@ -117,6 +136,21 @@ export interface Config {
     readonly burst: number;
     readonly compactEvery: number;
   };
+  /** The assistant (rag/): its corpus and its production backends. */
+  readonly rag: {
+    /** Markdown directories; a document is named `<label>/<path>`, the label being the directory's name. */
+    readonly sources: readonly { readonly label: string; readonly dir: string }[];
+    readonly qdrantUrl: string | undefined;
+    readonly qdrantApiKey: string | undefined;
+    readonly ollamaHosts: readonly string[];
+    readonly chatModel: string;
+    readonly embedModel: string;
+    readonly llmTimeoutMs: number;
+    /** Per-user token bucket for questions: per minute, and the burst. */
+    readonly questionsPerMinute: number;
+    readonly burst: number;
+    readonly cacheTtlS: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -146,6 +180,16 @@ export function loadConfig(
     );
   }
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(cwd, p));
+  const sources = e.TAPE_RAG_DOCS_DIRS.split(',').map((d) => ({
+    label: basename(abs(d.trim())),
+    dir: abs(d.trim()),
+  }));
+  const labels = sources.map((x) => x.label);
+  if (new Set(labels).size !== labels.length) {
+    throw new ConfigError(
+      'Invalid configuration:\n  TAPE_RAG_DOCS_DIRS: two directories have the same name; documents are named after it',
+    );
+  }
   return Object.freeze({
     host: e.TAPE_HOST,
     port: e.TAPE_PORT,
@@ -186,10 +230,22 @@ export function loadConfig(
       burst: e.TAPE_YJS_BURST,
       compactEvery: e.TAPE_YJS_COMPACT_EVERY,
     }),
+    rag: Object.freeze({
+      sources: Object.freeze(sources.map((x) => Object.freeze(x))),
+      qdrantUrl: e.QDRANT_URL,
+      qdrantApiKey: e.QDRANT_API_KEY,
+      ollamaHosts: Object.freeze(e.OLLAMA_HOSTS ? e.OLLAMA_HOSTS.split(',').map((h) => h.trim()) : []),
+      chatModel: e.TAPE_OLLAMA_CHAT_MODEL,
+      embedModel: e.TAPE_OLLAMA_EMBED_MODEL,
+      llmTimeoutMs: e.TAPE_OLLAMA_TIMEOUT_MS,
+      questionsPerMinute: e.TAPE_RAG_RATE,
+      burst: e.TAPE_RAG_BURST,
+      cacheTtlS: e.TAPE_RAG_CACHE_TTL_S,
+    }),
   });
 }
 
-const SECRET_NAMES = /SECRET|PASSWORD|KEY|DATABASE_URL|REDIS_URL/;
+const SECRET_NAMES = /SECRET|PASSWORD|KEY|DATABASE_URL|REDIS_URL|QDRANT_URL|OLLAMA_HOSTS/;
 
 // Secrets never reach the logs, not even in a validation error.
 function redact(name: string, value: string | undefined): string | undefined {

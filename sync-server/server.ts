@@ -3,6 +3,7 @@ import { defaultLibraryPaths, ProfitConnector } from '../native/profitdll.ts';
 import { AuthService } from './auth/service.ts';
 import { type Collab, startCollab } from './collab/service.ts';
 import type { Config } from './config.ts';
+import { assistantRoutes, RAG_SCOPE, RAG_TOKEN_TTL_S } from './http/routes/assistant.ts';
 import { authRoutes } from './http/routes/auth.ts';
 import { marketRoutes } from './http/routes/market.ts';
 import { opsRoutes } from './http/routes/ops.ts';
@@ -20,6 +21,7 @@ import { createMetrics } from './metrics.ts';
 import { OrderManager } from './orders/manager.ts';
 import { DllOrderRouter } from './orders/router.ts';
 import { orderJson, positionJson } from './orders/wire.ts';
+import { type RagService, startRag } from './rag/service.ts';
 import { openDatabase } from './store/db.ts';
 import { DeadLetterQueue, DeadLetterStore, jsonSafe } from './store/deadLetters.ts';
 import { migrate } from './store/migrate.ts';
@@ -37,6 +39,7 @@ export interface TapeServer {
   /** Undefined when routing is off (TAPE_ROUTING=off). */
   readonly orders: OrderManager | undefined;
   readonly orderStore: OrderStore;
+  readonly rag: RagService;
   /** Graceful stop: no new connections, captured events flushed to the database, database closed. */
   close(): Promise<void>;
 }
@@ -56,6 +59,7 @@ export async function startServer(config: Config, log: Logger): Promise<TapeServ
 
   const auth = await AuthService.create(db.sql, config);
   const collab = await startCollab({ sql: db.sql, redisUrl: config.redisUrl, limits: config.yjs, log });
+  const rag = await startRag(db.sql, config.rag, config.redisUrl, log);
   const admin = await auth.bootstrapAdmin(log);
   if (admin?.generatedPassword) {
     // Printed once, straight to the terminal and never to the structured log.
@@ -183,7 +187,7 @@ export async function startServer(config: Config, log: Logger): Promise<TapeServ
     log,
     metrics,
     staticFiles: loadStaticFiles(config.staticDir),
-    authenticate: (token) => auth.verify(token),
+    authenticate: (token, scope) => auth.verify(token, scope),
     routes: [
       ...opsRoutes(metrics.registry, {
         async checks() {
@@ -197,6 +201,11 @@ export async function startServer(config: Config, log: Logger): Promise<TapeServ
       ...authRoutes(auth),
       ...marketRoutes({ market, ticks, deadLetters, feed }),
       ...watchlistRoutes(collab.watchlists),
+      ...assistantRoutes({
+        rag,
+        mint: (p) => auth.tokens.sign(p, RAG_SCOPE, RAG_TOKEN_TTL_S),
+        rate: { perMinute: config.rag.questionsPerMinute, burst: config.rag.burst },
+      }),
       ...(orders ? orderRoutes({ manager: orders, store: orderStore, instruments, lastPrice }) : []),
     ],
     ws: [endpoint, collab.endpoint],
@@ -214,6 +223,9 @@ export async function startServer(config: Config, log: Logger): Promise<TapeServ
       log.info(r, 'orders reconciled with the DLL');
     })
     .catch((err: Error) => log.error({ err: err.message }, 'market connector failed to start'));
+  // The assistant's index catches up with the docs in the background (incremental: a no-op when
+  // nothing changed); /api/v1/rag/status says "indexing" meanwhile. Failures are logged by it.
+  rag.ingest().catch(() => {});
 
   return {
     port: server.port,
@@ -225,10 +237,12 @@ export async function startServer(config: Config, log: Logger): Promise<TapeServ
     collab,
     orders,
     orderStore,
+    rag,
     async close() {
       server.close();
       endpoint.stop();
       await collab.close();
+      await rag.close();
       await (feed as MarketFeed).stop();
       await writer.flush().catch((err: Error) => {
         log.error({ err: err.message }, 'trades left unwritten at shutdown');

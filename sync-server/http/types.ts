@@ -18,6 +18,8 @@ export interface Reply {
   readonly text?: string;
   readonly contentType?: string;
   readonly headers?: Readonly<Record<string, string>>;
+  /** A body sent as it is produced (chunked), with backpressure; ended when the iterable ends. */
+  readonly stream?: AsyncIterable<string>;
 }
 
 export type Access = 'public' | readonly Role[];
@@ -27,6 +29,8 @@ export interface Route {
   /** uWS pattern, e.g. `/api/v1/orders/:id`; `:name` segments arrive in `params`. */
   readonly path: string;
   readonly access: Access;
+  /** The token scope the route accepts (default `api`), e.g. `rag:query`. */
+  readonly scope?: string;
   readonly maxBodyBytes?: number;
   handle(req: Request): Promise<Reply> | Reply;
 }

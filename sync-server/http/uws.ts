@@ -40,8 +40,11 @@ export interface ServerDeps {
   readonly routes: readonly Route[];
   readonly staticFiles: StaticFiles | undefined;
   readonly ws: readonly WsEndpoint<unknown>[];
-  /** Resolves a bearer token to its principal or throws AuthError. */
-  readonly authenticate: (token: string | undefined) => Promise<Principal & { expiresAt: number }>;
+  /** Resolves a bearer token of the scope (default `api`) to its principal or throws AuthError. */
+  readonly authenticate: (
+    token: string | undefined,
+    scope?: string,
+  ) => Promise<Principal & { expiresAt: number }>;
 }
 
 export interface RunningServer {
@@ -94,12 +97,23 @@ function mountRoute(app: uWS.TemplatedApp, route: Route, deps: ServerDeps) {
     const query = new URLSearchParams(req.getQuery() ?? '');
     const method = req.getMethod().toUpperCase();
     let aborted = false;
+    let onAbort: (() => void) | undefined;
     res.onAborted(() => {
       aborted = true;
+      onAbort?.();
     });
     const finish = (reply: Reply) => {
       deps.metrics.httpRequests.inc({ route: `${method} ${route.path}`, status: reply.status });
-      if (!aborted) res.cork(() => send(res, reply));
+      if (reply.stream) {
+        void streamReply(res, reply, reply.stream, {
+          aborted: () => aborted,
+          onAbort: (fn) => {
+            onAbort = fn;
+          },
+          log: deps.log,
+          where: `${method} ${path}`,
+        });
+      } else if (!aborted) res.cork(() => send(res, reply));
     };
     const wantsBody = route.method !== 'get' && route.method !== 'del';
     const bodyPromise = wantsBody
@@ -126,7 +140,7 @@ async function authorize(
 ): Promise<Principal> {
   const auth = headers.authorization;
   const token = auth?.startsWith('Bearer ') ? auth.slice(7).trim() : undefined;
-  const principal = await deps.authenticate(token);
+  const principal = await deps.authenticate(token, route.scope);
   if (route.access !== 'public' && !route.access.includes(principal.role)) {
     throw new HttpError(403, 'forbidden', `This action needs the role ${route.access.join(' or ')}`);
   }
@@ -198,6 +212,75 @@ function send(res: uWS.HttpResponse, reply: Reply) {
   } else {
     res.writeHeader('Content-Type', reply.contentType ?? 'text/plain; charset=utf-8');
     res.end(reply.text ?? '');
+  }
+}
+
+function writeHead(res: uWS.HttpResponse, reply: Reply) {
+  res.writeStatus(statusLine(reply.status));
+  for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.writeHeader(k, v);
+  for (const [k, v] of Object.entries(reply.headers ?? {})) res.writeHeader(k, v);
+  res.writeHeader('Content-Type', reply.contentType ?? 'text/plain; charset=utf-8');
+  res.writeHeader('Cache-Control', 'no-store');
+}
+
+/**
+ * Writes a streamed reply chunk by chunk (chunked encoding). A write that uWS had to buffer
+ * waits for the socket to drain (onWritable) before the next chunk is pulled; a client that
+ * goes away ends the iteration, so the producer stops (its `finally` runs).
+ */
+async function streamReply(
+  res: uWS.HttpResponse,
+  reply: Reply,
+  body: AsyncIterable<string>,
+  conn: { aborted(): boolean; onAbort(fn: () => void): void; log: Logger; where: string },
+) {
+  const it = body[Symbol.asyncIterator]();
+  let drained: (() => void) | undefined;
+  conn.onAbort(() => {
+    drained?.();
+    void it.return?.();
+  });
+  if (conn.aborted()) {
+    void it.return?.();
+    return;
+  }
+  res.onWritable(() => {
+    drained?.();
+    return true;
+  });
+  let started = false;
+  try {
+    for (;;) {
+      const next = await it.next();
+      if (conn.aborted()) return;
+      if (next.done) break;
+      if (next.value.length === 0) continue;
+      let ok = true;
+      res.cork(() => {
+        if (!started) writeHead(res, reply);
+        started = true;
+        ok = res.write(next.value);
+      });
+      if (!ok) {
+        await new Promise<void>((resolve) => {
+          drained = resolve;
+        });
+        drained = undefined;
+        if (conn.aborted()) return;
+      }
+    }
+    res.cork(() => {
+      if (!started) writeHead(res, reply);
+      res.end();
+    });
+  } catch (err) {
+    if (conn.aborted()) return;
+    // Before the first chunk the client can still get a proper error; after it, only the end.
+    if (!started) res.cork(() => send(res, errorReply(err, conn.log, conn.where)));
+    else {
+      conn.log.error({ err, where: conn.where }, 'a streamed reply failed midway');
+      res.cork(() => res.end());
+    }
   }
 }
 

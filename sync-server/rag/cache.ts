@@ -1,0 +1,227 @@
+import { createHash } from 'node:crypto';
+import { createClient } from 'redis';
+import type { Logger } from '../log.ts';
+import { bytesVector, dot, vectorBytes } from './embed.ts';
+import type { AnswerMode, Citation } from './protocol.ts';
+
+// The semantic cache: a question answered before — word for word (after normalisation), or
+// close enough by embedding similarity — gets the stored answer. A similar question must name
+// the same identifiers (codes, tickers, keys: "4408", "WINZ25", "F2"), because look-alike
+// questions that differ only there ask different things. Entries live per index generation,
+// so any change to the corpus invalidates them all at once; each has a TTL. Backends: in
+// process (default) or Redis (REDIS_URL), shared by every server process.
+
+export interface CachedAnswer {
+  readonly mode: AnswerMode;
+  readonly citations: readonly Citation[];
+  readonly text: string;
+}
+
+export interface CacheEntry {
+  /** The normalised question (and filter). */
+  readonly key: string;
+  readonly vector: Float32Array | undefined;
+  /** The question's identifiers (see `identifiers`). */
+  readonly ids: readonly string[];
+  readonly answer: CachedAnswer;
+  readonly at: number;
+}
+
+export interface CacheBackend {
+  readonly kind: 'memory' | 'redis';
+  get(generation: number, key: string): Promise<CacheEntry | undefined>;
+  /** Live entries of the generation, newest first, at most `limit`. */
+  recent(generation: number, limit: number): Promise<CacheEntry[]>;
+  put(generation: number, entry: CacheEntry, ttlMs: number): Promise<void>;
+  healthy(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export interface CacheOptions {
+  /** Cosine at or above which a different question counts as the same. */
+  readonly threshold: number;
+  readonly ttlMs: number;
+  /** Entries compared by similarity (the newest). */
+  readonly scan: number;
+}
+
+export const DEFAULT_CACHE: CacheOptions = Object.freeze({
+  threshold: 0.8,
+  ttlMs: 24 * 3_600_000,
+  scan: 500,
+});
+
+/** Words with a digit or in capitals (PETR4, 4408, F2, TAPE_REPLAY_RING), upper-cased, sorted. */
+export function identifiers(question: string): string[] {
+  const found = question.match(/[\p{L}\p{N}_]+/gu) ?? [];
+  const ids = found.filter((w) => /\d/.test(w) || (w.length >= 2 && /^[\p{Lu}][\p{Lu}\p{N}_]+$/u.test(w)));
+  return [...new Set(ids.map((w) => w.toUpperCase()))].sort();
+}
+
+const sameIds = (a: readonly string[], b: readonly string[]) =>
+  a.length === b.length && a.every((x, i) => x === b[i]);
+
+export type CacheHit = {
+  readonly entry: CacheEntry;
+  readonly kind: 'exact' | 'similar';
+  readonly similarity: number;
+};
+
+export interface SemanticCache {
+  readonly kind: CacheBackend['kind'];
+  lookup(
+    generation: number,
+    key: string,
+    vector: Float32Array | undefined,
+    ids: readonly string[],
+  ): Promise<CacheHit | undefined>;
+  store(generation: number, entry: CacheEntry): Promise<void>;
+  healthy(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export function semanticCache(backend: CacheBackend, opts: CacheOptions = DEFAULT_CACHE): SemanticCache {
+  return {
+    kind: backend.kind,
+    async lookup(generation, key, vector, ids) {
+      const exact = await backend.get(generation, key);
+      if (exact) return { entry: exact, kind: 'exact', similarity: 1 };
+      if (!vector) return undefined;
+      let best: CacheHit | undefined;
+      for (const e of await backend.recent(generation, opts.scan)) {
+        if (!e.vector || e.vector.length !== vector.length || !sameIds(ids, e.ids)) continue;
+        const similarity = dot(vector, e.vector);
+        if (similarity >= opts.threshold && similarity > (best?.similarity ?? 0))
+          best = { entry: e, kind: 'similar', similarity };
+      }
+      return best;
+    },
+    store: (generation, entry) => backend.put(generation, entry, opts.ttlMs),
+    healthy: () => backend.healthy(),
+    close: () => backend.close(),
+  };
+}
+
+/** In process: one generation's entries (older generations are dropped when a newer one is seen). */
+export function memoryCacheBackend(now: () => number = Date.now, maxEntries = 5_000): CacheBackend {
+  let generation = -1;
+  let entries = new Map<string, { entry: CacheEntry; expires: number }>();
+  // The live entries of generation g (none for an older one), oldest first.
+  const live = (g: number) => {
+    if (g > generation) {
+      generation = g;
+      entries = new Map();
+    }
+    if (g < generation) return undefined;
+    const t = now();
+    for (const [k, v] of entries) if (v.expires <= t) entries.delete(k);
+    return entries;
+  };
+  return {
+    kind: 'memory',
+    get: async (g, key) => live(g)?.get(key)?.entry,
+    recent: async (g, limit) =>
+      [...(live(g)?.values() ?? [])]
+        .reverse()
+        .slice(0, limit)
+        .map((v) => v.entry),
+    async put(g, entry, ttlMs) {
+      const m = live(g);
+      if (!m) return; // an answer from an older corpus
+      m.delete(entry.key); // re-inserted as the newest
+      m.set(entry.key, { entry, expires: now() + ttlMs });
+      if (m.size > maxEntries) m.delete(m.keys().next().value as string);
+    },
+    healthy: async () => true,
+    close: async () => {},
+  };
+}
+
+const sha1 = (s: string) => createHash('sha1').update(s).digest('hex');
+
+type Wire = { key: string; vector: string | null; ids: string[]; answer: CachedAnswer; at: number };
+const toWire = (e: CacheEntry): string =>
+  JSON.stringify({
+    key: e.key,
+    vector: e.vector ? vectorBytes(e.vector).toString('base64') : null,
+    ids: [...e.ids],
+    answer: e.answer,
+    at: e.at,
+  } satisfies Wire);
+const fromWire = (s: string): CacheEntry | undefined => {
+  try {
+    const w = JSON.parse(s) as Wire;
+    return {
+      key: w.key,
+      vector: w.vector ? bytesVector(Buffer.from(w.vector, 'base64')) : undefined,
+      ids: Array.isArray(w.ids) ? w.ids : [],
+      answer: w.answer,
+      at: w.at,
+    };
+  } catch {
+    return undefined;
+  }
+};
+
+/**
+ * Redis: each entry a string key with a TTL (`<prefix><gen>:e:<sha1>`), and per generation a
+ * sorted set by time (`<prefix><gen>:idx`) for the similarity scan, trimmed to `maxEntries`.
+ */
+export async function redisCacheBackend(
+  url: string,
+  log: Logger,
+  prefix = 'tape:rag:cache:',
+  maxEntries = 5_000,
+): Promise<CacheBackend> {
+  // Unreachable at start: a configuration error, said at once. Lost later: retried for good
+  // (meanwhile every lookup misses and answers are made afresh).
+  let up = false;
+  const client = createClient({
+    url,
+    socket: {
+      connectTimeout: 5000,
+      reconnectStrategy: (retries, cause) =>
+        up || retries < 3
+          ? Math.min(100 * 2 ** retries, 2000)
+          : new Error(`Cannot reach Redis at REDIS_URL: ${cause.message}`),
+    },
+  });
+  client.on('error', (err: Error) => log.warn({ err: err.message }, 'redis cache connection error'));
+  await client.connect();
+  up = true;
+  const entryKey = (g: number, hash: string) => `${prefix}${g}:e:${hash}`;
+  const indexKey = (g: number) => `${prefix}${g}:idx`;
+  return {
+    kind: 'redis',
+    async get(g, key) {
+      const s = await client.get(entryKey(g, sha1(key)));
+      return s ? fromWire(s) : undefined;
+    },
+    async recent(g, limit) {
+      const hashes = await client.zRange(indexKey(g), 0, limit - 1, { REV: true });
+      if (hashes.length === 0) return [];
+      const values = await client.mGet(hashes.map((h) => entryKey(g, h)));
+      const gone = hashes.filter((_, i) => values[i] === null);
+      if (gone.length > 0) await client.zRem(indexKey(g), gone);
+      return values.flatMap((v) => (v ? (fromWire(v) ?? []) : []));
+    },
+    async put(g, entry, ttlMs) {
+      const hash = sha1(entry.key);
+      await client
+        .multi()
+        .set(entryKey(g, hash), toWire(entry), { PX: ttlMs })
+        .zAdd(indexKey(g), { score: entry.at, value: hash })
+        .zRemRangeByRank(indexKey(g), 0, -(maxEntries + 1))
+        .pExpire(indexKey(g), ttlMs)
+        .exec();
+    },
+    healthy: () =>
+      client.ping().then(
+        () => true,
+        () => false,
+      ),
+    async close() {
+      await client.quit().catch(() => client.destroy());
+    },
+  };
+}
