@@ -4,6 +4,7 @@ import type { Principal } from '../auth/tokens.ts';
 import { CloseCode } from '../http/ws.ts';
 import type { Logger } from '../log.ts';
 import type { Compaction, DocKind, DocRelation, DocState, DocumentRow } from '../store/collab.ts';
+import { fullBucket, type Rate, type TokenBucket, takeToken } from '../tokenBucket.ts';
 import type { BusMessage, CollabBus } from './bus.ts';
 import { DEFAULT_MAX_MESSAGE_BYTES, decodeMessage, encodeMessage, type YMessage } from './protocol.ts';
 import { changesDoc } from './updates.ts';
@@ -90,30 +91,10 @@ export function roomRole(principal: Principal, relation: DocRelation | undefined
   return role && principal.role === 'viewer' ? 'viewer' : role;
 }
 
-class TokenBucket {
-  private tokens: number;
-  private at: number;
-  constructor(
-    private readonly rate: number,
-    private readonly burst: number,
-    now: number,
-  ) {
-    this.tokens = burst;
-    this.at = now;
-  }
-  take(now: number): boolean {
-    this.tokens = Math.min(this.burst, this.tokens + ((now - this.at) / 1000) * this.rate);
-    this.at = now;
-    if (this.tokens < 1) return false;
-    this.tokens -= 1;
-    return true;
-  }
-}
-
 interface Peer {
   readonly conn: CollabConnection;
   readonly roomName: string;
-  readonly bucket: TokenBucket;
+  bucket: TokenBucket;
   role: RoomRole;
   room: Room | undefined;
   /** Frames received before the room was loaded, handled in order once it is. */
@@ -167,11 +148,13 @@ export class CollabHub {
   private readonly rooms = new Map<number, Promise<Room>>();
   private readonly peers = new Map<CollabConnection, Peer>();
   private readonly limits: CollabLimits;
+  private readonly rate: Rate;
   private readonly now: () => number;
   private closing = false;
 
   constructor(private readonly deps: HubDeps) {
     this.limits = deps.limits ?? DEFAULT_LIMITS;
+    this.rate = { perSecond: this.limits.messagesPerSecond, burst: this.limits.burst };
     this.now = deps.now ?? Date.now;
     deps.bus.onResubscribed(() => {
       for (const id of this.rooms.keys()) void this.reload(id);
@@ -187,7 +170,7 @@ export class CollabHub {
     const peer: Peer = {
       conn,
       roomName: name,
-      bucket: new TokenBucket(this.limits.messagesPerSecond, this.limits.burst, this.now()),
+      bucket: fullBucket(this.rate, this.now()),
       role: 'viewer',
       room: undefined,
       early: [],
@@ -206,7 +189,8 @@ export class CollabHub {
   receive(conn: CollabConnection, data: Uint8Array): void {
     const peer = this.peers.get(conn);
     if (!peer || peer.closed) return;
-    if (!peer.bucket.take(this.now())) {
+    const bucket = takeToken(peer.bucket, this.rate, this.now());
+    if (!bucket) {
       this.end(
         peer,
         YjsClose.rateLimited,
@@ -214,6 +198,7 @@ export class CollabHub {
       );
       return;
     }
+    peer.bucket = bucket;
     if (peer.early) {
       // A client sends little before the server's step 1 (its own step 1, awareness, edits):
       // what waits for the room to load is held to one message's worth.

@@ -4,15 +4,15 @@ import type { Logger } from '../log.ts';
 import { type Instrument, instrumentFor } from '../market/instruments.ts';
 import { jsonSafe, type NewDeadLetter } from '../store/deadLetters.ts';
 import type { OrderRow, OrderStore } from '../store/orders.ts';
+import { fullBucket, type TokenBucket } from '../tokenBucket.ts';
 import { applyFill, FLAT, type Position } from './positions.ts';
 import {
   DEFAULT_RISK,
-  fullBucket,
   type OrderRequest,
+  orderRate,
   type RiskConfig,
   type RiskResult,
   riskCheck,
-  type TokenBucket,
 } from './risk.ts';
 import { InvalidDllOrder } from './router.ts';
 import { InvalidTransition, isTerminal, type OrderEvent, type OrderState, transition } from './state.ts';
@@ -316,7 +316,7 @@ export class OrderManager {
       openOrders: others.length,
       realizedTodayCents: this.realized(accountId),
       duplicateClientOrderId: false,
-      bucket: this.buckets.get(accountId) ?? fullBucket(cfg, now),
+      bucket: this.buckets.get(accountId) ?? fullBucket(orderRate(cfg), now),
       now,
     });
     if (risk.ok) this.buckets.set(accountId, risk.bucket);

@@ -1,10 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { centavos, instrumentFor } from '../market/instruments.ts';
+import { fullBucket } from '../tokenBucket.ts';
 import {
   DEFAULT_RISK,
-  fullBucket,
   type OrderRequest,
+  orderRate,
   type RiskConfig,
   RiskReason,
   type RiskSnapshot,
@@ -31,7 +32,7 @@ const snap: RiskSnapshot = {
   openOrders: 0,
   realizedTodayCents: 0,
   duplicateClientOrderId: false,
-  bucket: fullBucket(cfg, NOW),
+  bucket: fullBucket(orderRate(cfg), NOW),
   now: NOW,
 };
 const order: OrderRequest = {
@@ -160,7 +161,7 @@ describe('riskCheck', () => {
   it('property: the token bucket never admits more than burst + rate × elapsed', () => {
     fc.assert(
       fc.property(fc.array(fc.integer({ min: 0, max: 400 }), { minLength: 1, maxLength: 200 }), (gaps) => {
-        let bucket = fullBucket(cfg, NOW);
+        let bucket = fullBucket(orderRate(cfg), NOW);
         let now = NOW;
         let admitted = 0;
         for (const g of gaps) {

@@ -1,4 +1,5 @@
 import { centavos, type Instrument, isValidPrice } from '../market/instruments.ts';
+import { type Rate, type TokenBucket, takeToken } from '../tokenBucket.ts';
 
 // Pre-trade risk: pure functions over one frozen config per account and a snapshot of the
 // account and the market. Each failed check returns a named reason the UI shows as is.
@@ -47,11 +48,6 @@ export interface OrderRequest {
   readonly price?: number | undefined;
 }
 
-export interface TokenBucket {
-  readonly tokens: number;
-  readonly at: number;
-}
-
 export interface RiskSnapshot {
   readonly instrument: Instrument | undefined;
   /** False when trading in the instrument is halted or not allowed for this account. */
@@ -97,16 +93,10 @@ export type RiskResult =
 const fail = (reason: RiskReason, message: string): RiskResult => ({ ok: false, reason, message });
 const brl = (cents: number) => `R$ ${(cents / 100).toLocaleString('pt-BR', { minimumFractionDigits: 2 })}`;
 
-/** Refills then takes one token; undefined when the bucket is empty. */
-export function takeToken(bucket: TokenBucket, cfg: RiskConfig, now: number): TokenBucket | undefined {
-  const elapsed = Math.max(0, now - bucket.at) / 1000;
-  const tokens = Math.min(cfg.orderBurst, bucket.tokens + elapsed * cfg.ordersPerSecond);
-  return tokens >= 1 ? { tokens: tokens - 1, at: now } : undefined;
-}
-
-export const fullBucket = (cfg: RiskConfig, now: number): TokenBucket => ({
-  tokens: cfg.orderBurst,
-  at: now,
+/** The account's order submit rate as a token-bucket rate. */
+export const orderRate = (cfg: RiskConfig): Rate => ({
+  perSecond: cfg.ordersPerSecond,
+  burst: cfg.orderBurst,
 });
 
 /** Every check, in order; the first that fails names the reason. A pass also returns the spent bucket. */
@@ -174,7 +164,7 @@ export function riskCheck(cfg: RiskConfig, req: OrderRequest, snap: RiskSnapshot
       `Daily loss limit of ${brl(cfg.dailyLossLimitCents)} reached: only orders that reduce a position`,
     );
   }
-  const bucket = takeToken(snap.bucket, cfg, snap.now);
+  const bucket = takeToken(snap.bucket, orderRate(cfg), snap.now);
   if (!bucket)
     return fail(RiskReason.rateLimited, `More than ${cfg.ordersPerSecond} orders per second: wait a moment`);
   return { ok: true, bucket, notionalCents };
