@@ -14,7 +14,12 @@ let update: ((reload?: boolean) => Promise<void>) | undefined;
 export const usePwa = create<PwaState>(() => ({
   updateReady: false,
   offlineReady: false,
-  applyUpdate: () => void update?.(true),
+  applyUpdate: () => {
+    // The plugin reloads only for an update this page found itself; one found elsewhere (another
+    // tab, a periodic check) would leave the old code running under the new worker.
+    navigator.serviceWorker.addEventListener('controllerchange', () => location.reload(), { once: true });
+    void update?.(true);
+  },
 }));
 
 export function startServiceWorker() {
