@@ -271,6 +271,8 @@ export function ragService(deps: RagServiceDeps): RagService {
   }
 
   async function checkStatus(): Promise<RagStatus> {
+    // As of the request: an ingest that ends while the counts are read still says "indexing".
+    const indexing = running !== undefined;
     const [state, counts, database, vectorUp, cacheUp, hosts] = await Promise.all([
       store.state(),
       store.counts(),
@@ -283,7 +285,7 @@ export function ragService(deps: RagServiceDeps): RagService {
       llm ? llm.probe() : Promise.resolve([]),
     ]);
     return {
-      state: running ? 'indexing' : counts.chunks === 0 ? 'empty' : 'ready',
+      state: indexing ? 'indexing' : counts.chunks === 0 ? 'empty' : 'ready',
       documents: counts.documents,
       chunks: counts.chunks,
       generation: state.generation,
