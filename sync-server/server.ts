@@ -10,6 +10,7 @@ import { opsRoutes } from './http/routes/ops.ts';
 import { orderRoutes } from './http/routes/orders.ts';
 import { watchlistRoutes } from './http/routes/watchlists.ts';
 import { loadStaticFiles } from './http/static.ts';
+import type { Route } from './http/types.ts';
 import { listen } from './http/uws.ts';
 import type { Logger } from './log.ts';
 import { MarketFeed } from './market/feed.ts';
@@ -40,6 +41,8 @@ export interface TapeServer {
   readonly orders: OrderManager | undefined;
   readonly orderStore: OrderStore;
   readonly rag: RagService;
+  /** Every REST route served, with its access rule (the authz matrix test walks them). */
+  readonly routes: readonly Route[];
   /** Graceful stop: no new connections, captured events flushed to the database, database closed. */
   close(): Promise<void>;
 }
@@ -183,31 +186,32 @@ export async function startServer(config: Config, log: Logger): Promise<TapeServ
       slowConsumerClosed: () => metrics.slowConsumerClosed.inc(),
     },
   });
+  const routes: Route[] = [
+    ...opsRoutes(metrics.registry, {
+      async checks() {
+        const database = await db.sql`select 1`.then(
+          () => true,
+          () => false,
+        );
+        return { database, migrations: true, marketConnector: (feed as MarketFeed).status.connected };
+      },
+    }),
+    ...authRoutes(auth),
+    ...marketRoutes({ market, ticks, deadLetters, feed }),
+    ...watchlistRoutes(collab.watchlists),
+    ...assistantRoutes({
+      rag,
+      mint: (p) => auth.tokens.sign(p, RAG_SCOPE, RAG_TOKEN_TTL_S),
+      rate: { perMinute: config.rag.questionsPerMinute, burst: config.rag.burst },
+    }),
+    ...(orders ? orderRoutes({ manager: orders, store: orderStore, instruments, lastPrice }) : []),
+  ];
   const server = await listen(config.host, config.port, {
     log,
     metrics,
     staticFiles: loadStaticFiles(config.staticDir),
     authenticate: (token, scope) => auth.verify(token, scope),
-    routes: [
-      ...opsRoutes(metrics.registry, {
-        async checks() {
-          const database = await db.sql`select 1`.then(
-            () => true,
-            () => false,
-          );
-          return { database, migrations: true, marketConnector: (feed as MarketFeed).status.connected };
-        },
-      }),
-      ...authRoutes(auth),
-      ...marketRoutes({ market, ticks, deadLetters, feed }),
-      ...watchlistRoutes(collab.watchlists),
-      ...assistantRoutes({
-        rag,
-        mint: (p) => auth.tokens.sign(p, RAG_SCOPE, RAG_TOKEN_TTL_S),
-        rate: { perMinute: config.rag.questionsPerMinute, burst: config.rag.burst },
-      }),
-      ...(orders ? orderRoutes({ manager: orders, store: orderStore, instruments, lastPrice }) : []),
-    ],
+    routes,
     ws: [endpoint, collab.endpoint],
   });
   publish = server.publish;
@@ -238,6 +242,7 @@ export async function startServer(config: Config, log: Logger): Promise<TapeServ
     orders,
     orderStore,
     rag,
+    routes,
     async close() {
       server.close();
       endpoint.stop();

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import postgres from 'postgres';
@@ -44,11 +44,16 @@ export async function startTestServer(
     };
   }
   const dataDir = mkdtempSync(join(tmpdir(), 'tape-it-'));
+  const docsDir = join(dataDir, 'docs');
+  mkdirSync(docsDir);
   const config = loadConfig({
     TAPE_HOST: '127.0.0.1',
     TAPE_PORT: '0',
     TAPE_DATA_DIR: dataDir,
     TAPE_STATIC_DIR: join(dataDir, 'no-static'),
+    // No documents for the assistant unless a test names its own: an ingest of ./docs at every
+    // boot loaded the machine under the whole suite and starved the restart-replay tests.
+    TAPE_RAG_DOCS_DIRS: docsDir,
     TAPE_ADMIN_PASSWORD: ADMIN_PASSWORD,
     TAPE_LOG_LEVEL: process.env.TAPE_TEST_LOG ?? 'silent',
     DATABASE_URL: databaseUrl,
