@@ -52,7 +52,7 @@ export default defineConfig({
   server: { proxy: { '/api': 'http://127.0.0.1:9001', '/ws': { target: 'ws://127.0.0.1:9001', ws: true } } },
   test: {
     root: '.',
-    include: ['{app,sync-server,native,scripts}/**/*.test.ts'],
+    include: ['{app,sync-server,native,scripts,faults}/**/*.test.ts'],
     testTimeout: 20_000,
     hookTimeout: 30_000,
     pool: 'forks',

@@ -1,3 +1,4 @@
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -78,6 +79,58 @@ export async function startTestServer(
     };
   };
   return boot();
+}
+
+/** A server in a child process (`tsx sync-server/main.ts`): one that can be killed for real. */
+export interface ServerProcess {
+  readonly child: ChildProcess;
+  readonly port: number;
+  readonly url: string;
+  /** Everything it printed so far (JSON log lines). */
+  output(): string;
+  /** Resolves with the exit code or signal once it has exited. */
+  readonly exited: Promise<number | NodeJS.Signals>;
+}
+
+/**
+ * Starts `sync-server/main.ts` in its own process with `env` over a loopback test setup, and
+ * resolves once it logs "Tape listening". `TAPE_PORT: '0'` picks a free port.
+ */
+export async function spawnServer(env: Record<string, string>, timeoutMs = 30_000): Promise<ServerProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'sync-server/main.ts'], {
+    env: {
+      ...process.env,
+      TAPE_HOST: '127.0.0.1',
+      TAPE_PORT: '0',
+      TAPE_STATIC_DIR: '/nonexistent',
+      TAPE_ADMIN_PASSWORD: ADMIN_PASSWORD,
+      TAPE_LOG_LEVEL: 'info',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const collect = (d: Buffer) => {
+    out += d.toString();
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  const exited = new Promise<number | NodeJS.Signals>((resolve) =>
+    child.once('exit', (code, signal) => resolve(signal ?? code ?? 0)),
+  );
+  let gone = false;
+  void exited.then(() => {
+    gone = true;
+  });
+  const port = await until(
+    () => {
+      if (gone) throw new Error(`server process exited before listening:\n${out.slice(-2_000)}`);
+      return Number(/"port":(\d+)[^\n]*Tape listening/.exec(out)?.[1]);
+    },
+    'server process listening',
+    timeoutMs,
+  );
+  return { child, port, url: `http://127.0.0.1:${port}`, output: () => out, exited };
 }
 
 export const backends = (): ('pglite' | 'postgres')[] =>

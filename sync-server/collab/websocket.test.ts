@@ -1,4 +1,3 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,7 +6,15 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import WebSocket from 'ws';
 import { WebsocketProvider } from 'y-websocket';
 import * as Y from 'yjs';
-import { ADMIN_PASSWORD, backends, login, startTestServer, type TestServer, until } from '../testkit.ts';
+import {
+  backends,
+  login,
+  type ServerProcess,
+  spawnServer,
+  startTestServer,
+  type TestServer,
+  until,
+} from '../testkit.ts';
 import { YjsClose } from './hub.ts';
 
 // The stock y-websocket client in Node against the real server: uWS, JWT, PGlite/PostgreSQL.
@@ -308,40 +315,23 @@ describe.skipIf(!process.env.DATABASE_URL || !process.env.REDIS_URL)(
   '/yjs across two processes on Redis',
   () => {
     let a: TestServer;
-    let b: ChildProcess | undefined;
+    let b: ServerProcess | undefined;
     const open: WebsocketProvider[] = [];
     afterAll(async () => {
       for (const p of open) p.destroy();
-      b?.kill('SIGTERM');
+      b?.child.kill('SIGTERM');
       await a?.close();
     });
 
     it('converges one client on each process', async () => {
       a = await startTestServer('postgres', { REDIS_URL: process.env.REDIS_URL as string });
       // The second process: `tsx sync-server/main.ts` on the same database and Redis.
-      b = spawn(process.execPath, ['--import', 'tsx', 'sync-server/main.ts'], {
-        env: {
-          ...process.env,
-          DATABASE_URL: a.config.databaseUrl,
-          REDIS_URL: process.env.REDIS_URL,
-          TAPE_HOST: '127.0.0.1',
-          TAPE_PORT: '0',
-          TAPE_DATA_DIR: mkdtempSync(join(tmpdir(), 'tape-it-b-')),
-          TAPE_STATIC_DIR: '/nonexistent',
-          TAPE_ADMIN_PASSWORD: ADMIN_PASSWORD,
-          TAPE_LOG_LEVEL: 'info',
-        },
-        stdio: ['ignore', 'pipe', 'inherit'],
+      b = await spawnServer({
+        DATABASE_URL: a.config.databaseUrl as string,
+        REDIS_URL: process.env.REDIS_URL as string,
+        TAPE_DATA_DIR: mkdtempSync(join(tmpdir(), 'tape-it-b-')),
       });
-      let out = '';
-      b.stdout?.on('data', (d: Buffer) => {
-        out += d.toString();
-      });
-      const portB = await until(
-        () => Number(/"port":(\d+)[^\n]*Tape listening/.exec(out)?.[1]),
-        'process B listening',
-        30_000,
-      );
+      const portB = b.port;
       const token = await login(a.url);
       const { body } = await api(`${a.url}/api/v1/watchlists`, token, 'POST', { name: 'Two processes' });
       const room = body.watchlist.room as string;
