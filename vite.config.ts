@@ -52,9 +52,21 @@ export default defineConfig({
   server: { proxy: { '/api': 'http://127.0.0.1:9001', '/ws': { target: 'ws://127.0.0.1:9001', ws: true } } },
   test: {
     root: '.',
-    include: ['{app,sync-server,native,scripts,faults}/**/*.test.ts'],
     testTimeout: 20_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    projects: [
+      { extends: true, test: { name: 'unit', include: ['{app,sync-server,native,scripts}/**/*.test.ts'] } },
+      // Crashes, outages and the CI soak: one file at a time, each owns the machine while it runs.
+      {
+        extends: true,
+        test: {
+          name: 'faults',
+          include: ['faults/**/*.test.ts'],
+          fileParallelism: false,
+          testTimeout: 180_000,
+        },
+      },
+    ],
   },
 });
