@@ -102,8 +102,14 @@ function mountRoute(app: uWS.TemplatedApp, route: Route, deps: ServerDeps) {
       aborted = true;
       onAbort?.();
     });
+    const started = performance.now();
     const finish = (reply: Reply) => {
       deps.metrics.httpRequests.inc({ route: `${method} ${route.path}`, status: reply.status });
+      // The access log: the path without its query (a query may carry a token), never a body.
+      deps.log.debug(
+        { method, path, status: reply.status, ms: Math.round(performance.now() - started) },
+        'http',
+      );
       if (reply.stream) {
         void streamReply(res, reply, reply.stream, {
           aborted: () => aborted,
