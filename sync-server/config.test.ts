@@ -9,6 +9,7 @@ describe('loadConfig', () => {
     expect(c.redisUrl).toBeUndefined();
     expect(c.profitDll.path).toBeUndefined();
     expect(c.dataDir).toBe('/srv/tape/data');
+    expect(c.tickBufferRows).toBe(1_000_000);
     expect(c.tickers.map((t) => t.ticker)).toContain('PETR4');
     expect(Object.isFrozen(c)).toBe(true);
   });
@@ -21,6 +22,7 @@ describe('loadConfig', () => {
       TAPE_TICKERS: 'PETR4:B,WDOZ25:F',
     });
     expect(c.port).toBe(8080);
+    expect(loadConfig({ TAPE_TICK_BUFFER_ROWS: '20000' }).tickBufferRows).toBe(20_000);
     expect(c.databaseUrl).toBe('postgres://u@db:5432/tape');
     expect(c.tickers).toEqual([
       { ticker: 'PETR4', exchange: 'B' },
@@ -36,6 +38,8 @@ describe('loadConfig', () => {
     ['TAPE_JWT_SECRET', 'short', /TAPE_JWT_SECRET: .*32/],
     ['TAPE_TICKERS', 'PETR4', /TAPE_TICKERS: a comma list of TICKER:EXCHANGE/],
     ['TAPE_LOG_LEVEL', 'loud', /TAPE_LOG_LEVEL/],
+    ['TAPE_TICK_BUFFER_ROWS', '10', /TAPE_TICK_BUFFER_ROWS: at least 1000/],
+    ['TAPE_TICK_BUFFER_ROWS', 'lots', /TAPE_TICK_BUFFER_ROWS/],
   ])('rejects %s=%s naming the variable and the expected form', (name, value, message) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(message);

@@ -52,6 +52,12 @@ const schema = z.object({
     .default(4 * 1024 * 1024),
   TAPE_WS_STALL_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
   TAPE_MAX_REPLAY: z.coerce.number().int().min(0).max(10_000_000).default(100_000),
+  TAPE_TICK_BUFFER_ROWS: z.coerce
+    .number()
+    .int()
+    .min(1_000, 'at least 1000')
+    .max(100_000_000)
+    .default(1_000_000),
   TAPE_SHUTDOWN_TIMEOUT_MS: positiveInt.max(60_000).default(5_000),
   TAPE_YJS_MAX_MESSAGE_BYTES: z.coerce
     .number()
@@ -122,6 +128,8 @@ export interface Config {
   readonly tickers: readonly Ticker[];
   readonly replayRing: number;
   readonly maxReplay: number;
+  /** Trades held in memory while the database cannot take them; past this they are dead-lettered. */
+  readonly tickBufferRows: number;
   /** Per-socket buffered bytes: conflate above soft, close above hard. */
   readonly wsSoftBytes: number;
   readonly wsHardBytes: number;
@@ -163,7 +171,8 @@ export function loadConfig(
   cwd = process.cwd(),
 ): Config {
   const relevant = Object.fromEntries(
-    Object.keys(schema.shape).map((k) => [k, env[k] === '' ? undefined : env[k]]),
+    // Blank is unset: z.coerce.number would read "  " as 0 (TAPE_PORT=" " on a random port).
+    Object.keys(schema.shape).map((k) => [k, env[k]?.trim() === '' ? undefined : env[k]]),
   );
   const parsed = schema.safeParse(relevant);
   if (!parsed.success) {
@@ -179,7 +188,18 @@ export function loadConfig(
       'Invalid configuration:\n  TAPE_WS_HARD_BYTES: must be larger than TAPE_WS_SOFT_BYTES',
     );
   }
+  const names = e.TAPE_TICKERS.split(',').map((pair) => pair.split(':')[0]);
+  const twice = names.find((t, i) => names.indexOf(t) !== i);
+  if (twice) {
+    throw new ConfigError(`Invalid configuration:\n  TAPE_TICKERS: ${twice} is listed twice`);
+  }
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(cwd, p));
+  // An empty entry ("./docs,") would resolve to the working directory, node_modules and all.
+  if (e.TAPE_RAG_DOCS_DIRS.split(',').some((d) => d.trim() === '')) {
+    throw new ConfigError(
+      'Invalid configuration:\n  TAPE_RAG_DOCS_DIRS: an empty entry (a comma too many); give each directory once',
+    );
+  }
   const sources = e.TAPE_RAG_DOCS_DIRS.split(',').map((d) => ({
     label: basename(abs(d.trim())),
     dir: abs(d.trim()),
@@ -219,6 +239,7 @@ export function loadConfig(
     ),
     replayRing: e.TAPE_REPLAY_RING,
     maxReplay: e.TAPE_MAX_REPLAY,
+    tickBufferRows: e.TAPE_TICK_BUFFER_ROWS,
     wsSoftBytes: e.TAPE_WS_SOFT_BYTES,
     wsHardBytes: e.TAPE_WS_HARD_BYTES,
     wsStallMs: e.TAPE_WS_STALL_MS,

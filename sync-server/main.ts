@@ -13,10 +13,22 @@ try {
   throw err;
 }
 const log = createLogger(config.logLevel);
-const server = await startServer(config, log);
-
+// Signals are taken from the start: one that arrives while the server starts stops it cleanly
+// as soon as it is up, instead of killing it half-way through a migration or a reconciliation.
+let server: Awaited<ReturnType<typeof startServer>> | undefined;
+let pending: string | undefined;
 let stopping = false;
-const shutdown = (signal: string) => {
+process.on('SIGTERM', () => shutdown('SIGTERM'));
+process.on('SIGINT', () => shutdown('SIGINT'));
+server = await startServer(config, log);
+if (pending) shutdown(pending);
+
+function shutdown(signal: string) {
+  if (!server) {
+    pending = signal;
+    log.info({ signal }, 'stop requested while starting: stopping once started');
+    return;
+  }
   if (stopping) return;
   stopping = true;
   log.info({ signal }, 'shutting down');
@@ -36,6 +48,4 @@ const shutdown = (signal: string) => {
       process.exit(1);
     },
   );
-};
-process.on('SIGTERM', () => shutdown('SIGTERM'));
-process.on('SIGINT', () => shutdown('SIGINT'));
+}

@@ -17,7 +17,7 @@ import { MarketFeed } from './market/feed.ts';
 import { type Instrument, instrumentFor } from './market/instruments.ts';
 import { MarketService } from './market/service.ts';
 import { accountTopic, DEFAULT_WATERMARKS, marketEndpoint } from './market/session.ts';
-import { DEFAULT_WRITER, TickWriter } from './market/writer.ts';
+import { DEFAULT_WRITER, TickWriter, tickSink, writerMetrics } from './market/writer.ts';
 import { createMetrics } from './metrics.ts';
 import { OrderManager } from './orders/manager.ts';
 import { DllOrderRouter } from './orders/router.ts';
@@ -76,15 +76,21 @@ export async function startServer(config: Config, log: Logger): Promise<TapeServ
     spillPath: join(config.dataDir, 'dead-letters.spill.ndjson'),
     onAdd: (l) => metrics.deadLetters.inc({ source: l.source, reason: l.reason }),
     onError: (err) => log.error({ err: err.message }, 'dead letters spilled to disk: database unreachable'),
+    onRecovered: (count) => log.info({ count }, 'spilled dead letters moved into the database'),
   });
   const ticks = new TickStore(db);
   const writer = new TickWriter(
-    { insert: (t) => ticks.insert(t).then(() => metrics.tickWrites.inc(t.length)) },
+    tickSink(ticks, db.sql, (n) => metrics.tickWrites.inc(n)),
     (l) => deadLetters.add(l),
     log,
     // One COPY stream saturates a PostgreSQL backend core; PGlite has a single connection.
-    { ...DEFAULT_WRITER, concurrency: db.backend === 'postgres' ? 2 : 1 },
+    {
+      ...DEFAULT_WRITER,
+      concurrency: db.backend === 'postgres' ? 2 : 1,
+      maxBufferedRows: config.tickBufferRows,
+    },
   );
+  writerMetrics(metrics.registry, writer);
 
   const paths = defaultLibraryPaths();
   const connector = ProfitConnector.open({
@@ -259,7 +265,7 @@ export async function startServer(config: Config, log: Logger): Promise<TapeServ
           payload: { trades: writer.takeUnwritten() },
         });
       });
-      await deadLetters.flush();
+      await deadLetters.close();
       await db.close();
     },
   };

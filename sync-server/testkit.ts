@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import postgres from 'postgres';
 import WebSocket from 'ws';
+import { decodeMessage, type YMessage } from './collab/protocol.ts';
 import { type Config, loadConfig } from './config.ts';
 import { createLogger } from './log.ts';
 import { startServer, type TapeServer } from './server.ts';
@@ -16,9 +17,19 @@ export interface TestServer {
   readonly url: string;
   readonly wsUrl: string;
   readonly config: Config;
+  /** The scratch database, reached directly (not through `route`); undefined on PGlite. */
+  readonly databaseUrl: string | undefined;
   /** Restarts on the same data (same database), as after a crash or a deploy. */
   restart(): Promise<TestServer>;
   close(): Promise<void>;
+}
+
+export interface TestServerOptions {
+  /**
+   * Rewrites the scratch database's URL the server is given, e.g. to go through a fault proxy
+   * (faults/proxy.ts); the database is created and dropped directly.
+   */
+  readonly route?: (databaseUrl: string) => string;
 }
 
 /**
@@ -28,6 +39,7 @@ export interface TestServer {
 export async function startTestServer(
   backend: 'pglite' | 'postgres',
   env: Record<string, string> = {},
+  opts: TestServerOptions = {},
 ): Promise<TestServer> {
   let databaseUrl: string | undefined;
   let drop: (() => Promise<void>) | undefined;
@@ -57,7 +69,7 @@ export async function startTestServer(
     TAPE_RAG_DOCS_DIRS: docsDir,
     TAPE_ADMIN_PASSWORD: ADMIN_PASSWORD,
     TAPE_LOG_LEVEL: process.env.TAPE_TEST_LOG ?? 'silent',
-    DATABASE_URL: databaseUrl,
+    DATABASE_URL: databaseUrl && opts.route ? opts.route(databaseUrl) : databaseUrl,
     ...env,
   });
   const boot = async (): Promise<TestServer> => {
@@ -68,6 +80,7 @@ export async function startTestServer(
       url,
       wsUrl: `ws://127.0.0.1:${server.port}/ws`,
       config,
+      databaseUrl,
       async restart() {
         await server.close();
         return boot();
@@ -168,4 +181,19 @@ export function b3Now(): string {
   const d = new Date(Date.now() - 3 * 3_600_000);
   const p = (n: number, w = 2) => String(n).padStart(w, '0');
   return `${p(d.getUTCDate())}/${p(d.getUTCMonth() + 1)}/${d.getUTCFullYear()} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())}.${p(d.getUTCMilliseconds(), 3)}`;
+}
+
+/** A raw /yjs socket (no provider): what it received, decoded, and how it was closed. */
+export function rawYjsSocket(port: number, room: string, token: string) {
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/yjs/${room}?token=${token}`, { perMessageDeflate: false });
+  const received: YMessage[] = [];
+  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+    ws.on('close', (code, reason) => resolve({ code, reason: String(reason) })),
+  );
+  ws.on('message', (data) => {
+    const r = decodeMessage(new Uint8Array(data as Buffer));
+    if (r.ok) received.push(r.message);
+  });
+  ws.on('error', () => {});
+  return { ws, received, closed };
 }

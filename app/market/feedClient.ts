@@ -9,11 +9,14 @@ import {
   type Quote,
   type ServerMessage,
   type Trade,
+  type TradeMark,
 } from '../../sync-server/market/protocol.ts';
 
 // The market client: one /ws connection, reconnects with backoff, and never shows a gap.
 // It tracks the last contiguous sequence per ticker; on a gap or a reconnect it resubscribes
-// with `since`, and the server replays what was missed before going live again.
+// with `since` (and which trade it holds there), and the server replays what was missed before
+// going live again — or, when its history is not the client's (a crash lost events the client
+// had been sent), answers a `rewound` snapshot with the sequence to continue from.
 
 export type LinkState = 'connecting' | 'live' | 'replaying' | 'conflated' | 'reconnecting' | 'offline';
 
@@ -44,6 +47,8 @@ export class FeedClient {
   private retry: ReturnType<typeof setTimeout> | undefined;
   private subscribed: string[] = [];
   private readonly lastSeq = new Map<string, number>();
+  /** The trade at lastSeq (from a trade, or a quote that names it), sent with `since`. */
+  private readonly lastTrade = new Map<string, TradeMark>();
   private pendingReplay = 0;
   /** Tickers waiting for a replay after a gap: their live frames are in that replay. */
   private readonly resyncing = new Set<string>();
@@ -96,6 +101,9 @@ export class FeedClient {
     this.ws = ws;
     ws.binaryType = 'arraybuffer';
     ws.onmessage = (ev: MessageEvent) => this.onMessage(ev.data);
+    // A failed connection is followed by a close, which schedules the retry. (Node's `ws`
+    // throws an error event nobody listens to, which would end the retries.)
+    ws.onerror = () => {};
     ws.onclose = (ev: CloseEvent) => {
       if (this.ws !== ws || this.stopped) return;
       const online = this.opts.isOnline?.() ?? true;
@@ -128,7 +136,18 @@ export class FeedClient {
         // A snapshot restarts the sequence from its quote: later events continue from there.
         for (const q of msg.quotes) {
           this.lastSeq.set(q.ticker, q.seq);
+          if (q.tradeNumber === undefined) this.lastTrade.delete(q.ticker);
+          else this.lastTrade.set(q.ticker, { tradeNumber: q.tradeNumber, time: q.time });
           this.resyncing.delete(q.ticker);
+        }
+        // …or from the server's own head, which it names for a catch-up even without a quote.
+        // After `rewound` the server's numbering is not ours (a crash lost events we had been
+        // sent): we take its head, else its new events would look like repeats or be skipped.
+        for (const [ticker, seq] of Object.entries(msg.seqs ?? {})) {
+          // The trade there is known only from a quote of this snapshot at that very seq.
+          if (!msg.quotes.some((q) => q.ticker === ticker && q.seq === seq)) this.lastTrade.delete(ticker);
+          this.lastSeq.set(ticker, seq);
+          this.resyncing.delete(ticker);
         }
         this.opts.onSnapshot?.(msg.quotes, msg.reason);
         break;
@@ -151,11 +170,20 @@ export class FeedClient {
 
   private subscribe(tickers: string[]) {
     const since: Record<string, number> = {};
+    const sinceTrade: Record<string, TradeMark> = {};
     for (const t of tickers) {
       const s = this.lastSeq.get(t);
       if (s !== undefined) since[t] = s;
+      const mark = this.lastTrade.get(t);
+      if (s !== undefined && mark) sinceTrade[t] = mark;
     }
-    this.send({ type: 'sub', channel: 'trades', tickers, ...(Object.keys(since).length ? { since } : {}) });
+    this.send({
+      type: 'sub',
+      channel: 'trades',
+      tickers,
+      ...(Object.keys(since).length ? { since } : {}),
+      ...(Object.keys(sinceTrade).length ? { sinceTrade } : {}),
+    });
   }
 
   private onFrame(buf: ArrayBuffer) {
@@ -183,7 +211,9 @@ export class FeedClient {
       last = t.seq;
     }
     if (fresh.length > 0) {
+      const t = fresh[fresh.length - 1] as Trade;
       this.lastSeq.set(frame.ticker, last as number);
+      this.lastTrade.set(frame.ticker, { tradeNumber: t.tradeNumber, time: t.time });
       this.opts.onTrades?.(frame.ticker, fresh, replay);
     }
   }

@@ -493,6 +493,7 @@ static int32_t start_session(const wchar16 *key, const wchar16 *user, const wcha
   if (!wlen(key)) return NL_INVALID_ARGS;
   if (!wlen(user)) return NL_NO_USER;
   if (!wlen(password)) return NL_NO_PASSWORD;
+  orders_init(); /* the broker's journal, if any, before the session can route */
   lock();
   if (sim.initialized) {
     unlock();

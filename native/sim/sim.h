@@ -20,4 +20,7 @@ void orders_step(Market *markets, int count, int trading);
 int orders_busy(void);
 /* DLLFinalize: forget the order callback. The orders stay: they live at the broker. */
 void orders_finalized(void);
+/* Once per process, before the first order call or login: opens the broker journal named by
+ * TAPE_SIM_BROKER_JOURNAL and reloads the orders it holds. Call it holding no lock. */
+void orders_init(void);
 #endif

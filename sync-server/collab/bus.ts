@@ -22,10 +22,19 @@ export interface CollabBus {
   /** Starts delivering the room's messages from other processes; resolves once subscribed. */
   join(docId: number, onMessage: (m: BusMessage) => void): Promise<void>;
   leave(docId: number): Promise<void>;
-  /** Fire and forget: a lost message is healed by the client's resync (see docs/architecture.md). */
+  /**
+   * Fire and forget. Pub/sub is at-most-once and nothing is queued while the bus is down: what
+   * was missed either way is made good by the resync below (see docs/architecture.md).
+   */
   publish(kind: BusKind, docId: number, payload: Uint8Array): void;
-  /** Called after the bus lost its connection and got it back: messages may have been missed. */
-  onResubscribed(fn: () => void): void;
+  /**
+   * Called when the bus is back after a loss (messages may have been missed both ways), with no
+   * argument; or with a document id when that room's subscription, asked for while the bus was
+   * down, has just taken effect.
+   */
+  onResubscribed(fn: (docId?: number) => void): void;
+  /** False while the bus cannot reach the other processes (each then serves only its own clients). */
+  readonly connected: boolean;
   close(): Promise<void>;
 }
 
@@ -58,6 +67,7 @@ export class LocalNetwork {
     const rooms = this.rooms;
     return {
       processId,
+      connected: true,
       async join(docId, onMessage) {
         const subs = rooms.get(docId) ?? new Map<string, (m: BusMessage) => void>();
         rooms.set(docId, subs);

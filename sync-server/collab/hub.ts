@@ -142,6 +142,8 @@ export interface HubDeps {
 export interface HubStats {
   readonly rooms: number;
   readonly connections: number;
+  /** False while the bus to the other processes is down. */
+  readonly busConnected: boolean;
 }
 
 export class CollabHub {
@@ -156,13 +158,13 @@ export class CollabHub {
     this.limits = deps.limits ?? DEFAULT_LIMITS;
     this.rate = { perSecond: this.limits.messagesPerSecond, burst: this.limits.burst };
     this.now = deps.now ?? Date.now;
-    deps.bus.onResubscribed(() => {
-      for (const id of this.rooms.keys()) void this.reload(id);
+    deps.bus.onResubscribed((docId) => {
+      for (const id of docId === undefined ? [...this.rooms.keys()] : [docId]) void this.resync(id);
     });
   }
 
   get stats(): HubStats {
-    return { rooms: this.rooms.size, connections: this.peers.size };
+    return { rooms: this.rooms.size, connections: this.peers.size, busConnected: this.deps.bus.connected };
   }
 
   /** A socket opened on `/yjs/<room>`: checks the ACL, loads the room, then serves it. */
@@ -515,12 +517,19 @@ export class CollabHub {
     }
   }
 
-  // After the bus reconnects: what other processes stored meanwhile comes from the database.
-  private async reload(id: number): Promise<void> {
+  /**
+   * After the bus was down (or a room's subscription was late), both ways: what other processes
+   * stored meanwhile comes from the database (every update is stored before it is published),
+   * and this room's whole state is published once, for processes that never lost the bus and
+   * so never reload. Receivers apply it as any update: only what they lack reaches their
+   * clients. Shares changed meanwhile are re-checked here and, through `acl`, everywhere.
+   */
+  private async resync(id: number): Promise<void> {
     const room = await this.rooms.get(id)?.catch(() => undefined);
     if (!room || room.closed) return;
     try {
       const state = await this.deps.store.load(id);
+      if (room.closed) return;
       // Relayed to local clients as one update, like anything that came through the bus.
       Y.transact(
         room.doc,
@@ -529,8 +538,10 @@ export class CollabHub {
         },
         FROM_BUS,
       );
+      this.deps.bus.publish('update', id, Y.encodeStateAsUpdate(room.doc));
+      await this.reauthorize(id);
     } catch (err) {
-      this.deps.log.warn({ err: (err as Error).message, docId: id }, 'yjs room reload failed');
+      this.deps.log.warn({ err: (err as Error).message, docId: id }, 'yjs room resync failed');
     }
   }
 

@@ -10,6 +10,8 @@ export interface Request {
   readonly headers: Readonly<Record<string, string>>;
   readonly body: unknown;
   readonly principal: Principal | undefined;
+  /** The peer's address as the socket sees it (a proxy's, behind one). */
+  readonly remoteAddress?: string;
 }
 
 export interface Reply {

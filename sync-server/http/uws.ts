@@ -7,7 +7,7 @@ import type { Metrics } from '../metrics.ts';
 import { SECURITY_HEADERS } from './security.ts';
 import type { StaticFiles } from './static.ts';
 import { HttpError, type Reply, type Route } from './types.ts';
-import type { WsEndpoint, WsSession } from './ws.ts';
+import { CloseCode, type WsEndpoint, type WsSession } from './ws.ts';
 
 // The only module (with ws.ts) that knows uWebSockets.js; an upstream build can replace the
 // npm republish without touching any other file.
@@ -60,9 +60,13 @@ export async function listen(host: string, port: number, deps: ServerDeps): Prom
   for (const route of deps.routes) mountRoute(app, route, deps);
   const sockets = new Set<uWS.WebSocket<SocketData>>();
   for (const endpoint of deps.ws) mountWs(app, endpoint, deps, sockets);
-  app.any('/api/*', (res) => {
+  const noSuchRoute = (res: uWS.HttpResponse) => {
     res.cork(() => send(res, { status: 404, json: { error: 'not_found', message: 'No such API route' } }));
-  });
+  };
+  // GET too: uWS prefers a method's own wildcard (the app shell's `/*`) to `any`, so an unknown
+  // API path would otherwise get the app's index.html with a 200.
+  app.get('/api/*', noSuchRoute);
+  app.any('/api/*', noSuchRoute);
   app.get('/*', (res, req) => serveStatic(res, req, deps));
 
   const listenSocket = await new Promise<uWS.us_listen_socket>((resolve, reject) => {
@@ -84,58 +88,101 @@ export async function listen(host: string, port: number, deps: ServerDeps): Prom
 function mountRoute(app: uWS.TemplatedApp, route: Route, deps: ServerDeps) {
   const paramNames = [...route.path.matchAll(/:([A-Za-z0-9_]+)/g)].map((m) => m[1] as string);
   app[route.method](route.path, (res, req) => {
-    // uWS frees `req` when this function returns: copy what we need first.
-    const headers: Record<string, string> = {};
-    req.forEach((k, v) => {
-      headers[k] = v;
-    });
-    const params: Record<string, string> = {};
-    paramNames.forEach((name, i) => {
-      params[name] = decodeURIComponent(req.getParameter(i) ?? '');
-    });
-    const path = req.getUrl();
-    const query = new URLSearchParams(req.getQuery() ?? '');
-    const method = req.getMethod().toUpperCase();
+    // First of all: uWS aborts the whole process when a handler returns (or throws) before it
+    // has answered or attached an abort handler.
     let aborted = false;
     let onAbort: (() => void) | undefined;
     res.onAborted(() => {
       aborted = true;
       onAbort?.();
     });
-    const started = performance.now();
-    const finish = (reply: Reply) => {
-      deps.metrics.httpRequests.inc({ route: `${method} ${route.path}`, status: reply.status });
-      // The access log: the path without its query (a query may carry a token), never a body.
-      deps.log.debug(
-        { method, path, status: reply.status, ms: Math.round(performance.now() - started) },
-        'http',
-      );
-      if (reply.stream) {
-        void streamReply(res, reply, reply.stream, {
-          aborted: () => aborted,
-          onAbort: (fn) => {
-            onAbort = fn;
-          },
-          log: deps.log,
-          where: `${method} ${path}`,
-        });
-      } else if (!aborted) res.cork(() => send(res, reply));
-    };
-    const wantsBody = route.method !== 'get' && route.method !== 'del';
-    const bodyPromise = wantsBody
-      ? readBody(res, route.maxBodyBytes ?? DEFAULT_MAX_BODY)
-      : Promise.resolve(undefined);
-    void (async () => {
-      try {
-        const raw = await bodyPromise;
-        const principal = route.access === 'public' ? undefined : await authorize(route, headers, deps);
-        const body =
-          raw === undefined || raw.length === 0 ? undefined : parseJson(raw, headers['content-type']);
-        finish(await route.handle({ method, path, params, query, headers, body, principal }));
-      } catch (err) {
-        finish(errorReply(err, deps.log, `${method} ${path}`));
+    // Whatever goes wrong before the request is handed over is answered, never thrown into uWS
+    // (an exception escaping a uWS callback takes the process down).
+    try {
+      // uWS frees `req` when this function returns: copy what we need first.
+      const headers: Record<string, string> = {};
+      req.forEach((k, v) => {
+        headers[k] = v;
+      });
+      const params: Record<string, string> = {};
+      // A malformed escape (`/api/v1/orders/%ZZ`) is the client's mistake: 400, not a throw.
+      let badPath: HttpError | undefined;
+      paramNames.forEach((name, i) => {
+        const raw = req.getParameter(i) ?? '';
+        try {
+          params[name] = decodeURIComponent(raw);
+        } catch {
+          badPath ??= new HttpError(
+            400,
+            'bad_path',
+            `The path segment :${name} is not valid percent-encoding`,
+          );
+        }
+      });
+      const path = req.getUrl();
+      const remoteAddress = Buffer.from(res.getRemoteAddressAsText()).toString();
+      const query = new URLSearchParams(req.getQuery() ?? '');
+      const method = req.getMethod().toUpperCase();
+      // No text Tape keeps may hold U+0000 (PostgreSQL refuses it): a client error, not a 500.
+      if (Object.values(params).some((v) => v.includes('\0')))
+        badPath ??= new HttpError(400, 'bad_path', 'The path may not contain %00 (U+0000)');
+      for (const [k, v] of query) {
+        if (k.includes('\0') || v.includes('\0'))
+          badPath ??= new HttpError(400, 'bad_query', 'The query string may not contain %00 (U+0000)');
       }
-    })();
+      const wantsBody = route.method !== 'get' && route.method !== 'del';
+      const body = wantsBody
+        ? readBody(res, route.maxBodyBytes ?? DEFAULT_MAX_BODY, headers['content-length'])
+        : { done: Promise.resolve(undefined), complete: () => true };
+      const started = performance.now();
+      const finish = (reply: Reply) => {
+        deps.metrics.httpRequests.inc({ route: `${method} ${route.path}`, status: reply.status });
+        // The access log: the path without its query (a query may carry a token), never a body.
+        deps.log.debug(
+          { method, path, status: reply.status, ms: Math.round(performance.now() - started) },
+          'http',
+        );
+        if (reply.stream) {
+          void streamReply(res, reply, reply.stream, {
+            aborted: () => aborted,
+            onAbort: (fn) => {
+              onAbort = fn;
+            },
+            log: deps.log,
+            where: `${method} ${path}`,
+          });
+        } else if (!aborted) {
+          // Answered before the whole body came (413): close, rather than read the rest of it.
+          const close = !body.complete();
+          res.cork(() => send(res, reply, close));
+        }
+      };
+      void (async () => {
+        try {
+          const raw = await body.done;
+          const principal = route.access === 'public' ? undefined : await authorize(route, headers, deps);
+          if (badPath) throw badPath;
+          const json =
+            raw === undefined || raw.length === 0 ? undefined : parseJson(raw, headers['content-type']);
+          finish(
+            await route.handle({
+              method,
+              path,
+              params,
+              query,
+              headers,
+              body: json,
+              principal,
+              remoteAddress,
+            }),
+          );
+        } catch (err) {
+          finish(errorReply(err, deps.log, `${method} ${path}`));
+        }
+      })();
+    } catch (err) {
+      if (!aborted) res.cork(() => send(res, errorReply(err, deps.log, route.path), true));
+    }
   });
 }
 
@@ -153,17 +200,29 @@ async function authorize(
   return principal;
 }
 
-function readBody(res: uWS.HttpResponse, limit: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
+/**
+ * Collects a request body up to `limit` bytes. A body declared (Content-Length) or found to be
+ * larger is refused at once with 413, without waiting for its bytes.
+ */
+function readBody(
+  res: uWS.HttpResponse,
+  limit: number,
+  contentLength: string | undefined,
+): { done: Promise<Buffer>; complete(): boolean } {
+  let complete = false;
+  const done = new Promise<Buffer>((resolve, reject) => {
+    const tooLarge = () => new HttpError(413, 'body_too_large', `The request body is over ${limit} bytes`);
     const chunks: Buffer[] = [];
     let size = 0;
-    let failed = false;
+    let failed = Number(contentLength) > limit;
+    if (failed) reject(tooLarge());
     res.onData((chunk, isLast) => {
+      if (isLast) complete = true;
       if (failed) return;
       size += chunk.byteLength;
       if (size > limit) {
         failed = true;
-        reject(new HttpError(413, 'body_too_large', `The request body is over ${limit} bytes`));
+        reject(tooLarge());
         return;
       }
       // uWS reuses the chunk's memory after this callback: copy it.
@@ -171,18 +230,48 @@ function readBody(res: uWS.HttpResponse, limit: number): Promise<Buffer> {
       if (isLast) resolve(Buffer.concat(chunks));
     });
   });
+  return { done, complete: () => complete };
 }
 
 function parseJson(raw: Buffer, contentType: string | undefined): unknown {
   if (!contentType?.toLowerCase().startsWith('application/json')) {
     throw new HttpError(415, 'unsupported_media_type', 'Send the body as application/json');
   }
+  let value: unknown;
+  const text = raw.toString('utf8');
   try {
-    return JSON.parse(raw.toString('utf8'));
+    value = JSON.parse(text);
   } catch {
     throw new HttpError(400, 'bad_json', 'The request body is not valid JSON');
   }
+  const nul = text.includes('\\u0000') ? nulAt(value) : undefined;
+  if (nul !== undefined) {
+    throw new HttpError(400, 'invalid_body', `${nul || 'body'}: text may not contain U+0000 (NUL)`);
+  }
+  return value;
 }
+
+/** The path (`a.b.0`) of the first string (or key) holding U+0000 in a parsed JSON value. */
+function nulAt(value: unknown): string | undefined {
+  const stack: [unknown, string][] = [[value, '']];
+  for (let next = stack.pop(); next; next = stack.pop()) {
+    const [v, at] = next;
+    if (typeof v === 'string') {
+      if (v.includes('\0')) return at;
+    } else if (v !== null && typeof v === 'object') {
+      for (const [k, child] of Object.entries(v)) {
+        const here = at ? `${at}.${k}` : k;
+        if (k.includes('\0')) return here;
+        stack.push([child, here]);
+      }
+    }
+  }
+  return undefined;
+}
+
+// Connection failures as Node (E…) and postgres.js (CONNECTION_…, CONNECT_TIMEOUT) name them.
+const UNAVAILABLE =
+  /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|CONNECT_TIMEOUT|CONNECTION_[A-Z_]+)$/;
 
 function errorReply(err: unknown, log: Logger, where: string): Reply {
   if (err instanceof HttpError)
@@ -200,6 +289,17 @@ function errorReply(err: unknown, log: Logger, where: string): Reply {
       },
     };
   }
+  // A dependency that does not answer (the database during an outage): the request may be
+  // retried shortly, and the operator sees a warning, not a bug.
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && UNAVAILABLE.test(code)) {
+    log.warn({ code, where }, 'a dependency is unavailable');
+    return {
+      status: 503,
+      headers: { 'Retry-After': '5' },
+      json: { error: 'unavailable', message: 'The database is not answering; try again in a few seconds' },
+    };
+  }
   log.error({ err, where }, 'unhandled error in a route');
   return {
     status: 500,
@@ -207,17 +307,17 @@ function errorReply(err: unknown, log: Logger, where: string): Reply {
   };
 }
 
-function send(res: uWS.HttpResponse, reply: Reply) {
+function send(res: uWS.HttpResponse, reply: Reply, closeConnection = false) {
   res.writeStatus(statusLine(reply.status));
   for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.writeHeader(k, v);
   for (const [k, v] of Object.entries(reply.headers ?? {})) res.writeHeader(k, v);
   if (reply.json !== undefined) {
     res.writeHeader('Content-Type', 'application/json; charset=utf-8');
     res.writeHeader('Cache-Control', 'no-store');
-    res.end(JSON.stringify(reply.json));
+    res.end(JSON.stringify(reply.json), closeConnection);
   } else {
     res.writeHeader('Content-Type', reply.contentType ?? 'text/plain; charset=utf-8');
-    res.end(reply.text ?? '');
+    res.end(reply.text ?? '', closeConnection);
   }
 }
 
@@ -350,6 +450,20 @@ function mountWs(
   deps: ServerDeps,
   sockets: Set<uWS.WebSocket<SocketData>>,
 ) {
+  // An exception escaping a uWS callback would take the whole process down: it costs only the
+  // socket whose message raised it (1011), and is logged.
+  const guard = (ws: uWS.WebSocket<SocketData> | undefined, what: string, fn: () => void) => {
+    try {
+      fn();
+    } catch (err) {
+      deps.log.error({ err, where: `WS ${endpoint.path} ${what}` }, 'unhandled error in a socket handler');
+      try {
+        ws?.end(CloseCode.internalError, 'internal error; it was logged');
+      } catch {
+        // already closed
+      }
+    }
+  };
   app.ws<
     SocketData & {
       principal: Principal & { expiresAt: number };
@@ -398,22 +512,22 @@ function mountWs(
       const data = ws.getUserData();
       const session = new UwsSession(ws, data.principal, data.params);
       data.session = session;
-      endpoint.open(session);
+      guard(ws, 'open', () => endpoint.open(session));
     },
     message: (ws, message, isBinary) => {
       const session = ws.getUserData().session;
       // The ArrayBuffer is only valid during this call; handlers copy what they keep.
-      if (session) endpoint.message(session, message, isBinary);
+      if (session) guard(ws, 'message', () => endpoint.message(session, message, isBinary));
     },
     drain: (ws) => {
       const session = ws.getUserData().session;
-      if (session) endpoint.drain?.(session);
+      if (session) guard(ws, 'drain', () => endpoint.drain?.(session));
     },
     close: (ws, code) => {
       sockets.delete(ws);
       deps.metrics.wsConnections.dec();
       const session = ws.getUserData().session;
-      if (session) endpoint.close(session, code);
+      if (session) guard(undefined, 'close', () => endpoint.close(session, code));
     },
   });
 }

@@ -36,6 +36,7 @@ export const CloseCode = {
   protocolError: 1002,
   policy: 1008,
   tooBig: 1009,
+  internalError: 1011,
   unauthorized: 4401,
   forbidden: 4403,
   badMessage: 4400,

@@ -111,7 +111,7 @@ describe.each(backends())('market data on %s', (backend) => {
     await until(() => frames.length > (replay as { to: number }).to + 5, 'live after replay');
     ws.close();
     expect(frames).toEqual(Array.from({ length: frames.length }, (_, i) => i + 1));
-  });
+  }, 60_000); // a restart and a replay from the database: slow on a loaded machine
 
   it('serves the book and live candles channels: a sane book and consistent bars', async () => {
     const books: BookFrame[] = [];

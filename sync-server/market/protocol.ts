@@ -275,6 +275,8 @@ export interface Quote {
   readonly trades: number;
   /** Exchange time of the last trade, ms since the epoch. */
   readonly time: number;
+  /** Trade number of the last trade (the one at `seq`): with `time`, a client's `sinceTrade`. */
+  readonly tradeNumber?: number;
 }
 
 export interface ConnectorStatus {
@@ -295,10 +297,27 @@ export interface InstrumentInfo {
   readonly multiplier: number;
 }
 
+/** Which trade a client holds at a seq: enough to tell it from another trade numbered the same. */
+export interface TradeMark {
+  readonly tradeNumber: number;
+  /** Exchange time, ms since the epoch. */
+  readonly time: number;
+}
+
 export type ClientMessage =
   | { type: 'auth'; token: string }
-  /** `since` asks for every event after that sequence (per ticker) before going live. */
-  | { type: 'sub'; channel: Channel; tickers: string[]; since?: Record<string, number> }
+  /**
+   * `since` asks for every event after that sequence (per ticker) before going live;
+   * `sinceTrade` names the client's trade at that sequence, which the server checks against its
+   * own (a different one: `rewound`).
+   */
+  | {
+      type: 'sub';
+      channel: Channel;
+      tickers: string[];
+      since?: Record<string, number>;
+      sinceTrade?: Record<string, TradeMark>;
+    }
   | { type: 'unsub'; channel: Channel; tickers: string[] }
   | { type: 'ping'; id?: number };
 
@@ -332,6 +351,16 @@ export interface PositionJson {
   readonly unrealizedCents: number | null;
 }
 
+/**
+ * Why a `snapshot` was sent. `subscribe`: a subscription without `since`; `gap_too_large`: the
+ * missed events are no longer kept: start from this state; `rewound`: the server's history is
+ * behind or other than the client's — `since` is past the server's last seq, or the server's
+ * trade at `since` is not the client's `sinceTrade` (the client received live events a crash
+ * lost before they were stored, and the restarted server numbered new events from its stored
+ * head): drop the ticker's sequence and continue from `seqs`; `conflated`: latest state only.
+ */
+export type SnapshotReason = 'subscribe' | 'gap_too_large' | 'rewound' | 'conflated';
+
 export type ServerMessage =
   | {
       type: 'hello';
@@ -341,8 +370,13 @@ export type ServerMessage =
       /** Trading rules per ticker: the app checks prices and quantities and formats with them. */
       instruments: InstrumentInfo[];
     }
-  /** `gap_too_large`: the missed events are no longer kept; `conflated`: latest state only. */
-  | { type: 'snapshot'; quotes: Quote[]; reason: 'subscribe' | 'gap_too_large' | 'conflated' }
+  | {
+      type: 'snapshot';
+      quotes: Quote[];
+      reason: SnapshotReason;
+      /** Catch-up snapshots: the server's last seq per ticker; its events continue from there. */
+      seqs?: Record<string, number>;
+    }
   | { type: 'replay'; ticker: string; from: number; to: number }
   | { type: 'subscribed'; channel: Channel; tickers: string[] }
   /** The socket fell behind: it gets conflated snapshots until it catches up, then `live`. */
@@ -376,6 +410,7 @@ export function applyTrades(
           volume: q.volume + t.qty,
           trades: q.trades + 1,
           time: t.time,
+          tradeNumber: t.tradeNumber,
         }
       : {
           ticker: t.ticker,
@@ -388,6 +423,7 @@ export function applyTrades(
           volume: t.qty,
           trades: 1,
           time: t.time,
+          tradeNumber: t.tradeNumber,
         };
   }
   return q;

@@ -15,6 +15,7 @@ import {
   LIVE_CANDLE_SECONDS,
   type Quote,
   type Trade,
+  type TradeMark,
   topicFor,
 } from './protocol.ts';
 import { QuoteBoard } from './quotes.ts';
@@ -23,6 +24,12 @@ import { TradeRing } from './ring.ts';
 export interface TickHistory {
   /** Stored trades of one ticker with from ≤ seq ≤ to, in order. */
   range(ticker: string, fromSeq: number, toSeq: number): Promise<Trade[]>;
+  /**
+   * Highest stored seq per ticker. Read (once) when a client catches up on a ticker that has not
+   * traded since this process started: its head is then the stored one. Without it, such a
+   * catch-up can only answer from the (empty) ring.
+   */
+  lastSeqs?(): Promise<ReadonlyMap<string, number>>;
 }
 
 export interface MarketServiceDeps {
@@ -41,7 +48,18 @@ export interface MarketServiceDeps {
 /** What a subscriber must be sent to catch up from a sequence, then go live. */
 export type CatchUp =
   | { readonly kind: 'replay'; readonly frames: Uint8Array[]; readonly from: number; readonly to: number }
-  | { readonly kind: 'snapshot'; readonly quote: Quote | undefined };
+  | {
+      readonly kind: 'snapshot';
+      /**
+       * `gap_too_large`: the missed events are no longer kept (or not all of them);
+       * `rewound`: the client is past this server's head: it saw events a crash lost before they
+       * were stored, and this server numbers its new events from its own head.
+       */
+      readonly reason: 'gap_too_large' | 'rewound';
+      readonly quote: Quote | undefined;
+      /** The server's last seq for the ticker: live events continue from it. */
+      readonly seq: number;
+    };
 
 const REPLAY_FRAME_TRADES = 2_000;
 
@@ -51,6 +69,8 @@ export class MarketService implements FeedSinks {
   private readonly rings = new Map<string, TradeRing>();
   private readonly books = new Map<string, PriceBook>();
   private readonly candles = new Map<string, Candle>();
+  /** The stored heads, read once: what a ticker's head is until its first trade since start. */
+  private storedHeads: Promise<ReadonlyMap<string, number>> | undefined;
   readonly tickerList: string[];
   readonly instruments: InstrumentInfo[];
 
@@ -200,20 +220,74 @@ export class MarketService implements FeedSinks {
    * Everything after `after` for one ticker: from the ring, else from the database then the
    * ring, else (gap too large or history incomplete) a snapshot. The returned frames end at the
    * live edge, so a caller that subscribes right after sending them sees no gap and no duplicate.
+   *
+   * After a crash this server numbers new events from its stored head, while a client may have
+   * received live events past it that were never stored (fan-out precedes the write). Its `since`
+   * then names events this server does not have, or has under other numbers; replaying "after
+   * `since`" would skip this server's events up to it and leave the client with lost ones. So
+   * the client gets a `rewound` snapshot carrying this server's head to continue from when
+   * `after` is beyond that head, or when `seen` (the client's own trade at `after`: trade number
+   * and time) is not this server's trade at `after`.
    */
-  async catchUp(ticker: string, after: number): Promise<CatchUp> {
-    const ring = this.rings.get(ticker) as TradeRing;
-    const fromRing = ring.since(after);
-    if (fromRing) return this.replay(fromRing, after);
-    const missing = ring.lastSeq - after;
-    if (missing > this.deps.maxReplay || after < 0) return { kind: 'snapshot', quote: this.quote(ticker) };
-    const older = await this.deps.history.range(ticker, after + 1, ring.oldestSeq - 1);
+  async catchUp(ticker: string, after: number, seen?: TradeMark): Promise<CatchUp> {
+    // Before its first trade since start a ticker's ring is empty: its head is the stored one.
+    const stored = this.ringOf(ticker).length === 0 ? await this.storedHead(ticker) : undefined;
+    const ring = this.ringOf(ticker); // re-read: trades may have arrived during the await
+    const head = ring.length > 0 ? ring.lastSeq : stored;
+    if (after < 0) return this.snapshot(ticker, 'gap_too_large', head ?? 0);
+    if (head === undefined) return this.replay([], after); // no stored head to compare with
+    if (after > head) return this.snapshot(ticker, 'rewound', head);
+    // With `seen`, the trade at `after` is read too, to compare it with the client's.
+    const check = seen !== undefined && after > 0;
+    const first = check ? after : after + 1;
+    if (ring.length > 0) {
+      const fromRing = ring.since(first - 1);
+      if (fromRing) return this.verified(ticker, fromRing, after, seen, head);
+    } else if (first > head) return this.replay([], after);
+    if (head - after > this.deps.maxReplay) return this.snapshot(ticker, 'gap_too_large', head);
+    // The database holds first..end; the ring (if any) starts at end+1.
+    const end = ring.length > 0 ? ring.oldestSeq - 1 : head;
+    const older = first <= end ? await this.deps.history.range(ticker, first, end) : [];
+    const complete = older.length === end - first + 1 && older.every((t, i) => t.seq === first + i);
     // After the await, the ring may have moved on: re-read it synchronously from the stored edge.
-    const lastStored = older.length > 0 ? (older[older.length - 1] as Trade).seq : after;
-    const contiguous = older.every((t, i) => t.seq === after + 1 + i);
-    const rest = this.rings.get(ticker)?.since(lastStored);
-    if (!contiguous || !rest) return { kind: 'snapshot', quote: this.quote(ticker) };
-    return this.replay([...older, ...rest], after);
+    const now = this.ringOf(ticker);
+    const rest = now.since(end);
+    const headNow = now.length > 0 ? now.lastSeq : end;
+    if (!complete || !rest) return this.snapshot(ticker, 'gap_too_large', headNow);
+    return this.verified(ticker, older.concat(rest), after, seen, headNow);
+  }
+
+  /** The replay of `trades` (from `after`, or from `after + 1` when unchecked) once `seen` matches. */
+  private verified(
+    ticker: string,
+    trades: Trade[],
+    after: number,
+    seen: TradeMark | undefined,
+    head: number,
+  ): CatchUp {
+    if (seen === undefined || after === 0) return this.replay(trades, after);
+    const mine = trades[0];
+    if (!mine || mine.seq !== after || mine.tradeNumber !== seen.tradeNumber || mine.time !== seen.time)
+      return this.snapshot(ticker, 'rewound', head);
+    return this.replay(trades.slice(1), after);
+  }
+
+  private ringOf(ticker: string): TradeRing {
+    return this.rings.get(ticker) as TradeRing;
+  }
+
+  private async storedHead(ticker: string): Promise<number | undefined> {
+    const history = this.deps.history;
+    if (!history.lastSeqs) return undefined;
+    this.storedHeads ??= history.lastSeqs().catch((err: Error) => {
+      this.storedHeads = undefined; // read again by the next catch-up
+      throw err;
+    });
+    return (await this.storedHeads).get(ticker) ?? 0;
+  }
+
+  private snapshot(ticker: string, reason: 'gap_too_large' | 'rewound', seq: number): CatchUp {
+    return { kind: 'snapshot', reason, quote: this.quote(ticker), seq };
   }
 
   private replay(trades: Trade[], after: number): CatchUp {

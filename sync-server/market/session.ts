@@ -1,12 +1,14 @@
 import { z } from 'zod';
 import type { Principal } from '../auth/tokens.ts';
 import { CloseCode, type WsEndpoint, type WsSession } from '../http/ws.ts';
+import { fullBucket, type Rate, type TokenBucket, takeToken } from '../tokenBucket.ts';
 import {
   CHANNELS,
   type Channel,
   PROTOCOL_VERSION,
   type Quote,
   type ServerMessage,
+  type TradeMark,
   topicFor,
 } from './protocol.ts';
 import type { MarketService } from './service.ts';
@@ -23,6 +25,10 @@ const clientMessage = z.discriminatedUnion('type', [
     channel: z.enum(CHANNELS),
     tickers,
     since: z.record(ticker, z.number().int().min(0).max(Number.MAX_SAFE_INTEGER)).optional(),
+    // The client's trade at `since`: a replay follows only if the server's trade there is the same.
+    sinceTrade: z
+      .record(ticker, z.object({ tradeNumber: z.number().int().min(0), time: z.number().finite() }))
+      .optional(),
   }),
   z.object({ type: z.literal('unsub'), channel: z.enum(CHANNELS), tickers }),
   z.object({ type: z.literal('ping'), id: z.number().int().optional() }),
@@ -61,7 +67,17 @@ export interface MarketSessionDeps {
   readonly metrics?: BackpressureMetrics;
   /** The user's trading account: its order and position events are pushed on accountTopic(). */
   readonly accountOf?: (userId: number) => Promise<string | undefined>;
+  /** Control messages a socket may send (token bucket); default CONTROL_RATE. */
+  readonly controlRate?: Rate;
 }
+
+/**
+ * The app sends a handful of control messages per connection (its subscriptions, a token
+ * renewal, a resubscribe per gap). Past this a socket's messages are dropped unread: the first
+ * drop is answered with `rate_limited`; a socket that goes on past `burst` more drops is closed
+ * (4429).
+ */
+export const CONTROL_RATE: Rate = { perSecond: 50, burst: 200 };
 
 /** The topic of one account's order and position events: only its users' sockets join it. */
 export const accountTopic = (accountId: string) => `acct/${accountId}`;
@@ -76,9 +92,15 @@ interface State {
   lastConflatedAt: number;
   conflatedSince: number;
   closed: boolean;
+  bucket: TokenBucket;
+  /** Messages dropped since the last one accepted (rate limit). */
+  dropped: number;
+  /** The socket's subscription changes still running, in order; undefined when idle. */
+  queue: Promise<void> | undefined;
 }
 
-const MAX_CONTROL_BYTES = 16 * 1024;
+/** The largest control message; one up to twice this is closed with 1009 and a reason. */
+export const MAX_CONTROL_BYTES = 16 * 1024;
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
 export interface MarketEndpoint extends WsEndpoint<State> {
@@ -88,6 +110,7 @@ export interface MarketEndpoint extends WsEndpoint<State> {
 
 export function marketEndpoint(deps: MarketSessionDeps): MarketEndpoint {
   const wm = deps.watermarks ?? DEFAULT_WATERMARKS;
+  const rate = deps.controlRate ?? CONTROL_RATE;
   const sessions = new Map<WsSession, State>();
   const send = (s: WsSession, m: ServerMessage) => s.send(JSON.stringify(m), false);
   const fail = (s: WsSession, code: string, message: string) => {
@@ -123,6 +146,7 @@ export function marketEndpoint(deps: MarketSessionDeps): MarketEndpoint {
     channel: Channel,
     names: string[],
     since: Record<string, number> | undefined,
+    sinceTrade?: Record<string, TradeMark>,
   ) => {
     if (channel !== 'trades') {
       s.cork(() => {
@@ -142,7 +166,7 @@ export function marketEndpoint(deps: MarketSessionDeps): MarketEndpoint {
     for (const t of names) {
       const after = since?.[t];
       if (after === undefined) continue;
-      const plan = await deps.market.catchUp(t, after);
+      const plan = await deps.market.catchUp(t, after, sinceTrade?.[t]);
       if (state.closed) return;
       // Sent and subscribed in one synchronous step: nothing can be published in between.
       s.cork(() => {
@@ -150,12 +174,31 @@ export function marketEndpoint(deps: MarketSessionDeps): MarketEndpoint {
           send(s, { type: 'replay', ticker: t, from: plan.from, to: plan.to });
           for (const f of plan.frames) s.send(f, true);
         } else {
-          send(s, { type: 'snapshot', quotes: plan.quote ? [plan.quote] : [], reason: 'gap_too_large' });
+          // `seqs` says where the ticker continues, also when there is no quote yet (a restart).
+          send(s, {
+            type: 'snapshot',
+            quotes: plan.quote ? [plan.quote] : [],
+            reason: plan.reason,
+            seqs: { [t]: plan.seq },
+          });
         }
         join(s, state, channel, t);
       });
     }
     send(s, { type: 'subscribed', channel, tickers: names });
+  };
+  // One subscription change at a time per socket, in order: a replay (database reads, frames
+  // held in memory) never runs beside another of the same socket, whatever it sends, and a
+  // socket closed meanwhile (4408, 4429) has the rest of its queue skipped.
+  const serially = (state: State, job: () => Promise<void> | void) => {
+    const run = async () => {
+      if (!state.closed) await job();
+    };
+    const tail = (state.queue ? state.queue.then(run) : run()).catch(() => {});
+    state.queue = tail;
+    void tail.then(() => {
+      if (state.queue === tail) state.queue = undefined;
+    });
   };
   const join = (s: WsSession, state: State, channel: Channel, t: string) => {
     const topic = topicFor(channel, t);
@@ -212,7 +255,9 @@ export function marketEndpoint(deps: MarketSessionDeps): MarketEndpoint {
 
   return {
     path: '/ws',
-    maxPayloadBytes: MAX_CONTROL_BYTES,
+    // uWS drops a frame past its ceiling without a close frame (the client sees 1006); up to
+    // twice the limit we read its size and close with 1009 and a reason.
+    maxPayloadBytes: MAX_CONTROL_BYTES * 2,
     // uWS's own ceiling, above our hard watermark: a last resort if a burst outruns the sweep.
     maxBackpressureBytes: wm.hardBytes * 2,
     params: () => ({}),
@@ -226,6 +271,9 @@ export function marketEndpoint(deps: MarketSessionDeps): MarketEndpoint {
         lastConflatedAt: 0,
         conflatedSince: 0,
         closed: false,
+        bucket: fullBucket(rate, Date.now()),
+        dropped: 0,
+        queue: undefined,
       };
       sessions.set(session, state);
       deps.metrics?.state('live', 1);
@@ -251,7 +299,35 @@ export function marketEndpoint(deps: MarketSessionDeps): MarketEndpoint {
     },
     message(session, data, isBinary) {
       const state = sessions.get(session);
-      if (!state) return;
+      if (!state || state.closed) return;
+      // Counted before anything is decoded: a flood costs the server a comparison per message.
+      const bucket = takeToken(state.bucket, rate, Date.now());
+      if (!bucket) {
+        state.dropped++;
+        if (state.dropped === 1) {
+          fail(
+            session,
+            'rate_limited',
+            `Over ${rate.perSecond} control messages/s: this one and the next are dropped until you slow down`,
+          );
+        } else if (state.dropped > rate.burst) {
+          deps.onClientError(session.principal, 'rate_limited: closed');
+          state.closed = true;
+          session.close(CloseCode.rateLimited, `rate limit: over ${rate.perSecond} control messages/s`);
+        }
+        return;
+      }
+      state.bucket = bucket;
+      state.dropped = 0;
+      if (data.byteLength > MAX_CONTROL_BYTES) {
+        deps.onClientError(session.principal, 'too_large');
+        state.closed = true;
+        session.close(
+          CloseCode.tooBig,
+          `message too big: ${data.byteLength} bytes, the limit is ${MAX_CONTROL_BYTES}`,
+        );
+        return;
+      }
       if (isBinary) return fail(session, 'binary_not_expected', 'Control messages are JSON text frames');
       let parsed: z.infer<typeof clientMessage>;
       try {
@@ -279,23 +355,35 @@ export function marketEndpoint(deps: MarketSessionDeps): MarketEndpoint {
           return;
         case 'sub': {
           const known = new Set(deps.market.tickerList);
-          const unknown = parsed.tickers.filter((t) => !known.has(t));
+          const names = [...new Set(parsed.tickers)];
+          const unknown = names.filter((t) => !known.has(t));
           if (unknown.length > 0)
             return fail(session, 'unknown_ticker', `Not on this feed: ${unknown.join(', ')}`);
-          subscribe(session, state, parsed.channel, parsed.tickers, parsed.since).catch((err: Error) =>
-            fail(session, 'replay_failed', `Could not replay: ${err.message}; subscribe again without since`),
+          const { channel, since, sinceTrade } = parsed;
+          serially(state, () =>
+            subscribe(session, state, channel, names, since, sinceTrade).catch((err: Error) =>
+              fail(
+                session,
+                'replay_failed',
+                `Could not replay: ${err.message}; subscribe again without since`,
+              ),
+            ),
           );
           return;
         }
-        case 'unsub':
-          for (const t of parsed.tickers) {
-            const topic = topicFor(parsed.channel, t);
-            state.topics.delete(topic);
-            if (parsed.channel === 'trades') state.tickers.delete(t);
-            session.unsubscribe(topic);
-          }
-          send(session, { type: 'unsubscribed', channel: parsed.channel, tickers: parsed.tickers });
+        case 'unsub': {
+          const { channel, tickers: names } = parsed;
+          serially(state, () => {
+            for (const t of names) {
+              const topic = topicFor(channel, t);
+              state.topics.delete(topic);
+              if (channel === 'trades') state.tickers.delete(t);
+              session.unsubscribe(topic);
+            }
+            send(session, { type: 'unsubscribed', channel, tickers: names });
+          });
           return;
+        }
         case 'ping':
           send(session, { type: 'pong', id: parsed.id, time: Date.now() });
           return;

@@ -1,9 +1,40 @@
+import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Logger } from '../log.ts';
+import type { Sql } from '../store/db.ts';
 import type { NewDeadLetter } from '../store/deadLetters.ts';
 import type { Trade } from './protocol.ts';
 
 export interface TickSink {
   insert(trades: readonly Trade[]): Promise<void>;
+  /**
+   * Whether this trade is stored. With it, the writer reads the first row of every batch back
+   * after writing it, and before resending a batch whose connection was lost (which may have
+   * committed anyway: a batch is one statement, all or nothing). Without it, a batch is resent
+   * as it is (at least once).
+   */
+  contains?(trade: Trade): Promise<boolean>;
+}
+
+/**
+ * The TickStore (store/ticks.ts) as a sink. `contains` looks the trade up by time (one
+ * partition or chunk), ticker and seq. The read-back is needed: when a connection dies after a
+ * COPY's last byte, postgres.js keeps that COPY's completion callback and fires it on the next
+ * command to complete on the reconnected connection, so a COPY the server never committed can
+ * resolve as written (seen under faults/outage.test.ts).
+ */
+export function tickSink(
+  store: { insert(trades: readonly Trade[]): Promise<void> },
+  sql: Sql,
+  onWritten: (rows: number) => void = () => {},
+): TickSink {
+  return {
+    insert: (trades) => store.insert(trades).then(() => onWritten(trades.length)),
+    contains: async (t) =>
+      (
+        await sql`select 1 from ticks where time = ${new Date(t.time)} and ticker = ${t.ticker}
+          and seq = ${t.seq} and trade_number = ${t.tradeNumber} limit 1`
+      ).length > 0,
+  };
 }
 
 export interface WriterOptions {
@@ -19,6 +50,15 @@ export interface WriterOptions {
   readonly concurrency: number;
   /** Longest pause between attempts while the database is unreachable. */
   readonly maxBackoffMs: number;
+  /**
+   * A write still pending after this long is looked into (sinks with `contains`): stored → done;
+   * database unreachable → its connection is gone, so is the write.
+   */
+  readonly probeAfterMs?: number;
+  /** A write still pending this long while the database answers is given up as lost. */
+  readonly stalledMs?: number;
+  /** Least pause before a batch that may have committed is looked up again. */
+  readonly settleMs?: number;
 }
 
 export const DEFAULT_WRITER: WriterOptions = {
@@ -28,36 +68,67 @@ export const DEFAULT_WRITER: WriterOptions = {
   maxDataErrorAttempts: 3,
   concurrency: 1,
   maxBackoffMs: 5_000,
+  probeAfterMs: 2_000,
+  stalledMs: 10_000,
+  settleMs: 1_000,
 };
 
 export interface WriterStats {
+  /** Rows stored (a resent batch found already stored counts once). */
   written: number;
+  /** Rows held in memory: waiting, being written, or waiting to be retried. */
   buffered: number;
+  /** Rows handed to the dead-letter queue (overflow, refused batches). */
   deadLettered: number;
+  /** Failed write attempts. */
   retries: number;
+  /** False from a failed write until the next one succeeds. */
+  databaseUp: boolean;
 }
 
 // postgres.js reports a server-side refusal as PostgresError (it has a SQLSTATE); anything else
 // — refused, reset or timed-out connections — means the database is unreachable.
 const isDataError = (err: unknown) => (err as { name?: string }).name === 'PostgresError';
 
+interface Batch {
+  /** Order of the batch: retried batches go out again oldest first. */
+  readonly n: number;
+  /** Number of its first row among all rows ever queued (flush waits by it). */
+  readonly from: number;
+  readonly trades: Trade[];
+  /** Its last attempt lost the connection: it may be stored already. */
+  uncertain: boolean;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 /**
  * Batches trades into the store, retrying through outages without losing a row. Up to
- * `concurrency` batches are written at once (one PostgreSQL COPY saturates one backend core);
- * a failed batch goes back to the head of the queue.
+ * `concurrency` batches are written at once (one PostgreSQL COPY saturates one backend core).
+ * A batch whose write failed is kept whole and retried before anything newer. With a sink that
+ * can look a trade up, every write is read back (first row: a batch is one statement), a write
+ * that hangs is looked into, and a batch whose connection was lost mid-write is looked up
+ * before it is resent: a commit whose acknowledgement was lost is not written twice, and an
+ * acknowledgement without a commit is not taken for one.
  */
 export class TickWriter {
   private queue: Trade[] = [];
-  private timer: NodeJS.Timeout | undefined;
-  private inflight = 0;
+  /** Rows ever queued; the queue holds the last `queue.length` of them. */
+  private queued = 0;
+  private retry: Batch[] = [];
+  private retryRows = 0;
+  private readonly inflight = new Set<Batch>();
   private inflightRows = 0;
+  private nextBatch = 0;
+  private timer: NodeJS.Timeout | undefined;
+  /** Trades past the buffer, on their way to the dead-letter queue. */
+  private overflow: Trade[] = [];
+  private overflowTimer: NodeJS.Timeout | undefined;
   private idle: (() => void)[] = [];
   private pausedUntil = 0;
   private backoffMs = 0;
   private dataErrors = 0;
-  /** Rows handed to write(), overflow included (it is dead-lettered on arrival). */
-  private accepted = 0;
-  readonly stats: WriterStats = { written: 0, buffered: 0, deadLettered: 0, retries: 0 };
+  readonly stats: WriterStats = { written: 0, buffered: 0, deadLettered: 0, retries: 0, databaseUp: true };
 
   constructor(
     private readonly sink: TickSink,
@@ -67,36 +138,39 @@ export class TickWriter {
   ) {}
 
   write(trades: readonly Trade[]) {
-    this.accepted += trades.length;
-    const room = this.opts.maxBufferedRows - this.queue.length - this.inflightRows;
+    const held = this.queue.length + this.retryRows + this.inflightRows;
+    const room = this.opts.maxBufferedRows - held;
     if (room < trades.length) {
-      const overflow = trades.slice(Math.max(0, room));
-      this.stats.deadLettered += overflow.length;
-      this.deadLetter({
-        source: 'store.ticks',
-        reason: 'write_buffer_overflow',
-        detail: `${overflow.length} trades arrived while ${this.queue.length} were waiting for the database`,
-        payload: { trades: overflow },
-      });
+      // Gathered into one letter per batch or per flushMs, not one per call (per ticker and drain).
+      for (const t of trades.slice(Math.max(0, room))) this.overflow.push(t);
+      if (this.overflow.length >= this.opts.batchRows) this.letOverflowGo();
+      else this.overflowTimer ??= setTimeout(() => this.letOverflowGo(), this.opts.flushMs);
       trades = trades.slice(0, Math.max(0, room));
     }
     for (const t of trades) this.queue.push(t);
-    this.stats.buffered = this.queue.length + this.inflightRows;
+    this.queued += trades.length;
+    this.updateBuffered();
     if (this.queue.length >= this.opts.batchRows) this.pump();
     else this.timer ??= setTimeout(() => this.pump(true), this.opts.flushMs);
   }
 
   /**
-   * Resolves once as many rows as had been handed over at the call are written or dead-lettered
-   * (new rows may keep arriving); used at shutdown. Rejects if the database stays down.
+   * Resolves once every row handed over before the call is written or dead-lettered (rows may
+   * keep arriving meanwhile); used at shutdown. Rejects if the database stays down.
    */
   async flush(timeoutMs = 3_000): Promise<void> {
+    this.letOverflowGo();
     const deadline = Date.now() + timeoutMs;
-    const target = this.accepted;
-    while (this.stats.written + this.stats.deadLettered < target) {
+    const target = this.queued;
+    const pending = () =>
+      this.queued - this.queue.length < target ||
+      this.retry.some((b) => b.from < target) ||
+      [...this.inflight].some((b) => b.from < target);
+    while (pending()) {
       if (Date.now() > deadline) {
+        const left = Math.min(target, this.queued) - (this.queued - this.queue.length);
         throw new Error(
-          `${target - this.stats.written - this.stats.deadLettered} trades could not be written in ${timeoutMs} ms`,
+          `${Math.max(0, left) + this.retryRows + this.inflightRows} trades could not be written in ${timeoutMs} ms`,
         );
       }
       this.pump(true);
@@ -107,12 +181,36 @@ export class TickWriter {
     }
   }
 
-  /** Hands over whatever could not be written (shutdown with the database down). */
+  /**
+   * Hands over whatever is not being written (shutdown with the database down): failed batches
+   * first, then the waiting rows. Rows of a batch still in flight are not included.
+   */
   takeUnwritten(): Trade[] {
-    const rest = this.queue;
+    const rest = [...this.retry.flatMap((b) => b.trades), ...this.queue];
+    this.retry = [];
+    this.retryRows = 0;
     this.queue = [];
-    this.stats.buffered = 0;
+    this.updateBuffered();
     return rest;
+  }
+
+  private letOverflowGo() {
+    clearTimeout(this.overflowTimer);
+    this.overflowTimer = undefined;
+    if (this.overflow.length === 0) return;
+    const trades = this.overflow;
+    this.overflow = [];
+    this.stats.deadLettered += trades.length;
+    this.deadLetter({
+      source: 'store.ticks',
+      reason: 'write_buffer_overflow',
+      detail: `${trades.length} trades arrived while ${this.opts.maxBufferedRows} were waiting for the database`,
+      payload: { trades },
+    });
+  }
+
+  private updateBuffered() {
+    this.stats.buffered = this.queue.length + this.retryRows + this.inflightRows;
   }
 
   /** Starts batches while there is room; `partial` also sends a batch smaller than batchRows. */
@@ -124,51 +222,175 @@ export class TickWriter {
       this.timer = setTimeout(() => this.pump(true), wait);
       return;
     }
-    while (this.inflight < this.opts.concurrency && this.queue.length > 0) {
-      if (!partial && this.queue.length < this.opts.batchRows) break;
-      void this.writeBatch(this.queue.splice(0, this.opts.batchRows));
+    while (this.inflight.size < this.opts.concurrency) {
+      const again = this.retry.shift();
+      if (again) {
+        this.retryRows -= again.trades.length;
+        void this.writeBatch(again);
+        continue;
+      }
+      if (this.queue.length === 0 || (!partial && this.queue.length < this.opts.batchRows)) break;
+      const from = this.queued - this.queue.length;
+      const trades = this.queue.splice(0, this.opts.batchRows);
+      void this.writeBatch({ n: this.nextBatch++, from, trades, uncertain: false });
     }
-    this.stats.buffered = this.queue.length + this.inflightRows;
-    if (this.queue.length > 0 && this.inflight < this.opts.concurrency) {
+    this.updateBuffered();
+    if (this.queue.length + this.retryRows > 0 && this.inflight.size < this.opts.concurrency) {
       this.timer = setTimeout(() => this.pump(true), this.opts.flushMs);
     }
   }
 
-  private async writeBatch(batch: Trade[]) {
-    this.inflight++;
-    this.inflightRows += batch.length;
+  private async writeBatch(batch: Batch) {
+    const rows = batch.trades.length;
+    this.inflight.add(batch);
+    this.inflightRows += rows;
+    const first = batch.trades[0] as Trade;
+    const contains = this.sink.contains?.bind(this.sink);
+    let phase: 'look-up' | 'insert' | 'read-back' = 'look-up';
     try {
-      await this.sink.insert(batch);
-      this.stats.written += batch.length;
+      if (batch.uncertain && contains && (await contains(first))) {
+        this.log.info({ rows }, 'tick batch was stored before its connection was lost; not resent');
+      } else {
+        phase = 'insert';
+        if (!contains) await this.sink.insert(batch.trades);
+        else {
+          await this.watch(this.sink.insert(batch.trades), () => contains(first));
+          phase = 'read-back';
+          if (!(await contains(first)))
+            throw new Error('tick batch acknowledged but not stored (connection lost at commit)');
+        }
+      }
+      this.stats.written += rows;
+      if (!this.stats.databaseUp) this.log.info({ buffered: this.stats.buffered }, 'tick writes resumed');
+      this.stats.databaseUp = true;
       this.backoffMs = 0;
       this.dataErrors = 0;
     } catch (err) {
       this.stats.retries++;
-      if (isDataError(err) && ++this.dataErrors >= this.opts.maxDataErrorAttempts) {
+      // The server refused the write itself: nothing of it is stored.
+      const refused = isDataError(err) && phase === 'insert';
+      if (refused && ++this.dataErrors >= this.opts.maxDataErrorAttempts) {
         this.dataErrors = 0;
-        this.stats.deadLettered += batch.length;
+        this.stats.deadLettered += rows;
         this.deadLetter({
           source: 'store.ticks',
           reason: 'write_rejected',
           detail: (err as Error).message,
-          payload: { trades: batch },
+          payload: { trades: batch.trades },
         });
       } else {
-        // Back to the head of the queue, and a pause before the next attempt.
-        this.queue.unshift(...batch);
+        // Kept whole and retried before anything newer, after a pause.
+        batch.uncertain = !refused;
+        if (!isDataError(err)) this.stats.databaseUp = false;
+        const at = this.retry.findIndex((b) => b.n > batch.n);
+        this.retry.splice(at < 0 ? this.retry.length : at, 0, batch);
+        this.retryRows += rows;
         this.backoffMs = Math.min(this.opts.maxBackoffMs, Math.max(10, this.backoffMs * 2));
-        this.pausedUntil = Date.now() + this.backoffMs;
+        // A server that had the last byte finishes the commit even with the connection gone.
+        const pause =
+          batch.uncertain && contains
+            ? Math.max(this.backoffMs, this.opts.settleMs ?? 1_000)
+            : this.backoffMs;
+        this.pausedUntil = Math.max(this.pausedUntil, Date.now() + pause);
         this.log.warn(
-          { err: (err as Error).message, buffered: this.queue.length, retryInMs: this.backoffMs },
+          {
+            err: (err as Error).message,
+            buffered: this.queue.length + this.retryRows + this.inflightRows - rows,
+            retryInMs: pause,
+          },
           'tick write failed',
         );
       }
     } finally {
-      this.inflight--;
-      this.inflightRows -= batch.length;
-      this.stats.buffered = this.queue.length + this.inflightRows;
+      this.inflight.delete(batch);
+      this.inflightRows -= rows;
+      this.updateBuffered();
       for (const r of this.idle.splice(0)) r();
-      this.pump(this.queue.length > 0);
+      this.pump(this.queue.length + this.retryRows > 0);
     }
   }
+
+  /**
+   * Waits for a write, looking into it while it hangs: postgres.js never settles a COPY whose
+   * connection died after its last byte (until, much later, another command completes on the
+   * reconnected connection). Stored meanwhile → done; database unreachable → the write went
+   * with its connection; still pending while the database answers → given up as stalled. A
+   * write given up on is left to itself: the batch is looked up again before it is resent.
+   */
+  private watch(insert: Promise<void>, stored: () => Promise<boolean>): Promise<void> {
+    const probeAfterMs = this.opts.probeAfterMs ?? 2_000;
+    const stalledMs = this.opts.stalledMs ?? 10_000;
+    let settled = false;
+    return new Promise<void>((resolve, reject) => {
+      const done = (err?: unknown) => {
+        if (settled) return;
+        settled = true;
+        if (err === undefined) resolve();
+        else reject(err);
+      };
+      insert.then(
+        () => done(),
+        (err: unknown) => done(err ?? new Error('write failed')),
+      );
+      void (async () => {
+        let answeringSince: number | undefined;
+        for (;;) {
+          await sleep(probeAfterMs);
+          if (settled) return;
+          try {
+            if (await stored()) return done();
+            answeringSince ??= Date.now();
+            if (Date.now() - answeringSince >= stalledMs)
+              return done(new Error(`tick write stalled for ${stalledMs} ms while the database answers`));
+          } catch (err) {
+            if (!isDataError(err)) return done(err);
+          }
+        }
+      })();
+    });
+  }
+}
+
+/** The writer's state on /metrics: what waits in memory, failed attempts, database reachable. */
+export function writerMetrics(registry: Registry, writer: TickWriter): void {
+  const { stats } = writer;
+  new Gauge({
+    name: 'tape_tick_writer_buffered_rows',
+    help: 'Trades held in memory waiting for the database (queued, in flight or to retry)',
+    registers: [registry],
+    collect() {
+      this.set(stats.buffered);
+    },
+  });
+  new Gauge({
+    name: 'tape_tick_writer_database_up',
+    help: '1 while tick writes succeed, 0 from a failed write (database unreachable) until one succeeds',
+    registers: [registry],
+    collect() {
+      this.set(stats.databaseUp ? 1 : 0);
+    },
+  });
+  const counter = (name: string, help: string, read: () => number) => {
+    let seen = 0;
+    new Counter({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        const now = read();
+        this.inc(now - seen);
+        seen = now;
+      },
+    });
+  };
+  counter(
+    'tape_tick_writer_retries_total',
+    'Failed tick write attempts (each is retried or dead-lettered)',
+    () => stats.retries,
+  );
+  counter(
+    'tape_tick_writer_dead_lettered_rows_total',
+    'Trades the writer handed to the dead-letter queue (buffer overflow, refused batches)',
+    () => stats.deadLettered,
+  );
 }

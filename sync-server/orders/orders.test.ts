@@ -347,6 +347,10 @@ describe.each(backends())('orders on %s', (backend) => {
       ['trader2', 'GET', `/api/v1/fills?account=${ACCOUNT}`, undefined, 403],
       ['trader1', 'GET', '/api/v1/accounts', undefined, 403],
       ['admin', 'GET', '/api/v1/accounts', undefined, 200],
+      // Creating an account again: the same details are a retry, other details never overwrite.
+      ['admin', 'POST', '/api/v1/accounts', { id: ACCOUNT, brokerId: 1982, name: ACCOUNT }, 200],
+      ['admin', 'POST', '/api/v1/accounts', { id: ACCOUNT, brokerId: 7, name: 'taken over' }, 409],
+      ['admin', 'PUT', '/api/v1/users/999999/account', { accountId: ACCOUNT }, 404],
     ];
     for (const [who, method, path, body, status] of matrix) {
       expect((await api(who, method, path, body)).status, `${who} ${method} ${path}`).toBe(status);

@@ -28,7 +28,14 @@ const quiet = () => {};
 
 export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   if (opts.databaseUrl) {
-    const sql = postgres(opts.databaseUrl, { max: 10, onnotice: quiet, connect_timeout: 10 });
+    const sql = postgres(opts.databaseUrl, {
+      max: 10,
+      onnotice: quiet,
+      connect_timeout: 10,
+      // postgres.js waits up to 20 s between reconnects by default: after an outage, requests
+      // and the tick backlog would wait that long for a database that is already back.
+      backoff: (retries: number) => (0.5 + Math.random() / 2) * Math.min(3 ** retries / 100, 2),
+    });
     await sql`select 1`;
     const timescale = await detectTimescale(sql, opts.log);
     return { sql, backend: 'postgres', timescale, close: () => sql.end({ timeout: 5 }) };

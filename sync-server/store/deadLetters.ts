@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { appendFile, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import type { Sql } from './db.ts';
 
 export interface NewDeadLetter {
@@ -51,25 +53,68 @@ export const fingerprint = (l: NewDeadLetter) =>
     .update(`${l.source}\n${l.reason}\n${JSON.stringify(l.payload)}`)
     .digest('hex');
 
+type LetterRow = {
+  source: string;
+  reason: string;
+  detail: string;
+  payload: string;
+  fingerprint: string;
+  attempts: number;
+};
+
 export class DeadLetterStore {
   constructor(private readonly sql: Sql) {}
 
-  /** Adds letters; a repeat (same source, reason and payload) counts as another attempt. */
+  /**
+   * Adds letters; a repeat (same source, reason and payload) counts as another attempt, also
+   * within one call (one statement cannot update a row twice).
+   */
   async add(letters: readonly NewDeadLetter[]): Promise<void> {
     if (letters.length === 0) return;
-    const rows = letters.map((l) => ({
-      source: l.source,
-      reason: l.reason,
-      detail: l.detail,
-      payload: JSON.stringify(l.payload),
-      fingerprint: fingerprint(l),
-    }));
-    await this.sql`insert into dead_letters (source, reason, detail, payload, fingerprint)
-      select source, reason, detail, payload::jsonb, fingerprint
+    const byPrint = new Map<string, LetterRow>();
+    for (const l of letters) {
+      const print = fingerprint(l);
+      const seen = byPrint.get(print);
+      if (seen) {
+        seen.attempts++;
+        seen.detail = l.detail;
+      } else {
+        byPrint.set(print, {
+          source: l.source,
+          reason: l.reason,
+          detail: l.detail,
+          payload: JSON.stringify(l.payload),
+          fingerprint: print,
+          attempts: 1,
+        });
+      }
+    }
+    // Statements of bounded size: a spill of thousands of letters goes in as several.
+    const rows = [...byPrint.values()];
+    for (let i = 0; i < rows.length; ) {
+      let j = i;
+      let bytes = 0;
+      while (j < rows.length && (j === i || (j - i < 500 && bytes < 1 << 20)))
+        bytes += (rows[j++] as LetterRow).payload.length;
+      await this.insertRows(rows.slice(i, j));
+      i = j;
+    }
+  }
+
+  private async insertRows(rows: LetterRow[]): Promise<void> {
+    const back = await this.sql<{ fingerprint: string }[]>`
+      insert into dead_letters (source, reason, detail, payload, fingerprint, attempts)
+      select source, reason, detail, payload::jsonb, fingerprint, attempts
       from json_to_recordset(${this.sql.json(rows)}::json)
-        as x(source text, reason text, detail text, payload text, fingerprint text)
-      on conflict (fingerprint) do update set attempts = dead_letters.attempts + 1, last_seen = now(),
-        detail = excluded.detail, resolved_at = null, resolution = null`;
+        as x(source text, reason text, detail text, payload text, fingerprint text, attempts integer)
+      on conflict (fingerprint) do update set attempts = dead_letters.attempts + excluded.attempts,
+        last_seen = now(), detail = excluded.detail, resolved_at = null, resolution = null
+      returning fingerprint`;
+    // Taken as stored only if the statement answers for every letter: around a dying connection
+    // postgres.js has reported statements complete that were not (see market/writer.ts).
+    const stored = new Set(back.map((r) => r.fingerprint));
+    if (back.length !== rows.length || rows.some((r) => !stored.has(r.fingerprint)))
+      throw new Error(`dead letters not confirmed stored: ${back.length} of ${rows.length} answered for`);
   }
 
   async list(opts: {
@@ -112,57 +157,212 @@ export interface DeadLetterQueueOptions {
   /** NDJSON file that holds letters while the database cannot take them. */
   readonly spillPath: string;
   readonly flushMs?: number;
+  /** Longest pause between attempts to move spilled letters into the table. */
+  readonly maxRetryMs?: number;
+  /**
+   * A write to the table not answered by then goes to the spill file instead (a driver waiting
+   * to reconnect must not keep letters in memory only). Should it land later, the copy from the
+   * spill counts as a repeat, not as a second letter.
+   */
+  readonly writeTimeoutMs?: number;
+  /** The database could not take letters: they were spilled to the file. */
   readonly onError?: (err: Error) => void;
+  /** Spilled letters were moved into the table. */
+  readonly onRecovered?: (count: number) => void;
   readonly onAdd?: (letter: NewDeadLetter) => void;
 }
 
+// postgres.js reports a server-side refusal as PostgresError; anything else is an outage.
+const isDataError = (err: unknown) => (err as { name?: string }).name === 'PostgresError';
+
 /**
  * The dead-letter queue every capability writes to. Letters are batched into the table; while
- * the database is unreachable they are appended to a local spill file and moved into the table
- * once it answers again, so a letter is never lost with the database down.
+ * the database is unreachable they are appended to a local spill file, and moved into the table
+ * once it answers again (retried with backoff, not only when the next letter comes), so a letter
+ * is never lost with the database down. A letter the database itself refuses (say, a payload
+ * jsonb cannot hold) goes to `<spill>.rejected` instead of blocking the others.
  */
 export class DeadLetterQueue {
   private pending: NewDeadLetter[] = [];
-  private timer: NodeJS.Timeout | undefined;
+  private flushTimer: NodeJS.Timeout | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
+  private retryMs = 0;
+  /** While the database is failing: the table is not tried again before this (letters go to the file). */
+  private nextTry = 0;
+  private closed = false;
+  /** Letters in the spill file, as far as this process knows. */
+  private spilledNow = 0;
 
   constructor(
     readonly store: DeadLetterStore,
     private readonly opts: DeadLetterQueueOptions,
-  ) {}
+  ) {
+    // A spill left by an earlier run moves in as soon as the database answers.
+    if (existsSync(opts.spillPath)) this.retryLater(0);
+  }
+
+  /** Letters waiting in the spill file for the database. */
+  get spilled(): number {
+    return this.spilledNow;
+  }
 
   add(letter: NewDeadLetter) {
     this.opts.onAdd?.(letter);
     this.pending.push(letter);
-    this.timer ??= setTimeout(() => void this.flush(), this.opts.flushMs ?? 50);
+    this.flushSoon();
   }
 
-  /** Writes what is pending (and any spilled letters); resolves when done or spilled. */
-  flush(): Promise<void> {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    this.flushing ??= this.write().finally(() => {
+  /**
+   * Writes what is pending and tries to move any spilled letters in; resolves once every letter
+   * added before the call is in the table or in the spill file.
+   */
+  async flush(): Promise<void> {
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    await this.flushing;
+    do await this.run(true);
+    while (this.pending.length > 0);
+  }
+
+  /**
+   * Shutdown: writes what is pending (straight to the file if the database is failing, so as
+   * not to spend the shutdown budget waiting for it) and stops retrying; what is spilled stays
+   * in the file and moves in at the next start.
+   */
+  async close(): Promise<void> {
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    await this.flushing;
+    do await this.run(Date.now() >= this.nextTry);
+    while (this.pending.length > 0);
+    this.closed = true;
+    clearTimeout(this.flushTimer);
+    clearTimeout(this.retryTimer);
+  }
+
+  private flushSoon() {
+    if (this.closed) return;
+    this.flushTimer ??= setTimeout(() => {
+      this.flushTimer = undefined;
+      void this.run(false);
+    }, this.opts.flushMs ?? 50);
+  }
+
+  private retryLater(ms: number) {
+    if (this.closed) return;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      void this.run(true);
+    }, ms);
+    // A retry alone never keeps the process alive.
+    this.retryTimer.unref();
+  }
+
+  private run(tryTable: boolean): Promise<void> {
+    this.flushing ??= this.write(tryTable).finally(() => {
       this.flushing = undefined;
+      if (this.pending.length > 0) this.flushSoon();
+      if (this.spilledNow > 0 && !this.retryTimer) this.retryLater(Math.max(0, this.nextTry - Date.now()));
     });
     return this.flushing;
   }
 
-  private async write() {
+  private insert(letters: readonly NewDeadLetter[]): Promise<void> {
+    const ms = this.opts.writeTimeoutMs ?? 5_000;
+    let timer: NodeJS.Timeout | undefined;
+    const added = this.store.add(letters);
+    added.catch(() => {}); // settles on its own after a timeout
+    return Promise.race([
+      added,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`dead letters not stored within ${ms} ms`)), ms);
+      }),
+    ]).finally(() => clearTimeout(timer));
+  }
+
+  /** `tryTable` false: while the database is failing, new letters go straight to the file. */
+  private async write(tryTable: boolean) {
     const batch = this.pending;
     this.pending = [];
-    const { appendFile, readFile, rm } = await import('node:fs/promises');
-    try {
-      const spilled = await readFile(this.opts.spillPath, 'utf8').catch(() => '');
-      const recovered = spilled
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => JSON.parse(l) as NewDeadLetter);
-      await this.store.add([...recovered, ...batch]);
-      if (recovered.length > 0) await rm(this.opts.spillPath, { force: true });
-    } catch (err) {
-      this.opts.onError?.(err as Error);
-      if (batch.length > 0)
-        await appendFile(this.opts.spillPath, batch.map((l) => `${JSON.stringify(l)}\n`).join(''));
+    if (!tryTable && Date.now() < this.nextTry) {
+      // The database failed a moment ago: to disk at once; the retry timer tries it again.
+      if (batch.length > 0) await appendFile(this.opts.spillPath, ndjson(batch));
+      this.spilledNow += batch.length;
+      return;
     }
+    const spilled = await readFile(this.opts.spillPath, 'utf8').catch(() => '');
+    const recovered = spilled
+      .split('\n')
+      .filter(Boolean)
+      .flatMap((l) => {
+        try {
+          return [JSON.parse(l) as NewDeadLetter];
+        } catch {
+          return []; // a line cut short by a crash mid-append
+        }
+      });
+    const all = [...recovered, ...batch];
+    if (all.length === 0) return;
+    let unstored: NewDeadLetter[] = [];
+    const rejected: NewDeadLetter[] = [];
+    try {
+      await this.insert(all);
+    } catch (err) {
+      if (!isDataError(err)) {
+        this.opts.onError?.(err as Error);
+        unstored = all;
+      } else {
+        // One bad letter must not hold the others back: one at a time, to find it.
+        for (const [i, l] of all.entries()) {
+          try {
+            await this.insert([l]);
+          } catch (e) {
+            if (isDataError(e)) rejected.push(l);
+            else {
+              this.opts.onError?.(e as Error);
+              unstored = all.slice(i);
+              break;
+            }
+          }
+        }
+      }
+    }
+    if (rejected.length > 0) {
+      await appendFile(`${this.opts.spillPath}.rejected`, ndjson(rejected));
+      this.opts.onError?.(
+        new Error(
+          `${rejected.length} dead letters refused by the database: kept in ${this.opts.spillPath}.rejected`,
+        ),
+      );
+    }
+    if (unstored.length === 0) {
+      if (recovered.length > 0) {
+        await rm(this.opts.spillPath, { force: true });
+        this.opts.onRecovered?.(recovered.length);
+      }
+      this.spilledNow = 0;
+      this.retryMs = 0;
+      this.nextTry = 0;
+      clearTimeout(this.retryTimer);
+      this.retryTimer = undefined;
+      return;
+    }
+    if (unstored.length === all.length) {
+      // The usual outage: the file keeps what it had, the new letters are appended.
+      if (batch.length > 0) await appendFile(this.opts.spillPath, ndjson(batch));
+    } else {
+      // Part of the spill went in: the file is replaced by what is left, atomically.
+      const tmp = `${this.opts.spillPath}.tmp`;
+      await writeFile(tmp, ndjson(unstored));
+      await rename(tmp, this.opts.spillPath);
+    }
+    this.spilledNow = unstored.length;
+    this.retryMs = Math.min(this.opts.maxRetryMs ?? 5_000, Math.max(250, this.retryMs * 2));
+    this.nextTry = Date.now() + this.retryMs;
+    this.retryLater(this.retryMs);
   }
 }
+
+const ndjson = (letters: readonly NewDeadLetter[]) => letters.map((l) => `${JSON.stringify(l)}\n`).join('');

@@ -120,9 +120,23 @@ export interface StateChange {
 export class OrderStore {
   constructor(private readonly sql: Sql) {}
 
-  async createAccount(id: string, brokerId: number, name: string): Promise<void> {
-    await this.sql`insert into accounts (id, broker_id, name) values (${id}, ${brokerId}, ${name})
-      on conflict (id) do update set broker_id = excluded.broker_id, name = excluded.name`;
+  /**
+   * Creates the account; an account of that id that already exists is left as it is.
+   * Returns the account as stored and whether this call created it.
+   */
+  async createAccount(
+    id: string,
+    brokerId: number,
+    name: string,
+  ): Promise<{ created: boolean; brokerId: number; name: string }> {
+    const [inserted] = await this.sql<{ id: string }[]>`
+      insert into accounts (id, broker_id, name) values (${id}, ${brokerId}, ${name})
+      on conflict (id) do nothing returning id`;
+    if (inserted) return { created: true, brokerId, name };
+    const [row] = await this.sql<
+      { broker_id: number; name: string }[]
+    >`select broker_id, name from accounts where id = ${id}`;
+    return { created: false, brokerId: row?.broker_id as number, name: row?.name as string };
   }
 
   /** The account's broker id, or undefined when no such account exists. */
@@ -133,8 +147,10 @@ export class OrderStore {
     return row?.broker_id;
   }
 
-  async assignAccount(userId: number, accountId: string | null): Promise<void> {
-    await this.sql`update users set account_id = ${accountId} where id = ${userId}`;
+  /** False when there is no such user. */
+  async assignAccount(userId: number, accountId: string | null): Promise<boolean> {
+    const r = await this.sql`update users set account_id = ${accountId} where id = ${userId}`;
+    return r.count > 0;
   }
 
   async accountOf(userId: number): Promise<string | undefined> {

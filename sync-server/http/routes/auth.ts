@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import type { AuthService } from '../../auth/service.ts';
 import { ROLES } from '../../auth/tokens.ts';
-import { HttpError, ok, type Route } from '../types.ts';
+import { fullBucket, type Rate, secondsUntilToken, type TokenBucket, takeToken } from '../../tokenBucket.ts';
+import { HttpError, ok, type Reply, type Route } from '../types.ts';
 
 const credentials = z.object({ username: z.string().min(1).max(100), password: z.string().min(1).max(200) });
 const refresh = z.object({ refreshToken: z.string().min(1).max(200) });
@@ -11,15 +12,66 @@ const newUser = z.object({
   role: z.enum(ROLES),
 });
 
-export function authRoutes(auth: AuthService): Route[] {
+/**
+ * Failed sign-ins allowed per client address: a burst, then a steady trickle. A sign-in that
+ * succeeds costs nothing, so only guessing (and floods, each attempt a scrypt) is slowed.
+ */
+export const LOGIN_FAILURES: Rate = { burst: 20, perSecond: 20 / 60 };
+const MAX_TRACKED_ADDRESSES = 10_000;
+
+/** Per-address budget of failed sign-ins; an attempt reserves one, a success gives it back. */
+export function loginThrottle(rate: Rate = LOGIN_FAILURES, now: () => number = Date.now) {
+  const buckets = new Map<string, TokenBucket>();
+  return {
+    /** Reserves an attempt: 0, or the seconds to wait when the address has none left. */
+    take(address: string): number {
+      const t = now();
+      const b = buckets.get(address) ?? fullBucket(rate, t);
+      const spent = takeToken(b, rate, t);
+      if (!spent) return secondsUntilToken(b, rate, t);
+      if (!buckets.has(address) && buckets.size >= MAX_TRACKED_ADDRESSES) {
+        // Memory stays bounded: forget the addresses whose budget has refilled, else the oldest.
+        for (const [k, v] of buckets) {
+          if (v.tokens + ((t - v.at) / 1000) * rate.perSecond >= rate.burst) buckets.delete(k);
+        }
+        const oldest = buckets.keys().next();
+        if (buckets.size >= MAX_TRACKED_ADDRESSES && !oldest.done) buckets.delete(oldest.value);
+      }
+      buckets.set(address, spent);
+      return 0;
+    },
+    /** The attempt succeeded: its reservation is returned. */
+    succeeded(address: string): void {
+      const b = buckets.get(address);
+      if (b) buckets.set(address, { tokens: Math.min(rate.burst, b.tokens + 1), at: b.at });
+    },
+  };
+}
+
+export function authRoutes(auth: AuthService, throttle = loginThrottle()): Route[] {
   return [
     {
       method: 'post',
       path: '/api/v1/auth/login',
       access: 'public',
-      async handle(req) {
+      async handle(req): Promise<Reply> {
         const { username, password } = credentials.parse(req.body);
-        return ok(await auth.login(username, password));
+        const address = req.remoteAddress ?? 'unknown';
+        const wait = throttle.take(address);
+        if (wait > 0) {
+          return {
+            status: 429,
+            headers: { 'Retry-After': String(wait) },
+            json: {
+              error: 'rate_limited',
+              message: `Too many failed sign-ins from your address: try again in ${wait} s`,
+              retryAfterS: wait,
+            },
+          };
+        }
+        const session = await auth.login(username, password);
+        throttle.succeeded(address);
+        return ok(session);
       },
     },
     {

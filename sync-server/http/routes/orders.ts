@@ -41,7 +41,7 @@ const riskLimits = z
 const newAccount = z
   .object({
     id: z.string().regex(/^[A-Za-z0-9._-]{1,40}$/),
-    brokerId: z.number().int().positive(),
+    brokerId: z.number().int().positive().max(2_147_483_647), // accounts.broker_id is an integer
     name: z.string().min(1).max(100),
   })
   .strict();
@@ -85,6 +85,12 @@ export function orderRoutes({ manager, store, instruments, lastPrice }: OrderRou
   const queried = async (req: Request) => {
     const q = listQuery.parse(Object.fromEntries(req.query));
     return { q, account: await accountOf(req.principal as Principal, q.account) };
+  };
+  // Risk settings belong to an existing account (risk_configs references accounts).
+  const existing = async (account: string): Promise<string> => {
+    if ((await store.brokerOf(account)) === undefined)
+      throw new HttpError(404, 'unknown_account', `No account ${account}: create it first`);
+    return account;
   };
   const config = async (account: string): Promise<RiskConfig> => ({
     ...DEFAULT_RISK,
@@ -227,8 +233,9 @@ export function orderRoutes({ manager, store, instruments, lastPrice }: OrderRou
       path: '/api/v1/risk/config/:account',
       access: ['admin'],
       async handle(req) {
-        const account = req.params.account as string;
-        const next = { ...riskLimits.parse(req.body), killSwitch: (await config(account)).killSwitch };
+        const limits = riskLimits.parse(req.body);
+        const account = await existing(req.params.account as string);
+        const next = { ...limits, killSwitch: (await config(account)).killSwitch };
         await store.setRiskConfig(account, next, (req.principal as Principal).userId);
         return ok({ account, config: next });
       },
@@ -239,7 +246,7 @@ export function orderRoutes({ manager, store, instruments, lastPrice }: OrderRou
       access: ['admin'],
       async handle(req) {
         const body = killSwitch.parse(req.body);
-        const account = req.params.account as string;
+        const account = await existing(req.params.account as string);
         const next = { ...(await config(account)), killSwitch: body.on };
         await store.setRiskConfig(
           account,
@@ -263,8 +270,11 @@ export function orderRoutes({ manager, store, instruments, lastPrice }: OrderRou
       access: ['admin'],
       async handle(req) {
         const a = newAccount.parse(req.body);
-        await store.createAccount(a.id, a.brokerId, a.name);
-        return ok({ account: a }, 201);
+        const stored = await store.createAccount(a.id, a.brokerId, a.name);
+        if (stored.created) return ok({ account: a }, 201);
+        // A retry of the same creation is answered as such; other details never overwrite it.
+        if (stored.brokerId === a.brokerId && stored.name === a.name) return ok({ account: a });
+        throw new HttpError(409, 'account_exists', `Account ${a.id} already exists with other details`);
       },
     },
     {
@@ -276,7 +286,8 @@ export function orderRoutes({ manager, store, instruments, lastPrice }: OrderRou
         const userId = Number(req.params.id);
         if (!Number.isSafeInteger(userId)) throw new HttpError(404, 'not_found', `No user ${req.params.id}`);
         try {
-          await store.assignAccount(userId, accountId);
+          if (!(await store.assignAccount(userId, accountId)))
+            throw new HttpError(404, 'not_found', `No user ${req.params.id}`);
         } catch (err) {
           // 23503: the account does not exist (foreign key).
           if ((err as { code?: string }).code === '23503')

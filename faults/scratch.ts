@@ -1,0 +1,80 @@
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import postgres from 'postgres';
+
+// Scratch storage for the fault tests: a PostgreSQL database of one test's own on the server in
+// DATABASE_URL (created and dropped here), or the embedded PGlite directory a server left behind,
+// opened in this process once that server is gone. Both answer the same SQL through `Store`.
+
+export interface Store {
+  /** Rows of one statement with $1… parameters; cast bigint columns in SQL (::int, ::float8). */
+  query<T extends Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
+  close(): Promise<void>;
+}
+
+export interface ScratchDatabase {
+  /** The database's URL, for the server under test. */
+  readonly url: string;
+  /** A client of the test's own (a pool of two, so a probe never waits behind another). */
+  readonly store: Store;
+  /** Closes the client and drops the database, whatever is still connected to it. */
+  drop(): Promise<void>;
+}
+
+/** A fresh, empty database on the server in DATABASE_URL (which must be set). */
+export async function scratchDatabase(prefix = 'tape_fault'): Promise<ScratchDatabase> {
+  const base = process.env.DATABASE_URL;
+  if (!base) throw new Error('DATABASE_URL is not set: no PostgreSQL server for a scratch database');
+  const name = `${prefix}_${randomBytes(6).toString('hex')}`;
+  const admin = postgres(base, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`create database ${name}`);
+  const u = new URL(base);
+  u.pathname = `/${name}`;
+  const url = u.toString();
+  const sql = postgres(url, { max: 2, onnotice: () => {} });
+  let dropped = false;
+  return {
+    url,
+    store: {
+      query: async <T extends Record<string, unknown>>(text: string, params: unknown[] = []) =>
+        (await sql.unsafe(text, params as postgres.ParameterOrJSON<never>[])) as unknown as T[],
+      close: async () => {},
+    },
+    async drop() {
+      if (dropped) return;
+      dropped = true;
+      await sql.end({ timeout: 5 }).catch(() => {});
+      await admin.unsafe(`drop database if exists ${name} with (force)`);
+      await admin.end({ timeout: 5 });
+    },
+  };
+}
+
+/**
+ * Opens the PGlite data directory a server used (`<TAPE_DATA_DIR>/pglite`) in this process. Only
+ * while no server has it open: PGlite is a single process's database. Whatever recovery PGlite
+ * does after a kill -9 happens here, exactly as it would in the next server.
+ */
+export async function openPglite(dir: string): Promise<Store> {
+  const { PGlite } = await import('@electric-sql/pglite');
+  const db = await PGlite.create(dir);
+  return {
+    query: async <T extends Record<string, unknown>>(text: string, params: unknown[] = []) =>
+      (await db.query<T>(text, params)).rows,
+    close: () => db.close(),
+  };
+}
+
+/** A TCP port free on the loopback now, so a restarted server can listen where clients reconnect. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const address = s.address();
+      s.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
+    });
+  });
+}
