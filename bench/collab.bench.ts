@@ -7,13 +7,12 @@
 // receipt, same clock), and server memory per idle connection (RSS delta for 1,000 sockets).
 // Run: npx tsx bench/collab.bench.ts (DATABASE_URL set: Tape stores in PostgreSQL, else PGlite).
 import { type ChildProcess, fork } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
-import postgres from 'postgres';
 import WebSocket from 'ws';
 import * as Y from 'yjs';
+import { scratchPostgres } from '../sync-server/testkit.ts';
 import type { Memory, ServerKind, Started } from './collabPeer.ts';
 
 type Kind = ServerKind;
@@ -264,27 +263,11 @@ function percentile(h: number[], total: number, p: number): number {
   return h.length / 10;
 }
 
-/** With DATABASE_URL, Tape gets a scratch database of its own, dropped at the end. */
-async function scratchDatabase(): Promise<{ url: string | undefined; drop: () => Promise<void> }> {
-  const base = process.env.DATABASE_URL;
-  if (!base) return { url: undefined, drop: async () => {} };
-  const name = `tape_bench_${randomBytes(6).toString('hex')}`;
-  const admin = postgres(base, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`create database ${name}`);
-  const url = new URL(base);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    drop: async () => {
-      await admin.unsafe(`drop database if exists ${name} with (force)`);
-      await admin.end();
-    },
-  };
-}
-
 async function main() {
   const kinds: Kind[] = ['tape', 'y-websocket', 'hocuspocus'];
-  const db = await scratchDatabase();
+  const db = process.env.DATABASE_URL
+    ? await scratchPostgres('tape_bench')
+    : { url: undefined, drop: async () => {} };
   if (db.url) process.env.BENCH_TAPE_DATABASE_URL = db.url;
   const servers = new Map<Kind, { started: Started; child: ChildProcess }>();
   for (const k of kinds) servers.set(k, await startServer(k));

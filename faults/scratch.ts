@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import postgres from 'postgres';
+import { scratchPostgres } from '../sync-server/testkit.ts';
 
 // Scratch storage for the fault tests: a PostgreSQL database of one test's own on the server in
 // DATABASE_URL (created and dropped here), or the embedded PGlite directory a server left behind,
@@ -23,14 +23,7 @@ export interface ScratchDatabase {
 
 /** A fresh, empty database on the server in DATABASE_URL (which must be set). */
 export async function scratchDatabase(prefix = 'tape_fault'): Promise<ScratchDatabase> {
-  const base = process.env.DATABASE_URL;
-  if (!base) throw new Error('DATABASE_URL is not set: no PostgreSQL server for a scratch database');
-  const name = `${prefix}_${randomBytes(6).toString('hex')}`;
-  const admin = postgres(base, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`create database ${name}`);
-  const u = new URL(base);
-  u.pathname = `/${name}`;
-  const url = u.toString();
+  const { url, drop } = await scratchPostgres(prefix);
   const sql = postgres(url, { max: 2, onnotice: () => {} });
   let dropped = false;
   return {
@@ -44,8 +37,7 @@ export async function scratchDatabase(prefix = 'tape_fault'): Promise<ScratchDat
       if (dropped) return;
       dropped = true;
       await sql.end({ timeout: 5 }).catch(() => {});
-      await admin.unsafe(`drop database if exists ${name} with (force)`);
-      await admin.end({ timeout: 5 });
+      await drop();
     },
   };
 }

@@ -500,8 +500,11 @@ describe('waiting for events', () => {
     setTimeout(() => s.burst(1), 30);
     expect(await ready).toBe(true);
     expect(performance.now() - t0).toBeLessThan(1_000);
-    // Whatever woke it (the subscription's first callbacks or the burst's trade) is there to drain.
-    expect(connector.drain().length).toBeGreaterThan(0);
-    await collect(connector, (ev) => tradesOf(ev).length > 0, 'the burst trade');
+    // Whatever woke it (the subscription's first callbacks or the burst's trade) is there to
+    // drain; the burst's trade is in it or follows it.
+    const woke = connector.drain();
+    expect(woke.length).toBeGreaterThan(0);
+    if (tradesOf(woke).length === 0)
+      await collect(connector, (ev) => tradesOf(ev).length > 0, 'the burst trade');
   });
 });

@@ -32,6 +32,24 @@ export interface TestServerOptions {
   readonly route?: (databaseUrl: string) => string;
 }
 
+/** A fresh database of its own on the server in DATABASE_URL, and how to drop it. */
+export async function scratchPostgres(prefix: string): Promise<{ url: string; drop: () => Promise<void> }> {
+  const base = process.env.DATABASE_URL;
+  if (!base) throw new Error('DATABASE_URL is not set: no PostgreSQL server for a scratch database');
+  const name = `${prefix}_${randomBytes(6).toString('hex')}`;
+  const admin = postgres(base, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`create database ${name}`);
+  const u = new URL(base);
+  u.pathname = `/${name}`;
+  return {
+    url: u.toString(),
+    drop: async () => {
+      await admin.unsafe(`drop database if exists ${name} with (force)`);
+      await admin.end({ timeout: 5 });
+    },
+  };
+}
+
 /**
  * A real server on a loopback port: embedded PGlite in a fresh directory, or, for the
  * 'postgres' backend, a scratch database of its own on the server in DATABASE_URL.
@@ -43,19 +61,7 @@ export async function startTestServer(
 ): Promise<TestServer> {
   let databaseUrl: string | undefined;
   let drop: (() => Promise<void>) | undefined;
-  if (backend === 'postgres') {
-    const base = process.env.DATABASE_URL as string;
-    const name = `tape_it_${randomBytes(6).toString('hex')}`;
-    const admin = postgres(base, { max: 1, onnotice: () => {} });
-    await admin.unsafe(`create database ${name}`);
-    const u = new URL(base);
-    u.pathname = `/${name}`;
-    databaseUrl = u.toString();
-    drop = async () => {
-      await admin.unsafe(`drop database if exists ${name} with (force)`);
-      await admin.end();
-    };
-  }
+  if (backend === 'postgres') ({ url: databaseUrl, drop } = await scratchPostgres('tape_it'));
   const dataDir = mkdtempSync(join(tmpdir(), 'tape-it-'));
   const docsDir = join(dataDir, 'docs');
   mkdirSync(docsDir);
