@@ -254,6 +254,7 @@ export async function startServer(config: Config, log: Logger): Promise<TapeServ
       endpoint.stop();
       await collab.close();
       await rag.close();
+      await orders?.stop();
       await (feed as MarketFeed).stop();
       await writer.flush().catch((err: Error) => {
         log.error({ err: err.message }, 'trades left unwritten at shutdown');

@@ -114,6 +114,9 @@ export async function redisBus(url: string, log: Logger, prefix = 'tape:yjs:'): 
       else done.catch(() => {}); // sent when it is back, or moot after a reconnect
     },
     publish(kind, docId, payload) {
+      // After close: an update still being stored when the server stopped. It is in the
+      // database, and its sender (closed with 1001) syncs it to whichever process it reconnects to.
+      if (closing) return;
       if (!pub.isReady) {
         droppedWhileDown++;
         return;

@@ -119,6 +119,9 @@ export class OrderManager {
   /** Local ids sent whose rows do not carry them yet. */
   private readonly inFlight = new Set<string>();
   private updates: Promise<void> = Promise.resolve();
+  /** Set at shutdown: DLL updates still queued are left to the next start's reconciliation. */
+  private stopped = false;
+  private skippedAtStop = 0;
   private ready = false;
 
   constructor(
@@ -394,6 +397,21 @@ export class OrderManager {
     return risk;
   }
 
+  /**
+   * Shutdown, before the DLL is finalized: the update being applied finishes; those still
+   * queued are not read (the DLL is going away). Start-up reconciliation syncs every working
+   * order with the DLL, so none of them is lost.
+   */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.updates;
+    if (this.skippedAtStop > 0)
+      this.log.info(
+        { updates: this.skippedAtStop },
+        'order updates left to the next start-up reconciliation',
+      );
+  }
+
   /** Cancels every working order of an account (kill switch, or the trader's "cancel all"). */
   async cancelAll(accountId: string): Promise<number> {
     const working = await this.store.list(accountId, { working: true, limit: 10_000 });
@@ -418,7 +436,10 @@ export class OrderManager {
    * update at a time, in the order the DLL announced them.
    */
   onOrderUpdate(localOrderId: bigint): Promise<void> {
-    const run = this.updates.then(() => this.update(localOrderId));
+    const run = this.updates.then(() => {
+      if (!this.stopped) return this.update(localOrderId);
+      this.skippedAtStop++;
+    });
     this.updates = run.catch((err: Error) => {
       this.log.error({ localOrderId: localOrderId.toString(), err: err.message }, 'order update failed');
       this.deadLetter({
