@@ -10,6 +10,7 @@ import { FeedClient } from '../app/market/feedClient.ts';
 import type { Trade } from '../sync-server/market/protocol.ts';
 import { CollabStore } from '../sync-server/store/collab.ts';
 import {
+  createWatchlist,
   login,
   NodeWebSocket,
   type ServerProcess,
@@ -395,14 +396,7 @@ describe.skipIf(!DATABASE_URL || !REDIS_URL)('Redis down between two processes',
     const A = a;
     const B = b;
     const token = await login(A.url);
-    const watchlist = async (name: string) => {
-      const res = await fetch(`${A.url}/api/v1/watchlists`, {
-        method: 'POST',
-        headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
-        body: JSON.stringify({ name }),
-      });
-      return ((await res.json()) as { watchlist: { id: number; room: string } }).watchlist;
-    };
+    const watchlist = (name: string) => createWatchlist(A.url, token, name);
     const open = (port: number, room: string) => {
       const p = provider(port, token, room);
       providers.push(p);

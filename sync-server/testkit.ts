@@ -165,6 +165,22 @@ export async function login(url: string, username = 'admin', password = ADMIN_PA
   return ((await res.json()) as { accessToken: string }).accessToken;
 }
 
+/** Creates a watchlist over REST as the token's user; its id and its Yjs room name. */
+export async function createWatchlist(
+  url: string,
+  token: string,
+  name: string,
+): Promise<{ id: number; room: string }> {
+  const res = await fetch(`${url}/api/v1/watchlists`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ name }),
+  });
+  if (res.status !== 201)
+    throw new Error(`creating watchlist "${name}" failed: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { watchlist: { id: number; room: string } }).watchlist;
+}
+
 export async function until<T>(
   probe: () => T | Promise<T>,
   what: string,

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { type Principal, ROLES, type Role, TokenSigner } from '../auth/tokens.ts';
-import { login, startTestServer, type TestServer } from '../testkit.ts';
+import { createWatchlist, login, startTestServer, type TestServer } from '../testkit.ts';
 
 // The authz matrix, generated from the server's own route table: every REST route, the market
 // socket and a Yjs room, for no token, a forged token, an expired token, a token of another
@@ -90,12 +90,7 @@ describe('authz matrix over every route', () => {
 
   it('refuses the market socket and a Yjs room without a valid token, and a room to a non-member', async () => {
     const admin = await genuine.sign(users.admin);
-    const created = await fetch(`${t.url}/api/v1/watchlists`, {
-      method: 'POST',
-      headers: { Authorization: `Bearer ${admin}`, 'Content-Type': 'application/json' },
-      body: JSON.stringify({ name: 'Admin only' }),
-    });
-    const room = ((await created.json()) as { watchlist: { room: string } }).watchlist.room;
+    const { room } = await createWatchlist(t.url, admin, 'Admin only');
     const outcome = (path: string, token: string | undefined) =>
       new Promise<string>((resolve) => {
         tried++;

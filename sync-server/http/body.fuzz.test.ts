@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { login, startTestServer, type TestServer } from '../testkit.ts';
+import { createWatchlist, login, startTestServer, type TestServer } from '../testkit.ts';
 import type { Route } from './types.ts';
 
 // Hostile REST input, generated from the server's own route table: every route that takes a
@@ -257,12 +257,7 @@ describe('REST under hostile input', () => {
       headers: auth,
       body: JSON.stringify({ id: 'FUZZ-ACCT', brokerId: 1, name: 'fuzz' }),
     });
-    const wl = await fetch(`${t.url}/api/v1/watchlists`, {
-      method: 'POST',
-      headers: auth,
-      body: JSON.stringify({ name: 'fuzz' }),
-    });
-    watchlistId = ((await wl.json()) as { watchlist: { id: number } }).watchlist.id;
+    watchlistId = (await createWatchlist(t.url, api, 'fuzz')).id;
     // The admin trades on it, so fuzzed orders reach the risk checks and the simulator.
     await fetch(`${t.url}/api/v1/users/1/account`, {
       method: 'PUT',

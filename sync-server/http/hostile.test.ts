@@ -4,7 +4,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import * as Y from 'yjs';
 import { encodeMessage } from '../collab/protocol.ts';
-import { ADMIN_PASSWORD, login, rawYjsSocket, startTestServer, type TestServer, until } from '../testkit.ts';
+import {
+  ADMIN_PASSWORD,
+  createWatchlist,
+  login,
+  rawYjsSocket,
+  startTestServer,
+  type TestServer,
+  until,
+} from '../testkit.ts';
 import { LOGIN_FAILURES } from './routes/auth.ts';
 
 // Hostile clients at the transport level: slowloris sockets, bodies and frames over the limits,
@@ -66,12 +74,7 @@ describe('hostile clients', () => {
       TAPE_YJS_MAX_MESSAGE_BYTES: String(YJS_MAX),
     });
     token = await login(t.url);
-    const res = await fetch(`${t.url}/api/v1/watchlists`, {
-      method: 'POST',
-      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
-      body: JSON.stringify({ name: 'hostile' }),
-    });
-    room = ((await res.json()) as { watchlist: { room: string } }).watchlist.room;
+    room = (await createWatchlist(t.url, token, 'hostile')).room;
   }, 60_000);
   afterAll(() => t?.close());
 

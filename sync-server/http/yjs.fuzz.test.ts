@@ -8,7 +8,7 @@ import { type CollabConnection, CollabHub, type CollabStorage, DEFAULT_LIMITS } 
 import { decodeMessage, encodeMessage, type YMessage } from '../collab/protocol.ts';
 import { createLogger } from '../log.ts';
 import type { DocumentRow } from '../store/collab.ts';
-import { login, rawYjsSocket, startTestServer, type TestServer, until } from '../testkit.ts';
+import { createWatchlist, login, rawYjsSocket, startTestServer, type TestServer, until } from '../testkit.ts';
 
 // Hostile y-protocols traffic on /yjs. collab/protocol.test.ts fuzzes the message decoder on its
 // own; here whole messages reach the room: arbitrary bytes, valid envelopes around arbitrary or
@@ -270,12 +270,7 @@ describe('/yjs under hostile messages (real server)', () => {
   beforeAll(async () => {
     t = await startTestServer(process.env.DATABASE_URL ? 'postgres' : 'pglite');
     token = await login(t.url);
-    const res = await fetch(`${t.url}/api/v1/watchlists`, {
-      method: 'POST',
-      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
-      body: JSON.stringify({ name: 'fuzz' }),
-    });
-    room = ((await res.json()) as { watchlist: { room: string } }).watchlist.room;
+    room = (await createWatchlist(t.url, token, 'fuzz')).room;
   }, 60_000);
   afterAll(() => t?.close());
 
