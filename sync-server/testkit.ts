@@ -209,13 +209,17 @@ export function b3Now(): string {
 export function rawYjsSocket(port: number, room: string, token: string) {
   const ws = new WebSocket(`ws://127.0.0.1:${port}/yjs/${room}?token=${token}`, { perMessageDeflate: false });
   const received: YMessage[] = [];
+  // A refused upgrade or a dropped connection closes with 1006 and no reason: the error says why.
+  let error = '';
+  ws.on('error', (err) => {
+    error = err.message;
+  });
   const closed = new Promise<{ code: number; reason: string }>((resolve) =>
-    ws.on('close', (code, reason) => resolve({ code, reason: String(reason) })),
+    ws.on('close', (code, reason) => resolve({ code, reason: String(reason) || error })),
   );
   ws.on('message', (data) => {
     const r = decodeMessage(new Uint8Array(data as Buffer));
     if (r.ok) received.push(r.message);
   });
-  ws.on('error', () => {});
   return { ws, received, closed };
 }

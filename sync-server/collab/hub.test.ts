@@ -215,6 +215,29 @@ describe.each(testBackends())('CollabHub on $name', (backend) => {
       code: YjsClose.badMessage,
       reason: expect.stringContaining('malformed sync-update'),
     });
+    // Found by the fuzz test: it decodes, but its third item's origin is itself. Yjs throws
+    // half-way through applying it; stored, it would have made the document unloadable.
+    const forger = new Client(users.bia as Principal, hub, room);
+    await until(() => forger.received.length > 0, 'joined');
+    forger.push({
+      type: 'sync-update',
+      update: Uint8Array.from([
+        1, 3, 128, 128, 128, 128, 1, 0, 4, 1, 4, 110, 111, 116, 101, 1, 32, 132, 128, 128, 128, 128, 1, 0, 2,
+        32, 32, 196, 128, 128, 128, 128, 1, 3, 128, 128, 128, 128, 1, 1, 4, 32, 32, 32, 32, 0,
+      ]),
+    });
+    expect(forger.closed).toMatchObject({
+      code: YjsClose.badMessage,
+      reason: expect.stringContaining('not earlier in its own history'),
+    });
+    // Also from the fuzz test: an empty delete range, which Yjs throws on once it is stored.
+    const eraser = new Client(users.bia as Principal, hub, room);
+    await until(() => eraser.received.length > 0, 'joined');
+    eraser.push({ type: 'sync-update', update: Uint8Array.of(0, 1, 1, 1, 0, 0) });
+    expect(eraser.closed).toMatchObject({
+      code: YjsClose.badMessage,
+      reason: expect.stringContaining('empty delete range'),
+    });
     ana.doc.getArray<string>('tickers').push(['WEGE3']);
     await until(() => bia.tickers.length === 1, 'room unaffected');
   });

@@ -144,6 +144,8 @@ export interface HubStats {
   readonly connections: number;
   /** False while the bus to the other processes is down. */
   readonly busConnected: boolean;
+  /** Stored updates that did not apply when a document was opened (each logged); should stay 0. */
+  readonly unloadable: number;
 }
 
 export class CollabHub {
@@ -153,6 +155,7 @@ export class CollabHub {
   private readonly rate: Rate;
   private readonly now: () => number;
   private closing = false;
+  private unloadable = 0;
 
   constructor(private readonly deps: HubDeps) {
     this.limits = deps.limits ?? DEFAULT_LIMITS;
@@ -164,7 +167,12 @@ export class CollabHub {
   }
 
   get stats(): HubStats {
-    return { rooms: this.rooms.size, connections: this.peers.size, busConnected: this.deps.bus.connected };
+    return {
+      rooms: this.rooms.size,
+      connections: this.peers.size,
+      busConnected: this.deps.bus.connected,
+      unloadable: this.unloadable,
+    };
   }
 
   /** A socket opened on `/yjs/<room>`: checks the ACL, loads the room, then serves it. */
@@ -333,7 +341,19 @@ export class CollabHub {
       room.bytes = state.bytes;
       room.sinceCompaction = state.updates.length;
       Y.transact(doc, () => {
-        for (const u of state.updates) Y.applyUpdate(doc, u, FROM_STORE);
+        for (const [i, u] of state.updates.entries()) {
+          try {
+            Y.applyUpdate(doc, u, FROM_STORE);
+          } catch (err) {
+            // The write path refuses what would not apply; should one get stored anyway, the
+            // document still opens with everything else rather than never again.
+            this.unloadable++;
+            this.deps.log.error(
+              { err: (err as Error).message, docId: id, update: i, bytes: u.byteLength },
+              'stored yjs update does not apply; the document opens without it',
+            );
+          }
+        }
       });
     } catch (err) {
       await this.deps.bus.leave(id).catch(() => {});

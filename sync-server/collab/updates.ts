@@ -8,8 +8,13 @@ import * as Y from 'yjs';
  * what the server has; such a no-op is neither stored nor refused. Throws on a malformed update.
  */
 export function changesDoc(doc: Y.Doc, update: Uint8Array): boolean {
-  // Decodes all of it, delete set included: a bad tail must not half-apply later.
+  // Decodes and checks all of it, delete set included: a bad tail must not half-apply later.
   const { structs, ds } = Y.decodeUpdate(update);
+  for (const s of structs) if (s instanceof Y.Item) checkCausality(s);
+  for (const [client, ranges] of ds.clients) {
+    // Yjs never writes one; applying it throws once part of the update is in.
+    if (ranges.some((r) => r.len === 0)) throw new Error(`empty delete range for client ${client}`);
+  }
   for (const s of structs) {
     if (!(s instanceof Y.Skip) && s.id.clock + s.length > Y.getState(doc.store, s.id.client)) return true;
   }
@@ -19,10 +24,24 @@ export function changesDoc(doc: Y.Doc, update: Uint8Array): boolean {
     // The doc's ranges are sorted and merged: a covered range lies inside one of them.
     const have = deleted.clients.get(client) ?? [];
     for (const r of ranges) {
-      if (r.len === 0) continue;
-      const inside = have.some((h) => h.clock <= r.clock && r.clock + r.len <= h.clock + h.len);
-      if (!inside) return true;
+      if (!have.some((h) => h.clock <= r.clock && r.clock + r.len <= h.clock + h.len)) return true;
     }
   }
   return false;
+}
+
+/**
+ * An item can only point at what existed when it was made. Yjs assumes so for its own client
+ * (an origin there is never waited for): an item whose origin, right origin or parent is itself
+ * or a later clock of its own client throws half-way through integration, after the update was
+ * stored, and every later load of the document would throw the same way.
+ */
+function checkCausality(item: Y.Item): void {
+  const parent = item.parent instanceof Y.ID ? item.parent : null;
+  for (const ref of [item.origin, item.rightOrigin, parent]) {
+    if (ref && ref.client === item.id.client && ref.clock >= item.id.clock)
+      throw new Error(
+        `item ${item.id.client}:${item.id.clock} refers to ${ref.clock}, not earlier in its own history`,
+      );
+  }
 }

@@ -245,6 +245,7 @@ describe('/yjs rooms under hostile messages (hub level)', () => {
             const fresh = new Peer(ana, again, true);
             await soon(() => fresh.received.some((m) => m.type === 'sync-step2') || fresh.closed, 'reloaded');
             expect(fresh.closed, 'the document no longer loads').toBeUndefined();
+            expect(again.stats.unloadable, 'a stored update does not apply').toBe(0);
             expect(fresh.doc.getArray<string>('honest').toArray()).toEqual(items);
             await again.close();
           },
@@ -289,7 +290,15 @@ describe('/yjs under hostile messages (real server)', () => {
     for (const [i, frame] of samples.entries()) {
       n++;
       const evil = open();
-      await until(() => evil.received.length > 0, 'joined');
+      let early: { code: number; reason: string } | undefined;
+      void evil.closed.then((c) => {
+        early = c;
+      });
+      await until(() => evil.received.length > 0 || early, 'joined');
+      // Refused before the room answered: nothing the previous frames did may cause that.
+      expect(evil.received.length, `closed before joining: ${early?.code} ${early?.reason}`).toBeGreaterThan(
+        0,
+      );
       evil.ws.send(frame);
       // Either closed, or still open after a ping round trip.
       const outcome = await Promise.race([evil.closed, new Promise<undefined>((r) => setTimeout(r, 100))]);
