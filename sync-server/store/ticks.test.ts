@@ -17,6 +17,10 @@ describe.each(testBackends())('TickStore on $name', (backend) => {
   });
   afterAll(() => db?.close());
 
+  // Opens the pool's connections first, as on a running server: batches waiting for a connection
+  // to open reach the database one after another and hide the race.
+  const warmPool = () => Promise.all(Array.from({ length: 10 }, () => db.sql`select pg_sleep(0.05)`));
+
   it('writes a batch and reads a sequence range back exactly', async () => {
     const batch = Array.from({ length: 500 }, (_, i) => trade(i + 1, 38 + (i % 7) / 100));
     await store.insert(batch);
@@ -38,6 +42,38 @@ describe.each(testBackends())('TickStore on $name', (backend) => {
     expect((await store.range('VALE3', 1, 2)).map((t) => t.seq)).toEqual([1, 2]);
     const [row] = await db.sql<{ n: string }[]>`select count(*) as n from ticks_default`;
     expect(Number(row?.n)).toBe(0);
+  });
+
+  it("creates a new day's partition once when batches of that day are written concurrently", async () => {
+    if (db.timescale) return;
+    // The writer keeps batches in flight side by side; on a new day they all find no partition.
+    const day = Date.UTC(2026, 10, 27, 13, 0, 0);
+    await warmPool();
+    const batches = Array.from({ length: 8 }, (_, b) =>
+      Array.from({ length: 10 }, (_, i) => trade(b * 10 + i + 1, 30, day + b * 10_000 + i, 'BBAS3')),
+    );
+    await Promise.all(batches.map((batch) => store.insert(batch)));
+    const parts = await db.sql<{ relname: string }[]>`
+      select c.relname from pg_inherits i join pg_class c on c.oid = i.inhrelid
+      where i.inhparent = 'ticks'::regclass and c.relname = 'ticks_20261127'`;
+    expect(parts).toHaveLength(1);
+    expect((await store.range('BBAS3', 1, 80)).map((t) => t.seq)).toEqual(
+      Array.from({ length: 80 }, (_, i) => i + 1),
+    );
+  });
+
+  it('creates the partition when another store (another process) races for it', async () => {
+    if (db.timescale) return;
+    // Each store has its own memo, so only the database can keep the two apart.
+    const day = Date.UTC(2026, 10, 28, 13, 0, 0);
+    await warmPool();
+    const stores = Array.from({ length: 4 }, () => new TickStore(db));
+    await Promise.all(stores.map((s, n) => s.insert([trade(n + 1, 25, day + n, 'ABEV3')])));
+    const parts = await db.sql<{ relname: string }[]>`
+      select c.relname from pg_inherits i join pg_class c on c.oid = i.inhrelid
+      where i.inhparent = 'ticks'::regclass and c.relname = 'ticks_20261128'`;
+    expect(parts).toHaveLength(1);
+    expect((await store.range('ABEV3', 1, 4)).map((t) => t.seq)).toEqual([1, 2, 3, 4]);
   });
 
   it('rolls trades into OHLCV candles', async () => {

@@ -42,7 +42,8 @@ const partitionName = (ms: number) => `ticks_${iso(ms).slice(0, 10).replaceAll('
 /** Where trades are kept: batched writes, replay reads and candles. */
 export class TickStore {
   private readonly sql: Sql;
-  private readonly partitions = new Set<number>();
+  /** Partition creation by day start: one in flight per day, and kept once done. */
+  private readonly partitions = new Map<number, Promise<void>>();
 
   constructor(private readonly db: Database) {
     this.sql = db.sql;
@@ -116,17 +117,27 @@ export class TickStore {
     if (this.db.timescale) return;
     for (const t of trades) {
       const from = dayStart(t.time);
-      if (this.partitions.has(from)) continue;
-      await this.createPartition(partitionName(from), from, from + 86_400_000);
-      this.partitions.add(from);
+      let created = this.partitions.get(from);
+      if (!created) {
+        // Batches in flight together share one creation rather than racing each other to it.
+        created = this.createPartition(partitionName(from), from, from + 86_400_000);
+        this.partitions.set(from, created);
+        // A failed creation is tried again by the next batch of that day.
+        created.catch(() => this.partitions.delete(from));
+      }
+      await created;
     }
   }
 
   private async createPartition(name: string, from: number, to: number) {
-    const [exists] = await this.sql`select 1 from pg_class where relname = ${name}`;
-    if (exists) return;
-    // Rows already in the default partition for that day must move before the range can exist.
     await this.sql.begin(async (tx) => {
+      // Other processes may create the same day at once: CREATE TABLE (even IF NOT EXISTS) then
+      // fails on the catalog's unique index. The lock, held until commit, makes them take turns,
+      // and the check runs under it, so the later one sees the committed partition and stops.
+      await tx`select pg_advisory_xact_lock(hashtext(${name}))`;
+      const [exists] = await tx`select 1 from pg_class where relname = ${name}`;
+      if (exists) return;
+      // Rows already in the default partition for that day must move before the range can exist.
       await tx.unsafe(`create table ${name} (like ticks including defaults)`);
       await tx.unsafe(
         `with moved as (delete from ticks_default where time >= '${iso(from)}' and time < '${iso(to)}' returning *)
