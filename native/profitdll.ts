@@ -494,7 +494,10 @@ export interface ConnectorOptions {
   readonly libraryPath: string;
   /** The capture shim (default: native/build). */
   readonly capturePath?: string;
-  /** Records in the capture ring: a power of two from 16384 to 4194304 (default 65536, 16 MiB). */
+  /**
+   * Records in the capture ring: a power of two from RING_MIN to RING_MAX (16384 to 4194304;
+   * default DEFAULT_RING = 262144, 64 MiB of 256-byte records).
+   */
   readonly ringCapacity?: number;
 }
 
@@ -587,7 +590,11 @@ export interface SimOrderStats {
 type Fn = (...args: unknown[]) => unknown;
 
 const DRAIN_BATCH = 8192;
-const DEFAULT_RING = 1 << 16;
+/** Capture ring bounds, as tape_capture_reset accepts them (TAPE_MIN/MAX_CAPACITY in capture.h). */
+export const RING_MIN = 1 << 14;
+export const RING_MAX = 1 << 22;
+/** 262,144 records (64 MiB): ~6 s of 20,000 trades/s plus the DLL's other callbacks (TAPE_CAPTURE_RING). */
+export const DEFAULT_RING = 1 << 18;
 
 // Named koffi types are process-wide, so they are declared once, on first use.
 let types: { trade: TypeObject; enumerateOrders: TypeObject } | undefined;
@@ -943,7 +950,9 @@ export class ProfitConnector {
       );
     const reset = c('int32 tape_capture_reset(int32 capacity)')(ringCapacity) as number;
     if (reset === -1)
-      throw new RangeError(`ringCapacity must be a power of two from 16384 to 4194304 (got ${ringCapacity})`);
+      throw new RangeError(
+        `ringCapacity must be a power of two from ${RING_MIN} to ${RING_MAX} (got ${ringCapacity})`,
+      );
     if (reset !== 0) throw new Error(`could not allocate a capture ring of ${ringCapacity} records`);
     this.captureDrain = c('int32 tape_capture_drain(_Out_ uint8 *out, int32 maxRecords)');
     this.captureDropped = c('uint64 tape_capture_dropped()');

@@ -54,6 +54,11 @@ const KNOWN: Record<string, fc.Arbitrary<string>> = {
   ),
   TAPE_SIM_RATE: fc.oneof(num(0, 1_000_000), fc.constantFrom('0.5', '1e3', 'Infinity', 'NaN')),
   TAPE_REPLAY_RING: num(10_000, 10_000_000),
+  // Powers of two around the accepted 2^14..2^22, and numbers near the bounds (mostly refused).
+  TAPE_CAPTURE_RING: fc.oneof(
+    fc.integer({ min: 10, max: 24 }).map((e) => String(2 ** e)),
+    num(16_384, 4_194_304),
+  ),
   TAPE_WS_SOFT_BYTES: num(16_384, 1 << 20),
   TAPE_WS_HARD_BYTES: num(32_768, 1 << 21),
   TAPE_WS_STALL_MS: num(100, 600_000),
@@ -138,6 +143,11 @@ function checkInvariants(c: Config, env: Record<string, string>) {
   for (const t of c.tickers) expect(t.ticker).toMatch(/^[A-Z0-9]{4,12}$/);
   expect(new Set(c.tickers.map((t) => t.ticker)).size).toBe(c.tickers.length);
   expect(c.wsHardBytes).toBeGreaterThan(c.wsSoftBytes);
+  // tape_capture_reset takes a power of two from 2^14 to 2^22 and nothing else.
+  const ring = c.profitDll.captureRing;
+  expect(Number.isInteger(ring) && ring >= 16_384 && ring <= 4_194_304 && (ring & (ring - 1)) === 0).toBe(
+    true,
+  );
   for (const n of [
     c.accessTokenTtlS,
     c.refreshTokenTtlS,

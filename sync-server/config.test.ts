@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_RING, RING_MAX, RING_MIN } from '../native/profitdll.ts';
 import { ConfigError, loadConfig } from './config.ts';
 
 describe('loadConfig', () => {
@@ -10,6 +11,8 @@ describe('loadConfig', () => {
     expect(c.profitDll.path).toBeUndefined();
     expect(c.dataDir).toBe('/srv/tape/data');
     expect(c.tickBufferRows).toBe(1_000_000);
+    expect(c.profitDll.captureRing).toBe(262_144);
+    expect(c.profitDll.captureRing).toBe(DEFAULT_RING);
     expect(c.tickers.map((t) => t.ticker)).toContain('PETR4');
     expect(Object.isFrozen(c)).toBe(true);
   });
@@ -23,6 +26,10 @@ describe('loadConfig', () => {
     });
     expect(c.port).toBe(8080);
     expect(loadConfig({ TAPE_TICK_BUFFER_ROWS: '20000' }).tickBufferRows).toBe(20_000);
+    expect(loadConfig({ TAPE_CAPTURE_RING: '1048576' }).profitDll.captureRing).toBe(1_048_576);
+    expect(loadConfig({ TAPE_CAPTURE_RING: String(RING_MIN) }).profitDll.captureRing).toBe(16_384);
+    expect(loadConfig({ TAPE_CAPTURE_RING: String(RING_MAX) }).profitDll.captureRing).toBe(4_194_304);
+    expect(loadConfig({ TAPE_CAPTURE_RING: ' ' }).profitDll.captureRing).toBe(DEFAULT_RING);
     expect(c.databaseUrl).toBe('postgres://u@db:5432/tape');
     expect(c.tickers).toEqual([
       { ticker: 'PETR4', exchange: 'B' },
@@ -40,6 +47,11 @@ describe('loadConfig', () => {
     ['TAPE_LOG_LEVEL', 'loud', /TAPE_LOG_LEVEL/],
     ['TAPE_TICK_BUFFER_ROWS', '10', /TAPE_TICK_BUFFER_ROWS: at least 1000/],
     ['TAPE_TICK_BUFFER_ROWS', 'lots', /TAPE_TICK_BUFFER_ROWS/],
+    ['TAPE_CAPTURE_RING', 'lots', /TAPE_CAPTURE_RING: not a number; .*power of two from 16384 to 4194304/],
+    ['TAPE_CAPTURE_RING', '65536.5', /TAPE_CAPTURE_RING: not a whole number; .*power of two/],
+    ['TAPE_CAPTURE_RING', '100000', /TAPE_CAPTURE_RING: not a power of two; .*16384 to 4194304/],
+    ['TAPE_CAPTURE_RING', '1024', /TAPE_CAPTURE_RING: below 16384; .*power of two/],
+    ['TAPE_CAPTURE_RING', '8388608', /TAPE_CAPTURE_RING: above 4194304 .*power of two/],
   ])('rejects %s=%s naming the variable and the expected form', (name, value, message) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(message);

@@ -1,5 +1,6 @@
 import { basename, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
+import { DEFAULT_RING, RING_MAX, RING_MIN } from '../native/profitdll.ts';
 
 // Every setting Tape reads from the environment, validated once at start.
 // Defaults are the embedded mode: PGlite under ./data, the simulator DLL, in-process bus.
@@ -10,6 +11,21 @@ const urlOf = (protocols: string[]) =>
   z.string().refine((v) => URL.canParse(v) && protocols.includes(new URL(v).protocol), {
     message: `a URL starting with ${protocols.join(' or ')}`,
   });
+
+// The native capture ring (tape_capture_reset) takes a power of two within these bounds and
+// nothing else, so a bad value is refused here, by name, rather than by the shim at start-up.
+const RING_FORM = `the capture ring takes a power of two from ${RING_MIN} to ${RING_MAX} records`;
+function ringProblem(n: number): string | undefined {
+  if (!Number.isInteger(n)) return 'not a whole number';
+  if (n < RING_MIN) return `below ${RING_MIN}`;
+  if (n > RING_MAX) return `above ${RING_MAX} (1 GiB)`;
+  if ((n & (n - 1)) !== 0) return 'not a power of two';
+  return undefined;
+}
+const captureRing = z.coerce.number({ error: `not a number; ${RING_FORM}` }).superRefine((n, ctx) => {
+  const why = ringProblem(n);
+  if (why) ctx.addIssue({ code: 'custom', message: `${why}; ${RING_FORM}` });
+});
 
 const schema = z.object({
   TAPE_HOST: z.string().min(1).default('0.0.0.0'),
@@ -37,6 +53,7 @@ const schema = z.object({
     )
     .default('PETR4:B,VALE3:B,ITUB4:B,BBDC4:B,WINZ25:F,WDOZ25:F'),
   TAPE_SIM_RATE: z.coerce.number().positive().max(1_000_000).optional(),
+  TAPE_CAPTURE_RING: captureRing.default(DEFAULT_RING),
   TAPE_REPLAY_RING: z.coerce.number().int().min(10_000, 'at least 10000').max(10_000_000).default(10_000),
   TAPE_WS_SOFT_BYTES: z.coerce
     .number()
@@ -124,6 +141,8 @@ export interface Config {
     /** The routing password (the account's electronic signature) sent with every order request. */
     readonly routingPassword: string;
     readonly simRate: number | undefined;
+    /** Records in the native capture ring (256 bytes each): how long a stalled server loses nothing. */
+    readonly captureRing: number;
   };
   readonly tickers: readonly Ticker[];
   readonly replayRing: number;
@@ -230,6 +249,7 @@ export function loadConfig(
       routing: e.TAPE_ROUTING === 'on',
       routingPassword: e.PROFITDLL_ROUTING_PASSWORD ?? e.PROFITDLL_PASSWORD,
       simRate: e.TAPE_SIM_RATE,
+      captureRing: e.TAPE_CAPTURE_RING,
     }),
     tickers: Object.freeze(
       e.TAPE_TICKERS.split(',').map((pair) => {

@@ -96,6 +96,7 @@ export async function startServer(config: Config, log: Logger): Promise<TapeServ
   const connector = ProfitConnector.open({
     libraryPath: config.profitDll.path ?? paths.libraryPath,
     capturePath: paths.capturePath,
+    ringCapacity: config.profitDll.captureRing,
   });
   if (connector.sim && config.profitDll.simRate) connector.sim.setRate(config.profitDll.simRate);
 
@@ -168,7 +169,7 @@ export async function startServer(config: Config, log: Logger): Promise<TapeServ
       password: config.profitDll.password,
       tickers: config.tickers,
       routing: orders !== undefined,
-      orderChanged: orders && ((id) => void orders.onOrderUpdate(id)),
+      orderChanged: orders && ((id) => orders.onOrderUpdate(id)),
     },
     market,
     log,
