@@ -43,6 +43,8 @@ export class HttpError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** Sent as Retry-After (a 429 or 503 the client may repeat). */
+    readonly retryAfterS?: number,
   ) {
     super(message);
   }

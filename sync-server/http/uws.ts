@@ -274,8 +274,12 @@ const UNAVAILABLE =
   /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|CONNECT_TIMEOUT|CONNECTION_[A-Z_]+)$/;
 
 function errorReply(err: unknown, log: Logger, where: string): Reply {
-  if (err instanceof HttpError)
-    return { status: err.status, json: { error: err.code, message: err.message } };
+  if (err instanceof HttpError) {
+    const json = { error: err.code, message: err.message };
+    return err.retryAfterS === undefined
+      ? { status: err.status, json }
+      : { status: err.status, headers: { 'Retry-After': String(err.retryAfterS) }, json };
+  }
   if (err instanceof AuthError) return { status: 401, json: { error: err.code, message: err.message } };
   if (err instanceof ZodError) {
     const issues = err.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));

@@ -93,9 +93,26 @@ export class OrderError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** For a 429 or 503: when to try again. */
+    readonly retryAfterS?: number,
   ) {
     super(message);
   }
+}
+
+/** Submissions of one account waiting for their risk check; past this a new one gets a 429. */
+export const MAX_QUEUED_SUBMITS = 20;
+/**
+ * DLL order announcements not read yet; past this new orders get a 503 until the server caught
+ * up, since the risk check would see stale fills and working orders.
+ */
+export const MAX_UPDATE_BACKLOG = 500;
+
+/** DLL order announcements of one account waiting to be read, one read at a time. */
+interface Lane {
+  /** Announced, not read yet (one entry per order, in order of first announcement). */
+  readonly dirty: Map<string, bigint>;
+  busy: boolean;
 }
 
 export interface SubmitResult {
@@ -114,11 +131,18 @@ export class OrderManager {
   private readonly buckets = new Map<string, TokenBucket>();
   private readonly positions = new Map<string, Map<string, Position>>();
   private readonly realizedToday = new Map<string, { day: string; cents: number }>();
-  private readonly queues = new Map<string, Promise<unknown>>();
+  private readonly queues = new Map<string, { tail: Promise<unknown>; depth: number }>();
   private readonly brokers = new Map<string, number>();
-  /** Local ids sent whose rows do not carry them yet. */
-  private readonly inFlight = new Set<string>();
-  private updates: Promise<void> = Promise.resolve();
+  /**
+   * Account of each order this server sent (from the DLL's answer, before its row carries the
+   * id) or found working, by local id, until it closes: picks its update lane.
+   */
+  private readonly accountOf = new Map<string, string>();
+  /** Update lanes by account ('' for orders of no known account). */
+  private readonly lanes = new Map<string, Lane>();
+  /** The lane an order's pending or running read is in, so one order is never read twice at once. */
+  private readonly laneOf = new Map<string, Lane>();
+  private readonly running = new Set<Promise<void>>();
   /** Set at shutdown: DLL updates still queued are left to the next start's reconciliation. */
   private stopped = false;
   private skippedAtStop = 0;
@@ -159,6 +183,7 @@ export class OrderManager {
       const unclaimed = dll.filter((d) => !known.has(d.localOrderId.toString()));
       for (const o of mine) {
         if (o.localOrderId !== null) {
+          this.accountOf.set(o.localOrderId.toString(), o.accountId);
           const found = dll.find((d) => d.localOrderId === o.localOrderId);
           if (found) await this.sync(o, found);
           else {
@@ -188,6 +213,7 @@ export class OrderManager {
         }
         const [found] = unclaimed.splice(i, 1) as [RouterOrder];
         counts.adopted++;
+        this.accountOf.set(found.localOrderId.toString(), o.accountId);
         await this.store.setLocalId(o.id, found.localOrderId);
         await this.sync({ ...o, localOrderId: found.localOrderId }, found);
       }
@@ -209,15 +235,39 @@ export class OrderManager {
         'reconciling',
         'Orders are being reconciled with the broker: try again in a moment',
       );
+    const backlog = this.updateBacklog;
+    if (backlog > MAX_UPDATE_BACKLOG)
+      throw new OrderError(
+        503,
+        'behind_broker',
+        `The server is ${backlog} order updates behind the broker, so positions and limits may be stale: new orders wait until it caught up; try again in a moment`,
+        1,
+      );
     // One submission at a time per account: risk checks see every earlier order of the account.
-    const run = (this.queues.get(accountId) ?? Promise.resolve()).then(() =>
-      this.submitNow(accountId, userId, req, cfg),
-    );
-    this.queues.set(
-      accountId,
-      run.catch(() => undefined),
-    );
+    const queue = this.queues.get(accountId) ?? { tail: Promise.resolve(), depth: 0 };
+    if (queue.depth >= MAX_QUEUED_SUBMITS)
+      throw new OrderError(
+        429,
+        'too_many_pending',
+        `${queue.depth} orders of this account are still being checked; nothing was sent: try again in a moment`,
+        1,
+      );
+    queue.depth++;
+    const run = queue.tail
+      .then(() => this.submitNow(accountId, userId, req, cfg))
+      .finally(() => {
+        queue.depth--;
+      });
+    queue.tail = run.catch(() => undefined);
+    this.queues.set(accountId, queue);
     return run;
+  }
+
+  /** DLL order announcements not read yet, over every account. */
+  get updateBacklog(): number {
+    let n = 0;
+    for (const lane of this.lanes.values()) n += lane.dirty.size;
+    return n;
   }
 
   private async submitNow(
@@ -281,16 +331,18 @@ export class OrderManager {
       return { order: rejected ?? order, created: true, risk };
     }
     const key = localOrderId.toString();
-    this.inFlight.add(key);
+    this.accountOf.set(key, accountId);
     let sent: OrderRow;
     try {
       sent = await this.store.setLocalId(order.id, localOrderId);
-    } finally {
-      this.inFlight.delete(key);
+    } catch (err) {
+      // Left pending without its id: start-up reconciliation finds it in the DLL's list.
+      this.accountOf.delete(key);
+      throw err;
     }
     this.events.order(sent);
     // Updates the DLL announced while the id was being stored were skipped: read it once now.
-    void this.onOrderUpdate(localOrderId);
+    this.onOrderUpdate(localOrderId);
     return { order: sent, created: true, risk };
   }
 
@@ -404,7 +456,8 @@ export class OrderManager {
    */
   async stop(): Promise<void> {
     this.stopped = true;
-    await this.updates;
+    await this.settled();
+    this.skippedAtStop += this.updateBacklog;
     if (this.skippedAtStop > 0)
       this.log.info(
         { updates: this.skippedAtStop },
@@ -432,34 +485,78 @@ export class OrderManager {
   }
 
   /**
-   * The DLL announced a change: its details are read (outside the callback) and applied, one
-   * update at a time, in the order the DLL announced them.
+   * The DLL announced a change of an order. Its details are read later, outside the callback,
+   * and applied. A read returns the order's current state, so announcements of an order not read
+   * yet collapse into one read; one order is never read twice at once. Each account has its own
+   * lane, read one order at a time in the order of announcement (its fills fold into positions
+   * in that order); accounts do not wait for each other.
    */
-  onOrderUpdate(localOrderId: bigint): Promise<void> {
-    const run = this.updates.then(() => {
-      if (!this.stopped) return this.update(localOrderId);
+  onOrderUpdate(localOrderId: bigint): void {
+    if (this.stopped) {
       this.skippedAtStop++;
+      return;
+    }
+    const key = localOrderId.toString();
+    let lane = this.laneOf.get(key);
+    if (!lane) {
+      const accountId = this.accountOf.get(key) ?? '';
+      lane = this.lanes.get(accountId);
+      if (!lane) {
+        lane = { dirty: new Map(), busy: false };
+        this.lanes.set(accountId, lane);
+      }
+      this.laneOf.set(key, lane);
+    }
+    lane.dirty.set(key, localOrderId);
+    if (lane.busy) return;
+    lane.busy = true;
+    const run = this.drainLane(lane);
+    this.running.add(run);
+    void run.finally(() => this.running.delete(run));
+  }
+
+  /** Resolves once no update is being read (every announcement read, or left at stop()). */
+  async settled(): Promise<void> {
+    while (this.running.size > 0) await Promise.all(this.running);
+  }
+
+  private async drainLane(lane: Lane): Promise<void> {
+    try {
+      for (let next = first(lane.dirty); next && !this.stopped; next = first(lane.dirty)) {
+        const [key, localOrderId] = next;
+        lane.dirty.delete(key);
+        try {
+          await this.update(localOrderId);
+        } catch (err) {
+          this.updateFailed(localOrderId, err as Error);
+        }
+        // Announced again while it was read: it stays in this lane for the next read.
+        if (!lane.dirty.has(key)) this.laneOf.delete(key);
+      }
+    } finally {
+      lane.busy = false;
+    }
+  }
+
+  private updateFailed(localOrderId: bigint, err: Error): void {
+    this.log.error({ localOrderId: localOrderId.toString(), err: err.message }, 'order update failed');
+    this.deadLetter({
+      source: 'profitdll.order',
+      reason: err instanceof InvalidDllOrder ? 'invalid_order' : 'update_failed',
+      detail: err.message,
+      payload:
+        err instanceof InvalidDllOrder ? jsonSafe(err.order) : { localOrderId: localOrderId.toString() },
     });
-    this.updates = run.catch((err: Error) => {
-      this.log.error({ localOrderId: localOrderId.toString(), err: err.message }, 'order update failed');
-      this.deadLetter({
-        source: 'profitdll.order',
-        reason: err instanceof InvalidDllOrder ? 'invalid_order' : 'update_failed',
-        detail: err.message,
-        payload:
-          err instanceof InvalidDllOrder ? jsonSafe(err.order) : { localOrderId: localOrderId.toString() },
-      });
-    });
-    return this.updates;
   }
 
   private async update(localOrderId: bigint): Promise<void> {
+    const key = localOrderId.toString();
     const dll = this.router.details(localOrderId);
     const order = await this.store.byLocalId(localOrderId);
     if (!order) {
-      // Sent by another client of the same account (Profit itself), or still being recorded by
-      // submit(): kept, not guessed at. A submit in flight syncs once it stored the local id.
-      if (this.inFlight.has(localOrderId.toString())) return;
+      // Ours, its id not stored yet: submit() reads it again once it is.
+      if (this.accountOf.has(key)) return;
+      // Sent by another client of the same account (Profit itself): kept, not guessed at.
       this.deadLetter({
         source: 'profitdll.order',
         reason: 'unknown_order',
@@ -468,6 +565,7 @@ export class OrderManager {
       });
       return;
     }
+    if (!isTerminal(order.state)) this.accountOf.set(key, order.accountId);
     await this.sync(order, dll);
   }
 
@@ -577,6 +675,8 @@ export class OrderManager {
       const fresh = await this.store.byId(order.id);
       return fresh && fresh.state !== order.state ? this.apply(fresh, event, patch) : undefined;
     }
+    if (isTerminal(next.state) && next.localOrderId !== null)
+      this.accountOf.delete(next.localOrderId.toString());
     if (patch.fill)
       this.foldFill(
         next.accountId,
@@ -610,6 +710,8 @@ export class OrderManager {
     this.events.position(accountId, ticker, after);
   }
 }
+
+const first = <K, V>(m: Map<K, V>): [K, V] | undefined => m.entries().next().value;
 
 /** The B3 trading day (Brasília time, UTC−3) of an instant. */
 const b3Day = (ms: number) => new Date(ms - 3 * 3_600_000).toISOString().slice(0, 10);

@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AuthService } from '../auth/service.ts';
 import type { Database } from './db.ts';
 import { type NewOrder, OrderStore } from './orders.ts';
-import { testBackends } from './testing.ts';
+import { createTestUser, testBackends } from './testing.ts';
 
 describe.each(testBackends())('OrderStore on $name', (backend) => {
   let db: Database;
@@ -24,13 +23,7 @@ describe.each(testBackends())('OrderStore on $name', (backend) => {
   beforeAll(async () => {
     db = await backend.open();
     store = new OrderStore(db.sql);
-    const auth = await AuthService.create(db.sql, {
-      jwtSecret: undefined,
-      accessTokenTtlS: 60,
-      refreshTokenTtlS: 60,
-      adminPassword: undefined,
-    });
-    userId = (await auth.createUser('tina', 'trader-pass', 'trader')).userId;
+    userId = await createTestUser(db, 'tina');
     await store.createAccount('ACC-1', 1, 'Desk one');
     await store.assignAccount(userId, 'ACC-1');
   });

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
+import { AuthService } from '../auth/service.ts';
 import { createLogger } from '../log.ts';
 import { type Database, openDatabase } from './db.ts';
 import { migrate } from './migrate.ts';
@@ -46,4 +47,19 @@ async function openScratchDatabase(url: string): Promise<Database> {
       await admin.end();
     },
   };
+}
+
+/** A trader (or other role) in a test database; returns its user id. */
+export async function createTestUser(
+  db: Database,
+  username: string,
+  role: 'admin' | 'trader' | 'viewer' = 'trader',
+): Promise<number> {
+  const auth = await AuthService.create(db.sql, {
+    jwtSecret: undefined,
+    accessTokenTtlS: 60,
+    refreshTokenTtlS: 60,
+    adminPassword: undefined,
+  });
+  return (await auth.createUser(username, `${username}-password`, role)).userId;
 }

@@ -110,7 +110,7 @@ export function orderRoutes({ manager, store, instruments, lastPrice }: OrderRou
     try {
       return await f();
     } catch (err) {
-      if (err instanceof OrderError) throw new HttpError(err.status, err.code, err.message);
+      if (err instanceof OrderError) throw new HttpError(err.status, err.code, err.message, err.retryAfterS);
       throw err;
     }
   };

@@ -1,0 +1,298 @@
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AccountRef } from '../../native/profitdll.ts';
+import { createLogger } from '../log.ts';
+import { instrumentFor } from '../market/instruments.ts';
+import type { Database } from '../store/db.ts';
+import type { NewDeadLetter } from '../store/deadLetters.ts';
+import { OrderStore } from '../store/orders.ts';
+import { createTestUser, testBackends } from '../store/testing.ts';
+import {
+  MAX_QUEUED_SUBMITS,
+  MAX_UPDATE_BACKLOG,
+  OrderError,
+  OrderManager,
+  type RouterOrder,
+} from './manager.ts';
+import { DEFAULT_RISK, type RiskConfig } from './risk.ts';
+
+// The manager's update lanes and load limits, against the real order store, with a scripted
+// broker behind the manager's own OrderRouter interface: the test decides when the DLL moves
+// an order on and how many times it announces each move. orders.test.ts drives the same code
+// end to end through the simulator library.
+
+const log = createLogger('silent');
+const instruments = new Map(
+  ['PETR4', 'VALE3'].map((t) => [t, instrumentFor(t, 'B') as NonNullable<ReturnType<typeof instrumentFor>>]),
+);
+const RISK: RiskConfig = {
+  ...DEFAULT_RISK,
+  maxOrderQty: 100_000,
+  maxOrderNotionalCents: 1_000_000_000,
+  maxPositionQty: 1_000_000,
+  maxOpenOrders: 10_000,
+  dailyLossLimitCents: 1_000_000_000,
+  ordersPerSecond: 100_000,
+  orderBurst: 100_000,
+};
+
+// Local ids are unique in the orders table: one sequence over every broker of the file.
+let nextLocalId = 1_000n;
+
+/** The DLL's order book as the test scripts it; `reads` counts GetOrderDetails calls. */
+class ScriptedBroker {
+  readonly orders = new Map<bigint, RouterOrder>();
+  readonly reads = new Map<bigint, number>();
+  /** Called with each new local id once send() returned, as the DLL's callback would be. */
+  onSend: (id: bigint) => void = () => {};
+  send(o: { account: AccountRef; ticker: string; side: 'buy' | 'sell'; qty: number }): bigint {
+    const id = nextLocalId++;
+    this.orders.set(id, {
+      localOrderId: id,
+      clOrderId: '',
+      accountId: o.account.accountId,
+      ticker: o.ticker,
+      side: o.side,
+      status: 10,
+      qty: o.qty,
+      tradedQty: 0,
+      averagePrice: 0,
+      price: null,
+      createdAt: Date.now(),
+      text: '',
+    });
+    queueMicrotask(() => this.onSend(id));
+    return id;
+  }
+  cancel() {}
+  change() {}
+  details(id: bigint): RouterOrder {
+    this.reads.set(id, (this.reads.get(id) ?? 0) + 1);
+    const o = this.orders.get(id);
+    if (!o) throw new Error(`no order ${id}`);
+    return o;
+  }
+  enumerate(): RouterOrder[] {
+    return [...this.orders.values()];
+  }
+  /** The broker moves the order on: accepted, or `qty` more traded at `price`. */
+  move(id: bigint, step: { fill?: { qty: number; price: number } }) {
+    const o = this.orders.get(id) as RouterOrder;
+    if (!step.fill) {
+      this.orders.set(id, { ...o, status: 0 });
+      return;
+    }
+    const traded = o.tradedQty + step.fill.qty;
+    const average = (o.averagePrice * o.tradedQty + step.fill.price * step.fill.qty) / traded;
+    this.orders.set(id, { ...o, status: traded >= o.qty ? 2 : 1, tradedQty: traded, averagePrice: average });
+  }
+}
+
+describe.each(testBackends())('OrderManager update lanes on $name', (backend) => {
+  let db: Database;
+  let store: OrderStore;
+  let userId: number;
+  let n = 0;
+  const accounts = ['LANE-A', 'LANE-B'];
+
+  beforeAll(async () => {
+    db = await backend.open();
+    store = new OrderStore(db.sql);
+    userId = await createTestUser(db, 'lane');
+    for (const a of accounts) await store.createAccount(a, 1, a);
+  }, 60_000);
+  afterAll(() => db?.close());
+
+  const managerOn = async (broker: ScriptedBroker, s: OrderStore = store) => {
+    const deadLetters: NewDeadLetter[] = [];
+    const m = new OrderManager(
+      s,
+      broker,
+      { lastPrice: () => 38.5, tradable: () => true },
+      { order: () => {}, position: () => {} },
+      (l) => deadLetters.push(l),
+      log,
+      instruments,
+    );
+    await m.reconcile();
+    return { m, deadLetters };
+  };
+  const market = (account: string, side: 'buy' | 'sell', qty: number, ticker = 'PETR4') => ({
+    account,
+    req: { clientOrderId: `lane-${++n}`, ticker, side, type: 'market' as const, qty },
+  });
+
+  it('property: however often and in whatever order the DLL announces, each order ends as the DLL has it, every fill once', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        // Per order: account, side, and the lots of each fill (the DLL's steps).
+        fc.array(
+          fc.record({
+            account: fc.constantFrom(...accounts),
+            side: fc.constantFrom<'buy' | 'sell'>('buy', 'sell'),
+            fills: fc.array(fc.integer({ min: 1, max: 3 }), { minLength: 1, maxLength: 3 }),
+          }),
+          { minLength: 1, maxLength: 6 },
+        ),
+        // The schedule: which order moves next, how many announcements follow, and whether the
+        // test lets the manager run before the next move.
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 3 }), fc.boolean()), { maxLength: 40 }),
+        async (specs, schedule) => {
+          const broker = new ScriptedBroker();
+          const { m, deadLetters } = await managerOn(broker);
+          broker.onSend = (id) => m.onOrderUpdate(id);
+          const placed = await Promise.all(
+            specs.map(async (spec) => {
+              const qty = spec.fills.reduce((a, b) => a + b, 0) * 100;
+              const { account, req } = market(spec.account, spec.side, qty);
+              const r = await m.submit(account, userId, { ...req }, RISK);
+              return {
+                spec,
+                id: r.order.localOrderId as bigint,
+                steps: [
+                  {},
+                  ...spec.fills.map((lots, i) => ({ fill: { qty: lots * 100, price: 38 + i / 100 } })),
+                ],
+              };
+            }),
+          );
+          const announce = (id: bigint, times: number) => {
+            for (let i = 0; i < times; i++) m.onOrderUpdate(id);
+          };
+          for (const [pick, times, yieldNow] of schedule) {
+            const p = placed[pick % placed.length];
+            const step = p?.steps.shift();
+            if (!p || !step) continue;
+            broker.move(p.id, step);
+            announce(p.id, times);
+            if (yieldNow) await new Promise((r) => setImmediate(r));
+          }
+          // The rest of every order's moves; the DLL announces at least its last move.
+          for (const p of placed) {
+            for (const step of p.steps.splice(0)) broker.move(p.id, step);
+            announce(p.id, 1);
+          }
+          await m.settled();
+          expect(m.updateBacklog).toBe(0);
+          expect(deadLetters).toEqual([]);
+          for (const p of placed) {
+            const row = await store.byLocalId(p.id);
+            const dll = broker.orders.get(p.id) as RouterOrder;
+            expect(row?.state).toBe('filled');
+            expect(row?.filledQty).toBe(dll.tradedQty);
+            const fills = (await store.fills(p.spec.account)).filter((f) => f.orderId === row?.id);
+            expect(fills.reduce((q, f) => q + f.qty, 0)).toBe(dll.tradedQty);
+          }
+          await m.stop();
+        },
+      ),
+      { numRuns: 25 },
+    );
+  }, 120_000);
+
+  it('reads an order announced many times before the read once, not once per announcement', async () => {
+    const broker = new ScriptedBroker();
+    const { m } = await managerOn(broker);
+    const { account, req } = market('LANE-A', 'buy', 500);
+    const id = (await m.submit(account, userId, req, RISK)).order.localOrderId as bigint;
+    await m.settled();
+    const before = broker.reads.get(id) ?? 0;
+    broker.move(id, {});
+    for (const lots of [1, 1, 1, 1, 1]) {
+      broker.move(id, { fill: { qty: lots * 100, price: 38.5 } });
+      for (let i = 0; i < 20; i++) m.onOrderUpdate(id);
+    }
+    await m.settled();
+    // 100 announcements: the first starts a read, the other 99 wait as one.
+    expect((broker.reads.get(id) ?? 0) - before).toBeLessThanOrEqual(2);
+    expect((await store.byLocalId(id))?.state).toBe('filled');
+    await m.stop();
+  });
+
+  it('does not dead-letter its own order when the DLL announces it before its id is stored', async () => {
+    const broker = new ScriptedBroker();
+    // The read finds no row, the submit then stores the id and moves on, and only then does the
+    // read's answer arrive.
+    let read: () => void = () => {};
+    const readDone = new Promise<void>((r) => {
+      read = r;
+    });
+    let stored: () => void = () => {};
+    const idStored = new Promise<void>((r) => {
+      stored = r;
+    });
+    const slow = Object.assign(Object.create(store) as OrderStore, {
+      byLocalId: async (id: bigint) => {
+        const row = await store.byLocalId(id);
+        read();
+        await idStored;
+        return row;
+      },
+      setLocalId: async (orderId: number, id: bigint) => {
+        await readDone;
+        const row = await store.setLocalId(orderId, id);
+        setTimeout(stored, 5);
+        return row;
+      },
+    });
+    const { m, deadLetters } = await managerOn(broker, slow);
+    broker.onSend = (id) => {
+      broker.move(id, {});
+      m.onOrderUpdate(id);
+    };
+    const { account, req } = market('LANE-B', 'sell', 100);
+    const r = await m.submit(account, userId, req, RISK);
+    await m.settled();
+    expect(deadLetters).toEqual([]);
+    expect((await store.byId(r.order.id))?.state).toBe('new');
+    await m.stop();
+  });
+
+  it('answers 429 past the per-account queue of submissions and 503 while far behind the DLL', async () => {
+    const broker = new ScriptedBroker();
+    const { m } = await managerOn(broker);
+    const burst = Array.from({ length: MAX_QUEUED_SUBMITS + 5 }, () => {
+      const { account, req } = market('LANE-A', 'buy', 100);
+      try {
+        return m.submit(account, userId, req, RISK).then(
+          () => 'sent',
+          (err: Error) => err.message,
+        );
+      } catch (err) {
+        expect(err).toBeInstanceOf(OrderError);
+        expect(err).toMatchObject({ status: 429, code: 'too_many_pending', retryAfterS: 1 });
+        return Promise.resolve('busy');
+      }
+    });
+    const outcomes = await Promise.all(burst);
+    expect(
+      outcomes.filter((o) => o === 'sent'),
+      outcomes.join(),
+    ).toHaveLength(MAX_QUEUED_SUBMITS);
+    expect(outcomes.filter((o) => o === 'busy')).toHaveLength(5);
+    // The other account has its own queue.
+    const other = market('LANE-B', 'buy', 100);
+    await expect(m.submit(other.account, userId, other.req, RISK)).resolves.toMatchObject({ created: true });
+
+    // Announcements of orders the DLL has but nobody reads yet (another client's, say).
+    for (let i = 0; i <= MAX_UPDATE_BACKLOG + 1; i++) {
+      const { account, req } = market('LANE-B', 'buy', 100);
+      broker.send({
+        account: { brokerId: 1, accountId: account },
+        ticker: req.ticker,
+        side: 'buy',
+        qty: 100,
+      });
+    }
+    for (const id of broker.orders.keys()) m.onOrderUpdate(id);
+    expect(m.updateBacklog).toBeGreaterThan(MAX_UPDATE_BACKLOG);
+    const late = market('LANE-A', 'buy', 100);
+    expect(() => m.submit(late.account, userId, late.req, RISK)).toThrow(
+      expect.objectContaining({ status: 503, code: 'behind_broker' }),
+    );
+    await m.settled();
+    expect(m.updateBacklog).toBe(0);
+    await expect(m.submit(late.account, userId, late.req, RISK)).resolves.toMatchObject({ created: true });
+    await m.stop();
+  }, 60_000);
+});
