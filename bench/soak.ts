@@ -143,6 +143,8 @@ export interface SoakReport {
     readonly answered: number;
     readonly ok: number;
     readonly riskRejected: Readonly<Record<string, number>>;
+    /** Refused with a Retry-After (429 or 503: the server shedding load), by error code. */
+    readonly shed: Readonly<Record<string, number>>;
     readonly filled: number;
     readonly finalStates: Readonly<Record<string, number>>;
     readonly notFinal: number;
@@ -851,6 +853,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     let inFlight = 0;
     let draining = false; // past the wait for answers: what is still in flight is counted once
     const riskRejected = new Map<string, number>();
+    const shed = new Map<string, number>();
     const side = new Map<string, number>();
     const sendOrder = () => {
       const k = ordersSent++;
@@ -894,6 +897,10 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
             orderAck.add(t1 - t0);
             const reason = json.error ?? 'unknown';
             riskRejected.set(reason, (riskRejected.get(reason) ?? 0) + 1);
+          } else if ((r.status === 429 || r.status === 503) && r.headers.get('retry-after')) {
+            // Shed, saying when to come back: not an error, but not held either (reported).
+            const reason = json.error ?? 'unknown';
+            shed.set(reason, (shed.get(reason) ?? 0) + 1);
           } else errors.add(`orders: HTTP ${r.status}`, JSON.stringify(json).slice(0, 200));
         })
         .catch((err: Error) => {
@@ -1174,6 +1181,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
         answered: ordersAnswered,
         ok: ordersOk,
         riskRejected: Object.fromEntries(riskRejected),
+        shed: Object.fromEntries(shed),
         filled: finalStates.get('filled') ?? 0,
         finalStates: Object.fromEntries(finalStates),
         notFinal,
@@ -1215,9 +1223,11 @@ const lat = (l: LatencySummary) =>
 
 export function formatSummary(r: SoakReport): string {
   const o = r.orders;
-  const rejected = Object.entries(o.riskRejected)
-    .map(([k, v]) => `${k} ${v}`)
-    .join(', ');
+  const counts = (m: Readonly<Record<string, number>>) =>
+    Object.entries(m)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ');
+  const rejected = counts(o.riskRejected);
   return [
     `summary: ${r.errorCount} errors${r.errorCount ? ` ${JSON.stringify(r.errors)}` : ''}; live heap (after a full GC) ${f1(r.heap.secondThirdMb)} → ${f1(r.heap.lastThirdMb)} MB ` +
       `(median of the 2nd / last third; growth ${f1(r.heap.growthMb)} MB, allowed ${f1(r.heap.toleranceMb)}; slope ${r.heap.slopeMbPerMin.toFixed(2)} MB/min) ` +
@@ -1226,7 +1236,7 @@ export function formatSummary(r: SoakReport): string {
       `(${f0(r.market.trades)} trades in ${f0(r.market.frames)} frames, ${f0(r.market.decodedFrames)} fully decoded); latency ${lat(r.latency.market)}; ` +
       `conflated ${r.market.conflations}, replays ${r.market.replays} (${r.market.replayedTrades} trades), slow-consumer closes ${r.market.slowConsumerClosed}, ` +
       `events ${JSON.stringify(r.market.events)}, dead letters ${JSON.stringify(r.market.deadLetters)}, ring overflow ${r.market.ringOverflow}, ticks stored ${f0(r.market.ticksStored)}`,
-    `  orders: ${o.sent} sent, ${o.answered} answered, ${o.ok} accepted, risk 422: ${rejected || 'none'}; ack ${lat(r.latency.orderAck)}; ` +
+    `  orders: ${o.sent} sent, ${o.answered} answered, ${o.ok} accepted, risk 422: ${rejected || 'none'}, shed (429/503): ${counts(o.shed) || 'none'}; ack ${lat(r.latency.orderAck)}; ` +
       `POST → filled push ${lat(r.latency.orderFill)}; final states ${JSON.stringify(o.finalStates)}, ${o.notFinal} accepted without a final state`,
     `  yjs: ${f0(r.yjs.edits)} edits, ${f0(r.yjs.deliveries)} deliveries; propagation ${lat(r.latency.yjs)}; ${r.yjs.converged}/${r.yjs.rooms} rooms converged; reconnects ${r.yjs.reconnects}${r.yjs.closes.length ? ` (${r.yjs.closes.join(', ')})` : ''}`,
     `  generator event-loop lag p99 per window: median ${f1(r.latency.genLag.p50)}, max ${f1(r.latency.genLag.max)} ms; ` +

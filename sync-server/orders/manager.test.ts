@@ -8,7 +8,7 @@ import type { NewDeadLetter } from '../store/deadLetters.ts';
 import { OrderStore } from '../store/orders.ts';
 import { createTestUser, testBackends } from '../store/testing.ts';
 import {
-  MAX_QUEUED_SUBMITS,
+  MAX_SUBMITS_IN_FLIGHT,
   MAX_UPDATE_BACKLOG,
   OrderError,
   OrderManager,
@@ -248,10 +248,44 @@ describe.each(testBackends())('OrderManager update lanes on $name', (backend) =>
     await m.stop();
   });
 
-  it('answers 429 past the per-account queue of submissions and 503 while far behind the DLL', async () => {
+  it('enforces the open-order limit over concurrent submissions, and frees a slot when an order fills', async () => {
     const broker = new ScriptedBroker();
     const { m } = await managerOn(broker);
-    const burst = Array.from({ length: MAX_QUEUED_SUBMITS + 5 }, () => {
+    const limit = { ...RISK, maxOpenOrders: 5 };
+    const limitOrder = () => ({ ...market('LANE-B', 'buy', 100).req, type: 'limit' as const, price: 38.5 });
+    const results = await Promise.all(
+      Array.from({ length: 12 }, () => m.submit('LANE-B', userId, limitOrder(), limit)),
+    );
+    const sent = results.filter((r) => r.order.state !== 'rejected');
+    expect(sent).toHaveLength(5);
+    expect(results.filter((r) => r.risk?.ok === false).map((r) => r.order.rejectReason)).toEqual(
+      Array(7).fill('max_open_orders'),
+    );
+    const first = sent[0]?.order.localOrderId as bigint;
+    broker.move(first, {});
+    broker.move(first, { fill: { qty: 100, price: 38.5 } });
+    m.onOrderUpdate(first);
+    await m.settled();
+    expect((await m.submit('LANE-B', userId, limitOrder(), limit)).order.state).not.toBe('rejected');
+    expect((await m.submit('LANE-B', userId, limitOrder(), limit)).risk).toMatchObject({
+      ok: false,
+      reason: 'max_open_orders',
+    });
+    // Leave the lane's orders closed for the next test.
+    for (const [id, o] of broker.orders) {
+      if (o.status === 2) continue;
+      broker.move(id, {});
+      broker.move(id, { fill: { qty: o.qty - o.tradedQty, price: 38.5 } });
+      m.onOrderUpdate(id);
+    }
+    await m.settled();
+    await m.stop();
+  });
+
+  it('answers 429 past the submissions in flight per account and 503 while far behind the DLL', async () => {
+    const broker = new ScriptedBroker();
+    const { m } = await managerOn(broker);
+    const burst = Array.from({ length: MAX_SUBMITS_IN_FLIGHT + 5 }, () => {
       const { account, req } = market('LANE-A', 'buy', 100);
       try {
         return m.submit(account, userId, req, RISK).then(
@@ -268,7 +302,7 @@ describe.each(testBackends())('OrderManager update lanes on $name', (backend) =>
     expect(
       outcomes.filter((o) => o === 'sent'),
       outcomes.join(),
-    ).toHaveLength(MAX_QUEUED_SUBMITS);
+    ).toHaveLength(MAX_SUBMITS_IN_FLIGHT);
     expect(outcomes.filter((o) => o === 'busy')).toHaveLength(5);
     // The other account has its own queue.
     const other = market('LANE-B', 'buy', 100);

@@ -100,13 +100,21 @@ export class OrderError extends Error {
   }
 }
 
-/** Submissions of one account waiting for their risk check; past this a new one gets a 429. */
-export const MAX_QUEUED_SUBMITS = 20;
+/** Submissions of one account in progress at once; past this a new one gets a 429. */
+export const MAX_SUBMITS_IN_FLIGHT = 20;
 /**
  * DLL order announcements not read yet; past this new orders get a 503 until the server caught
  * up, since the risk check would see stale fills and working orders.
  */
 export const MAX_UPDATE_BACKLOG = 500;
+
+/** What the risk check needs of a working order. */
+interface OpenOrder {
+  readonly ticker: string;
+  readonly side: 'buy' | 'sell';
+  readonly qty: number;
+  readonly filledQty: number;
+}
 
 /** DLL order announcements of one account waiting to be read, one read at a time. */
 interface Lane {
@@ -131,7 +139,10 @@ export class OrderManager {
   private readonly buckets = new Map<string, TokenBucket>();
   private readonly positions = new Map<string, Map<string, Position>>();
   private readonly realizedToday = new Map<string, { day: string; cents: number }>();
-  private readonly queues = new Map<string, { tail: Promise<unknown>; depth: number }>();
+  /** Submissions in progress, by account. */
+  private readonly submitting = new Map<string, number>();
+  /** Every working order of each account, as stored: what the risk check counts. */
+  private readonly open = new Map<string, Map<number, OpenOrder>>();
   private readonly brokers = new Map<string, number>();
   /**
    * Account of each order this server sent (from the DLL's answer, before its row carries the
@@ -218,6 +229,7 @@ export class OrderManager {
         await this.sync({ ...o, localOrderId: found.localOrderId }, found);
       }
     }
+    for (const o of await this.store.allWorking()) this.track(o);
     this.ready = true;
     return counts;
   }
@@ -243,24 +255,20 @@ export class OrderManager {
         `The server is ${backlog} order updates behind the broker, so positions and limits may be stale: new orders wait until it caught up; try again in a moment`,
         1,
       );
-    // One submission at a time per account: risk checks see every earlier order of the account.
-    const queue = this.queues.get(accountId) ?? { tail: Promise.resolve(), depth: 0 };
-    if (queue.depth >= MAX_QUEUED_SUBMITS)
+    const inFlight = this.submitting.get(accountId) ?? 0;
+    if (inFlight >= MAX_SUBMITS_IN_FLIGHT)
       throw new OrderError(
         429,
         'too_many_pending',
-        `${queue.depth} orders of this account are still being checked; nothing was sent: try again in a moment`,
+        `${inFlight} orders of this account are still being sent; this one was not: try again in a moment`,
         1,
       );
-    queue.depth++;
-    const run = queue.tail
-      .then(() => this.submitNow(accountId, userId, req, cfg))
-      .finally(() => {
-        queue.depth--;
-      });
-    queue.tail = run.catch(() => undefined);
-    this.queues.set(accountId, queue);
-    return run;
+    this.submitting.set(accountId, inFlight + 1);
+    return this.submitNow(accountId, userId, req, cfg).finally(() => {
+      const n = (this.submitting.get(accountId) ?? 1) - 1;
+      if (n === 0) this.submitting.delete(accountId);
+      else this.submitting.set(accountId, n);
+    });
   }
 
   /** DLL order announcements not read yet, over every account. */
@@ -300,7 +308,10 @@ export class OrderManager {
       }
       return { order, created: false };
     }
-    const risk = await this.check(accountId, req, cfg, order.id);
+    const account = await this.accountRef(accountId);
+    // From the check to the DLL call nothing awaits: the check counts every order of the account
+    // that passed before it, and the next one counts this one.
+    const risk = this.check(accountId, req, cfg, order.id);
     if (!risk.ok) {
       const rejected = await this.apply(order, 'rejected', {
         rejectReason: risk.reason,
@@ -308,7 +319,7 @@ export class OrderManager {
       });
       return { order: rejected ?? order, created: true, risk };
     }
-    const account = await this.accountRef(accountId);
+    this.track(order);
     let localOrderId: bigint;
     try {
       localOrderId = this.router.send({
@@ -347,15 +358,11 @@ export class OrderManager {
   }
 
   /** Every pre-trade check for a request of the account; the rate bucket is spent when it passes. */
-  private async check(
-    accountId: string,
-    req: OrderRequest,
-    cfg: RiskConfig,
-    self: number,
-  ): Promise<RiskResult> {
+  private check(accountId: string, req: OrderRequest, cfg: RiskConfig, self: number): RiskResult {
     const inst = this.instruments.get(req.ticker);
-    const working = await this.store.list(accountId, { working: true, limit: 10_000 });
-    const others = working.filter((o) => o.id !== self);
+    const others = [...(this.open.get(accountId) ?? new Map<number, OpenOrder>())]
+      .filter(([id]) => id !== self)
+      .map(([, o]) => o);
     const leaves = (side: 'buy' | 'sell') =>
       others
         .filter((o) => o.ticker === req.ticker && o.side === side)
@@ -439,7 +446,7 @@ export class OrderManager {
       qty: qty - order.filledQty,
       price,
     };
-    const risk = await this.check(order.accountId, req, cfg, order.id);
+    const risk = this.check(order.accountId, req, cfg, order.id);
     if (!risk.ok) return risk;
     const inst = this.instruments.get(order.ticker) as Instrument;
     if (qty % inst.lotSize !== 0)
@@ -675,6 +682,7 @@ export class OrderManager {
       const fresh = await this.store.byId(order.id);
       return fresh && fresh.state !== order.state ? this.apply(fresh, event, patch) : undefined;
     }
+    this.track(next);
     if (isTerminal(next.state) && next.localOrderId !== null)
       this.accountOf.delete(next.localOrderId.toString());
     if (patch.fill)
@@ -686,6 +694,21 @@ export class OrderManager {
       );
     this.events.order(next);
     return next;
+  }
+
+  /** Keeps the working orders the risk check counts in step with the stored row. */
+  private track(o: OrderRow): void {
+    let book = this.open.get(o.accountId);
+    if (isTerminal(o.state)) {
+      book?.delete(o.id);
+      if (book?.size === 0) this.open.delete(o.accountId);
+      return;
+    }
+    if (!book) {
+      book = new Map();
+      this.open.set(o.accountId, book);
+    }
+    book.set(o.id, { ticker: o.ticker, side: o.side, qty: o.qty, filledQty: o.filledQty });
   }
 
   private foldFill(
