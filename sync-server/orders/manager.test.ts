@@ -211,28 +211,12 @@ describe.each(testBackends())('OrderManager update lanes on $name', (backend) =>
 
   it('does not dead-letter its own order when the DLL announces it before its id is stored', async () => {
     const broker = new ScriptedBroker();
-    // The read finds no row, the submit then stores the id and moves on, and only then does the
-    // read's answer arrive.
-    let read: () => void = () => {};
-    const readDone = new Promise<void>((r) => {
-      read = r;
-    });
-    let stored: () => void = () => {};
-    const idStored = new Promise<void>((r) => {
-      stored = r;
-    });
+    // The id takes 50 ms to store: the announcement is read meanwhile, while the database has
+    // no order of that id yet.
     const slow = Object.assign(Object.create(store) as OrderStore, {
-      byLocalId: async (id: bigint) => {
-        const row = await store.byLocalId(id);
-        read();
-        await idStored;
-        return row;
-      },
       setLocalId: async (orderId: number, id: bigint) => {
-        await readDone;
-        const row = await store.setLocalId(orderId, id);
-        setTimeout(stored, 5);
-        return row;
+        await new Promise((r) => setTimeout(r, 50));
+        return store.setLocalId(orderId, id);
       },
     });
     const { m, deadLetters } = await managerOn(broker, slow);
@@ -245,6 +229,34 @@ describe.each(testBackends())('OrderManager update lanes on $name', (backend) =>
     await m.settled();
     expect(deadLetters).toEqual([]);
     expect((await store.byId(r.order.id))?.state).toBe('new');
+    await m.stop();
+  });
+
+  it('applies nothing from a row that moved on under it, and reads the order again', async () => {
+    const broker = new ScriptedBroker();
+    const { m, deadLetters } = await managerOn(broker);
+    const { account, req } = market('LANE-A', 'buy', 300);
+    const r = await m.submit(account, userId, req, RISK);
+    const id = r.order.localOrderId as bigint;
+    broker.move(id, {});
+    m.onOrderUpdate(id);
+    await m.settled();
+    // Someone else recorded the first 100 behind the manager's back: its row is now stale.
+    await db.sql`update orders set state = 'partially_filled', filled_qty = 100, avg_fill_price = 38.5 where id = ${r.order.id}`;
+    broker.move(id, { fill: { qty: 100, price: 38.5 } });
+    broker.move(id, { fill: { qty: 100, price: 38.5 } });
+    m.onOrderUpdate(id);
+    await m.settled();
+    const row = await store.byId(r.order.id);
+    expect(row).toMatchObject({ state: 'partially_filled', filledQty: 200 });
+    // Only the second 100 is this manager's to record, once.
+    const fills = (await store.fills('LANE-A')).filter((f) => f.orderId === r.order.id);
+    expect(fills.map((f) => f.qty)).toEqual([100]);
+    expect(deadLetters).toEqual([]);
+    broker.move(id, { fill: { qty: 100, price: 38.5 } });
+    m.onOrderUpdate(id);
+    await m.settled();
+    expect((await store.byId(r.order.id))?.state).toBe('filled');
     await m.stop();
   });
 

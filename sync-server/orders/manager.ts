@@ -145,10 +145,11 @@ export class OrderManager {
   private readonly open = new Map<string, Map<number, OpenOrder>>();
   private readonly brokers = new Map<string, number>();
   /**
-   * Account of each order this server sent (from the DLL's answer, before its row carries the
-   * id) or found working, by local id, until it closes: picks its update lane.
+   * The stored row of each order this server sent or found working, by local id, until it
+   * closes: a DLL update starts from it without a read, and its account picks the update lane.
+   * A row whose localOrderId is still null is one whose id is being stored.
    */
-  private readonly accountOf = new Map<string, string>();
+  private readonly rowOf = new Map<string, OrderRow>();
   /** Update lanes by account ('' for orders of no known account). */
   private readonly lanes = new Map<string, Lane>();
   /** The lane an order's pending or running read is in, so one order is never read twice at once. */
@@ -194,7 +195,7 @@ export class OrderManager {
       const unclaimed = dll.filter((d) => !known.has(d.localOrderId.toString()));
       for (const o of mine) {
         if (o.localOrderId !== null) {
-          this.accountOf.set(o.localOrderId.toString(), o.accountId);
+          this.rowOf.set(o.localOrderId.toString(), o);
           const found = dll.find((d) => d.localOrderId === o.localOrderId);
           if (found) await this.sync(o, found);
           else {
@@ -224,9 +225,10 @@ export class OrderManager {
         }
         const [found] = unclaimed.splice(i, 1) as [RouterOrder];
         counts.adopted++;
-        this.accountOf.set(found.localOrderId.toString(), o.accountId);
-        await this.store.setLocalId(o.id, found.localOrderId);
-        await this.sync({ ...o, localOrderId: found.localOrderId }, found);
+        this.rowOf.set(found.localOrderId.toString(), o);
+        const adopted = await this.store.setLocalId(o.id, found.localOrderId);
+        this.remember(adopted);
+        await this.sync(adopted, found);
       }
     }
     for (const o of await this.store.allWorking()) this.track(o);
@@ -342,15 +344,16 @@ export class OrderManager {
       return { order: rejected ?? order, created: true, risk };
     }
     const key = localOrderId.toString();
-    this.accountOf.set(key, accountId);
+    this.rowOf.set(key, order);
     let sent: OrderRow;
     try {
       sent = await this.store.setLocalId(order.id, localOrderId);
     } catch (err) {
       // Left pending without its id: start-up reconciliation finds it in the DLL's list.
-      this.accountOf.delete(key);
+      this.rowOf.delete(key);
       throw err;
     }
+    this.remember(sent);
     this.events.order(sent);
     // Updates the DLL announced while the id was being stored were skipped: read it once now.
     this.onOrderUpdate(localOrderId);
@@ -506,7 +509,7 @@ export class OrderManager {
     const key = localOrderId.toString();
     let lane = this.laneOf.get(key);
     if (!lane) {
-      const accountId = this.accountOf.get(key) ?? '';
+      const accountId = this.rowOf.get(key)?.accountId ?? '';
       lane = this.lanes.get(accountId);
       if (!lane) {
         lane = { dirty: new Map(), busy: false };
@@ -559,10 +562,11 @@ export class OrderManager {
   private async update(localOrderId: bigint): Promise<void> {
     const key = localOrderId.toString();
     const dll = this.router.details(localOrderId);
-    const order = await this.store.byLocalId(localOrderId);
+    const known = this.rowOf.get(key);
+    // Ours, its id not stored yet: submit() reads it again once it is.
+    if (known && known.localOrderId === null) return;
+    const order = known ?? (await this.store.byLocalId(localOrderId));
     if (!order) {
-      // Ours, its id not stored yet: submit() reads it again once it is.
-      if (this.accountOf.has(key)) return;
       // Sent by another client of the same account (Profit itself): kept, not guessed at.
       this.deadLetter({
         source: 'profitdll.order',
@@ -572,7 +576,7 @@ export class OrderManager {
       });
       return;
     }
-    if (!isTerminal(order.state)) this.accountOf.set(key, order.accountId);
+    if (!known) this.remember(order);
     await this.sync(order, dll);
   }
 
@@ -676,15 +680,26 @@ export class OrderManager {
       });
       return undefined;
     }
-    const next = await this.store.transition(order.id, { event, from: order.state, to, ...patch });
+    const next = await this.store.transition(order.id, {
+      event,
+      from: order.state,
+      fromFilledQty: order.filledQty,
+      to,
+      ...patch,
+    });
     if (!next) {
-      // The row moved on meanwhile (a concurrent update): apply against the fresh row.
+      // The row moved on under us: nothing was applied (a fill computed from the old row would
+      // count twice). The order is read again, from the database and the DLL.
       const fresh = await this.store.byId(order.id);
-      return fresh && fresh.state !== order.state ? this.apply(fresh, event, patch) : undefined;
+      if (fresh) {
+        this.track(fresh);
+        this.remember(fresh);
+        if (fresh.localOrderId !== null && !isTerminal(fresh.state)) this.onOrderUpdate(fresh.localOrderId);
+      }
+      return undefined;
     }
     this.track(next);
-    if (isTerminal(next.state) && next.localOrderId !== null)
-      this.accountOf.delete(next.localOrderId.toString());
+    this.remember(next);
     if (patch.fill)
       this.foldFill(
         next.accountId,
@@ -694,6 +709,13 @@ export class OrderManager {
       );
     this.events.order(next);
     return next;
+  }
+
+  /** Keeps the row a DLL update starts from in step with the stored one. */
+  private remember(o: OrderRow): void {
+    if (o.localOrderId === null) return;
+    if (isTerminal(o.state)) this.rowOf.delete(o.localOrderId.toString());
+    else this.rowOf.set(o.localOrderId.toString(), o);
   }
 
   /** Keeps the working orders the risk check counts in step with the stored row. */

@@ -105,6 +105,8 @@ const TERMINAL = ['filled', 'canceled', 'rejected', 'expired'];
 export interface StateChange {
   readonly event: string;
   readonly from: OrderState;
+  /** When given, the change applies only if the row's filled quantity is still this too. */
+  readonly fromFilledQty?: number;
   readonly to: OrderState;
   readonly filledQty?: number;
   readonly avgFillPrice?: number | null;
@@ -193,8 +195,8 @@ export class OrderStore {
   }
 
   /**
-   * Applies a state change if the order is still in `from` (so concurrent changes cannot both
-   * apply) and records the event and the fill, in one statement; undefined when the state had moved.
+   * Applies a state change if the order is still in `from` (and at `fromFilledQty`, when given),
+   * so concurrent changes cannot both apply, and records the event and the fill, in one statement; undefined when the state had moved.
    */
   async transition(orderId: number, c: StateChange): Promise<OrderRow | undefined> {
     const fill = c.fill ?? null;
@@ -208,6 +210,7 @@ export class OrderStore {
           price = coalesce(${c.price ?? null}::float8, price),
           updated_at = now()
         where id = ${orderId} and state = ${c.from}
+          and (${c.fromFilledQty ?? null}::int is null or filled_qty = ${c.fromFilledQty ?? null}::int)
         returning *
       ), e as (
         insert into order_events (order_id, event, from_state, to_state, detail)
