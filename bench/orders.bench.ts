@@ -124,13 +124,17 @@ sim.setRate(0);
 sim.resetOrders();
 sim.setOrderMode('match');
 const admin = await login(t.url);
+// Every call must succeed: a refused setup (say, a risk config the server rejects) would
+// otherwise leave the defaults in place and the loop waiting for a fill that never comes.
 const call = async (token: string, method: string, path: string, body?: unknown) => {
   const r = await fetch(`${t.url}${path}`, {
     method,
     headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-  return (await r.json()) as Record<string, unknown>;
+  const json = (await r.json()) as Record<string, unknown>;
+  if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${JSON.stringify(json)}`);
+  return json;
 };
 await until(() => t.server.orders?.isReady, 'orders reconciled');
 await call(admin, 'POST', '/api/v1/accounts', { id: 'BENCH-1', brokerId: 1982, name: 'bench' });
@@ -142,8 +146,10 @@ const user = (
   })
 ).user as { userId: number };
 await call(admin, 'PUT', `/api/v1/users/${user.userId}/account`, { accountId: 'BENCH-1' });
+// The kill switch has its own route; the config body holds the limits only.
+const { killSwitch: _, ...limits } = cfg;
 await call(admin, 'PUT', '/api/v1/risk/config/BENCH-1', {
-  ...cfg,
+  ...limits,
   ordersPerSecond: 1_000,
   orderBurst: 10_000,
   maxOpenOrders: 10_000,
