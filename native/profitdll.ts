@@ -496,7 +496,7 @@ export interface ConnectorOptions {
   readonly capturePath?: string;
   /**
    * Records in the capture ring: a power of two from RING_MIN to RING_MAX (16384 to 4194304;
-   * default DEFAULT_RING = 262144, 64 MiB of 256-byte records).
+   * default DEFAULT_RING = 65536, 16 MiB of 256-byte records).
    */
   readonly ringCapacity?: number;
 }
@@ -594,7 +594,7 @@ const DRAIN_BATCH = 8192;
 export const RING_MIN = 1 << 14;
 export const RING_MAX = 1 << 22;
 /** 262,144 records (64 MiB): ~6 s of 20,000 trades/s plus the DLL's other callbacks (TAPE_CAPTURE_RING). */
-export const DEFAULT_RING = 1 << 18;
+export const DEFAULT_RING = 1 << 16;
 
 // Named koffi types are process-wide, so they are declared once, on first use.
 let types: { trade: TypeObject; enumerateOrders: TypeObject } | undefined;

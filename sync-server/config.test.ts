@@ -11,7 +11,7 @@ describe('loadConfig', () => {
     expect(c.profitDll.path).toBeUndefined();
     expect(c.dataDir).toBe('/srv/tape/data');
     expect(c.tickBufferRows).toBe(1_000_000);
-    expect(c.profitDll.captureRing).toBe(262_144);
+    expect(c.profitDll.captureRing).toBe(65_536);
     expect(c.profitDll.captureRing).toBe(DEFAULT_RING);
     expect(c.tickers.map((t) => t.ticker)).toContain('PETR4');
     expect(Object.isFrozen(c)).toBe(true);
