@@ -75,13 +75,28 @@ describe.each(testBackends())('OrderStore on $name', (backend) => {
     const working = await store.list('ACC-1', { working: true, limit: 10 });
     expect(working.every((o) => !['filled', 'canceled', 'rejected', 'expired'].includes(o.state))).toBe(true);
     expect((await store.allWorking()).length).toBe(working.length);
-    await store.setRiskConfig('ACC-1', { maxOrderQty: 100 }, userId);
-    await store.setRiskConfig('ACC-1', { maxOrderQty: 200 }, userId);
+    await store.setRiskConfig('ACC-1', () => ({ maxOrderQty: 100 }), userId);
+    await store.setRiskConfig('ACC-1', () => ({ maxOrderQty: 200 }), userId);
     expect(await store.riskConfig('ACC-1')).toEqual({ maxOrderQty: 200 });
     const audit = await store.audit(10, 'account:ACC-1');
     expect(audit.map((a) => [a.before, a.after])).toEqual([
       [{ maxOrderQty: 100 }, { maxOrderQty: 200 }],
       [null, { maxOrderQty: 100 }],
     ]);
+  });
+
+  it('applies concurrent risk-config changes in turn: new limits never release a kill switch', async () => {
+    for (let i = 0; i < 5; i++) {
+      await Promise.all([
+        store.setRiskConfig('ACC-1', (before) => ({ ...before, killSwitch: true }), userId),
+        store.setRiskConfig(
+          'ACC-1',
+          (before) => ({ maxOrderQty: 300 + i, killSwitch: Boolean(before?.killSwitch) }),
+          userId,
+        ),
+      ]);
+      expect(await store.riskConfig('ACC-1')).toEqual({ maxOrderQty: 300 + i, killSwitch: true });
+      await store.setRiskConfig('ACC-1', () => ({ maxOrderQty: 200 }), userId);
+    }
   });
 });

@@ -336,16 +336,22 @@ export class OrderStore {
   }
 
   /** Stores a risk config and the audit entry of the change, together. */
+  /**
+   * Writes the account's risk config as `change` makes it from the stored one (undefined when
+   * there is none), under the row's lock: concurrent changes (limits, kill switch) apply in turn
+   * and neither undoes the other.
+   */
   async setRiskConfig(
     accountId: string,
-    config: Record<string, unknown>,
+    change: (before: Record<string, unknown> | undefined) => Record<string, unknown>,
     actorId: number,
     action = 'risk_config.update',
   ): Promise<void> {
     await this.sql.begin(async (tx) => {
       const [before] = await tx<
-        { config: unknown }[]
+        { config: Record<string, unknown> }[]
       >`select config from risk_configs where account_id = ${accountId} for update`;
+      const config = change(before?.config);
       await tx`insert into risk_configs (account_id, config, updated_by) values (${accountId}, ${tx.json(config as Record<string, never>)}, ${actorId})
         on conflict (account_id) do update set config = excluded.config, updated_by = excluded.updated_by, updated_at = now()`;
       await tx`insert into audit_log (actor_id, action, target, before, after)

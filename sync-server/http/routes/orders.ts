@@ -235,9 +235,17 @@ export function orderRoutes({ manager, store, instruments, lastPrice }: OrderRou
       async handle(req) {
         const limits = riskLimits.parse(req.body);
         const account = await existing(req.params.account as string);
-        const next = { ...limits, killSwitch: (await config(account)).killSwitch };
-        await store.setRiskConfig(account, next, (req.principal as Principal).userId);
-        return ok({ account, config: next });
+        // The kill switch is kept as stored at the write, whatever happened since this request began.
+        let stored: Record<string, unknown> = limits;
+        await store.setRiskConfig(
+          account,
+          (before) => {
+            stored = { ...limits, killSwitch: Boolean(before?.killSwitch) };
+            return stored;
+          },
+          (req.principal as Principal).userId,
+        );
+        return ok({ account, config: { ...DEFAULT_RISK, ...stored } });
       },
     },
     {
@@ -247,10 +255,9 @@ export function orderRoutes({ manager, store, instruments, lastPrice }: OrderRou
       async handle(req) {
         const body = killSwitch.parse(req.body);
         const account = await existing(req.params.account as string);
-        const next = { ...(await config(account)), killSwitch: body.on };
         await store.setRiskConfig(
           account,
-          next,
+          (before) => ({ ...DEFAULT_RISK, ...before, killSwitch: body.on }),
           (req.principal as Principal).userId,
           body.on ? 'kill_switch.on' : 'kill_switch.off',
         );
