@@ -115,8 +115,8 @@ export class TickStore {
   /** Daily partitions for the days in the batch (plain PostgreSQL layout only). */
   private async ensurePartitions(trades: readonly Trade[]) {
     if (this.db.timescale) return;
-    for (const t of trades) {
-      const from = dayStart(t.time);
+    // One await per day of the batch, not per trade: a batch of 5,000 is almost always one day.
+    for (const from of new Set(trades.map((t) => dayStart(t.time)))) {
       let created = this.partitions.get(from);
       if (!created) {
         // Batches in flight together share one creation rather than racing each other to it.
