@@ -83,7 +83,7 @@ export async function startServer(config: Config, log: Logger): Promise<TapeServ
     tickSink(ticks, db.sql, (n) => metrics.tickWrites.inc(n)),
     (l) => deadLetters.add(l),
     log,
-    // One COPY stream saturates a PostgreSQL backend core; PGlite has a single connection.
+    // Two INSERT batches at once use both cores of PostgreSQL here; PGlite has a single connection.
     {
       ...DEFAULT_WRITER,
       concurrency: db.backend === 'postgres' ? 2 : 1,

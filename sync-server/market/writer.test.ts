@@ -47,6 +47,61 @@ describe('TickWriter', () => {
     );
   });
 
+  it('property: with look-ups, lost acknowledgements, hung writes and hung look-ups still write every trade exactly once', async () => {
+    // What one attempt does: committed and answered; refused before commit; committed but the
+    // answer lost; committed but never answered; never answered and not committed.
+    const outcomes = ['ok', 'refused', 'lostAck', 'hangStored', 'hangLost'] as const;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.constantFrom(...outcomes), { minLength: 1, maxLength: 12 }),
+        fc.array(fc.boolean(), { minLength: 1, maxLength: 8 }),
+        fc.integer({ min: 1, max: 60 }),
+        async (attempts, lookUpHangs, n) => {
+          const stored = new Map<number, number>();
+          const store = (batch: readonly Trade[]) => {
+            for (const x of batch) stored.set(x.seq, (stored.get(x.seq) ?? 0) + 1);
+          };
+          let call = 0;
+          let lookUps = 0;
+          const never = new Promise<never>(() => {});
+          const sink = {
+            async insert(batch: readonly Trade[]) {
+              // Past the scripted attempts the database behaves.
+              const what = call < 30 ? attempts[call % attempts.length] : 'ok';
+              call++;
+              if (what === 'refused') throw new Error('ECONNRESET');
+              if (what === 'hangLost') return never;
+              store(batch);
+              if (what === 'lostAck') throw new Error('CONNECTION_CLOSED');
+              if (what === 'hangStored') return never;
+            },
+            async contains(x: Trade) {
+              if (lookUps++ < 20 && lookUpHangs[lookUps % lookUpHangs.length]) return never;
+              return stored.has(x.seq);
+            },
+          };
+          const letters: NewDeadLetter[] = [];
+          const w = new TickWriter(sink, (l) => letters.push(l), log, {
+            ...opts,
+            probeAfterMs: 10,
+            stalledMs: 30,
+            settleMs: 5,
+          });
+          for (let s = 1; s <= n; s += 7)
+            w.write(Array.from({ length: Math.min(7, n - s + 1) }, (_, i) => t(s + i)));
+          await w.flush(20_000);
+          expect(letters).toEqual([]);
+          expect([...stored.keys()].sort((a, b) => a - b)).toEqual(
+            Array.from({ length: n }, (_, i) => i + 1),
+          );
+          expect([...stored.values()].filter((c) => c !== 1)).toEqual([]);
+          expect(w.stats.written).toBe(n);
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+
   it('dead-letters a batch the database keeps refusing and carries on with the rest', async () => {
     const written: number[] = [];
     const sink = {

@@ -7,20 +7,17 @@ import type { Trade } from './protocol.ts';
 export interface TickSink {
   insert(trades: readonly Trade[]): Promise<void>;
   /**
-   * Whether this trade is stored. With it, the writer reads the first row of every batch back
-   * after writing it, and before resending a batch whose connection was lost (which may have
-   * committed anyway: a batch is one statement, all or nothing). Without it, a batch is resent
-   * as it is (at least once).
+   * Whether this trade is stored. With it, a batch whose connection was lost mid-write (which
+   * may have committed anyway: a batch is one statement, all or nothing) is looked up by its
+   * first row before it is resent, and a write that hangs is looked into. Without it, a batch is
+   * resent as it is (at least once).
    */
   contains?(trade: Trade): Promise<boolean>;
 }
 
 /**
  * The TickStore (store/ticks.ts) as a sink. `contains` looks the trade up by time (one
- * partition or chunk), ticker and seq. The read-back is needed: when a connection dies after a
- * COPY's last byte, postgres.js keeps that COPY's completion callback and fires it on the next
- * command to complete on the reconnected connection, so a COPY the server never committed can
- * resolve as written (seen under faults/outage.test.ts).
+ * partition or chunk), ticker and seq.
  */
 export function tickSink(
   store: { insert(trades: readonly Trade[]): Promise<void> },
@@ -46,13 +43,14 @@ export interface WriterOptions {
   readonly maxBufferedRows: number;
   /** A batch the server itself refuses (not a lost connection) is retried this often, then dead-lettered. */
   readonly maxDataErrorAttempts: number;
-  /** Batches written at once: 2 suits PostgreSQL here; PGlite has one connection. */
+  /** Batches written at once: 2 suits PostgreSQL here (one INSERT of 5,000 rows keeps a backend core busy); PGlite has one connection. */
   readonly concurrency: number;
   /** Longest pause between attempts while the database is unreachable. */
   readonly maxBackoffMs: number;
   /**
    * A write still pending after this long is looked into (sinks with `contains`): stored → done;
-   * database unreachable → its connection is gone, so is the write.
+   * database unreachable → its connection is gone, so is the write. A look-up itself that takes
+   * longer than this is taken for an unreachable database.
    */
   readonly probeAfterMs?: number;
   /** A write still pending this long while the database answers is given up as lost. */
@@ -104,12 +102,11 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Batches trades into the store, retrying through outages without losing a row. Up to
- * `concurrency` batches are written at once (one PostgreSQL COPY saturates one backend core).
- * A batch whose write failed is kept whole and retried before anything newer. With a sink that
- * can look a trade up, every write is read back (first row: a batch is one statement), a write
- * that hangs is looked into, and a batch whose connection was lost mid-write is looked up
- * before it is resent: a commit whose acknowledgement was lost is not written twice, and an
- * acknowledgement without a commit is not taken for one.
+ * `concurrency` batches are written at once. A batch whose write failed is kept whole and
+ * retried before anything newer. With a sink that can look a trade up, a write that hangs is
+ * looked into, and a batch whose connection was lost mid-write is looked up (first row: a
+ * batch is one statement) before it is resent, so a commit whose acknowledgement was lost is
+ * not written twice.
  */
 export class TickWriter {
   private queue: Trade[] = [];
@@ -246,19 +243,15 @@ export class TickWriter {
     this.inflightRows += rows;
     const first = batch.trades[0] as Trade;
     const contains = this.sink.contains?.bind(this.sink);
-    let phase: 'look-up' | 'insert' | 'read-back' = 'look-up';
+    const stored = contains && (() => this.bounded(contains(first)));
+    let phase: 'look-up' | 'insert' = 'look-up';
     try {
-      if (batch.uncertain && contains && (await contains(first))) {
+      if (batch.uncertain && stored && (await stored())) {
         this.log.info({ rows }, 'tick batch was stored before its connection was lost; not resent');
       } else {
         phase = 'insert';
-        if (!contains) await this.sink.insert(batch.trades);
-        else {
-          await this.watch(this.sink.insert(batch.trades), () => contains(first));
-          phase = 'read-back';
-          if (!(await contains(first)))
-            throw new Error('tick batch acknowledged but not stored (connection lost at commit)');
-        }
+        const insert = this.sink.insert(batch.trades);
+        await (stored ? this.watch(insert, stored) : insert);
       }
       this.stats.written += rows;
       if (!this.stats.databaseUp) this.log.info({ buffered: this.stats.buffered }, 'tick writes resumed');
@@ -310,12 +303,24 @@ export class TickWriter {
     }
   }
 
+  /** A look-up that does not answer within probeAfterMs: the database is taken for unreachable. */
+  private bounded<T>(lookUp: Promise<T>): Promise<T> {
+    const ms = this.opts.probeAfterMs ?? 2_000;
+    let timer: NodeJS.Timeout | undefined;
+    return Promise.race([
+      lookUp,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`tick look-up got no answer in ${ms} ms`)), ms);
+      }),
+    ]).finally(() => clearTimeout(timer));
+  }
+
   /**
-   * Waits for a write, looking into it while it hangs: postgres.js never settles a COPY whose
-   * connection died after its last byte (until, much later, another command completes on the
-   * reconnected connection). Stored meanwhile → done; database unreachable → the write went
-   * with its connection; still pending while the database answers → given up as stalled. A
-   * write given up on is left to itself: the batch is looked up again before it is resent.
+   * Waits for a write, looking into it while it hangs (a connection that died silently leaves
+   * its query pending until TCP gives up, minutes later). Stored meanwhile → done; database
+   * unreachable → the write went with its connection; still pending while the database answers
+   * → given up as stalled. A write given up on is left to itself: the batch is looked up again
+   * before it is resent.
    */
   private watch(insert: Promise<void>, stored: () => Promise<boolean>): Promise<void> {
     const probeAfterMs = this.opts.probeAfterMs ?? 2_000;

@@ -1,9 +1,6 @@
 import type { Candle, Trade } from '../market/protocol.ts';
 import type { Database, Sql } from './db.ts';
 
-const COLUMNS =
-  'ticker, seq, time, price, qty, trade_number, buy_agent, sell_agent, trade_type, flags, captured_ms';
-
 export const TIMEFRAMES = { '1m': 60, '5m': 300, '15m': 900, '1h': 3600, '1d': 86_400 } as const;
 export type Timeframe = keyof typeof TIMEFRAMES;
 
@@ -50,14 +47,27 @@ export class TickStore {
   }
 
   /**
-   * Writes a batch. On PostgreSQL it streams COPY FROM STDIN; PGlite's socket cannot carry
-   * COPY, so there it sends one multi-row INSERT built from arrays (unnest).
+   * Writes a batch as one INSERT of arrays (unnest): one statement, all or nothing, on both
+   * backends. PostgreSQL's COPY FROM STDIN was no faster here (benchmarks.md) and postgres.js
+   * mishandles a COPY stream whose connection is cut: a stale stream or completion callback
+   * outlived the connection, fired on the next query and threw outside any caller.
    */
   async insert(trades: readonly Trade[]): Promise<void> {
     if (trades.length === 0) return;
     await this.ensurePartitions(trades);
-    if (this.db.backend === 'postgres') await this.copy(trades);
-    else await this.insertUnnest(trades);
+    const col = <T>(f: (t: Trade) => T) => trades.map(f);
+    // Times go as epoch milliseconds (float8, exact below 2^53): formatting and parsing an ISO
+    // string per row cost ~20 % of the throughput.
+    await this
+      .sql`insert into ticks (ticker, seq, time, price, qty, trade_number, buy_agent, sell_agent, trade_type, flags, captured_ms)
+      select ticker, seq, timestamptz 'epoch' + ms * interval '1 millisecond', price, qty, trade_number,
+        buy_agent, sell_agent, trade_type, flags, captured_ms
+      from unnest(
+        ${col((t) => t.ticker)}::text[], ${col((t) => t.seq)}::bigint[], ${col((t) => t.time)}::float8[],
+        ${col((t) => t.price)}::float8[], ${col((t) => t.qty)}::int[], ${col((t) => t.tradeNumber)}::bigint[],
+        ${col((t) => t.buyAgent)}::int[], ${col((t) => t.sellAgent)}::int[], ${col((t) => t.tradeType)}::smallint[],
+        ${col((t) => t.flags)}::smallint[], ${col((t) => t.capturedAt)}::float8[])
+        as u(ticker, seq, ms, price, qty, trade_number, buy_agent, sell_agent, trade_type, flags, captured_ms)`;
   }
 
   /** Row-at-a-time INSERTs: only the benchmark's baseline. */
@@ -69,47 +79,6 @@ export class TickStore {
         values (${t.ticker}, ${t.seq}, ${iso(t.time)}, ${t.price}, ${t.qty}, ${t.tradeNumber}, ${t.buyAgent}, ${t.sellAgent},
                 ${t.tradeType}, ${t.flags}, ${t.capturedAt})`;
     }
-  }
-
-  private async copy(trades: readonly Trade[]) {
-    // Trades of one drain share their millisecond: format each distinct time once.
-    let lastTime = Number.NaN;
-    let lastIso = '';
-    const isoOf = (ms: number) => {
-      if (ms !== lastTime) {
-        lastTime = ms;
-        lastIso = iso(ms);
-      }
-      return lastIso;
-    };
-    const lines = trades.map(
-      (t) =>
-        `${t.ticker}\t${t.seq}\t${isoOf(t.time)}\t${t.price}\t${t.qty}\t${t.tradeNumber}\t${t.buyAgent}\t${t.sellAgent}\t${t.tradeType}\t${t.flags}\t${t.capturedAt}\n`,
-    );
-    // A connection of its own for the COPY: postgres.js pipelines other queries onto pooled
-    // connections, and a query queued behind a COPY in progress breaks the protocol.
-    const conn = await this.sql.reserve();
-    try {
-      const stream = await conn.unsafe(`copy ticks (${COLUMNS}) from stdin`).writable();
-      await new Promise<void>((resolve, reject) => {
-        stream.on('error', reject);
-        stream.on('finish', resolve);
-        stream.end(lines.join(''));
-      });
-    } finally {
-      conn.release();
-    }
-  }
-
-  private async insertUnnest(trades: readonly Trade[]) {
-    const col = <T>(f: (t: Trade) => T) => trades.map(f);
-    await this
-      .sql`insert into ticks (ticker, seq, time, price, qty, trade_number, buy_agent, sell_agent, trade_type, flags, captured_ms)
-      select * from unnest(
-        ${col((t) => t.ticker)}::text[], ${col((t) => t.seq)}::bigint[], ${col((t) => iso(t.time))}::timestamptz[],
-        ${col((t) => t.price)}::float8[], ${col((t) => t.qty)}::int[], ${col((t) => t.tradeNumber)}::bigint[],
-        ${col((t) => t.buyAgent)}::int[], ${col((t) => t.sellAgent)}::int[], ${col((t) => t.tradeType)}::smallint[],
-        ${col((t) => t.flags)}::smallint[], ${col((t) => t.capturedAt)}::float8[])`;
   }
 
   /** Daily partitions for the days in the batch (plain PostgreSQL layout only). */
