@@ -529,6 +529,39 @@ describe.skipIf(!DATABASE_URL || !REDIS_URL)('Redis down between two processes',
     await until(() => everyone.every((p) => has(p, 'LAST_B')), 'fan-out after B is back', 20_000);
     const partialFanOutMs = Date.now() - fanOutAt;
 
+    // 3. B partitioned without a reset: its connections to Redis stay open and carry nothing,
+    // so node-redis sees nothing wrong. B must find out by itself (its heartbeat through Redis
+    // stops coming back), well before the partition ends.
+    proxyB.cut('stall');
+    const stallAt = Date.now();
+    push(b1, 'SILENT_EARLY_B'); // published into the void before B knows
+    await until(
+      () => bLog('no heartbeat came back') === 1 && bLog('redis bus down') === 3,
+      'B notices the silent partition',
+      20_000,
+    );
+    const stallDetectedMs = Date.now() - stallAt;
+    push(b1, 'SILENT_B');
+    push(a1, 'SILENT_A');
+    await until(() => has(a2, 'SILENT_A') && has(b1, 'SILENT_B'), 'each side applies its own', 20_000);
+    await until(
+      async () => (await storedDoc(id)).includes('SILENT_B'),
+      "B's edit stored during the partition",
+      20_000,
+    );
+    expect(has(b1, 'SILENT_A') || has(a1, 'SILENT_EARLY_B')).toBe(false);
+    proxyB.restore();
+    const healedAt = Date.now();
+    await until(
+      () => everyone.every((p) => has(p, 'SILENT_EARLY_B', 'SILENT_A', 'SILENT_B')) && converged(everyone),
+      'converged after the partition',
+      30_000,
+    );
+    const stallConvergedMs = Date.now() - healedAt;
+    await until(() => bLog('redis bus back') === 3, 'B back after the partition', 20_000);
+    push(b1, 'END_B');
+    await until(() => everyone.every((p) => has(p, 'END_B')), 'fan-out after the partition', 20_000);
+
     expect(converged(everyone)).toBe(true);
     expect((await storedDoc(id)).sort()).toEqual([...tickers(a1)].sort());
     expect(onA.broken()).toEqual([]);
@@ -540,6 +573,7 @@ describe.skipIf(!DATABASE_URL || !REDIS_URL)('Redis down between two processes',
       fanOutMsAfter: fanOutMs,
       bAloneConvergedMs: partialConvergedMs,
       bAloneFanOutMs: partialFanOutMs,
+      silentPartition: { detectedMs: stallDetectedMs, convergedMsAfterHeal: stallConvergedMs },
       marketDuringOutage: { a: marketDuring[0], b: marketDuring[1] },
       proxies: [proxyA.stats(), proxyB.stats()],
       bLog: B.output()

@@ -7,7 +7,13 @@ export type CutMode =
   /** New connections are accepted and reset at once (what a stopped server looks like). */
   | 'refuse'
   /** New connections are accepted and held without a byte either way (a partition). */
-  | 'blackhole';
+  | 'blackhole'
+  /**
+   * A partition that drops packets: live connections stay open but carry nothing more either
+   * way (no reset, so their ends only find out by a timeout of their own), and new ones are
+   * black-holed.
+   */
+  | 'stall';
 
 export interface ProxyStats {
   /** Connections accepted since start, cut or not. */
@@ -22,7 +28,7 @@ export interface TcpProxy {
   readonly port: number;
   /** `proto://user@127.0.0.1:<proxy port>/path` for a URL of the target. */
   urlFor(targetUrl: string): string;
-  /** Destroys every live connection; until restore(), new ones are refused or black-holed. */
+  /** Cuts every live connection (reset, or silenced with 'stall'); until restore(), new ones are refused or black-holed. */
   cut(mode?: CutMode): void;
   /** Forwards new connections again (black-holed ones are dropped so their clients retry). */
   restore(): void;
@@ -33,6 +39,8 @@ export interface TcpProxy {
 
 export async function startProxy(targetHost: string, targetPort: number): Promise<TcpProxy> {
   const pairs = new Set<[Socket, Socket]>();
+  /** Pairs silenced by a 'stall': reset at restore, as a long partition usually ends. */
+  const stalled = new Set<[Socket, Socket]>();
   const held = new Set<Socket>();
   let cut: CutMode | undefined;
   let accepted = 0;
@@ -46,7 +54,7 @@ export async function startProxy(targetHost: string, targetPort: number): Promis
       client.resetAndDestroy();
       return;
     }
-    if (cut === 'blackhole') {
+    if (cut === 'blackhole' || cut === 'stall') {
       refused++;
       held.add(client);
       client.on('close', () => held.delete(client));
@@ -59,6 +67,7 @@ export async function startProxy(targetHost: string, targetPort: number): Promis
     pairs.add(pair);
     const drop = () => {
       pairs.delete(pair);
+      stalled.delete(pair);
       client.destroy();
       upstream.destroy();
     };
@@ -66,6 +75,7 @@ export async function startProxy(targetHost: string, targetPort: number): Promis
     upstream.on('close', drop);
     client.on('close', drop);
     upstream.on('connect', () => {
+      if (stalled.has(pair)) return;
       client.pipe(upstream);
       upstream.pipe(client);
       client.resume();
@@ -79,8 +89,18 @@ export async function startProxy(targetHost: string, targetPort: number): Promis
 
   const cutNow = (mode: CutMode) => {
     cut = mode;
-    // A reset towards the client: it sees its connection die mid-whatever it was doing.
-    for (const [client, upstream] of pairs) {
+    for (const pair of pairs) {
+      const [client, upstream] = pair;
+      if (mode === 'stall') {
+        // Bytes still arriving are read and thrown away.
+        client.unpipe(upstream);
+        upstream.unpipe(client);
+        client.on('data', () => {});
+        upstream.on('data', () => {});
+        stalled.add(pair);
+        continue;
+      }
+      // A reset towards the client: it sees its connection die mid-whatever it was doing.
       client.resetAndDestroy();
       upstream.destroy();
     }
@@ -89,6 +109,11 @@ export async function startProxy(targetHost: string, targetPort: number): Promis
   const dropHeld = () => {
     for (const s of held) s.resetAndDestroy();
     held.clear();
+    for (const [client, upstream] of stalled) {
+      client.resetAndDestroy();
+      upstream.destroy();
+    }
+    stalled.clear();
   };
 
   return {
