@@ -175,6 +175,8 @@ export async function startServer(config: Config, log: Logger): Promise<TapeServ
     log,
     metrics,
   );
+  // Letters an earlier run spilled to disk go in first: their trades' numbers count as used.
+  await deadLetters.flush();
   feed.tradeCapture.resumeFrom(await ticks.lastSeqs());
 
   const endpoint = marketEndpoint({

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sampleTrade } from '../market/protocol.ts';
 import type { Database } from './db.ts';
+import { DeadLetterStore } from './deadLetters.ts';
 import { testBackends } from './testing.ts';
 import { TickStore } from './ticks.ts';
 
@@ -26,6 +27,25 @@ describe.each(testBackends())('TickStore on $name', (backend) => {
     await store.insert(batch);
     expect(await store.range('PETR4', 10, 19)).toEqual(batch.slice(9, 19));
     expect((await store.lastSeqs()).get('PETR4')).toBe(500);
+  });
+
+  it('numbers on past trades that were dead-lettered and never stored', async () => {
+    const letters = new DeadLetterStore(db.sql);
+    await letters.add([
+      {
+        source: 'store.ticks',
+        reason: 'write_buffer_overflow',
+        detail: 'test',
+        payload: { trades: [trade(501, 38), trade(502, 38), trade(7, 62, T0, 'ITUB4')] },
+      },
+      // Letters of other sources carry no numbered trades.
+      { source: 'capture', reason: 'bad_price', detail: 'test', payload: { ticker: 'BBAS3', seq: 99 } },
+    ]);
+    const heads = await store.lastSeqs();
+    expect(heads.get('PETR4')).toBe(502);
+    expect(heads.get('ITUB4')).toBe(7);
+    expect(heads.has('BBAS3')).toBe(false);
+    await db.sql`delete from dead_letters`;
   });
 
   it('puts each day in its own partition and keeps rows already in the default one', async () => {

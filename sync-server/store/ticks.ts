@@ -118,11 +118,22 @@ export class TickStore {
     });
   }
 
-  /** Highest stored sequence per ticker, so numbering continues after a restart. */
+  /**
+   * Highest sequence per ticker among stored trades and trades the writer dead-lettered (buffer
+   * overflow, refused batches), so numbering continues after a restart and never gives a
+   * dead-lettered trade's number to another trade: a redrive would then store two trades under
+   * one number.
+   */
   async lastSeqs(): Promise<Map<string, number>> {
-    const rows = await this.sql<
-      { ticker: string; seq: string }[]
-    >`select ticker, max(seq) as seq from ticks group by ticker`;
+    const rows = await this.sql<{ ticker: string; seq: string }[]>`
+      select ticker, max(seq) as seq from (
+        select ticker, max(seq) as seq from ticks group by ticker
+        union all
+        select t->>'ticker', max((t->>'seq')::bigint)
+        from dead_letters, jsonb_array_elements(payload->'trades') t
+        where source = 'store.ticks' and jsonb_typeof(payload->'trades') = 'array'
+        group by 1
+      ) heads group by ticker`;
     return new Map(rows.map((r) => [r.ticker, Number(r.seq)]));
   }
 
