@@ -62,6 +62,15 @@ const KNOWN: Record<string, fc.Arbitrary<string>> = {
   TAPE_WS_SOFT_BYTES: num(16_384, 1 << 20),
   TAPE_WS_HARD_BYTES: num(32_768, 1 << 21),
   TAPE_WS_STALL_MS: num(100, 600_000),
+  TAPE_TRUSTED_PROXIES: fc.oneof(
+    fc
+      .array(fc.constantFrom('10.0.0.5', '10.0.0.0/8', '::1', 'fd00::/8', '127.0.0.1/32'), {
+        minLength: 1,
+        maxLength: 3,
+      })
+      .map((xs) => xs.join(',')),
+    fc.constantFrom('10.0.0.0/33', 'proxy.local', '10.0.0.5/', '10.0.0.5,', '10.0.0.0/8/1', '::1/129'),
+  ),
   TAPE_MAX_REPLAY: num(0, 10_000_000),
   TAPE_TICK_BUFFER_ROWS: num(1_000, 10_000_000),
   TAPE_SHUTDOWN_TIMEOUT_MS: num(1, 60_000),

@@ -1,6 +1,8 @@
+import type { BlockList } from 'node:net';
 import { basename, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_RING, RING_MAX, RING_MIN } from '../native/profitdll.ts';
+import { parseTrustedProxies } from './http/clientAddress.ts';
 
 // Every setting Tape reads from the environment, validated once at start.
 // Defaults are the embedded mode: PGlite under ./data, the simulator DLL, in-process bus.
@@ -68,6 +70,19 @@ const schema = z.object({
     .max(1 << 30)
     .default(4 * 1024 * 1024),
   TAPE_WS_STALL_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
+  TAPE_TRUSTED_PROXIES: z
+    .string()
+    .superRefine((v, ctx) => {
+      try {
+        parseTrustedProxies(v);
+      } catch (err) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `a comma list of proxy addresses or ranges: ${(err as Error).message}`,
+        });
+      }
+    })
+    .optional(),
   TAPE_MAX_REPLAY: z.coerce.number().int().min(0).max(10_000_000).default(100_000),
   TAPE_TICK_BUFFER_ROWS: z.coerce
     .number()
@@ -154,6 +169,8 @@ export interface Config {
   readonly wsHardBytes: number;
   /** A socket conflated this long without catching up is closed. */
   readonly wsStallMs: number;
+  /** Reverse proxies whose X-Forwarded-For is believed (http/clientAddress.ts); none: the peer is the client. */
+  readonly trustedProxies: BlockList | undefined;
   readonly shutdownTimeoutMs: number;
   /** Limits of the /yjs rooms (collab/hub.ts CollabLimits). */
   readonly yjs: {
@@ -263,6 +280,7 @@ export function loadConfig(
     wsSoftBytes: e.TAPE_WS_SOFT_BYTES,
     wsHardBytes: e.TAPE_WS_HARD_BYTES,
     wsStallMs: e.TAPE_WS_STALL_MS,
+    trustedProxies: e.TAPE_TRUSTED_PROXIES ? parseTrustedProxies(e.TAPE_TRUSTED_PROXIES) : undefined,
     shutdownTimeoutMs: e.TAPE_SHUTDOWN_TIMEOUT_MS,
     yjs: Object.freeze({
       maxMessageBytes: e.TAPE_YJS_MAX_MESSAGE_BYTES,

@@ -219,6 +219,7 @@ export async function startServer(config: Config, log: Logger): Promise<TapeServ
     log,
     metrics,
     staticFiles: loadStaticFiles(config.staticDir),
+    trustedProxies: config.trustedProxies,
     authenticate: (token, scope) => auth.verify(token, scope),
     routes,
     ws: [endpoint, collab.endpoint],

@@ -72,6 +72,8 @@ describe('hostile clients', () => {
   beforeAll(async () => {
     t = await startTestServer(process.env.DATABASE_URL ? 'postgres' : 'pglite', {
       TAPE_YJS_MAX_MESSAGE_BYTES: String(YJS_MAX),
+      // 127.0.0.5 plays a reverse proxy: X-Forwarded-For is believed from it only.
+      TAPE_TRUSTED_PROXIES: '127.0.0.5',
     });
     token = await login(t.url);
     room = (await createWatchlist(t.url, token, 'hostile')).room;
@@ -332,5 +334,29 @@ describe('hostile clients', () => {
     expect(statuses.get(401) ?? 0).toBeLessThanOrEqual(LOGIN_FAILURES.burst + 15);
     expect(statuses.get(429) ?? 0).toBeGreaterThan(900);
     expect([...statuses.keys()].every((s) => s === 401 || s === 429)).toBe(true);
+  });
+
+  it('behind a trusted proxy, throttles by the forwarded client address, and believes no one else', {
+    timeout: 40_000,
+  }, async () => {
+    const port = t.server.port;
+    const attempt = (localAddress: string, forwardedFor: string, password = 'wrong') =>
+      request(port, 'POST', '/api/v1/auth/login', {
+        body: JSON.stringify({ username: 'admin', password }),
+        headers: { 'X-Forwarded-For': forwardedFor },
+        localAddress,
+      });
+    // One client behind the proxy spends its budget…
+    const viaProxy: number[] = [];
+    for (let i = 0; i < LOGIN_FAILURES.burst + 5; i++)
+      viaProxy.push((await attempt('127.0.0.5', '203.0.113.7')).status);
+    expect(viaProxy.filter((s) => s === 401).length).toBeGreaterThanOrEqual(LOGIN_FAILURES.burst);
+    expect(viaProxy.at(-1)).toBe(429);
+    // …and cannot get a fresh one by writing another address to the left of the proxy's entry.
+    expect((await attempt('127.0.0.5', '198.51.100.9, 203.0.113.7')).status).toBe(429);
+    // Another client behind the same proxy is not locked out.
+    expect((await attempt('127.0.0.5', '198.51.100.9', ADMIN_PASSWORD)).status).toBe(200);
+    // A client that is not the proxy is counted by its own address, whatever it forwards.
+    expect((await attempt('127.0.0.6', '203.0.113.7')).status).toBe(401);
   });
 });

@@ -1,9 +1,11 @@
 import uWS from 'uWebSockets.js';
+import type { BlockList } from 'node:net';
 import { ZodError } from 'zod';
 import type { Principal } from '../auth/tokens.ts';
 import { AuthError } from '../auth/tokens.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
+import { clientAddress } from './clientAddress.ts';
 import { SECURITY_HEADERS } from './security.ts';
 import type { StaticFiles } from './static.ts';
 import { HttpError, type Reply, type Route } from './types.ts';
@@ -40,6 +42,8 @@ export interface ServerDeps {
   readonly routes: readonly Route[];
   readonly staticFiles: StaticFiles | undefined;
   readonly ws: readonly WsEndpoint<unknown>[];
+  /** Proxies whose X-Forwarded-For names the client (clientAddress.ts). */
+  readonly trustedProxies?: BlockList;
   /** Resolves a bearer token of the scope (default `api`) to its principal or throws AuthError. */
   readonly authenticate: (
     token: string | undefined,
@@ -120,7 +124,11 @@ function mountRoute(app: uWS.TemplatedApp, route: Route, deps: ServerDeps) {
         }
       });
       const path = req.getUrl();
-      const remoteAddress = Buffer.from(res.getRemoteAddressAsText()).toString();
+      const remoteAddress = clientAddress(
+        Buffer.from(res.getRemoteAddressAsText()).toString(),
+        headers['x-forwarded-for'],
+        deps.trustedProxies,
+      );
       const query = new URLSearchParams(req.getQuery() ?? '');
       const method = req.getMethod().toUpperCase();
       // No text Tape keeps may hold U+0000 (PostgreSQL refuses it): a client error, not a 500.
