@@ -26,6 +26,7 @@ const snapshot = (now: number): RiskSnapshot => ({
   instrument: inst,
   tradable: true,
   lastPrice: 38.5,
+  priceLimits: { min: 34.65, max: 42.35 },
   positionQty: 300,
   openBuyQty: 200,
   openSellQty: 100,
@@ -56,6 +57,7 @@ const peer = z
     }),
     snap: z.object({
       lastPrice: z.number().positive(),
+      priceLimits: z.object({ min: z.number().positive(), max: z.number().positive() }).optional(),
       positionQty: z.number().int(),
       openOrders: z.number().int(),
     }),
@@ -72,6 +74,13 @@ const peer = z
       x.req.type === 'market' ||
       (Math.abs((x.req.price ?? 0) - x.snap.lastPrice) / x.snap.lastPrice) * 100 <= cfg.priceBandPct,
     'band',
+  )
+  .refine(
+    (x) =>
+      x.req.type === 'market' ||
+      !x.snap.priceLimits ||
+      ((x.req.price ?? 0) >= x.snap.priceLimits.min && (x.req.price ?? 0) <= x.snap.priceLimits.max),
+    'exchange limits',
   )
   .refine((x) => x.req.qty <= cfg.maxOrderQty, 'max qty')
   .refine((x) => (x.req.price ?? x.snap.lastPrice) * x.req.qty * 100 <= cfg.maxOrderNotionalCents, 'notional')

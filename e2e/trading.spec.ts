@@ -61,11 +61,18 @@ test('the ticket checks lot and tick, and shows the reason the server names', as
   await qty.fill('100');
   await price.fill('38.505');
   await expect(t).toContainText('Price must be a multiple of the tick (0.01)');
-  // On the grid but far from the last trade: only the server's risk engine refuses it.
+  // Past B3's price limits for the day, the ticket itself refuses.
+  const limits = (await t.getByTestId('price-limits').textContent())?.match(/([\d.]+)–([\d.]+)/);
+  const [min, max] = [Number(limits?.[1]), Number(limits?.[2])];
+  await price.fill((max + 0.01).toFixed(2));
+  await expect(t).toContainText(`Outside today's B3 limits (${min} to ${max})`);
+  // On the grid, within the limits but far from the last trade: only the server's risk engine
+  // refuses it (its band is 5 %; the limits are about 10 % around the reference).
   const last = Number(
     (await page.getByTestId('last-PETR4').textContent())?.replace('.', '').replace(',', '.'),
   );
-  await price.fill((Math.round(last * 130) / 100).toFixed(2));
+  const far = last * 1.07 <= max ? last * 1.07 : last * 0.93;
+  await price.fill((Math.round(far * 100) / 100).toFixed(2));
   await price.press('Enter');
   await expect(t.getByRole('status')).toContainText('price_outside_band');
   await expect(blotterRows(page).first()).toContainText('rejected');

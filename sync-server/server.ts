@@ -134,6 +134,12 @@ export async function startServer(config: Config, log: Logger): Promise<TapeServ
         ),
         {
           lastPrice,
+          priceLimits: (ticker) => {
+            const q = market.quote(ticker);
+            return q?.minLimit !== undefined && q.maxLimit !== undefined
+              ? { min: q.minLimit, max: q.maxLimit }
+              : undefined;
+          },
           // Orders go out only while the DLL is connected to the market and to the broker.
           tradable: (ticker) => {
             const s = (feed as MarketFeed).status;

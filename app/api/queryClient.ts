@@ -3,7 +3,10 @@ import { experimental_createQueryPersister } from '@tanstack/react-query-persist
 import { localDb } from '../data/db.ts';
 
 // Server state lives in TanStack Query; each query is persisted to the user's Dexie database so
-// a cold start offline shows the last answer, stamped with its age (`dataUpdatedAt`).
+// a cold start offline shows the last answer, stamped with its age (`dataUpdatedAt`). A restored
+// answer is shown at once but always asked for again: one persisted a second before a reload
+// would otherwise count as fresh (staleTime) and stand for the server's state, e.g. a kill switch
+// shown off after it was set (seen in the e2e risk test).
 const persister = experimental_createQueryPersister<string>({
   storage: {
     getItem: async (key) => (await localDb().queries.get(key))?.value,
@@ -13,6 +16,7 @@ const persister = experimental_createQueryPersister<string>({
   },
   maxAge: 7 * 86_400_000,
   buster: '1',
+  refetchOnRestore: 'always',
 });
 
 export const queryClient = new QueryClient({

@@ -42,6 +42,7 @@ export function startMarketSocket(): () => void {
     onLink: (state, detail) => market.setLink(state, detail?.replaying),
     onMessage: (msg) => {
       if (msg.type === 'connector') market.setConnector(msg.status);
+      else if (msg.type === 'day') market.day(msg.ticker, msg.day);
       else if (msg.type === 'order') onOrder(msg.order);
       else if (msg.type === 'position') onPosition(msg.position);
       else if (msg.type === 'error') console.warn(`server: ${msg.code}: ${msg.message}`);

@@ -32,6 +32,8 @@ export function OrderTicket() {
   const ticker = selected ?? tickers[0] ?? '';
   const inst = useMarket((s) => s.instruments[ticker]);
   const last = useMarket((s) => s.quotes[ticker]?.last);
+  const minLimit = useMarket((s) => s.quotes[ticker]?.minLimit);
+  const maxLimit = useMarket((s) => s.quotes[ticker]?.maxLimit);
   const [side, setSide] = useState<'buy' | 'sell'>('buy');
   const [type, setType] = useState<'limit' | 'market'>('limit');
   const [qty, setQty] = useState('');
@@ -63,7 +65,7 @@ export function OrderTicket() {
     qty: Number(qty),
     price: type === 'limit' && price !== '' ? Number(price.replace(',', '.')) : undefined,
   };
-  const problems = checkTicket(draft, inst);
+  const problems = checkTicket(draft, inst, { minLimit, maxLimit });
   const valid = Object.keys(problems).length === 0;
   const canTrade = role === 'admin' || role === 'trader';
 
@@ -182,7 +184,12 @@ export function OrderTicket() {
           {problems.qty && <span className="problem">{problems.qty}</span>}
         </label>
         <label>
-          Price {inst && <small>tick {inst.tickSize}</small>}
+          Price {inst && <small>tick {inst.tickSize}</small>}{' '}
+          {minLimit !== undefined && maxLimit !== undefined && (
+            <small data-testid="price-limits" title="B3 refuses orders outside these prices today">
+              limits {minLimit}–{maxLimit}
+            </small>
+          )}
           <input
             data-field="price"
             inputMode="decimal"

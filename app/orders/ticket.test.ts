@@ -42,6 +42,19 @@ describe('order ticket checks', () => {
     expect(checkTicket(d, undefined)).toEqual({ ticker: 'PETR4 is not on the feed' });
   });
 
+  it("refuses a limit price outside the exchange's limits for the day, as the server does", () => {
+    const d = { ticker: 'PETR4', side: 'buy', type: 'limit', qty: 100, price: 38.5 } as const;
+    const limits = { minLimit: 34.65, maxLimit: 42.35 };
+    expect(checkTicket(d, PETR4, limits)).toEqual({});
+    expect(checkTicket({ ...d, price: 42.35 }, PETR4, limits)).toEqual({});
+    expect(checkTicket({ ...d, price: 42.36 }, PETR4, limits).price).toBe(
+      "Outside today's B3 limits (34.65 to 42.35)",
+    );
+    expect(checkTicket({ ...d, price: 34.64 }, PETR4, limits).price).toMatch(/B3 limits/);
+    expect(checkTicket({ ...d, price: 99 }, PETR4)).toEqual({}); // no limits known: the server decides
+    expect(checkTicket({ ...d, type: 'market', price: undefined }, PETR4, limits)).toEqual({});
+  });
+
   it('property: a limit order passes exactly when qty is a lot multiple and price a whole number of ticks', () => {
     fc.assert(
       fc.property(

@@ -14,7 +14,17 @@ export interface TicketDraft {
 
 export type TicketProblems = Partial<Record<'ticker' | 'qty' | 'price', string>>;
 
-export function checkTicket(d: TicketDraft, inst: InstrumentInfo | undefined): TicketProblems {
+/** The exchange's price limits for the day, from the quote, when it sets them. */
+export interface DayLimits {
+  readonly minLimit?: number | undefined;
+  readonly maxLimit?: number | undefined;
+}
+
+export function checkTicket(
+  d: TicketDraft,
+  inst: InstrumentInfo | undefined,
+  limits: DayLimits = {},
+): TicketProblems {
   if (!inst) return { ticker: `${d.ticker || 'This ticker'} is not on the feed` };
   const problems: TicketProblems = {};
   if (!Number.isSafeInteger(d.qty) || d.qty <= 0) problems.qty = 'Enter a whole quantity above zero';
@@ -25,6 +35,12 @@ export function checkTicket(d: TicketDraft, inst: InstrumentInfo | undefined): T
       problems.price = 'Enter a limit price';
     else if (!isValidPrice(d.price, inst.tickSize))
       problems.price = `Price must be a multiple of the tick (${inst.tickSize})`;
+    else if (
+      limits.minLimit !== undefined &&
+      limits.maxLimit !== undefined &&
+      (d.price < limits.minLimit || d.price > limits.maxLimit)
+    )
+      problems.price = `Outside today's B3 limits (${limits.minLimit} to ${limits.maxLimit})`;
   }
   return problems;
 }

@@ -3,9 +3,11 @@ import {
   applyTrades,
   type Candle,
   type ConnectorStatus,
+  type DayStats,
   type InstrumentInfo,
   type Quote,
   type Trade,
+  withDay,
 } from '../../sync-server/market/protocol.ts';
 
 import type { LinkState } from '../market/feedClient.ts';
@@ -36,6 +38,9 @@ interface MarketState {
   instruments: Record<string, InstrumentInfo>;
   setInstruments(list: InstrumentInfo[]): void;
   snapshot(quotes: Quote[]): void;
+  /** The exchange's figures for a ticker's day (open, range, volume, price limits). */
+  days: Record<string, DayStats>;
+  day(ticker: string, day: DayStats): void;
   /** Applies the trades received since the last frame, all tickers in one update. */
   trades(batch: ReadonlyMap<string, Trade[]>): void;
   /** Quotes kept on this device from an earlier session: shown with their age, never as live. */
@@ -71,6 +76,15 @@ export const useMarket = create<MarketState>((set) => ({
       for (const q of quotes) next[q.ticker] = { ...q, tick: 'flat', receivedAt: Date.now() };
       return { quotes: next };
     }),
+  days: {},
+  day: (ticker, day) =>
+    set((s) => {
+      const q = s.quotes[ticker];
+      return {
+        days: { ...s.days, [ticker]: day },
+        quotes: q ? { ...s.quotes, [ticker]: { ...q, ...withDay(q, day) } } : s.quotes,
+      };
+    }),
   restore: (rows) =>
     set((s) => {
       const next = { ...s.quotes };
@@ -85,8 +99,10 @@ export const useMarket = create<MarketState>((set) => ({
       const receivedAt = Date.now();
       for (const [ticker, trades] of batch) {
         const prev = quotes[ticker];
-        const q = applyTrades(prev, prev?.exchange ?? '', trades);
-        if (!q) continue;
+        const traded = applyTrades(prev, prev?.exchange ?? '', trades);
+        if (!traded) continue;
+        // Kept when a new session day starts the quote again, once that day's figures are in.
+        const q = withDay(traded, s.days[ticker]);
         const before = prev?.last ?? q.last;
         const tick = q.last > before ? 'up' : q.last < before ? 'down' : (prev?.tick ?? 'flat');
         quotes[ticker] = { ...q, tick, receivedAt };

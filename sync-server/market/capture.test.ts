@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseProfitDate, type RawTrade, RejectReason, TradeCapture } from './capture.ts';
+import { parseProfitDate, type RawDaily, type RawTrade, RejectReason, TradeCapture } from './capture.ts';
 
 const NOW = Date.UTC(2026, 10, 25, 15, 0, 0); // 12:00 in São Paulo
 const good: RawTrade = {
@@ -111,6 +111,109 @@ describe('TradeCapture', () => {
           expect(c.lastSeq('PETR4')).toBe(expected);
         },
       ),
+    );
+  });
+});
+
+describe('daily and book-side callbacks', () => {
+  const daily: RawDaily = {
+    ticker: 'PETR4',
+    exchange: 'B',
+    date: '25/11/2026 12:00:00.000',
+    open: 38.1,
+    high: 38.9,
+    low: 37.95,
+    close: 38.5,
+    maxLimit: 41.9,
+    minLimit: 34.29,
+    qty: 1_250_000,
+    trades: 9_812,
+  };
+
+  it('reads a daily callback as the day figures, snapped to the grid', () => {
+    const r = make().captureDay({ ...daily, open: 38.100000000001 });
+    expect(r).toMatchObject({
+      ok: true,
+      day: {
+        time: Date.UTC(2026, 10, 25, 15),
+        open: 38.1,
+        high: 38.9,
+        low: 37.95,
+        qty: 1_250_000,
+        trades: 9_812,
+        minLimit: 34.29,
+        maxLimit: 41.9,
+      },
+    });
+  });
+
+  it('takes a day without a trade yet (all prices 0) as nothing to apply', () => {
+    expect(make().captureDay({ ...daily, open: 0, high: 0, low: 0, close: 0 })).toMatchObject({
+      ok: true,
+      day: undefined,
+    });
+  });
+
+  it.each([
+    [{ ticker: 'VALE3' }, RejectReason.unknownTicker],
+    [{ truncated: true }, RejectReason.truncated],
+    [{ date: '25/11/2026' }, RejectReason.badDate],
+    [{ date: '25/11/2025 12:00:00.000' }, RejectReason.staleOrFuture],
+    [{ open: Number.NaN }, RejectReason.badPrice],
+    [{ high: -1 }, RejectReason.badPrice],
+    [{ low: 37.955 }, RejectReason.offGrid],
+    [{ low: 38.2 }, RejectReason.inconsistentDay], // above the open
+    [{ high: 38.4 }, RejectReason.inconsistentDay], // below the close
+    [{ minLimit: 42, maxLimit: 41.9 }, RejectReason.badPrice],
+    [{ maxLimit: Number.POSITIVE_INFINITY }, RejectReason.badPrice],
+    [{ qty: 1.5 }, RejectReason.badQty],
+    [{ trades: -1 }, RejectReason.badQty],
+  ] as const)('refuses a daily callback with %j: %s', (patch, reason) => {
+    expect(make().captureDay({ ...daily, ...patch })).toMatchObject({ ok: false, reason });
+  });
+
+  it('checks tiny-book and offer-book sides', () => {
+    const c = make();
+    const side = { ticker: 'PETR4', exchange: 'B', price: 38.5, qty: 300, side: 1 };
+    expect(c.checkBookSide(side)).toBeUndefined();
+    expect(c.checkBookSide({ ...side, price: 0, qty: 0 })).toBeUndefined(); // an empty side
+    expect(c.checkBookSide({ ...side, side: 2 })).toMatchObject({ reason: RejectReason.badSide });
+    expect(c.checkBookSide({ ...side, price: 38.505 })).toMatchObject({ reason: RejectReason.offGrid });
+    expect(c.checkBookSide({ ...side, qty: -100 })).toMatchObject({ reason: RejectReason.badQty });
+    expect(c.checkBookSide({ ...side, ticker: 'XXXX3' })).toMatchObject({
+      reason: RejectReason.unknownTicker,
+    });
+  });
+
+  it('property: a daily callback of any numbers is refused with a reason or gives a consistent day', () => {
+    const num = fc.oneof(
+      fc.double({ noNaN: false }),
+      fc.integer({ min: 0, max: 5_000 }).map((n) => n / 100),
+      fc.constant(0),
+    );
+    fc.assert(
+      fc.property(
+        num,
+        num,
+        num,
+        num,
+        num,
+        num,
+        fc.oneof(fc.integer(), fc.double()),
+        (open, high, low, close, lo, hi, qty) => {
+          const r = make().captureDay({ ...daily, open, high, low, close, minLimit: lo, maxLimit: hi, qty });
+          if (!r.ok) expect(Object.values(RejectReason)).toContain(r.reason);
+          else if (r.day) {
+            const d = r.day;
+            expect(d.low).toBeGreaterThan(0);
+            expect(d.low).toBeLessThanOrEqual(d.open);
+            expect(d.open).toBeLessThanOrEqual(d.high);
+            expect(Number.isSafeInteger(d.qty) && d.qty >= 0).toBe(true);
+            expect(d.minLimit <= d.maxLimit || d.minLimit === 0).toBe(true);
+          }
+        },
+      ),
+      { numRuns: 2_000 },
     );
   });
 });

@@ -1,8 +1,9 @@
 import { type Instrument, instrumentFor, onTickGrid, toTicks } from './instruments.ts';
-import type { Trade } from './protocol.ts';
+import type { DayStats, Trade } from './protocol.ts';
 
-// Capture: every trade callback is validated and normalised into a typed, sequenced event;
-// anything invalid comes back with a named reason for the dead-letter queue.
+// Capture: every market callback is validated; trades and daily figures are normalised into
+// typed events (trades sequenced per ticker); anything invalid comes back with a named reason
+// for the dead-letter queue.
 
 /** The raw fields of a ProfitDLL trade callback, as the capture shim copied them. */
 export interface RawTrade {
@@ -30,12 +31,41 @@ export const RejectReason = {
   offGrid: 'price_off_tick_grid',
   badQty: 'bad_quantity',
   badTradeNumber: 'bad_trade_number',
+  badSide: 'bad_side',
+  inconsistentDay: 'inconsistent_day',
 } as const;
 export type RejectReason = (typeof RejectReason)[keyof typeof RejectReason];
 
+export type Rejected = { readonly ok: false; readonly reason: RejectReason; readonly detail: string };
 export type CaptureResult =
   | { readonly ok: true; readonly trade: Trade; readonly instrument: Instrument }
-  | { readonly ok: false; readonly reason: RejectReason; readonly detail: string };
+  | Rejected;
+
+/** The raw fields of a ProfitDLL daily callback that Tape reads. */
+export interface RawDaily {
+  readonly ticker: string;
+  readonly exchange: string;
+  readonly date: string;
+  readonly open: number;
+  readonly high: number;
+  readonly low: number;
+  readonly close: number;
+  readonly maxLimit: number;
+  readonly minLimit: number;
+  readonly qty: number;
+  readonly trades: number;
+  readonly truncated?: boolean;
+}
+
+/** The fields of a tiny-book or offer-book callback that can be checked on their own. */
+export interface RawBookSide {
+  readonly ticker: string;
+  readonly exchange: string;
+  readonly price: number;
+  readonly qty: number;
+  readonly side: number;
+  readonly truncated?: boolean;
+}
 
 // B3 prints times in Brasília time, which has had no daylight saving since 2019.
 const B3_UTC_OFFSET_MS = -3 * 3_600_000;
@@ -83,32 +113,13 @@ export class TradeCapture {
   }
 
   capture(raw: RawTrade): CaptureResult {
-    if (raw.truncated)
-      return reject(RejectReason.truncated, 'a string field was longer than the capture record');
-    const instrument = this.instrument(raw.ticker, raw.exchange);
-    if (!instrument) {
-      return reject(
-        RejectReason.unknownTicker,
-        `${JSON.stringify(raw.ticker)} on ${JSON.stringify(raw.exchange)}`,
-      );
-    }
-    const time = parseProfitDate(raw.date);
-    if (Number.isNaN(time))
-      return reject(
-        RejectReason.badDate,
-        `expected DD/MM/YYYY HH:MM:SS.ZZZ, got ${JSON.stringify(raw.date)}`,
-      );
-    const now = this.now();
-    if (time > now + MAX_FUTURE_MS || time < now - MAX_AGE_MS) {
-      return reject(RejectReason.staleOrFuture, `${raw.date} is too far from the server clock`);
-    }
-    // At least one tick: a positive price that rounds to zero ticks is no price.
-    if (!Number.isFinite(raw.price) || toTicks(raw.price, instrument.tickSize) < 1) {
-      return reject(RejectReason.badPrice, `price ${raw.price}`);
-    }
-    if (!onTickGrid(raw.price, instrument.tickSize)) {
-      return reject(RejectReason.offGrid, `price ${raw.price} is not a multiple of ${instrument.tickSize}`);
-    }
+    const checked = this.checkAsset(raw);
+    if (!checked.ok) return checked;
+    const { instrument } = checked;
+    const time = this.checkTime(raw.date);
+    if (typeof time !== 'number') return time;
+    const badPrice = checkPrice(raw.price, instrument);
+    if (badPrice) return badPrice;
     if (!Number.isSafeInteger(raw.qty) || raw.qty <= 0)
       return reject(RejectReason.badQty, `quantity ${raw.qty}`);
     if (!Number.isInteger(raw.tradeNumber) || raw.tradeNumber < 0) {
@@ -116,7 +127,6 @@ export class TradeCapture {
     }
     const seq = (this.seqs.get(raw.ticker) ?? 0) + 1;
     this.seqs.set(raw.ticker, seq);
-    const factor = 10 ** instrument.priceDecimals;
     return {
       ok: true,
       instrument,
@@ -124,8 +134,7 @@ export class TradeCapture {
         ticker: raw.ticker,
         seq,
         time,
-        // Snap to the grid so float noise from the DLL never reaches clients or the database.
-        price: Math.round(raw.price * factor) / factor,
+        price: snapToGrid(raw.price, instrument),
         qty: raw.qty,
         tradeNumber: raw.tradeNumber,
         buyAgent: raw.buyAgent,
@@ -135,6 +144,96 @@ export class TradeCapture {
         capturedAt: Number(raw.capturedAtNs) / 1e6,
       },
     };
+  }
+
+  /**
+   * A daily callback as the day's figures. All prices 0 is a day without a trade yet: valid,
+   * with nothing to apply (`day` undefined).
+   */
+  captureDay(raw: RawDaily): { ok: true; instrument: Instrument; day: DayStats | undefined } | Rejected {
+    const checked = this.checkAsset(raw);
+    if (!checked.ok) return checked;
+    const { instrument } = checked;
+    const time = this.checkTime(raw.date);
+    if (typeof time !== 'number') return time;
+    const prices = [raw.open, raw.high, raw.low, raw.close];
+    if (prices.every((p) => p === 0)) return { ok: true, instrument, day: undefined };
+    for (const p of prices) {
+      const bad = checkPrice(p, instrument);
+      if (bad) return bad;
+    }
+    if (raw.low > Math.min(raw.open, raw.close) || raw.high < Math.max(raw.open, raw.close))
+      return reject(
+        RejectReason.inconsistentDay,
+        `open ${raw.open} high ${raw.high} low ${raw.low} close ${raw.close}: the range does not hold open and close`,
+      );
+    const limits = [raw.minLimit, raw.maxLimit];
+    if (limits.some((l) => !Number.isFinite(l) || l < 0) || (raw.minLimit > 0 && raw.minLimit > raw.maxLimit))
+      return reject(RejectReason.badPrice, `price limits ${raw.minLimit}–${raw.maxLimit}`);
+    for (const [name, n] of [
+      ['quantity', raw.qty],
+      ['trade count', raw.trades],
+    ] as const)
+      if (!Number.isSafeInteger(n) || n < 0) return reject(RejectReason.badQty, `${name} ${n}`);
+    return {
+      ok: true,
+      instrument,
+      day: {
+        time,
+        open: snapToGrid(raw.open, instrument),
+        high: snapToGrid(raw.high, instrument),
+        low: snapToGrid(raw.low, instrument),
+        qty: raw.qty,
+        trades: raw.trades,
+        minLimit: raw.minLimit,
+        maxLimit: raw.maxLimit,
+      },
+    };
+  }
+
+  /**
+   * Checks a tiny-book or offer-book callback (Tape draws its book from the price book, so these
+   * are only counted): a configured ticker, a side of 0 (buy) or 1 (sell), a price of 0 (an
+   * empty side) or on the tick grid, a whole non-negative quantity.
+   */
+  checkBookSide(raw: RawBookSide): Rejected | undefined {
+    const checked = this.checkAsset(raw);
+    if (!checked.ok) return checked;
+    if (raw.side !== 0 && raw.side !== 1) return reject(RejectReason.badSide, `side ${raw.side}`);
+    if (raw.price !== 0) {
+      const bad = checkPrice(raw.price, checked.instrument);
+      if (bad) return bad;
+    }
+    if (!Number.isSafeInteger(raw.qty) || raw.qty < 0)
+      return reject(RejectReason.badQty, `quantity ${raw.qty}`);
+    return undefined;
+  }
+
+  private checkAsset(raw: {
+    ticker: string;
+    exchange: string;
+    truncated?: boolean;
+  }): { ok: true; instrument: Instrument } | Rejected {
+    if (raw.truncated)
+      return reject(RejectReason.truncated, 'a string field was longer than the capture record');
+    const instrument = this.instrument(raw.ticker, raw.exchange);
+    if (!instrument)
+      return reject(
+        RejectReason.unknownTicker,
+        `${JSON.stringify(raw.ticker)} on ${JSON.stringify(raw.exchange)}`,
+      );
+    return { ok: true, instrument };
+  }
+
+  /** An exchange time within the accepted window, or why not. */
+  private checkTime(date: string): number | Rejected {
+    const time = parseProfitDate(date);
+    if (Number.isNaN(time))
+      return reject(RejectReason.badDate, `expected DD/MM/YYYY HH:MM:SS.ZZZ, got ${JSON.stringify(date)}`);
+    const now = this.now();
+    if (time > now + MAX_FUTURE_MS || time < now - MAX_AGE_MS)
+      return reject(RejectReason.staleOrFuture, `${date} is too far from the server clock`);
+    return time;
   }
 
   /** The rules for a configured ticker, undefined for any other. */
@@ -147,4 +246,17 @@ export class TradeCapture {
   }
 }
 
-const reject = (reason: RejectReason, detail: string): CaptureResult => ({ ok: false, reason, detail });
+const reject = (reason: RejectReason, detail: string): Rejected => ({ ok: false, reason, detail });
+
+/** Float noise from the DLL (38.490000001) never reaches clients or the database. */
+const snapToGrid = (price: number, instrument: Instrument) =>
+  Math.round(price * 10 ** instrument.priceDecimals) / 10 ** instrument.priceDecimals;
+
+/** At least one tick (a positive price that rounds to zero ticks is no price), on the grid. */
+function checkPrice(price: number, instrument: Instrument): Rejected | undefined {
+  if (!Number.isFinite(price) || toTicks(price, instrument.tickSize) < 1)
+    return reject(RejectReason.badPrice, `price ${price}`);
+  if (!onTickGrid(price, instrument.tickSize))
+    return reject(RejectReason.offGrid, `price ${price} is not a multiple of ${instrument.tickSize}`);
+  return undefined;
+}

@@ -4,9 +4,9 @@ import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import { jsonSafe } from '../store/deadLetters.ts';
 import type { RawPriceBook } from './book.ts';
-import { TradeCapture } from './capture.ts';
+import { type Rejected, TradeCapture } from './capture.ts';
 import type { Instrument } from './instruments.ts';
-import type { ConnectorStatus, Trade } from './protocol.ts';
+import type { ConnectorStatus, DayStats, Trade } from './protocol.ts';
 
 /** The part of the ProfitDLL binding the feed drives (the binding in native/ implements it). */
 export interface MarketConnector {
@@ -32,6 +32,8 @@ export interface DeadLetter {
 export interface FeedSinks {
   /** Valid trades of one ticker from one drain, in sequence order. */
   trades(instrument: Instrument, trades: Trade[]): void;
+  /** The exchange's figures for a ticker's session day (its daily callback). */
+  day(instrument: Instrument, day: DayStats): void;
   /** A drain's price-book events of one ticker; false when the book must be resubscribed. */
   bookEvents(instrument: Instrument, events: RawPriceBook[]): boolean;
   deadLetter(letter: DeadLetter): void;
@@ -148,6 +150,17 @@ export class MarketFeed {
     }
   }
 
+  /** An event capture refused: to the dead-letter queue with the reason, and counted. */
+  private dropEvent(ev: RawEvent, r: Rejected) {
+    this.metrics.marketEvents.inc({ kind: ev.kind, outcome: 'dead_lettered' });
+    this.sinks.deadLetter({
+      source: `profitdll.${ev.kind}`,
+      reason: r.reason,
+      detail: r.detail,
+      payload: jsonSafe(ev),
+    });
+  }
+
   drainOnce(): number {
     const events = this.connector.drain(DRAIN_BATCH);
     const byTicker = new Map<string, { instrument: Instrument; trades: Trade[] }>();
@@ -175,15 +188,19 @@ export class MarketFeed {
           if (group) group.trades.push(r.trade);
           else byTicker.set(r.trade.ticker, { instrument: r.instrument, trades: [r.trade] });
           this.metrics.marketEvents.inc({ kind: 'trade', outcome: 'accepted' });
-        } else {
-          this.metrics.marketEvents.inc({ kind: 'trade', outcome: 'dead_lettered' });
-          this.sinks.deadLetter({
-            source: 'profitdll.trade',
-            reason: r.reason,
-            detail: r.detail,
-            payload: jsonSafe(ev),
-          });
+        } else this.dropEvent(ev, r);
+      } else if (ev.kind === 'daily') {
+        const r = this.capture.captureDay(ev);
+        if (!r.ok) this.dropEvent(ev, r);
+        else {
+          if (r.day) this.sinks.day(r.instrument, r.day);
+          this.metrics.marketEvents.inc({ kind: 'daily', outcome: 'accepted' });
         }
+      } else if (ev.kind === 'tinyBook' || ev.kind === 'offerBook') {
+        // Checked, then only counted: the book Tape shows comes from the price book.
+        const bad = this.capture.checkBookSide(ev);
+        if (bad) this.dropEvent(ev, bad);
+        else this.metrics.marketEvents.inc({ kind: ev.kind, outcome: 'not_used' });
       } else if (ev.kind === 'order' && this.opts.orderChanged) {
         // Read and applied after the drain, on this thread: never inside a DLL callback.
         this.opts.orderChanged(ev.localOrderId);
@@ -198,7 +215,7 @@ export class MarketFeed {
           payload: jsonSafe(ev),
         });
       } else {
-        // Kinds Tape does not use yet (daily, offer book, tiny book, …) are counted, not hidden.
+        // Kinds Tape does not use (ticker state, progress, account, history, …) are counted, not hidden.
         this.metrics.marketEvents.inc({ kind: ev.kind, outcome: 'not_used' });
       }
     }

@@ -15,6 +15,7 @@ import {
   type CandlesFrame,
   decodeFrame,
   FrameKind,
+  type Quote,
   type ServerMessage,
   type Trade,
 } from './protocol.ts';
@@ -70,6 +71,28 @@ describe.each(backends())('market data on %s', (backend) => {
     }
     const q = t.server.market.quote('WINZ25');
     expect(q && q.last % 5).toBe(0);
+  });
+
+  it("completes the quotes with the exchange's daily figures: its open, the day's range and price limits", async () => {
+    // The simulator sends each ticker's daily callback about once a second while it trades.
+    await until(
+      () => t.server.market.quote('PETR4')?.maxLimit !== undefined,
+      'daily figures in the quote',
+      10_000,
+    );
+    const res = await fetch(`${t.url}/api/v1/market/quotes`, {
+      headers: { Authorization: `Bearer ${token}` },
+    });
+    const { quotes } = (await res.json()) as { quotes: Quote[] };
+    const q = quotes.find((x) => x.ticker === 'PETR4') as Quote;
+    expect(q.minLimit).toBeLessThan(q.low);
+    expect(q.low).toBeLessThanOrEqual(Math.min(q.open, q.last));
+    expect(q.high).toBeGreaterThanOrEqual(Math.max(q.open, q.last));
+    expect(q.high).toBeLessThan(q.maxLimit as number);
+    const metrics = await (await fetch(`${t.url}/metrics`)).text();
+    expect(metrics).toMatch(
+      /tape_market_events_total\{[^}]*kind="daily"[^}]*outcome="accepted"[^}]*\} [1-9]/,
+    );
   });
 
   it('replays what a dropped client missed: no gap, no duplicate', async () => {

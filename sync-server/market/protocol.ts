@@ -277,7 +277,30 @@ export interface Quote {
   readonly time: number;
   /** Trade number of the last trade (the one at `seq`): with `time`, a client's `sinceTrade`. */
   readonly tradeNumber?: number;
+  /** The exchange's price limits for the day (the DLL's daily event), when it sets them. */
+  readonly minLimit?: number;
+  readonly maxLimit?: number;
 }
+
+/** The day's figures as the DLL's daily event gives them (capture.ts `captureDay`). */
+export interface DayStats {
+  /** Exchange time of the event, ms since the epoch: which session day the figures are of. */
+  readonly time: number;
+  readonly open: number;
+  readonly high: number;
+  readonly low: number;
+  /** Quantity traded in the session. */
+  readonly qty: number;
+  readonly trades: number;
+  /** 0 when the exchange sets none. */
+  readonly minLimit: number;
+  readonly maxLimit: number;
+}
+
+// B3 runs on Brasília time (UTC−3, no daylight saving since 2019).
+const B3_OFFSET_MS = -3 * 3_600_000;
+/** The B3 session day of an instant, as a day number: quotes start afresh when it changes. */
+export const b3Day = (ms: number) => Math.floor((ms + B3_OFFSET_MS) / 86_400_000);
 
 export interface ConnectorStatus {
   readonly login: number | null;
@@ -378,6 +401,8 @@ export type ServerMessage =
       seqs?: Record<string, number>;
     }
   | { type: 'replay'; ticker: string; from: number; to: number }
+  /** On the trades channel: the exchange's figures for the ticker's day changed (open, limits, a new day). */
+  | { type: 'day'; ticker: string; day: DayStats }
   | { type: 'subscribed'; channel: Channel; tickers: string[] }
   /** The socket fell behind: it gets conflated snapshots until it catches up, then `live`. */
   | { type: 'conflated' }
@@ -400,6 +425,8 @@ export function applyTrades(
 ): Quote | undefined {
   let q = prev;
   for (const t of trades) {
+    // A new session day starts a new quote: yesterday's open, range and volume are not today's.
+    if (q && b3Day(q.time) !== b3Day(t.time)) q = undefined;
     q = q
       ? {
           ...q,
@@ -427,6 +454,25 @@ export function applyTrades(
         };
   }
   return q;
+}
+
+/**
+ * The quote with the exchange's figures for its session day: the open is the exchange's, the
+ * range and the cumulative figures cover trades from before this process started too (each
+ * only ever widens or grows), and the day's price limits are added. Figures of another day are
+ * left out.
+ */
+export function withDay(q: Quote, day: DayStats | undefined): Quote {
+  if (!day || b3Day(day.time) !== b3Day(q.time) || day.open <= 0) return q;
+  return {
+    ...q,
+    open: day.open,
+    high: Math.max(q.high, day.high),
+    low: Math.min(q.low, day.low),
+    volume: Math.max(q.volume, day.qty),
+    trades: Math.max(q.trades, day.trades),
+    ...(day.minLimit > 0 && day.maxLimit > 0 ? { minLimit: day.minLimit, maxLimit: day.maxLimit } : {}),
+  };
 }
 
 /** A valid PETR4 trade with the given sequence, for tests and benchmarks; `patch` overrides fields. */

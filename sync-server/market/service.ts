@@ -5,8 +5,10 @@ import type { DeadLetter, FeedSinks } from './feed.ts';
 import { type Instrument, instrumentFor } from './instruments.ts';
 import {
   BOOK_DEPTH,
+  b3Day,
   type Candle,
   type ConnectorStatus,
+  type DayStats,
   encodeBook,
   encodeCandles,
   encodeTrades,
@@ -14,6 +16,7 @@ import {
   type InstrumentInfo,
   LIVE_CANDLE_SECONDS,
   type Quote,
+  type ServerMessage,
   type Trade,
   type TradeMark,
   topicFor,
@@ -110,6 +113,25 @@ export class MarketService implements FeedSinks {
     this.deps.store(trades);
     // Encoded once, published as bytes to every subscriber of the ticker.
     this.deps.publish(topicFor('trades', instrument.ticker), encodeTrades(instrument.ticker, trades));
+  }
+
+  /**
+   * The exchange's figures for a ticker's day. A change of what trades cannot tell a client
+   * (the open, the price limits, a new day) is pushed to the ticker's trades subscribers; the
+   * range and volume move with the trades themselves.
+   */
+  day(instrument: Instrument, day: DayStats) {
+    const before = this.quotes.day(instrument.ticker, day);
+    if (
+      before &&
+      b3Day(before.time) === b3Day(day.time) &&
+      before.open === day.open &&
+      before.minLimit === day.minLimit &&
+      before.maxLimit === day.maxLimit
+    )
+      return;
+    const msg: ServerMessage = { type: 'day', ticker: instrument.ticker, day };
+    this.deps.publish(topicFor('trades', instrument.ticker), JSON.stringify(msg));
   }
 
   /** Applies a drain's book events of one ticker; false when the book must be resubscribed. */

@@ -108,7 +108,7 @@ describe.each(testBackends())('OrderManager update lanes on $name', (backend) =>
     const m = new OrderManager(
       s,
       broker,
-      { lastPrice: () => 38.5, tradable: () => true },
+      { lastPrice: () => 38.5, priceLimits: () => undefined, tradable: () => true },
       { order: () => {}, position: () => {} },
       (l) => deadLetters.push(l),
       log,

@@ -10,6 +10,7 @@ import {
   DEFAULT_RISK,
   type OrderRequest,
   orderRate,
+  type PriceLimits,
   type RiskConfig,
   type RiskResult,
   riskCheck,
@@ -79,6 +80,8 @@ const STATUS_EVENT: Readonly<Record<number, OrderEvent | null>> = {
 
 export interface MarketLookup {
   lastPrice(ticker: string): number | undefined;
+  /** The exchange's price limits for the day, when it sets them. */
+  priceLimits(ticker: string): PriceLimits | undefined;
   tradable(ticker: string): boolean;
 }
 
@@ -375,6 +378,7 @@ export class OrderManager {
       instrument: inst && instrumentFor(req.ticker, inst.exchange),
       tradable: this.market.tradable(req.ticker),
       lastPrice: this.market.lastPrice(req.ticker),
+      priceLimits: this.market.priceLimits(req.ticker),
       positionQty: this.position(accountId, req.ticker).qty,
       openBuyQty: leaves('buy'),
       openSellQty: leaves('sell'),

@@ -26,6 +26,7 @@ const snap: RiskSnapshot = {
   instrument: petr,
   tradable: true,
   lastPrice: 38.5,
+  priceLimits: { min: 34.65, max: 42.35 },
   positionQty: 0,
   openBuyQty: 0,
   openSellQty: 0,
@@ -57,6 +58,8 @@ const cases: [string, Partial<OrderRequest>, Partial<RiskSnapshot>, Partial<Risk
   ['at least one tick', { price: 1e-9 }, {}, {}, RiskReason.priceOffTick],
   ['reference price', {}, { lastPrice: undefined }, {}, RiskReason.noReferencePrice],
   ['price band', { price: 41 }, {}, {}, RiskReason.priceBand],
+  ['exchange limits', {}, { priceLimits: { min: 38.6, max: 42.35 } }, {}, RiskReason.exchangeLimits],
+  ['exchange limits, above', {}, { priceLimits: { min: 30, max: 38.49 } }, {}, RiskReason.exchangeLimits],
   ['max order quantity', { qty: 5_100 }, {}, {}, RiskReason.maxOrderQty],
   ['max notional', { qty: 3_000 }, {}, { maxOrderNotionalCents: 100_000_00 }, RiskReason.maxOrderNotional],
   ['max position', { qty: 1_000 }, { positionQty: 9_500 }, {}, RiskReason.maxPosition],
@@ -101,7 +104,7 @@ describe('riskCheck', () => {
   });
 
   it('values WIN at R$0.20 per point and checks its 5-point grid', () => {
-    const w = { ...snap, instrument: win, lastPrice: 128_000 };
+    const w = { ...snap, instrument: win, lastPrice: 128_000, priceLimits: undefined };
     const ok = riskCheck(cfg, { ...order, ticker: 'WINZ25', qty: 2, price: 128_005 }, w);
     expect(ok).toMatchObject({ ok: true, notionalCents: 2 * 128_005 * 20 });
     expect(riskCheck(cfg, { ...order, ticker: 'WINZ25', qty: 2, price: 128_003 }, w)).toMatchObject({
@@ -127,6 +130,12 @@ describe('riskCheck', () => {
           openOrders: fc.nat(5),
           realized: fc.integer({ min: -10_000_000, max: 1_000_000 }),
           tokens: fc.double({ min: 0, max: 20, noNaN: true }),
+          limits: fc.option(
+            fc
+              .tuple(fc.integer({ min: 3_000, max: 4_500 }), fc.integer({ min: 0, max: 800 }))
+              .map(([lo, width]) => ({ min: lo / 100, max: (lo + width) / 100 })),
+            { nil: undefined },
+          ),
         }),
         (x) => {
           const price = x.ticks / 100;
@@ -138,6 +147,7 @@ describe('riskCheck', () => {
             openOrders: x.openOrders,
             realizedTodayCents: x.realized,
             bucket: { tokens: x.tokens, at: NOW },
+            priceLimits: x.limits,
           };
           const r = riskCheck(cfg, { ...order, side: x.side, qty: x.qty, price }, s);
           if (!r.ok) return;
@@ -150,6 +160,7 @@ describe('riskCheck', () => {
           expect(Math.abs(price - 38.5) / 38.5).toBeLessThanOrEqual(cfg.priceBandPct / 100);
           expect(x.openOrders).toBeLessThan(cfg.maxOpenOrders);
           expect(x.tokens).toBeGreaterThanOrEqual(1);
+          if (x.limits) expect(price >= x.limits.min && price <= x.limits.max).toBe(true);
           if (-x.realized >= cfg.dailyLossLimitCents)
             expect(Math.abs(after)).toBeLessThan(Math.abs(x.position));
         },

@@ -48,11 +48,18 @@ export interface OrderRequest {
   readonly price?: number | undefined;
 }
 
+export interface PriceLimits {
+  readonly min: number;
+  readonly max: number;
+}
+
 export interface RiskSnapshot {
   readonly instrument: Instrument | undefined;
   /** False when trading in the instrument is halted or not allowed for this account. */
   readonly tradable: boolean;
   readonly lastPrice: number | undefined;
+  /** The exchange's price limits for the day (its daily callback); undefined when it sets none. */
+  readonly priceLimits: PriceLimits | undefined;
   /** Signed position in the instrument (+ long, − short). */
   readonly positionQty: number;
   /** Quantity still open in this instrument's working orders, by side. */
@@ -77,6 +84,7 @@ export const RiskReason = {
   priceOffTick: 'price_off_tick_grid',
   noReferencePrice: 'no_reference_price',
   priceBand: 'price_outside_band',
+  exchangeLimits: 'price_outside_exchange_limits',
   maxOrderQty: 'max_order_quantity',
   maxOrderNotional: 'max_order_notional',
   maxPosition: 'max_position',
@@ -134,6 +142,13 @@ export function riskCheck(cfg: RiskConfig, req: OrderRequest, snap: RiskSnapshot
     return fail(
       RiskReason.priceBand,
       `Price is more than ${cfg.priceBandPct}% away from the last trade (${last})`,
+    );
+  }
+  const limits = snap.priceLimits;
+  if (req.type === 'limit' && limits && (price < limits.min || price > limits.max)) {
+    return fail(
+      RiskReason.exchangeLimits,
+      `Price is outside the exchange's limits for today (${limits.min} to ${limits.max}): B3 would refuse it`,
     );
   }
   if (req.qty > cfg.maxOrderQty) return fail(RiskReason.maxOrderQty, `At most ${cfg.maxOrderQty} per order`);
