@@ -73,8 +73,20 @@ const DATE = /^(\d{2})\/(\d{2})\/(\d{4}) (\d{2}):(\d{2}):(\d{2})\.(\d{3})$/;
 const MAX_FUTURE_MS = 5 * 60_000;
 const MAX_AGE_MS = 7 * 86_400_000;
 
+// Trades of one callback burst mostly share their millisecond: the last answer is kept.
+let lastText = '';
+let lastParsed = Number.NaN;
+
 /** Parses `DD/MM/YYYY HH:MM:SS.ZZZ` (B3 local time) strictly; NaN when it is not a real instant. */
 export function parseProfitDate(s: string): number {
+  if (s !== lastText) {
+    lastParsed = parseDate(s);
+    lastText = s;
+  }
+  return lastParsed;
+}
+
+function parseDate(s: string): number {
   const m = DATE.exec(s);
   if (!m) return Number.NaN;
   const [d, mo, y, h, mi, se, ms] = m.slice(1).map(Number) as [

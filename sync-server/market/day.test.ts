@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { useMarket } from '../../app/state/market.ts';
 import { createLogger } from '../log.ts';
@@ -9,6 +10,7 @@ import {
   type Quote,
   type ServerMessage,
   sampleTrade,
+  type Trade,
   topicFor,
   withDay,
 } from './protocol.ts';
@@ -146,5 +148,77 @@ describe('quotes and the session day', () => {
     // Another day's figures are left out; so are limits the exchange does not set.
     expect(withDay(q, { ...day, time: at(14) - 86_400_000 })).toEqual(q);
     expect(withDay(q, { ...day, minLimit: 0, maxLimit: 0 })).not.toHaveProperty('minLimit');
+  });
+});
+
+describe('applyTrades', () => {
+  /** The rule trade by trade, as it was first written: the oracle for the batched fold. */
+  const oneByOne = (prev: Quote | undefined, exchange: string, trades: readonly Trade[]) => {
+    let q = prev;
+    for (const t of trades) {
+      if (q && b3Day(q.time) !== b3Day(t.time)) q = undefined;
+      q = q
+        ? {
+            ...q,
+            seq: t.seq,
+            last: t.price,
+            high: Math.max(q.high, t.price),
+            low: Math.min(q.low, t.price),
+            volume: q.volume + t.qty,
+            trades: q.trades + 1,
+            time: t.time,
+            tradeNumber: t.tradeNumber,
+          }
+        : {
+            ticker: t.ticker,
+            exchange,
+            seq: t.seq,
+            last: t.price,
+            open: t.price,
+            high: t.price,
+            low: t.price,
+            volume: t.qty,
+            trades: 1,
+            time: t.time,
+            tradeNumber: t.tradeNumber,
+          };
+    }
+    return q;
+  };
+
+  it('property: folding a batch at once equals folding it trade by trade, across session days', () => {
+    const trade = fc.record({
+      price: fc.integer({ min: 1, max: 10_000 }).map((c) => c / 100),
+      qty: fc.integer({ min: 1, max: 1_000 }),
+      // Mostly within a day, now and then into the next ones.
+      step: fc.oneof(
+        { weight: 9, arbitrary: fc.integer({ min: 0, max: 3_600_000 }) },
+        { weight: 1, arbitrary: fc.integer({ min: 0, max: 3 * 86_400_000 }) },
+      ),
+    });
+    fc.assert(
+      fc.property(
+        fc.array(fc.array(trade, { maxLength: 20 }), { maxLength: 6 }),
+        fc.boolean(),
+        (batches, withLimits) => {
+          let time = AT;
+          let seq = 0;
+          let fast: Quote | undefined = withLimits
+            ? withDay(oneByOne(undefined, 'B', [sampleTrade(0, { time })]) as Quote, day)
+            : undefined;
+          let slow = fast;
+          for (const b of batches) {
+            const trades = b.map((x) => {
+              time += x.step;
+              return sampleTrade(++seq, { time, price: x.price, qty: x.qty, tradeNumber: seq * 10 });
+            });
+            fast = applyTrades(fast, 'B', trades);
+            slow = oneByOne(slow, 'B', trades);
+            expect(fast).toEqual(slow);
+          }
+        },
+      ),
+      { numRuns: 1_000 },
+    );
   });
 });

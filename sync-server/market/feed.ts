@@ -4,7 +4,7 @@ import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import { jsonSafe } from '../store/deadLetters.ts';
 import type { RawPriceBook } from './book.ts';
-import { type Rejected, TradeCapture } from './capture.ts';
+import { type Rejected, RejectReason, TradeCapture } from './capture.ts';
 import type { Instrument } from './instruments.ts';
 import type { ConnectorStatus, DayStats, Trade } from './protocol.ts';
 
@@ -150,9 +150,16 @@ export class MarketFeed {
     }
   }
 
+  /** Events counted during a drain, added to the metric once at its end (it runs per event). */
+  private readonly tally = new Map<string, number>();
+  private count(kind: string, outcome: string) {
+    const key = `${kind}\0${outcome}`;
+    this.tally.set(key, (this.tally.get(key) ?? 0) + 1);
+  }
+
   /** An event capture refused: to the dead-letter queue with the reason, and counted. */
   private dropEvent(ev: RawEvent, r: Rejected) {
-    this.metrics.marketEvents.inc({ kind: ev.kind, outcome: 'dead_lettered' });
+    this.count(ev.kind, 'dead_lettered');
     this.sinks.deadLetter({
       source: `profitdll.${ev.kind}`,
       reason: r.reason,
@@ -170,11 +177,10 @@ export class MarketFeed {
       else if (ev.kind === 'priceBook') {
         const instrument = ev.truncated ? undefined : this.capture.instrument(ev.ticker, ev.exchange);
         if (!instrument) {
-          this.sinks.deadLetter({
-            source: 'profitdll.priceBook',
-            reason: 'unknown_ticker',
+          this.dropEvent(ev, {
+            ok: false,
+            reason: RejectReason.unknownTicker,
             detail: `${ev.ticker} on ${ev.exchange}`,
-            payload: jsonSafe(ev),
           });
           continue;
         }
@@ -187,24 +193,24 @@ export class MarketFeed {
           const group = byTicker.get(r.trade.ticker);
           if (group) group.trades.push(r.trade);
           else byTicker.set(r.trade.ticker, { instrument: r.instrument, trades: [r.trade] });
-          this.metrics.marketEvents.inc({ kind: 'trade', outcome: 'accepted' });
+          this.count('trade', 'accepted');
         } else this.dropEvent(ev, r);
       } else if (ev.kind === 'daily') {
         const r = this.capture.captureDay(ev);
         if (!r.ok) this.dropEvent(ev, r);
         else {
           if (r.day) this.sinks.day(r.instrument, r.day);
-          this.metrics.marketEvents.inc({ kind: 'daily', outcome: 'accepted' });
+          this.count('daily', 'accepted');
         }
       } else if (ev.kind === 'tinyBook' || ev.kind === 'offerBook') {
         // Checked, then only counted: the book Tape shows comes from the price book.
         const bad = this.capture.checkBookSide(ev);
         if (bad) this.dropEvent(ev, bad);
-        else this.metrics.marketEvents.inc({ kind: ev.kind, outcome: 'not_used' });
+        else this.count(ev.kind, 'not_used');
       } else if (ev.kind === 'order' && this.opts.orderChanged) {
         // Read and applied after the drain, on this thread: never inside a DLL callback.
         this.opts.orderChanged(ev.localOrderId);
-        this.metrics.marketEvents.inc({ kind: 'order', outcome: 'accepted' });
+        this.count('order', 'accepted');
       } else if (ev.kind === 'invalidTicker' || ev.kind === 'unknown') {
         // The DLL refused a configured ticker, or the shim wrote a kind this binding cannot read.
         this.log.error({ event: jsonSafe(ev) }, `ProfitDLL reported ${ev.kind}`);
@@ -216,9 +222,14 @@ export class MarketFeed {
         });
       } else {
         // Kinds Tape does not use (ticker state, progress, account, history, …) are counted, not hidden.
-        this.metrics.marketEvents.inc({ kind: ev.kind, outcome: 'not_used' });
+        this.count(ev.kind, 'not_used');
       }
     }
+    for (const [key, n] of this.tally) {
+      const [kind, outcome] = key.split('\0') as [string, string];
+      this.metrics.marketEvents.inc({ kind, outcome }, n);
+    }
+    this.tally.clear();
     for (const { instrument, trades } of byTicker.values()) this.sinks.trades(instrument, trades);
     for (const { instrument, events } of books.values()) {
       if (!this.sinks.bookEvents(instrument, events)) {

@@ -423,35 +423,50 @@ export function applyTrades(
   exchange: string,
   trades: readonly Trade[],
 ): Quote | undefined {
+  // One object per run of same-day trades, not one per trade: this runs for every trade.
   let q = prev;
-  for (const t of trades) {
+  let i = 0;
+  while (i < trades.length) {
+    const first = trades[i] as Trade;
+    const day = b3Day(first.time);
     // A new session day starts a new quote: yesterday's open, range and volume are not today's.
-    if (q && b3Day(q.time) !== b3Day(t.time)) q = undefined;
-    q = q
-      ? {
-          ...q,
-          seq: t.seq,
-          last: t.price,
-          high: Math.max(q.high, t.price),
-          low: Math.min(q.low, t.price),
-          volume: q.volume + t.qty,
-          trades: q.trades + 1,
-          time: t.time,
-          tradeNumber: t.tradeNumber,
-        }
-      : {
-          ticker: t.ticker,
-          exchange,
-          seq: t.seq,
-          last: t.price,
-          open: t.price,
-          high: t.price,
-          low: t.price,
-          volume: t.qty,
-          trades: 1,
-          time: t.time,
-          tradeNumber: t.tradeNumber,
-        };
+    const base: Quote =
+      q && b3Day(q.time) === day
+        ? q
+        : {
+            ticker: first.ticker,
+            exchange,
+            seq: 0,
+            last: first.price,
+            open: first.price,
+            high: first.price,
+            low: first.price,
+            volume: 0,
+            trades: 0,
+            time: first.time,
+          };
+    let { high, low, volume, trades: count } = base;
+    let t = first;
+    for (; i < trades.length; i++) {
+      const next = trades[i] as Trade;
+      if (b3Day(next.time) !== day) break;
+      t = next;
+      if (t.price > high) high = t.price;
+      if (t.price < low) low = t.price;
+      volume += t.qty;
+      count++;
+    }
+    q = {
+      ...base,
+      seq: t.seq,
+      last: t.price,
+      high,
+      low,
+      volume,
+      trades: count,
+      time: t.time,
+      tradeNumber: t.tradeNumber,
+    };
   }
   return q;
 }

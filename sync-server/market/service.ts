@@ -182,18 +182,18 @@ export class MarketService implements FeedSinks {
   private foldCandle(ticker: string, trades: readonly Trade[]) {
     const width = LIVE_CANDLE_SECONDS * 1000;
     const closed: Candle[] = [];
-    let c = this.candles.get(ticker);
+    // A copy made once per batch and updated in place: this runs for every trade. (The stored
+    // bar is never changed after it is set; it may be being encoded for a subscriber.)
+    const stored = this.candles.get(ticker);
+    let c: { -readonly [K in keyof Candle]: Candle[K] } | undefined = stored && { ...stored };
     for (const t of trades) {
       const bucket = Math.floor(t.time / width) * width;
       if (c && bucket === c.time) {
-        c = {
-          ...c,
-          high: Math.max(c.high, t.price),
-          low: Math.min(c.low, t.price),
-          close: t.price,
-          volume: c.volume + t.qty,
-          trades: c.trades + 1,
-        };
+        if (t.price > c.high) c.high = t.price;
+        if (t.price < c.low) c.low = t.price;
+        c.close = t.price;
+        c.volume += t.qty;
+        c.trades++;
       } else {
         if (c) closed.push(c);
         c = {
