@@ -10,6 +10,10 @@ const ticket = (page: Page) => page.getByRole('region', { name: 'Order ticket' }
 const blotterRows = (page: Page) =>
   page.getByRole('table', { name: 'Working and past orders' }).locator('tbody tr');
 
+/** PETR4's last price as the quotes table shows it (pt-BR: 1.234,56). */
+const lastPetr4 = async (page: Page) =>
+  Number((await page.getByTestId('last-PETR4').textContent())?.replace('.', '').replace(',', '.'));
+
 async function selectPetr4(page: Page) {
   await page.getByRole('region', { name: 'Quotes' }).locator('tr[data-ticker="PETR4"]').click();
   await expect(ticket(page).getByRole('combobox', { name: 'Ticker' })).toHaveValue('PETR4');
@@ -68,9 +72,7 @@ test('the ticket checks lot and tick, and shows the reason the server names', as
   await expect(t).toContainText(`Outside today's B3 limits (${min} to ${max})`);
   // On the grid, within the limits but far from the last trade: only the server's risk engine
   // refuses it (its band is 5 %; the limits are about 10 % around the reference).
-  const last = Number(
-    (await page.getByTestId('last-PETR4').textContent())?.replace('.', '').replace(',', '.'),
-  );
+  const last = await lastPetr4(page);
   const far = last * 1.07 <= max ? last * 1.07 : last * 0.93;
   await price.fill((Math.round(far * 100) / 100).toFixed(2));
   await price.press('Enter');
@@ -136,6 +138,43 @@ test('a cold start offline shows the last state, marked stale, with its age', as
   await expect(page.getByRole('region', { name: /^Positions/ })).toContainText(/as of \d\d:\d\d/);
   await page.screenshot({ path: testInfo.outputPath('offline-cold-start.png'), fullPage: true });
   await context.setOffline(false);
+});
+
+test('a working order is changed from the blotter, and its events tell the story', async ({
+  page,
+  request,
+}) => {
+  await ensureUser(request, 'trader-m', 'trader', 'E2E-M');
+  await signIn(page, 'trader-m');
+  await selectPetr4(page);
+  const t = ticket(page);
+  const last = await lastPetr4(page);
+  // A buy 4 % under the market rests (inside the 5 % band and B3's limits).
+  await t.getByLabel(/Price/).fill((Math.round(last * 96) / 100).toFixed(2));
+  await t.getByLabel(/Quantity/).fill('100');
+  await t.getByLabel(/Quantity/).press('Enter');
+  const row = blotterRows(page).first();
+  await expect(row).toContainText('new', { timeout: 10_000 });
+  await row.getByRole('button', { name: /^Details of buy 100 PETR4/ }).click();
+  const events = page.getByRole('list', { name: /^Events of order/ });
+  await expect(events).toContainText('submitted');
+  await expect(events).toContainText('accepted');
+  const change = page.getByRole('form', { name: /^Change order/ });
+  const lower = (Math.round(last * 95.5) / 100).toFixed(2);
+  await change.getByLabel('Price').fill(lower);
+  await change.getByLabel('Quantity').fill('150');
+  await expect(change).toContainText('Quantity must be a multiple of the lot (100)');
+  await expect(change.getByRole('button', { name: 'Change' })).toBeDisabled();
+  await change.getByLabel('Quantity').fill('200');
+  await change.getByRole('button', { name: 'Change' }).click();
+  await expect(change.getByRole('status')).toHaveText('Change requested');
+  // The broker's answer comes back over the socket: the row and the trail show the new order.
+  await expect(row.locator('td.num').first()).toHaveText('200', { timeout: 10_000 });
+  await expect(row).toContainText(lower.replace('.', ','));
+  await expect(events).toContainText('replaced', { timeout: 10_000 });
+  await row.getByRole('button', { name: /^Cancel buy 200 PETR4/ }).click();
+  await expect(row).toContainText('canceled', { timeout: 10_000 });
+  await expect(events).toContainText('canceled', { timeout: 10_000 });
 });
 
 test('a viewer watches but cannot send', async ({ page, request }) => {

@@ -1,12 +1,15 @@
+import { Fragment, useState } from 'react';
 import { b3Time, price } from '../format.ts';
 import { CacheAge } from '../screens/CacheAge.tsx';
 import { useMarket } from '../state/market.ts';
 import { useSession } from '../state/session.ts';
 import { useCancelAll, useCancelOrder, useFills, useOrders } from './api.ts';
 import { isWorking, SENDING } from './blotter.ts';
+import { OrderDetail } from './OrderDetail.tsx';
 
-/** Orders of the trader's account, newest first, with cancel; fills below. */
+/** Orders of the trader's account, newest first, with cancel, change and each one's events; fills below. */
 export function Blotter() {
+  const [open, setOpen] = useState<number>();
   const orders = useOrders();
   const fills = useFills();
   const cancel = useCancelOrder();
@@ -44,33 +47,53 @@ export function Blotter() {
           </thead>
           <tbody>
             {list.map((o) => (
-              <tr key={o.clientOrderId} data-order={o.clientOrderId} className={`state-${o.state}`}>
-                <td className="time">{b3Time(o.createdAt)}</td>
-                <th scope="row">{o.ticker}</th>
-                <td className={`side-${o.side}`}>{o.side}</td>
-                <td className="num">{o.qty}</td>
-                <td className="num">{o.type === 'market' ? 'mkt' : price(o.price, digits(o.ticker))}</td>
-                <td className="num">
-                  {o.filledQty}
-                  {o.avgFillPrice !== null && ` @ ${price(o.avgFillPrice, digits(o.ticker))}`}
-                </td>
-                <td title={o.rejectReason ?? undefined}>
-                  {o.state === SENDING ? 'sending…' : o.state.replace('_', ' ')}
-                  {o.rejectReason && <small className="problem"> {o.rejectReason}</small>}
-                </td>
-                <td>
-                  {canTrade && isWorking(o) && (
-                    <button
-                      type="button"
-                      className="small"
-                      aria-label={`Cancel ${o.side} ${o.qty} ${o.ticker}`}
-                      onClick={() => cancel.mutate(o.id)}
-                    >
-                      Cancel
-                    </button>
-                  )}
-                </td>
-              </tr>
+              <Fragment key={o.clientOrderId}>
+                <tr data-order={o.clientOrderId} className={`state-${o.state}`}>
+                  <td className="time">{b3Time(o.createdAt)}</td>
+                  <th scope="row">{o.ticker}</th>
+                  <td className={`side-${o.side}`}>{o.side}</td>
+                  <td className="num">{o.qty}</td>
+                  <td className="num">{o.type === 'market' ? 'mkt' : price(o.price, digits(o.ticker))}</td>
+                  <td className="num">
+                    {o.filledQty}
+                    {o.avgFillPrice !== null && ` @ ${price(o.avgFillPrice, digits(o.ticker))}`}
+                  </td>
+                  <td title={o.rejectReason ?? undefined}>
+                    {o.state === SENDING ? 'sending…' : o.state.replace('_', ' ')}
+                    {o.rejectReason && <small className="problem"> {o.rejectReason}</small>}
+                  </td>
+                  <td>
+                    {o.id > 0 && (
+                      <button
+                        type="button"
+                        className="small"
+                        aria-expanded={open === o.id}
+                        aria-label={`Details of ${o.side} ${o.qty} ${o.ticker}`}
+                        onClick={() => setOpen(open === o.id ? undefined : o.id)}
+                      >
+                        {open === o.id ? 'Hide' : 'Details'}
+                      </button>
+                    )}
+                    {canTrade && isWorking(o) && (
+                      <button
+                        type="button"
+                        className="small"
+                        aria-label={`Cancel ${o.side} ${o.qty} ${o.ticker}`}
+                        onClick={() => cancel.mutate(o.id)}
+                      >
+                        Cancel
+                      </button>
+                    )}
+                  </td>
+                </tr>
+                {open === o.id && (
+                  <tr className="detail">
+                    <td colSpan={8}>
+                      <OrderDetail order={o} canTrade={canTrade} />
+                    </td>
+                  </tr>
+                )}
+              </Fragment>
             ))}
           </tbody>
         </table>

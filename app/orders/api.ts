@@ -114,6 +114,31 @@ export function sendOrder(order: NewOrder): Promise<OrderJson> {
   );
 }
 
+export interface OrderEventJson {
+  readonly id: number;
+  readonly event: string;
+  readonly fromState: string | null;
+  readonly toState: string;
+  readonly detail: unknown;
+  readonly at: string;
+}
+
+/** One order's event trail (submitted, accepted, replace requested, fills, …), oldest first. */
+export const useOrderEvents = (id: number) =>
+  useQuery({
+    queryKey: keys.orderEvents(id),
+    queryFn: async () => (await api<{ events: OrderEventJson[] }>(`/api/v1/orders/${id}/events`)).events,
+  });
+
+/** Asks the broker to change a working order's price and/or quantity (risk-checked first). */
+export const useModifyOrder = () =>
+  useMutation({
+    mutationFn: ({ id, patch }: { id: number; patch: { qty?: number; price?: number } }) =>
+      api(`/api/v1/orders/${id}/modify`, { body: patch }),
+    // The order list and this order's trail (its key starts with the list's).
+    onSettled: () => queryClient.invalidateQueries({ queryKey: keys.orders() }),
+  });
+
 export const useCancelOrder = () =>
   useMutation({
     mutationFn: (id: number) => api(`/api/v1/orders/${id}/cancel`, { method: 'POST' }),

@@ -1,0 +1,98 @@
+import { useState } from 'react';
+import type { OrderJson } from '../../sync-server/market/protocol.ts';
+import { ApiError } from '../api/client.ts';
+import { b3Time } from '../format.ts';
+import { useMarket } from '../state/market.ts';
+import { useModifyOrder, useOrderEvents } from './api.ts';
+import { isWorking } from './blotter.ts';
+import { checkTicket } from './ticket.ts';
+
+/** What an event's detail says in a few words (a reason, a new price or quantity, a fill). */
+function summary(detail: unknown): string {
+  if (!detail || typeof detail !== 'object') return '';
+  return Object.entries(detail as Record<string, unknown>)
+    .filter(([, v]) => v !== null && v !== undefined && typeof v !== 'object')
+    .map(([k, v]) => `${k} ${v}`)
+    .join(' · ');
+}
+
+/** Under a blotter row: the order's event trail and, while it works, a change of price or quantity. */
+export function OrderDetail({ order, canTrade }: { order: OrderJson; canTrade: boolean }) {
+  const events = useOrderEvents(order.id);
+  const modify = useModifyOrder();
+  const inst = useMarket((s) => s.instruments[order.ticker]);
+  const quote = useMarket((s) => s.quotes[order.ticker]);
+  const [qty, setQty] = useState(String(order.qty));
+  const [price, setPrice] = useState(order.price === null ? '' : String(order.price));
+  const draft = {
+    ticker: order.ticker,
+    side: order.side,
+    type: 'limit' as const,
+    qty: Number(qty),
+    price: Number(price.replace(',', '.')),
+  };
+  const problems = checkTicket(draft, inst, { minLimit: quote?.minLimit, maxLimit: quote?.maxLimit });
+  const changed = draft.qty !== order.qty || draft.price !== order.price;
+  const canModify = canTrade && isWorking(order) && order.type === 'limit';
+  return (
+    <div className="order-detail">
+      <ol aria-label={`Events of order ${order.clientOrderId}`}>
+        {(events.data ?? []).map((e) => (
+          <li key={e.id}>
+            <span className="time">{b3Time(e.at)}</span> <b>{e.event.replaceAll('_', ' ')}</b>{' '}
+            <span className="muted">
+              {e.fromState ? `${e.fromState} → ` : ''}
+              {e.toState} {summary(e.detail)}
+            </span>
+          </li>
+        ))}
+        {events.isError && <li className="problem">{events.error.message}</li>}
+      </ol>
+      {canModify && (
+        <form
+          className="modify"
+          aria-label={`Change order ${order.clientOrderId}`}
+          onSubmit={(e) => {
+            e.preventDefault();
+            if (!changed || Object.keys(problems).length > 0) return;
+            const patch = {
+              ...(draft.qty !== order.qty ? { qty: draft.qty } : {}),
+              ...(draft.price !== order.price ? { price: draft.price } : {}),
+            };
+            modify.mutate({ id: order.id, patch });
+          }}
+        >
+          <label>
+            Quantity
+            <input
+              inputMode="numeric"
+              value={qty}
+              onChange={(e) => setQty(e.target.value.replace(/\D/g, ''))}
+            />
+          </label>
+          <label>
+            Price
+            <input
+              inputMode="decimal"
+              value={price}
+              onChange={(e) => setPrice(e.target.value.replace(/[^\d.,]/g, ''))}
+            />
+          </label>
+          <button type="submit" disabled={!changed || Object.keys(problems).length > 0 || modify.isPending}>
+            Change
+          </button>
+          {(problems.qty ?? problems.price) && (
+            <span className="problem">{problems.qty ?? problems.price}</span>
+          )}
+          {modify.isError && (
+            <span className="problem" role="alert">
+              {modify.error instanceof ApiError ? `${modify.error.code}: ` : ''}
+              {modify.error.message}
+            </span>
+          )}
+          {modify.isSuccess && <span role="status">Change requested</span>}
+        </form>
+      )}
+    </div>
+  );
+}
