@@ -277,8 +277,12 @@ describe('/yjs under hostile messages (real server)', () => {
 
   const open = () => rawYjsSocket(t.server.port, room, token);
 
+  // A close frame is once in a while not seen by the client through the socket (1006), on a
+  // loaded machine only (reliability.md, Known limits): retried; the same answers are also asserted
+  // below the socket (the endpoint-level fuzz, hub.test.ts).
   it('closes only the socket that sent a bad frame, with its reason; the room keeps serving', {
     timeout: 40_000,
+    retry: 2,
   }, async () => {
     const honest = open();
     await until(() => honest.received.some((m) => m.type === 'sync-step1'), 'joined');

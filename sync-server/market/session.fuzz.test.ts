@@ -294,8 +294,12 @@ describe('/ws control messages against a real server', () => {
     return performance.now() - start;
   };
 
+  // A close frame is once in a while not seen by the client through the socket (1006), on a
+  // loaded machine only (reliability.md, Known limits): retried; the same answers are also asserted
+  // below the socket (the endpoint-level fuzz, hub.test.ts).
   it('answers fuzzed control messages one by one while a well-behaved client keeps its ticks', {
     timeout: 40_000,
+    retry: 2,
   }, async () => {
     const good = await watcher();
     const framesBefore = good.frames;
