@@ -277,12 +277,8 @@ describe('/yjs under hostile messages (real server)', () => {
 
   const open = () => rawYjsSocket(t.server.port, room, token);
 
-  // A close frame is once in a while not seen by the client through the socket (1006), on a
-  // loaded machine only (reliability.md, Known limits): retried; the same answers are also asserted
-  // below the socket (the endpoint-level fuzz, hub.test.ts).
   it('closes only the socket that sent a bad frame, with its reason; the room keeps serving', {
     timeout: 40_000,
-    retry: 2,
   }, async () => {
     const honest = open();
     await until(() => honest.received.some((m) => m.type === 'sync-step1'), 'joined');
@@ -291,18 +287,28 @@ describe('/yjs under hostile messages (real server)', () => {
     const samples = fc.sample(hostileFrame, 200);
     let n = 0;
     const closes = new Map<number, number>();
+    let droppedBeforeJoining = 0;
     for (const [i, frame] of samples.entries()) {
       n++;
-      const evil = open();
-      let early: { code: number; reason: string } | undefined;
-      void evil.closed.then((c) => {
-        early = c;
-      });
-      await until(() => evil.received.length > 0 || early, 'joined');
-      // Refused before the room answered: nothing the previous frames did may cause that.
-      expect(evil.received.length, `closed before joining: ${early?.code} ${early?.reason}`).toBeGreaterThan(
-        0,
-      );
+      let evil = open();
+      for (let attempt = 0; ; attempt++) {
+        let early: { code: number; reason: string } | undefined;
+        void evil.closed.then((c) => {
+          early = c;
+        });
+        await until(() => evil.received.length > 0 || early, 'joined');
+        if (evil.received.length > 0) break;
+        // A socket dropped with no close frame (1006) before it joined is the rare drop seen on a
+        // loaded machine (reliability.md, Known limits): opened again, as a client would, and
+        // counted. Any other refusal before the room answered fails: nothing the previous
+        // frames did may cause one.
+        if (early?.code === 1006 && attempt < 2) {
+          droppedBeforeJoining++;
+          evil = open();
+          continue;
+        }
+        expect.fail(`closed before joining: ${early?.code} ${early?.reason}`);
+      }
       evil.ws.send(frame);
       // Either closed, or still open after a ping round trip.
       const outcome = await Promise.race([evil.closed, new Promise<undefined>((r) => setTimeout(r, 100))]);
@@ -313,7 +319,15 @@ describe('/yjs under hostile messages (real server)', () => {
       } else evil.ws.close();
       if (i % 20 === 0) doc.getArray<string>('honest').push([`item-${i}`]);
     }
-    console.log('fuzz-count', 'yjs messages (real server)', n, 'closes', Object.fromEntries(closes));
+    console.log(
+      'fuzz-count',
+      'yjs messages (real server)',
+      n,
+      'closes',
+      Object.fromEntries(closes),
+      'dropped before joining (1006)',
+      droppedBeforeJoining,
+    );
     expect(honest.ws.readyState).toBe(WebSocket.OPEN);
     honest.ws.close();
     await honest.closed;
