@@ -1,5 +1,5 @@
 import { type Instrument, instrumentFor, onTickGrid, toTicks } from './instruments.ts';
-import type { DayStats, Trade } from './protocol.ts';
+import { B3_UTC_OFFSET_MS, type DayStats, type Trade } from './protocol.ts';
 
 // Capture: every market callback is validated; trades and daily figures are normalised into
 // typed events (trades sequenced per ticker); anything invalid comes back with a named reason
@@ -67,8 +67,6 @@ export interface RawBookSide {
   readonly truncated?: boolean;
 }
 
-// B3 prints times in Brasília time, which has had no daylight saving since 2019.
-const B3_UTC_OFFSET_MS = -3 * 3_600_000;
 const DATE = /^(\d{2})\/(\d{2})\/(\d{4}) (\d{2}):(\d{2}):(\d{2})\.(\d{3})$/;
 const MAX_FUTURE_MS = 5 * 60_000;
 const MAX_AGE_MS = 7 * 86_400_000;
@@ -221,7 +219,8 @@ export class TradeCapture {
     return undefined;
   }
 
-  private checkAsset(raw: {
+  /** A callback of a configured ticker, its strings whole (every market callback passes here). */
+  checkAsset(raw: {
     ticker: string;
     exchange: string;
     truncated?: boolean;

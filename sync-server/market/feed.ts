@@ -4,7 +4,7 @@ import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import { jsonSafe } from '../store/deadLetters.ts';
 import type { RawPriceBook } from './book.ts';
-import { type Rejected, RejectReason, TradeCapture } from './capture.ts';
+import { type Rejected, TradeCapture } from './capture.ts';
 import type { Instrument } from './instruments.ts';
 import type { ConnectorStatus, DayStats, Trade } from './protocol.ts';
 
@@ -175,15 +175,12 @@ export class MarketFeed {
     for (const ev of events) {
       if (ev.kind === 'state') this.onState(ev.connType, ev.result);
       else if (ev.kind === 'priceBook') {
-        const instrument = ev.truncated ? undefined : this.capture.instrument(ev.ticker, ev.exchange);
-        if (!instrument) {
-          this.dropEvent(ev, {
-            ok: false,
-            reason: RejectReason.unknownTicker,
-            detail: `${ev.ticker} on ${ev.exchange}`,
-          });
+        const checked = this.capture.checkAsset(ev);
+        if (!checked.ok) {
+          this.dropEvent(ev, checked);
           continue;
         }
+        const { instrument } = checked;
         const group = books.get(ev.ticker);
         if (group) group.events.push(ev);
         else books.set(ev.ticker, { instrument, events: [ev] });

@@ -297,10 +297,10 @@ export interface DayStats {
   readonly maxLimit: number;
 }
 
-// B3 runs on Brasília time (UTC−3, no daylight saving since 2019).
-const B3_OFFSET_MS = -3 * 3_600_000;
-/** The B3 session day of an instant, as a day number: quotes start afresh when it changes. */
-export const b3Day = (ms: number) => Math.floor((ms + B3_OFFSET_MS) / 86_400_000);
+/** B3 runs on Brasília time: UTC−3, with no daylight saving since 2019. */
+export const B3_UTC_OFFSET_MS = -3 * 3_600_000;
+/** The B3 session day of an instant, as a day number: quotes and realized P&L start afresh when it changes. */
+export const b3Day = (ms: number) => Math.floor((ms + B3_UTC_OFFSET_MS) / 86_400_000);
 
 export interface ConnectorStatus {
   readonly login: number | null;

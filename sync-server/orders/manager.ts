@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { type AccountRef, ProfitDllError } from '../../native/profitdll.ts';
 import type { Logger } from '../log.ts';
 import { type Instrument, instrumentFor } from '../market/instruments.ts';
+import { b3Day } from '../market/protocol.ts';
 import { jsonSafe, type NewDeadLetter } from '../store/deadLetters.ts';
 import type { OrderRow, OrderStore } from '../store/orders.ts';
 import { fullBucket, type TokenBucket } from '../tokenBucket.ts';
@@ -141,7 +142,7 @@ const requestHash = (r: OrderRequest) =>
 export class OrderManager {
   private readonly buckets = new Map<string, TokenBucket>();
   private readonly positions = new Map<string, Map<string, Position>>();
-  private readonly realizedToday = new Map<string, { day: string; cents: number }>();
+  private readonly realizedToday = new Map<string, { day: number; cents: number }>();
   /** Submissions in progress, by account. */
   private readonly submitting = new Map<string, number>();
   /** Every working order of each account, as stored: what the risk check counts. */
@@ -761,6 +762,3 @@ export class OrderManager {
 }
 
 const first = <K, V>(m: Map<K, V>): [K, V] | undefined => m.entries().next().value;
-
-/** The B3 trading day (Brasília time, UTC−3) of an instant. */
-const b3Day = (ms: number) => new Date(ms - 3 * 3_600_000).toISOString().slice(0, 10);
