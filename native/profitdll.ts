@@ -593,7 +593,7 @@ const DRAIN_BATCH = 8192;
 /** Capture ring bounds, as tape_capture_reset accepts them (TAPE_MIN/MAX_CAPACITY in capture.h). */
 export const RING_MIN = 1 << 14;
 export const RING_MAX = 1 << 22;
-/** 262,144 records (64 MiB): ~6 s of 20,000 trades/s plus the DLL's other callbacks (TAPE_CAPTURE_RING). */
+/** 65,536 records (16 MiB): ~1.5 s of 40,000 events/s of JS stall (TAPE_CAPTURE_RING raises it). */
 export const DEFAULT_RING = 1 << 16;
 
 // Named koffi types are process-wide, so they are declared once, on first use.

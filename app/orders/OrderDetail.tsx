@@ -2,7 +2,7 @@ import { useState } from 'react';
 import type { OrderJson } from '../../sync-server/market/protocol.ts';
 import { ApiError } from '../api/client.ts';
 import { b3Time } from '../format.ts';
-import { useMarket } from '../state/market.ts';
+import { useDayLimits, useMarket } from '../state/market.ts';
 import { useModifyOrder, useOrderEvents } from './api.ts';
 import { isWorking } from './blotter.ts';
 import { checkTicket } from './ticket.ts';
@@ -21,7 +21,7 @@ export function OrderDetail({ order, canTrade }: { order: OrderJson; canTrade: b
   const events = useOrderEvents(order.id);
   const modify = useModifyOrder();
   const inst = useMarket((s) => s.instruments[order.ticker]);
-  const quote = useMarket((s) => s.quotes[order.ticker]);
+  const limits = useDayLimits(order.ticker);
   const [qty, setQty] = useState(String(order.qty));
   const [price, setPrice] = useState(order.price === null ? '' : String(order.price));
   const draft = {
@@ -31,7 +31,7 @@ export function OrderDetail({ order, canTrade }: { order: OrderJson; canTrade: b
     qty: Number(qty),
     price: Number(price.replace(',', '.')),
   };
-  const problems = checkTicket(draft, inst, { minLimit: quote?.minLimit, maxLimit: quote?.maxLimit });
+  const problems = checkTicket(draft, inst, limits);
   const changed = draft.qty !== order.qty || draft.price !== order.price;
   const canModify = canTrade && isWorking(order) && order.type === 'limit';
   return (

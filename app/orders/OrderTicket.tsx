@@ -1,6 +1,6 @@
 import { type KeyboardEvent, useEffect, useRef, useState } from 'react';
 import { ApiError } from '../api/client.ts';
-import { useMarket } from '../state/market.ts';
+import { useDayLimits, useMarket } from '../state/market.ts';
 import { useSession } from '../state/session.ts';
 import { useSettings } from '../state/settings.ts';
 import { useUi } from '../state/ui.ts';
@@ -32,8 +32,7 @@ export function OrderTicket() {
   const ticker = selected ?? tickers[0] ?? '';
   const inst = useMarket((s) => s.instruments[ticker]);
   const last = useMarket((s) => s.quotes[ticker]?.last);
-  const minLimit = useMarket((s) => s.quotes[ticker]?.minLimit);
-  const maxLimit = useMarket((s) => s.quotes[ticker]?.maxLimit);
+  const { minLimit, maxLimit } = useDayLimits(ticker);
   const [side, setSide] = useState<'buy' | 'sell'>('buy');
   const [type, setType] = useState<'limit' | 'market'>('limit');
   const [qty, setQty] = useState('');

@@ -1,6 +1,7 @@
 import { useMutation, useQuery } from '@tanstack/react-query';
 import type { OrderJson, PositionJson } from '../../sync-server/market/protocol.ts';
 import type { RiskConfig } from '../../sync-server/orders/risk.ts';
+import type { OrderEventRow } from '../../sync-server/store/orders.ts';
 import { ApiError, api } from '../api/client.ts';
 import { keys } from '../api/keys.ts';
 import { queryClient } from '../api/queryClient.ts';
@@ -114,20 +115,11 @@ export function sendOrder(order: NewOrder): Promise<OrderJson> {
   );
 }
 
-export interface OrderEventJson {
-  readonly id: number;
-  readonly event: string;
-  readonly fromState: string | null;
-  readonly toState: string;
-  readonly detail: unknown;
-  readonly at: string;
-}
-
 /** One order's event trail (submitted, accepted, replace requested, fills, …), oldest first. */
 export const useOrderEvents = (id: number) =>
   useQuery({
     queryKey: keys.orderEvents(id),
-    queryFn: async () => (await api<{ events: OrderEventJson[] }>(`/api/v1/orders/${id}/events`)).events,
+    queryFn: async () => (await api<{ events: OrderEventRow[] }>(`/api/v1/orders/${id}/events`)).events,
   });
 
 /** Asks the broker to change a working order's price and/or quantity (risk-checked first). */

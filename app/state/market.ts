@@ -110,3 +110,13 @@ export const useMarket = create<MarketState>((set) => ({
       return { quotes };
     }),
 }));
+
+/**
+ * The exchange's price limits for a ticker's day, when it sets them (two scalar selections, so a
+ * trade that leaves them as they are re-renders nothing).
+ */
+export function useDayLimits(ticker: string): { minLimit?: number; maxLimit?: number } {
+  const minLimit = useMarket((s) => s.quotes[ticker]?.minLimit);
+  const maxLimit = useMarket((s) => s.quotes[ticker]?.maxLimit);
+  return { minLimit, maxLimit };
+}

@@ -335,11 +335,10 @@ export class OrderStore {
     return row?.config;
   }
 
-  /** Stores a risk config and the audit entry of the change, together. */
   /**
    * Writes the account's risk config as `change` makes it from the stored one (undefined when
-   * there is none), under the row's lock: concurrent changes (limits, kill switch) apply in turn
-   * and neither undoes the other.
+   * there is none), with the audit entry of the change, together, under the row's lock:
+   * concurrent changes (limits, kill switch) apply in turn and neither undoes the other.
    */
   async setRiskConfig(
     accountId: string,
