@@ -77,6 +77,7 @@ async function tape(): Promise<number> {
     ringCapacity: 10_000,
     maxReplay: 100_000,
     history: { range: async () => [] },
+    head: () => 0,
     store: () => {},
     deadLetter: () => {},
     publish: (t, m) => publish(t, m),
@@ -89,14 +90,14 @@ async function tape(): Promise<number> {
     role: 'viewer' as const,
     expiresAt: Date.now() + 3_600_000,
   };
-  const endpoint = marketEndpoint({ market, verify: async () => principal, onClientError: () => {} });
+  const endpoint = marketEndpoint({ market, verify: () => principal, onClientError: () => {} });
   const server = await listen('127.0.0.1', 0, {
     log,
     metrics: createMetrics(),
     routes: [],
     staticFiles: undefined,
     ws: [endpoint],
-    authenticate: async () => principal,
+    authenticate: () => principal,
   });
   publish = server.publish;
   const c = await clients(

@@ -578,8 +578,7 @@ class Editor {
     this.provider.on('connection-close', (ev: CloseEvent | null) => {
       if (this.stopping) return;
       // A reconnect is counted and reported, not an error by itself: the provider resyncs, and
-      // what must hold — every room converging, nothing lost — is checked at the end. (An
-      // occasional 1006 close of one editor early in a run is not explained yet.)
+      // what must hold — every room converging, nothing lost — is checked at the end.
       this.reconnects++;
       this.closes.push(`${room} ${ev?.code ?? '?'} ${ev?.reason ?? ''}`.trim());
     });

@@ -5,6 +5,7 @@
 // the native capture stamp to receipt here (same machine, same clock).
 import { connect, type Socket } from 'node:net';
 import { decodeFrame, FrameKind } from '../sync-server/market/protocol.ts';
+import { maskedTextFrame } from '../sync-server/rawWs.ts';
 
 const [port, path, count, subscribe, mode] = [
   Number(process.argv[2]),
@@ -17,17 +18,6 @@ const latencies: number[] = [];
 const nowMs = () => performance.timeOrigin + performance.now();
 let binaryFrames = 0;
 let connected = 0;
-
-function maskedText(text: string): Buffer {
-  const payload = Buffer.from(text);
-  const mask = Buffer.from([1, 2, 3, 4]);
-  const head =
-    payload.length < 126
-      ? Buffer.from([0x81, 0x80 | payload.length])
-      : Buffer.from([0x81, 0x80 | 126, payload.length >> 8, payload.length & 255]);
-  const body = Buffer.from(payload.map((b, i) => b ^ (mask[i % 4] as number)));
-  return Buffer.concat([head, mask, body]);
-}
 
 function open(index: number): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -49,7 +39,7 @@ function open(index: number): Promise<void> {
         if (!buf.subarray(0, 12).toString().includes('101')) return reject(new Error(buf.toString()));
         upgraded = true;
         buf = buf.subarray(end + 4);
-        if (subscribe) s.write(maskedText(subscribe));
+        if (subscribe) s.write(maskedTextFrame(subscribe));
         connected++;
         resolve();
       }

@@ -107,6 +107,7 @@ export async function startServer(config: Config, log: Logger): Promise<TapeServ
     ringCapacity: config.replayRing,
     maxReplay: config.maxReplay,
     history: ticks,
+    head: (ticker) => (feed as MarketFeed).tradeCapture.lastSeq(ticker),
     store: (t) => writer.write(t),
     deadLetter: (l) => deadLetters.add(l),
     publish: (topic, message) => publish(topic, message),

@@ -163,6 +163,17 @@ export class FeedClient {
       case 'conflated':
         this.opts.onLink?.('conflated');
         break;
+      case 'error':
+        // The server could not catch this socket up: subscribe again without `since`. The
+        // snapshot that answers restarts every ticker's sequence and names the gap.
+        if (msg.code === 'replay_failed') {
+          this.lastSeq.clear();
+          this.lastTrade.clear();
+          this.resyncing.clear();
+          this.pendingReplay = 0;
+          this.subscribe(this.subscribed);
+        }
+        break;
       default:
         break;
     }

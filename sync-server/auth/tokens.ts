@@ -1,4 +1,5 @@
-import { errors, jwtVerify, SignJWT } from 'jose';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { SignJWT } from 'jose';
 
 export const ROLES = ['admin', 'trader', 'viewer'] as const;
 export type Role = (typeof ROLES)[number];
@@ -52,30 +53,73 @@ export class TokenSigner {
       .sign(this.key);
   }
 
-  /** Verifies signature, issuer, audience, expiry and scope; throws AuthError with the reason. */
-  async verify(token: string | undefined, scope = 'api'): Promise<Principal & { expiresAt: number }> {
+  /**
+   * Verifies signature, issuer, audience, expiry and scope; throws AuthError with the reason.
+   *
+   * Synchronous on purpose: a WebSocket upgrade must complete inside uWS's upgrade handler. An
+   * upgrade finished later, under `res.cork`, can have uWS close the new socket at once without
+   * a close frame (uNetworking/uWebSockets#1928: cork() misreads the reallocated socket), which
+   * clients saw as a rare 1006. HS256 is the only algorithm: the header must name it.
+   */
+  verify(token: string | undefined, scope = 'api'): Principal & { expiresAt: number } {
     if (!token) throw new AuthError(AuthFailure.missing, 'Sign in: this request needs an access token');
-    try {
-      const { payload } = await jwtVerify(token, this.key, {
-        issuer: ISSUER,
-        audience: AUDIENCE,
-        algorithms: ['HS256'],
-      });
-      const role = payload.role as Role;
-      const userId = Number(payload.sub);
-      if (!ROLES.includes(role) || !Number.isSafeInteger(userId) || typeof payload.name !== 'string') {
-        throw new AuthError(AuthFailure.invalid, 'The access token is malformed: sign in again');
-      }
-      if (payload.scope !== scope) {
-        throw new AuthError(AuthFailure.invalid, `The access token is not valid for ${scope}`);
-      }
-      return { userId, username: payload.name, role, expiresAt: (payload.exp ?? 0) * 1000 };
-    } catch (err) {
-      if (err instanceof AuthError) throw err;
-      if (err instanceof errors.JWTExpired) {
-        throw new AuthError(AuthFailure.expired, 'The access token has expired: refresh it or sign in again');
-      }
-      throw new AuthError(AuthFailure.invalid, 'The access token is not valid: sign in again');
+    const payload = this.claims(token);
+    const now = Math.floor(Date.now() / 1000);
+    if (typeof payload.exp !== 'number' || !Number.isFinite(payload.exp)) throw invalid();
+    if (payload.exp <= now) {
+      throw new AuthError(AuthFailure.expired, 'The access token has expired: refresh it or sign in again');
     }
+    if (payload.nbf !== undefined && (typeof payload.nbf !== 'number' || payload.nbf > now)) throw invalid();
+    if (payload.iat !== undefined && typeof payload.iat !== 'number') throw invalid();
+    const audience = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
+    if (payload.iss !== ISSUER || !audience.includes(AUDIENCE)) throw invalid();
+    const role = payload.role as Role;
+    const userId = Number(payload.sub);
+    if (
+      !ROLES.includes(role) ||
+      typeof payload.sub !== 'string' ||
+      !Number.isSafeInteger(userId) ||
+      typeof payload.name !== 'string'
+    ) {
+      throw new AuthError(AuthFailure.invalid, 'The access token is malformed: sign in again');
+    }
+    if (payload.scope !== scope) {
+      throw new AuthError(AuthFailure.invalid, `The access token is not valid for ${scope}`);
+    }
+    return { userId, username: payload.name, role, expiresAt: payload.exp * 1000 };
+  }
+
+  /** The payload of a compact JWS signed with this key under HS256, or AuthError. */
+  private claims(token: string): Record<string, unknown> {
+    const parts = token.split('.');
+    if (parts.length !== 3 || !parts.every((x) => BASE64URL.test(x))) throw invalid();
+    const [head, body, signature] = parts as [string, string, string];
+    const expected = Buffer.from(
+      createHmac('sha256', this.key).update(`${head}.${body}`).digest('base64url'),
+    );
+    const given = Buffer.from(signature);
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw invalid();
+    const header = json(head);
+    // `crit` names extensions the verifier must understand; this one understands none.
+    if (header?.alg !== 'HS256' || header.crit !== undefined) throw invalid();
+    const payload = json(body);
+    if (!payload) throw invalid();
+    return payload;
+  }
+}
+
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
+
+const invalid = () => new AuthError(AuthFailure.invalid, 'The access token is not valid: sign in again');
+
+/** A base64url JSON object, or undefined. */
+function json(part: string): Record<string, unknown> | undefined {
+  try {
+    const v: unknown = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
+    return v !== null && typeof v === 'object' && !Array.isArray(v)
+      ? (v as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
   }
 }

@@ -202,10 +202,7 @@ describe.each(backends())('/yjs with the stock y-websocket client on %s', (backe
     }
   });
 
-  // Through the socket, a close frame is once in a while not seen by the client (1006, the
-  // connection dropped), on a loaded machine only; the cause is not found (see reliability.md).
-  // hub.test.ts asserts the same codes without a socket, so a retry here hides no server bug.
-  it('closes only the connection that sends a malformed or truncated message', { retry: 2 }, async () => {
+  it('closes only the connection that sends a malformed or truncated message', async () => {
     const { room } = await newWatchlist();
     const a = client('ana', room);
     const b = client('bia', room);
@@ -222,7 +219,7 @@ describe.each(backends())('/yjs with the stock y-websocket client on %s', (backe
     expect(a.wsconnected && b.wsconnected).toBe(true);
   });
 
-  it('closes a socket that sends a message over the size limit', { retry: 2 }, async () => {
+  it('closes a socket that sends a message over the size limit', async () => {
     const { room } = await newWatchlist();
     const { ws: raw, closed } = rawYjsSocket(t.server.port, room, tokens.bia as string);
     await new Promise((r) => raw.on('open', r));

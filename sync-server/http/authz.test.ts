@@ -88,12 +88,7 @@ describe('authz matrix over every route', () => {
     }
   }, 120_000);
 
-  // A close frame is once in a while not seen by the client through the socket (1006), on a
-  // loaded machine only (reliability.md, Known limits): retried; the same answers are also asserted
-  // below the socket (the endpoint-level fuzz, hub.test.ts).
-  it('refuses the market socket and a Yjs room without a valid token, and a room to a non-member', {
-    retry: 2,
-  }, async () => {
+  it('refuses the market socket and a Yjs room without a valid token, and a room to a non-member', async () => {
     const admin = await genuine.sign(users.admin);
     const { room } = await createWatchlist(t.url, admin, 'Admin only');
     const outcome = (path: string, token: string | undefined) =>

@@ -44,11 +44,11 @@ export interface ServerDeps {
   readonly ws: readonly WsEndpoint<unknown>[];
   /** Proxies whose X-Forwarded-For names the client (clientAddress.ts). */
   readonly trustedProxies?: BlockList;
-  /** Resolves a bearer token of the scope (default `api`) to its principal or throws AuthError. */
-  readonly authenticate: (
-    token: string | undefined,
-    scope?: string,
-  ) => Promise<Principal & { expiresAt: number }>;
+  /**
+   * A bearer token of the scope (default `api`) as its principal, or throws AuthError.
+   * Synchronous: a WebSocket upgrade completes inside uWS's upgrade handler (auth/tokens.ts).
+   */
+  readonly authenticate: (token: string | undefined, scope?: string) => Principal & { expiresAt: number };
 }
 
 export interface RunningServer {
@@ -201,7 +201,7 @@ async function authorize(
 ): Promise<Principal> {
   const auth = headers.authorization;
   const token = auth?.startsWith('Bearer ') ? auth.slice(7).trim() : undefined;
-  const principal = await deps.authenticate(token, route.scope);
+  const principal = deps.authenticate(token, route.scope);
   if (route.access !== 'public' && !route.access.includes(principal.role)) {
     throw new HttpError(403, 'forbidden', `This action needs the role ${route.access.join(' or ')}`);
   }
@@ -480,7 +480,6 @@ function mountWs(
     SocketData & {
       principal: Principal & { expiresAt: number };
       params: Record<string, string>;
-      upgradeAt: number;
     }
   >(endpoint.path, {
     maxPayloadLength: endpoint.maxPayloadBytes,
@@ -489,34 +488,25 @@ function mountWs(
     closeOnBackpressureLimit: 1,
     idleTimeout: 60,
     sendPingsAutomatically: true,
+    // Completed here, synchronously, never later under res.cork: uWS can close a socket upgraded
+    // from a cork at once, without a close frame (uNetworking/uWebSockets#1928).
     upgrade: (res, req, context) => {
-      const query = new URLSearchParams(req.getQuery() ?? '');
       const url = req.getUrl();
-      const key = req.getHeader('sec-websocket-key');
-      const protocol = req.getHeader('sec-websocket-protocol');
-      const extensions = req.getHeader('sec-websocket-extensions');
-      let aborted = false;
-      res.onAborted(() => {
-        aborted = true;
-      });
-      void deps
-        .authenticate(query.get('token') ?? undefined)
-        .then((principal) => {
-          if (aborted) return;
-          res.cork(() => {
-            res.upgrade(
-              { principal, params: endpoint.params(url), upgradeAt: Date.now() },
-              key,
-              protocol,
-              extensions,
-              context,
-            );
-          });
-        })
-        .catch((err: unknown) => {
-          deps.metrics.authFailures.inc({ reason: err instanceof AuthError ? err.code : 'error' });
-          if (!aborted) res.cork(() => send(res, errorReply(err, deps.log, `WS ${url}`)));
-        });
+      try {
+        const principal = deps.authenticate(
+          new URLSearchParams(req.getQuery() ?? '').get('token') ?? undefined,
+        );
+        res.upgrade(
+          { principal, params: endpoint.params(url) },
+          req.getHeader('sec-websocket-key'),
+          req.getHeader('sec-websocket-protocol'),
+          req.getHeader('sec-websocket-extensions'),
+          context,
+        );
+      } catch (err) {
+        deps.metrics.authFailures.inc({ reason: err instanceof AuthError ? err.code : 'error' });
+        send(res, errorReply(err, deps.log, `WS ${url}`));
+      }
     },
     open: (ws) => {
       sockets.add(ws);

@@ -38,7 +38,8 @@ function service() {
     tickers: [{ ticker: 'PETR4', exchange: 'B' }],
     ringCapacity: 10_000,
     maxReplay: 100_000,
-    history: { range: async () => [], lastSeqs: async () => new Map() },
+    history: { range: async () => [] },
+    head: () => 0,
     store: () => {},
     deadLetter: () => {},
     publish: (topic, message) => {

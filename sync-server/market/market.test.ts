@@ -120,6 +120,10 @@ describe.each(backends())('market data on %s', (backend) => {
     const ws = new WebSocket(`${t.wsUrl}?token=${token}`);
     const frames: number[] = [];
     const messages: ServerMessage[] = [];
+    let closed: { code: number; reason: string } | undefined;
+    ws.on('close', (code, reason) => {
+      closed = { code, reason: String(reason) };
+    });
     ws.on('message', (data, isBinary) => {
       if (isBinary) frames.push(...tradesOf(new Uint8Array(data as Buffer)).map((x) => x.seq));
       else messages.push(JSON.parse(String(data)));
@@ -130,7 +134,18 @@ describe.each(backends())('market data on %s', (backend) => {
     const since = Math.max(0, before - 200);
     ws.send(JSON.stringify({ type: 'sub', channel: 'trades', tickers: ['PETR4'], since: { PETR4: since } }));
     // The replay from the database comes first: slow on a loaded machine, so a longer bound.
-    await until(() => messages.some((m) => m.type === 'subscribed'), 'subscribed', 30_000);
+    await until(
+      () => messages.some((m) => m.type === 'subscribed' || m.type === 'error') || closed,
+      'subscribed',
+      30_000,
+    );
+    // A refusal or a dropped socket fails here with what the server said, not as a timeout.
+    const answers = (type: ServerMessage['type']) => messages.filter((m) => m.type === type);
+    expect({ closed, errors: answers('error'), snapshots: answers('snapshot') }).toEqual({
+      closed: undefined,
+      errors: [],
+      snapshots: [],
+    });
     const replay = messages.find((m) => m.type === 'replay') as { from: number; to: number } | undefined;
     expect(replay?.from).toBe(since + 1);
     expect(replay?.to).toBeGreaterThan(before);

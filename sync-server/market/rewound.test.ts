@@ -14,12 +14,15 @@ const PETR4 = instrumentFor('PETR4', 'B') as Instrument;
 const trades = (from: number, to: number): Trade[] =>
   Array.from({ length: to - from + 1 }, (_, i) => sampleTrade(from + i));
 
-function service(history: TickHistory) {
+/** A market over `history`, restarted with `head` as each ticker's stored head. */
+function service(history: TickHistory, head = 0, historyReadMs?: number) {
   return new MarketService({
     tickers: [{ ticker: 'PETR4', exchange: 'B' }],
     ringCapacity: 10_000,
     maxReplay: 100_000,
     history,
+    head: () => head,
+    historyReadMs,
     store: () => {},
     deadLetter: () => {},
     publish: () => true,
@@ -31,14 +34,13 @@ function service(history: TickHistory) {
 /** A database holding PETR4 1..head. */
 const stored = (head: number): TickHistory => ({
   range: async (_t, from, to) => trades(from, Math.min(to, head)),
-  lastSeqs: async () => new Map([['PETR4', head]]),
 });
 
 const summary = (c: CatchUp) => (c.kind === 'replay' ? { replay: [c.from, c.to] } : c);
 
 describe('catch-up past the server head', () => {
   it('answers `rewound` with the ring head when the client is ahead of it', async () => {
-    const m = service(stored(0));
+    const m = service(stored(0), 0);
     m.trades(PETR4, trades(1, 50));
     const plan = await m.catchUp('PETR4', 80);
     expect(plan).toMatchObject({ kind: 'snapshot', reason: 'rewound', seq: 50, quote: { seq: 50 } });
@@ -47,7 +49,7 @@ describe('catch-up past the server head', () => {
   });
 
   it('before the first trade since start, compares with the stored head and replays from it', async () => {
-    const m = service(stored(30));
+    const m = service(stored(30), 30);
     // Restarted: nothing traded yet, so no quote; the head is the stored one.
     expect(await m.catchUp('PETR4', 40)).toEqual({
       kind: 'snapshot',
@@ -66,7 +68,7 @@ describe('catch-up past the server head', () => {
   it("answers `rewound` when its trade at `since` is not the client's, even below its head", async () => {
     // Stored 1..30 before a crash; the client had seen up to 33 (never stored). The restarted
     // server numbered other trades 31..35 before the client came back: 33 exists, but is not its.
-    const m = service(stored(30));
+    const m = service(stored(30), 30);
     const restarted = (seq: number) => sampleTrade(seq, { tradeNumber: 1_000 + seq, time: 1_000 + seq });
     m.trades(PETR4, [31, 32, 33, 34, 35].map(restarted));
     const clients33 = { tradeNumber: 33, time: 33 };
@@ -88,7 +90,7 @@ describe('catch-up past the server head', () => {
       seq: 35,
     });
     // Before the first trade since start, the stored trade at `since` is the one compared.
-    const fresh = service(stored(30));
+    const fresh = service(stored(30), 30);
     expect(summary(await fresh.catchUp('PETR4', 30, { tradeNumber: 30, time: 30 }))).toEqual({
       replay: [31, 30],
     });
@@ -102,47 +104,75 @@ describe('catch-up past the server head', () => {
   });
 
   it('names the gap when the stored history has a hole', async () => {
-    const m = service({
-      range: async (_t, from, to) => trades(from, to).filter((t) => t.seq !== 12),
-      lastSeqs: async () => new Map([['PETR4', 20]]),
-    });
+    const m = service({ range: async (_t, from, to) => trades(from, to).filter((t) => t.seq !== 12) }, 20);
     expect(await m.catchUp('PETR4', 10)).toMatchObject({
       kind: 'snapshot',
       reason: 'gap_too_large',
       seq: 20,
     });
   });
+
+  it('answers a snapshot at once when the database fails or does not answer, and still replays from the ring', async () => {
+    let calls = 0;
+    const hung = service(
+      {
+        range: () => {
+          calls++;
+          return new Promise<Trade[]>(() => {}); // never settles
+        },
+      },
+      30,
+      50,
+    );
+    hung.trades(PETR4, trades(31, 40));
+    const started = performance.now();
+    expect(await hung.catchUp('PETR4', 10)).toMatchObject({
+      kind: 'snapshot',
+      reason: 'gap_too_large',
+      seq: 40,
+    });
+    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(calls).toBe(1);
+    // What the ring holds needs no database.
+    expect(summary(await hung.catchUp('PETR4', 35))).toEqual({ replay: [36, 40] });
+    expect(calls).toBe(1);
+    const down = service({ range: () => Promise.reject(new Error('ECONNREFUSED')) }, 30);
+    expect(await down.catchUp('PETR4', 10)).toMatchObject({
+      kind: 'snapshot',
+      reason: 'gap_too_large',
+      seq: 30,
+    });
+  });
 });
 
 describe('FeedClient after `rewound`', () => {
-  it('resets the ticker to the server head and applies the server events from there', () => {
-    const sockets: FakeSocket[] = [];
-    class FakeSocket {
-      readyState = 1;
-      binaryType = '';
-      sent: string[] = [];
-      onmessage: ((ev: { data: unknown }) => void) | undefined;
-      onclose: ((ev: { code: number }) => void) | undefined;
-      constructor(readonly url: string) {
-        sockets.push(this);
-      }
-      send(data: string) {
-        this.sent.push(data);
-      }
-      close() {}
-      deliver(m: ServerMessage | Uint8Array) {
-        const data = m instanceof Uint8Array ? m.slice().buffer : JSON.stringify(m);
-        this.onmessage?.({ data });
-      }
+  const sockets: FakeSocket[] = [];
+  class FakeSocket {
+    readyState = 1;
+    binaryType = '';
+    sent: string[] = [];
+    onmessage: ((ev: { data: unknown }) => void) | undefined;
+    onclose: ((ev: { code: number }) => void) | undefined;
+    constructor(readonly url: string) {
+      sockets.push(this);
     }
-    const applied: number[] = [];
-    const reasons: string[] = [];
+    send(data: string) {
+      this.sent.push(data);
+    }
+    close() {}
+    deliver(m: ServerMessage | Uint8Array) {
+      const data = m instanceof Uint8Array ? m.slice().buffer : JSON.stringify(m);
+      this.onmessage?.({ data });
+    }
+  }
+  /** A started client on a fake socket, past its hello and first snapshot. */
+  const connected = (tickers: string[], opts: Partial<ConstructorParameters<typeof FeedClient>[0]> = {}) => {
+    sockets.length = 0;
     const client = new FeedClient({
       url: 'ws://127.0.0.1:1/ws',
       token: () => 'token',
       WebSocket: FakeSocket as unknown as typeof WebSocket,
-      onTrades: (_t, ts) => applied.push(...ts.map((x) => x.seq)),
-      onSnapshot: (_q, reason) => reasons.push(reason),
+      ...opts,
     });
     client.start();
     const ws = sockets[0] as FakeSocket;
@@ -150,10 +180,20 @@ describe('FeedClient after `rewound`', () => {
       type: 'hello',
       protocol: 1,
       user: { username: 'u', role: 'viewer' },
-      tickers: ['PETR4'],
+      tickers,
       instruments: [],
     });
     ws.deliver({ type: 'snapshot', quotes: [], reason: 'subscribe' });
+    return { client, ws };
+  };
+
+  it('resets the ticker to the server head and applies the server events from there', () => {
+    const applied: number[] = [];
+    const reasons: string[] = [];
+    const { client, ws } = connected(['PETR4'], {
+      onTrades: (_t, ts) => applied.push(...ts.map((x) => x.seq)),
+      onSnapshot: (_q, reason) => reasons.push(reason),
+    });
     ws.deliver(encodeTrades('PETR4', trades(1, 60)));
     expect(client.seq('PETR4')).toBe(60);
     // A gap: it asks for what follows 60, naming the trade it holds there.
@@ -185,6 +225,24 @@ describe('FeedClient after `rewound`', () => {
       since: { PETR4: 70 },
       sinceTrade: { PETR4: { tradeNumber: 7_070, time: 7_070 } },
     });
+    client.stop();
+  });
+
+  it('subscribes again without `since` when the server could not replay', () => {
+    const { client, ws } = connected(['PETR4', 'VALE3']);
+    ws.deliver(encodeTrades('PETR4', trades(1, 20)));
+    ws.deliver(encodeTrades('PETR4', trades(25, 25))); // a gap: a catch-up from 20 is asked for
+    expect(JSON.parse(ws.sent.at(-1) as string)).toMatchObject({ since: { PETR4: 20 } });
+    ws.deliver({ type: 'error', code: 'replay_failed', message: 'Could not replay' });
+    expect(JSON.parse(ws.sent.at(-1) as string)).toEqual({
+      type: 'sub',
+      channel: 'trades',
+      tickers: ['PETR4', 'VALE3'],
+    });
+    // Other errors are the server's answer to one message, not a reason to subscribe again.
+    const sent = ws.sent.length;
+    ws.deliver({ type: 'error', code: 'rate_limited', message: 'slow down' });
+    expect(ws.sent.length).toBe(sent);
     client.stop();
   });
 });

@@ -27,12 +27,6 @@ import { TradeRing } from './ring.ts';
 export interface TickHistory {
   /** Stored trades of one ticker with from ≤ seq ≤ to, in order. */
   range(ticker: string, fromSeq: number, toSeq: number): Promise<Trade[]>;
-  /**
-   * Highest stored seq per ticker. Read (once) when a client catches up on a ticker that has not
-   * traded since this process started: its head is then the stored one. Without it, such a
-   * catch-up can only answer from the (empty) ring.
-   */
-  lastSeqs?(): Promise<ReadonlyMap<string, number>>;
 }
 
 export interface MarketServiceDeps {
@@ -41,6 +35,14 @@ export interface MarketServiceDeps {
   /** Missed events beyond this many are not replayed: the client gets a snapshot instead. */
   readonly maxReplay: number;
   readonly history: TickHistory;
+  /**
+   * The last seq capture has given a ticker. Until the ticker's first trade since this process
+   * started, its head: the stored one (and any number a dead letter holds), which new trades
+   * continue from.
+   */
+  readonly head: (ticker: string) => number;
+  /** A read of stored history that takes longer counts as failed (default HISTORY_READ_MS). */
+  readonly historyReadMs?: number;
   readonly store: (trades: readonly Trade[]) => void;
   readonly deadLetter: (letter: NewDeadLetter) => void;
   readonly publish: (topic: string, message: Uint8Array | string) => boolean;
@@ -54,7 +56,8 @@ export type CatchUp =
   | {
       readonly kind: 'snapshot';
       /**
-       * `gap_too_large`: the missed events are no longer kept (or not all of them);
+       * `gap_too_large`: the missed events are no longer kept (or not all of them), or the
+       * database did not give them within `historyReadMs`;
        * `rewound`: the client is past this server's head: it saw events a crash lost before they
        * were stored, and this server numbers its new events from its own head.
        */
@@ -65,6 +68,8 @@ export type CatchUp =
     };
 
 const REPLAY_FRAME_TRADES = 2_000;
+/** How long a catch-up waits for stored history before it answers a snapshot instead. */
+export const HISTORY_READ_MS = 10_000;
 
 /** The market's in-memory state: quotes, replay rings, and the path from capture to clients. */
 export class MarketService implements FeedSinks {
@@ -72,8 +77,6 @@ export class MarketService implements FeedSinks {
   private readonly rings = new Map<string, TradeRing>();
   private readonly books = new Map<string, PriceBook>();
   private readonly candles = new Map<string, Candle>();
-  /** The stored heads, read once: what a ticker's head is until its first trade since start. */
-  private storedHeads: Promise<ReadonlyMap<string, number>> | undefined;
   readonly tickerList: string[];
   readonly instruments: InstrumentInfo[];
 
@@ -252,12 +255,9 @@ export class MarketService implements FeedSinks {
    * and time) is not this server's trade at `after`.
    */
   async catchUp(ticker: string, after: number, seen?: TradeMark): Promise<CatchUp> {
-    // Before its first trade since start a ticker's ring is empty: its head is the stored one.
-    const stored = this.ringOf(ticker).length === 0 ? await this.storedHead(ticker) : undefined;
-    const ring = this.ringOf(ticker); // re-read: trades may have arrived during the await
-    const head = ring.length > 0 ? ring.lastSeq : stored;
-    if (after < 0) return this.snapshot(ticker, 'gap_too_large', head ?? 0);
-    if (head === undefined) return this.replay([], after); // no stored head to compare with
+    const ring = this.ringOf(ticker);
+    const head = ring.length > 0 ? ring.lastSeq : this.deps.head(ticker);
+    if (after < 0) return this.snapshot(ticker, 'gap_too_large', head);
     if (after > head) return this.snapshot(ticker, 'rewound', head);
     // With `seen`, the trade at `after` is read too, to compare it with the client's.
     const check = seen !== undefined && after > 0;
@@ -269,14 +269,38 @@ export class MarketService implements FeedSinks {
     if (head - after > this.deps.maxReplay) return this.snapshot(ticker, 'gap_too_large', head);
     // The database holds first..end; the ring (if any) starts at end+1.
     const end = ring.length > 0 ? ring.oldestSeq - 1 : head;
-    const older = first <= end ? await this.deps.history.range(ticker, first, end) : [];
-    const complete = older.length === end - first + 1 && older.every((t, i) => t.seq === first + i);
+    const older = first <= end ? await this.readHistory(ticker, first, end) : [];
     // After the await, the ring may have moved on: re-read it synchronously from the stored edge.
     const now = this.ringOf(ticker);
     const rest = now.since(end);
     const headNow = now.length > 0 ? now.lastSeq : end;
+    const complete = older?.length === end - first + 1 && older.every((t, i) => t.seq === first + i);
     if (!complete || !rest) return this.snapshot(ticker, 'gap_too_large', headNow);
     return this.verified(ticker, older.concat(rest), after, seen, headNow);
+  }
+
+  /**
+   * Stored trades first..end, or undefined when the database fails or is slower than
+   * `historyReadMs`: the client then gets a snapshot at once and goes live, its gap named,
+   * instead of a subscription left waiting on a database that may not answer.
+   */
+  private async readHistory(ticker: string, first: number, end: number): Promise<Trade[] | undefined> {
+    const ms = this.deps.historyReadMs ?? HISTORY_READ_MS;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    });
+    try {
+      return await Promise.race([this.deps.history.range(ticker, first, end), late]);
+    } catch (err) {
+      this.deps.log.warn(
+        { err, ticker, first, end },
+        'stored history unavailable: catch-up answered with a snapshot',
+      );
+      return undefined;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** The replay of `trades` (from `after`, or from `after + 1` when unchecked) once `seen` matches. */
@@ -296,16 +320,6 @@ export class MarketService implements FeedSinks {
 
   private ringOf(ticker: string): TradeRing {
     return this.rings.get(ticker) as TradeRing;
-  }
-
-  private async storedHead(ticker: string): Promise<number | undefined> {
-    const history = this.deps.history;
-    if (!history.lastSeqs) return undefined;
-    this.storedHeads ??= history.lastSeqs().catch((err: Error) => {
-      this.storedHeads = undefined; // read again by the next catch-up
-      throw err;
-    });
-    return (await this.storedHeads).get(ticker) ?? 0;
   }
 
   private snapshot(ticker: string, reason: 'gap_too_large' | 'rewound', seq: number): CatchUp {

@@ -144,7 +144,7 @@ describe('/ws control messages, endpoint level', () => {
   it('answers any message with its answer or an error naming the problem; never throws, never closes', async () => {
     const endpoint = marketEndpoint({
       market: fakeMarket,
-      verify: async () => {
+      verify: () => {
         throw new Error('bad token');
       },
       onClientError: () => {},
@@ -185,7 +185,7 @@ describe('/ws control messages, endpoint level', () => {
   it('drops a flood unread past the rate: one rate_limited error, then a 4429 close', () => {
     const endpoint = marketEndpoint({
       market: fakeMarket,
-      verify: async () => ({}) as never,
+      verify: () => ({}) as never,
       onClientError: () => {},
     });
     const s = new FakeSession();
@@ -294,12 +294,8 @@ describe('/ws control messages against a real server', () => {
     return performance.now() - start;
   };
 
-  // A close frame is once in a while not seen by the client through the socket (1006), on a
-  // loaded machine only (reliability.md, Known limits): retried; the same answers are also asserted
-  // below the socket (the endpoint-level fuzz, hub.test.ts).
   it('answers fuzzed control messages one by one while a well-behaved client keeps its ticks', {
     timeout: 40_000,
-    retry: 2,
   }, async () => {
     const good = await watcher();
     const framesBefore = good.frames;

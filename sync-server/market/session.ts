@@ -61,7 +61,7 @@ export interface BackpressureMetrics {
 
 export interface MarketSessionDeps {
   readonly market: MarketService;
-  readonly verify: (token: string) => Promise<Principal & { expiresAt: number }>;
+  readonly verify: (token: string) => Principal & { expiresAt: number };
   readonly onClientError: (principal: Principal, reason: string) => void;
   readonly watermarks?: Watermarks;
   readonly metrics?: BackpressureMetrics;
@@ -342,16 +342,14 @@ export function marketEndpoint(deps: MarketSessionDeps): MarketEndpoint {
       }
       switch (parsed.type) {
         case 'auth':
-          deps
-            .verify(parsed.token)
-            .then((p) => {
-              if (p.userId !== session.principal.userId)
-                session.close(CloseCode.forbidden, 'token belongs to another user');
-              else armExpiry(session, state, p.expiresAt);
-            })
-            .catch(() => {
-              if (!state.closed) session.close(CloseCode.unauthorized, 'invalid access token');
-            });
+          try {
+            const p = deps.verify(parsed.token);
+            if (p.userId !== session.principal.userId)
+              session.close(CloseCode.forbidden, 'token belongs to another user');
+            else armExpiry(session, state, p.expiresAt);
+          } catch {
+            session.close(CloseCode.unauthorized, 'invalid access token');
+          }
           return;
         case 'sub': {
           const known = new Set(deps.market.tickerList);

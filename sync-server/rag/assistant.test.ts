@@ -200,7 +200,7 @@ describe('streamed replies (http/uws.ts)', () => {
       metrics: createMetrics(),
       staticFiles: undefined,
       ws: [],
-      authenticate: async () => ({
+      authenticate: () => ({
         userId: 1,
         username: 'u',
         role: 'viewer',
