@@ -32,6 +32,15 @@ child.send('latencies'); // discard warm-up samples
 await new Promise((r) => child.once('message', r));
 const loop = monitorEventLoopDelay({ resolution: 1 });
 loop.enable();
+/** The server's own share: its capture-to-publish histogram (per ticker per drain), cumulative. */
+const publishBuckets = async () => {
+  const text = await (await fetch(`${t.url}/metrics`)).text();
+  const buckets = new Map<number, number>();
+  for (const m of text.matchAll(/^tape_market_publish_delay_seconds_bucket\{le="([^"]+)"\} (\d+)$/gm))
+    buckets.set(m[1] === '+Inf' ? Number.POSITIVE_INFINITY : Number(m[1]), Number(m[2]));
+  return buckets;
+};
+const publishBefore = await publishBuckets();
 const startSeq = t.server.market.lastSeq('PETR4');
 await new Promise((r) => setTimeout(r, SECONDS * 1000));
 const samples = await new Promise<number[]>((resolve) => {
@@ -54,6 +63,17 @@ console.log(
   `| ~${Math.round(produced / SECONDS).toLocaleString('en')} | ${CLIENTS} | ${samples.length.toLocaleString('en')} | ${q(0.5)} | ${q(0.99)} | ${q(0.999)} | ${(samples.at(-1) as number).toFixed(2)} |`,
 );
 loop.disable();
+const publishAfter = await publishBuckets();
+const drains = [...publishAfter].map(([le, n]) => [le, n - (publishBefore.get(le) ?? 0)] as const);
+const total = drains.at(-1)?.[1] ?? 0;
+const bound = (p: number) => {
+  const le = drains.find(([, n]) => n >= p * total)?.[0] ?? Number.NaN;
+  return Number.isFinite(le) ? `≤ ${le * 1000} ms` : 'over 1 s';
+};
+const within5 = drains.find(([le]) => le === 0.005)?.[1] ?? 0;
+console.log(
+  `server share (capture stamp → publish, ${total.toLocaleString('en')} ticker drains): p50 ${bound(0.5)}, p99 ${bound(0.99)}, ${((100 * within5) / Math.max(1, total)).toFixed(2)} % within 5 ms`,
+);
 console.log(
   `server event-loop delay: p50 ${(loop.percentile(50) / 1e6).toFixed(2)} ms, p99 ${(loop.percentile(99) / 1e6).toFixed(2)} ms, max ${(loop.max / 1e6).toFixed(2)} ms`,
 );

@@ -55,6 +55,12 @@ export function createMetrics() {
     labelNames: ['source', 'reason'] as const,
     registers: [registry],
   });
+  const publishDelay = new Histogram({
+    name: 'tape_market_publish_delay_seconds',
+    help: "From the capture shim's stamp on the DLL's thread to the trades' publish, per ticker per drain (its oldest trade)",
+    buckets: [0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registers: [registry],
+  });
   const tickWrites = new Counter({
     name: 'tape_ticks_written_total',
     help: 'Trades written to the database',
@@ -66,6 +72,7 @@ export function createMetrics() {
     slowConsumerClosed,
     deadLetters,
     tickWrites,
+    publishDelay,
     httpRequests,
     wsConnections,
     marketEvents,

@@ -227,7 +227,12 @@ export class MarketFeed {
       this.metrics.marketEvents.inc({ kind, outcome }, n);
     }
     this.tally.clear();
-    for (const { instrument, trades } of byTicker.values()) this.sinks.trades(instrument, trades);
+    for (const { instrument, trades } of byTicker.values()) {
+      this.sinks.trades(instrument, trades);
+      // The stamp is CLOCK_REALTIME in ms with a fraction; Date.now() would round to whole ms.
+      const age = performance.timeOrigin + performance.now() - (trades[0] as Trade).capturedAt;
+      this.metrics.publishDelay.observe(age / 1000);
+    }
     for (const { instrument, events } of books.values()) {
       if (!this.sinks.bookEvents(instrument, events)) {
         // Resubscribing makes the DLL send the whole book again.
