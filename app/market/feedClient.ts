@@ -33,7 +33,8 @@ export interface FeedClientOptions {
   onCandles?(frame: CandlesFrame): void;
   onHello?(hello: Extract<ServerMessage, { type: 'hello' }>): void;
   onTrades?(ticker: string, trades: Trade[], replay: boolean): void;
-  onSnapshot?(quotes: Quote[], reason: string): void;
+  /** `tickers`: those the snapshot restarts (its quotes' and its `seqs`'). */
+  onSnapshot?(quotes: Quote[], reason: string, tickers: string[]): void;
   onLink?(state: LinkState, detail?: { replaying?: number }): void;
   onMessage?(msg: ServerMessage): void;
   isOnline?: () => boolean;
@@ -149,7 +150,9 @@ export class FeedClient {
           this.lastSeq.set(ticker, seq);
           this.resyncing.delete(ticker);
         }
-        this.opts.onSnapshot?.(msg.quotes, msg.reason);
+        this.opts.onSnapshot?.(msg.quotes, msg.reason, [
+          ...new Set([...msg.quotes.map((q) => q.ticker), ...Object.keys(msg.seqs ?? {})]),
+        ]);
         break;
       case 'replay':
         this.resyncing.delete(msg.ticker);

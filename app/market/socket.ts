@@ -8,6 +8,7 @@ import { useAlerts } from '../state/alerts.ts';
 import { useMarket } from '../state/market.ts';
 import { useSession } from '../state/session.ts';
 import { FeedClient } from './feedClient.ts';
+import { gapNotice } from './gapNotice.ts';
 
 const SAVE_QUOTES_MS = 2_000;
 const INSTRUMENTS = 'instruments';
@@ -30,9 +31,11 @@ export function startMarketSocket(): () => void {
         .settings.put({ key: INSTRUMENTS, value: hello.instruments })
         .catch(() => {});
     },
-    onSnapshot: (quotes) => {
+    onSnapshot: (quotes, reason, tickers) => {
       pending.flush(); // older trades first: a snapshot supersedes them
       market.snapshot(quotes);
+      const notice = gapNotice(reason, tickers);
+      if (notice) useAlerts.getState().push('warn', notice);
     },
     onTrades: (ticker, trades) => pending.add(ticker, trades),
     onCandles: (frame) => {

@@ -1,0 +1,15 @@
+import { describe, expect, it } from 'vitest';
+import { gapNotice } from './gapNotice.ts';
+
+describe('gapNotice', () => {
+  it('names the tickers and the gap for a catch-up that could not replay, and nothing otherwise', () => {
+    expect(gapNotice('gap_too_large', ['PETR4'])).toMatch(/^PETR4: .*could not be replayed.*has a gap$/);
+    expect(gapNotice('rewound', ['PETR4', 'VALE3'])).toMatch(/^PETR4, VALE3: the server restarted/);
+    expect(gapNotice('gap_too_large', ['A1', 'B2', 'C3', 'D4', 'E5', 'F6'])).toMatch(
+      /^A1, B2, C3, D4 and 2 more: /,
+    );
+    expect(gapNotice('subscribe', ['PETR4'])).toBeUndefined();
+    expect(gapNotice('conflated', ['PETR4'])).toBeUndefined();
+    expect(gapNotice('gap_too_large', [])).toBeUndefined();
+  });
+});
