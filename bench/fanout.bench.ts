@@ -10,9 +10,9 @@ import { listen } from '../sync-server/http/uws.ts';
 import { createLogger } from '../sync-server/log.ts';
 import { instrumentFor } from '../sync-server/market/instruments.ts';
 import { encodeTrades, sampleTrade, type Trade } from '../sync-server/market/protocol.ts';
-import { MarketService } from '../sync-server/market/service.ts';
 import { marketEndpoint } from '../sync-server/market/session.ts';
 import { createMetrics } from '../sync-server/metrics.ts';
+import { petr4Market } from '../sync-server/testkit.ts';
 
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 100);
 const PER_FRAME = Number(process.env.BENCH_PER_FRAME ?? 10);
@@ -72,18 +72,7 @@ async function drive(publish: () => void, delivered: () => number) {
 
 async function tape(): Promise<number> {
   let publish: (topic: string, m: Uint8Array | string) => boolean = () => false;
-  const market = new MarketService({
-    tickers: [{ ticker: 'PETR4', exchange: 'B' }],
-    ringCapacity: 10_000,
-    maxReplay: 100_000,
-    history: { range: async () => [] },
-    head: () => 0,
-    store: () => {},
-    deadLetter: () => {},
-    publish: (t, m) => publish(t, m),
-    status: () => ({ login: 0, routing: null, marketData: 4, activation: 0, connected: true }),
-    log,
-  });
+  const market = petr4Market({ publish: (t, m) => publish(t, m) });
   const principal = {
     userId: 1,
     username: 'bench',

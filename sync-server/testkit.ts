@@ -8,6 +8,7 @@ import WebSocket from 'ws';
 import { decodeMessage, type YMessage } from './collab/protocol.ts';
 import { type Config, loadConfig } from './config.ts';
 import { createLogger } from './log.ts';
+import { MarketService, type MarketServiceDeps } from './market/service.ts';
 import { startServer, type TapeServer } from './server.ts';
 
 export const ADMIN_PASSWORD = 'test-admin-password';
@@ -222,4 +223,24 @@ export function rawYjsSocket(port: number, room: string, token: string) {
     if (r.ok) received.push(r.message);
   });
   return { ws, received, closed };
+}
+
+/**
+ * A market of PETR4 alone with nothing behind it (no database, no store, nothing published):
+ * for tests and benches of the market's own logic; `deps` replaces what the case needs.
+ */
+export function petr4Market(deps: Partial<MarketServiceDeps> = {}): MarketService {
+  return new MarketService({
+    tickers: [{ ticker: 'PETR4', exchange: 'B' }],
+    ringCapacity: 10_000,
+    maxReplay: 100_000,
+    history: { range: async () => [] },
+    head: () => 0,
+    store: () => {},
+    deadLetter: () => {},
+    publish: () => true,
+    status: () => ({ login: 0, routing: null, marketData: 4, activation: 0, connected: true }),
+    log: createLogger('silent'),
+    ...deps,
+  });
 }

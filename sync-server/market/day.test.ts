@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { useMarket } from '../../app/state/market.ts';
-import { createLogger } from '../log.ts';
+import { petr4Market } from '../testkit.ts';
 import { type Instrument, instrumentFor } from './instruments.ts';
 import {
   applyTrades,
@@ -14,7 +14,6 @@ import {
   topicFor,
   withDay,
 } from './protocol.ts';
-import { MarketService } from './service.ts';
 
 // The exchange's daily figures: kept with the quote, pushed to subscribers when they say
 // something trades cannot (the open, the price limits, a new day), and merged on the app side.
@@ -34,21 +33,12 @@ const day: DayStats = {
 
 function service() {
   const pushed: ServerMessage[] = [];
-  const m = new MarketService({
-    tickers: [{ ticker: 'PETR4', exchange: 'B' }],
-    ringCapacity: 10_000,
-    maxReplay: 100_000,
-    history: { range: async () => [] },
-    head: () => 0,
-    store: () => {},
-    deadLetter: () => {},
+  const m = petr4Market({
     publish: (topic, message) => {
       if (topic === topicFor('trades', 'PETR4') && typeof message === 'string')
         pushed.push(JSON.parse(message) as ServerMessage);
       return true;
     },
-    status: () => ({ login: 0, routing: null, marketData: 4, activation: 0, connected: true }),
-    log: createLogger('silent'),
   });
   return { m, pushed };
 }

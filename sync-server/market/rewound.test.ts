@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { FeedClient } from '../../app/market/feedClient.ts';
-import { createLogger } from '../log.ts';
+import { petr4Market } from '../testkit.ts';
 import { type Instrument, instrumentFor } from './instruments.ts';
 import { encodeTrades, type ServerMessage, sampleTrade, type Trade } from './protocol.ts';
-import { type CatchUp, MarketService, type TickHistory } from './service.ts';
+import type { CatchUp, TickHistory } from './service.ts';
 
 // A client whose last seq is past the server's head: after a crash the server resumes numbering
 // from its highest stored seq, while a client may have received live events past it (fan-out
@@ -16,19 +16,7 @@ const trades = (from: number, to: number): Trade[] =>
 
 /** A market over `history`, restarted with `head` as each ticker's stored head. */
 function service(history: TickHistory, head = 0, historyReadMs?: number) {
-  return new MarketService({
-    tickers: [{ ticker: 'PETR4', exchange: 'B' }],
-    ringCapacity: 10_000,
-    maxReplay: 100_000,
-    history,
-    head: () => head,
-    historyReadMs,
-    store: () => {},
-    deadLetter: () => {},
-    publish: () => true,
-    status: () => ({ login: 0, routing: null, marketData: 4, activation: 0, connected: true }),
-    log: createLogger('silent'),
-  });
+  return petr4Market({ history, head: () => head, historyReadMs });
 }
 
 /** A database holding PETR4 1..head. */
