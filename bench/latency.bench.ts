@@ -5,7 +5,8 @@
 import { fork } from 'node:child_process';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { login, startTestServer, until } from '../sync-server/testkit.ts';
+import { PUBLISH_DELAY_BUCKETS } from '../sync-server/metrics.ts';
+import { login, metric, startTestServer, until } from '../sync-server/testkit.ts';
 
 const RATE = Number(process.env.BENCH_RATE ?? 20_000);
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 50);
@@ -34,10 +35,10 @@ const loop = monitorEventLoopDelay({ resolution: 1 });
 loop.enable();
 /** The server's own share: its capture-to-publish histogram (per ticker per drain), cumulative. */
 const publishBuckets = async () => {
-  const text = await (await fetch(`${t.url}/metrics`)).text();
   const buckets = new Map<number, number>();
-  for (const m of text.matchAll(/^tape_market_publish_delay_seconds_bucket\{le="([^"]+)"\} (\d+)$/gm))
-    buckets.set(m[1] === '+Inf' ? Number.POSITIVE_INFINITY : Number(m[1]), Number(m[2]));
+  for (const le of PUBLISH_DELAY_BUCKETS)
+    buckets.set(le, await metric(t.url, 'tape_market_publish_delay_seconds_bucket', `le="${le}"`));
+  buckets.set(Number.POSITIVE_INFINITY, await metric(t.url, 'tape_market_publish_delay_seconds_count'));
   return buckets;
 };
 const publishBefore = await publishBuckets();

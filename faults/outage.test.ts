@@ -12,6 +12,7 @@ import { CollabStore } from '../sync-server/store/collab.ts';
 import {
   createWatchlist,
   login,
+  metric,
   NodeWebSocket,
   type ServerProcess,
   spawnServer,
@@ -38,17 +39,6 @@ const target = (url: string, defaultPort: number): [string, number] => {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const report = (what: string, figures: Record<string, unknown>) =>
   console.log(`[outage] ${what}: ${JSON.stringify(figures)}`);
-
-/** Sum of a Prometheus sample family, optionally only the lines whose labels contain `labels`. */
-async function metric(url: string, name: string, labels = ''): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  let sum = 0;
-  for (const line of text.split('\n')) {
-    const m = /^([a-z_]+)(\{[^}]*\})? (\S+)$/.exec(line);
-    if (m && m[1] === name && (m[2] ?? '').includes(labels)) sum += Number(m[3]);
-  }
-  return sum;
-}
 
 interface Login {
   readonly status: number;

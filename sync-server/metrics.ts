@@ -1,5 +1,8 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
+/** Bounds (s) of tape_market_publish_delay_seconds: sub-millisecond up, as a trade's latency budget is. */
+export const PUBLISH_DELAY_BUCKETS = [0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
+
 /** One Prometheus registry per server instance, so tests can run several servers in one process. */
 export function createMetrics() {
   const registry = new Registry();
@@ -58,7 +61,7 @@ export function createMetrics() {
   const publishDelay = new Histogram({
     name: 'tape_market_publish_delay_seconds',
     help: "From the capture shim's stamp on the DLL's thread to the trades' publish, per ticker per drain (its oldest trade)",
-    buckets: [0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    buckets: PUBLISH_DELAY_BUCKETS,
     registers: [registry],
   });
   const tickWrites = new Counter({

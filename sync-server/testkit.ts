@@ -244,3 +244,14 @@ export function petr4Market(deps: Partial<MarketServiceDeps> = {}): MarketServic
     ...deps,
   });
 }
+
+/** Sum of a Prometheus sample family, optionally only the lines whose labels contain `labels`. */
+export async function metric(url: string, name: string, labels = ''): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    const m = /^([a-z_]+)(\{[^}]*\})? (\S+)$/.exec(line);
+    if (m && m[1] === name && (m[2] ?? '').includes(labels)) sum += Number(m[3]);
+  }
+  return sum;
+}

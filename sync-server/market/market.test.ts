@@ -5,6 +5,7 @@ import {
   b3Now,
   backends,
   login,
+  metric,
   NodeWebSocket,
   startTestServer,
   type TestServer,
@@ -72,11 +73,9 @@ describe.each(backends())('market data on %s', (backend) => {
     const q = t.server.market.quote('WINZ25');
     expect(q && q.last % 5).toBe(0);
     // The capture-to-publish delay is measured per drain and exposed: counted, and sane.
-    const metrics = await (await fetch(`${t.url}/metrics`)).text();
-    const figure = (name: string) => Number(metrics.match(new RegExp(`^${name} (\\S+)$`, 'm'))?.[1]);
-    const count = figure('tape_market_publish_delay_seconds_count');
+    const count = await metric(t.url, 'tape_market_publish_delay_seconds_count');
     expect(count).toBeGreaterThan(10);
-    const mean = figure('tape_market_publish_delay_seconds_sum') / count;
+    const mean = (await metric(t.url, 'tape_market_publish_delay_seconds_sum')) / count;
     expect(mean).toBeGreaterThan(0);
     expect(mean).toBeLessThan(1);
   });
