@@ -5,7 +5,7 @@
 // the native capture stamp to receipt here (same machine, same clock).
 import { connect, type Socket } from 'node:net';
 import { decodeFrame, FrameKind } from '../sync-server/market/protocol.ts';
-import { maskedTextFrame } from '../sync-server/rawWs.ts';
+import { maskedTextFrame, upgradeRequest } from '../sync-server/rawWs.ts';
 
 const [port, path, count, subscribe, mode] = [
   Number(process.argv[2]),
@@ -26,10 +26,7 @@ function open(index: number): Promise<void> {
     let upgraded = false;
     s.on('error', reject);
     s.on('connect', () => {
-      s.write(
-        `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
-          'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
-      );
+      s.write(upgradeRequest(path));
     });
     s.on('data', (chunk: Buffer) => {
       buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;

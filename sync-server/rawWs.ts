@@ -1,5 +1,13 @@
-// For tests and benches that speak WebSocket below a client library (raw sockets): a client's
-// text frame, masked as RFC 6455 requires of clients.
+// For tests and benches that speak WebSocket below a client library (raw sockets): the
+// handshake request, and a client's text frame, masked as RFC 6455 requires of clients.
+
+/** A WebSocket handshake for `path` on 127.0.0.1; `connection` is its Connection header. */
+export function upgradeRequest(path: string, connection = 'Upgrade'): string {
+  return (
+    `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: ${connection}\r\n` +
+    'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n'
+  );
+}
 
 export function maskedTextFrame(text: string): Buffer {
   const payload = Buffer.from(text);

@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { maskedTextFrame } from '../rawWs.ts';
+import { maskedTextFrame, upgradeRequest } from '../rawWs.ts';
 import { login, startTestServer, type TestServer } from '../testkit.ts';
 
 // A WebSocket upgrade completes inside uWS's upgrade handler, synchronously. Completed later
@@ -26,10 +26,7 @@ function handshake(port: number, path: string, connection: string) {
     ended = true;
   });
   socket.on('error', () => {});
-  socket.write(
-    `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: ${connection}\r\n` +
-      'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
-  );
+  socket.write(upgradeRequest(path, connection));
   return {
     socket,
     text: () => bytes.toString('latin1'),
