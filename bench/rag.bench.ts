@@ -115,8 +115,8 @@ for (const [name, make] of backends) {
   const scope = (g: number) => g * 10_000 + pair;
   const rag = service({
     kind: backend.kind,
-    get: (g, key) => backend.get(scope(g), key),
-    recent: (g, limit) => backend.recent(scope(g), limit),
+    get: (g, filter, key) => backend.get(scope(g), filter, key),
+    recent: (g, filter, limit) => backend.recent(scope(g), filter, limit),
     put: (g, entry, ttl) => backend.put(scope(g), entry, ttl),
     healthy: () => backend.healthy(),
     close: () => backend.close(),

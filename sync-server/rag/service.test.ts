@@ -1,11 +1,12 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../log.ts';
 import type { Database } from '../store/db.ts';
 import { testBackends } from '../store/testing.ts';
-import { DATA_CLOSE, DATA_OPEN, EXTRACTIVE_PREFIX } from './answer.ts';
+import { DATA_CLOSE, DATA_OPEN, EXTRACTIVE_PREFIX, NOTHING_FOUND } from './answer.ts';
 import { memoryCacheBackend, semanticCache } from './cache.ts';
 import { type OllamaDouble, ollamaDouble } from './doubles.ts';
 import { ollamaEmbedder, ollamaPool } from './llm.ts';
@@ -31,6 +32,14 @@ const collect = async (events: AsyncIterable<AnswerEvent>) => {
 };
 const meta = (events: AnswerEvent[]) => events[0] as Extract<AnswerEvent, { type: 'meta' }>;
 const text = (events: AnswerEvent[]) => events.flatMap((e) => (e.type === 'delta' ? [e.text] : [])).join('');
+// What an asker is told: the citations, the text, and whether it came from the cache.
+const told = (events: AnswerEvent[]) => ({
+  citations: meta(events).citations,
+  cached: meta(events).cached,
+  text: text(events),
+});
+const inside = (events: AnswerEvent[], paths: readonly string[]) =>
+  meta(events).citations.every((c) => paths.includes(c.path));
 
 describe.each(testBackends())('rag service on $name', (backend) => {
   let db: Database;
@@ -138,6 +147,84 @@ describe.each(testBackends())('rag service on $name', (backend) => {
     expect(only.every((p) => p.path === 'docs/orders.md')).toBe(true);
     const cited = meta(await collect(rag.ask(QUESTION, { paths: ['docs/orders.md'] }))).citations;
     expect(cited.every((c) => c.path === 'docs/orders.md')).toBe(true);
+  });
+
+  it('a filtered question does not change what a later plain asker gets; nothing-found is not kept', async () => {
+    const rag = make();
+    await rag.ingest();
+    // A question filtered to a document that does not exist, and one filtered to the wrong one.
+    const none = await collect(rag.ask('what is the kill switch?', { paths: ['docs/nope.md'] }));
+    expect(told(none)).toEqual({ citations: [], cached: false, text: NOTHING_FOUND });
+    const again = await collect(rag.ask('What is the kill switch', { paths: ['docs/nope.md'] }));
+    expect(meta(again).cached).toBe(false);
+    const wrong = await collect(rag.ask('how does the kill switch work?', { paths: ['docs/replay.md'] }));
+    expect(inside(wrong, ['docs/replay.md'])).toBe(true);
+
+    const fresh = make();
+    for (const q of [
+      'what is the kill switch?',
+      'the kill switch: what is it?',
+      'how does the kill switch work?',
+    ]) {
+      const plain = told(await collect(rag.ask(q)));
+      expect([q, plain.citations[0]?.anchor]).toEqual([q, 'kill-switch']);
+      expect(plain).toEqual(told(await collect(fresh.ask(q))));
+    }
+  });
+
+  it('never serves a filtered asker an unfiltered answer (nor one of another filter)', async () => {
+    const rag = make();
+    await rag.ingest();
+    const plain = await collect(rag.ask(QUESTION));
+    expect(meta(plain).citations.some((c) => c.path === 'docs/replay.md')).toBe(true);
+    for (const paths of [['docs/orders.md'], ['docs/evil.md', 'docs/orders.md']]) {
+      const filtered = await collect(rag.ask(QUESTION, { paths }));
+      expect(meta(filtered).cached).toBe(false);
+      expect(meta(filtered).citations.length).toBeGreaterThan(0);
+      expect(inside(filtered, paths)).toBe(true);
+    }
+    // The same documents in another order, or named twice, are the same filter.
+    const same = await collect(
+      rag.ask(QUESTION, { paths: ['docs/orders.md', 'docs/evil.md', 'docs/orders.md'] }),
+    );
+    expect(meta(same).cached).toBe(true);
+    expect(inside(same, ['docs/evil.md', 'docs/orders.md'])).toBe(true);
+  });
+
+  it('for any questions and filters: a filtered asker is cited only its documents, and plain askers get what they would have without the filtered ones', async () => {
+    const seed = make();
+    await seed.ingest();
+    const PATHS = ['docs/orders.md', 'docs/replay.md', 'docs/evil.md', 'docs/nope.md'];
+    const QUESTIONS = [
+      'what is the kill switch?',
+      'the kill switch: what is it?',
+      'how does the kill switch work?',
+      QUESTION,
+      'how many events per ticker does the replay ring keep?',
+      'what does the replay ring keep?',
+      'which risk checks does an order pass?',
+    ];
+    const asks = fc.array(
+      fc.record({
+        q: fc.constantFrom(...QUESTIONS),
+        paths: fc.option(fc.array(fc.constantFrom(...PATHS), { minLength: 1, maxLength: 4 }), {
+          nil: undefined,
+        }),
+      }),
+      { maxLength: 8 },
+    );
+    await fc.assert(
+      fc.asyncProperty(asks, async (history) => {
+        const mixed = make();
+        const plainOnly = make();
+        for (const { q, paths } of history) {
+          const events = await collect(mixed.ask(q, { paths }));
+          if (paths) expect(inside(events, paths)).toBe(true);
+          else expect(told(events)).toEqual(told(await collect(plainOnly.ask(q))));
+        }
+      }),
+      { numRuns: 40 },
+    );
   });
 
   it('with Ollama: streams the LLM answer, re-ranked by the LLM, the documents quoted only as data', async () => {

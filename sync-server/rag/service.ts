@@ -6,6 +6,7 @@ import { type Bm25Index, bm25Index, type Scored } from './bm25.ts';
 import {
   type CachedAnswer,
   DEFAULT_CACHE,
+  filterKey,
   identifiers,
   memoryCacheBackend,
   redisCacheBackend,
@@ -213,10 +214,14 @@ export function ragService(deps: RagServiceDeps): RagService {
 
   async function* ask(question: string, opts: AskOptions = {}): AsyncGenerator<AnswerEvent> {
     const snap = await snapshot();
-    const key = normaliseQuestion(question) + (opts.paths ? `|${[...opts.paths].sort().join(',')}` : '');
     const vector = await queryVector(snap, question);
-    const ids = identifiers(question);
-    const hit = await cache.lookup(snap.generation, key, vector, ids).catch((err: Error) => {
+    const query = {
+      key: normaliseQuestion(question),
+      filter: filterKey(opts.paths),
+      vector,
+      ids: identifiers(question),
+    };
+    const hit = await cache.lookup(snap.generation, query).catch((err: Error) => {
       log.warn({ err: err.message, cache: cache.kind }, 'rag: cache lookup failed');
       return undefined;
     });
@@ -230,7 +235,7 @@ export function ragService(deps: RagServiceDeps): RagService {
     const passages = await retrieveFrom(snap, question, 'hybrid+rerank', { ...opts, vector });
     const remember = (answer: CachedAnswer) => {
       cache
-        .store(snap.generation, { key, vector, ids, answer, at: now() })
+        .store(snap.generation, { ...query, answer, at: now() })
         .catch((err: Error) => log.warn({ err: err.message, cache: cache.kind }, 'rag: cache store failed'));
     };
 
