@@ -175,9 +175,9 @@ describe('hostile clients', () => {
     expect(Math.max(...logins)).toBeLessThan(5_000);
   });
 
-  it('refuses a body over the limit with 413 at once, whether its length is declared or streamed', async () => {
+  it('refuses a body over the limit with 413, whether its length is declared or streamed', async () => {
     const port = t.server.port;
-    // Declared: answered from the headers, without waiting for 10 MB that never come.
+    // Declared past 8 MiB: answered from the headers, without waiting for 10 MB that never come.
     const declared = await new Promise<{ head: string; ms: number; closed: boolean }>((resolve) => {
       const start = performance.now();
       const s = net.connect(port, '127.0.0.1', () =>
@@ -200,7 +200,7 @@ describe('hostile clients', () => {
     expect(declared.head).toContain('"error":"body_too_large"');
     expect(declared.closed).toBe(true); // the rest of the upload is not read
     expect(declared.ms).toBeLessThan(3_000);
-    // Streamed (chunked, no length): refused once the limit is passed.
+    // Streamed (chunked, no length): read to its end and dropped, then refused.
     const big = JSON.stringify({ username: 'x'.repeat(200_000), password: 'x' });
     const streamed = await fetch(`${t.url}/api/v1/auth/login`, {
       method: 'POST',
@@ -224,6 +224,45 @@ describe('hostile clients', () => {
     expect(rag.status).toBe(413);
     console.log('fuzz-count', 'oversized http bodies', 3);
     expect((await request(port, 'GET', '/healthz')).status).toBe(200);
+  });
+
+  it('answers a 1 MB order body sent without Expect with a whole 413, never a reset', async () => {
+    // A client that reads only once it has sent everything (a blocking `send all, then read`),
+    // over an uplink slow enough that the server has the head before the body (modelled by the
+    // 1 MB going out 20 ms after the head; on loopback a single write is taken whole by the
+    // kernel at once and hides the problem). A server that answers and closes with the body
+    // still coming makes the kernel send RST: the client gets EPIPE/ECONNRESET, never the 413.
+    const body = Buffer.from(JSON.stringify({ ticker: 'PETR4', note: 'x'.repeat(1024 * 1024) }));
+    const head =
+      `POST /api/v1/orders HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\n` +
+      `Content-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`;
+    const once = () =>
+      new Promise<string>((resolve) => {
+        const s = net.connect(t.server.port, '127.0.0.1', () => {
+          s.pause();
+          s.write(head);
+          setTimeout(() => s.write(body, (err) => err || s.resume()), 20);
+        });
+        const got: Buffer[] = [];
+        s.on('data', (d) => got.push(d));
+        s.on('error', (err) => resolve(`${(err as NodeJS.ErrnoException).code ?? err.message}`));
+        s.on('close', () => resolve(Buffer.concat(got).toString()));
+      });
+    const answers: string[] = [];
+    for (let i = 0; i < 20; i++) answers.push(await once());
+    const whole = answers.filter((a) => {
+      const [status, rest] = [a.slice(0, a.indexOf('\r\n')), a.slice(a.indexOf('\r\n\r\n') + 4)];
+      const length = Number(/\r\ncontent-length: (\d+)\r\n/i.exec(a)?.[1]);
+      const json = length === Buffer.byteLength(rest) ? (JSON.parse(rest) as Record<string, unknown>) : {};
+      return (
+        status === 'HTTP/1.1 413 Payload Too Large' &&
+        /\r\nconnection: close\r\n/i.test(a) &&
+        json.error === 'body_too_large' &&
+        typeof json.message === 'string'
+      );
+    });
+    expect(answers.filter((a) => !whole.includes(a)).map((a) => a.slice(0, 60))).toEqual([]);
+    expect((await request(t.server.port, 'GET', '/healthz')).status).toBe(200);
   });
 
   const yjs = () => {

@@ -49,6 +49,11 @@ export interface ServerDeps {
    * Synchronous: a WebSocket upgrade completes inside uWS's upgrade handler (auth/tokens.ts).
    */
   readonly authenticate: (token: string | undefined, scope?: string) => Principal & { expiresAt: number };
+  /**
+   * Who opens a WebSocket, from its URL's query (a one-time `ticket`, or a `token`), or throws
+   * AuthError. Synchronous like `authenticate`.
+   */
+  readonly authenticateSocket: (query: URLSearchParams) => Principal & { expiresAt: number };
 }
 
 export interface RunningServer {
@@ -141,7 +146,7 @@ function mountRoute(app: uWS.TemplatedApp, route: Route, deps: ServerDeps) {
       const wantsBody = route.method !== 'get' && route.method !== 'del';
       const body = wantsBody
         ? readBody(res, route.maxBodyBytes ?? DEFAULT_MAX_BODY, headers['content-length'])
-        : { done: Promise.resolve(undefined), complete: () => true };
+        : { done: Promise.resolve(undefined), mustClose: () => false };
       const started = performance.now();
       const finish = (reply: Reply) => {
         deps.metrics.httpRequests.inc({ route: `${method} ${route.path}`, status: reply.status });
@@ -160,8 +165,7 @@ function mountRoute(app: uWS.TemplatedApp, route: Route, deps: ServerDeps) {
             where: `${method} ${path}`,
           });
         } else if (!aborted) {
-          // Answered before the whole body came (413): close, rather than read the rest of it.
-          const close = !body.complete();
+          const close = body.mustClose();
           res.cork(() => send(res, reply, close));
         }
       };
@@ -198,7 +202,7 @@ async function authorize(
   route: Route,
   headers: Record<string, string>,
   deps: ServerDeps,
-): Promise<Principal> {
+): Promise<Principal & { expiresAt: number }> {
   const auth = headers.authorization;
   const token = auth?.startsWith('Bearer ') ? auth.slice(7).trim() : undefined;
   const principal = deps.authenticate(token, route.scope);
@@ -209,36 +213,48 @@ async function authorize(
 }
 
 /**
- * Collects a request body up to `limit` bytes. A body declared (Content-Length) or found to be
- * larger is refused at once with 413, without waiting for its bytes.
+ * A body over its route's limit is still read (and dropped) up to this size before the 413 goes
+ * out: uWS closes a refused connection as soon as the answer is written, and closing a socket
+ * with the client's bytes still arriving makes the kernel send RST, which a client still sending
+ * gets instead of the answer. A body declared or found larger than this is refused at once.
+ */
+const DISCARD_MAX = 8 * 1024 * 1024;
+
+/**
+ * Collects a request body up to `limit` bytes; a larger one is refused with 413 once it has been
+ * read to its end (or at once past DISCARD_MAX). `mustClose`: the connection is closed after the
+ * answer, as it is after a refused body, and whenever the body was not read to its end.
  */
 function readBody(
   res: uWS.HttpResponse,
   limit: number,
   contentLength: string | undefined,
-): { done: Promise<Buffer>; complete(): boolean } {
+): { done: Promise<Buffer>; mustClose(): boolean } {
   let complete = false;
+  let refused = false;
   const done = new Promise<Buffer>((resolve, reject) => {
-    const tooLarge = () => new HttpError(413, 'body_too_large', `The request body is over ${limit} bytes`);
+    const refuse = () => {
+      refused = true;
+      reject(new HttpError(413, 'body_too_large', `The request body is over ${limit} bytes`));
+    };
     const chunks: Buffer[] = [];
     let size = 0;
-    let failed = Number(contentLength) > limit;
-    if (failed) reject(tooLarge());
+    let over = Number(contentLength) > limit;
+    if (Number(contentLength) > DISCARD_MAX) refuse();
     res.onData((chunk, isLast) => {
       if (isLast) complete = true;
-      if (failed) return;
+      if (refused) return;
       size += chunk.byteLength;
-      if (size > limit) {
-        failed = true;
-        reject(tooLarge());
-        return;
+      over ||= size > limit;
+      if (size > DISCARD_MAX || (over && isLast)) refuse();
+      else if (!over) {
+        // uWS reuses the chunk's memory after this callback: copy it.
+        chunks.push(Buffer.from(new Uint8Array(chunk).slice()));
+        if (isLast) resolve(Buffer.concat(chunks));
       }
-      // uWS reuses the chunk's memory after this callback: copy it.
-      chunks.push(Buffer.from(new Uint8Array(chunk).slice()));
-      if (isLast) resolve(Buffer.concat(chunks));
     });
   });
-  return { done, complete: () => complete };
+  return { done, mustClose: () => refused || !complete };
 }
 
 function parseJson(raw: Buffer, contentType: string | undefined): unknown {
@@ -493,9 +509,7 @@ function mountWs(
     upgrade: (res, req, context) => {
       const url = req.getUrl();
       try {
-        const principal = deps.authenticate(
-          new URLSearchParams(req.getQuery() ?? '').get('token') ?? undefined,
-        );
+        const principal = deps.authenticateSocket(new URLSearchParams(req.getQuery() ?? ''));
         res.upgrade(
           { principal, params: endpoint.params(url) },
           req.getHeader('sec-websocket-key'),
