@@ -49,11 +49,6 @@ export interface ServerDeps {
    * Synchronous: a WebSocket upgrade completes inside uWS's upgrade handler (auth/tokens.ts).
    */
   readonly authenticate: (token: string | undefined, scope?: string) => Principal & { expiresAt: number };
-  /**
-   * Who opens a WebSocket, from its URL's query (a one-time `ticket`, or a `token`), or throws
-   * AuthError. Synchronous like `authenticate`.
-   */
-  readonly authenticateSocket: (query: URLSearchParams) => Principal & { expiresAt: number };
 }
 
 export interface RunningServer {
@@ -202,7 +197,7 @@ async function authorize(
   route: Route,
   headers: Record<string, string>,
   deps: ServerDeps,
-): Promise<Principal & { expiresAt: number }> {
+): Promise<Principal> {
   const auth = headers.authorization;
   const token = auth?.startsWith('Bearer ') ? auth.slice(7).trim() : undefined;
   const principal = deps.authenticate(token, route.scope);
@@ -509,7 +504,9 @@ function mountWs(
     upgrade: (res, req, context) => {
       const url = req.getUrl();
       try {
-        const principal = deps.authenticateSocket(new URLSearchParams(req.getQuery() ?? ''));
+        const principal = deps.authenticate(
+          new URLSearchParams(req.getQuery() ?? '').get('token') ?? undefined,
+        );
         res.upgrade(
           { principal, params: endpoint.params(url) },
           req.getHeader('sec-websocket-key'),
