@@ -1,4 +1,4 @@
-import { QueryClient, type QueryKey } from '@tanstack/react-query';
+import { type Query, QueryClient, type QueryKey } from '@tanstack/react-query';
 import { experimental_createQueryPersister } from '@tanstack/react-query-persist-client';
 import { localDb } from '../data/db.ts';
 
@@ -19,12 +19,29 @@ const persister = experimental_createQueryPersister<string>({
   refetchOnRestore: 'always',
 });
 
+/**
+ * The persister refetches a restored query with a bare `query.fetch()` whose promise nobody
+ * handles: offline or with the server down each failed refetch was an uncaught page error ("The
+ * server cannot be reached"), although the query records the error in its own state. The query
+ * it is handed catches that promise; everything else goes to the query itself.
+ */
+function quietRefetch(query: Query): Query {
+  return new Proxy(query, {
+    get(target, key) {
+      if (key === 'fetch')
+        return (...args: Parameters<Query['fetch']>) => target.fetch(...args).catch(() => target.state.data);
+      const value: unknown = Reflect.get(target, key, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
 export const queryClient = new QueryClient({
   defaultOptions: {
     queries: {
       // Run the query function offline too: the persister answers from Dexie, the fetch then fails quietly.
       networkMode: 'offlineFirst',
-      persister: persister.persisterFn,
+      persister: (queryFn, ctx, query) => persister.persisterFn(queryFn, ctx, quietRefetch(query)),
       staleTime: 5_000,
       retry: 1,
     },

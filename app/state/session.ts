@@ -33,6 +33,10 @@ const post = (path: string, body: unknown) =>
 
 let refreshTimer: ReturnType<typeof setTimeout> | undefined;
 let inflight: Promise<boolean> | undefined;
+/** A renewal the server did not answer (down, restarting, unreachable) is tried again. */
+let retryTimer: ReturnType<typeof setTimeout> | undefined;
+let retries = 0;
+const MAX_RETRY_MS = 2_000;
 
 export const useSession = create<SessionState>((set, get) => {
   const adopt = (s: SessionResponse) => {
@@ -40,6 +44,8 @@ export const useSession = create<SessionState>((set, get) => {
     localStorage.setItem(USER_KEY, JSON.stringify(s.user));
     set({ user: s.user, accessToken: s.accessToken });
     clearTimeout(refreshTimer);
+    clearTimeout(retryTimer);
+    retries = 0;
     // Renew a minute before expiry so sockets and requests never carry a dead token.
     refreshTimer = setTimeout(() => void get().refresh(), Math.max(5, s.expiresIn - 60) * 1000);
   };
@@ -59,7 +65,13 @@ export const useSession = create<SessionState>((set, get) => {
         const refreshToken = localStorage.getItem(REFRESH_KEY);
         if (!refreshToken) return false;
         const res = await post('/api/v1/auth/refresh', { refreshToken }).catch(() => undefined);
-        if (!res) return false; // offline: keep the session, try again later
+        // No answer, or the server cannot answer now (503 while its database is down, 429): the
+        // session stays, and the renewal is tried again until the server is back. Without that a
+        // cold start while the server was down stayed "Connecting…" until a reload.
+        if (!res || res.status >= 500 || res.status === 429) {
+          retryLater(() => void get().refresh());
+          return false;
+        }
         if (!res.ok) {
           localStorage.removeItem(REFRESH_KEY);
           localStorage.removeItem(USER_KEY);
@@ -76,6 +88,7 @@ export const useSession = create<SessionState>((set, get) => {
     async signOut() {
       const refreshToken = localStorage.getItem(REFRESH_KEY);
       clearTimeout(refreshTimer);
+      clearTimeout(retryTimer);
       localStorage.removeItem(REFRESH_KEY);
       localStorage.removeItem(USER_KEY);
       set({ user: undefined, accessToken: undefined });
@@ -83,6 +96,14 @@ export const useSession = create<SessionState>((set, get) => {
     },
   };
 });
+
+/** Backoff with jitter, at most MAX_RETRY_MS apart; offline, the `online` event tries instead. */
+function retryLater(again: () => void) {
+  clearTimeout(retryTimer);
+  if (!navigator.onLine) return;
+  const delay = Math.min(MAX_RETRY_MS, 250 * 2 ** retries++) * (0.5 + Math.random() / 2);
+  retryTimer = setTimeout(again, delay);
+}
 
 function storedUser(): User | undefined {
   if (typeof localStorage === 'undefined' || !localStorage.getItem(REFRESH_KEY)) return undefined;
