@@ -700,6 +700,18 @@ describe.each(['postgres', 'pglite'] as const)('kill -9 on %s', (backend) => {
         60_000,
       );
 
+      // Every acknowledgement is read after the reconciliation adopted its order, never lettered as
+      // an unknown order (one read before the adoption once was).
+      const letters = (
+        await api(
+          h?.url as string,
+          admin,
+          'GET',
+          '/api/v1/admin/dead-letters?source=profitdll.order&limit=500',
+        )
+      ).body.deadLetters as { reason: string; detail: string }[];
+      expect(letters.filter((l) => l.reason === 'unknown_order')).toEqual([]);
+
       // ---- what the broker saw, from its journal ----
       const lines = readFileSync(journal, 'utf8').split('\n');
       const sends = new Map<string, string[]>(); // clientOrderId → local ids the DLL gave

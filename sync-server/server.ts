@@ -47,8 +47,14 @@ export interface TapeServer {
   close(): Promise<void>;
 }
 
+/** Points in start-up a test can hold (the server runs without any). */
+export interface ServerHooks {
+  /** Awaited once the connector has started, before orders are reconciled with the DLL. */
+  readonly beforeReconcile?: () => Promise<void>;
+}
+
 /** The composition root: wires config → store → auth → market → HTTP/WS. */
-export async function startServer(config: Config, log: Logger): Promise<TapeServer> {
+export async function startServer(config: Config, log: Logger, hooks: ServerHooks = {}): Promise<TapeServer> {
   const metrics = createMetrics();
   const db = await openDatabase({
     databaseUrl: config.databaseUrl,
@@ -240,6 +246,7 @@ export async function startServer(config: Config, log: Logger): Promise<TapeServ
     .start()
     .then(async () => {
       if (!orders) return;
+      await hooks.beforeReconcile?.();
       const r = await orders.reconcile();
       log.info(r, 'orders reconciled with the DLL');
     })

@@ -9,7 +9,7 @@ import { decodeMessage, type YMessage } from './collab/protocol.ts';
 import { type Config, loadConfig } from './config.ts';
 import { createLogger } from './log.ts';
 import { MarketService, type MarketServiceDeps } from './market/service.ts';
-import { startServer, type TapeServer } from './server.ts';
+import { type ServerHooks, startServer, type TapeServer } from './server.ts';
 
 export const ADMIN_PASSWORD = 'test-admin-password';
 
@@ -21,7 +21,7 @@ export interface TestServer {
   /** The scratch database, reached directly (not through `route`); undefined on PGlite. */
   readonly databaseUrl: string | undefined;
   /** Restarts on the same data (same database), as after a crash or a deploy. */
-  restart(): Promise<TestServer>;
+  restart(hooks?: ServerHooks): Promise<TestServer>;
   close(): Promise<void>;
 }
 
@@ -79,8 +79,8 @@ export async function startTestServer(
     DATABASE_URL: databaseUrl && opts.route ? opts.route(databaseUrl) : databaseUrl,
     ...env,
   });
-  const boot = async (): Promise<TestServer> => {
-    const server = await startServer(config, createLogger(config.logLevel));
+  const boot = async (hooks?: ServerHooks): Promise<TestServer> => {
+    const server = await startServer(config, createLogger(config.logLevel), hooks);
     const url = `http://127.0.0.1:${server.port}`;
     return {
       server,
@@ -88,9 +88,9 @@ export async function startTestServer(
       wsUrl: `ws://127.0.0.1:${server.port}/ws`,
       config,
       databaseUrl,
-      async restart() {
+      async restart(next?: ServerHooks) {
         await server.close();
-        return boot();
+        return boot(next);
       },
       async close() {
         await server.close();

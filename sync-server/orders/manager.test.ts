@@ -8,6 +8,7 @@ import type { NewDeadLetter } from '../store/deadLetters.ts';
 import { OrderStore } from '../store/orders.ts';
 import { createTestUser, testBackends } from '../store/testing.ts';
 import {
+  MAX_HELD_UPDATES,
   MAX_SUBMITS_IN_FLIGHT,
   MAX_UPDATE_BACKLOG,
   OrderError,
@@ -103,7 +104,8 @@ describe.each(testBackends())('OrderManager update lanes on $name', (backend) =>
   }, 60_000);
   afterAll(() => db?.close());
 
-  const managerOn = async (broker: ScriptedBroker, s: OrderStore = store) => {
+  /** A manager over the broker, not reconciled yet (as between the DLL's start and reconcile()). */
+  const starting = (broker: ScriptedBroker, s: OrderStore = store) => {
     const deadLetters: NewDeadLetter[] = [];
     const m = new OrderManager(
       s,
@@ -114,8 +116,12 @@ describe.each(testBackends())('OrderManager update lanes on $name', (backend) =>
       log,
       instruments,
     );
-    await m.reconcile();
     return { m, deadLetters };
+  };
+  const managerOn = async (broker: ScriptedBroker, s: OrderStore = store) => {
+    const started = starting(broker, s);
+    await started.m.reconcile();
+    return started;
   };
   const market = (account: string, side: 'buy' | 'sell', qty: number, ticker = 'PETR4') => ({
     account,
@@ -231,6 +237,32 @@ describe.each(testBackends())('OrderManager update lanes on $name', (backend) =>
     expect((await store.byId(r.order.id))?.state).toBe('new');
     await m.stop();
   });
+
+  it('holds what the DLL announces before the reconciliation, bounded, and reads it after, in order', async () => {
+    const broker = new ScriptedBroker();
+    const { m, deadLetters } = starting(broker);
+    // Orders the DLL has and this server never wrote (another terminal's), as at a busy start.
+    const ids = Array.from({ length: MAX_HELD_UPDATES + 1 }, () =>
+      broker.send({ account: { brokerId: 1, accountId: 'LANE-A' }, ticker: 'PETR4', side: 'buy', qty: 100 }),
+    );
+    for (const id of ids) m.onOrderUpdate(id);
+    m.onOrderUpdate(ids[0] as bigint); // again: still one read
+    await m.settled();
+    expect(broker.reads.size).toBe(0);
+    expect(m.updateBacklog).toBe(MAX_HELD_UPDATES);
+    const past = ids.at(-1)?.toString();
+    expect(deadLetters).toEqual([
+      expect.objectContaining({ reason: 'held_overflow', payload: { localOrderId: past } }),
+    ]);
+    await m.reconcile();
+    await m.settled();
+    const unknown = deadLetters.filter((l) => l.reason === 'unknown_order');
+    expect(unknown.map((l) => (l.payload as { localOrderId: string }).localOrderId)).toEqual(
+      ids.slice(0, MAX_HELD_UPDATES).map(String),
+    );
+    expect([...broker.reads.values()].every((n) => n === 1)).toBe(true);
+    await m.stop();
+  }, 60_000);
 
   it('applies nothing from a row that moved on under it, and reads the order again', async () => {
     const broker = new ScriptedBroker();

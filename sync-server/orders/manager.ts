@@ -111,6 +111,11 @@ export const MAX_SUBMITS_IN_FLIGHT = 20;
  * up, since the risk check would see stale fills and working orders.
  */
 export const MAX_UPDATE_BACKLOG = 500;
+/**
+ * Orders announced before start-up reconciliation finished, held to be read once it has; past
+ * this many an announcement is dead-lettered (`held_overflow`) rather than held.
+ */
+export const MAX_HELD_UPDATES = 2_000;
 
 /** What the risk check needs of a working order. */
 interface OpenOrder {
@@ -159,6 +164,11 @@ export class OrderManager {
   /** The lane an order's pending or running read is in, so one order is never read twice at once. */
   private readonly laneOf = new Map<string, Lane>();
   private readonly running = new Set<Promise<void>>();
+  /**
+   * Announced before reconciliation finished, in order of first announcement: an order the
+   * previous run sent is adopted by reconciliation, so it is read only after that.
+   */
+  private readonly held = new Map<string, bigint>();
   /** Set at shutdown: DLL updates still queued are left to the next start's reconciliation. */
   private stopped = false;
   private skippedAtStop = 0;
@@ -237,6 +247,10 @@ export class OrderManager {
     }
     for (const o of await this.store.allWorking()) this.track(o);
     this.ready = true;
+    // Read now, in their order: an order adopted above is known; one still unknown is lettered.
+    const held = [...this.held.values()];
+    this.held.clear();
+    for (const id of held) this.onOrderUpdate(id);
     return counts;
   }
 
@@ -279,7 +293,7 @@ export class OrderManager {
 
   /** DLL order announcements not read yet, over every account. */
   get updateBacklog(): number {
-    let n = 0;
+    let n = this.held.size;
     for (const lane of this.lanes.values()) n += lane.dirty.size;
     return n;
   }
@@ -504,7 +518,9 @@ export class OrderManager {
    * and applied. A read returns the order's current state, so announcements of an order not read
    * yet collapse into one read; one order is never read twice at once. Each account has its own
    * lane, read one order at a time in the order of announcement (its fills fold into positions
-   * in that order); accounts do not wait for each other.
+   * in that order); accounts do not wait for each other. Until start-up reconciliation has
+   * finished, announcements are held (bounded) and read after it, so an order the previous run
+   * sent is adopted before its acknowledgement is read, not dead-lettered as unknown.
    */
   onOrderUpdate(localOrderId: bigint): void {
     if (this.stopped) {
@@ -512,6 +528,10 @@ export class OrderManager {
       return;
     }
     const key = localOrderId.toString();
+    if (!this.ready) {
+      this.hold(key, localOrderId);
+      return;
+    }
     let lane = this.laneOf.get(key);
     if (!lane) {
       const accountId = this.rowOf.get(key)?.accountId ?? '';
@@ -528,6 +548,20 @@ export class OrderManager {
     const run = this.drainLane(lane);
     this.running.add(run);
     void run.finally(() => this.running.delete(run));
+  }
+
+  private hold(key: string, localOrderId: bigint): void {
+    if (this.held.has(key)) return;
+    if (this.held.size >= MAX_HELD_UPDATES) {
+      this.deadLetter({
+        source: 'profitdll.order',
+        reason: 'held_overflow',
+        detail: `local id ${localOrderId}: announced before start-up reconciliation finished, past the ${MAX_HELD_UPDATES} held; not read (reconciliation syncs every working order Tape has)`,
+        payload: { localOrderId: key },
+      });
+      return;
+    }
+    this.held.set(key, localOrderId);
   }
 
   /** Resolves once no update is being read (every announcement read, or left at stop()). */

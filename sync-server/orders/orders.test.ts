@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { OrderJson, PositionJson } from '../market/protocol.ts';
-import { b3Now, backends, login, startTestServer, type TestServer, until } from '../testkit.ts';
+import { b3Now, backends, login, metric, startTestServer, type TestServer, until } from '../testkit.ts';
 
 // Orders end to end: REST → risk → write-ahead → koffi → the simulator library → order
 // callback → capture ring → GetOrderDetails → transition table → database → WS push, on the
@@ -401,6 +401,74 @@ describe.each(backends())('orders on %s', (backend) => {
     const b = await untilState(taken.id, 'new');
     expect(b.localOrderId).toBe(localId.toString());
     expect(sim().orderStats().sent).toBe(sentBefore);
+    sim().setOrderMode('match');
+  });
+
+  it('an acknowledgement the DLL sends before start-up reconciliation adopts its order waits for the adoption', async () => {
+    sim().setOrderMode('hold');
+    // Start-up is held between the connector's start and the reconciliation.
+    let release = () => {};
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    let held = false;
+    t = await t.restart({
+      beforeReconcile: () => {
+        held = true;
+        return gate;
+      },
+    });
+    sim().setRate(0);
+    await until(() => held, 'start-up held before the reconciliation');
+    expect(t.server.orders?.isReady).toBe(false);
+    // What a process killed between the DLL call and storing the DLL's id leaves: a row without
+    // an id, and an order the DLL has taken but not acknowledged yet.
+    const row = (
+      await t.server.orderStore.insertPending({
+        accountId: ACCOUNT,
+        userId: ids.trader1 as number,
+        clientOrderId: nextId('early'),
+        requestHash: 'early-ack',
+        ticker: 'PETR4',
+        exchange: 'B',
+        side: 'buy',
+        type: 'limit',
+        qty: 100,
+        price: 38.33,
+      })
+    ).order;
+    const accepted = 'kind="order",outcome="accepted"';
+    const announced = await metric(t.url, 'tape_market_events_total', accepted);
+    const send = (price: number, qty: number) =>
+      t.server.connector.sendOrder({
+        account: { brokerId: 1982, accountId: ACCOUNT },
+        password: t.config.profitDll.routingPassword,
+        ticker: 'PETR4',
+        exchange: 'B',
+        side: 'buy',
+        type: 'limit',
+        price,
+        qty,
+      });
+    const adopted = send(38.33, 100);
+    // And one another terminal of the account sent: Tape never wrote it.
+    const foreign = send(38.34, 200);
+    // Both acknowledgements reach the manager while the reconciliation has not run.
+    await until(
+      async () => (await metric(t.url, 'tape_market_events_total', accepted)) >= announced + 2,
+      'the acknowledgements handed to the order manager',
+    );
+    release();
+    await until(() => t.server.orders?.isReady, 'orders reconciled');
+    await t.server.orders?.settled();
+    await t.server.deadLetters.flush();
+    const unknown = (await t.server.deadLetters.store.list({ source: 'profitdll.order', limit: 500 }))
+      .filter((l) => l.reason === 'unknown_order')
+      .map((l) => (l.payload as { localOrderId: string }).localOrderId);
+    expect(unknown).not.toContain(adopted.toString());
+    // Read after the reconciliation, not dropped: the order still unknown then is lettered.
+    expect(unknown).toContain(foreign.toString());
+    expect(await untilState(row.id, 'new')).toMatchObject({ localOrderId: adopted.toString() });
     sim().setOrderMode('match');
   });
 });
