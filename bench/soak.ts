@@ -6,7 +6,14 @@ import WebSocket from 'ws';
 import { WebsocketProvider } from 'y-websocket';
 import * as Y from 'yjs';
 import { decodeFrame, FrameFlag, FrameKind, type ServerMessage } from '../sync-server/market/protocol.ts';
-import { login, type ServerProcess, scratchPostgres, spawnServer, until } from '../sync-server/testkit.ts';
+import {
+  login,
+  type ServerProcess,
+  scrape,
+  scratchPostgres,
+  spawnServer,
+  until,
+} from '../sync-server/testkit.ts';
 
 export interface SoakOptions {
   /** Seconds of load after setup; the first third is the warm-up. */
@@ -937,10 +944,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     const samples: SoakSample[] = [];
     const probes: { t: number; rssMb: number; heapMb: number }[] = [];
     const gcProbes: { t: number; heapMb: number }[] = [];
-    const readMetrics = async () => {
-      const r = await fetch(`${srv.url}/metrics`);
-      return r.text();
-    };
+    const readMetrics = () => scrape(srv.url);
     let lastMetrics = await readMetrics();
     let prev = {
       at: nowMs(),

@@ -26,6 +26,7 @@ describe('loadConfig', () => {
     });
     expect(c.port).toBe(8080);
     expect(loadConfig({ TAPE_TICK_BUFFER_ROWS: '20000' }).tickBufferRows).toBe(20_000);
+    expect(loadConfig({ TAPE_METRICS_TOKEN: 'm'.repeat(32) }).metricsToken).toBe('m'.repeat(32));
     expect(loadConfig({ TAPE_CAPTURE_RING: '1048576' }).profitDll.captureRing).toBe(1_048_576);
     expect(loadConfig({ TAPE_CAPTURE_RING: String(RING_MIN) }).profitDll.captureRing).toBe(16_384);
     expect(loadConfig({ TAPE_CAPTURE_RING: String(RING_MAX) }).profitDll.captureRing).toBe(4_194_304);
@@ -43,6 +44,7 @@ describe('loadConfig', () => {
     ['DATABASE_URL', 'mysql://x@y/z', /DATABASE_URL: a URL starting with postgres:/],
     ['REDIS_URL', 'not a url', /REDIS_URL/],
     ['TAPE_JWT_SECRET', 'short', /TAPE_JWT_SECRET: .*32/],
+    ['TAPE_METRICS_TOKEN', 'x'.repeat(31), /TAPE_METRICS_TOKEN: at least 32 characters/],
     ['TAPE_TICKERS', 'PETR4', /TAPE_TICKERS: a comma list of TICKER:EXCHANGE/],
     ['TAPE_LOG_LEVEL', 'loud', /TAPE_LOG_LEVEL/],
     ['TAPE_TICK_BUFFER_ROWS', '10', /TAPE_TICK_BUFFER_ROWS: at least 1000/],
@@ -59,10 +61,16 @@ describe('loadConfig', () => {
 
   it('never echoes a secret in its error', () => {
     try {
-      loadConfig({ TAPE_JWT_SECRET: 'hunter2', DATABASE_URL: 'mysql://user:pw@h/db' });
+      loadConfig({
+        TAPE_JWT_SECRET: 'hunter2',
+        TAPE_METRICS_TOKEN: 'scrape-me',
+        DATABASE_URL: 'mysql://user:pw@h/db',
+      });
       expect.unreachable();
     } catch (err) {
+      expect(String(err)).toContain('TAPE_METRICS_TOKEN');
       expect(String(err)).not.toContain('hunter2');
+      expect(String(err)).not.toContain('scrape-me');
       expect(String(err)).not.toContain('pw@h');
       expect(String(err)).toContain('<redacted>');
     }

@@ -38,6 +38,7 @@ const schema = z.object({
   DATABASE_URL: urlOf(['postgres:', 'postgresql:']).optional(),
   REDIS_URL: urlOf(['redis:', 'rediss:']).optional(),
   TAPE_JWT_SECRET: z.string().min(32, 'at least 32 characters').optional(),
+  TAPE_METRICS_TOKEN: z.string().min(32, 'at least 32 characters').optional(),
   TAPE_ACCESS_TOKEN_TTL_S: positiveInt.max(86_400).default(900),
   TAPE_REFRESH_TOKEN_TTL_S: positiveInt.default(7 * 86_400),
   TAPE_ADMIN_PASSWORD: z.string().min(8, 'at least 8 characters').optional(),
@@ -143,6 +144,8 @@ export interface Config {
   readonly databaseUrl: string | undefined;
   readonly redisUrl: string | undefined;
   readonly jwtSecret: string | undefined;
+  /** A bearer token that opens GET /metrics (a Prometheus scraper's); an admin's access token does too. */
+  readonly metricsToken: string | undefined;
   readonly accessTokenTtlS: number;
   readonly refreshTokenTtlS: number;
   readonly adminPassword: string | undefined;
@@ -255,6 +258,7 @@ export function loadConfig(
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
     jwtSecret: e.TAPE_JWT_SECRET,
+    metricsToken: e.TAPE_METRICS_TOKEN,
     accessTokenTtlS: e.TAPE_ACCESS_TOKEN_TTL_S,
     refreshTokenTtlS: e.TAPE_REFRESH_TOKEN_TTL_S,
     adminPassword: e.TAPE_ADMIN_PASSWORD,
@@ -304,7 +308,7 @@ export function loadConfig(
   });
 }
 
-const SECRET_NAMES = /SECRET|PASSWORD|KEY|DATABASE_URL|REDIS_URL|QDRANT_URL|OLLAMA_HOSTS/;
+const SECRET_NAMES = /SECRET|PASSWORD|KEY|METRICS_TOKEN|DATABASE_URL|REDIS_URL|QDRANT_URL|OLLAMA_HOSTS/;
 
 // Secrets never reach the logs, not even in a validation error.
 function redact(name: string, value: string | undefined): string | undefined {

@@ -1,7 +1,15 @@
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { ADMIN_PASSWORD, backends, login, startTestServer, type TestServer, until } from './testkit.ts';
+import {
+  ADMIN_PASSWORD,
+  backends,
+  login,
+  scrape,
+  startTestServer,
+  type TestServer,
+  until,
+} from './testkit.ts';
 
 const json = (url: string, init: RequestInit & { token?: string; body?: string } = {}) =>
   fetch(url, {
@@ -30,7 +38,7 @@ describe.each(backends())('server over HTTP on %s', (backend) => {
       return r.status === 200 ? body : undefined;
     }, 'readyz');
     expect(ready.checks).toEqual({ database: true, migrations: true, marketConnector: true });
-    const metrics = await (await fetch(`${t.url}/metrics`)).text();
+    const metrics = await scrape(t.url);
     expect(metrics).toContain('tape_http_requests_total');
     expect(metrics).toMatch(/tape_connector_state\{type="marketData"\} 4/);
   });

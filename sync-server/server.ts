@@ -209,15 +209,19 @@ export async function startServer(config: Config, log: Logger, hooks: ServerHook
     },
   });
   const routes: Route[] = [
-    ...opsRoutes(metrics.registry, {
-      async checks() {
-        const database = await db.sql`select 1`.then(
-          () => true,
-          () => false,
-        );
-        return { database, migrations: true, marketConnector: (feed as MarketFeed).status.connected };
+    ...opsRoutes(
+      metrics.registry,
+      {
+        async checks() {
+          const database = await db.sql`select 1`.then(
+            () => true,
+            () => false,
+          );
+          return { database, migrations: true, marketConnector: (feed as MarketFeed).status.connected };
+        },
       },
-    }),
+      config.metricsToken,
+    ),
     ...authRoutes(auth),
     ...marketRoutes({ market, ticks, deadLetters, feed }),
     ...watchlistRoutes(collab.watchlists),

@@ -12,6 +12,8 @@ import { MarketService, type MarketServiceDeps } from './market/service.ts';
 import { type ServerHooks, startServer, type TapeServer } from './server.ts';
 
 export const ADMIN_PASSWORD = 'test-admin-password';
+/** The scrape token (TAPE_METRICS_TOKEN) of every test server: `scrape` reads /metrics with it. */
+export const METRICS_TOKEN = 'test-metrics-scrape-token-0123456789';
 
 export interface TestServer {
   readonly server: TapeServer;
@@ -75,6 +77,7 @@ export async function startTestServer(
     // boot loaded the machine under the whole suite and starved the restart-replay tests.
     TAPE_RAG_DOCS_DIRS: docsDir,
     TAPE_ADMIN_PASSWORD: ADMIN_PASSWORD,
+    TAPE_METRICS_TOKEN: METRICS_TOKEN,
     TAPE_LOG_LEVEL: process.env.TAPE_TEST_LOG ?? 'silent',
     DATABASE_URL: databaseUrl && opts.route ? opts.route(databaseUrl) : databaseUrl,
     ...env,
@@ -124,6 +127,7 @@ export async function spawnServer(env: Record<string, string>, timeoutMs = 30_00
       TAPE_PORT: '0',
       TAPE_STATIC_DIR: '/nonexistent',
       TAPE_ADMIN_PASSWORD: ADMIN_PASSWORD,
+      TAPE_METRICS_TOKEN: METRICS_TOKEN,
       TAPE_LOG_LEVEL: 'info',
       ...env,
     },
@@ -245,9 +249,16 @@ export function petr4Market(deps: Partial<MarketServiceDeps> = {}): MarketServic
   });
 }
 
+/** The server's /metrics text, read as a Prometheus scraper does (with the scrape token). */
+export async function scrape(url: string): Promise<string> {
+  const res = await fetch(`${url}/metrics`, { headers: { Authorization: `Bearer ${METRICS_TOKEN}` } });
+  if (res.status !== 200) throw new Error(`GET /metrics: ${res.status} ${await res.text()}`);
+  return res.text();
+}
+
 /** Sum of a Prometheus sample family, optionally only the lines whose labels contain `labels`. */
 export async function metric(url: string, name: string, labels = ''): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`)).text();
+  const text = await scrape(url);
   let sum = 0;
   for (const line of text.split('\n')) {
     const m = /^([a-z_]+)(\{[^}]*\})? (\S+)$/.exec(line);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { type Principal, ROLES, type Role, TokenSigner } from '../auth/tokens.ts';
-import { createWatchlist, login, startTestServer, type TestServer } from '../testkit.ts';
+import { createWatchlist, login, METRICS_TOKEN, startTestServer, type TestServer } from '../testkit.ts';
 
 // The authz matrix, generated from the server's own route table: every REST route, the market
 // socket and a Yjs room, for no token, a forged token, an expired token, a token of another
@@ -87,6 +87,32 @@ describe('authz matrix over every route', () => {
       }
     }
   }, 120_000);
+
+  it('opens /metrics to an admin or the scrape token (TAPE_METRICS_TOKEN), which opens nothing else', async () => {
+    const scrape = async (token: string | undefined) => {
+      tried++;
+      const res = await fetch(`${t.url}/metrics`, {
+        headers: token ? { Authorization: `Bearer ${token}` } : {},
+      });
+      return { status: res.status, text: await res.text() };
+    };
+    const scraped = await scrape(METRICS_TOKEN);
+    expect(scraped.status).toBe(200);
+    expect(scraped.text).toContain('tape_ws_connections');
+    expect((await scrape(await genuine.sign(users.admin))).status).toBe(200);
+    // Its length and all but its last character right: still refused.
+    const nearly = `${METRICS_TOKEN.slice(0, -1)}${METRICS_TOKEN.endsWith('x') ? 'y' : 'x'}`;
+    for (const token of [undefined, nearly, `${METRICS_TOKEN}x`, METRICS_TOKEN.slice(0, -1)]) {
+      const res = await scrape(token);
+      expect(res.status, `/metrics with ${token}`).toBe(401);
+      expect(res.text).not.toContain('tape_');
+    }
+    expect((await scrape(await genuine.sign(users.trader))).status).toBe(403);
+    for (const r of t.server.routes.filter((x) => x.access !== 'public' && x.path !== '/metrics')) {
+      const res = await call(r.method, pathOf(r.path), METRICS_TOKEN);
+      expect(res.status, `${r.method.toUpperCase()} ${r.path} with the scrape token`).toBe(401);
+    }
+  });
 
   it('refuses the market socket and a Yjs room without a valid token, and a room to a non-member', async () => {
     const admin = await genuine.sign(users.admin);

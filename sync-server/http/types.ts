@@ -33,6 +33,11 @@ export interface Route {
   readonly access: Access;
   /** The token scope the route accepts (default `api`), e.g. `rag:query`. */
   readonly scope?: string;
+  /**
+   * A credential of the route's own, taken besides an access token of its roles: true for a
+   * bearer token it accepts (the metrics scrape token). The request then has no principal.
+   */
+  readonly bearer?: (token: string) => boolean;
   readonly maxBodyBytes?: number;
   handle(req: Request): Promise<Reply> | Reply;
 }

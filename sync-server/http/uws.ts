@@ -167,7 +167,10 @@ function mountRoute(app: uWS.TemplatedApp, route: Route, deps: ServerDeps) {
       void (async () => {
         try {
           const raw = await body.done;
-          const principal = route.access === 'public' ? undefined : await authorize(route, headers, deps);
+          const given = bearerOf(headers);
+          const ownCredential = given !== undefined && route.bearer?.(given) === true;
+          const principal =
+            route.access === 'public' || ownCredential ? undefined : await authorize(route, headers, deps);
           if (badPath) throw badPath;
           const json =
             raw === undefined || raw.length === 0 ? undefined : parseJson(raw, headers['content-type']);
@@ -198,13 +201,17 @@ async function authorize(
   headers: Record<string, string>,
   deps: ServerDeps,
 ): Promise<Principal> {
-  const auth = headers.authorization;
-  const token = auth?.startsWith('Bearer ') ? auth.slice(7).trim() : undefined;
-  const principal = deps.authenticate(token, route.scope);
+  const principal = deps.authenticate(bearerOf(headers), route.scope);
   if (route.access !== 'public' && !route.access.includes(principal.role)) {
     throw new HttpError(403, 'forbidden', `This action needs the role ${route.access.join(' or ')}`);
   }
   return principal;
+}
+
+/** The token of an `Authorization: Bearer` header. */
+function bearerOf(headers: Record<string, string>): string | undefined {
+  const auth = headers.authorization;
+  return auth?.startsWith('Bearer ') ? auth.slice(7).trim() : undefined;
 }
 
 /**

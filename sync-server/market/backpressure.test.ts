@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { login, startTestServer, type TestServer, until } from '../testkit.ts';
+import { login, scrape, startTestServer, type TestServer, until } from '../testkit.ts';
 import type { ServerMessage } from './protocol.ts';
 
 // A client that stops reading must cost the server a bounded amount of memory and must not slow
@@ -48,7 +48,7 @@ describe('backpressure', () => {
     // Stop reading: the kernel buffers fill, then the server's per-socket buffer grows.
     (slow.ws as unknown as { _socket: { pause(): void } })._socket.pause();
     const closed = new Promise<number>((resolve) => slow.ws.on('close', (code) => resolve(code)));
-    const metrics = async () => (await fetch(`${t.url}/metrics`)).text();
+    const metrics = () => scrape(t.url);
     // A burst (~15 MB of frames) fills the kernel's socket buffers at once; then the server's own.
     t.server.connector.sim?.burst(300_000);
     await until(

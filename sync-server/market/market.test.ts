@@ -7,6 +7,7 @@ import {
   login,
   metric,
   NodeWebSocket,
+  scrape,
   startTestServer,
   type TestServer,
   until,
@@ -46,7 +47,7 @@ describe.each(backends())('market data on %s', (backend) => {
   ) =>
     new FeedClient({
       url: t.wsUrl,
-      token: () => token,
+      credentials: async () => ({ token }),
       WebSocket: NodeWebSocket,
       tickers: () => ['PETR4', 'WINZ25'],
       onTrades: (ticker, trades, replay) =>
@@ -96,7 +97,7 @@ describe.each(backends())('market data on %s', (backend) => {
     expect(q.low).toBeLessThanOrEqual(Math.min(q.open, q.last));
     expect(q.high).toBeGreaterThanOrEqual(Math.max(q.open, q.last));
     expect(q.high).toBeLessThan(q.maxLimit as number);
-    const metrics = await (await fetch(`${t.url}/metrics`)).text();
+    const metrics = await scrape(t.url);
     expect(metrics).toMatch(
       /tape_market_events_total\{[^}]*kind="daily"[^}]*outcome="accepted"[^}]*\} [1-9]/,
     );
@@ -166,7 +167,7 @@ describe.each(backends())('market data on %s', (backend) => {
     const candles: CandlesFrame[] = [];
     const c = new FeedClient({
       url: t.wsUrl,
-      token: () => token,
+      credentials: async () => ({ token }),
       WebSocket: NodeWebSocket,
       tickers: () => ['PETR4'],
       channels: ['trades', 'book', 'candles'],

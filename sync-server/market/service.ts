@@ -41,7 +41,7 @@ export interface MarketServiceDeps {
    * continue from.
    */
   readonly head: (ticker: string) => number;
-  /** A read of stored history that takes longer counts as failed (default HISTORY_READ_MS). */
+  /** A catch-up's reads of stored history that take longer in all count as failed (default HISTORY_READ_MS). */
   readonly historyReadMs?: number;
   readonly store: (trades: readonly Trade[]) => void;
   readonly deadLetter: (letter: NewDeadLetter) => void;
@@ -255,40 +255,63 @@ export class MarketService implements FeedSinks {
    * and time) is not this server's trade at `after`.
    */
   async catchUp(ticker: string, after: number, seen?: TradeMark): Promise<CatchUp> {
-    const ring = this.ringOf(ticker);
-    const head = ring.length > 0 ? ring.lastSeq : this.deps.head(ticker);
+    const head = this.headOf(ticker);
     if (after < 0) return this.snapshot(ticker, 'gap_too_large', head);
     if (after > head) return this.snapshot(ticker, 'rewound', head);
     // With `seen`, the trade at `after` is read too, to compare it with the client's.
-    const check = seen !== undefined && after > 0;
-    const first = check ? after : after + 1;
-    if (ring.length > 0) {
-      const fromRing = ring.since(first - 1);
-      if (fromRing) return this.verified(ticker, fromRing, after, seen, head);
-    } else if (first > head) return this.replay([], after);
-    if (head - after > this.deps.maxReplay) return this.snapshot(ticker, 'gap_too_large', head);
-    // The database holds first..end; the ring (if any) starts at end+1.
-    const end = ring.length > 0 ? ring.oldestSeq - 1 : head;
-    const older = first <= end ? await this.readHistory(ticker, first, end) : [];
-    // After the await, the ring may have moved on: re-read it synchronously from the stored edge.
-    const now = this.ringOf(ticker);
-    const rest = now.since(end);
-    const headNow = now.length > 0 ? now.lastSeq : end;
-    const complete = older?.length === end - first + 1 && older.every((t, i) => t.seq === first + i);
-    if (!complete || !rest) return this.snapshot(ticker, 'gap_too_large', headNow);
-    return this.verified(ticker, older.concat(rest), after, seen, headNow);
+    const first = seen !== undefined && after > 0 ? after : after + 1;
+    const trades = await this.tradesFrom(ticker, first, head - after <= this.deps.maxReplay);
+    if (!trades) return this.snapshot(ticker, 'gap_too_large', this.headOf(ticker));
+    return this.verified(ticker, trades, after, seen, this.headOf(ticker));
   }
 
   /**
-   * Stored trades first..end, or undefined when the database fails or is slower than
-   * `historyReadMs`: the client then gets a snapshot at once and goes live, its gap named,
-   * instead of a subscription left waiting on a database that may not answer.
+   * The trades from `first` to the live edge: from the ring alone when it still holds `first`,
+   * else (when `mayRead`) the database's part joined to the ring's. The ring's contents are
+   * copied before the read is awaited (at most its capacity), so what it evicts meanwhile — a
+   * busy ticker evicts on every trade — is still in hand, and the database is asked only for
+   * trades the ring had already let go of, which the writer has stored (it lags by 100 ms, the
+   * ring by its capacity). Should more than the ring's capacity trade during a read, what it
+   * let go of meanwhile is read next, until the ring meets the trades in hand. Undefined when the
+   * database fails, leaves a hole, or does not answer within `historyReadMs` in all.
    */
-  private async readHistory(ticker: string, first: number, end: number): Promise<Trade[] | undefined> {
+  private async tradesFrom(ticker: string, first: number, mayRead: boolean): Promise<Trade[] | undefined> {
+    const deadline = Date.now() + (this.deps.historyReadMs ?? HISTORY_READ_MS);
+    let trades: Trade[] = [];
+    let next = first;
+    for (;;) {
+      const ring = this.ringOf(ticker);
+      // Before this process's first trade of the ticker, the database holds everything to its head.
+      const end = ring.length > 0 ? ring.oldestSeq - 1 : this.deps.head(ticker);
+      if (next > end) return trades.concat(ring.since(next - 1) as Trade[]);
+      if (!mayRead) return undefined;
+      const held = ring.since(end) as Trade[];
+      const older = await this.readHistory(ticker, next, end, deadline);
+      const from = next;
+      if (older?.length !== end - from + 1 || older.some((t, i) => t.seq !== from + i)) return undefined;
+      trades = trades.concat(older, held);
+      next = end + held.length + 1;
+    }
+  }
+
+  /**
+   * Stored trades first..end, or undefined when the database fails or does not answer by
+   * `deadline`: the client then gets a snapshot at once and goes live, its gap named, instead
+   * of a subscription left waiting on a database that may not answer.
+   */
+  private async readHistory(
+    ticker: string,
+    first: number,
+    end: number,
+    deadline: number,
+  ): Promise<Trade[] | undefined> {
     const ms = this.deps.historyReadMs ?? HISTORY_READ_MS;
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+      timer = setTimeout(
+        () => reject(new Error(`no answer within ${ms} ms`)),
+        Math.max(0, deadline - Date.now()),
+      );
     });
     try {
       return await Promise.race([this.deps.history.range(ticker, first, end), late]);
@@ -320,6 +343,12 @@ export class MarketService implements FeedSinks {
 
   private ringOf(ticker: string): TradeRing {
     return this.rings.get(ticker) as TradeRing;
+  }
+
+  /** The last seq of the ticker: the ring's, or capture's before this process's first trade. */
+  private headOf(ticker: string): number {
+    const ring = this.ringOf(ticker);
+    return ring.length > 0 ? ring.lastSeq : this.deps.head(ticker);
   }
 
   private snapshot(ticker: string, reason: 'gap_too_large' | 'rewound', seq: number): CatchUp {
