@@ -12,6 +12,8 @@ import { MarketService, type MarketServiceDeps } from './market/service.ts';
 import { type ServerHooks, startServer, type TapeServer } from './server.ts';
 
 export const ADMIN_PASSWORD = 'test-admin-password';
+/** A REST error body's `error`: a short machine code (what it means is in `message`). */
+export const ERROR_CODE = /^[a-z][a-z0-9_]*$/;
 /** The scrape token (TAPE_METRICS_TOKEN) of every test server: `scrape` reads /metrics with it. */
 export const METRICS_TOKEN = 'test-metrics-scrape-token-0123456789';
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createWatchlist, login, startTestServer, type TestServer } from '../testkit.ts';
+import { createWatchlist, ERROR_CODE, login, startTestServer, type TestServer } from '../testkit.ts';
 import type { Route } from './types.ts';
 
 // Hostile REST input, generated from the server's own route table: every route that takes a
@@ -301,8 +301,13 @@ describe('REST under hostile input', () => {
       } catch {
         // reported below
       }
-      if (typeof body.error !== 'string' || typeof body.message !== 'string' || body.message === '')
-        failures.push(`${what} → ${res.status} without {error, message}: ${text.slice(0, 200)}`);
+      if (
+        typeof body.error !== 'string' ||
+        !ERROR_CODE.test(body.error) ||
+        typeof body.message !== 'string' ||
+        body.message === ''
+      )
+        failures.push(`${what} → ${res.status} without {error: <code>, message}: ${text.slice(0, 200)}`);
     }
     return res.status;
   };

@@ -139,7 +139,8 @@ export interface SubmitResult {
   readonly risk?: RiskResult;
 }
 
-const requestHash = (r: OrderRequest) =>
+/** What makes two requests under one clientOrderId the same order (orders.request_hash). */
+export const requestHash = (r: OrderRequest) =>
   createHash('sha256')
     .update(JSON.stringify([r.ticker, r.side, r.type, r.qty, r.price ?? null]))
     .digest('hex');
@@ -233,7 +234,11 @@ export class OrderManager {
         if (i < 0) {
           counts.notSent++;
           await this.apply(o, 'rejected', {
-            rejectReason: 'not_sent: the server stopped before the DLL took the order; it was not resent',
+            rejectReason: 'not_sent',
+            detail: {
+              message:
+                'The server stopped before the broker took this order, and an order is never resent after a restart: enter it again (a new order id) if it is still wanted',
+            },
           });
           continue;
         }
@@ -687,7 +692,9 @@ export class OrderManager {
     await this.apply(
       current,
       event,
-      event === 'rejected' ? { rejectReason: dll.text || 'rejected by the broker' } : {},
+      event === 'rejected'
+        ? { rejectReason: 'broker_rejected', detail: { message: dll.text || 'Rejected by the broker' } }
+        : {},
     );
   }
 

@@ -2,7 +2,17 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { OrderJson, PositionJson } from '../market/protocol.ts';
-import { b3Now, backends, login, metric, startTestServer, type TestServer, until } from '../testkit.ts';
+import {
+  b3Now,
+  backends,
+  ERROR_CODE,
+  login,
+  metric,
+  startTestServer,
+  type TestServer,
+  until,
+} from '../testkit.ts';
+import { requestHash } from './manager.ts';
 
 // Orders end to end: REST → risk → write-ahead → koffi → the simulator library → order
 // callback → capture ring → GetOrderDetails → transition table → database → WS push, on the
@@ -34,6 +44,32 @@ describe.each(backends())('orders on %s', (backend) => {
   const ids: Record<string, number> = {};
   let n = 0;
   const nextId = (p = 'o') => `${p}-${++n}`;
+  /** A limit buy of PETR4 under a new clientOrderId. */
+  const limitBuy = (price: number, prefix = 'o', qty = 100) => ({
+    clientOrderId: nextId(prefix),
+    ticker: 'PETR4',
+    side: 'buy' as const,
+    type: 'limit' as const,
+    price,
+    qty,
+  });
+  /** What a process that dies mid-order leaves behind: the row it wrote ahead (as submit() does)… */
+  const writeAhead = (r: ReturnType<typeof limitBuy>) =>
+    t.server.orderStore.insertPending({
+      ...r,
+      accountId: ACCOUNT,
+      userId: ids.trader1 as number,
+      requestHash: requestHash(r),
+      exchange: 'B',
+    });
+  /** …and the order the DLL took from it, its local id never stored. */
+  const sendBehindTape = (r: ReturnType<typeof limitBuy>) =>
+    t.server.connector.sendOrder({
+      ...r,
+      account: { brokerId: 1982, accountId: ACCOUNT },
+      password: t.config.profitDll.routingPassword,
+      exchange: 'B',
+    });
 
   const api = async (who: string | null, method: string, path: string, body?: unknown) => {
     const r = await fetch(`${t.url}${path}`, {
@@ -44,7 +80,14 @@ describe.each(backends())('orders on %s', (backend) => {
       },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
-    return { status: r.status, body: (await r.json()) as Json };
+    const json = (await r.json()) as Json;
+    // Every refusal, whatever the route, names a short code and says what it means.
+    if (r.status >= 400)
+      expect(json, `${method} ${path} → ${r.status}`).toMatchObject({
+        error: expect.stringMatching(ERROR_CODE),
+        message: expect.stringMatching(/\w \w/),
+      });
+    return { status: r.status, body: json };
   };
   const sim = () => t.server.connector.sim as NonNullable<TestServer['server']['connector']['sim']>;
   const order = async (id: number) =>
@@ -161,14 +204,7 @@ describe.each(backends())('orders on %s', (backend) => {
 
   it('concurrent duplicate submits create one order and call the DLL once', async () => {
     sim().setOrderMode('hold');
-    const body = {
-      clientOrderId: nextId('dup'),
-      ticker: 'PETR4',
-      side: 'buy',
-      type: 'limit',
-      price: 38.2,
-      qty: 100,
-    };
+    const body = limitBuy(38.2, 'dup');
     const sentBefore = sim().orderStats().sent;
     const replies = await Promise.all(
       Array.from({ length: 8 }, () => api('trader1', 'POST', '/api/v1/orders', body)),
@@ -207,6 +243,20 @@ describe.each(backends())('orders on %s', (backend) => {
       expect((r.body.order as OrderJson).state).toBe('rejected');
     }
     expect(sim().orderStats().sent).toBe(sentBefore);
+
+    // What the broker rejects: a retry answers its code, with the broker's own words as the message.
+    sim().setOrderMode('reject');
+    const refused = limitBuy(38.3, 'risk');
+    const first = await api('trader1', 'POST', '/api/v1/orders', refused);
+    expect(first.status).toBe(201);
+    expect(await untilState((first.body.order as OrderJson).id, 'rejected')).toMatchObject({
+      rejectReason: 'broker_rejected',
+    });
+    expect(await api('trader1', 'POST', '/api/v1/orders', refused)).toMatchObject({
+      status: 422,
+      body: { error: 'broker_rejected', message: 'rejected by the simulated broker' },
+    });
+    sim().setOrderMode('hold');
 
     const working = await post({ type: 'limit', price: 38.3, qty: 100 });
     const id = (working.body.order as OrderJson).id;
@@ -364,40 +414,27 @@ describe.each(backends())('orders on %s', (backend) => {
 
   it('after a crash between the write-ahead and the DLL call, start-up reconciles without a second send', async () => {
     sim().setOrderMode('hold');
-    const store = t.server.orderStore;
-    const pending = (clientOrderId: string, price: number) =>
-      store.insertPending({
-        accountId: ACCOUNT,
-        userId: ids.trader1 as number,
-        clientOrderId,
-        requestHash: 'crash-test',
-        ticker: 'PETR4',
-        exchange: 'B',
-        side: 'buy',
-        type: 'limit',
-        qty: 100,
-        price,
-      });
     // Written, never sent: the process died before calling the DLL.
-    const lost = (await pending(nextId('crash'), 38.31)).order;
+    const lostRequest = limitBuy(38.31, 'crash');
+    const lost = (await writeAhead(lostRequest)).order;
     // Written and taken by the DLL, but the process died before storing the DLL's id.
-    const taken = (await pending(nextId('crash'), 38.32)).order;
-    const localId = t.server.connector.sendOrder({
-      account: { brokerId: 1982, accountId: ACCOUNT },
-      password: t.config.profitDll.routingPassword,
-      ticker: 'PETR4',
-      exchange: 'B',
-      side: 'buy',
-      type: 'limit',
-      price: 38.32,
-      qty: 100,
-    });
+    const takenRequest = limitBuy(38.32, 'crash');
+    const taken = (await writeAhead(takenRequest)).order;
+    const localId = sendBehindTape(takenRequest);
     const sentBefore = sim().orderStats().sent;
     t = await t.restart();
     sim().setRate(0);
     await until(() => t.server.orders?.isReady, 'orders reconciled after the restart');
     const a = await untilState(lost.id, 'rejected');
-    expect(a.rejectReason).toMatch(/^not_sent/);
+    expect(a.rejectReason).toBe('not_sent');
+    // The trader's app retries it: the stored order is the answer, its reason a code.
+    const retry = await api('trader1', 'POST', '/api/v1/orders', lostRequest);
+    expect(retry.status).toBe(422);
+    expect(retry.body).toMatchObject({
+      error: 'not_sent',
+      message: expect.stringContaining('never resent'),
+      order: { id: lost.id, state: 'rejected' },
+    });
     const b = await untilState(taken.id, 'new');
     expect(b.localOrderId).toBe(localId.toString());
     expect(sim().orderStats().sent).toBe(sentBefore);
@@ -421,38 +458,15 @@ describe.each(backends())('orders on %s', (backend) => {
     sim().setRate(0);
     await until(() => held, 'start-up held before the reconciliation');
     expect(t.server.orders?.isReady).toBe(false);
-    // What a process killed between the DLL call and storing the DLL's id leaves: a row without
-    // an id, and an order the DLL has taken but not acknowledged yet.
-    const row = (
-      await t.server.orderStore.insertPending({
-        accountId: ACCOUNT,
-        userId: ids.trader1 as number,
-        clientOrderId: nextId('early'),
-        requestHash: 'early-ack',
-        ticker: 'PETR4',
-        exchange: 'B',
-        side: 'buy',
-        type: 'limit',
-        qty: 100,
-        price: 38.33,
-      })
-    ).order;
+    // What a process killed between the DLL call and storing the DLL's id leaves, the DLL's
+    // acknowledgement still to come.
+    const request = limitBuy(38.33, 'early');
+    const row = (await writeAhead(request)).order;
     const accepted = 'kind="order",outcome="accepted"';
     const announced = await metric(t.url, 'tape_market_events_total', accepted);
-    const send = (price: number, qty: number) =>
-      t.server.connector.sendOrder({
-        account: { brokerId: 1982, accountId: ACCOUNT },
-        password: t.config.profitDll.routingPassword,
-        ticker: 'PETR4',
-        exchange: 'B',
-        side: 'buy',
-        type: 'limit',
-        price,
-        qty,
-      });
-    const adopted = send(38.33, 100);
+    const adopted = sendBehindTape(request);
     // And one another terminal of the account sent: Tape never wrote it.
-    const foreign = send(38.34, 200);
+    const foreign = sendBehindTape(limitBuy(38.34, 'foreign', 200));
     // Both acknowledgements reach the manager while the reconciliation has not run.
     await until(
       async () => (await metric(t.url, 'tape_market_events_total', accepted)) >= announced + 2,

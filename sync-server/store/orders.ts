@@ -268,6 +268,14 @@ export class OrderStore {
     return rows.map(toOrder);
   }
 
+  /** What the order's rejection said (its `rejected` event's message), when it says. */
+  async rejectionMessage(orderId: number): Promise<string | undefined> {
+    const [row] = await this.sql<{ message: string | null }[]>`
+      select detail->>'message' as message from order_events
+      where order_id = ${orderId} and event = 'rejected' order by id desc limit 1`;
+    return row?.message ?? undefined;
+  }
+
   async events(orderId: number): Promise<OrderEventRow[]> {
     const rows = await this.sql<
       {

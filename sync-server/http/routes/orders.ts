@@ -126,8 +126,13 @@ export function orderRoutes({ manager, store, instruments, lastPrice }: OrderRou
         const account = await accountOf(p);
         const r = await run(async () => manager.submit(account, p.userId, body, await config(account)));
         if (r.order.state === 'rejected') {
-          const message = r.risk && !r.risk.ok ? r.risk.message : (r.order.rejectReason ?? 'rejected');
-          return { status: 422, json: { error: r.order.rejectReason, message, order: orderJson(r.order) } };
+          // The reason is a code; what it says is the rejection's own (a retry reads it back).
+          const message =
+            r.risk && !r.risk.ok
+              ? r.risk.message
+              : ((await store.rejectionMessage(r.order.id)) ?? `Order ${r.order.clientOrderId} was rejected`);
+          const error = r.order.rejectReason ?? 'rejected';
+          return { status: 422, json: { error, message, order: orderJson(r.order) } };
         }
         return ok({ order: orderJson(r.order), created: r.created }, r.created ? 201 : 200);
       },
