@@ -191,6 +191,8 @@ export async function startServer(config: Config, log: Logger, hooks: ServerHook
   // Letters an earlier run spilled to disk go in first: their trades' numbers count as used.
   await deadLetters.flush();
   feed.tradeCapture.resumeFrom(await ticks.lastSeqs());
+  // The day's totals so far, before the feed delivers a trade: each stored trade counted once.
+  market.resume(await ticks.sessionQuotes(Date.now()));
 
   const endpoint = marketEndpoint({
     market,

@@ -76,6 +76,35 @@ describe('daily figures on the server', () => {
   });
 });
 
+describe('the session quote across a restart', () => {
+  it("starts from the day's stored trades, folds new trades in, and the exchange's figures complete it", () => {
+    const { m } = service();
+    const stored = applyTrades(undefined, 'B', [
+      sampleTrade(1, { time: AT, price: 38.2, qty: 500 }),
+      sampleTrade(2, { time: AT + 1, price: 38.7, qty: 300 }),
+    ]) as Quote;
+    const { exchange: _, ...fromTicks } = stored;
+    m.resume([fromTicks, { ...fromTicks, ticker: 'ZZZZ3' }]); // a ticker no longer listed is left out
+    expect(m.quote('PETR4')).toEqual(stored);
+    expect(m.quote('ZZZZ3')).toBeUndefined();
+    m.trades(PETR4, [sampleTrade(3, { time: AT + 2, price: 38.1, qty: 100 })]);
+    expect(m.quote('PETR4')).toMatchObject({
+      seq: 3,
+      volume: 900,
+      trades: 3,
+      open: 38.2,
+      low: 38.1,
+      high: 38.7,
+    });
+    // The exchange counts trades from before the start of this history too.
+    m.day(PETR4, day);
+    expect(m.quote('PETR4')).toMatchObject({ volume: 1_000_000, trades: 9_000, open: 38.1, low: 37.95 });
+    // A quote trades have built is never replaced by a late seed.
+    m.resume([fromTicks]);
+    expect(m.quote('PETR4')?.seq).toBe(3);
+  });
+});
+
 describe('daily figures in the app', () => {
   it('applies a pushed day to the quote and keeps it through later trades and a new day', () => {
     const s = useMarket.getState();

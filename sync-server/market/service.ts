@@ -100,6 +100,19 @@ export class MarketService implements FeedSinks {
     for (const t of this.tickerList) this.rings.set(t, new TradeRing(deps.ringCapacity));
   }
 
+  /**
+   * The session's quotes as the day's stored trades make them (`TickStore.sessionQuotes`), given
+   * at start-up before the feed delivers a trade: a restart continues the day's volume, trade
+   * count and range instead of starting them again, and each stored trade counts once, since
+   * the trades that follow are numbered after the stored ones.
+   */
+  resume(quotes: readonly Omit<Quote, 'exchange'>[]) {
+    for (const q of quotes) {
+      const t = this.deps.tickers.find((x) => x.ticker === q.ticker);
+      if (t) this.quotes.seed({ ...q, exchange: t.exchange });
+    }
+  }
+
   // ---- FeedSinks: called by the feed after each drain ----
 
   trades(instrument: Instrument, trades: Trade[]) {

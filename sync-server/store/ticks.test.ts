@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sampleTrade } from '../market/protocol.ts';
+import { applyTrades, b3Day, type Quote, sampleTrade } from '../market/protocol.ts';
 import type { Database } from './db.ts';
 import { DeadLetterStore } from './deadLetters.ts';
 import { testBackends } from './testing.ts';
@@ -94,6 +94,50 @@ describe.each(testBackends())('TickStore on $name', (backend) => {
       where i.inhparent = 'ticks'::regclass and c.relname = 'ticks_20261128'`;
     expect(parts).toHaveLength(1);
     expect((await store.range('ABEV3', 1, 4)).map((t) => t.seq)).toEqual([1, 2, 3, 4]);
+  });
+
+  it("folds each ticker's stored trades of one B3 session day into its quote, as the trades themselves would", async () => {
+    // B3 local time (UTC−3): the session day of 2 Dec 2026 runs from 03:00 UTC to 03:00 UTC.
+    const b3 = (d: number, h: number, m = 0, sec = 0, ms = 0) => Date.UTC(2026, 11, d, h + 3, m, sec, ms);
+    const mk = (ticker: string, rows: [number, number, number][]) =>
+      rows.map(([time, price, qty], i) =>
+        sampleTrade(i + 1, { ticker, time, price, qty, tradeNumber: 70 + i }),
+      );
+    const wege = mk('WEGE3', [
+      [b3(1, 23, 59, 59, 999), 50, 100], // the day before
+      [b3(2, 0), 51, 200], // the first of the day
+      [b3(2, 10), 49.5, 300],
+      [b3(2, 21, 30), 52, 400], // 00:30 UTC on the 3rd: still the 2nd in São Paulo
+      [b3(2, 23, 59, 59, 999), 50.5, 500],
+      [b3(3, 0), 60, 600], // the next day
+    ]);
+    const suzb = mk('SUZB3', [
+      [b3(2, 11), 55, 100],
+      [b3(2, 12), 55.1, 100],
+    ]);
+    const yesterdayOnly = mk('RENT3', [[b3(1, 15), 40, 100]]);
+    await store.insert([...wege, ...suzb, ...yesterdayOnly]);
+    const day = b3Day(b3(2, 12));
+    // Any instant of the day names it: its first millisecond too.
+    expect(await store.sessionQuotes(b3(2, 0))).toEqual(await store.sessionQuotes(b3(2, 23, 59, 59, 999)));
+    const fold = (trades: typeof wege) => {
+      const { exchange: _, ...q } = applyTrades(
+        undefined,
+        'B',
+        trades.filter((t) => b3Day(t.time) === day),
+      ) as Quote;
+      return q;
+    };
+    const quotes = (await store.sessionQuotes(b3(2, 12))).filter((q) =>
+      ['WEGE3', 'SUZB3', 'RENT3'].includes(q.ticker),
+    );
+    expect(quotes.sort((a, b) => a.ticker.localeCompare(b.ticker))).toEqual([fold(suzb), fold(wege)]);
+    expect(quotes.find((q) => q.ticker === 'WEGE3')).toMatchObject({
+      open: 51,
+      last: 50.5,
+      volume: 1_400,
+      trades: 4,
+    });
   });
 
   it('rolls trades into OHLCV candles', async () => {

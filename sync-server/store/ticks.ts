@@ -1,4 +1,4 @@
-import type { Candle, Trade } from '../market/protocol.ts';
+import { B3_UTC_OFFSET_MS, b3Day, type Candle, type Quote, type Trade } from '../market/protocol.ts';
 import type { Database, Sql } from './db.ts';
 
 export const TIMEFRAMES = { '1m': 60, '5m': 300, '15m': 900, '1h': 3600, '1d': 86_400 } as const;
@@ -163,6 +163,52 @@ export class TickStore {
     const rows = await this.sql<TickRow[]>`select * from ticks
       where ticker = ${ticker} and seq between ${fromSeq} and ${toSeq} order by seq`;
     return rows.map(toTrade);
+  }
+
+  /**
+   * Each ticker's quote as its stored trades of the B3 session day of `at` fold into it: trade
+   * count, quantity, range, the first trade's price as the open, the last trade. One aggregate
+   * over that day's rows (the time range prunes it to the day's partitions: a B3 day spans two
+   * UTC days), then the first and last trade of each ticker by the (ticker, seq) index.
+   */
+  async sessionQuotes(at: number): Promise<Omit<Quote, 'exchange'>[]> {
+    const day = b3Day(at);
+    const from = iso(day * 86_400_000 - B3_UTC_OFFSET_MS);
+    const to = iso((day + 1) * 86_400_000 - B3_UTC_OFFSET_MS);
+    const rows = await this.sql<
+      {
+        ticker: string;
+        trades: string;
+        volume: string;
+        high: number;
+        low: number;
+        open: number;
+        last: number;
+        seq: string;
+        time: Date;
+        trade_number: string;
+      }[]
+    >`select d.ticker, d.trades, d.volume, d.high, d.low, f.price as open, l.price as last, l.seq, l.time,
+        l.trade_number
+      from (select ticker, count(*) as trades, sum(qty) as volume, max(price) as high, min(price) as low,
+              min(seq) as first_seq, max(seq) as last_seq
+            from ticks where time >= ${from} and time < ${to} group by ticker) d
+      cross join lateral (select price from ticks where ticker = d.ticker and seq = d.first_seq
+        and time >= ${from} and time < ${to} limit 1) f
+      cross join lateral (select price, seq, time, trade_number from ticks where ticker = d.ticker
+        and seq = d.last_seq and time >= ${from} and time < ${to} limit 1) l`;
+    return rows.map((r) => ({
+      ticker: r.ticker,
+      seq: Number(r.seq),
+      last: r.last,
+      open: r.open,
+      high: r.high,
+      low: r.low,
+      volume: Number(r.volume),
+      trades: Number(r.trades),
+      time: r.time.getTime(),
+      tradeNumber: Number(r.trade_number),
+    }));
   }
 
   async candles(ticker: string, tf: Timeframe, from: number, to: number): Promise<Candle[]> {
