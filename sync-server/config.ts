@@ -204,6 +204,11 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
+/** The settings are valid but the server cannot start with them: its port or data directory is taken. */
+export class StartupError extends Error {
+  override name = 'StartupError';
+}
+
 /** Parses the environment once; a bad value names the variable and the expected form. */
 export function loadConfig(
   env: Record<string, string | undefined> = process.env,

@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from './config.ts';
+import { ConfigError, loadConfig, StartupError } from './config.ts';
 import { createLogger } from './log.ts';
 import { startServer } from './server.ts';
 
@@ -20,7 +20,15 @@ let pending: string | undefined;
 let stopping = false;
 process.on('SIGTERM', () => shutdown('SIGTERM'));
 process.on('SIGINT', () => shutdown('SIGINT'));
-server = await startServer(config, log);
+try {
+  server = await startServer(config, log);
+} catch (err) {
+  // The port or the data directory is another process's: said plainly, exit 2 as for a setting.
+  if (!(err instanceof StartupError)) throw err;
+  log.flush();
+  process.stderr.write(`${err.message}\n`);
+  process.exit(2);
+}
 if (pending) shutdown(pending);
 
 function shutdown(signal: string) {

@@ -11,7 +11,7 @@ import { orderRoutes } from './http/routes/orders.ts';
 import { watchlistRoutes } from './http/routes/watchlists.ts';
 import { loadStaticFiles } from './http/static.ts';
 import type { Route } from './http/types.ts';
-import { listen } from './http/uws.ts';
+import { listen, type RunningServer } from './http/uws.ts';
 import type { Logger } from './log.ts';
 import { MarketFeed } from './market/feed.ts';
 import { type Instrument, instrumentFor } from './market/instruments.ts';
@@ -23,6 +23,7 @@ import { OrderManager } from './orders/manager.ts';
 import { DllOrderRouter } from './orders/router.ts';
 import { orderJson, positionJson } from './orders/wire.ts';
 import { type RagService, startRag } from './rag/service.ts';
+import { type DataDirLock, lockDataDir } from './store/dataDirLock.ts';
 import { openDatabase } from './store/db.ts';
 import { DeadLetterQueue, DeadLetterStore, jsonSafe } from './store/deadLetters.ts';
 import { migrate } from './store/migrate.ts';
@@ -43,7 +44,10 @@ export interface TapeServer {
   readonly rag: RagService;
   /** Every REST route served, with its access rule (the authz matrix test walks them). */
   readonly routes: readonly Route[];
-  /** Graceful stop: no new connections, captured events flushed to the database, database closed. */
+  /**
+   * Graceful stop: no new connections, captured events flushed to the database, database closed,
+   * the data directory released.
+   */
   close(): Promise<void>;
 }
 
@@ -53,8 +57,27 @@ export interface ServerHooks {
   readonly beforeReconcile?: () => Promise<void>;
 }
 
-/** The composition root: wires config → store → auth → market → HTTP/WS. */
+/**
+ * The composition root: wires config → store → auth → market → HTTP/WS. A StartupError when the
+ * data directory is another process's or the port is taken; what a failed start opened is closed.
+ */
 export async function startServer(config: Config, log: Logger, hooks: ServerHooks = {}): Promise<TapeServer> {
+  // Before anything writes into it: a second process on one data directory corrupts it.
+  const lock = lockDataDir(config.dataDir, log);
+  try {
+    return await start(config, log, hooks, lock);
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
+}
+
+async function start(
+  config: Config,
+  log: Logger,
+  hooks: ServerHooks,
+  lock: DataDirLock,
+): Promise<TapeServer> {
   const metrics = createMetrics();
   const db = await openDatabase({
     databaseUrl: config.databaseUrl,
@@ -234,6 +257,27 @@ export async function startServer(config: Config, log: Logger, hooks: ServerHook
     }),
     ...(orders ? orderRoutes({ manager: orders, store: orderStore, instruments, lastPrice }) : []),
   ];
+  // Everything this start opened, closed in order: at shutdown, or when the port is taken.
+  const stop = async (server: RunningServer | undefined) => {
+    server?.close();
+    endpoint.stop();
+    await collab.close();
+    await rag.close();
+    await orders?.stop();
+    await (feed as MarketFeed).stop();
+    await writer.flush().catch((err: Error) => {
+      log.error({ err: err.message }, 'trades left unwritten at shutdown');
+      // Spilled to disk by the queue if the database is down: not one trade is lost.
+      deadLetters.add({
+        source: 'store.ticks',
+        reason: 'unwritten_at_shutdown',
+        detail: err.message,
+        payload: { trades: writer.takeUnwritten() },
+      });
+    });
+    await deadLetters.close();
+    await db.close();
+  };
   const server = await listen(config.host, config.port, {
     log,
     metrics,
@@ -242,6 +286,9 @@ export async function startServer(config: Config, log: Logger, hooks: ServerHook
     authenticate: (token, scope) => auth.verify(token, scope),
     routes,
     ws: [endpoint, collab.endpoint],
+  }).catch(async (err: unknown) => {
+    await stop(undefined);
+    throw err;
   });
   publish = server.publish;
   log.info({ port: server.port }, `Tape listening on http://${config.host}:${server.port}`);
@@ -274,24 +321,8 @@ export async function startServer(config: Config, log: Logger, hooks: ServerHook
     rag,
     routes,
     async close() {
-      server.close();
-      endpoint.stop();
-      await collab.close();
-      await rag.close();
-      await orders?.stop();
-      await (feed as MarketFeed).stop();
-      await writer.flush().catch((err: Error) => {
-        log.error({ err: err.message }, 'trades left unwritten at shutdown');
-        // Spilled to disk by the queue if the database is down: not one trade is lost.
-        deadLetters.add({
-          source: 'store.ticks',
-          reason: 'unwritten_at_shutdown',
-          detail: err.message,
-          payload: { trades: writer.takeUnwritten() },
-        });
-      });
-      await deadLetters.close();
-      await db.close();
+      await stop(server);
+      lock.release();
     },
   };
 }

@@ -144,13 +144,14 @@ export async function spawnServer(env: Record<string, string>, timeoutMs = 30_00
   const exited = new Promise<number | NodeJS.Signals>((resolve) =>
     child.once('exit', (code, signal) => resolve(signal ?? code ?? 0)),
   );
-  let gone = false;
-  void exited.then(() => {
-    gone = true;
+  let gone: number | NodeJS.Signals | undefined;
+  void exited.then((how) => {
+    gone = how;
   });
   const port = await until(
     () => {
-      if (gone) throw new Error(`server process exited before listening:\n${out.slice(-2_000)}`);
+      if (gone !== undefined)
+        throw new Error(`server process exited (${gone}) before listening:\n${out.slice(-2_000)}`);
       return Number(/"port":(\d+)[^\n]*Tape listening/.exec(out)?.[1]);
     },
     'server process listening',

@@ -3,6 +3,7 @@ import type { BlockList } from 'node:net';
 import { ZodError } from 'zod';
 import type { Principal } from '../auth/tokens.ts';
 import { AuthError } from '../auth/tokens.ts';
+import { StartupError } from '../config.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import { clientAddress } from './clientAddress.ts';
@@ -15,6 +16,8 @@ import { CloseCode, type WsEndpoint, type WsSession } from './ws.ts';
 // npm republish without touching any other file.
 
 const DEFAULT_MAX_BODY = 64 * 1024;
+/** ListenOptions.LIBUS_LISTEN_EXCLUSIVE_PORT (index.d.ts): no SO_REUSEPORT. */
+const LIBUS_LISTEN_EXCLUSIVE_PORT = 1;
 const STATUS_TEXT: Record<number, string> = {
   200: '200 OK',
   201: '201 Created',
@@ -73,9 +76,24 @@ export async function listen(host: string, port: number, deps: ServerDeps): Prom
   app.any('/api/*', noSuchRoute);
   app.get('/*', (res, req) => serveStatic(res, req, deps));
 
+  // Exclusively: by default uWS sets SO_REUSEPORT, and a second server on the same port would
+  // start and share its connections with the first. uWS.js takes (host, port, options, cb),
+  // though its types name the options only in the overload without a host.
+  const listenExclusive = app.listen as unknown as (
+    host: string,
+    port: number,
+    options: number,
+    cb: (s: uWS.us_listen_socket | false) => void,
+  ) => void;
   const listenSocket = await new Promise<uWS.us_listen_socket>((resolve, reject) => {
-    app.listen(host, port, (s) =>
-      s ? resolve(s) : reject(new Error(`Cannot listen on ${host}:${port}: is the port in use?`)),
+    listenExclusive.call(app, host, port, LIBUS_LISTEN_EXCLUSIVE_PORT, (s) =>
+      s
+        ? resolve(s)
+        : reject(
+            new StartupError(
+              `Cannot listen on ${host}:${port} (TAPE_HOST:TAPE_PORT): the port is in use by another process, or the address is not this machine's`,
+            ),
+          ),
     );
   });
   return {
