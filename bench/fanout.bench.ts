@@ -87,6 +87,7 @@ async function tape(): Promise<number> {
     staticFiles: undefined,
     ws: [endpoint],
     authenticate: () => principal,
+    authenticateSocket: () => principal,
   });
   publish = server.publish;
   const c = await clients(

@@ -240,7 +240,7 @@ describe.each(['postgres', 'pglite'] as const)('kill -9 on %s', (backend) => {
       const conflatedAt = new Map(TICKERS.map((t) => [t, new Set<number>()]));
       const feed = new FeedClient({
         url: `ws://127.0.0.1:${h.port}/ws`,
-        token: () => token,
+        credentials: async () => ({ token }),
         WebSocket: NodeWebSocket,
         tickers: () => TICKERS,
         maxBackoffMs: 500,

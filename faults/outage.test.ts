@@ -57,7 +57,7 @@ class Tape {
   constructor(wsUrl: string, token: string) {
     this.client = new FeedClient({
       url: wsUrl,
-      token: () => token,
+      credentials: async () => ({ token }),
       WebSocket: NodeWebSocket,
       onTrades: (ticker, trades: Trade[]) => {
         const list = this.seqs.get(ticker) ?? [];

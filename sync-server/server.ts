@@ -284,6 +284,7 @@ async function start(
     staticFiles: loadStaticFiles(config.staticDir),
     trustedProxies: config.trustedProxies,
     authenticate: (token, scope) => auth.verify(token, scope),
+    authenticateSocket: (query) => auth.authenticateSocket(query),
     routes,
     ws: [endpoint, collab.endpoint],
   }).catch(async (err: unknown) => {

@@ -40,3 +40,13 @@ export async function api<T>(
     throw new ApiError(res.status, body.error ?? 'http_error', body.message ?? `HTTP ${res.status}`);
   return body as T;
 }
+
+/**
+ * A one-time ticket for one WebSocket (`?ticket=`, ≤ 30 s, single use): the access token never
+ * goes in a URL, where the browser console (every failed connect) and proxies' access logs show
+ * it. Asked for before each connection; a 401 renews the session first, as for any request.
+ */
+export async function socketTicket(): Promise<string> {
+  return (await api<{ ticket: string; expiresInS: number }>('/api/v1/auth/socket-ticket', { method: 'POST' }))
+    .ticket;
+}

@@ -22,9 +22,13 @@ export type LinkState = 'connecting' | 'live' | 'replaying' | 'conflated' | 'rec
 
 export interface FeedClientOptions {
   url: string;
-  token: () => string | undefined;
-  /** Called on a 4401 close: return false to stop reconnecting (signed out). */
-  renewToken?: () => Promise<boolean>;
+  /**
+   * The query that authenticates the next connection, asked for before each one: `{ ticket }`, a
+   * one-time ticket (the app: its access token never goes in a URL), or `{ token }` (tools).
+   * Undefined: signed out, no connection. A rejection (the server cannot be reached) is retried
+   * with the backoff.
+   */
+  credentials: () => Promise<Record<string, string> | undefined>;
   WebSocket?: typeof WebSocket;
   tickers?: (all: string[]) => string[];
   /** Channels to subscribe for those tickers (default: trades only). */
@@ -46,6 +50,8 @@ export class FeedClient {
   private stopped = false;
   private attempt = 0;
   private retry: ReturnType<typeof setTimeout> | undefined;
+  /** Numbers the connects: credentials that come back after a newer connect began are dropped. */
+  private generation = 0;
   private subscribed: string[] = [];
   private readonly lastSeq = new Map<string, number>();
   /** The trade at lastSeq (from a trade, or a quote that names it), sent with `since`. */
@@ -93,10 +99,30 @@ export class FeedClient {
   }
 
   private connect() {
-    const token = this.opts.token();
-    if (!token || this.stopped) return;
+    if (this.stopped) return;
+    const generation = ++this.generation;
+    this.opts.credentials().then(
+      (query) => {
+        if (query && !this.stopped && generation === this.generation) this.open(query);
+      },
+      () => {
+        if (!this.stopped && generation === this.generation) this.retryLater();
+      },
+    );
+  }
+
+  /** Not connected (closed, or no credentials from an unreachable server): says so, then retries. */
+  private retryLater() {
+    this.opts.onLink?.((this.opts.isOnline?.() ?? true) ? 'reconnecting' : 'offline');
+    const cap = this.opts.maxBackoffMs ?? 10_000;
+    const delay = Math.min(cap, 250 * 2 ** this.attempt++) * (0.5 + Math.random() / 2);
+    clearTimeout(this.retry);
+    this.retry = setTimeout(() => this.connect(), delay);
+  }
+
+  private open(query: Record<string, string>) {
     const url = new URL(this.opts.url);
-    url.searchParams.set('token', token);
+    for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
     const Ctor = this.opts.WebSocket ?? WebSocket;
     const ws = new Ctor(url.toString());
     this.ws = ws;
@@ -105,16 +131,10 @@ export class FeedClient {
     // A failed connection is followed by a close, which schedules the retry. (Node's `ws`
     // throws an error event nobody listens to, which would end the retries.)
     ws.onerror = () => {};
-    ws.onclose = (ev: CloseEvent) => {
+    ws.onclose = () => {
       if (this.ws !== ws || this.stopped) return;
-      const online = this.opts.isOnline?.() ?? true;
-      this.opts.onLink?.(online ? 'reconnecting' : 'offline');
-      const renew = ev.code === 4401 && this.opts.renewToken ? this.opts.renewToken() : Promise.resolve(true);
-      const cap = this.opts.maxBackoffMs ?? 10_000;
-      const delay = Math.min(cap, 250 * 2 ** this.attempt++) * (0.5 + Math.random() / 2);
-      this.retry = setTimeout(() => {
-        void renew.then((ok) => (ok ? this.connect() : undefined));
-      }, delay);
+      // A 4401 (the token expired) needs nothing more: the next credentials come with a fresh one.
+      this.retryLater();
     };
   }
 

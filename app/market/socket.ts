@@ -1,4 +1,5 @@
 import type { InstrumentInfo, OrderJson, PositionJson, Trade } from '../../sync-server/market/protocol.ts';
+import { socketTicket } from '../api/client.ts';
 import { keys } from '../api/keys.ts';
 import { pushQueryData, queryClient } from '../api/queryClient.ts';
 import { localDb } from '../data/db.ts';
@@ -21,8 +22,9 @@ export function startMarketSocket(): () => void {
   url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
   const client = new FeedClient({
     url: url.toString(),
-    token: () => useSession.getState().accessToken,
-    renewToken: () => useSession.getState().refresh(),
+    // Signed out (no token): no connection; the socket is started again once there is one.
+    credentials: async () =>
+      useSession.getState().accessToken ? { ticket: await socketTicket() } : undefined,
     isOnline: () => navigator.onLine,
     channels: ['trades', 'candles'],
     onHello: (hello) => {

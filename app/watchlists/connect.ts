@@ -3,6 +3,7 @@ import { DexieYProvider } from 'y-dexie';
 import * as authProtocol from 'y-protocols/auth';
 import { messageAuth, WebsocketProvider } from 'y-websocket';
 import type * as Y from 'yjs';
+import { socketTicket } from '../api/client.ts';
 import { localDb } from '../data/db.ts';
 import { useSession } from '../state/session.ts';
 import { readWatchlist, type WatchlistContent } from './model.ts';
@@ -68,6 +69,11 @@ export class WatchlistLink {
   private closed = false;
   /** Set by a close code that reconnecting cannot fix; cleared by retry(). */
   private halted = false;
+  /** Numbers the reconnects: a ticket that comes back after a newer one began is not used. */
+  private generation = 0;
+  /** Connections lost since the last sync: the backoff before the next one. */
+  private failures = 0;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly cleanups: (() => void)[] = [];
 
   constructor(
@@ -138,7 +144,9 @@ export class WatchlistLink {
       connect: false,
       // Tabs of other users on this browser must not sync around the server's access checks.
       disableBc: true,
-      maxBackoffTime: 5000,
+      // Each connection needs a fresh one-time ticket: this class reconnects (stoppedBy), never the
+      // provider with the spent ticket still in its URL.
+      shouldReconnect: () => false,
     });
     this.socket = socket;
     socket.messageHandlers[messageAuth] = (_encoder, decoder) =>
@@ -152,8 +160,9 @@ export class WatchlistLink {
       if (status === 'connected') this.set({ status: 'connecting' });
     });
     socket.on('sync', (synced) => {
-      if (synced)
-        this.set({ status: 'synced', problem: this.state.problem === REFUSED ? REFUSED : undefined });
+      if (!synced) return;
+      this.failures = 0;
+      this.set({ status: 'synced', problem: this.state.problem === REFUSED ? REFUSED : undefined });
     });
     socket.on('connection-close', () => {
       if (!this.halted) this.set({ status: 'offline' });
@@ -174,6 +183,7 @@ export class WatchlistLink {
     window.addEventListener('offline', offline);
     window.addEventListener('online', online);
     this.cleanups.push(() => {
+      clearTimeout(this.retryTimer);
       window.removeEventListener('offline', offline);
       window.removeEventListener('online', online);
     });
@@ -183,19 +193,42 @@ export class WatchlistLink {
   private reconnect(): void {
     const socket = this.socket;
     if (!socket || this.closed || this.halted) return;
-    const token = useSession.getState().accessToken;
+    clearTimeout(this.retryTimer);
     socket.disconnect();
-    if (!token || !navigator.onLine) {
+    if (!useSession.getState().accessToken || !navigator.onLine) {
       // Edits keep landing in the local copy; they go out with the next sync.
       this.set({ status: 'offline' });
       return;
     }
-    socket.params = { token };
-    socket.connect();
     this.set({ status: 'connecting' });
+    const generation = ++this.generation;
+    // The URL carries a one-time ticket, never the access token (browser console, proxy logs).
+    socketTicket().then(
+      (ticket) => {
+        if (generation !== this.generation || this.closed || this.halted) return;
+        socket.params = { ticket };
+        socket.connect();
+      },
+      () => {
+        if (generation === this.generation) this.reconnectLater();
+      },
+    );
+  }
+
+  /** Connects again after a backoff: the connection dropped, or no ticket (server unreachable). */
+  private reconnectLater(): void {
+    if (this.closed || this.halted) return;
+    this.set({ status: 'offline' });
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => this.reconnect(), Math.min(5_000, 100 * 2 ** this.failures++));
   }
 
   private stoppedBy(code: number): void {
+    if (code < 4400 || code >= 4500) {
+      // Not the server refusing (the network, a restart, a refused upgrade: 1006): reconnect.
+      this.reconnectLater();
+      return;
+    }
     if (code === TOKEN_EXPIRED) {
       // A renewed token reconnects through the session subscription; offline, `online` does.
       this.set({ status: 'offline' });

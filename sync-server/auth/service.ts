@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Logger } from '../log.ts';
 import type { Sql } from '../store/db.ts';
 import { hashPassword, verifyPassword } from './passwords.ts';
+import { SocketTickets, type TicketPrincipal } from './tickets.ts';
 import { AuthError, AuthFailure, type Principal, type Role, TokenSigner } from './tokens.ts';
 import { USERNAME, UserRepository, type UserRow } from './users.ts';
 
@@ -26,6 +27,7 @@ export class AuthService {
   private constructor(
     private readonly users: UserRepository,
     readonly tokens: TokenSigner,
+    readonly tickets: SocketTickets,
     private readonly opts: AuthOptions,
   ) {}
 
@@ -33,7 +35,12 @@ export class AuthService {
   static async create(sql: Sql, opts: AuthOptions): Promise<AuthService> {
     const users = new UserRepository(sql);
     const secret = opts.jwtSecret ?? (await users.secret('jwt', () => randomBytes(48).toString('base64url')));
-    return new AuthService(users, new TokenSigner(secret, opts.accessTokenTtlS), opts);
+    return new AuthService(
+      users,
+      new TokenSigner(secret, opts.accessTokenTtlS),
+      new SocketTickets(secret),
+      opts,
+    );
   }
 
   /**
@@ -91,6 +98,16 @@ export class AuthService {
 
   verify(token: string | undefined, scope?: string) {
     return this.tokens.verify(token, scope);
+  }
+
+  /**
+   * Who opens a WebSocket, from its URL's query: a one-time `ticket` (the app: tickets.ts), or an
+   * access `token` (tools: tests, benches, the soak; an app never puts a token in a URL).
+   * Synchronous, as the upgrade must be (tokens.ts).
+   */
+  authenticateSocket(query: URLSearchParams): TicketPrincipal {
+    const ticket = query.get('ticket');
+    return ticket === null ? this.verify(query.get('token') ?? undefined) : this.tickets.redeem(ticket);
   }
 
   private async issue(user: UserRow): Promise<Session> {

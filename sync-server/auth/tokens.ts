@@ -17,6 +17,9 @@ export const AuthFailure = {
   invalid: 'token_invalid',
   badCredentials: 'invalid_credentials',
   refreshInvalid: 'refresh_token_invalid',
+  ticketInvalid: 'ticket_invalid',
+  ticketExpired: 'ticket_expired',
+  ticketUsed: 'ticket_used',
 } as const;
 export type AuthFailureCode = (typeof AuthFailure)[keyof typeof AuthFailure];
 

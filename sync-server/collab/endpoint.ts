@@ -1,8 +1,9 @@
 import type { WsEndpoint, WsSession } from '../http/ws.ts';
 import { type CollabHub, YjsClose } from './hub.ts';
 
-// `/yjs/<room>`: the y-websocket protocol for the stock WebsocketProvider. The JWT comes as
-// `?token=` (the provider's `params` option), checked at upgrade by the http layer.
+// `/yjs/<room>`: the y-websocket protocol for the stock WebsocketProvider. Its credential comes
+// in the query (the provider's `params` option): a one-time `?ticket=` from the app, `?token=`
+// from tools; checked at upgrade by the http layer (AuthService.authenticateSocket).
 
 const PREFIX = '/yjs/';
 /** A slow reader past this is closed by uWS; it resyncs from the server on reconnect. */
@@ -27,7 +28,7 @@ export function yjsEndpoint(hub: CollabHub, maxMessageBytes: number): WsEndpoint
     maxBackpressureBytes: MAX_BACKPRESSURE_BYTES,
     params: (url) => ({ room: roomOf(url) }),
     open(session) {
-      // The socket lives no longer than its token: reconnect with a fresh one in `params.token`.
+      // The socket lives no longer than the access token behind it: reconnect with a new ticket.
       const timer = setTimeout(
         () => session.close(YjsClose.unauthorized, 'access token expired: reconnect with a fresh token'),
         Math.max(0, Math.min(session.expiresAt - Date.now(), 2 ** 31 - 1)),

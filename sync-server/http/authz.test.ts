@@ -1,11 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { SocketTickets } from '../auth/tickets.ts';
 import { type Principal, ROLES, type Role, TokenSigner } from '../auth/tokens.ts';
 import { createWatchlist, login, METRICS_TOKEN, startTestServer, type TestServer } from '../testkit.ts';
 
 // The authz matrix, generated from the server's own route table: every REST route, the market
 // socket and a Yjs room, for no token, a forged token, an expired token, a token of another
-// scope, and each role. A route added later is covered without touching this file.
+// scope, and each role; the sockets also for bad one-time tickets. A route added later is
+// covered without touching this file.
 
 const SECRET = 'authz-matrix-secret-of-at-least-32-characters';
 const PASSWORD = 'authz-user-password';
@@ -58,6 +60,7 @@ describe('authz matrix over every route', () => {
   it('refuses every protected route without a valid token of its scope, and each role it does not name', async () => {
     const routes = t.server.routes.filter((r) => r.access !== 'public');
     expect(routes.length).toBeGreaterThan(30);
+    expect(routes.map((r) => `${r.method} ${r.path}`)).toContain('post /api/v1/auth/socket-ticket');
     for (const r of routes) {
       const path = pathOf(r.path);
       const what = `${r.method.toUpperCase()} ${r.path}`;
@@ -114,15 +117,29 @@ describe('authz matrix over every route', () => {
     }
   });
 
-  it('refuses the market socket and a Yjs room without a valid token, and a room to a non-member', async () => {
+  it('refuses the market socket and a Yjs room without a valid token or ticket, and a room to a non-member', async () => {
     const admin = await genuine.sign(users.admin);
     const { room } = await createWatchlist(t.url, admin, 'Admin only');
-    const outcome = (path: string, token: string | undefined) =>
+    const outcome = (path: string, token: string | undefined, credential = 'token') =>
       new Promise<string>((resolve) => {
         tried++;
-        const ws = new WebSocket(`ws://127.0.0.1:${t.server.port}${path}${token ? `?token=${token}` : ''}`);
+        const ws = new WebSocket(
+          `ws://127.0.0.1:${t.server.port}${path}${token ? `?${credential}=${token}` : ''}`,
+        );
         ws.on('unexpected-response', (_req, res) => resolve(`http ${res.statusCode}`));
         ws.on('close', (code) => resolve(`close ${code}`));
+        ws.on('error', () => {});
+      });
+    // Whether a socket opened with `ticket` gets a first message (the hello, or sync step 1).
+    const firstMessage = (path: string, ticket: string) =>
+      new Promise<boolean>((resolve) => {
+        tried++;
+        const ws = new WebSocket(`ws://127.0.0.1:${t.server.port}${path}?ticket=${ticket}`);
+        ws.on('message', () => {
+          resolve(true);
+          ws.close();
+        });
+        ws.on('unexpected-response', () => resolve(false));
         ws.on('error', () => {});
       });
     for (const path of ['/ws', `/yjs/${room}`]) {
@@ -134,8 +151,26 @@ describe('authz matrix over every route', () => {
       ]) {
         expect(await outcome(path, token), `${path} with a bad token`).toBe('http 401');
       }
+      const member = { ...users.admin, expiresAt: Date.now() + 600_000 };
+      const used = new SocketTickets(SECRET).mint(member).ticket;
+      expect(await firstMessage(path, used), `${path} with a good ticket`).toBe(true);
+      for (const [what, ticket] of [
+        ['used', used],
+        ['expired', new SocketTickets(SECRET, () => Date.now() - 30_000).mint(member).ticket],
+        ['forged', new SocketTickets('a-different-secret-that-is-long-enough-too').mint(member).ticket],
+        ['garbage', 'not-a-ticket'],
+      ] as const) {
+        expect(await outcome(path, ticket, 'ticket'), `${path} with a ${what} ticket`).toBe('http 401');
+      }
     }
     // A trader who is not a member of the admin's watchlist: the room is closed on them.
     expect(await outcome(`/yjs/${room}`, await genuine.sign(users.trader))).toMatch(/^close 440[34]$/);
+    const ticket = await fetch(`${t.url}/api/v1/auth/socket-ticket`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${await genuine.sign(users.trader)}` },
+    });
+    expect(
+      await outcome(`/yjs/${room}`, ((await ticket.json()) as { ticket: string }).ticket, 'ticket'),
+    ).toMatch(/^close 440[34]$/);
   });
 });

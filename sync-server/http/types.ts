@@ -9,7 +9,8 @@ export interface Request {
   readonly query: URLSearchParams;
   readonly headers: Readonly<Record<string, string>>;
   readonly body: unknown;
-  readonly principal: Principal | undefined;
+  /** With `expiresAt`: when its access token expires, ms since the epoch. */
+  readonly principal: (Principal & { readonly expiresAt: number }) | undefined;
   /** The peer's address as the socket sees it (a proxy's, behind one). */
   readonly remoteAddress?: string;
 }

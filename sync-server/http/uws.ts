@@ -52,6 +52,11 @@ export interface ServerDeps {
    * Synchronous: a WebSocket upgrade completes inside uWS's upgrade handler (auth/tokens.ts).
    */
   readonly authenticate: (token: string | undefined, scope?: string) => Principal & { expiresAt: number };
+  /**
+   * Who opens a WebSocket, from its URL's query (a one-time `ticket`, or a `token`), or throws
+   * AuthError. Synchronous like `authenticate`.
+   */
+  readonly authenticateSocket: (query: URLSearchParams) => Principal & { expiresAt: number };
 }
 
 export interface RunningServer {
@@ -218,7 +223,7 @@ async function authorize(
   route: Route,
   headers: Record<string, string>,
   deps: ServerDeps,
-): Promise<Principal> {
+): Promise<Principal & { expiresAt: number }> {
   const principal = deps.authenticate(bearerOf(headers), route.scope);
   if (route.access !== 'public' && !route.access.includes(principal.role)) {
     throw new HttpError(403, 'forbidden', `This action needs the role ${route.access.join(' or ')}`);
@@ -529,9 +534,7 @@ function mountWs(
     upgrade: (res, req, context) => {
       const url = req.getUrl();
       try {
-        const principal = deps.authenticate(
-          new URLSearchParams(req.getQuery() ?? '').get('token') ?? undefined,
-        );
+        const principal = deps.authenticateSocket(new URLSearchParams(req.getQuery() ?? ''));
         res.upgrade(
           { principal, params: endpoint.params(url) },
           req.getHeader('sec-websocket-key'),

@@ -47,7 +47,7 @@ describe.each(backends())('market data on %s', (backend) => {
   ) =>
     new FeedClient({
       url: t.wsUrl,
-      token: () => token,
+      credentials: async () => ({ token }),
       WebSocket: NodeWebSocket,
       tickers: () => ['PETR4', 'WINZ25'],
       onTrades: (ticker, trades, replay) =>
@@ -167,7 +167,7 @@ describe.each(backends())('market data on %s', (backend) => {
     const candles: CandlesFrame[] = [];
     const c = new FeedClient({
       url: t.wsUrl,
-      token: () => token,
+      credentials: async () => ({ token }),
       WebSocket: NodeWebSocket,
       tickers: () => ['PETR4'],
       channels: ['trades', 'book', 'candles'],

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FeedClient } from '../../app/market/feedClient.ts';
-import { petr4Market } from '../testkit.ts';
+import { petr4Market, until } from '../testkit.ts';
 import { type Instrument, instrumentFor } from './instruments.ts';
 import { encodeTrades, type ServerMessage, sampleTrade, type Trade } from './protocol.ts';
 import type { CatchUp, TickHistory } from './service.ts';
@@ -154,16 +154,19 @@ describe('FeedClient after `rewound`', () => {
     }
   }
   /** A started client on a fake socket, past its hello and first snapshot. */
-  const connected = (tickers: string[], opts: Partial<ConstructorParameters<typeof FeedClient>[0]> = {}) => {
+  const connected = async (
+    tickers: string[],
+    opts: Partial<ConstructorParameters<typeof FeedClient>[0]> = {},
+  ) => {
     sockets.length = 0;
     const client = new FeedClient({
       url: 'ws://127.0.0.1:1/ws',
-      token: () => 'token',
+      credentials: async () => ({ token: 'token' }),
       WebSocket: FakeSocket as unknown as typeof WebSocket,
       ...opts,
     });
     client.start();
-    const ws = sockets[0] as FakeSocket;
+    const ws = await until(() => sockets[0], 'the socket, once the credentials came');
     ws.deliver({
       type: 'hello',
       protocol: 1,
@@ -175,10 +178,10 @@ describe('FeedClient after `rewound`', () => {
     return { client, ws };
   };
 
-  it('resets the ticker to the server head and applies the server events from there', () => {
+  it('resets the ticker to the server head and applies the server events from there', async () => {
     const applied: number[] = [];
     const reasons: string[] = [];
-    const { client, ws } = connected(['PETR4'], {
+    const { client, ws } = await connected(['PETR4'], {
       onTrades: (_t, ts) => applied.push(...ts.map((x) => x.seq)),
       onSnapshot: (_q, reason, tickers) => reasons.push(`${reason} ${tickers.join(',')}`),
     });
@@ -217,8 +220,8 @@ describe('FeedClient after `rewound`', () => {
     client.stop();
   });
 
-  it('subscribes again without `since` when the server could not replay', () => {
-    const { client, ws } = connected(['PETR4', 'VALE3']);
+  it('subscribes again without `since` when the server could not replay', async () => {
+    const { client, ws } = await connected(['PETR4', 'VALE3']);
     ws.deliver(encodeTrades('PETR4', trades(1, 20)));
     ws.deliver(encodeTrades('PETR4', trades(25, 25))); // a gap: a catch-up from 20 is asked for
     expect(JSON.parse(ws.sent.at(-1) as string)).toMatchObject({ since: { PETR4: 20 } });

@@ -206,6 +206,9 @@ describe('streamed replies (http/uws.ts)', () => {
         role: 'viewer',
         expiresAt: Date.now() + 60_000,
       }),
+      authenticateSocket: () => {
+        throw new Error('no sockets on this server');
+      },
       routes: [
         {
           method: 'get',

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { AuthService } from '../../auth/service.ts';
+import type { TicketPrincipal } from '../../auth/tickets.ts';
 import { ROLES } from '../../auth/tokens.ts';
 import { fullBucket, type Rate, secondsUntilToken, type TokenBucket, takeToken } from '../../tokenBucket.ts';
 import { HttpError, ok, type Reply, type Route } from '../types.ts';
@@ -90,6 +91,14 @@ export function authRoutes(auth: AuthService, throttle = loginThrottle()): Route
         await auth.logout(refresh.parse(req.body).refreshToken);
         return { status: 204 };
       },
+    },
+    {
+      // A one-time ticket for a WebSocket URL (auth/tickets.ts): the app's access token never
+      // goes in a URL. Bound to this user, role and token expiry; single use, ≤ 30 s.
+      method: 'post',
+      path: '/api/v1/auth/socket-ticket',
+      access: ['admin', 'trader', 'viewer'],
+      handle: (req) => ok(auth.tickets.mint(req.principal as TicketPrincipal)),
     },
     {
       method: 'get',
