@@ -300,6 +300,35 @@ describe('hostile clients', () => {
     console.log('fuzz-count', 'oversized yjs frames', 2);
   });
 
+  it('drops a socket sending a text frame that is not UTF-8 without a close frame (1006), on /ws and /yjs', async () => {
+    // uWebSockets.js checks text frames itself and closes the connection before Tape sees the
+    // message: no close frame, so no 1007 (RFC 6455) and no 4400 can reach the client.
+    const notUtf8 = Buffer.from([0x7b, 0xff, 0xfe, 0x7d]);
+    const room = yjs();
+    await room.joined;
+    room.ws.send(notUtf8, { binary: false });
+    expect((await room.closed).code).toBe(1006);
+    // A market socket that sends `text` once it has its hello: the first `error` it gets back, or
+    // how it was closed.
+    const market = (text: Buffer | string) =>
+      new Promise<{ error?: string; closed?: number }>((resolve) => {
+        const ws = new WebSocket(`ws://127.0.0.1:${t.server.port}/ws?token=${token}`);
+        ws.on('message', (data) => {
+          const m = JSON.parse(String(data)) as { type: string; code?: string };
+          if (m.type === 'hello') ws.send(text, { binary: false });
+          if (m.type === 'error') {
+            resolve({ error: m.code });
+            ws.close();
+          }
+        });
+        ws.on('close', (code) => resolve({ closed: code }));
+        ws.on('error', () => {});
+      });
+    expect(await market(notUtf8)).toEqual({ closed: 1006 });
+    // Text that is UTF-8 but not a message is answered, and the socket stays open.
+    expect(await market('{oops')).toEqual({ error: 'bad_json' });
+  });
+
   it('rate-limits a /yjs socket flooding messages (1013) while two honest peers keep their latency', {
     timeout: 30_000,
   }, async () => {

@@ -37,7 +37,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
       backoff: (retries: number) => (0.5 + Math.random() / 2) * Math.min(3 ** retries / 100, 2),
     });
     await sql`select 1`;
-    const timescale = await detectTimescale(sql, opts.log);
+    const timescale = await detectTimescale(sql, 'postgres', opts.log);
     return { sql, backend: 'postgres', timescale, close: () => sql.end({ timeout: 5 }) };
   }
   return openPglite(opts);
@@ -75,7 +75,7 @@ async function openPglite(opts: DatabaseOptions): Promise<Database> {
     onnotice: quiet,
   });
   await sql`select 1`;
-  const timescale = await detectTimescale(sql, opts.log);
+  const timescale = await detectTimescale(sql, 'pglite', opts.log);
   return {
     sql,
     backend: 'pglite',
@@ -91,15 +91,17 @@ async function openPglite(opts: DatabaseOptions): Promise<Database> {
   };
 }
 
-async function detectTimescale(sql: Sql, log: Logger): Promise<boolean> {
+/** Whether TimescaleDB can be had; the log says which backend runs, with it or without. */
+async function detectTimescale(sql: Sql, backend: Database['backend'], log: Logger): Promise<boolean> {
+  const name = backend === 'pglite' ? 'PGlite (embedded, under TAPE_DATA_DIR)' : 'PostgreSQL (DATABASE_URL)';
   try {
     await sql`create extension if not exists timescaledb`;
-    log.info('TimescaleDB extension present: hypertable, compression and retention enabled');
+    log.info({ backend }, `${name} with TimescaleDB: ticks in a hypertable, compressed and retained`);
     return true;
   } catch (err) {
     log.info(
-      { reason: (err as Error).message },
-      'TimescaleDB not available: using plain PostgreSQL partitions',
+      { backend, reason: (err as Error).message },
+      `${name} without TimescaleDB: ticks in plain range partitions by day`,
     );
     return false;
   }
