@@ -65,7 +65,11 @@ class ScriptedBroker {
     queueMicrotask(() => this.onSend(id));
     return id;
   }
-  cancel() {}
+  /** Local ids the manager asked to cancel, in order. */
+  readonly canceled: bigint[] = [];
+  cancel(_account: AccountRef, id: bigint) {
+    this.canceled.push(id);
+  }
   change() {}
   details(id: bigint): RouterOrder {
     this.reads.set(id, (this.reads.get(id) ?? 0) + 1);
@@ -95,12 +99,14 @@ describe.each(testBackends())('OrderManager update lanes on $name', (backend) =>
   let userId: number;
   let n = 0;
   const accounts = ['LANE-A', 'LANE-B'];
+  /** The kill switch's account. */
+  const HALTED = 'LANE-K';
 
   beforeAll(async () => {
     db = await backend.open();
     store = new OrderStore(db.sql);
     userId = await createTestUser(db, 'lane');
-    for (const a of accounts) await store.createAccount(a, 1, a);
+    for (const a of [...accounts, HALTED]) await store.createAccount(a, 1, a);
   }, 60_000);
   afterAll(() => db?.close());
 
@@ -193,6 +199,67 @@ describe.each(testBackends())('OrderManager update lanes on $name', (backend) =>
         },
       ),
       { numRuns: 25 },
+    );
+  }, 120_000);
+
+  it('property: wherever the kill switch lands among concurrent submissions, nothing of the account reaches the DLL after it, its cancel finds every order that did, and what ends after it was refused', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.scheduler(),
+        fc.integer({ min: 1, max: 6 }),
+        fc.integer({ min: 0, max: 3 }),
+        async (s, early, late) => {
+          const broker = new ScriptedBroker();
+          // The store's answers come back in an order the scheduler picks (once reconciled).
+          let gated = false;
+          const gate =
+            <A extends unknown[], T>(f: (...a: A) => Promise<T>) =>
+            (...a: A) =>
+              gated ? s.schedule(f(...a)) : f(...a);
+          const slow = Object.assign(Object.create(store) as OrderStore, {
+            insertPending: gate(store.insertPending.bind(store)),
+            setLocalId: gate(store.setLocalId.bind(store)),
+            transition: gate(store.transition.bind(store)),
+            list: gate(store.list.bind(store)),
+          });
+          const { m } = await managerOn(broker, slow);
+          gated = true;
+          let halted = false;
+          let sentWhenHalted = -1;
+          let switchAnswered = false;
+          const ended: { afterTheSwitch: boolean; rejectReason: string | null }[] = [];
+          // As the route does: the config is read when the request comes, before the switch or after.
+          const submit = () =>
+            m
+              .submit(
+                HALTED,
+                userId,
+                market(HALTED, 'buy', 100).req,
+                halted ? { ...RISK, killSwitch: true } : RISK,
+              )
+              .then((r) =>
+                ended.push({ afterTheSwitch: switchAnswered, rejectReason: r.order.rejectReason }),
+              );
+          const at = (label: string) => s.schedule(Promise.resolve(), label);
+          const submits = Array.from({ length: early + late }, (_, i) =>
+            at(i < early ? 'submit' : 'late submit').then(submit),
+          );
+          const kill = at('kill switch').then(async () => {
+            const underWay = m.setKillSwitch(HALTED, true);
+            halted = true;
+            sentWhenHalted = broker.orders.size;
+            await underWay;
+            await m.cancelAll(HALTED);
+            switchAnswered = true;
+          });
+          await s.waitFor(Promise.all([...submits, kill]));
+          expect(broker.orders.size, 'sent after the switch').toBe(sentWhenHalted);
+          expect([...broker.orders.keys()].filter((id) => !broker.canceled.includes(id))).toEqual([]);
+          expect(ended.filter((e) => e.afterTheSwitch && e.rejectReason !== 'kill_switch')).toEqual([]);
+          await m.stop();
+        },
+      ),
+      { numRuns: 40 },
     );
   }, 120_000);
 

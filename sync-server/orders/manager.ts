@@ -150,7 +150,12 @@ export class OrderManager {
   private readonly positions = new Map<string, Map<string, Position>>();
   private readonly realizedToday = new Map<string, { day: number; cents: number }>();
   /** Submissions in progress, by account. */
-  private readonly submitting = new Map<string, number>();
+  private readonly submitting = new Map<string, Set<Promise<SubmitResult>>>();
+  /**
+   * Accounts whose kill switch was turned on through this manager: the check right before each
+   * DLL call refuses them, whatever config the request was read with.
+   */
+  private readonly halted = new Set<string>();
   /** Every working order of each account, as stored: what the risk check counts. */
   private readonly open = new Map<string, Map<number, OpenOrder>>();
   private readonly brokers = new Map<string, number>();
@@ -280,20 +285,38 @@ export class OrderManager {
         `The server is ${backlog} order updates behind the broker, so positions and limits may be stale: new orders wait until it caught up; try again in a moment`,
         1,
       );
-    const inFlight = this.submitting.get(accountId) ?? 0;
-    if (inFlight >= MAX_SUBMITS_IN_FLIGHT)
+    const inFlight = this.submitting.get(accountId) ?? new Set<Promise<SubmitResult>>();
+    if (inFlight.size >= MAX_SUBMITS_IN_FLIGHT)
       throw new OrderError(
         429,
         'too_many_pending',
-        `${inFlight} orders of this account are still being sent; this one was not: try again in a moment`,
+        `${inFlight.size} orders of this account are still being sent; this one was not: try again in a moment`,
         1,
       );
-    this.submitting.set(accountId, inFlight + 1);
-    return this.submitNow(accountId, userId, req, cfg).finally(() => {
-      const n = (this.submitting.get(accountId) ?? 1) - 1;
-      if (n === 0) this.submitting.delete(accountId);
-      else this.submitting.set(accountId, n);
+    const run: Promise<SubmitResult> = this.submitNow(accountId, userId, req, cfg).finally(() => {
+      inFlight.delete(run);
+      if (inFlight.size === 0 && this.submitting.get(accountId) === inFlight)
+        this.submitting.delete(accountId);
     });
+    inFlight.add(run);
+    this.submitting.set(accountId, inFlight);
+    return run;
+  }
+
+  /**
+   * The kill switch. On: from this call on no order or change of the account reaches the DLL
+   * (the check right before each DLL call sees it, and nothing awaits between the two); resolves
+   * once the account's submissions already under way have settled, so that every order the DLL
+   * took before the switch is stored with its local id for the cancel that follows. Off: orders
+   * go through again (call it once the switch is stored off).
+   */
+  async setKillSwitch(accountId: string, on: boolean): Promise<void> {
+    if (!on) {
+      this.halted.delete(accountId);
+      return;
+    }
+    this.halted.add(accountId);
+    await Promise.allSettled([...(this.submitting.get(accountId) ?? [])]);
   }
 
   /** DLL order announcements not read yet, over every account. */
@@ -394,7 +417,7 @@ export class OrderManager {
         .filter((o) => o.ticker === req.ticker && o.side === side)
         .reduce((n, o) => n + o.qty - o.filledQty, 0);
     const now = Date.now();
-    const risk = riskCheck(cfg, req, {
+    const risk = riskCheck(this.halted.has(accountId) ? { ...cfg, killSwitch: true } : cfg, req, {
       instrument: inst && instrumentFor(req.ticker, inst.exchange),
       tradable: this.market.tradable(req.ticker),
       lastPrice: this.market.lastPrice(req.ticker),
@@ -473,12 +496,13 @@ export class OrderManager {
       qty: qty - order.filledQty,
       price,
     };
+    const account = await this.accountRef(order.accountId);
+    // From the check to the DLL call nothing awaits (the kill switch included).
     const risk = this.check(order.accountId, req, cfg, order.id);
     if (!risk.ok) return risk;
     const inst = this.instruments.get(order.ticker) as Instrument;
     if (qty % inst.lotSize !== 0)
       throw new OrderError(422, 'bad_quantity', `New quantity must be a multiple of ${inst.lotSize}`);
-    const account = await this.accountRef(order.accountId);
     this.route(() => this.router.change(account, id, price, qty));
     return risk;
   }

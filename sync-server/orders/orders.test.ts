@@ -1,3 +1,6 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -27,6 +30,17 @@ interface Pushed {
 
 const ACCOUNT = 'SIM-0001';
 const OTHER = 'SIM-0002';
+/** The kill switch's account, with a trader of its own. */
+const HALTED = 'SIM-0003';
+// The simulated broker's journal (native/sim/orders.c): one S line per order the DLL took, written
+// as SendOrder takes it. Read at the simulator's first use, so set before any.
+const JOURNAL = join(mkdtempSync(join(tmpdir(), 'tape-orders-')), 'broker.journal');
+process.env.TAPE_SIM_BROKER_JOURNAL = JOURNAL;
+/** The S lines of an account, in the order the DLL took them. */
+const sendsOf = (account: string) =>
+  readFileSync(JOURNAL, 'utf8')
+    .split('\n')
+    .filter((l) => l.startsWith('S ') && l.split(' ')[4] === `=${account}`);
 const LIMITS = {
   maxOrderQty: 10_000,
   maxOrderNotionalCents: 100_000_000,
@@ -80,6 +94,8 @@ describe.each(backends())('orders on %s', (backend) => {
       },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
+    // When the answer arrived (its head), before its body is read.
+    const at = performance.now();
     const json = (await r.json()) as Json;
     // Every refusal, whatever the route, names a short code and says what it means.
     if (r.status >= 400)
@@ -87,7 +103,7 @@ describe.each(backends())('orders on %s', (backend) => {
         error: expect.stringMatching(ERROR_CODE),
         message: expect.stringMatching(/\w \w/),
       });
-    return { status: r.status, body: json };
+    return { status: r.status, body: json, at };
   };
   const sim = () => t.server.connector.sim as NonNullable<TestServer['server']['connector']['sim']>;
   const order = async (id: number) =>
@@ -117,7 +133,7 @@ describe.each(backends())('orders on %s', (backend) => {
     sim().setOrderMode('match');
     tokens.admin = await login(t.url);
     await until(() => t.server.orders?.isReady, 'orders reconciled');
-    for (const id of [ACCOUNT, OTHER])
+    for (const id of [ACCOUNT, OTHER, HALTED])
       expect((await api('admin', 'POST', '/api/v1/accounts', { id, brokerId: 1982, name: id })).status).toBe(
         201,
       );
@@ -125,6 +141,7 @@ describe.each(backends())('orders on %s', (backend) => {
       ['trader1', 'trader', ACCOUNT],
       ['viewer1', 'viewer', ACCOUNT],
       ['trader2', 'trader', OTHER],
+      ['trader3', 'trader', HALTED],
       ['loner', 'trader', null],
     ] as const) {
       const r = await api('admin', 'POST', '/api/v1/users', {
@@ -137,7 +154,7 @@ describe.each(backends())('orders on %s', (backend) => {
       if (account) await api('admin', 'PUT', `/api/v1/users/${ids[name]}/account`, { accountId: account });
       tokens[name] = await login(t.url, name, `${name}-password`);
     }
-    for (const account of [ACCOUNT, OTHER])
+    for (const account of [ACCOUNT, OTHER, HALTED])
       expect((await api('admin', 'PUT', `/api/v1/risk/config/${account}`, LIMITS)).status).toBe(200);
     sim().injectTrade({
       ticker: 'PETR4',
@@ -278,6 +295,80 @@ describe.each(backends())('orders on %s', (backend) => {
     const audit = await api('admin', 'GET', `/api/v1/audit?target=account:${ACCOUNT}`);
     const actions = (audit.body.audit as { action: string }[]).map((a) => a.action);
     expect(actions).toEqual(expect.arrayContaining(['kill_switch.on', 'kill_switch.off']));
+    sim().setOrderMode('match');
+  });
+
+  it('the kill switch mid-stream: once it answered, no order of the account reaches the DLL or stays working', async () => {
+    sim().setOrderMode('hold'); // what the DLL takes works until canceled
+    const N = 80;
+    const CONCURRENCY = 19; // under the 20 submissions of one account in flight
+    const SWITCH_AFTER = 20; // answers
+    const sendsBefore = sendsOf(HALTED).length;
+    const answers: Awaited<ReturnType<typeof api>>[] = [];
+    let started = 0;
+    let kill: Promise<{ at: number; sends: number; inFlight: number }> | undefined;
+    const flip = async () => {
+      const inFlight = started - answers.length;
+      const r = await api('admin', 'POST', `/api/v1/risk/kill-switch/${HALTED}`, {
+        on: true,
+        cancelAll: true,
+      });
+      const sends = sendsOf(HALTED).length;
+      expect(r.status).toBe(200);
+      return { at: r.at, sends, inFlight };
+    };
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (started < N) {
+          started++;
+          answers.push(await api('trader3', 'POST', '/api/v1/orders', limitBuy(38.0, 'halt')));
+          if (answers.length === SWITCH_AFTER) kill = flip();
+        }
+      }),
+    );
+    const switched = await (kill as NonNullable<typeof kill>);
+    const late = answers.filter((a) => a.at > switched.at);
+    const acceptedLate = late.filter((a) => a.status === 201);
+    const accepted = answers.filter((a) => a.status === 201);
+    // The DLL holds no working order of the account once the switch's cancels are done…
+    const WORKING = new Set([0, 1, 5, 6, 10, 14]); // new, partial, replaced, pending cancel/new/replace
+    const working = () =>
+      t.server.connector
+        .enumerateOrders({ brokerId: 1982, accountId: HALTED })
+        .filter((o) => WORKING.has(o.status)).length;
+    const settled = await until(() => working() === 0, 'no order of the account working at the broker').then(
+      () => 0,
+      () => working(),
+    );
+    const figures = {
+      submitted: N,
+      inFlightWhenSwitched: switched.inFlight,
+      answeredAfterTheSwitch: late.length,
+      acceptedAfterTheSwitch: acceptedLate.length,
+      sLinesAfterTheSwitch: sendsOf(HALTED).length - switched.sends,
+      workingAtTheBroker: settled,
+    };
+    console.log('kill-switch', JSON.stringify(figures));
+    expect(late.length, 'the stream went on past the switch').toBeGreaterThan(0);
+    // (a) every submit answered after the switch's answer was refused by it;
+    expect(late.filter((a) => a.status !== 422 || a.body.error !== 'kill_switch')).toEqual([]);
+    // (c) nothing reached the DLL after it answered;
+    expect(figures.sLinesAfterTheSwitch).toBe(0);
+    // (b) …nor any order of the account at all, in Tape's view either.
+    expect(figures.workingAtTheBroker).toBe(0);
+    await until(
+      async () =>
+        (
+          (await api('admin', 'GET', `/api/v1/orders?account=${HALTED}&working=true`)).body
+            .orders as OrderJson[]
+        ).length === 0,
+      'no working order of the account in Tape',
+    );
+    // Every order the DLL took is one that was answered as accepted, once.
+    expect(sendsOf(HALTED).length - sendsBefore).toBe(accepted.length);
+    expect((await api('admin', 'POST', `/api/v1/risk/kill-switch/${HALTED}`, { on: false })).status).toBe(
+      200,
+    );
     sim().setOrderMode('match');
   });
 

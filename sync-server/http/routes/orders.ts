@@ -260,12 +260,18 @@ export function orderRoutes({ manager, store, instruments, lastPrice }: OrderRou
       async handle(req) {
         const body = killSwitch.parse(req.body);
         const account = await existing(req.params.account as string);
+        // On takes effect before anything awaits (no order of the account reaches the DLL from
+        // here, whatever config its request was read with); off only once it is stored.
+        const underWay = body.on ? manager.setKillSwitch(account, true) : undefined;
         await store.setRiskConfig(
           account,
           (before) => ({ ...DEFAULT_RISK, ...before, killSwitch: body.on }),
           (req.principal as Principal).userId,
           body.on ? 'kill_switch.on' : 'kill_switch.off',
         );
+        if (!body.on) await manager.setKillSwitch(account, false);
+        // The submissions already past the check have stored their orders: the cancel finds them.
+        await underWay;
         const canceled = body.on && body.cancelAll ? await run(() => manager.cancelAll(account)) : 0;
         return ok({ account, killSwitch: body.on, cancelRequested: canceled });
       },
