@@ -224,14 +224,15 @@ test('a viewer sees the list but cannot change it', async ({ browser, baseURL },
 
   await caio.screenshot({ path: testInfo.outputPath('watchlist-viewer.png'), fullPage: true });
 
-  // Unshared, the viewer's open copy stops (close 4403) with the reason, and leaves this device.
+  // Unshared, the viewer's open copy stops (close 4403) and leaves this device; the reason stays
+  // on screen after the list refresh has removed it (it used to be cleared by then).
   await wl(ana)
     .getByRole('button', { name: `Stop sharing with ${USERS.viewer}` })
     .click();
-  await expect(wl(caio).getByRole('alert')).toContainText('no longer shared with you', { timeout: 10_000 });
   await expect(
     wl(caio).getByRole('navigation', { name: 'Your watchlists' }).getByRole('button', { name }),
-  ).toHaveCount(0);
+  ).toHaveCount(0, { timeout: 10_000 });
+  await expect(wl(caio).getByRole('alert')).toContainText(`“${name}” is no longer shared with you`);
   // The owner deletes it for everyone.
   await wl(ana).getByRole('button', { name: 'Delete watchlist' }).click();
   await wl(ana).getByRole('button', { name: 'Delete for everyone' }).click();
@@ -240,6 +241,31 @@ test('a viewer sees the list but cannot change it', async ({ browser, baseURL },
   ).toHaveCount(0);
   expect((await rest.get(`/api/v1/watchlists/${list.id}`, { headers: as(USERS.owner) })).status()).toBe(404);
   await ana.context().close();
+  await caio.context().close();
+});
+
+test('a viewer unshared while offline is told why the list left, back online', async ({
+  browser,
+  baseURL,
+}) => {
+  const name = `Gone offline ${run}`;
+  const list = await newWatchlist(name, { [USERS.viewer]: 'viewer' });
+  const caio = await signIn(browser, USERS.viewer, baseURL);
+  await openList(caio, name);
+  await expect(status(caio)).toHaveText('synced', { timeout: 10_000 });
+  await caio.context().setOffline(true);
+  await expect(status(caio)).toHaveText('offline — showing the copy on this device', { timeout: 5_000 });
+  const unshared = await rest.delete(`/api/v1/watchlists/${list.id}/members/${USERS.viewer}`, {
+    headers: as(USERS.owner),
+  });
+  expect(unshared.status()).toBe(204);
+  // Back online the socket's reconnect (closed with 4403) and the list refresh (no longer listing
+  // it) race; whichever is first, the trader is told, once.
+  await caio.context().setOffline(false);
+  await expect(
+    wl(caio).getByRole('navigation', { name: 'Your watchlists' }).getByRole('button', { name }),
+  ).toHaveCount(0, { timeout: 10_000 });
+  await expect(wl(caio).getByRole('alert')).toContainText(`“${name}” is no longer shared with you`);
   await caio.context().close();
 });
 

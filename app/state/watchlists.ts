@@ -2,6 +2,7 @@ import { liveQuery } from 'dexie';
 import { create } from 'zustand';
 import { ApiError, api } from '../api/client.ts';
 import { type LocalDb, localDb, type WatchlistRow } from '../data/db.ts';
+import { type Loss, type LossReason, noteLoss } from '../watchlists/losses.ts';
 import { useSession } from './session.ts';
 
 // The user's watchlists: names and roles from REST, kept in the local database so the list shows
@@ -50,6 +51,8 @@ interface WatchlistsState {
   details: Record<string, WatchlistDetail>;
   /** The last thing that went wrong, saying what to do about it. */
   error: string | undefined;
+  /** Watchlists that left this device (unshared, deleted), until the trader dismisses them. */
+  losses: readonly Loss[];
   open(id: string | undefined): Promise<void>;
   refresh(): Promise<void>;
   create(name: string): Promise<void>;
@@ -58,6 +61,9 @@ interface WatchlistsState {
   share(id: string, username: string, role: MemberRole): Promise<boolean>;
   unshare(id: string, username: string): Promise<boolean>;
   remove(id: string): Promise<void>;
+  /** The open watchlist's socket says access to it is gone: say so, and drop it from this device. */
+  lost(watchlist: Pick<WatchlistSummary, 'id' | 'name'>, why: Exclude<LossReason, 'gone'>): Promise<void>;
+  /** Clears the error and the losses shown. */
   dismissError(): void;
 }
 
@@ -94,6 +100,9 @@ async function store(db: LocalDb, w: RemoteWatchlist): Promise<void> {
   if (known?.name !== row.name || known.role !== row.role) await db.watchlists.put(row);
 }
 
+/** Watchlists this user deleted here: the close and the refresh that follow are no news to them. */
+const deletedHere = new Set<string>();
+
 export const useWatchlists = create<WatchlistsState>((set, get) => {
   const fail = (message: string) => set({ error: message });
   const setDetail = (id: string, detail: WatchlistDetail | undefined) =>
@@ -103,6 +112,14 @@ export const useWatchlists = create<WatchlistsState>((set, get) => {
       else delete details[id];
       return { details };
     });
+  /** Tells the trader about `loss` (before the local copy goes), then forgets it. */
+  const drop = async (loss: Loss) => {
+    if (deletedHere.has(loss.id)) return;
+    set((s) => ({ losses: noteLoss(s.losses, loss) }));
+    await forget(localDb(), loss.id);
+    setDetail(loss.id, undefined);
+    if (get().openId === loss.id) await get().open(undefined);
+  };
   /** Fetches one watchlist; the server's answer replaces what this device had. */
   const fetchDetail = async (id: string) => {
     try {
@@ -138,7 +155,8 @@ export const useWatchlists = create<WatchlistsState>((set, get) => {
     openId: undefined,
     details: {},
     error: undefined,
-    dismissError: () => set({ error: undefined }),
+    losses: [],
+    dismissError: () => set({ error: undefined, losses: [] }),
 
     async open(id) {
       set({ openId: id, error: undefined });
@@ -147,6 +165,9 @@ export const useWatchlists = create<WatchlistsState>((set, get) => {
     },
 
     async refresh() {
+      const db = localDb();
+      // Only rows here before the request can have vanished from its answer (not one created meanwhile).
+      const before = await db.watchlists.toArray();
       let remote: RemoteWatchlist[];
       try {
         remote = (await api<{ watchlists: RemoteWatchlist[] }>(BASE)).watchlists;
@@ -156,15 +177,15 @@ export const useWatchlists = create<WatchlistsState>((set, get) => {
           fail(reason('Loading your watchlists', err));
         return;
       }
-      const db = localDb();
       const ids = new Set(remote.map((w) => String(w.id)));
       for (const w of remote) await store(db, w);
-      // Deleted, or no longer shared with this user: the local copy goes too.
-      for (const row of await db.watchlists.toArray()) if (!ids.has(row.id)) await forget(db, row.id);
+      // Deleted, or no longer shared with this user: said, and the local copy goes too.
+      for (const row of before) if (!ids.has(row.id)) await drop({ id: row.id, name: row.name, why: 'gone' });
       const openId = get().openId;
-      if (openId && !ids.has(openId)) await get().open(undefined);
-      else if (openId) await fetchDetail(openId);
+      if (openId) await fetchDetail(openId);
     },
+
+    lost: ({ id, name }, why) => drop({ id, name, why }),
 
     async create(name) {
       const trimmed = name.trim();
@@ -232,9 +253,11 @@ export const useWatchlists = create<WatchlistsState>((set, get) => {
 
     async remove(id) {
       // Not optimistic: deleting also drops this device's copy, which cannot be put back.
+      deletedHere.add(id);
       try {
         await api(`${BASE}/${id}`, { method: 'DELETE' });
       } catch (err) {
+        deletedHere.delete(id);
         return fail(reason('Deleting the watchlist', err));
       }
       await forget(localDb(), id);
@@ -274,6 +297,7 @@ export function startWatchlists(): () => void {
     window.removeEventListener('online', refresh);
     firstToken();
     rows.unsubscribe();
-    useWatchlists.setState({ list: undefined, openId: undefined, details: {}, error: undefined });
+    deletedHere.clear();
+    useWatchlists.setState({ list: undefined, openId: undefined, details: {}, error: undefined, losses: [] });
   };
 }

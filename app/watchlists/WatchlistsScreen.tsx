@@ -21,6 +21,7 @@ import {
   type WatchlistSummary,
 } from '../state/watchlists.ts';
 import { type Editor, type SyncStatus, useWatchlistLink } from './connect.ts';
+import { lossText } from './losses.ts';
 import {
   addTicker,
   moveTicker,
@@ -40,15 +41,18 @@ export function WatchlistsScreen() {
   const list = useWatchlists((s) => s.list);
   const openId = useWatchlists((s) => s.openId);
   const error = useWatchlists((s) => s.error);
+  const losses = useWatchlists((s) => s.losses);
   useEffect(() => startWatchlists(), []);
   if (!user) return null;
   const open = list?.find((w) => w.id === openId);
+  // Why a list vanished comes first; it stays until dismissed, whatever opens meanwhile.
+  const notice = [lossText(losses), error].filter(Boolean).join(' ');
   return (
     <section className="panel watchlists" aria-labelledby="watchlists-title">
       <h2 id="watchlists-title">Watchlists</h2>
-      {error && (
+      {notice && (
         <p role="alert" className="problem wl-error">
-          {error}{' '}
+          {notice}{' '}
           <button type="button" className="small" onClick={() => useWatchlists.getState().dismissError()}>
             Dismiss
           </button>
@@ -145,10 +149,7 @@ function OpenWatchlist({ watchlist, username }: { watchlist: WatchlistSummary; u
   const detail = useWatchlists((s) => s.details[watchlist.id]);
   const { link, state } = useWatchlistLink(watchlist.id, username, {
     onRefused: () => void useWatchlists.getState().refresh(),
-    onLost: (message) => {
-      useWatchlists.setState({ error: message });
-      void useWatchlists.getState().refresh();
-    },
+    onLost: (why) => void useWatchlists.getState().lost(watchlist, why),
   });
   const status =
     readOnly && state.status === 'offline'

@@ -6,6 +6,7 @@ import type * as Y from 'yjs';
 import { socketTicket } from '../api/client.ts';
 import { localDb } from '../data/db.ts';
 import { useSession } from '../state/session.ts';
+import type { LossReason } from './losses.ts';
 import { readWatchlist, type WatchlistContent } from './model.ts';
 
 // One open watchlist: its Yjs document loaded from this device (y-dexie), then synced with
@@ -32,19 +33,18 @@ export interface LinkState {
 export interface LinkHooks {
   /** The server refused a change: this user's role has probably changed. */
   onRefused(): void;
-  /** Access is gone for good (unshared or deleted); `message` says so. */
-  onLost(message: string): void;
+  /** Access is gone for good: the close code says whether it was unshared or deleted. */
+  onLost(why: Exclude<LossReason, 'gone'>): void;
 }
 
 /** Server close codes that end syncing (collab/hub.ts), in words that say what to do. */
 const STOPPED_BECAUSE: Record<number, string> = {
   4400: 'The server refused a message from this device. Reload the app; if it happens again, tell your admin.',
-  4403: 'This watchlist is no longer shared with you, so it was removed from this device. Ask its owner to share it again.',
-  4404: 'This watchlist was deleted by its owner, so it was removed from this device.',
   4413: 'This watchlist is full: the server takes no more changes. Remove tickers or shorten notes, then press Retry.',
 };
 const TOKEN_EXPIRED = 4401;
-const LOST = new Set([4403, 4404]);
+/** Close codes that end access for good, told by the watchlists store (losses.ts). */
+const LOST: Record<number, Exclude<LossReason, 'gone'>> = { 4403: 'unshared', 4404: 'deleted' };
 const REFUSED =
   'Your change was not saved: you can only read this watchlist. Ask its owner for editor access.';
 
@@ -235,16 +235,18 @@ export class WatchlistLink {
       void useSession.getState().refresh();
       return;
     }
+    this.halted = true;
+    const lost = LOST[code];
+    if (lost) {
+      // Said by the store, which also hears of it from the list refresh: the watchlist leaves
+      // this device and this view with it.
+      this.set({ status: 'stopped' });
+      this.hooks.onLost(lost);
+      return;
+    }
     const message =
       STOPPED_BECAUSE[code] ?? `Syncing stopped (the server closed with code ${code}). Press Retry.`;
-    this.halted = true;
-    if (LOST.has(code)) {
-      // Said once, by the screen: the watchlist leaves this device and this view with it.
-      this.set({ status: 'stopped' });
-      this.hooks.onLost(message);
-    } else {
-      this.set({ status: 'stopped', problem: message });
-    }
+    this.set({ status: 'stopped', problem: message });
   }
 
   private editors(socket: WebsocketProvider): Editor[] {
@@ -276,7 +278,7 @@ export function useWatchlistLink(
   useEffect(() => {
     const opened = new WatchlistLink(id, username, {
       onRefused: () => hooksRef.current.onRefused(),
-      onLost: (message) => hooksRef.current.onLost(message),
+      onLost: (why) => hooksRef.current.onLost(why),
     });
     setLink(opened);
     return () => {
