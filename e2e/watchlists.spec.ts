@@ -269,6 +269,36 @@ test('a viewer unshared while offline is told why the list left, back online', a
   await caio.context().close();
 });
 
+test('two editors typing in one note at once each keep their run of letters', async ({
+  browser,
+  baseURL,
+}) => {
+  const name = `Typing ${run}`;
+  await newWatchlist(name, { [USERS.editor]: 'editor' });
+  const ana = await signIn(browser, USERS.owner, baseURL);
+  await openList(ana, name);
+  await expect(status(ana)).toHaveText('synced', { timeout: 10_000 });
+  await add(ana, 'PETR4');
+  const bia = await signIn(browser, USERS.editor, baseURL);
+  await openList(bia, name);
+  await expect(status(bia)).toHaveText('synced', { timeout: 10_000 });
+  await expect.poll(() => tickersOf(bia), { timeout: 5_000 }).toEqual(['PETR4']);
+
+  // 20 characters each, typed into the same (empty) note at the same time.
+  const runs = ['alvo 39,50 ate sexta', 'stop 37,90 se romper'] as const;
+  const pages = [ana, bia] as const;
+  await Promise.all(pages.map((p) => wl(p).getByLabel('Note for PETR4').click()));
+  await Promise.all(pages.map((p, i) => p.keyboard.type(runs[i] as string, { delay: 25 })));
+  const note = async (p: Page) => (await shown(p))[0]?.[1] ?? '';
+  await expect.poll(async () => (await note(ana)).length, { timeout: 10_000 }).toBe(40);
+  await expect.poll(() => note(bia), { timeout: 10_000 }).toBe(await note(ana));
+  const merged = await note(ana);
+  expect(merged).toContain(runs[0]);
+  expect(merged).toContain(runs[1]);
+  await ana.context().close();
+  await bia.context().close();
+});
+
 test('an offline reload shows the copy on this device, edits included', async ({
   browser,
   baseURL,

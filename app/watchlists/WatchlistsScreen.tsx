@@ -7,7 +7,7 @@ import {
   useRef,
   useState,
 } from 'react';
-import * as Y from 'yjs';
+import type * as Y from 'yjs';
 import { price } from '../format.ts';
 import { useIsStale } from '../market/stale.ts';
 import { useMarket } from '../state/market.ts';
@@ -22,15 +22,8 @@ import {
 } from '../state/watchlists.ts';
 import { type Editor, type SyncStatus, useWatchlistLink } from './connect.ts';
 import { lossText } from './losses.ts';
-import {
-  addTicker,
-  moveTicker,
-  noteText,
-  parseTicker,
-  removeTicker,
-  setNote,
-  type WatchlistContent,
-} from './model.ts';
+import { addTicker, moveTicker, parseTicker, removeTicker, type WatchlistContent } from './model.ts';
+import { bindNote } from './noteBinding.ts';
 import './watchlists.css';
 
 const ROLE_LABEL: Record<WatchlistRole, string> = { owner: 'owner', editor: 'can edit', viewer: 'read-only' };
@@ -353,7 +346,6 @@ function TickerTable({
             key={ticker}
             doc={doc}
             ticker={ticker}
-            note={content.notes[ticker] ?? ''}
             first={index === 0}
             last={index === content.tickers.length - 1}
             readOnly={readOnly}
@@ -369,7 +361,6 @@ function TickerTable({
 function TickerRow(props: {
   doc: Y.Doc;
   ticker: string;
-  note: string;
   first: boolean;
   last: boolean;
   readOnly: boolean;
@@ -390,7 +381,7 @@ function TickerRow(props: {
         {change === undefined ? '—' : `${change > 0 ? '+' : ''}${price(change)}%`}
       </td>
       <td className="wl-note">
-        <NoteEditor doc={doc} ticker={ticker} value={props.note} readOnly={readOnly} />
+        <NoteEditor doc={doc} ticker={ticker} readOnly={readOnly} />
       </td>
       <td className="wl-actions">
         <button
@@ -427,51 +418,29 @@ function TickerRow(props: {
   );
 }
 
-/** A note typed into the shared text; the caret stays put when someone else types elsewhere. */
-function NoteEditor({
-  doc,
-  ticker,
-  value,
-  readOnly,
-}: {
-  doc: Y.Doc;
-  ticker: string;
-  value: string;
-  readOnly: boolean;
-}) {
+/**
+ * A note typed into the shared text (noteBinding.ts): the field is not React's to set, so a change
+ * from elsewhere neither resets it nor moves the cursor from where this writer is typing.
+ */
+function NoteEditor({ doc, ticker, readOnly }: { doc: Y.Doc; ticker: string; readOnly: boolean }) {
   const area = useRef<HTMLTextAreaElement>(null);
-  const caret = useRef<[Y.RelativePosition, Y.RelativePosition] | undefined>(undefined);
-  const remember = () => {
-    const el = area.current;
-    if (!el) return;
-    const text = noteText(doc, ticker);
-    caret.current = [
-      Y.createRelativePositionFromTypeIndex(text, el.selectionStart),
-      Y.createRelativePositionFromTypeIndex(text, el.selectionEnd),
-    ];
-  };
-  // After each change of the note (`value`), React has set the text and lost the caret.
   useLayoutEffect(() => {
     const el = area.current;
-    if (!el || !caret.current || document.activeElement !== el) return;
-    const [start, end] = caret.current.map(
-      (p) => Y.createAbsolutePositionFromRelativePosition(p, doc)?.index,
-    );
-    if (start !== undefined && end !== undefined) el.setSelectionRange(start, end);
-  }, [doc, value]);
+    if (!el) return;
+    const binding = bindNote(doc, ticker, el, () => document.activeElement === el);
+    el.addEventListener('input', binding.input);
+    return () => {
+      el.removeEventListener('input', binding.input);
+      binding.destroy();
+    };
+  }, [doc, ticker]);
   return (
     <textarea
       ref={area}
       aria-label={`Note for ${ticker}`}
       rows={1}
-      value={value}
       readOnly={readOnly}
       placeholder={readOnly ? '' : 'Add a note'}
-      onChange={(e) => {
-        setNote(doc, ticker, e.target.value);
-        remember();
-      }}
-      onSelect={remember}
     />
   );
 }

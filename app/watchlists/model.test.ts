@@ -10,6 +10,7 @@ import {
   readWatchlist,
   removeTicker,
   setNote,
+  textSplice,
 } from './model.ts';
 
 // Several devices edit one watchlist, each on its own Y.Doc; updates travel between them late,
@@ -233,6 +234,25 @@ describe('watchlist document', () => {
     expect(readWatchlist(a)).toEqual({ tickers: ['VALE3', 'PETR4'], notes: { VALE3: '', PETR4: '' } });
     addTicker(a, 'ITUB4');
     expect(readWatchlist(a).notes.ITUB4).toBe('');
+  });
+
+  it('finds the one edit between two note values, ending at the cursor where that is ambiguous', () => {
+    expect(textSplice('hello world', 'hello brave world')).toEqual({ index: 6, remove: 0, insert: 'brave ' });
+    expect(textSplice('stop 30', 'stop 31')).toEqual({ index: 6, remove: 1, insert: '1' });
+    // "a" typed after the first "a" of "aa" (cursor at 2), and a backspace of the middle "a".
+    expect(textSplice('aa', 'aaa', 2)).toEqual({ index: 1, remove: 0, insert: 'a' });
+    expect(textSplice('aaa', 'aa', 1)).toEqual({ index: 1, remove: 1, insert: '' });
+    // Without the cursor, the common prefix wins.
+    expect(textSplice('aa', 'aaa')).toEqual({ index: 2, remove: 0, insert: 'a' });
+    // A selection replaced by what was typed.
+    expect(textSplice('abcd', 'axd', 2)).toEqual({ index: 1, remove: 2, insert: 'x' });
+    fc.assert(
+      fc.property(fc.string({ maxLength: 8 }), fc.string({ maxLength: 8 }), fc.nat(), (prev, next, c) => {
+        const caret = c % (next.length + 1);
+        for (const { index, remove, insert } of [textSplice(prev, next), textSplice(prev, next, caret)])
+          expect(prev.slice(0, index) + insert + prev.slice(index + remove)).toBe(next);
+      }),
+    );
   });
 
   it('reads typed tickers strictly', () => {

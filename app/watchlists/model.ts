@@ -90,22 +90,55 @@ export function moveTicker(doc: Y.Doc, ticker: string, index: number): boolean {
   return true;
 }
 
+/** One edit that turns `prev` into `next`: at `index`, delete `remove` characters, insert `insert`. */
+export interface Splice {
+  readonly index: number;
+  readonly remove: number;
+  readonly insert: string;
+}
+
 /**
- * Makes the note of `ticker` read `next`, as one edit of the changed middle (common prefix and
- * suffix kept), so what another device types meanwhile elsewhere in the note survives.
+ * The edit that turns `prev` into `next`, as small as a common prefix and suffix allow. Where
+ * that is ambiguous (typing "a" into "aa") and `caret` is known (where the cursor stands after
+ * the edit), the edit ends there, so the characters inserted are the ones typed.
  */
-export function setNote(doc: Y.Doc, ticker: string, next: string): boolean {
+export function textSplice(prev: string, next: string, caret?: number): Splice {
+  const max = Math.min(prev.length, next.length);
+  const prefix = (limit: number) => {
+    let n = 0;
+    while (n < limit && prev[n] === next[n]) n++;
+    return n;
+  };
+  const suffix = (limit: number) => {
+    let n = 0;
+    while (n < limit && prev[prev.length - 1 - n] === next[next.length - 1 - n]) n++;
+    return n;
+  };
+  let start: number;
+  let end: number;
+  if (caret === undefined) {
+    start = prefix(max);
+    end = suffix(max - start);
+  } else {
+    end = suffix(Math.max(0, Math.min(max, next.length - caret)));
+    start = prefix(max - end);
+  }
+  return { index: start, remove: prev.length - start - end, insert: next.slice(start, next.length - end) };
+}
+
+/**
+ * Makes the note of `ticker` read `next`, as one edit of the changed middle (`textSplice`, with
+ * the cursor at `caret` after it), so what another device types meanwhile elsewhere in the note
+ * survives. `origin` marks the transaction, for a binding to tell its own edits apart.
+ */
+export function setNote(doc: Y.Doc, ticker: string, next: string, caret?: number, origin?: unknown): boolean {
   const text = noteText(doc, ticker);
   const prev = text.toString();
   if (prev === next) return false;
-  let start = 0;
-  const max = Math.min(prev.length, next.length);
-  while (start < max && prev[start] === next[start]) start++;
-  let end = 0;
-  while (end < max - start && prev[prev.length - 1 - end] === next[next.length - 1 - end]) end++;
+  const { index, remove, insert } = textSplice(prev, next, caret);
   doc.transact(() => {
-    if (prev.length - start - end > 0) text.delete(start, prev.length - start - end);
-    if (next.length - start - end > 0) text.insert(start, next.slice(start, next.length - end));
-  });
+    if (remove > 0) text.delete(index, remove);
+    if (insert) text.insert(index, insert);
+  }, origin);
   return true;
 }
