@@ -23,11 +23,15 @@ process.on('SIGINT', () => shutdown('SIGINT'));
 try {
   server = await startServer(config, log);
 } catch (err) {
-  // The port or the data directory is another process's: said plainly, exit 2 as for a setting.
-  if (!(err instanceof StartupError)) throw err;
   log.flush();
-  process.stderr.write(`${err.message}\n`);
-  process.exit(2);
+  // The port or the data directory is another process's: said plainly, exit 2 as for a setting.
+  if (err instanceof StartupError) {
+    process.stderr.write(`${err.message}\n`);
+    process.exit(2);
+  }
+  // Anything else (the database refused us, the DLL would not load): one readable line, exit 1.
+  process.stderr.write(`Tape could not start: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
 }
 if (pending) shutdown(pending);
 
