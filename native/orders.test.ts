@@ -1,12 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  type AccountRef,
-  NL,
-  type ProfitConnector,
-  ProfitDllError,
-  type RawEvent,
-  type SendOrderRequest,
-} from './profitdll.ts';
+import { NL, ProfitDllError } from './errors.ts';
+import type { AccountRef, ProfitConnector, RawEvent, SendOrderRequest } from './profitdll.ts';
 import { collect, connectSimulator } from './testkit.ts';
 
 // The simulator's V2 order routing through the real binding: return codes, the order callback,

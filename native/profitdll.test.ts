@@ -1,14 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { applyBookAction } from '../sync-server/market/book.ts';
-import {
-  defaultLibraryPaths,
-  type InjectedTrade,
-  NL,
-  nlCodeName,
-  ProfitConnector,
-  ProfitDllError,
-  type RawEvent,
-} from './profitdll.ts';
+import { NL, nlCodeName, ProfitDllError } from './errors.ts';
+import { defaultLibraryPaths, type InjectedTrade, ProfitConnector, type RawEvent } from './profitdll.ts';
 import { collect, connectSimulator, sleep, statesOf, tradesOf } from './testkit.ts';
 
 // The binding against the real simulator and capture libraries (native/build), no mocks.

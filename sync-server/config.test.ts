@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_RING, RING_MAX, RING_MIN } from '../native/profitdll.ts';
+import { DEFAULT_RING, RING_MAX, RING_MIN } from '../native/captureRing.ts';
 import { ConfigError, loadConfig } from './config.ts';
 
 describe('loadConfig', () => {

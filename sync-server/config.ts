@@ -1,8 +1,8 @@
 import type { BlockList } from 'node:net';
 import { basename, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
-import { DEFAULT_RING, RING_MAX, RING_MIN } from '../native/profitdll.ts';
-import { parseTrustedProxies } from './http/clientAddress.ts';
+import { DEFAULT_RING, RING_MAX, RING_MIN } from '../native/captureRing.ts';
+import { parseTrustedProxies } from './clientAddress.ts';
 
 // Every setting Tape reads from the environment, validated once at start.
 // Defaults are the embedded mode: PGlite under ./data, the simulator DLL, in-process bus.
@@ -172,7 +172,7 @@ export interface Config {
   readonly wsHardBytes: number;
   /** A socket conflated this long without catching up is closed. */
   readonly wsStallMs: number;
-  /** Reverse proxies whose X-Forwarded-For is believed (http/clientAddress.ts); none: the peer is the client. */
+  /** Reverse proxies whose X-Forwarded-For is believed (clientAddress.ts); none: the peer is the client. */
   readonly trustedProxies: BlockList | undefined;
   readonly shutdownTimeoutMs: number;
   /** Limits of the /yjs rooms (collab/hub.ts CollabLimits). */

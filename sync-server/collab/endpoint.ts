@@ -1,4 +1,4 @@
-import type { WsEndpoint, WsSession } from '../http/ws.ts';
+import type { WsEndpoint, WsSession } from '../ws.ts';
 import { type CollabHub, YjsClose } from './hub.ts';
 
 // `/yjs/<room>`: the y-websocket protocol for the stock WebsocketProvider. Its credential comes

@@ -1,10 +1,10 @@
 import * as awarenessProtocol from 'y-protocols/awareness';
 import * as Y from 'yjs';
 import type { Principal } from '../auth/tokens.ts';
-import { CloseCode } from '../http/ws.ts';
 import type { Logger } from '../log.ts';
 import type { Compaction, DocKind, DocRelation, DocState, DocumentRow } from '../store/collab.ts';
 import { fullBucket, type Rate, type TokenBucket, takeToken } from '../tokenBucket.ts';
+import { CloseCode } from '../ws.ts';
 import type { BusMessage, CollabBus } from './bus.ts';
 import { DEFAULT_MAX_MESSAGE_BYTES, decodeMessage, encodeMessage, type YMessage } from './protocol.ts';
 import { changesDoc } from './updates.ts';

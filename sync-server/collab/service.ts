@@ -1,7 +1,7 @@
-import type { WsEndpoint } from '../http/ws.ts';
 import type { Logger } from '../log.ts';
 import { CollabStore } from '../store/collab.ts';
 import type { Sql } from '../store/db.ts';
+import type { WsEndpoint } from '../ws.ts';
 import { type CollabBus, LocalNetwork } from './bus.ts';
 import { SharedDocuments } from './documents.ts';
 import { yjsEndpoint } from './endpoint.ts';

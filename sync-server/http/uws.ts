@@ -3,17 +3,17 @@ import type { BlockList } from 'node:net';
 import { ZodError } from 'zod';
 import type { Principal } from '../auth/tokens.ts';
 import { AuthError } from '../auth/tokens.ts';
+import { clientAddress } from '../clientAddress.ts';
 import { StartupError } from '../config.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
-import { clientAddress } from './clientAddress.ts';
+import { CloseCode, type WsEndpoint, type WsSession } from '../ws.ts';
 import { SECURITY_HEADERS } from './security.ts';
 import type { StaticFiles } from './static.ts';
 import { HttpError, type Reply, type Route } from './types.ts';
-import { CloseCode, type WsEndpoint, type WsSession } from './ws.ts';
 
-// The only module (with ws.ts) that knows uWebSockets.js; an upstream build can replace the
-// npm republish without touching any other file.
+// The only module that knows uWebSockets.js (../ws.ts holds the framework-free socket shapes it
+// adapts); an upstream build can replace the npm republish without touching any other file.
 
 const DEFAULT_MAX_BODY = 64 * 1024;
 /** ListenOptions.LIBUS_LISTEN_EXCLUSIVE_PORT (index.d.ts): no SO_REUSEPORT. */

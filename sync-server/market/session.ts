@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Principal } from '../auth/tokens.ts';
-import { CloseCode, type WsEndpoint, type WsSession } from '../http/ws.ts';
 import { fullBucket, type Rate, type TokenBucket, takeToken } from '../tokenBucket.ts';
+import { CloseCode, type WsEndpoint, type WsSession } from '../ws.ts';
 import {
   CHANNELS,
   type Channel,

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { type AccountRef, ProfitDllError } from '../../native/profitdll.ts';
+import { ProfitDllError } from '../../native/errors.ts';
+import type { AccountRef } from '../../native/profitdll.ts';
 import type { Logger } from '../log.ts';
 import { type Instrument, instrumentFor } from '../market/instruments.ts';
 import { b3Day } from '../market/protocol.ts';

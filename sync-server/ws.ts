@@ -1,4 +1,4 @@
-import type { Principal } from '../auth/tokens.ts';
+import type { Principal } from './auth/tokens.ts';
 
 // Framework-free WebSocket shapes; uws.ts adapts them to uWebSockets.js.
 
