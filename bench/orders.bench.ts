@@ -5,8 +5,8 @@
 // same server. Run: npx tsx bench/orders.bench.ts (DATABASE_URL set: PostgreSQL, else PGlite).
 import WebSocket from 'ws';
 import { z } from 'zod';
-import { instrumentFor } from '../sync-server/market/instruments.ts';
 import { DEFAULT_RISK, type OrderRequest, type RiskSnapshot, riskCheck } from '../sync-server/orders/risk.ts';
+import { instrumentFor } from '../sync-server/shared/instruments.ts';
 import { b3Now, login, startTestServer, until } from '../sync-server/testkit.ts';
 
 const RISK_CALLS = Number(process.env.BENCH_RISK_CALLS ?? 200_000);

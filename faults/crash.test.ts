@@ -9,11 +9,11 @@ import { FeedClient } from '../app/market/feedClient.ts';
 import {
   decodeFrame,
   FrameKind,
-  type OrderJson,
   type Quote,
   type ServerMessage,
   type Trade,
-} from '../sync-server/market/protocol.ts';
+} from '../sync-server/shared/market.ts';
+import type { OrderJson } from '../sync-server/shared/orders.ts';
 import { login, NodeWebSocket, type ServerProcess, spawnServer, until } from '../sync-server/testkit.ts';
 import { freePort, openPglite, type ScratchDatabase, type Store, scratchDatabase } from './scratch.ts';
 

@@ -7,7 +7,7 @@ import WebSocket from 'ws';
 import { WebsocketProvider } from 'y-websocket';
 import * as Y from 'yjs';
 import { FeedClient } from '../app/market/feedClient.ts';
-import type { Trade } from '../sync-server/market/protocol.ts';
+import type { Trade } from '../sync-server/shared/market.ts';
 import { CollabStore } from '../sync-server/store/collab.ts';
 import {
   createWatchlist,

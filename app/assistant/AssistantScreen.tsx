@@ -1,7 +1,5 @@
 import { type FormEvent, useCallback, useEffect, useId, useRef, useState } from 'react';
-import type { Citation } from '../../sync-server/rag/protocol.ts';
-import type { RagStatus } from '../../sync-server/rag/service.ts';
-import type { Section } from '../../sync-server/rag/store.ts';
+import type { Citation, RagStatus, Section } from '../../sync-server/shared/assistant.ts';
 import { ApiError, api } from '../api/client.ts';
 import { age } from '../format.ts';
 import { useSession } from '../state/session.ts';

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type AnswerEvent, encodeEvent } from '../../sync-server/rag/protocol.ts';
+import { type AnswerEvent, encodeEvent } from '../../sync-server/shared/assistant.ts';
 import { applyEvent, emptyAnswer, readAnswer } from './ask.ts';
 
 const streamOf = (chunks: Uint8Array[]) =>

@@ -4,13 +4,13 @@ import {
   answerReader,
   type Citation,
   normaliseQuestion,
-} from '../../sync-server/rag/protocol.ts';
+} from '../../sync-server/shared/assistant.ts';
 import { ApiError, api } from '../api/client.ts';
 import { localDb } from '../data/db.ts';
 import { useSession } from '../state/session.ts';
 
 // The assistant's client: a short-lived rag:query token minted with the session's token, the
-// question POSTed, the NDJSON answer read as it streams (rag/protocol.ts), and each complete
+// question POSTed, the NDJSON answer read as it streams (shared/assistant.ts), and each complete
 // answer kept on the device for reading offline.
 
 export interface Answer {

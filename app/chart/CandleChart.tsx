@@ -8,7 +8,7 @@ import {
   type UTCTimestamp,
 } from 'lightweight-charts';
 import { useEffect, useRef, useState } from 'react';
-import type { Candle } from '../../sync-server/market/protocol.ts';
+import type { Candle } from '../../sync-server/shared/market.ts';
 import { api } from '../api/client.ts';
 import { keys } from '../api/keys.ts';
 import { CacheAge } from '../screens/CacheAge.tsx';

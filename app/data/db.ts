@@ -1,7 +1,7 @@
 import { Dexie, type EntityTable } from 'dexie';
 import yDexie from 'y-dexie';
 import type * as Y from 'yjs';
-import type { Quote } from '../../sync-server/market/protocol.ts';
+import type { Quote } from '../../sync-server/shared/market.ts';
 
 /** The last quote seen for a ticker, kept for a cold offline start. */
 export interface QuoteRow extends Quote {

@@ -10,7 +10,7 @@ import {
   type ServerMessage,
   type Trade,
   type TradeMark,
-} from '../../sync-server/market/protocol.ts';
+} from '../../sync-server/shared/market.ts';
 
 // The market client: one /ws connection, reconnects with backoff, and never shows a gap.
 // It tracks the last contiguous sequence per ticker; on a gap or a reconnect it resubscribes

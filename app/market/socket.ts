@@ -1,4 +1,5 @@
-import type { InstrumentInfo, OrderJson, PositionJson, Trade } from '../../sync-server/market/protocol.ts';
+import type { InstrumentInfo, Trade } from '../../sync-server/shared/market.ts';
+import type { OrderJson, PositionJson } from '../../sync-server/shared/orders.ts';
 import { socketTicket } from '../api/client.ts';
 import { keys } from '../api/keys.ts';
 import { pushQueryData, queryClient } from '../api/queryClient.ts';

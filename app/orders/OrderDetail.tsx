@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import type { OrderJson } from '../../sync-server/market/protocol.ts';
+import type { OrderJson } from '../../sync-server/shared/orders.ts';
 import { ApiError } from '../api/client.ts';
 import { b3Time } from '../format.ts';
 import { useDayLimits, useMarket } from '../state/market.ts';

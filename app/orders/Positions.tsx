@@ -1,4 +1,4 @@
-import { unrealizedCents } from '../../sync-server/orders/positions.ts';
+import { unrealizedCents } from '../../sync-server/shared/orders.ts';
 import { price, reais } from '../format.ts';
 import { CacheAge } from '../screens/CacheAge.tsx';
 import { useMarket } from '../state/market.ts';

@@ -1,7 +1,5 @@
 import { useMutation, useQuery } from '@tanstack/react-query';
-import type { OrderJson, PositionJson } from '../../sync-server/market/protocol.ts';
-import type { RiskConfig } from '../../sync-server/orders/risk.ts';
-import type { OrderEventRow } from '../../sync-server/store/orders.ts';
+import type { OrderEventRow, OrderJson, PositionJson, RiskConfig } from '../../sync-server/shared/orders.ts';
 import { ApiError, api } from '../api/client.ts';
 import { keys } from '../api/keys.ts';
 import { queryClient } from '../api/queryClient.ts';

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { OrderJson } from '../../sync-server/market/protocol.ts';
+import type { OrderJson } from '../../sync-server/shared/orders.ts';
 import { isWorking, SENDING, upsertOrder } from './blotter.ts';
 
 const at = (s: number) => new Date(Date.UTC(2026, 10, 25, 13, 0, s)).toISOString();

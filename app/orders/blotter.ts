@@ -1,5 +1,4 @@
-import type { OrderJson } from '../../sync-server/market/protocol.ts';
-import { type OrderState, TERMINAL } from '../../sync-server/orders/state.ts';
+import { type OrderJson, type OrderState, TERMINAL } from '../../sync-server/shared/orders.ts';
 
 /** An order the ticket sent that the server has not answered yet: shown, never counted as live. */
 export const SENDING = 'sending';

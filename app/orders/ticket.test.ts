@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { InstrumentInfo } from '../../sync-server/market/protocol.ts';
+import type { InstrumentInfo } from '../../sync-server/shared/market.ts';
 import { checkTicket, stepPrice, stepQty } from './ticket.ts';
 
 const PETR4: InstrumentInfo = {

@@ -1,5 +1,5 @@
-import { isValidPrice, toTicks } from '../../sync-server/market/instruments.ts';
-import type { InstrumentInfo } from '../../sync-server/market/protocol.ts';
+import { isValidPrice, toTicks } from '../../sync-server/shared/instruments.ts';
+import type { InstrumentInfo } from '../../sync-server/shared/market.ts';
 
 // The ticket's checks: the same lot and tick rules the server's risk engine applies, so a
 // trader sees the problem before sending. The server stays the judge.

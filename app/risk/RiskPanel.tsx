@@ -1,6 +1,6 @@
 import { useMutation, useQuery } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
-import type { RiskConfig } from '../../sync-server/orders/risk.ts';
+import type { RiskConfig } from '../../sync-server/shared/orders.ts';
 import { api } from '../api/client.ts';
 import { keys } from '../api/keys.ts';
 import { queryClient } from '../api/queryClient.ts';

@@ -8,7 +8,7 @@ import {
   type Quote,
   type Trade,
   withDay,
-} from '../../sync-server/market/protocol.ts';
+} from '../../sync-server/shared/market.ts';
 
 import type { LinkState } from '../market/feedClient.ts';
 

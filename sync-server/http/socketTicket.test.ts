@@ -3,7 +3,7 @@ import WebSocket from 'ws';
 import { SocketTickets } from '../auth/tickets.ts';
 import { type Principal, TokenSigner } from '../auth/tokens.ts';
 import { decodeMessage } from '../collab/protocol.ts';
-import type { ServerMessage } from '../market/protocol.ts';
+import type { ServerMessage } from '../shared/market.ts';
 import { backends, createWatchlist, login, startTestServer, type TestServer } from '../testkit.ts';
 
 // One-time socket tickets over a real server (POST /api/v1/auth/socket-ticket → /ws?ticket=,

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { instrumentFor } from '../shared/instruments.ts';
 import { BookAction, BookError, PriceBook } from './book.ts';
-import { instrumentFor } from './instruments.ts';
 
 const petr = instrumentFor('PETR4', 'B');
 if (!petr) throw new Error('PETR4');

@@ -1,4 +1,4 @@
-import { type Instrument, isValidPrice } from './instruments.ts';
+import { type Instrument, isValidPrice } from '../shared/instruments.ts';
 
 // The aggregated price book of one ticker, rebuilt from ProfitDLL's TPriceBookCallback events.
 // Conventions (docs/native.md): side 0 buy, 1 sell; position counts from the best price;

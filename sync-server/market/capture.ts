@@ -1,5 +1,5 @@
-import { type Instrument, instrumentFor, onTickGrid, toTicks } from './instruments.ts';
-import { B3_UTC_OFFSET_MS, type DayStats, type Trade } from './protocol.ts';
+import { type Instrument, instrumentFor, onTickGrid, toTicks } from '../shared/instruments.ts';
+import { B3_UTC_OFFSET_MS, type DayStats, type Trade } from '../shared/market.ts';
 
 // Capture: every market callback is validated; trades and daily figures are normalised into
 // typed events (trades sequenced per ticker); anything invalid comes back with a named reason

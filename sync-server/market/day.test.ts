@@ -1,19 +1,18 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { useMarket } from '../../app/state/market.ts';
-import { petr4Market } from '../testkit.ts';
-import { type Instrument, instrumentFor } from './instruments.ts';
+import { type Instrument, instrumentFor } from '../shared/instruments.ts';
 import {
   applyTrades,
   b3Day,
   type DayStats,
   type Quote,
   type ServerMessage,
-  sampleTrade,
   type Trade,
-  topicFor,
   withDay,
-} from './protocol.ts';
+} from '../shared/market.ts';
+import { petr4Market } from '../testkit.ts';
+import { sampleTrade, topicFor } from './protocol.ts';
 
 // The exchange's daily figures: kept with the quote, pushed to subscribers when they say
 // something trades cannot (the open, the price limits, a new day), and merged on the app side.

@@ -2,11 +2,11 @@ import type { RawEvent } from '../../native/profitdll.ts';
 import type { Ticker } from '../config.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
+import type { Instrument } from '../shared/instruments.ts';
+import type { ConnectorStatus, DayStats, Trade } from '../shared/market.ts';
 import { jsonSafe } from '../store/deadLetters.ts';
 import type { RawPriceBook } from './book.ts';
 import { type Rejected, TradeCapture } from './capture.ts';
-import type { Instrument } from './instruments.ts';
-import type { ConnectorStatus, DayStats, Trade } from './protocol.ts';
 
 /** The part of the ProfitDLL binding the feed drives (the binding in native/ implements it). */
 export interface MarketConnector {

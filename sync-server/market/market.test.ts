@@ -2,6 +2,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { FeedClient, type LinkState } from '../../app/market/feedClient.ts';
 import {
+  type BookFrame,
+  type CandlesFrame,
+  decodeFrame,
+  FrameKind,
+  type Quote,
+  type ServerMessage,
+  type Trade,
+} from '../shared/market.ts';
+import {
   b3Now,
   backends,
   login,
@@ -12,15 +21,6 @@ import {
   type TestServer,
   until,
 } from '../testkit.ts';
-import {
-  type BookFrame,
-  type CandlesFrame,
-  decodeFrame,
-  FrameKind,
-  type Quote,
-  type ServerMessage,
-  type Trade,
-} from './protocol.ts';
 
 const tradesOf = (bytes: Uint8Array): Trade[] => {
   const f = decodeFrame(bytes);

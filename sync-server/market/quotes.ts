@@ -1,4 +1,4 @@
-import { applyTrades, type DayStats, type Quote, type Trade, withDay } from './protocol.ts';
+import { applyTrades, type DayStats, type Quote, type Trade, withDay } from '../shared/market.ts';
 
 /**
  * Last-trade state per ticker: what a new subscriber sees first. It starts from the session's

@@ -1,9 +1,10 @@
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
+import { type Instrument, instrumentFor } from '../shared/instruments.ts';
+import { decodeFrame, FrameKind, type ServerMessage, type Trade } from '../shared/market.ts';
 import { backends, login, petr4Market, startTestServer, type TestServer, until } from '../testkit.ts';
-import { type Instrument, instrumentFor } from './instruments.ts';
-import { decodeFrame, FrameKind, type ServerMessage, sampleTrade, type Trade } from './protocol.ts';
+import { sampleTrade } from './protocol.ts';
 import { type CatchUp, HISTORY_READ_MS } from './service.ts';
 
 // A catch-up that needs the database while the ticker trades: the ring evicts its oldest trades

@@ -1,4 +1,4 @@
-import type { Trade } from './protocol.ts';
+import type { Trade } from '../shared/market.ts';
 
 /**
  * The last `capacity` trades of one ticker, oldest overwritten first: the first replay source.

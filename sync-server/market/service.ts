@@ -1,8 +1,5 @@
 import type { Logger } from '../log.ts';
-import type { NewDeadLetter } from '../store/deadLetters.ts';
-import { BookError, PriceBook, type RawPriceBook } from './book.ts';
-import type { DeadLetter, FeedSinks } from './feed.ts';
-import { type Instrument, instrumentFor } from './instruments.ts';
+import { type Instrument, instrumentFor } from '../shared/instruments.ts';
 import {
   BOOK_DEPTH,
   b3Day,
@@ -19,8 +16,11 @@ import {
   type ServerMessage,
   type Trade,
   type TradeMark,
-  topicFor,
-} from './protocol.ts';
+} from '../shared/market.ts';
+import type { NewDeadLetter } from '../store/deadLetters.ts';
+import { BookError, PriceBook, type RawPriceBook } from './book.ts';
+import type { DeadLetter, FeedSinks } from './feed.ts';
+import { topicFor } from './protocol.ts';
 import { QuoteBoard } from './quotes.ts';
 import { TradeRing } from './ring.ts';
 

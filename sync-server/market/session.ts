@@ -1,7 +1,5 @@
 import { z } from 'zod';
 import type { Principal } from '../auth/tokens.ts';
-import { fullBucket, type Rate, type TokenBucket, takeToken } from '../tokenBucket.ts';
-import { CloseCode, type WsEndpoint, type WsSession } from '../ws.ts';
 import {
   CHANNELS,
   type Channel,
@@ -9,8 +7,10 @@ import {
   type Quote,
   type ServerMessage,
   type TradeMark,
-  topicFor,
-} from './protocol.ts';
+} from '../shared/market.ts';
+import { fullBucket, type Rate, type TokenBucket, takeToken } from '../tokenBucket.ts';
+import { CloseCode, type WsEndpoint, type WsSession } from '../ws.ts';
+import { topicFor } from './protocol.ts';
 import type { MarketService } from './service.ts';
 
 // The /ws endpoint: JSON control messages in; snapshots, replays and binary market frames out;

@@ -1,8 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../log.ts';
+import type { Trade } from '../shared/market.ts';
 import type { NewDeadLetter } from '../store/deadLetters.ts';
-import { sampleTrade, type Trade } from './protocol.ts';
+import { sampleTrade } from './protocol.ts';
 import { TickWriter } from './writer.ts';
 
 const log = createLogger('silent');

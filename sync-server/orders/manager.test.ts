@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AccountRef } from '../../native/profitdll.ts';
 import { createLogger } from '../log.ts';
-import { instrumentFor } from '../market/instruments.ts';
+import { instrumentFor } from '../shared/instruments.ts';
+import type { RiskConfig } from '../shared/orders.ts';
 import type { Database } from '../store/db.ts';
 import type { NewDeadLetter } from '../store/deadLetters.ts';
 import { OrderStore } from '../store/orders.ts';
@@ -15,7 +16,7 @@ import {
   OrderManager,
   type RouterOrder,
 } from './manager.ts';
-import { DEFAULT_RISK, type RiskConfig } from './risk.ts';
+import { DEFAULT_RISK } from './risk.ts';
 
 // The manager's update lanes and load limits, against the real order store, with a scripted
 // broker behind the manager's own OrderRouter interface: the test decides when the DLL moves

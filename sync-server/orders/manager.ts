@@ -2,23 +2,23 @@ import { createHash } from 'node:crypto';
 import { ProfitDllError } from '../../native/errors.ts';
 import type { AccountRef } from '../../native/profitdll.ts';
 import type { Logger } from '../log.ts';
-import { type Instrument, instrumentFor } from '../market/instruments.ts';
-import { b3Day } from '../market/protocol.ts';
+import { type Instrument, instrumentFor } from '../shared/instruments.ts';
+import { b3Day } from '../shared/market.ts';
+import type { OrderState, Position, RiskConfig } from '../shared/orders.ts';
 import { jsonSafe, type NewDeadLetter } from '../store/deadLetters.ts';
 import type { OrderRow, OrderStore } from '../store/orders.ts';
 import { fullBucket, type TokenBucket } from '../tokenBucket.ts';
-import { applyFill, FLAT, type Position } from './positions.ts';
+import { applyFill, FLAT } from './positions.ts';
 import {
   DEFAULT_RISK,
   type OrderRequest,
   orderRate,
   type PriceLimits,
-  type RiskConfig,
   type RiskResult,
   riskCheck,
 } from './risk.ts';
 import { InvalidDllOrder } from './router.ts';
-import { InvalidTransition, isTerminal, type OrderEvent, type OrderState, transition } from './state.ts';
+import { InvalidTransition, isTerminal, type OrderEvent, transition } from './state.ts';
 
 // The order manager: write-ahead, idempotent submission through the risk engine to the DLL,
 // DLL order updates driven through the transition table, fills folded into positions.

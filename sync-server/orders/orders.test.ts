@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import type { OrderJson, PositionJson } from '../market/protocol.ts';
+import type { OrderJson, PositionJson } from '../shared/orders.ts';
 import {
   b3Now,
   backends,

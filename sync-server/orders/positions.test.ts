@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { centavos, instrumentFor } from '../market/instruments.ts';
-import { applyFill, averagePrice, exposure, type Fill, FLAT, unrealizedCents } from './positions.ts';
+import { centavos, instrumentFor } from '../shared/instruments.ts';
+import { unrealizedCents } from '../shared/orders.ts';
+import { applyFill, averagePrice, exposure, type Fill, FLAT } from './positions.ts';
 
 const petr = instrumentFor('PETR4', 'B') as NonNullable<ReturnType<typeof instrumentFor>>;
 const win = instrumentFor('WINZ25', 'F') as NonNullable<ReturnType<typeof instrumentFor>>;

@@ -1,4 +1,5 @@
-import { centavos, type Instrument } from '../market/instruments.ts';
+import { centavos, type Instrument } from '../shared/instruments.ts';
+import type { Position } from '../shared/orders.ts';
 
 // Positions and P&L from fills, in integer centavos so every identity holds to the cent:
 // realized + unrealized = (sell proceeds − buy costs) + marked value of what is still held.
@@ -7,14 +8,6 @@ export interface Fill {
   readonly side: 'buy' | 'sell';
   readonly qty: number;
   readonly price: number;
-}
-
-export interface Position {
-  /** Signed: positive long, negative short. */
-  readonly qty: number;
-  /** Signed centavos paid for the open quantity (negative for a short: what was received). */
-  readonly costCents: number;
-  readonly realizedCents: number;
 }
 
 export const FLAT: Position = Object.freeze({ qty: 0, costCents: 0, realizedCents: 0 });
@@ -45,10 +38,6 @@ export function applyFill(p: Position, fill: Fill, inst: Instrument): Position {
     realizedCents: p.realizedCents + realized,
   };
 }
-
-/** Unrealized P&L marked to `price`: what the open quantity is worth minus what it cost. */
-export const unrealizedCents = (p: Position, price: number, inst: Pick<Instrument, 'multiplier'>) =>
-  p.qty === 0 ? 0 : Math.sign(p.qty) * centavos(price, Math.abs(p.qty), inst) - p.costCents;
 
 /** Average entry price of the open quantity, or undefined when flat. */
 export const averagePrice = (p: Position, inst: Instrument) =>

@@ -1,14 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  InvalidTransition,
-  isTerminal,
-  ORDER_EVENTS,
-  ORDER_STATES,
-  type OrderState,
-  TRANSITIONS,
-  transition,
-} from './state.ts';
+import { ORDER_STATES, type OrderState } from '../shared/orders.ts';
+import { InvalidTransition, isTerminal, ORDER_EVENTS, TRANSITIONS, transition } from './state.ts';
 
 describe('order state machine', () => {
   it('walks the happy paths', () => {

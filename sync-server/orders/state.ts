@@ -1,20 +1,7 @@
+import { type OrderState, TERMINAL } from '../shared/orders.ts';
+
 // The order lifecycle as one explicit table: (state, event) → state. An event that is not in
 // the table is an invalid transition: it is reported, never applied.
-
-export const ORDER_STATES = [
-  'pending_new',
-  'new',
-  'partially_filled',
-  'pending_cancel',
-  'pending_replace',
-  'filled',
-  'canceled',
-  'rejected',
-  'expired',
-] as const;
-export type OrderState = (typeof ORDER_STATES)[number];
-
-export const TERMINAL: ReadonlySet<OrderState> = new Set(['filled', 'canceled', 'rejected', 'expired']);
 
 export const ORDER_EVENTS = [
   'accepted',

@@ -1,7 +1,7 @@
-import type { Instrument } from '../market/instruments.ts';
-import type { OrderJson, PositionJson } from '../market/protocol.ts';
+import type { Instrument } from '../shared/instruments.ts';
+import { type OrderJson, type Position, type PositionJson, unrealizedCents } from '../shared/orders.ts';
 import type { OrderRow } from '../store/orders.ts';
-import { averagePrice, type Position, unrealizedCents } from './positions.ts';
+import { averagePrice } from './positions.ts';
 
 // Orders and positions as REST answers and the account push show them: one shape for both.
 

@@ -1,4 +1,4 @@
-import type { Citation } from './protocol.ts';
+import type { Citation } from '../shared/assistant.ts';
 import { terms } from './text.ts';
 
 // What the assistant says: the prompts sent to an LLM, and the extractive answer used when no

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { createClient } from 'redis';
 import type { Logger } from '../log.ts';
+import type { AnswerMode, CacheKind, Citation } from '../shared/assistant.ts';
 import { bytesVector, dot, vectorBytes } from './embed.ts';
-import type { AnswerMode, Citation } from './protocol.ts';
 
 // The semantic cache: a question answered before — word for word (after normalisation), or
 // close enough by embedding similarity — gets the stored answer. A similar question must name
@@ -37,7 +37,7 @@ export interface CacheEntry extends CacheQuery {
 }
 
 export interface CacheBackend {
-  readonly kind: 'memory' | 'redis';
+  readonly kind: CacheKind;
   get(generation: number, filter: string, key: string): Promise<CacheEntry | undefined>;
   /** Live entries of the generation under this filter, newest first, at most `limit`. */
   recent(generation: number, filter: string, limit: number): Promise<CacheEntry[]>;

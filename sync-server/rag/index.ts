@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { QdrantClient } from '@qdrant/js-client-rest';
+import type { VectorIndexKind } from '../shared/assistant.ts';
 import type { Scored } from './bm25.ts';
 import { dot } from './embed.ts';
 import type { StoredChunk } from './store.ts';
@@ -24,7 +25,7 @@ export interface VectorFilter {
 }
 
 export interface VectorIndex {
-  readonly kind: 'database' | 'qdrant';
+  readonly kind: VectorIndexKind;
   /** Makes the index ready for vectors of `dim`; `reset` empties it (the embedder changed). */
   prepare(dim: number, reset: boolean): Promise<void>;
   /** Makes `points` the document's only points. */

@@ -1,4 +1,5 @@
 import { Ollama } from 'ollama';
+import type { BreakerState, HostStatus } from '../shared/assistant.ts';
 import type { ChatMessage } from './answer.ts';
 import { type Embedder, normalise } from './embed.ts';
 
@@ -8,8 +9,6 @@ import { type Embedder, normalise } from './embed.ts';
 // row, lets one trial call through after `cooldownMs` (half-open), and closes on its success.
 // A streamed answer fails over only before its first token: after that, a break ends the answer
 // with an error (what the reader already saw cannot be taken back).
-
-export type BreakerState = 'closed' | 'open' | 'half-open';
 
 export interface BreakerOptions {
   readonly failures: number;
@@ -77,11 +76,6 @@ export interface LlmPoolOptions {
   readonly idleMs?: number;
   readonly breaker?: BreakerOptions;
   readonly now?: () => number;
-}
-
-export interface HostStatus {
-  readonly host: string;
-  readonly state: BreakerState;
 }
 
 export interface LlmPool {

@@ -4,13 +4,13 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../log.ts';
+import type { AnswerEvent } from '../shared/assistant.ts';
 import type { Database } from '../store/db.ts';
 import { testBackends } from '../store/testing.ts';
 import { DATA_CLOSE, DATA_OPEN, EXTRACTIVE_PREFIX, NOTHING_FOUND } from './answer.ts';
 import { memoryCacheBackend, semanticCache } from './cache.ts';
 import { type OllamaDouble, ollamaDouble } from './doubles.ts';
 import { ollamaEmbedder, ollamaPool } from './llm.ts';
-import type { AnswerEvent } from './protocol.ts';
 import { type RagService, RETRIEVAL_MODES, ragService, STATUS_TTL_MS } from './service.ts';
 import { RagStore } from './store.ts';
 

@@ -1,5 +1,6 @@
 import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
+import { type AnswerEvent, normaliseQuestion, type RagStatus, type Section } from '../shared/assistant.ts';
 import type { Sql } from '../store/db.ts';
 import { answerMessages, citationsOf, extractiveAnswer, type Passage } from './answer.ts';
 import { type Bm25Index, bm25Index, type Scored } from './bm25.ts';
@@ -17,11 +18,10 @@ import { lexicalEmbedder } from './embed.ts';
 import { reciprocalRankFusion } from './fuse.ts';
 import { databaseIndex, qdrantIndex, type VectorIndex } from './index.ts';
 import { type DocSource, type Embedding, type IngestSummary, ingest } from './ingest.ts';
-import { type HostStatus, type LlmPool, LlmUnavailableError, ollamaEmbedder, ollamaPool } from './llm.ts';
+import { type LlmPool, LlmUnavailableError, ollamaEmbedder, ollamaPool } from './llm.ts';
 import type { Progress } from './progress.ts';
-import { type AnswerEvent, normaliseQuestion } from './protocol.ts';
 import { lexicalReranker, llmReranker, type Reranker } from './rerank.ts';
-import { RagStore, type Section, type StoredChunk } from './store.ts';
+import { RagStore, type StoredChunk } from './store.ts';
 
 // The assistant's flow: semantic cache → hybrid retrieval (BM25 + vectors, fused by reciprocal
 // rank) → re-rank → the LLM pool with failover, or the extractive answer when there is no LLM
@@ -50,29 +50,6 @@ export interface RagServiceDeps {
 export interface AskOptions {
   /** Only these documents. */
   readonly paths?: readonly string[] | undefined;
-}
-
-export interface RagStatus {
-  readonly state: 'indexing' | 'ready' | 'empty';
-  readonly documents: number;
-  readonly chunks: number;
-  readonly generation: number;
-  readonly embedder: string | undefined;
-  readonly lastIngestAt: string | undefined;
-  readonly lastIngest: unknown;
-  readonly backends: {
-    readonly database: boolean;
-    readonly vectorIndex: { readonly kind: VectorIndex['kind']; readonly up: boolean };
-    readonly cache: { readonly kind: SemanticCache['kind']; readonly up: boolean };
-    readonly llm:
-      | { readonly configured: false }
-      | {
-          readonly configured: true;
-          readonly model: string;
-          readonly hosts: (HostStatus & { up: boolean })[];
-        };
-  };
-  readonly checkedAt: number;
 }
 
 interface Snapshot {

@@ -1,3 +1,4 @@
+import type { Section } from '../shared/assistant.ts';
 import type { Sql } from '../store/db.ts';
 import { bytesVector, vectorBytes } from './embed.ts';
 
@@ -24,13 +25,6 @@ export interface RagState {
   readonly changedSinceFit: number;
   readonly lastIngestAt: string | undefined;
   readonly lastIngest: unknown;
-}
-
-export interface Section {
-  readonly path: string;
-  readonly heading: string;
-  readonly anchor: string;
-  readonly text: string;
 }
 
 type RawChunk = {

@@ -1,4 +1,4 @@
-import type { OrderState } from '../orders/state.ts';
+import type { FillRow, OrderEventRow, OrderState } from '../shared/orders.ts';
 import type { Sql } from './db.ts';
 
 export interface OrderRow {
@@ -35,28 +35,6 @@ export type NewOrder = Pick<
   | 'qty'
   | 'price'
 >;
-
-export interface OrderEventRow {
-  readonly id: number;
-  readonly orderId: number;
-  readonly event: string;
-  readonly fromState: string | null;
-  readonly toState: string;
-  readonly detail: unknown;
-  readonly at: string;
-}
-
-export interface FillRow {
-  readonly id: number;
-  readonly orderId: number;
-  readonly accountId: string;
-  readonly ticker: string;
-  readonly exchange: string;
-  readonly side: 'buy' | 'sell';
-  readonly qty: number;
-  readonly price: number;
-  readonly at: string;
-}
 
 type RawOrder = {
   id: string;

@@ -1,4 +1,4 @@
-import { B3_UTC_OFFSET_MS, b3Day, type Candle, type Quote, type Trade } from '../market/protocol.ts';
+import { B3_UTC_OFFSET_MS, b3Day, type Candle, type Quote, type Trade } from '../shared/market.ts';
 import type { Database, Sql } from './db.ts';
 
 export const TIMEFRAMES = { '1m': 60, '5m': 300, '15m': 900, '1h': 3600, '1d': 86_400 } as const;

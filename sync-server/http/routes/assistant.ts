@@ -1,13 +1,13 @@
 import { z } from 'zod';
 import type { Principal } from '../../auth/tokens.ts';
-import { type AnswerEvent, encodeEvent } from '../../rag/protocol.ts';
 import { type RateLimit, rateLimiter } from '../../rag/rateLimit.ts';
 import type { RagService } from '../../rag/service.ts';
+import { type AnswerEvent, encodeEvent } from '../../shared/assistant.ts';
 import { HttpError, ok, type Route } from '../types.ts';
 
 // The assistant's routes. Questions need a short-lived token of scope `rag:query`, minted by
 // `POST /api/v1/rag/token` for a signed-in user: an ordinary API token is refused there, and a
-// leaked query token can do nothing else. Answers stream as NDJSON (rag/protocol.ts).
+// leaked query token can do nothing else. Answers stream as NDJSON (shared/assistant.ts).
 
 export const RAG_SCOPE = 'rag:query';
 export const RAG_TOKEN_TTL_S = 300;

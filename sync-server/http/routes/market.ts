@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { MarketFeed } from '../../market/feed.ts';
-import type { Trade } from '../../market/protocol.ts';
 import type { MarketService } from '../../market/service.ts';
+import type { Trade } from '../../shared/market.ts';
 import type { DeadLetterQueue } from '../../store/deadLetters.ts';
 import { TIMEFRAMES, type TickStore } from '../../store/ticks.ts';
 import { HttpError, ok, type Route } from '../types.ts';

@@ -1,10 +1,11 @@
 import { z } from 'zod';
 import type { Principal } from '../../auth/tokens.ts';
-import type { Instrument } from '../../market/instruments.ts';
 import { OrderError, type OrderManager } from '../../orders/manager.ts';
 import { exposure } from '../../orders/positions.ts';
-import { DEFAULT_RISK, type RiskConfig } from '../../orders/risk.ts';
+import { DEFAULT_RISK } from '../../orders/risk.ts';
 import { orderJson, positionJson } from '../../orders/wire.ts';
+import type { Instrument } from '../../shared/instruments.ts';
+import type { RiskConfig } from '../../shared/orders.ts';
 import type { OrderRow, OrderStore } from '../../store/orders.ts';
 import { HttpError, ok, type Request, type Route } from '../types.ts';
 

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { sampleTrade } from '../market/protocol.ts';
 import {
   type BookLevel,
   type Candle,
@@ -9,8 +10,7 @@ import {
   encodeTrades,
   FrameError,
   FrameKind,
-  sampleTrade,
-} from './protocol.ts';
+} from './market.ts';
 
 const tickerArb = fc.stringMatching(/^[A-Z0-9]{1,16}$/);
 const f64 = fc.double({ min: 0, max: 1e9, noNaN: true });

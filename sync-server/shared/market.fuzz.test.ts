@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { sampleTrade } from '../market/protocol.ts';
 import {
   type BookLevel,
   type Candle,
@@ -10,8 +11,7 @@ import {
   type Frame,
   FrameError,
   FrameKind,
-  sampleTrade,
-} from './protocol.ts';
+} from './market.ts';
 
 // Market frames as the app receives them are untrusted bytes too. protocol.test.ts decodes
 // arbitrary bytes; here real frames are damaged (bits flipped, counts changed, cut, extended)

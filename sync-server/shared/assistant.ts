@@ -1,6 +1,7 @@
 // The assistant's wire format, shared by the server and the app (which imports this file):
 // `POST /api/v1/rag/query` answers with NDJSON, one event a line — `meta` first (the mode
-// and the citations), then `delta`s of text, then `done`.
+// and the citations), then `delta`s of text, then `done`; `GET /api/v1/rag/source` answers a
+// cited Section and `GET /api/v1/rag/status` the RagStatus.
 
 export const ANSWER_MODES = ['llm', 'extractive'] as const;
 export type AnswerMode = (typeof ANSWER_MODES)[number];
@@ -141,4 +142,50 @@ export function normaliseQuestion(q: string): string {
     .replace(/[^\p{L}\p{N}]+/gu, ' ')
     .trim()
     .slice(0, 1000);
+}
+
+/** A cited section's whole text (`GET /api/v1/rag/source`). */
+export interface Section {
+  readonly path: string;
+  readonly heading: string;
+  readonly anchor: string;
+  readonly text: string;
+}
+
+/** A circuit breaker's state (rag/llm.ts): closed passes, open refuses, half-open lets one try. */
+export type BreakerState = 'closed' | 'open' | 'half-open';
+
+/** An LLM host as logs and status show it. */
+export interface HostStatus {
+  readonly host: string;
+  readonly state: BreakerState;
+}
+
+/** Where the vectors are searched: an in-process scan of the database's, or Qdrant (rag/index.ts). */
+export type VectorIndexKind = 'database' | 'qdrant';
+/** Where the semantic cache keeps its answers (rag/cache.ts). */
+export type CacheKind = 'memory' | 'redis';
+
+/** What `GET /api/v1/rag/status` answers: the index, its backends, the LLM hosts (cached 30 s). */
+export interface RagStatus {
+  readonly state: 'indexing' | 'ready' | 'empty';
+  readonly documents: number;
+  readonly chunks: number;
+  readonly generation: number;
+  readonly embedder: string | undefined;
+  readonly lastIngestAt: string | undefined;
+  readonly lastIngest: unknown;
+  readonly backends: {
+    readonly database: boolean;
+    readonly vectorIndex: { readonly kind: VectorIndexKind; readonly up: boolean };
+    readonly cache: { readonly kind: CacheKind; readonly up: boolean };
+    readonly llm:
+      | { readonly configured: false }
+      | {
+          readonly configured: true;
+          readonly model: string;
+          readonly hosts: (HostStatus & { up: boolean })[];
+        };
+  };
+  readonly checkedAt: number;
 }

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type AnswerEvent, answerReader, encodeEvent, normaliseQuestion } from './protocol.ts';
+import { type AnswerEvent, answerReader, encodeEvent, normaliseQuestion } from './assistant.ts';
 
 const event: fc.Arbitrary<AnswerEvent> = fc.oneof(
   fc.record({
