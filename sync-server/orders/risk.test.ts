@@ -1,12 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { centavos, instrumentFor } from '../market/instruments.ts';
+import { centavos, instrumentFor } from '../shared/instruments.ts';
+import type { RiskConfig } from '../shared/orders.ts';
 import { fullBucket } from '../tokenBucket.ts';
 import {
   DEFAULT_RISK,
   type OrderRequest,
   orderRate,
-  type RiskConfig,
   RiskReason,
   type RiskSnapshot,
   riskCheck,
@@ -118,23 +118,42 @@ describe('riskCheck', () => {
   });
 
   it('property: a passing order never breaks a limit', () => {
+    // Mostly whole lots, prices inside the band and room under the limits, so that over a third
+    // of the cases pass and the checks below run; each check refuses some of the rest.
+    const runs = 3_000;
+    let accepted = 0;
     fc.assert(
       fc.property(
         fc.record({
           side: fc.constantFrom('buy' as const, 'sell' as const),
-          qty: fc.integer({ min: -200, max: 12_000 }),
-          ticks: fc.integer({ min: 3_000, max: 4_500 }),
-          position: fc.integer({ min: -12_000, max: 12_000 }),
+          qty: fc.oneof(
+            { weight: 9, arbitrary: fc.integer({ min: 1, max: 27 }).map((lots) => lots * 100) },
+            { weight: 1, arbitrary: fc.integer({ min: -200, max: 12_000 }) },
+          ),
+          ticks: fc.oneof(
+            { weight: 9, arbitrary: fc.integer({ min: 3_660, max: 4_040 }) },
+            { weight: 1, arbitrary: fc.integer({ min: 3_000, max: 4_500 }) },
+          ),
+          position: fc.oneof(
+            { weight: 3, arbitrary: fc.integer({ min: -5_000, max: 5_000 }) },
+            { weight: 1, arbitrary: fc.integer({ min: -12_000, max: 12_000 }) },
+          ),
           openBuy: fc.nat(5_000),
           openSell: fc.nat(5_000),
-          openOrders: fc.nat(5),
-          realized: fc.integer({ min: -10_000_000, max: 1_000_000 }),
-          tokens: fc.double({ min: 0, max: 20, noNaN: true }),
+          openOrders: fc.oneof({ weight: 4, arbitrary: fc.nat(2) }, { weight: 1, arbitrary: fc.nat(5) }),
+          realized: fc.oneof(
+            { weight: 3, arbitrary: fc.integer({ min: -1_000_000, max: 1_000_000 }) },
+            { weight: 1, arbitrary: fc.integer({ min: -10_000_000, max: 1_000_000 }) },
+          ),
+          tokens: fc.oneof(
+            { weight: 1, arbitrary: fc.double({ min: 0, max: 20, noNaN: true }) },
+            { weight: 3, arbitrary: fc.constant(20) },
+          ),
           limits: fc.option(
             fc
-              .tuple(fc.integer({ min: 3_000, max: 4_500 }), fc.integer({ min: 0, max: 800 }))
-              .map(([lo, width]) => ({ min: lo / 100, max: (lo + width) / 100 })),
-            { nil: undefined },
+              .tuple(fc.integer({ min: 3_400, max: 3_900 }), fc.integer({ min: 3_800, max: 4_300 }))
+              .map(([lo, hi]) => ({ min: lo / 100, max: hi / 100 })),
+            { nil: undefined, freq: 2 },
           ),
         }),
         (x) => {
@@ -151,6 +170,7 @@ describe('riskCheck', () => {
           };
           const r = riskCheck(cfg, { ...order, side: x.side, qty: x.qty, price }, s);
           if (!r.ok) return;
+          accepted++;
           const after = x.side === 'buy' ? x.position + x.openBuy + x.qty : x.position - x.openSell - x.qty;
           expect(x.qty > 0 && x.qty % 100 === 0 && x.qty <= cfg.maxOrderQty).toBe(true);
           expect(Math.abs(after)).toBeLessThanOrEqual(cfg.maxPositionQty);
@@ -165,8 +185,11 @@ describe('riskCheck', () => {
             expect(Math.abs(after)).toBeLessThan(Math.abs(x.position));
         },
       ),
-      { numRuns: 3_000 },
+      { numRuns: runs },
     );
+    // A check that refused every order would pass the assertions above without running them.
+    expect(accepted).toBeGreaterThanOrEqual(runs / 10);
+    expect(accepted).toBeLessThanOrEqual(runs * 0.9);
   });
 
   it('property: the token bucket never admits more than burst + rate × elapsed', () => {
@@ -181,11 +204,13 @@ describe('riskCheck', () => {
           if (r.ok) {
             admitted++;
             bucket = r.bucket;
-          }
+          } else expect(r.reason).toBe(RiskReason.rateLimited);
         }
         expect(admitted).toBeLessThanOrEqual(
           cfg.orderBurst + Math.floor(((now - NOW) / 1000) * cfg.ordersPerSecond),
         );
+        // The bucket starts full: the first burst of orders always goes through.
+        expect(admitted).toBeGreaterThanOrEqual(Math.min(gaps.length, cfg.orderBurst));
       }),
     );
   });

@@ -5,10 +5,6 @@ import { type Rate, type TokenBucket, takeToken } from '../tokenBucket.ts';
 // Pre-trade risk: pure functions over one frozen config per account and a snapshot of the
 // account and the market. Each failed check returns a named reason the UI shows as is.
 
-// Until the test work in progress on risk.test.ts lands: it still imports RiskConfig from here.
-// Change its import to ../shared/orders.ts, then delete this re-export.
-export type { RiskConfig };
-
 /** Defaults for a new account; admins change them per account over REST. */
 export const DEFAULT_RISK: RiskConfig = Object.freeze({
   killSwitch: false,
