@@ -19,13 +19,13 @@ import { accountTopic, DEFAULT_WATERMARKS, marketEndpoint } from './market/sessi
 import { DEFAULT_WRITER, TickWriter, tickSink, writerMetrics } from './market/writer.ts';
 import { createMetrics } from './metrics.ts';
 import { OrderManager } from './orders/manager.ts';
-import { DllOrderRouter } from './orders/router.ts';
+import { DllOrderRouter, invalidOrderLetter } from './orders/router.ts';
 import { orderJson, positionJson } from './orders/wire.ts';
 import { type RagService, startRag } from './rag/service.ts';
 import { type Instrument, instrumentFor } from './shared/instruments.ts';
 import { type DataDirLock, lockDataDir } from './store/dataDirLock.ts';
 import { openDatabase } from './store/db.ts';
-import { DeadLetterQueue, DeadLetterStore, jsonSafe } from './store/deadLetters.ts';
+import { DeadLetterQueue, DeadLetterStore } from './store/deadLetters.ts';
 import { migrate } from './store/migrate.ts';
 import { OrderStore } from './store/orders.ts';
 import { TickStore } from './store/ticks.ts';
@@ -155,12 +155,7 @@ async function start(
     ? new OrderManager(
         orderStore,
         new DllOrderRouter(connector, config.profitDll.routingPassword, (err) =>
-          deadLetters.add({
-            source: 'profitdll.order',
-            reason: 'invalid_order',
-            detail: err.message,
-            payload: jsonSafe(err.order),
-          }),
+          deadLetters.add(invalidOrderLetter(err)),
         ),
         {
           lastPrice,

@@ -17,7 +17,7 @@ import {
   type RiskResult,
   riskCheck,
 } from './risk.ts';
-import { InvalidDllOrder } from './router.ts';
+import { InvalidDllOrder, invalidOrderLetter } from './router.ts';
 import { InvalidTransition, isTerminal, type OrderEvent, transition } from './state.ts';
 
 // The order manager: write-ahead, idempotent submission through the risk engine to the DLL,
@@ -619,13 +619,16 @@ export class OrderManager {
 
   private updateFailed(localOrderId: bigint, err: Error): void {
     this.log.error({ localOrderId: localOrderId.toString(), err: err.message }, 'order update failed');
-    this.deadLetter({
-      source: 'profitdll.order',
-      reason: err instanceof InvalidDllOrder ? 'invalid_order' : 'update_failed',
-      detail: err.message,
-      payload:
-        err instanceof InvalidDllOrder ? jsonSafe(err.order) : { localOrderId: localOrderId.toString() },
-    });
+    this.deadLetter(
+      err instanceof InvalidDllOrder
+        ? invalidOrderLetter(err)
+        : {
+            source: 'profitdll.order',
+            reason: 'update_failed',
+            detail: err.message,
+            payload: { localOrderId: localOrderId.toString() },
+          },
+    );
   }
 
   private async update(localOrderId: bigint): Promise<void> {

@@ -1,4 +1,5 @@
 import type { AccountRef, DllOrder, ProfitConnector } from '../../native/profitdll.ts';
+import { jsonSafe, type NewDeadLetter } from '../store/deadLetters.ts';
 import type { OrderRouter, RouterOrder } from './manager.ts';
 
 // The order manager's router over the ProfitDLL binding. Everything the DLL reports about an
@@ -14,6 +15,14 @@ export class InvalidDllOrder extends Error {
     super(`ProfitDLL reported an invalid order ${order.localOrderId}: ${reason}`);
   }
 }
+
+/** The dead letter of an order the DLL reported malformed (read for an update, or listed). */
+export const invalidOrderLetter = (err: InvalidDllOrder): NewDeadLetter => ({
+  source: 'profitdll.order',
+  reason: 'invalid_order',
+  detail: err.message,
+  payload: jsonSafe(err.order),
+});
 
 const SIDES: Record<number, 'buy' | 'sell'> = { 1: 'buy', 2: 'sell' };
 

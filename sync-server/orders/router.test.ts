@@ -1,0 +1,236 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { DllOrder } from '../../native/profitdll.ts';
+import type { RouterOrder } from './manager.ts';
+import { DllOrderRouter, InvalidDllOrder, invalidOrderLetter, parseDllOrder } from './router.ts';
+
+// parseDllOrder reads what the DLL reports about an order, data Tape does not control: it
+// returns the order the manager may use or throws InvalidDllOrder with the reason, nothing else.
+
+const good: DllOrder = {
+  localOrderId: 42n,
+  clOrderId: 'CL-1',
+  brokerId: 1,
+  accountId: 'ACC-1',
+  subAccountId: '',
+  ticker: 'PETR4',
+  exchange: 'B',
+  qty: 300,
+  tradedQty: 100,
+  leavesQty: 200,
+  price: 38.5,
+  stopPrice: 0,
+  averagePrice: 38.49,
+  side: 1,
+  type: 2,
+  status: 1,
+  date: 1_800_000_000_000,
+  lastUpdate: null,
+  closeDate: null,
+  text: 'ok',
+};
+
+/** What parseDllOrder makes of a record it accepts: the fields the manager uses, as reported. */
+const expected = (d: DllOrder): RouterOrder => {
+  const { brokerId, subAccountId, exchange, leavesQty, stopPrice, type, lastUpdate, closeDate, ...kept } = d;
+  const { date, side, price, text, ...asReported } = kept;
+  return {
+    ...asReported,
+    side: side === 1 ? 'buy' : 'sell',
+    price: price > 0 ? price : null, // a market order has none
+    createdAt: date,
+    text: text.toWellFormed(),
+  };
+};
+
+const refusal = (d: DllOrder): InvalidDllOrder | undefined => {
+  try {
+    parseDllOrder(d);
+    return undefined;
+  } catch (err) {
+    if (err instanceof InvalidDllOrder) return err;
+    throw err;
+  }
+};
+
+describe('parseDllOrder', () => {
+  it('keeps a well-formed order as the DLL reported it', () => {
+    expect(parseDllOrder(good)).toEqual(expected(good));
+    expect(parseDllOrder({ ...good, side: 2, price: 0, text: 'x\uD800y' })).toMatchObject({
+      side: 'sell',
+      price: null, // a market order
+      text: 'x\uFFFDy',
+    });
+    expect(parseDllOrder({ ...good, tradedQty: 0, averagePrice: 0 })).toMatchObject({ tradedQty: 0 });
+  });
+
+  const cases: [Partial<DllOrder>, RegExp][] = [
+    [{ localOrderId: 0n }, /local order id is not positive/],
+    [{ localOrderId: -5n }, /local order id is not positive/],
+    [{ status: -1 }, /status -1 is not a byte/],
+    [{ status: 256 }, /status 256 is not a byte/],
+    [{ status: 1.5 }, /is not a byte/],
+    [{ status: Number.NaN }, /is not a byte/],
+    [{ side: 0 }, /side 0 is neither buy \(1\) nor sell \(2\)/],
+    [{ side: 3 }, /side 3 is neither/],
+    [{ qty: 0 }, /quantity 0 is not a positive integer/],
+    [{ qty: -100 }, /is not a positive integer/],
+    [{ qty: 1.5 }, /is not a positive integer/],
+    [{ qty: 2 ** 53 }, /is not a positive integer/],
+    [{ tradedQty: -1 }, /traded quantity -1 is outside 0\.\.300/],
+    [{ tradedQty: 301 }, /traded quantity 301 is outside 0\.\.300/],
+    [{ tradedQty: 0.5 }, /is outside 0\.\.300/],
+    [{ averagePrice: Number.NaN }, /average price NaN is not a price/],
+    [{ averagePrice: -1 }, /is not a price/],
+    [{ averagePrice: Number.POSITIVE_INFINITY }, /is not a price/],
+    [{ averagePrice: 0 }, /average price 0 is not a price/], // 100 traded at no price
+    [{ price: Number.NaN }, /price NaN is not finite/],
+    [{ price: Number.NEGATIVE_INFINITY }, /is not finite/],
+    [{ ticker: '' }, /ticker is empty or not well-formed/],
+    [{ ticker: 'PETR\uDC004' }, /ticker is empty or not well-formed/],
+  ];
+  it.each(cases)('refuses %o with its reason', (patch, reason) => {
+    const d = { ...good, ...patch };
+    const err = refusal(d);
+    expect(err?.reason).toMatch(reason);
+    expect(err?.order).toBe(d);
+    expect(err?.message).toBe(`ProfitDLL reported an invalid order ${d.localOrderId}: ${err?.reason}`);
+  });
+
+  // Each field most often fine, else anything its type can hold: the DLL's hostile cases.
+  const either = <T>(fine: fc.Arbitrary<T>, hostile: fc.Arbitrary<T>) =>
+    fc.oneof({ weight: 6, arbitrary: fine }, { weight: 1, arbitrary: hostile });
+  const anyNumber = fc.oneof(
+    fc.double(),
+    fc.integer(),
+    fc.constantFrom(0, -0, -1, 255, 256, 2 ** 53, Number.NaN, Number.POSITIVE_INFINITY),
+  );
+  // Any UTF-16 code units, lone surrogates included.
+  const anyText = fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)) });
+  const anyOrder: fc.Arbitrary<DllOrder> = fc.record({
+    localOrderId: either(
+      fc.bigInt({ min: 1n, max: 2n ** 63n - 1n }),
+      fc.bigInt({ min: -(2n ** 64n), max: 0n }),
+    ),
+    clOrderId: anyText,
+    brokerId: anyNumber,
+    accountId: anyText,
+    subAccountId: anyText,
+    ticker: either(fc.constantFrom('PETR4', 'WINZ25', 'VALE3'), anyText),
+    exchange: anyText,
+    qty: either(fc.integer({ min: 1, max: 100_000 }), anyNumber),
+    tradedQty: either(fc.integer({ min: 0, max: 100 }), anyNumber),
+    leavesQty: anyNumber,
+    price: either(fc.double({ min: 0, max: 200_000, noNaN: true }), anyNumber),
+    stopPrice: anyNumber,
+    averagePrice: either(fc.double({ min: 0.01, max: 200_000, noNaN: true }), anyNumber),
+    side: either(fc.constantFrom(1, 2), anyNumber),
+    type: anyNumber,
+    status: either(fc.integer({ min: 0, max: 255 }), anyNumber),
+    date: fc.option(anyNumber, { nil: null }),
+    lastUpdate: fc.option(anyNumber, { nil: null }),
+    closeDate: fc.option(anyNumber, { nil: null }),
+    text: anyText,
+  });
+
+  it('property: any record is accepted whole or refused with a reason, never anything else', () => {
+    const runs = 5_000;
+    let accepted = 0;
+    let refused = 0;
+    fc.assert(
+      fc.property(anyOrder, (d) => {
+        const err = refusal(d);
+        if (err) {
+          refused++;
+          expect(err.reason.length).toBeGreaterThan(10);
+          expect(err.order).toBe(d);
+          return;
+        }
+        accepted++;
+        const o = parseDllOrder(d);
+        expect(o).toEqual(expected(d));
+        expect(o.localOrderId).toBeGreaterThan(0n);
+        expect(Number.isSafeInteger(o.qty) && o.qty > 0).toBe(true);
+        expect(Number.isSafeInteger(o.tradedQty) && o.tradedQty >= 0 && o.tradedQty <= o.qty).toBe(true);
+        expect(Number.isFinite(o.averagePrice) && o.averagePrice >= 0).toBe(true);
+        if (o.tradedQty > 0) expect(o.averagePrice).toBeGreaterThan(0);
+        expect(o.price === null || (Number.isFinite(o.price) && o.price > 0)).toBe(true);
+        expect(Number.isInteger(o.status) && o.status >= 0 && o.status <= 255).toBe(true);
+        expect(o.ticker !== '' && o.ticker.isWellFormed() && o.text.isWellFormed()).toBe(true);
+      }),
+      { numRuns: runs },
+    );
+    // Both outcomes are exercised, or the checks above prove nothing.
+    expect(accepted).toBeGreaterThan(runs / 10);
+    expect(refused).toBeGreaterThan(runs / 10);
+  });
+
+  it('property: every well-formed record is accepted', () => {
+    const wellFormed = fc
+      .record({
+        base: anyOrder,
+        localOrderId: fc.bigInt({ min: 1n, max: 2n ** 63n - 1n }),
+        status: fc.integer({ min: 0, max: 255 }),
+        side: fc.constantFrom(1, 2),
+        qty: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
+        traded: fc.double({ min: 0, max: 1, noNaN: true }),
+        averagePrice: fc.double({ min: Number.MIN_VALUE, max: 1e12, noNaN: true }),
+        price: fc.double({ noNaN: true, noDefaultInfinity: true }),
+        ticker: fc.string({ unit: 'grapheme', minLength: 1 }),
+      })
+      .map(({ base, traded, ...f }): DllOrder => {
+        const tradedQty = Math.floor(traded * f.qty);
+        return {
+          ...base,
+          ...f,
+          tradedQty,
+          averagePrice: tradedQty === 0 && f.averagePrice < 1 ? 0 : f.averagePrice,
+        };
+      });
+    fc.assert(
+      fc.property(wellFormed, (d) => {
+        expect(refusal(d)).toBeUndefined();
+        expect(parseDllOrder(d)).toEqual(expected(d));
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+});
+
+describe('DllOrderRouter', () => {
+  const binding = (orders: DllOrder[]) => ({
+    sendOrder: () => 1n,
+    cancelOrder: () => {},
+    changeOrder: () => {},
+    orderDetails: (id: bigint) => orders.find((o) => o.localOrderId === id) as DllOrder,
+    enumerateOrders: () => orders,
+  });
+
+  it("lists the DLL's valid orders and reports each malformed one as an invalid_order letter", () => {
+    const bad = { ...good, localOrderId: 43n, side: 7 };
+    const other = { ...good, localOrderId: 44n, side: 2 };
+    const reported: InvalidDllOrder[] = [];
+    const router = new DllOrderRouter(binding([good, bad, other]), 'pw', (err) => reported.push(err));
+    expect(router.enumerate({ brokerId: 1, accountId: 'ACC-1', subAccountId: '' })).toEqual([
+      expected(good),
+      expected(other),
+    ]);
+    expect(reported.map((e) => e.order)).toEqual([bad]);
+    expect(invalidOrderLetter(reported[0] as InvalidDllOrder)).toEqual({
+      source: 'profitdll.order',
+      reason: 'invalid_order',
+      detail: 'ProfitDLL reported an invalid order 43: side 7 is neither buy (1) nor sell (2)',
+      payload: { ...bad, localOrderId: '43' }, // bigints as strings: the payload is JSON
+    });
+  });
+
+  it('reads one order through parseDllOrder', () => {
+    const router = new DllOrderRouter(
+      binding([good, { ...good, localOrderId: 45n, qty: 0 }]),
+      'pw',
+      () => {},
+    );
+    expect(router.details(42n)).toEqual(expected(good));
+    expect(() => router.details(45n)).toThrow(InvalidDllOrder);
+  });
+});
