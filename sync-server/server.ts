@@ -260,16 +260,8 @@ async function start(
     await rag.close();
     await orders?.stop();
     await (feed as MarketFeed).stop();
-    await writer.flush().catch((err: Error) => {
-      log.error({ err: err.message }, 'trades left unwritten at shutdown');
-      // Spilled to disk by the queue if the database is down: not one trade is lost.
-      deadLetters.add({
-        source: 'store.ticks',
-        reason: 'unwritten_at_shutdown',
-        detail: err.message,
-        payload: { trades: writer.takeUnwritten() },
-      });
-    });
+    // What the database does not take is dead-lettered, spilled to disk if it is down.
+    await writer.close();
     await deadLetters.close();
     await db.close();
   };

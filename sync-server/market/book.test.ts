@@ -1,6 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { instrumentFor } from '../shared/instruments.ts';
+import { decodeFrame, FrameKind } from '../shared/market.ts';
+import type { NewDeadLetter } from '../store/deadLetters.ts';
+import { petr4Market } from '../testkit.ts';
 import { BookAction, BookError, PriceBook } from './book.ts';
 
 const petr = instrumentFor('PETR4', 'B');
@@ -97,5 +100,36 @@ describe('PriceBook', () => {
         },
       ),
     );
+  });
+});
+
+describe('MarketService.bookEvents', () => {
+  it('dead-letters a book event that does not apply with its reason, drops the book and asks for a fresh one', () => {
+    const letters: NewDeadLetter[] = [];
+    const market = petr4Market({ deadLetter: (l) => letters.push(l) });
+    const bids = () => {
+      const f = decodeFrame(market.bookFrame('PETR4') as Uint8Array);
+      return f.kind === FrameKind.book ? f.bids.map((l) => l.price) : undefined;
+    };
+    expect(market.bookEvents(petr, [ev(BookAction.add, 0, 0, 38.5), ev(BookAction.add, 1, 0, 38.49)])).toBe(
+      true,
+    );
+    expect(bids()).toEqual([38.5, 38.49]);
+    const bad = ev(9, 0, 0);
+    expect(
+      market.bookEvents(petr, [ev(BookAction.add, 0, 0, 38.51), bad, ev(BookAction.add, 0, 0, 38.52)]),
+    ).toBe(false);
+    expect(letters).toEqual([
+      {
+        source: 'profitdll.priceBook',
+        reason: 'bad_book_action',
+        detail: 'unknown book action 9',
+        payload: bad,
+      },
+    ]);
+    // Nothing after the bad event was applied, and what came before went with the book.
+    expect(bids()).toEqual([]);
+    expect(market.bookEvents(petr, [ev(BookAction.add, 0, 0, 38.4)])).toBe(true);
+    expect(bids()).toEqual([38.4]);
   });
 });

@@ -20,6 +20,19 @@ const opts = {
   maxBackoffMs: 20,
 };
 
+/** A database that is up or down as the test sets `sink.up`; `written` lists the stored seqs. */
+const outage = (up: boolean) => {
+  const written: number[] = [];
+  const sink = {
+    up,
+    async insert(batch: readonly Trade[]) {
+      if (!sink.up) throw new Error('ECONNREFUSED');
+      written.push(...batch.map((x) => x.seq));
+    },
+  };
+  return { sink, written };
+};
+
 describe('TickWriter', () => {
   it('property: through any pattern of outages every trade is written exactly once', async () => {
     await fc.assert(
@@ -129,23 +142,37 @@ describe('TickWriter', () => {
   });
 
   it('bounds memory while the database is down: the overflow is dead-lettered, not dropped', async () => {
-    let up = false;
-    const written: number[] = [];
-    const sink = {
-      async insert(batch: readonly Trade[]) {
-        if (!up) throw new Error('ECONNREFUSED');
-        written.push(...batch.map((x) => x.seq));
-      },
-    };
+    const { sink, written } = outage(false);
     const letters: NewDeadLetter[] = [];
     const w = new TickWriter(sink, (l) => letters.push(l), log, { ...opts, maxBufferedRows: 50 });
     for (let s = 1; s <= 80; s += 10) w.write(Array.from({ length: 10 }, (_, i) => t(s + i)));
     expect(w.stats.buffered).toBe(50);
-    up = true;
+    sink.up = true;
     await w.flush(10_000);
     const lost = letters.flatMap((l) => (l.payload as { trades: Trade[] }).trades.map((x) => x.seq));
     expect(written).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
     expect(lost).toEqual(Array.from({ length: 30 }, (_, i) => i + 51));
     expect(letters.every((l) => l.reason === 'write_buffer_overflow')).toBe(true);
+  });
+
+  it('at shutdown dead-letters what the database did not take in time, and only that', async () => {
+    const { sink, written } = outage(true);
+    const letters: NewDeadLetter[] = [];
+    const w = new TickWriter(sink, (l) => letters.push(l), log, opts);
+    w.write(Array.from({ length: 5 }, (_, i) => t(i + 1)));
+    await w.flush();
+    sink.up = false;
+    w.write(Array.from({ length: 25 }, (_, i) => t(i + 6)));
+    await w.close(200);
+    expect(written).toEqual([1, 2, 3, 4, 5]);
+    expect(letters).toHaveLength(1);
+    expect(letters[0]).toMatchObject({
+      source: 'store.ticks',
+      reason: 'unwritten_at_shutdown',
+      detail: '25 trades could not be written in 200 ms',
+    });
+    const unwritten = ((letters[0] as NewDeadLetter).payload as { trades: Trade[] }).trades.map((x) => x.seq);
+    expect(unwritten.sort((a, b) => a - b)).toEqual(Array.from({ length: 25 }, (_, i) => i + 6));
+    expect(w.stats.buffered).toBe(0);
   });
 });

@@ -179,10 +179,28 @@ export class TickWriter {
   }
 
   /**
-   * Hands over whatever is not being written (shutdown with the database down): failed batches
-   * first, then the waiting rows. Rows of a batch still in flight are not included.
+   * Shutdown: flushes, and dead-letters what the database did not take in time (it is down), so
+   * that the dead-letter queue spills it to disk instead of it going with the process.
    */
-  takeUnwritten(): Trade[] {
+  async close(timeoutMs?: number): Promise<void> {
+    try {
+      await this.flush(timeoutMs);
+    } catch (err) {
+      this.log.error({ err: (err as Error).message }, 'trades left unwritten at shutdown');
+      this.deadLetter({
+        source: 'store.ticks',
+        reason: 'unwritten_at_shutdown',
+        detail: (err as Error).message,
+        payload: { trades: this.takeUnwritten() },
+      });
+    }
+  }
+
+  /**
+   * Takes whatever is not being written: failed batches first, then the waiting rows. Rows of a
+   * batch still in flight are not included.
+   */
+  private takeUnwritten(): Trade[] {
     const rest = [...this.retry.flatMap((b) => b.trades), ...this.queue];
     this.retry = [];
     this.retryRows = 0;

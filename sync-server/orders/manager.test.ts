@@ -17,6 +17,7 @@ import {
   type RouterOrder,
 } from './manager.ts';
 import { DEFAULT_RISK } from './risk.ts';
+import { parseDllOrder } from './router.ts';
 
 // The manager's update lanes and load limits, against the real order store, with a scripted
 // broker behind the manager's own OrderRouter interface: the test decides when the DLL moves
@@ -357,6 +358,98 @@ describe.each(testBackends())('OrderManager update lanes on $name', (backend) =>
     m.onOrderUpdate(id);
     await m.settled();
     expect((await store.byId(r.order.id))?.state).toBe('filled');
+    await m.stop();
+  });
+
+  it('dead-letters a status it does not know and a move the lifecycle does not allow, and applies neither', async () => {
+    const broker = new ScriptedBroker();
+    const { m, deadLetters } = await managerOn(broker);
+    const { account, req } = market('LANE-A', 'buy', 100);
+    const r = await m.submit(account, userId, req, RISK);
+    const id = r.order.localOrderId as bigint;
+    broker.move(id, {});
+    m.onOrderUpdate(id);
+    await m.settled();
+    const status = (n: number) =>
+      broker.orders.set(id, { ...(broker.orders.get(id) as RouterOrder), status: n });
+    status(200);
+    m.onOrderUpdate(id);
+    await m.settled();
+    expect(deadLetters).toEqual([
+      {
+        source: 'profitdll.order',
+        reason: 'unknown_status',
+        detail: 'status 200',
+        payload: expect.anything(),
+      },
+    ]);
+    expect((await store.byId(r.order.id))?.state).toBe('new');
+    broker.move(id, { fill: { qty: 100, price: 38.5 } });
+    m.onOrderUpdate(id);
+    await m.settled();
+    // Filled is final: the DLL then reporting it canceled is a move the table refuses.
+    status(4);
+    m.onOrderUpdate(id);
+    await m.settled();
+    expect(deadLetters.slice(1)).toEqual([
+      {
+        source: 'orders.transition',
+        reason: 'invalid_transition',
+        detail: expect.stringContaining('canceled'),
+        payload: { orderId: r.order.id, from: 'filled', event: 'canceled', patch: {} },
+      },
+    ]);
+    expect(await store.byId(r.order.id)).toMatchObject({ state: 'filled', filledQty: 100 });
+    await m.stop();
+  });
+
+  it('dead-letters an update it cannot read: invalid_order for a malformed report, update_failed for any other error', async () => {
+    const malformed = 77_777n;
+    class Broker extends ScriptedBroker {
+      override details(id: bigint): RouterOrder {
+        if (id !== malformed) return super.details(id);
+        return parseDllOrder({
+          localOrderId: id,
+          clOrderId: '',
+          brokerId: 1,
+          accountId: 'LANE-A',
+          subAccountId: '',
+          ticker: 'PETR4',
+          exchange: 'B',
+          qty: 100,
+          tradedQty: 0,
+          leavesQty: 100,
+          price: 0,
+          stopPrice: 0,
+          averagePrice: 0,
+          side: 9,
+          type: 1,
+          status: 0,
+          date: null,
+          lastUpdate: null,
+          closeDate: null,
+          text: '',
+        });
+      }
+    }
+    const { m, deadLetters } = await managerOn(new Broker());
+    m.onOrderUpdate(malformed);
+    m.onOrderUpdate(88_888n); // the scripted broker has no such order: details() throws
+    await m.settled();
+    expect(deadLetters).toEqual([
+      {
+        source: 'profitdll.order',
+        reason: 'invalid_order',
+        detail: 'ProfitDLL reported an invalid order 77777: side 9 is neither buy (1) nor sell (2)',
+        payload: expect.objectContaining({ localOrderId: '77777', side: 9 }),
+      },
+      {
+        source: 'profitdll.order',
+        reason: 'update_failed',
+        detail: 'no order 88888',
+        payload: { localOrderId: '88888' },
+      },
+    ]);
     await m.stop();
   });
 
