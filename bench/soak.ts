@@ -5,10 +5,12 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import WebSocket from 'ws';
 import { WebsocketProvider } from 'y-websocket';
 import * as Y from 'yjs';
-import { decodeFrame, FrameFlag, FrameKind, type ServerMessage } from '../sync-server/market/protocol.ts';
+import { decodeFrame, FrameFlag, FrameKind, type ServerMessage } from '../sync-server/shared/market.ts';
 import {
   login,
   type ServerProcess,
+  sampleSum,
+  sampleValues,
   scrape,
   scratchPostgres,
   spawnServer,
@@ -272,34 +274,6 @@ function slope(points: { x: number; y: number }[]): number {
     den += (p.x - mx) ** 2;
   }
   return den === 0 ? 0 : num / den;
-}
-
-/** Sum of a Prometheus metric over all its label sets (text exposition format). */
-function metric(text: string, name: string, labels?: string): number {
-  let sum = 0;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(name)) continue;
-    const rest = line.slice(name.length);
-    if (rest[0] !== ' ' && rest[0] !== '{') continue;
-    if (labels && !rest.includes(labels)) continue;
-    const v = Number(line.slice(line.lastIndexOf(' ') + 1));
-    if (Number.isFinite(v)) sum += v;
-  }
-  return sum;
-}
-
-/** A labelled Prometheus metric as { 'label values': value }. */
-function labelled(text: string, name: string): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}{`)) continue;
-    const labels = [...line.slice(name.length, line.lastIndexOf('}')).matchAll(/="([^"]*)"/g)].map(
-      (m) => m[1],
-    );
-    const v = Number(line.slice(line.lastIndexOf(' ') + 1));
-    if (Number.isFinite(v) && v > 0) out[labels.join(' ')] = v;
-  }
-  return out;
 }
 
 type Api = (
@@ -949,8 +923,8 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     let prev = {
       at: nowMs(),
       cpu: process.cpuUsage(),
-      serverCpu: metric(lastMetrics, 'tape_process_cpu_seconds_total'),
-      produced: metric(lastMetrics, 'tape_market_events_total', 'kind="trade",outcome="accepted"'),
+      serverCpu: sampleSum(lastMetrics, 'tape_process_cpu_seconds_total'),
+      produced: sampleSum(lastMetrics, 'tape_market_events_total', 'kind="trade",outcome="accepted"'),
       trades: totals.trades,
       frames: totals.frames,
       orders: ordersSent,
@@ -959,7 +933,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     };
     let serverLagP99 = 0;
     let serverLagMax = 0;
-    let lostSoFar = metric(lastMetrics, 'tape_market_events_total', 'outcome="ring_overflow"');
+    let lostSoFar = sampleSum(lastMetrics, 'tape_market_events_total', 'outcome="ring_overflow"');
     if (lostSoFar > 0) errors.add('market: capture ring overflow during setup', String(lostSoFar));
     marketLatency.window.reset();
     orderAck.window.reset();
@@ -983,11 +957,11 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
       const el = elapsed();
       probes.push({
         t: el,
-        rssMb: metric(text, 'tape_process_resident_memory_bytes') / MB,
-        heapMb: metric(text, 'tape_nodejs_heap_size_used_bytes') / MB,
+        rssMb: sampleSum(text, 'tape_process_resident_memory_bytes') / MB,
+        heapMb: sampleSum(text, 'tape_nodejs_heap_size_used_bytes') / MB,
       });
       // Events the capture ring dropped never get a sequence: clients cannot see the loss.
-      const lost = metric(text, 'tape_market_events_total', 'outcome="ring_overflow"');
+      const lost = sampleSum(text, 'tape_market_events_total', 'outcome="ring_overflow"');
       if (lost > lostSoFar)
         errors.add(
           'market: capture ring overflow (events lost before sequencing)',
@@ -995,15 +969,15 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
         );
       lostSoFar = lost;
       // prom-client resets its event-loop histogram at each scrape: keep the worst of the row.
-      serverLagP99 = Math.max(serverLagP99, metric(text, 'tape_nodejs_eventloop_lag_p99_seconds') * 1000);
-      serverLagMax = Math.max(serverLagMax, metric(text, 'tape_nodejs_eventloop_lag_max_seconds') * 1000);
+      serverLagP99 = Math.max(serverLagP99, sampleSum(text, 'tape_nodejs_eventloop_lag_p99_seconds') * 1000);
+      serverLagMax = Math.max(serverLagMax, sampleSum(text, 'tape_nodejs_eventloop_lag_max_seconds') * 1000);
       if (el < nextRow && el < opts.seconds && !opts.signal?.aborted) continue;
       nextRow += opts.sampleSeconds;
       let gcHeapMb = Number.NaN;
       try {
         await inspector.call('HeapProfiler.collectGarbage');
         const after = await readMetrics();
-        gcHeapMb = metric(after, 'tape_nodejs_heap_size_used_bytes') / MB;
+        gcHeapMb = sampleSum(after, 'tape_nodejs_heap_size_used_bytes') / MB;
         gcProbes.push({ t: el, heapMb: gcHeapMb });
       } catch (err) {
         errors.add('metrics: forced GC failed', (err as Error).message);
@@ -1011,8 +985,8 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
       const at = nowMs();
       const dt = (at - prev.at) / 1000;
       const cpu = process.cpuUsage();
-      const serverCpu = metric(text, 'tape_process_cpu_seconds_total');
-      const produced = metric(text, 'tape_market_events_total', 'kind="trade",outcome="accepted"');
+      const serverCpu = sampleSum(text, 'tape_process_cpu_seconds_total');
+      const produced = sampleSum(text, 'tape_market_events_total', 'kind="trade",outcome="accepted"');
       const edits = editors.reduce((n, e) => n + e.edits, 0);
       const lagP99 = genLag.percentile(99) / 1e6;
       const heaps = probes.slice(prev.probes).map((p) => p.heapMb);
@@ -1173,11 +1147,11 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
         replays: totals.replays,
         replayedTrades: totals.replayedTrades,
         decodedFrames: totals.decoded,
-        slowConsumerClosed: metric(lastMetrics, 'tape_ws_slow_consumer_closed_total'),
-        events: labelled(lastMetrics, 'tape_market_events_total'),
-        deadLetters: labelled(lastMetrics, 'tape_dead_letters_total'),
-        ringOverflow: metric(lastMetrics, 'tape_market_events_total', 'outcome="ring_overflow"'),
-        ticksStored: metric(lastMetrics, 'tape_ticks_written_total'),
+        slowConsumerClosed: sampleSum(lastMetrics, 'tape_ws_slow_consumer_closed_total'),
+        events: sampleValues(lastMetrics, 'tape_market_events_total'),
+        deadLetters: sampleValues(lastMetrics, 'tape_dead_letters_total'),
+        ringOverflow: sampleSum(lastMetrics, 'tape_market_events_total', 'outcome="ring_overflow"'),
+        ticksStored: sampleSum(lastMetrics, 'tape_ticks_written_total'),
       },
       orders: {
         sent: ordersSent,

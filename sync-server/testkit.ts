@@ -259,13 +259,31 @@ export async function scrape(url: string): Promise<string> {
   return res.text();
 }
 
-/** Sum of a Prometheus sample family, optionally only the lines whose labels contain `labels`. */
-export async function metric(url: string, name: string, labels = ''): Promise<number> {
-  const text = await scrape(url);
-  let sum = 0;
+/** One sample family in Prometheus text: each line's label set (`{…}`, or '') and its finite value. */
+function samplesOf(text: string, name: string): { labels: string; value: number }[] {
+  const out: { labels: string; value: number }[] = [];
   for (const line of text.split('\n')) {
-    const m = /^([a-z_]+)(\{[^}]*\})? (\S+)$/.exec(line);
-    if (m && m[1] === name && (m[2] ?? '').includes(labels)) sum += Number(m[3]);
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{.*\})? (\S+)$/.exec(line);
+    const value = Number(m?.[3]);
+    if (m?.[1] === name && Number.isFinite(value)) out.push({ labels: m[2] ?? '', value });
   }
-  return sum;
+  return out;
+}
+
+/** Sum of a sample family in /metrics text, optionally only the lines whose labels contain `labels`. */
+export const sampleSum = (text: string, name: string, labels = ''): number =>
+  samplesOf(text, name).reduce((sum, s) => (s.labels.includes(labels) ? sum + s.value : sum), 0);
+
+/** A labelled family's non-zero samples in /metrics text, keyed by their label values joined by spaces. */
+export function sampleValues(text: string, name: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const { labels, value } of samplesOf(text, name)) {
+    if (value !== 0) out[[...labels.matchAll(/="([^"]*)"/g)].map((m) => m[1]).join(' ')] = value;
+  }
+  return out;
+}
+
+/** Sum of a sample family on the server's /metrics now (see sampleSum). */
+export async function metric(url: string, name: string, labels = ''): Promise<number> {
+  return sampleSum(await scrape(url), name, labels);
 }

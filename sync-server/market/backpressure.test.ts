@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { ServerMessage } from '../shared/market.ts';
-import { login, scrape, startTestServer, type TestServer, until } from '../testkit.ts';
+import { login, metric, startTestServer, type TestServer, until } from '../testkit.ts';
 
 // A client that stops reading must cost the server a bounded amount of memory and must not slow
 // anyone else down: it is conflated above the soft watermark and closed (4408) above the hard one.
@@ -48,11 +48,10 @@ describe('backpressure', () => {
     // Stop reading: the kernel buffers fill, then the server's per-socket buffer grows.
     (slow.ws as unknown as { _socket: { pause(): void } })._socket.pause();
     const closed = new Promise<number>((resolve) => slow.ws.on('close', (code) => resolve(code)));
-    const metrics = () => scrape(t.url);
     // A burst (~15 MB of frames) fills the kernel's socket buffers at once; then the server's own.
     t.server.connector.sim?.burst(300_000);
     await until(
-      async () => /tape_ws_slow_consumer_closed_total 1\b/.test(await metrics()),
+      async () => (await metric(t.url, 'tape_ws_slow_consumer_closed_total')) === 1,
       'slow consumer closed',
       20_000,
     );

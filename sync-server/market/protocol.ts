@@ -21,16 +21,3 @@ export const sampleTrade = (seq: number, patch: Partial<Trade> = {}): Trade => (
   capturedAt: seq,
   ...patch,
 });
-
-// Until the test work in progress on store/ticks.test.ts and bench/soak.ts lands: those two
-// files still import these from here. Change their imports to ../shared/market.ts, then delete
-// this re-export.
-export {
-  applyTrades,
-  b3Day,
-  decodeFrame,
-  FrameFlag,
-  FrameKind,
-  type Quote,
-  type ServerMessage,
-} from '../shared/market.ts';
