@@ -4,8 +4,8 @@
 // `latency` as 6th argument it also decodes each frame and records, per trade, the time from
 // the native capture stamp to receipt here (same machine, same clock).
 import { connect, type Socket } from 'node:net';
-import { maskedTextFrame, upgradeRequest } from '../sync-server/rawWs.ts';
 import { decodeFrame, FrameKind } from '../sync-server/shared/market.ts';
+import { maskedTextFrame, upgradeRequest } from '../sync-server/testing/rawWs.ts';
 
 const [port, path, count, subscribe, mode] = [
   Number(process.argv[2]),

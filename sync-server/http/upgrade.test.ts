@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { maskedTextFrame, upgradeRequest } from '../rawWs.ts';
+import { maskedTextFrame, upgradeRequest } from '../testing/rawWs.ts';
 import { login, startTestServer, type TestServer } from '../testkit.ts';
 
 // A WebSocket upgrade completes inside uWS's upgrade handler, synchronously. Completed later

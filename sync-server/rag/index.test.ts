@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type QdrantDouble, qdrantDouble } from './doubles.ts';
+import { type QdrantDouble, qdrantDouble } from '../testing/ragDoubles.ts';
 import { normalise } from './embed.ts';
 import { databaseIndex, pointId, qdrantIndex, type VectorIndex, type VectorPoint } from './index.ts';
 import type { StoredChunk } from './store.ts';

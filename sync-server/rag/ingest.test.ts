@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Database } from '../store/db.ts';
 import { testBackends } from '../store/testing.ts';
-import { type QdrantDouble, qdrantDouble } from './doubles.ts';
+import { type QdrantDouble, qdrantDouble } from '../testing/ragDoubles.ts';
 import { type Embedder, LEXICAL_ID, normalise } from './embed.ts';
 import { databaseIndex, qdrantIndex, type VectorIndex } from './index.ts';
 import { describeIngest, type IngestDeps, ingest } from './ingest.ts';

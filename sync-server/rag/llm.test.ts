@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type OllamaDouble, ollamaDouble } from './doubles.ts';
+import { type OllamaDouble, ollamaDouble } from '../testing/ragDoubles.ts';
 import { dot } from './embed.ts';
 import { circuitBreaker, hostLabel, LlmTimeoutError, LlmUnavailableError, ollamaPool } from './llm.ts';
 
