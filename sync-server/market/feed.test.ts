@@ -363,6 +363,19 @@ describe('MarketFeed', () => {
     expect(orders).toEqual([7n]);
   });
 
+  it('stop() during the connect never calls the finalized DLL for a connected state it finds last', async () => {
+    const f = feedOn();
+    const up = f.feed.start().catch((err: Error) => err);
+    f.conn.push(state(0, 0), state(3, 0));
+    await until(() => f.sinks.statuses.length === 2, 'login and activation');
+    // The DLL announces market data up while Finalize runs: seen only by stop()'s last drain.
+    f.conn.deliveredAtFinalize = [state(2, 4)];
+    await f.feed.stop();
+    expect(f.feed.status.connected).toBe(true);
+    expect(f.conn.calls).toEqual(['login routing=false', 'finalize']);
+    await up;
+  });
+
   it('stop() still hands on what the DLL delivered while it stopped', async () => {
     const { conn, feed, sinks } = await connect(feedOn());
     conn.deliveredAtFinalize = [rawTrade('PETR4', 1)];

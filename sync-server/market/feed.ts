@@ -275,7 +275,9 @@ export class MarketFeed {
     this.metrics.connectorState.set({ type: Object.keys(CONN)[connType] as string }, result);
     this.log.info({ connType, result, connected: s.connected }, 'ProfitDLL state');
     this.sinks.status(s);
-    if (s.connected && !this.subscribed) {
+    // Not once stopping: the last drain after DLLFinalize can still hold a 'connected' the DLL
+    // announced while it stopped, and a call into a finalized DLL fails (NL_NOT_INITIALIZED).
+    if (s.connected && !this.subscribed && this.running) {
       this.subscribed = true;
       // Never from inside a DLL callback (deadlock risk): this runs on the JS thread, after the drain.
       for (const t of this.opts.tickers) {
