@@ -114,7 +114,8 @@ describe('TickWriter', () => {
       ),
       { numRuns: 40 },
     );
-  });
+    // 40 runs of real-time retries and look-up bounds: ~15 s alone, past 20 s on a loaded CI machine.
+  }, 60_000);
 
   it('dead-letters a batch the database keeps refusing and carries on with the rest', async () => {
     const written: number[] = [];
