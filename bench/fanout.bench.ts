@@ -8,11 +8,11 @@ import { fileURLToPath } from 'node:url';
 import { WebSocketServer } from 'ws';
 import { listen } from '../sync-server/http/uws.ts';
 import { createLogger } from '../sync-server/log.ts';
-import { sampleTrade } from '../sync-server/market/protocol.ts';
 import { marketEndpoint } from '../sync-server/market/session.ts';
 import { createMetrics } from '../sync-server/metrics.ts';
 import { instrumentFor } from '../sync-server/shared/instruments.ts';
 import { encodeTrades, type Trade } from '../sync-server/shared/market.ts';
+import { sampleTrade } from '../sync-server/testing/trades.ts';
 import { petr4Market } from '../sync-server/testkit.ts';
 
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 100);

@@ -4,12 +4,12 @@
 // Run: DATABASE_URL=postgres://postgres@127.0.0.1:5432/test npx tsx bench/ingest.bench.ts
 
 import { createLogger } from '../sync-server/log.ts';
-import { sampleTrade } from '../sync-server/market/protocol.ts';
 import { DEFAULT_WRITER, type TickSink, TickWriter } from '../sync-server/market/writer.ts';
 import type { Trade } from '../sync-server/shared/market.ts';
 import type { Database } from '../sync-server/store/db.ts';
 import { testBackends } from '../sync-server/store/testing.ts';
 import { TickStore } from '../sync-server/store/ticks.ts';
+import { sampleTrade } from '../sync-server/testing/trades.ts';
 
 const BATCH = 5_000;
 const BATCHES = Number(process.env.BENCH_BATCHES ?? 20);

@@ -4,10 +4,10 @@
 // Run: DATABASE_URL=postgres://postgres@127.0.0.1:5432/test npx tsx bench/session.bench.ts
 // (BENCH_ROWS: rows per day, default 500,000, over 6 tickers)
 
-import { sampleTrade } from '../sync-server/market/protocol.ts';
 import { B3_UTC_OFFSET_MS, type Trade } from '../sync-server/shared/market.ts';
 import { testBackends } from '../sync-server/store/testing.ts';
 import { TickStore } from '../sync-server/store/ticks.ts';
+import { sampleTrade } from '../sync-server/testing/trades.ts';
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 500_000);
 const TICKERS = ['PETR4', 'VALE3', 'ITUB4', 'BBDC4', 'WINZ25', 'WDOZ25'];

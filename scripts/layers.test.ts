@@ -26,7 +26,7 @@ const FIXTURES: Record<string, Record<string, boolean>> = {
   'app/orders/api.ts': {
     '../../sync-server/shared/orders.ts': false,
     '../../sync-server/store/orders.ts': true,
-    '../../sync-server/market/protocol.ts': true,
+    '../../sync-server/market/session.ts': true,
     '../../sync-server/rag/service.ts': true,
     '../../native/errors.ts': true,
     postgres: true,
@@ -54,12 +54,12 @@ const FIXTURES: Record<string, Record<string, boolean>> = {
   },
   'sync-server/shared/orders.ts': {
     './instruments.ts': false,
-    '../market/protocol.ts': true,
+    '../market/service.ts': true,
     '../orders/state.ts': true,
     zod: true,
     'node:net': true,
   },
-  'sync-server/shared/orders.test.ts': { vitest: false, '../market/protocol.ts': false },
+  'sync-server/shared/orders.test.ts': { vitest: false, '../testing/trades.ts': false },
   'sync-server/store/ticks.ts': {
     postgres: false,
     '../http/uws.ts': true,

@@ -11,8 +11,9 @@ import {
   type Trade,
   withDay,
 } from '../shared/market.ts';
+import { sampleTrade } from '../testing/trades.ts';
 import { petr4Market } from '../testkit.ts';
-import { sampleTrade, topicFor } from './protocol.ts';
+import { topicFor } from './service.ts';
 
 // The exchange's daily figures: kept with the quote, pushed to subscribers when they say
 // something trades cannot (the open, the price limits, a new day), and merged on the app side.

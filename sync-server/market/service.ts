@@ -4,6 +4,7 @@ import {
   BOOK_DEPTH,
   b3Day,
   type Candle,
+  type Channel,
   type ConnectorStatus,
   type DayStats,
   encodeBook,
@@ -20,9 +21,11 @@ import {
 import type { NewDeadLetter } from '../store/deadLetters.ts';
 import { BookError, PriceBook, type RawPriceBook } from './book.ts';
 import type { DeadLetter, FeedSinks } from './feed.ts';
-import { topicFor } from './protocol.ts';
 import { QuoteBoard } from './quotes.ts';
 import { TradeRing } from './ring.ts';
+
+/** The uWS topic a channel's events for one ticker are published on (session.ts subscribes to it). */
+export const topicFor = (channel: Channel, ticker: string) => `md/${channel}/${ticker}`;
 
 export interface TickHistory {
   /** Stored trades of one ticker with from ≤ seq ≤ to, in order. */

@@ -3,9 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { Principal } from '../auth/tokens.ts';
 import { decodeFrame, encodeTrades, FrameKind, type ServerMessage } from '../shared/market.ts';
+import { sampleTrade } from '../testing/trades.ts';
 import { login, startTestServer, type TestServer, until } from '../testkit.ts';
 import type { WsSession } from '../ws.ts';
-import { sampleTrade } from './protocol.ts';
 import type { MarketService } from './service.ts';
 import { CONTROL_RATE, MAX_CONTROL_BYTES, marketEndpoint } from './session.ts';
 

@@ -10,8 +10,7 @@ import {
 } from '../shared/market.ts';
 import { fullBucket, type Rate, type TokenBucket, takeToken } from '../tokenBucket.ts';
 import { CloseCode, type WsEndpoint, type WsSession } from '../ws.ts';
-import { topicFor } from './protocol.ts';
-import type { MarketService } from './service.ts';
+import { type MarketService, topicFor } from './service.ts';
 
 // The /ws endpoint: JSON control messages in; snapshots, replays and binary market frames out;
 // per-socket backpressure: live → conflated → closed.

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { createLogger } from '../log.ts';
 import type { Trade } from '../shared/market.ts';
 import type { NewDeadLetter } from '../store/deadLetters.ts';
-import { sampleTrade } from './protocol.ts';
+import { sampleTrade } from '../testing/trades.ts';
 import { TickWriter } from './writer.ts';
 
 const log = createLogger('silent');

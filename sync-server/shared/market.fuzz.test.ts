@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { sampleTrade } from '../market/protocol.ts';
+import { sampleTrade } from '../testing/trades.ts';
 import {
   type BookLevel,
   type Candle,

@@ -1,10 +1,4 @@
-import type { Channel, Trade } from '../shared/market.ts';
-
-// The server's side of the /ws protocol: the uWS topic each channel's events are published on,
-// and a sample trade for tests and benchmarks. The wire itself, which the app imports too, is
-// shared/market.ts.
-
-export const topicFor = (channel: Channel, ticker: string) => `md/${channel}/${ticker}`;
+import type { Trade } from '../shared/market.ts';
 
 /** A valid PETR4 trade with the given sequence, for tests and benchmarks; `patch` overrides fields. */
 export const sampleTrade = (seq: number, patch: Partial<Trade> = {}): Trade => ({
