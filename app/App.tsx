@@ -2,7 +2,7 @@ import { QueryClientProvider } from '@tanstack/react-query';
 import { lazy, type ReactNode, Suspense, useEffect } from 'react';
 import { queryClient } from './api/queryClient.ts';
 import { openLocalDb } from './data/db.ts';
-import { restoreMarket, startMarketSocket } from './market/socket.ts';
+import { restoreMarket, startLiveSocket } from './live/socket.ts';
 import { Blotter } from './orders/Blotter.tsx';
 import { OrderTicket } from './orders/OrderTicket.tsx';
 import { OutboxPanel } from './orders/OutboxPanel.tsx';
@@ -51,7 +51,7 @@ export function App() {
     void useSettings.getState().load();
     if (!navigator.onLine) useMarket.getState().setLink('offline');
   }, [user]);
-  useEffect(() => (user && hasToken ? startMarketSocket() : undefined), [user, hasToken]);
+  useEffect(() => (user && hasToken ? startLiveSocket() : undefined), [user, hasToken]);
   useEffect(() => {
     if (!user) queryClient.clear();
   }, [user]);

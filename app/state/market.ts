@@ -43,6 +43,10 @@ interface MarketState {
   day(ticker: string, day: DayStats): void;
   /** Applies the trades received since the last frame, all tickers in one update. */
   trades(batch: ReadonlyMap<string, Trade[]>): void;
+  /** Queues a frame's trades; all those queued are applied at the next animation frame (see queued). */
+  queueTrades(ticker: string, trades: Trade[]): void;
+  /** Applies the queued trades now. */
+  flushTrades(): void;
   /** Quotes kept on this device from an earlier session: shown with their age, never as live. */
   restore(quotes: Array<Quote & { receivedAt: number }>): void;
   /** The forming 1-minute candle per ticker, from the live candles channel. */
@@ -50,7 +54,15 @@ interface MarketState {
   candle(ticker: string, candle: Candle): void;
 }
 
-export const useMarket = create<MarketState>((set) => ({
+/**
+ * Trades arrive in many small frames; the screen needs them once per frame. Queued here, 1,000+
+ * updates/s make one store update and one render per animation frame (every 250 ms while the
+ * tab is hidden, so nothing piles up).
+ */
+let queued = new Map<string, Trade[]>();
+let flushScheduled = false;
+
+export const useMarket = create<MarketState>((set, get) => ({
   link: 'connecting',
   since: Date.now(),
   replaying: 0,
@@ -70,12 +82,14 @@ export const useMarket = create<MarketState>((set) => ({
       tickers: list.map((i) => i.ticker),
       instruments: Object.fromEntries(list.map((i) => [i.ticker, i])),
     }),
-  snapshot: (quotes) =>
+  snapshot: (quotes) => {
+    get().flushTrades(); // older trades first: a snapshot supersedes them
     set((s) => {
       const next = { ...s.quotes };
       for (const q of quotes) next[q.ticker] = { ...q, tick: 'flat', receivedAt: Date.now() };
       return { quotes: next };
-    }),
+    });
+  },
   days: {},
   day: (ticker, day) =>
     set((s) => {
@@ -109,6 +123,23 @@ export const useMarket = create<MarketState>((set) => ({
       }
       return { quotes };
     }),
+  queueTrades: (ticker, trades) => {
+    const list = queued.get(ticker);
+    if (list) list.push(...trades);
+    else queued.set(ticker, trades.slice());
+    if (flushScheduled) return;
+    flushScheduled = true;
+    const { flushTrades } = get();
+    if (document.visibilityState === 'visible') requestAnimationFrame(flushTrades);
+    else setTimeout(flushTrades, 250);
+  },
+  flushTrades: () => {
+    flushScheduled = false;
+    if (queued.size === 0) return;
+    const ready = queued;
+    queued = new Map();
+    get().trades(ready);
+  },
 }));
 
 /**

@@ -1,24 +1,27 @@
-import type { InstrumentInfo, Trade } from '../../sync-server/shared/market.ts';
+import type { InstrumentInfo } from '../../sync-server/shared/market.ts';
 import type { OrderJson, PositionJson } from '../../sync-server/shared/orders.ts';
 import { socketTicket } from '../api/client.ts';
 import { keys } from '../api/keys.ts';
 import { pushQueryData, queryClient } from '../api/queryClient.ts';
 import { localDb } from '../data/db.ts';
+import { FeedClient } from '../market/feedClient.ts';
+import { gapNotice } from '../market/gapNotice.ts';
 import type { OrdersResponse, PositionsResponse } from '../orders/api.ts';
 import { upsertOrder } from '../orders/blotter.ts';
 import { useAlerts } from '../state/alerts.ts';
 import { useMarket } from '../state/market.ts';
 import { useSession } from '../state/session.ts';
-import { FeedClient } from './feedClient.ts';
-import { gapNotice } from './gapNotice.ts';
 
 const SAVE_QUOTES_MS = 2_000;
 const INSTRUMENTS = 'instruments';
 
-/** Keeps one /ws connection open while signed in; returns a stop function. */
-export function startMarketSocket(): () => void {
+// The app's one /ws connection: market data (trades, candles, daily figures, the connector's
+// status) into the market store, the account's order and position pushes into the query cache
+// and the alerts, and the quotes kept on this device for the next cold start.
+
+/** Keeps the live /ws connection open while signed in; returns a stop function. */
+export function startLiveSocket(): () => void {
   const market = useMarket.getState();
-  const pending = tradeBatcher();
   const url = new URL('/ws', location.href);
   url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
   const client = new FeedClient({
@@ -35,12 +38,11 @@ export function startMarketSocket(): () => void {
         .catch(() => {});
     },
     onSnapshot: (quotes, reason, tickers) => {
-      pending.flush(); // older trades first: a snapshot supersedes them
       market.snapshot(quotes);
       const notice = gapNotice(reason, tickers);
       if (notice) useAlerts.getState().push('warn', notice);
     },
-    onTrades: (ticker, trades) => pending.add(ticker, trades),
+    onTrades: (ticker, trades) => market.queueTrades(ticker, trades),
     onCandles: (frame) => {
       const last = frame.candles.at(-1);
       if (last) useMarket.getState().candle(frame.ticker, last);
@@ -69,42 +71,13 @@ export function startMarketSocket(): () => void {
   const saver = setInterval(saveQuotes, SAVE_QUOTES_MS);
   client.start();
   return () => {
-    pending.flush();
+    market.flushTrades();
     clearInterval(saver);
     void saveQuotes();
     window.removeEventListener('offline', offline);
     window.removeEventListener('online', online);
     unsubscribe();
     client.stop();
-  };
-}
-
-/**
- * Trades arrive in many small frames; the screen needs them once per frame. Batching them
- * keeps 1,000+ updates/s to one store update and one render per animation frame (every
- * 250 ms while the tab is hidden, so nothing piles up).
- */
-function tradeBatcher() {
-  let batch = new Map<string, Trade[]>();
-  let scheduled = false;
-  const flush = () => {
-    scheduled = false;
-    if (batch.size === 0) return;
-    const ready = batch;
-    batch = new Map();
-    useMarket.getState().trades(ready);
-  };
-  return {
-    flush,
-    add(ticker: string, trades: Trade[]) {
-      const list = batch.get(ticker);
-      if (list) list.push(...trades);
-      else batch.set(ticker, trades.slice());
-      if (scheduled) return;
-      scheduled = true;
-      if (document.visibilityState === 'visible') requestAnimationFrame(flush);
-      else setTimeout(flush, 250);
-    },
   };
 }
 

@@ -1,0 +1,78 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { applyTrades, type Trade } from '../../sync-server/shared/market.ts';
+import { useMarket } from './market.ts';
+
+// The queue between the feed and the screen: one store update per animation frame.
+
+const trade = (seq: number, price: number, ticker = 'PETR4'): Trade => {
+  const ids = { seq, time: seq, tradeNumber: seq, capturedAt: seq };
+  return { ticker, price, qty: 100, buyAgent: 1, sellAgent: 2, tradeType: 1, flags: 0, ...ids };
+};
+
+let frames: Array<() => void> = [];
+let visibilityState: 'visible' | 'hidden' = 'visible';
+let updates = 0;
+let unsubscribe = () => {};
+
+beforeEach(() => {
+  frames = [];
+  visibilityState = 'visible';
+  vi.useFakeTimers();
+  vi.stubGlobal('document', {
+    get visibilityState() {
+      return visibilityState;
+    },
+  });
+  vi.stubGlobal('requestAnimationFrame', (f: () => void) => frames.push(f));
+  useMarket.setState({ quotes: {}, days: {} });
+  updates = 0;
+  unsubscribe = useMarket.subscribe(() => updates++);
+});
+afterEach(() => {
+  unsubscribe();
+  vi.useRealTimers();
+  vi.unstubAllGlobals();
+});
+
+const runFrames = () => {
+  const due = frames;
+  frames = [];
+  for (const f of due) f();
+};
+
+describe('useMarket.queueTrades', () => {
+  it('applies every ticker queued within a frame in one store update at the frame', () => {
+    const { queueTrades } = useMarket.getState();
+    queueTrades('PETR4', [trade(1, 38.5)]);
+    queueTrades('VALE3', [trade(1, 61, 'VALE3')]);
+    queueTrades('PETR4', [trade(2, 38.6)]);
+    expect(updates).toBe(0);
+    expect(frames).toHaveLength(1);
+    runFrames();
+    expect(updates).toBe(1);
+    const { quotes } = useMarket.getState();
+    expect(quotes.PETR4).toMatchObject({ last: 38.6, trades: 2 });
+    expect(quotes.VALE3).toMatchObject({ last: 61, trades: 1 });
+  });
+
+  it('applies them every 250 ms while the tab is hidden', () => {
+    visibilityState = 'hidden';
+    useMarket.getState().queueTrades('PETR4', [trade(1, 38.5)]);
+    expect(frames).toHaveLength(0);
+    vi.advanceTimersByTime(249);
+    expect(updates).toBe(0);
+    vi.advanceTimersByTime(1);
+    expect(updates).toBe(1);
+    expect(useMarket.getState().quotes.PETR4?.trades).toBe(1);
+  });
+
+  it('applies the queued trades before a snapshot, which supersedes them', () => {
+    const s = useMarket.getState();
+    s.queueTrades('PETR4', [trade(1, 38.5)]);
+    const later = applyTrades(undefined, 'B', [trade(6, 40), trade(7, 40)]);
+    s.snapshot(later ? [later] : []);
+    expect(useMarket.getState().quotes.PETR4).toMatchObject({ last: 40, trades: 2 });
+    runFrames();
+    expect(useMarket.getState().quotes.PETR4).toMatchObject({ last: 40, trades: 2 });
+  });
+});
