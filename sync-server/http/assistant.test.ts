@@ -3,11 +3,11 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listen, type RunningServer } from '../http/uws.ts';
 import { createLogger } from '../log.ts';
 import { createMetrics } from '../metrics.ts';
 import { type AnswerEvent, answerReader } from '../shared/assistant.ts';
 import { login, startTestServer, type TestServer, until } from '../testkit.ts';
+import { listen, type RunningServer } from './uws.ts';
 
 // The assistant's routes on the real server (uWS, JWT, PGlite), and the streamed-reply
 // capability they use in http/uws.ts: chunks as they come, backpressure, client aborts.
