@@ -2,11 +2,12 @@ import * as awarenessProtocol from 'y-protocols/awareness';
 import * as Y from 'yjs';
 import type { Principal } from '../auth/tokens.ts';
 import type { Logger } from '../log.ts';
-import type { Compaction, DocKind, DocRelation, DocState, DocumentRow } from '../store/collab.ts';
+import type { DocKind, DocRelation } from '../store/collab.ts';
 import { fullBucket, type Rate, type TokenBucket, takeToken } from '../tokenBucket.ts';
 import { CloseCode } from '../ws.ts';
 import type { BusMessage, CollabBus } from './bus.ts';
 import { DEFAULT_MAX_MESSAGE_BYTES, decodeMessage, encodeMessage, type YMessage } from './protocol.ts';
+import type { CollabStorage } from './storage.ts';
 import { changesDoc } from './updates.ts';
 
 // Rooms of the y-websocket protocol, one per shared document. An editor's update is written to
@@ -46,17 +47,6 @@ export const DEFAULT_LIMITS: CollabLimits = {
   burst: 200,
   compactEvery: 500,
 };
-
-/** Storage behind the hub: CollabStore (PostgreSQL / PGlite) in production. */
-export interface CollabStorage {
-  access(
-    id: number,
-    userId: number,
-  ): Promise<{ doc: DocumentRow; relation: DocRelation | undefined } | undefined>;
-  load(id: number): Promise<DocState>;
-  append(id: number, updates: readonly Uint8Array[]): Promise<void>;
-  compact(id: number): Promise<Compaction>;
-}
 
 /** What the hub needs of a socket (WsSession has it). */
 export interface CollabConnection {

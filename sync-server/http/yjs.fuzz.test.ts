@@ -4,10 +4,10 @@ import WebSocket from 'ws';
 import * as Y from 'yjs';
 import type { Principal } from '../auth/tokens.ts';
 import { LocalNetwork } from '../collab/bus.ts';
-import { type CollabConnection, CollabHub, type CollabStorage, DEFAULT_LIMITS } from '../collab/hub.ts';
+import { type CollabConnection, CollabHub, DEFAULT_LIMITS } from '../collab/hub.ts';
+import { MemoryDocStore } from '../collab/memoryStorage.ts';
 import { decodeMessage, encodeMessage, type YMessage } from '../collab/protocol.ts';
 import { createLogger } from '../log.ts';
-import type { DocumentRow } from '../store/collab.ts';
 import { createWatchlist, login, rawYjsSocket, startTestServer, type TestServer, until } from '../testkit.ts';
 
 // Hostile y-protocols traffic on /yjs. collab/protocol.test.ts fuzzes the message decoder on its
@@ -19,34 +19,6 @@ import { createWatchlist, login, rawYjsSocket, startTestServer, type TestServer,
 
 const log = createLogger('silent');
 const ALLOWED_CLOSES = new Set([4400, 1009, 1013, 4413]);
-
-/** One document in memory, as the hub stores it (the real CollabStore is tested elsewhere). */
-class MemoryStore implements CollabStorage {
-  updates: Uint8Array[] = [];
-  async access(id: number) {
-    const doc: DocumentRow = {
-      id,
-      kind: 'watchlist',
-      name: 'fuzz',
-      ownerId: 1,
-      ownerName: 'ana',
-      createdAt: '',
-      updatedAt: '',
-    };
-    return { doc, relation: 'owner' as const };
-  }
-  async load() {
-    return { updates: [...this.updates], bytes: this.updates.reduce((n, u) => n + u.byteLength, 0) };
-  }
-  async append(_id: number, updates: readonly Uint8Array[]) {
-    this.updates.push(...updates.map((u) => u.slice()));
-  }
-  async compact() {
-    const merged = this.updates.length;
-    this.updates = [Y.mergeUpdates(this.updates)];
-    return { merged, bytes: this.updates[0]?.byteLength ?? 0 };
-  }
-}
 
 /** A connection as the hub sees it: keeps what it was sent and how it was closed. */
 class Peer implements CollabConnection {
@@ -188,10 +160,10 @@ function lengthPrefixed(bytes: Uint8Array): number[] {
 const ana: Principal = { userId: 1, username: 'ana', role: 'trader' };
 const settle = () => new Promise((r) => setImmediate(r));
 /** Polls without testkit's 20 ms sleep: the hub in memory answers within a few turns. */
-async function soon<T>(probe: () => T, what: string, ms = 5_000): Promise<NonNullable<T>> {
+async function soon<T>(probe: () => T | Promise<T>, what: string, ms = 5_000): Promise<NonNullable<T>> {
   const deadline = Date.now() + ms;
   for (;;) {
-    const v = probe();
+    const v = await probe();
     if (v) return v as NonNullable<T>;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await settle();
@@ -211,7 +183,9 @@ describe('/yjs rooms under hostile messages (hub level)', () => {
           fc.array(fc.string({ maxLength: 6 }), { maxLength: 3 }),
           async (hostile, items) => {
             cases++;
-            const store = new MemoryStore();
+            // One watchlist of ana's: ids count from 1, so it is watchlist:1 and she is user 1.
+            const store = new MemoryDocStore();
+            await store.create('watchlist', 'fuzz', store.addUser(ana.username));
             const hub = new CollabHub({
               store,
               bus: new LocalNetwork().bus(),
@@ -237,7 +211,7 @@ describe('/yjs rooms under hostile messages (hub level)', () => {
               }
             }
             for (const item of items) honest.doc.getArray<string>('honest').push([item]);
-            await soon(() => store.updates.length > 0 || items.length === 0, 'stored');
+            await soon(async () => (await store.load(1)).updates.length > 0 || items.length === 0, 'stored');
             expect(honest.closed).toBeUndefined();
             await hub.close();
             // Restart: the stored log must load, and hold what the honest editor wrote.

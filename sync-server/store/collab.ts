@@ -60,6 +60,10 @@ const toDoc = (r: RawDoc): DocumentRow => ({
 });
 const bytesOf = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 
+/**
+ * The collab storage port (collab/storage.ts, whose contract collab/storage.test.ts checks) in
+ * PostgreSQL / PGlite, and the documents' names, members and deletion.
+ */
 export class CollabStore {
   constructor(private readonly sql: Sql) {}
 
