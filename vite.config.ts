@@ -1,8 +1,23 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import react from '@vitejs/plugin-react';
 import { VitePWA } from 'vite-plugin-pwa';
-import { defineConfig } from 'vitest/config';
+import { defaultExclude, defineConfig } from 'vitest/config';
 
-// One config for the app build (Vite + the PWA plugin) and the unit/integration tests (Vitest).
+// One config for the app build (Vite + the PWA plugin) and the tests (Vitest).
+
+// The tests that boot a whole server (testkit's startTestServer or spawnServer) form the
+// `server` project, found by what they call so none is left in `unit` or named twice.
+const SERVER_TESTS = ['app', 'sync-server', 'native', 'scripts']
+  .flatMap((dir) =>
+    readdirSync(join(import.meta.dirname, dir), { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.test.ts'))
+      .map((f) => `${dir}/${f}`),
+  )
+  .filter((f) =>
+    /\b(startTestServer|spawnServer)\(/.test(readFileSync(join(import.meta.dirname, f), 'utf8')),
+  );
+
 export default defineConfig({
   root: 'app',
   publicDir: '../public',
@@ -56,7 +71,15 @@ export default defineConfig({
     hookTimeout: 30_000,
     pool: 'forks',
     projects: [
-      { extends: true, test: { name: 'unit', include: ['{app,sync-server,native,scripts}/**/*.test.ts'] } },
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['{app,sync-server,native,scripts}/**/*.test.ts'],
+          exclude: [...defaultExclude, ...SERVER_TESTS],
+        },
+      },
+      { extends: true, test: { name: 'server', include: SERVER_TESTS } },
       // Crashes, outages and the CI soak: one file at a time, each owns the machine while it runs.
       {
         extends: true,
