@@ -150,11 +150,12 @@ describe('MarketFeed', () => {
     const metrics = createMetrics();
     const feed = new MarketFeed(
       conn,
-      { key: 'k', user: 'u', password: 'p', tickers, connectTimeoutMs: 2_000, orderChanged },
+      { key: 'k', user: 'u', password: 'p', tickers, connectTimeoutMs: 2_000 },
       sinks,
       createLogger('silent'),
       metrics,
     );
+    if (orderChanged) feed.announceOrdersTo({ onOrderUpdate: orderChanged });
     const outcome = async (kind: string, outcome: string) =>
       (await metrics.marketEvents.get()).values.find(
         (v) => v.labels.kind === kind && v.labels.outcome === outcome,

@@ -2,6 +2,7 @@ import type { RawEvent } from '../../native/profitdll.ts';
 import type { Ticker } from '../config.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
+import type { OrderAnnouncements } from '../orders/service.ts';
 import type { Instrument } from '../shared/instruments.ts';
 import type { ConnectorStatus, DayStats, Trade } from '../shared/market.ts';
 import { jsonSafe } from '../store/deadLetters.ts';
@@ -61,9 +62,8 @@ export interface FeedOptions {
   readonly password: string;
   readonly tickers: readonly Ticker[];
   readonly connectTimeoutMs?: number;
-  /** Log in with routing; the DLL's order callbacks go to `orderChanged`. */
+  /** Log in with routing; the DLL's order callbacks go to the orders given `announceOrdersTo`. */
   readonly routing?: boolean;
-  readonly orderChanged?: (localOrderId: bigint) => void;
 }
 
 /** Logs in, subscribes the configured tickers and drains the capture ring into the sinks. */
@@ -81,6 +81,7 @@ export class MarketFeed {
   private droppedSoFar = 0n;
   private subscribed = false;
   private waiters: (() => void)[] = [];
+  private orders: OrderAnnouncements | undefined;
 
   constructor(
     private readonly connector: MarketConnector,
@@ -98,6 +99,14 @@ export class MarketFeed {
 
   get tradeCapture(): TradeCapture {
     return this.capture;
+  }
+
+  /**
+   * Where the DLL's order announcements go: the ring holds every callback, so this one drain
+   * hands them on by kind (without orders they are only counted, as kinds Tape does not use).
+   */
+  announceOrdersTo(orders: OrderAnnouncements | undefined) {
+    this.orders = orders;
   }
 
   /** Resolves once the market data connection is up (or rejects with the DLL's named reason). */
@@ -204,9 +213,9 @@ export class MarketFeed {
         const bad = this.capture.checkBookSide(ev);
         if (bad) this.dropEvent(ev, bad);
         else this.count(ev.kind, 'not_used');
-      } else if (ev.kind === 'order' && this.opts.orderChanged) {
+      } else if (ev.kind === 'order' && this.orders) {
         // Read and applied after the drain, on this thread: never inside a DLL callback.
-        this.opts.orderChanged(ev.localOrderId);
+        this.orders.onOrderUpdate(ev.localOrderId);
         this.count('order', 'accepted');
       } else if (ev.kind === 'invalidTicker' || ev.kind === 'unknown') {
         // The DLL refused a configured ticker, or the shim wrote a kind this binding cannot read.

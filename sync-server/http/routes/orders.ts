@@ -26,35 +26,6 @@ const modify = z
   .object({ price: price.optional(), qty: qty.optional() })
   .strict()
   .refine((p) => p.price !== undefined || p.qty !== undefined, 'give price or qty');
-// The kill switch is not a limit: it changes only through its own (audited) route.
-const riskLimits = z
-  .object({
-    maxOrderQty: z.number().int().positive(),
-    maxOrderNotionalCents: z.number().int().positive(),
-    maxPositionQty: z.number().int().positive(),
-    maxOpenOrders: z.number().int().positive(),
-    dailyLossLimitCents: z.number().int().positive(),
-    priceBandPct: z.number().positive().max(100),
-    ordersPerSecond: z.number().positive().max(1_000),
-    orderBurst: z.number().int().positive().max(10_000),
-  })
-  .strict();
-const newAccount = z
-  .object({
-    id: z.string().regex(/^[A-Za-z0-9._-]{1,40}$/),
-    brokerId: z.number().int().positive().max(2_147_483_647), // accounts.broker_id is an integer
-    name: z.string().min(1).max(100),
-  })
-  .strict();
-const assignAccount = z
-  .object({
-    accountId: z
-      .string()
-      .regex(/^[A-Za-z0-9._-]{1,40}$/)
-      .nullable(),
-  })
-  .strict();
-const killSwitch = z.object({ on: z.boolean(), cancelAll: z.boolean().default(false) }).strict();
 const listQuery = z.object({
   working: z.enum(['true', 'false']).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
@@ -70,33 +41,43 @@ export interface OrderRouteDeps {
 }
 
 const traders = ['admin', 'trader'] as const;
-const everyone = ['admin', 'trader', 'viewer'] as const;
+export const everyone = ['admin', 'trader', 'viewer'] as const;
+
+/** The account a request acts on: the user's own, or for an admin any it names. */
+export async function accountOf(store: OrderStore, p: Principal, requested?: string): Promise<string> {
+  if (requested !== undefined && p.role === 'admin') return requested;
+  const account = await store.accountOf(p.userId);
+  if (!account)
+    throw new HttpError(403, 'no_account', 'Your user has no trading account: ask an admin to assign one');
+  if (requested !== undefined && requested !== account)
+    throw new HttpError(403, 'forbidden', 'That account is not yours');
+  return account;
+}
+
+/** The list query of a request and the account it may see (an admin may name any). */
+export async function queried(store: OrderStore, req: Request) {
+  const q = listQuery.parse(Object.fromEntries(req.query));
+  return { q, account: await accountOf(store, req.principal as Principal, q.account) };
+}
+
+/** An account's risk config: the stored settings over the defaults. */
+export const riskConfig = async (store: OrderStore, account: string): Promise<RiskConfig> => ({
+  ...DEFAULT_RISK,
+  ...((await store.riskConfig(account)) as Partial<RiskConfig> | undefined),
+});
+
+/** Runs a manager call, its OrderError answered as the HTTP error it names. */
+export async function run<T>(f: () => Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (err) {
+    if (err instanceof OrderError) throw new HttpError(err.status, err.code, err.message, err.retryAfterS);
+    throw err;
+  }
+}
 
 export function orderRoutes({ manager, store, instruments, lastPrice }: OrderRouteDeps): Route[] {
-  const accountOf = async (p: Principal, requested?: string): Promise<string> => {
-    if (requested !== undefined && p.role === 'admin') return requested;
-    const account = await store.accountOf(p.userId);
-    if (!account)
-      throw new HttpError(403, 'no_account', 'Your user has no trading account: ask an admin to assign one');
-    if (requested !== undefined && requested !== account)
-      throw new HttpError(403, 'forbidden', 'That account is not yours');
-    return account;
-  };
-  // The list query of a request and the account it may see (an admin may name any).
-  const queried = async (req: Request) => {
-    const q = listQuery.parse(Object.fromEntries(req.query));
-    return { q, account: await accountOf(req.principal as Principal, q.account) };
-  };
-  // Risk settings belong to an existing account (risk_configs references accounts).
-  const existing = async (account: string): Promise<string> => {
-    if ((await store.brokerOf(account)) === undefined)
-      throw new HttpError(404, 'unknown_account', `No account ${account}: create it first`);
-    return account;
-  };
-  const config = async (account: string): Promise<RiskConfig> => ({
-    ...DEFAULT_RISK,
-    ...((await store.riskConfig(account)) as Partial<RiskConfig> | undefined),
-  });
+  const config = (account: string) => riskConfig(store, account);
   // Another user's order is reported as missing: its existence is not revealed.
   const ownOrder = async (req: Request): Promise<OrderRow> => {
     const id = Number(req.params.id);
@@ -107,14 +88,6 @@ export function orderRoutes({ manager, store, instruments, lastPrice }: OrderRou
     }
     return order;
   };
-  const run = async <T>(f: () => Promise<T>): Promise<T> => {
-    try {
-      return await f();
-    } catch (err) {
-      if (err instanceof OrderError) throw new HttpError(err.status, err.code, err.message, err.retryAfterS);
-      throw err;
-    }
-  };
 
   return [
     {
@@ -124,7 +97,7 @@ export function orderRoutes({ manager, store, instruments, lastPrice }: OrderRou
       async handle(req) {
         const body = newOrder.parse(req.body);
         const p = req.principal as Principal;
-        const account = await accountOf(p);
+        const account = await accountOf(store, p);
         const r = await run(async () => manager.submit(account, p.userId, body, await config(account)));
         if (r.order.state === 'rejected') {
           // The reason is a code; what it says is the rejection's own (a retry reads it back).
@@ -143,7 +116,7 @@ export function orderRoutes({ manager, store, instruments, lastPrice }: OrderRou
       path: '/api/v1/orders',
       access: everyone,
       async handle(req) {
-        const { q, account } = await queried(req);
+        const { q, account } = await queried(store, req);
         const orders = await store.list(account, {
           working: q.working === 'true',
           limit: q.limit,
@@ -194,7 +167,7 @@ export function orderRoutes({ manager, store, instruments, lastPrice }: OrderRou
       path: '/api/v1/orders/cancel-all',
       access: traders,
       async handle(req) {
-        const account = await accountOf(req.principal as Principal);
+        const account = await accountOf(store, req.principal as Principal);
         return ok({ account, cancelRequested: await run(() => manager.cancelAll(account)) }, 202);
       },
     },
@@ -203,7 +176,7 @@ export function orderRoutes({ manager, store, instruments, lastPrice }: OrderRou
       path: '/api/v1/fills',
       access: everyone,
       async handle(req) {
-        const { q, account } = await queried(req);
+        const { q, account } = await queried(store, req);
         return ok({ account, fills: (await store.fills(account, q.limit)).reverse() });
       },
     },
@@ -212,7 +185,7 @@ export function orderRoutes({ manager, store, instruments, lastPrice }: OrderRou
       path: '/api/v1/positions',
       access: everyone,
       async handle(req) {
-        const { account } = await queried(req);
+        const { account } = await queried(store, req);
         const rows = [...manager.positionsOf(account)].flatMap(([ticker, position]) => {
           const inst = instruments.get(ticker);
           return inst ? [{ ticker, position, inst, mark: lastPrice(ticker) }] : [];
@@ -222,114 +195,6 @@ export function orderRoutes({ manager, store, instruments, lastPrice }: OrderRou
           realizedTodayCents: manager.realized(account),
           exposure: exposure(rows.map((r) => ({ position: r.position, mark: r.mark, inst: r.inst }))),
           positions: rows.map((r) => positionJson(r.ticker, r.position, r.inst, r.mark)),
-        });
-      },
-    },
-    {
-      method: 'get',
-      path: '/api/v1/risk/config',
-      access: everyone,
-      async handle(req) {
-        const { account } = await queried(req);
-        return ok({ account, config: await config(account) });
-      },
-    },
-    {
-      method: 'put',
-      path: '/api/v1/risk/config/:account',
-      access: ['admin'],
-      async handle(req) {
-        const limits = riskLimits.parse(req.body);
-        const account = await existing(req.params.account as string);
-        // The kill switch is kept as stored at the write, whatever happened since this request began.
-        let stored: Record<string, unknown> = limits;
-        await store.setRiskConfig(
-          account,
-          (before) => {
-            stored = { ...limits, killSwitch: Boolean(before?.killSwitch) };
-            return stored;
-          },
-          (req.principal as Principal).userId,
-        );
-        return ok({ account, config: { ...DEFAULT_RISK, ...stored } });
-      },
-    },
-    {
-      method: 'post',
-      path: '/api/v1/risk/kill-switch/:account',
-      access: ['admin'],
-      async handle(req) {
-        const body = killSwitch.parse(req.body);
-        const account = await existing(req.params.account as string);
-        // On takes effect before anything awaits (no order of the account reaches the DLL from
-        // here, whatever config its request was read with); off only once it is stored.
-        const underWay = body.on ? manager.setKillSwitch(account, true) : undefined;
-        await store.setRiskConfig(
-          account,
-          (before) => ({ ...DEFAULT_RISK, ...before, killSwitch: body.on }),
-          (req.principal as Principal).userId,
-          body.on ? 'kill_switch.on' : 'kill_switch.off',
-        );
-        if (!body.on) await manager.setKillSwitch(account, false);
-        // The submissions already past the check have stored their orders: the cancel finds them.
-        await underWay;
-        const canceled = body.on && body.cancelAll ? await run(() => manager.cancelAll(account)) : 0;
-        return ok({ account, killSwitch: body.on, cancelRequested: canceled });
-      },
-    },
-    {
-      method: 'get',
-      path: '/api/v1/accounts',
-      access: ['admin'],
-      handle: async () => ok({ accounts: await store.listAccounts() }),
-    },
-    {
-      method: 'post',
-      path: '/api/v1/accounts',
-      access: ['admin'],
-      async handle(req) {
-        const a = newAccount.parse(req.body);
-        const stored = await store.createAccount(a.id, a.brokerId, a.name);
-        if (stored.created) return ok({ account: a }, 201);
-        // A retry of the same creation is answered as such; other details never overwrite it.
-        if (stored.brokerId === a.brokerId && stored.name === a.name) return ok({ account: a });
-        throw new HttpError(409, 'account_exists', `Account ${a.id} already exists with other details`);
-      },
-    },
-    {
-      method: 'put',
-      path: '/api/v1/users/:id/account',
-      access: ['admin'],
-      async handle(req) {
-        const { accountId } = assignAccount.parse(req.body);
-        const userId = Number(req.params.id);
-        if (!Number.isSafeInteger(userId)) throw new HttpError(404, 'not_found', `No user ${req.params.id}`);
-        try {
-          if (!(await store.assignAccount(userId, accountId)))
-            throw new HttpError(404, 'not_found', `No user ${req.params.id}`);
-        } catch (err) {
-          // 23503: the account does not exist (foreign key).
-          if ((err as { code?: string }).code === '23503')
-            throw new HttpError(422, 'unknown_account', `No account ${accountId}: create it first`);
-          throw err;
-        }
-        return ok({ userId, accountId });
-      },
-    },
-    {
-      method: 'get',
-      path: '/api/v1/audit',
-      access: ['admin'],
-      async handle(req) {
-        const target = req.query.get('target') ?? undefined;
-        const rows = await store.audit(200, target);
-        return ok({
-          audit: rows.map((r) => ({
-            ...r,
-            id: Number(r.id),
-            actorId: r.actor_id === null ? null : Number(r.actor_id),
-            at: r.at.toISOString(),
-          })),
         });
       },
     },
