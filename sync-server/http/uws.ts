@@ -7,6 +7,7 @@ import { clientAddress } from '../clientAddress.ts';
 import { StartupError } from '../config.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
+import { isUnreachable } from '../store/pgErrors.ts';
 import { CloseCode, type WsEndpoint, type WsSession } from '../ws.ts';
 import { SECURITY_HEADERS } from './security.ts';
 import type { StaticFiles } from './static.ts';
@@ -318,10 +319,6 @@ function nulAt(value: unknown): string | undefined {
   return undefined;
 }
 
-// Connection failures as Node (E…) and postgres.js (CONNECTION_…, CONNECT_TIMEOUT) name them.
-const UNAVAILABLE =
-  /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|CONNECT_TIMEOUT|CONNECTION_[A-Z_]+)$/;
-
 function errorReply(err: unknown, log: Logger, where: string): Reply {
   if (err instanceof HttpError) {
     const json = { error: err.code, message: err.message };
@@ -344,9 +341,8 @@ function errorReply(err: unknown, log: Logger, where: string): Reply {
   }
   // A dependency that does not answer (the database during an outage): the request may be
   // retried shortly, and the operator sees a warning, not a bug.
-  const code = (err as { code?: unknown }).code;
-  if (typeof code === 'string' && UNAVAILABLE.test(code)) {
-    log.warn({ code, where }, 'a dependency is unavailable');
+  if (isUnreachable(err)) {
+    log.warn({ code: (err as { code: string }).code, where }, 'a dependency is unavailable');
     return {
       status: 503,
       headers: { 'Retry-After': '5' },

@@ -3,6 +3,7 @@ import type { Logger } from '../log.ts';
 import type { Trade } from '../shared/market.ts';
 import type { Sql } from '../store/db.ts';
 import type { NewDeadLetter } from '../store/deadLetters.ts';
+import { isRefused } from '../store/pgErrors.ts';
 
 export interface TickSink {
   insert(trades: readonly Trade[]): Promise<void>;
@@ -83,10 +84,6 @@ export interface WriterStats {
   /** False from a failed write until the next one succeeds. */
   databaseUp: boolean;
 }
-
-// postgres.js reports a server-side refusal as PostgresError (it has a SQLSTATE); anything else
-// — refused, reset or timed-out connections — means the database is unreachable.
-const isDataError = (err: unknown) => (err as { name?: string }).name === 'PostgresError';
 
 interface Batch {
   /** Order of the batch: retried batches go out again oldest first. */
@@ -279,7 +276,7 @@ export class TickWriter {
     } catch (err) {
       this.stats.retries++;
       // The server refused the write itself: nothing of it is stored.
-      const refused = isDataError(err) && phase === 'insert';
+      const refused = isRefused(err) && phase === 'insert';
       if (refused && ++this.dataErrors >= this.opts.maxDataErrorAttempts) {
         this.dataErrors = 0;
         this.stats.deadLettered += rows;
@@ -292,7 +289,7 @@ export class TickWriter {
       } else {
         // Kept whole and retried before anything newer, after a pause.
         batch.uncertain = !refused;
-        if (!isDataError(err)) this.stats.databaseUp = false;
+        if (!isRefused(err)) this.stats.databaseUp = false;
         const at = this.retry.findIndex((b) => b.n > batch.n);
         this.retry.splice(at < 0 ? this.retry.length : at, 0, batch);
         this.retryRows += rows;
@@ -366,7 +363,7 @@ export class TickWriter {
             if (Date.now() - answeringSince >= stalledMs)
               return done(new Error(`tick write stalled for ${stalledMs} ms while the database answers`));
           } catch (err) {
-            if (!isDataError(err)) return done(err);
+            if (!isRefused(err)) return done(err);
           }
         }
       })();

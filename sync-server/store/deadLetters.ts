@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { appendFile, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import type { Sql } from './db.ts';
+import { isRefused } from './pgErrors.ts';
 
 export interface NewDeadLetter {
   readonly source: string;
@@ -172,9 +173,6 @@ export interface DeadLetterQueueOptions {
   readonly onAdd?: (letter: NewDeadLetter) => void;
 }
 
-// postgres.js reports a server-side refusal as PostgresError; anything else is an outage.
-const isDataError = (err: unknown) => (err as { name?: string }).name === 'PostgresError';
-
 /**
  * The dead-letter queue every capability writes to. Letters are batched into the table; while
  * the database is unreachable they are appended to a local spill file, and moved into the table
@@ -310,7 +308,7 @@ export class DeadLetterQueue {
     try {
       await this.insert(all);
     } catch (err) {
-      if (!isDataError(err)) {
+      if (!isRefused(err)) {
         this.opts.onError?.(err as Error);
         unstored = all;
       } else {
@@ -319,7 +317,7 @@ export class DeadLetterQueue {
           try {
             await this.insert([l]);
           } catch (e) {
-            if (isDataError(e)) rejected.push(l);
+            if (isRefused(e)) rejected.push(l);
             else {
               this.opts.onError?.(e as Error);
               unstored = all.slice(i);
