@@ -7,7 +7,8 @@ import type {
   MemberRole,
   MemberRow,
 } from '../store/collab.ts';
-import { type CollabHub, type RoomRole, roomName, roomRole } from './hub.ts';
+import { type RoomRole, roomName, roomRole } from './access.ts';
+import type { CollabHub } from './hub.ts';
 
 // Who may do what to a shared document, outside the live room: create, list, read, rename,
 // share, unshare, delete. Owners manage; editors rename; viewers and admins read.

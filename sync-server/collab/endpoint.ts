@@ -1,5 +1,6 @@
 import type { WsEndpoint, WsSession } from '../ws.ts';
-import { type CollabHub, YjsClose } from './hub.ts';
+import type { CollabHub } from './hub.ts';
+import { YjsClose } from './protocol.ts';
 
 // `/yjs/<room>`: the y-websocket protocol for the stock WebsocketProvider. Its credential comes
 // in the query (the provider's `params` option): a one-time `?ticket=` from the app, `?token=`

@@ -7,17 +7,12 @@ import { CollabStore } from '../store/collab.ts';
 import type { Database } from '../store/db.ts';
 import { testBackends } from '../store/testing.ts';
 import { until } from '../testkit.ts';
+import { roomRole } from './access.ts';
 import { type CollabBus, LocalNetwork } from './bus.ts';
-import {
-  type CollabConnection,
-  CollabHub,
-  type CollabLimits,
-  DEFAULT_LIMITS,
-  roomRole,
-  YjsClose,
-} from './hub.ts';
-import { decodeMessage, encodeMessage, type YMessage } from './protocol.ts';
+import { CollabHub, type CollabLimits, DEFAULT_LIMITS } from './hub.ts';
+import { decodeMessage, encodeMessage, YjsClose, type YMessage } from './protocol.ts';
 import { redisBus } from './redisBus.ts';
+import type { CollabConnection } from './rooms.ts';
 
 const log = createLogger('silent');
 

@@ -1,5 +1,6 @@
 import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
+import { CloseCode } from '../ws.ts';
 
 // The y-websocket wire protocol (y-protocols), decoded strictly: every frame is one message,
 // lib0 varints throughout, nothing left over. Decoding returns a typed message or a typed
@@ -11,6 +12,20 @@ export const MessageType = { sync: 0, awareness: 1, auth: 2, queryAwareness: 3 }
 export const SyncType = { step1: 0, step2: 1, update: 2 } as const;
 /** Sub-kinds of an auth message (y-protocols/auth); permission-denied is the only one. */
 export const AuthType = { permissionDenied: 0 } as const;
+
+/** Close codes of /yjs sockets. 44xx are final for the stock client; 1011 and 1013 make it retry. */
+export const YjsClose = {
+  goingAway: CloseCode.goingAway,
+  badMessage: CloseCode.badMessage,
+  unauthorized: CloseCode.unauthorized,
+  forbidden: CloseCode.forbidden,
+  notFound: 4404,
+  docTooLarge: 4413,
+  /** Transient: the stock client reconnects with backoff and resyncs, so nothing is lost. */
+  rateLimited: 1013,
+  /** Transient: a write failed; the client's change is resent by the resync after reconnecting. */
+  storeFailed: 1011,
+} as const;
 
 /** 1 MiB: a watchlist edit is a few hundred bytes; a first sync of a large note stays well under. */
 export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024;

@@ -57,38 +57,33 @@ const materialize = (updates: Uint8Array[]) => {
 describe.each(subjects)('collab storage: $name', (subject) => {
   let s: Subject;
   let store: Storage;
-  let ana: number;
-  let bia: number;
-  let caio: number;
-  let dora: number;
+  /** The users' ids. */
+  const users = { ana: 0, bia: 0, caio: 0, dora: 0 };
   beforeAll(async () => {
     s = await subject.open();
     store = s.store;
-    ana = await s.user('ana');
-    bia = await s.user('bia');
-    caio = await s.user('caio');
-    dora = await s.user('dora');
+    for (const name of Object.keys(users) as (keyof typeof users)[]) users[name] = await s.user(name);
   });
   afterAll(() => s?.close());
 
   it('gives each user the document and their relation: owner, member role or none', async () => {
-    const doc = await store.create('watchlist', 'Bancos', ana);
-    await store.share(doc.id, bia, 'editor');
-    await store.share(doc.id, caio, 'viewer');
-    expect(await store.access(doc.id, ana)).toMatchObject({
-      doc: { id: doc.id, kind: 'watchlist', name: 'Bancos', ownerId: ana, ownerName: 'ana' },
+    const doc = await store.create('watchlist', 'Bancos', users.ana);
+    await store.share(doc.id, users.bia, 'editor');
+    await store.share(doc.id, users.caio, 'viewer');
+    expect(await store.access(doc.id, users.ana)).toMatchObject({
+      doc: { id: doc.id, kind: 'watchlist', name: 'Bancos', ownerId: users.ana, ownerName: 'ana' },
       relation: 'owner',
     });
-    expect((await store.access(doc.id, bia))?.relation).toBe('editor');
-    expect((await store.access(doc.id, caio))?.relation).toBe('viewer');
-    const stranger = await store.access(doc.id, dora);
+    expect((await store.access(doc.id, users.bia))?.relation).toBe('editor');
+    expect((await store.access(doc.id, users.caio))?.relation).toBe('viewer');
+    const stranger = await store.access(doc.id, users.dora);
     expect(stranger?.doc.id).toBe(doc.id);
     expect(stranger?.relation).toBeUndefined();
-    expect(await store.access(doc.id + 1_000_000, ana)).toBeUndefined();
+    expect(await store.access(doc.id + 1_000_000, users.ana)).toBeUndefined();
   });
 
   it('appends and loads: every update, and the bytes they weigh', async () => {
-    const doc = await store.create('watchlist', 'Temp', ana);
+    const doc = await store.create('watchlist', 'Temp', users.ana);
     expect(await store.load(doc.id)).toEqual({ updates: [], bytes: 0 });
     const { updates } = edits(3, 'T');
     await store.append(doc.id, updates.slice(0, 1));
@@ -104,21 +99,21 @@ describe.each(subjects)('collab storage: $name', (subject) => {
   });
 
   it('forgets a deleted document, and never compacts a write racing the delete into it', async () => {
-    const doc = await store.create('watchlist', 'Gone', ana);
+    const doc = await store.create('watchlist', 'Gone', users.ana);
     const { updates } = edits(3, 'G');
     await store.append(doc.id, updates);
     expect(await store.compact(doc.id)).toMatchObject({ merged: 3 });
     await store.append(doc.id, updates);
     expect(await store.remove(doc.id)).toBe(true);
-    expect(await store.access(doc.id, ana)).toBeUndefined();
+    expect(await store.access(doc.id, users.ana)).toBeUndefined();
     expect((await store.load(doc.id)).updates).toEqual([]);
     await store.append(doc.id, updates); // a write racing the delete
     expect(await store.compact(doc.id)).toMatchObject({ merged: 0 });
-    expect(await store.access(doc.id, ana)).toBeUndefined();
+    expect(await store.access(doc.id, users.ana)).toBeUndefined();
   });
 
   it('compacts the log into one snapshot holding the same state', async () => {
-    const doc = await store.create('watchlist', 'Compact', ana);
+    const doc = await store.create('watchlist', 'Compact', users.ana);
     const { updates } = edits(50, 'C');
     await store.append(doc.id, updates.slice(0, 20));
     expect(await store.compact(doc.id)).toMatchObject({ merged: 20 });
@@ -135,7 +130,7 @@ describe.each(subjects)('collab storage: $name', (subject) => {
   });
 
   it('loses no update appended while compactions run concurrently', async () => {
-    const doc = await store.create('watchlist', 'Race', ana);
+    const doc = await store.create('watchlist', 'Race', users.ana);
     const writers = ['A', 'B', 'C'].map((p) => edits(40, p).updates);
     const appends = writers.map(async (ups) => {
       for (let i = 0; i < ups.length; i += 4) await store.append(doc.id, ups.slice(i, i + 4));

@@ -16,7 +16,7 @@ import {
   type TestServer,
   until,
 } from '../testkit.ts';
-import { YjsClose } from './hub.ts';
+import { YjsClose } from './protocol.ts';
 
 // The stock y-websocket client in Node against the real server: uWS, JWT, PGlite/PostgreSQL.
 

@@ -4,9 +4,10 @@ import WebSocket from 'ws';
 import * as Y from 'yjs';
 import type { Principal } from '../auth/tokens.ts';
 import { LocalNetwork } from '../collab/bus.ts';
-import { type CollabConnection, CollabHub, DEFAULT_LIMITS } from '../collab/hub.ts';
+import { CollabHub, DEFAULT_LIMITS } from '../collab/hub.ts';
 import { MemoryDocStore } from '../collab/memoryStorage.ts';
 import { decodeMessage, encodeMessage, type YMessage } from '../collab/protocol.ts';
+import type { CollabConnection } from '../collab/rooms.ts';
 import { createLogger } from '../log.ts';
 import { createWatchlist, login, rawYjsSocket, startTestServer, type TestServer, until } from '../testkit.ts';
 
