@@ -5,7 +5,7 @@ import { type BusMessage, type CollabBus, decodeBusFrame, encodeBusFrame, newPro
 // The production bus: Redis pub/sub, one channel per document. Pub/sub is at-most-once, and
 // while Redis is unreachable each process serves only its own clients: nothing is queued for
 // later (a long outage would grow the queue without bound). When both connections are back the
-// hub is told, and resyncs every open room (hub.ts `resync`): what others stored comes from the
+// hub is told, and resyncs every open room (relay.ts `resync`): what others stored comes from the
 // database, and its own state is published once for the processes that stayed connected.
 //
 // A refused or reset connection is seen at once and node-redis reconnects by itself. A silent
