@@ -3,6 +3,7 @@ import { defaultLibraryPaths, ProfitConnector } from '../native/profitdll.ts';
 import { AuthService } from './auth/service.ts';
 import { type Collab, startCollab } from './collab/service.ts';
 import type { Config } from './config.ts';
+import { DeadLetterQueue } from './deadLetters/queue.ts';
 import { accountRoutes } from './http/routes/accounts.ts';
 import { assistantRoutes, RAG_SCOPE, RAG_TOKEN_TTL_S } from './http/routes/assistant.ts';
 import { auditRoutes } from './http/routes/audit.ts';
@@ -26,7 +27,7 @@ import { startOrders } from './orders/service.ts';
 import { type RagService, startRag } from './rag/service.ts';
 import { type DataDirLock, lockDataDir } from './store/dataDirLock.ts';
 import { openDatabase } from './store/db.ts';
-import { DeadLetterQueue, DeadLetterStore } from './store/deadLetters.ts';
+import { DeadLetterStore } from './store/deadLetters.ts';
 import { migrate } from './store/migrate.ts';
 import type { OrderStore } from './store/orders.ts';
 

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import type { NewDeadLetter } from '../deadLetters/queue.ts';
 import { instrumentFor } from '../shared/instruments.ts';
 import { decodeFrame, FrameKind } from '../shared/market.ts';
-import type { NewDeadLetter } from '../store/deadLetters.ts';
 import { petr4Market } from '../testkit.ts';
 import { BookAction, BookError, PriceBook } from './book.ts';
 

@@ -1,11 +1,11 @@
 import type { RawEvent } from '../../native/profitdll.ts';
 import type { Ticker } from '../config.ts';
+import { jsonSafe } from '../deadLetters/queue.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import type { OrderAnnouncements } from '../orders/service.ts';
 import type { Instrument } from '../shared/instruments.ts';
 import type { ConnectorStatus, DayStats, Trade } from '../shared/market.ts';
-import { jsonSafe } from '../store/deadLetters.ts';
 import type { RawPriceBook } from './book.ts';
 import { type Rejected, TradeCapture } from './capture.ts';
 

@@ -1,3 +1,4 @@
+import type { NewDeadLetter } from '../deadLetters/queue.ts';
 import type { Logger } from '../log.ts';
 import { type Instrument, instrumentFor } from '../shared/instruments.ts';
 import {
@@ -18,7 +19,6 @@ import {
   type Trade,
   type TradeMark,
 } from '../shared/market.ts';
-import type { NewDeadLetter } from '../store/deadLetters.ts';
 import { BookError, PriceBook, type RawPriceBook } from './book.ts';
 import type { DeadLetter, FeedSinks } from './feed.ts';
 import { QuoteBoard } from './quotes.ts';

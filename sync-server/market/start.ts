@@ -1,10 +1,10 @@
 import type { Config } from '../config.ts';
+import type { DeadLetterQueue } from '../deadLetters/queue.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import type { OrderMarket } from '../orders/service.ts';
 import { type Instrument, instrumentFor } from '../shared/instruments.ts';
 import type { Database } from '../store/db.ts';
-import type { DeadLetterQueue } from '../store/deadLetters.ts';
 import type { OrderStore } from '../store/orders.ts';
 import { TickStore } from '../store/ticks.ts';
 import { type MarketConnector, MarketFeed } from './feed.ts';

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import type { NewDeadLetter } from '../deadLetters/queue.ts';
 import { createLogger } from '../log.ts';
 import type { Trade } from '../shared/market.ts';
-import type { NewDeadLetter } from '../store/deadLetters.ts';
 import { sampleTrade } from '../testing/trades.ts';
 import { TickWriter } from './writer.ts';
 

@@ -1,8 +1,8 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
+import type { NewDeadLetter } from '../deadLetters/queue.ts';
 import type { Logger } from '../log.ts';
 import type { Trade } from '../shared/market.ts';
 import type { Sql } from '../store/db.ts';
-import type { NewDeadLetter } from '../store/deadLetters.ts';
 import { isRefused } from '../store/pgErrors.ts';
 
 export interface TickSink {

@@ -1,11 +1,11 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AccountRef } from '../../native/profitdll.ts';
+import type { NewDeadLetter } from '../deadLetters/queue.ts';
 import { createLogger } from '../log.ts';
 import { instrumentFor } from '../shared/instruments.ts';
 import type { RiskConfig } from '../shared/orders.ts';
 import type { Database } from '../store/db.ts';
-import type { NewDeadLetter } from '../store/deadLetters.ts';
 import { OrderStore } from '../store/orders.ts';
 import { createTestUser, testBackends } from '../store/testing.ts';
 import {

@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import { ProfitDllError } from '../../native/errors.ts';
 import type { AccountRef } from '../../native/profitdll.ts';
+import { jsonSafe, type NewDeadLetter } from '../deadLetters/queue.ts';
 import type { Logger } from '../log.ts';
 import { type Instrument, instrumentFor } from '../shared/instruments.ts';
 import { b3Day } from '../shared/market.ts';
 import type { OrderState, Position, RiskConfig } from '../shared/orders.ts';
-import { jsonSafe, type NewDeadLetter } from '../store/deadLetters.ts';
 import type { OrderRow, OrderStore } from '../store/orders.ts';
 import { fullBucket, type TokenBucket } from '../tokenBucket.ts';
 import { applyFill, FLAT } from './positions.ts';

@@ -1,5 +1,5 @@
 import type { AccountRef, DllOrder, ProfitConnector } from '../../native/profitdll.ts';
-import { jsonSafe, type NewDeadLetter } from '../store/deadLetters.ts';
+import { jsonSafe, type NewDeadLetter } from '../deadLetters/queue.ts';
 import type { OrderRouter, RouterOrder } from './manager.ts';
 
 // The order manager's router over the ProfitDLL binding. Everything the DLL reports about an

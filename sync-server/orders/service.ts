@@ -1,9 +1,9 @@
 import type { ProfitConnector } from '../../native/profitdll.ts';
 import type { Config } from '../config.ts';
+import type { NewDeadLetter } from '../deadLetters/queue.ts';
 import type { Logger } from '../log.ts';
 import type { Instrument } from '../shared/instruments.ts';
 import type { Sql } from '../store/db.ts';
-import type { NewDeadLetter } from '../store/deadLetters.ts';
 import { OrderStore } from '../store/orders.ts';
 import { type MarketLookup, type OrderEvents, OrderManager } from './manager.ts';
 import { DllOrderRouter, invalidOrderLetter } from './router.ts';

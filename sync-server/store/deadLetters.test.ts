@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LettersRefused } from '../deadLetters/queue.ts';
 import type { Database } from './db.ts';
 import { DeadLetterStore } from './deadLetters.ts';
 import { testBackends } from './testing.ts';
@@ -43,5 +44,17 @@ describe.each(testBackends())('DeadLetterStore on $name', (backend) => {
     const all = await dlq.list({ limit: 10, includeResolved: true });
     const older = await dlq.list({ limit: 10, includeResolved: true, beforeId: all[0]?.id });
     expect(older.map((r) => r.id)).toEqual(all.slice(1).map((r) => r.id));
+  });
+
+  it('rejects letters the database refuses with LettersRefused, and stores none of that statement', async () => {
+    const before = await dlq.countOpen();
+    // A letter without a source: the column is not null.
+    const refused = dlq.add([
+      { source: 'test', reason: 'r', detail: 'ok', payload: { n: 1 } },
+      { source: null as unknown as string, reason: 'r', detail: 'bad', payload: { n: 2 } },
+    ]);
+    await expect(refused).rejects.toBeInstanceOf(LettersRefused);
+    await expect(refused).rejects.toMatchObject({ cause: { name: 'PostgresError', code: '23502' } });
+    expect(await dlq.countOpen()).toBe(before);
   });
 });

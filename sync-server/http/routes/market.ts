@@ -1,8 +1,8 @@
 import { z } from 'zod';
+import type { DeadLetterQueue } from '../../deadLetters/queue.ts';
+import { redrive } from '../../deadLetters/redrive.ts';
 import type { MarketFeed } from '../../market/feed.ts';
 import type { MarketService } from '../../market/service.ts';
-import type { Trade } from '../../shared/market.ts';
-import type { DeadLetterQueue } from '../../store/deadLetters.ts';
 import { TIMEFRAMES, type TickStore } from '../../store/ticks.ts';
 import { HttpError, ok, type Route } from '../types.ts';
 
@@ -73,32 +73,24 @@ export function marketRoutes({ market, ticks, deadLetters, feed }: MarketRouteDe
       access: ['admin'],
       async handle(req) {
         const id = Number(req.params.id);
-        const letter = Number.isSafeInteger(id) ? await deadLetters.store.get(id) : undefined;
-        if (!letter) throw new HttpError(404, 'not_found', `No dead letter ${req.params.id}`);
-        if (letter.resolvedAt)
-          throw new HttpError(409, 'already_resolved', `Dead letter ${id} was already ${letter.resolution}`);
-        if (letter.source === 'profitdll.trade') {
-          const r = feed.tradeCapture.capture(
-            letter.payload as Parameters<typeof feed.tradeCapture.capture>[0],
-          );
-          if (!r.ok) {
-            await deadLetters.store.retried(id, r.detail);
+        const r = await redrive(id, deadLetters.store, {
+          capture: (payload) =>
+            feed.tradeCapture.capture(payload as Parameters<typeof feed.tradeCapture.capture>[0]),
+          trades: (instrument, trades) => market.trades(instrument, trades),
+          insert: (trades) => ticks.insert(trades),
+        });
+        switch (r.outcome) {
+          case 'not_found':
+            throw new HttpError(404, 'not_found', `No dead letter ${req.params.id}`);
+          case 'already_resolved':
+            throw new HttpError(409, 'already_resolved', `Dead letter ${id} was already ${r.resolution}`);
+          case 'not_redrivable':
+            throw new HttpError(422, 'not_redrivable', `Letters from ${r.source} cannot be redriven`);
+          case 'refused':
             return ok({ redriven: false, reason: r.reason, detail: r.detail });
-          }
-          market.trades(r.instrument, [r.trade]);
-        } else if (letter.source === 'store.ticks') {
-          const trades = (letter.payload as { trades?: Trade[] }).trades ?? [];
-          try {
-            await ticks.insert(trades);
-          } catch (err) {
-            await deadLetters.store.retried(id, (err as Error).message);
-            return ok({ redriven: false, reason: 'write_failed', detail: (err as Error).message });
-          }
-        } else {
-          throw new HttpError(422, 'not_redrivable', `Letters from ${letter.source} cannot be redriven`);
+          case 'redriven':
+            return ok({ redriven: true });
         }
-        await deadLetters.store.resolve(id, 'redriven');
-        return ok({ redriven: true });
       },
     },
   ];
