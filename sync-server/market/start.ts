@@ -56,7 +56,7 @@ export async function startMarket(opts: MarketOptions): Promise<Market> {
   const { config, db, deadLetters, metrics, log } = opts;
   const ticks = new TickStore(db);
   const writer = new TickWriter(
-    tickSink(ticks, db.sql, (n) => metrics.tickWrites.inc(n)),
+    tickSink(ticks, (n) => metrics.tickWrites.inc(n)),
     (l) => deadLetters.add(l),
     log,
     // Two INSERT batches at once use both cores of PostgreSQL here; PGlite has a single connection.

@@ -2,7 +2,6 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import type { NewDeadLetter } from '../deadLetters/queue.ts';
 import type { Logger } from '../log.ts';
 import type { Trade } from '../shared/market.ts';
-import type { Sql } from '../store/db.ts';
 import { isRefused } from '../store/pgErrors.ts';
 
 export interface TickSink {
@@ -16,22 +15,11 @@ export interface TickSink {
   contains?(trade: Trade): Promise<boolean>;
 }
 
-/**
- * The TickStore (store/ticks.ts) as a sink. `contains` looks the trade up by time (one
- * partition or chunk), ticker and seq.
- */
-export function tickSink(
-  store: { insert(trades: readonly Trade[]): Promise<void> },
-  sql: Sql,
-  onWritten: (rows: number) => void = () => {},
-): TickSink {
+/** The TickStore (store/ticks.ts) as a sink, counting the rows it writes. */
+export function tickSink(store: Required<TickSink>, onWritten: (rows: number) => void = () => {}): TickSink {
   return {
     insert: (trades) => store.insert(trades).then(() => onWritten(trades.length)),
-    contains: async (t) =>
-      (
-        await sql`select 1 from ticks where time = ${new Date(t.time)} and ticker = ${t.ticker}
-          and seq = ${t.seq} and trade_number = ${t.tradeNumber} limit 1`
-      ).length > 0,
+    contains: (t) => store.contains(t),
   };
 }
 

@@ -158,4 +158,15 @@ describe.each(testBackends())('TickStore on $name', (backend) => {
     const hour = await store.candles('ITUB4', '1h', base, base + 3_600_000);
     expect(hour).toEqual([{ time: base, open: 10, high: 21, low: 9, close: 21, volume: 600, trades: 6 }]);
   });
+
+  it('finds a stored trade by its time, ticker, seq and trade number, and only that trade', async () => {
+    const t = trade(1, 27.5, T0, 'BBAS3');
+    expect(await store.contains(t)).toBe(false);
+    await store.insert([t]);
+    expect(await store.contains(t)).toBe(true);
+    expect(await store.contains({ ...t, time: t.time + 1 })).toBe(false);
+    expect(await store.contains({ ...t, ticker: 'BBDC4' })).toBe(false);
+    expect(await store.contains({ ...t, seq: 2 })).toBe(false);
+    expect(await store.contains({ ...t, tradeNumber: t.tradeNumber + 1 })).toBe(false);
+  });
 });

@@ -91,6 +91,17 @@ export class TickStore {
         as u(k, seq, ms, price, qty, trade_number, buy_agent, sell_agent, trade_type, flags, captured_ms)`;
   }
 
+  /**
+   * Whether this trade is stored, looked up by time (one partition or chunk), ticker, seq and
+   * trade number: the tick writer asks it of a batch's first row (a batch is one statement, all
+   * or nothing) when the batch's connection was lost mid-write.
+   */
+  async contains(t: Trade): Promise<boolean> {
+    const rows = await this.sql`select 1 from ticks where time = ${new Date(t.time)} and ticker = ${t.ticker}
+      and seq = ${t.seq} and trade_number = ${t.tradeNumber} limit 1`;
+    return rows.length > 0;
+  }
+
   /** Row-at-a-time INSERTs: only the benchmark's baseline. */
   async insertRows(trades: readonly Trade[]): Promise<void> {
     await this.ensurePartitions(trades);
