@@ -6,7 +6,7 @@ import { defaultExclude, defineConfig } from 'vitest/config';
 
 // One config for the app build (Vite + the PWA plugin) and the tests (Vitest).
 
-// The tests that boot a whole server (testkit's startTestServer or spawnServer) form the
+// The tests that boot a whole server (testing/server.ts's startTestServer or spawnServer) form the
 // `server` project, found by what they call so none is left in `unit` or named twice.
 const SERVER_TESTS = ['app', 'sync-server', 'native', 'scripts']
   .flatMap((dir) =>

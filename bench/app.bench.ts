@@ -5,7 +5,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { chromium } from '@playwright/test';
-import { ADMIN_PASSWORD, startTestServer, until } from '../sync-server/testkit.ts';
+import { ADMIN_PASSWORD, startTestServer } from '../sync-server/testing/server.ts';
+import { until } from '../sync-server/testing/until.ts';
 
 const RATE = Number(process.env.BENCH_RATE ?? 1_000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);

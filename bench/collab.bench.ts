@@ -12,7 +12,7 @@ import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
 import WebSocket from 'ws';
 import * as Y from 'yjs';
-import { scratchPostgres } from '../sync-server/testkit.ts';
+import { scratchPostgres } from '../sync-server/testing/server.ts';
 import type { Memory, ServerKind, Started } from './collabPeer.ts';
 
 type Kind = ServerKind;

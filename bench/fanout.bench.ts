@@ -12,8 +12,7 @@ import { marketEndpoint } from '../sync-server/market/session.ts';
 import { createMetrics } from '../sync-server/metrics.ts';
 import { instrumentFor } from '../sync-server/shared/instruments.ts';
 import { encodeTrades, type Trade } from '../sync-server/shared/market.ts';
-import { sampleTrade } from '../sync-server/testing/trades.ts';
-import { petr4Market } from '../sync-server/testkit.ts';
+import { petr4Market, sampleTrade } from '../sync-server/testing/market.ts';
 
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 100);
 const PER_FRAME = Number(process.env.BENCH_PER_FRAME ?? 10);

@@ -9,7 +9,7 @@ import type { Trade } from '../sync-server/shared/market.ts';
 import type { Database } from '../sync-server/store/db.ts';
 import { testBackends } from '../sync-server/store/testing.ts';
 import { TickStore } from '../sync-server/store/ticks.ts';
-import { sampleTrade } from '../sync-server/testing/trades.ts';
+import { sampleTrade } from '../sync-server/testing/market.ts';
 
 const BATCH = 5_000;
 const BATCHES = Number(process.env.BENCH_BATCHES ?? 20);

@@ -6,7 +6,9 @@ import { fork } from 'node:child_process';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { PUBLISH_DELAY_BUCKETS } from '../sync-server/metrics.ts';
-import { login, metric, startTestServer, until } from '../sync-server/testkit.ts';
+import { metric } from '../sync-server/testing/metrics.ts';
+import { login, startTestServer } from '../sync-server/testing/server.ts';
+import { until } from '../sync-server/testing/until.ts';
 
 const RATE = Number(process.env.BENCH_RATE ?? 20_000);
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 50);

@@ -7,7 +7,9 @@ import WebSocket from 'ws';
 import { z } from 'zod';
 import { DEFAULT_RISK, type OrderRequest, type RiskSnapshot, riskCheck } from '../sync-server/orders/risk.ts';
 import { instrumentFor } from '../sync-server/shared/instruments.ts';
-import { b3Now, login, startTestServer, until } from '../sync-server/testkit.ts';
+import { b3Now } from '../sync-server/testing/market.ts';
+import { login, startTestServer } from '../sync-server/testing/server.ts';
+import { until } from '../sync-server/testing/until.ts';
 
 const RISK_CALLS = Number(process.env.BENCH_RISK_CALLS ?? 200_000);
 const ORDERS = Number(process.env.BENCH_ORDERS ?? 400);

@@ -7,7 +7,7 @@
 import { B3_UTC_OFFSET_MS, type Trade } from '../sync-server/shared/market.ts';
 import { testBackends } from '../sync-server/store/testing.ts';
 import { TickStore } from '../sync-server/store/ticks.ts';
-import { sampleTrade } from '../sync-server/testing/trades.ts';
+import { sampleTrade } from '../sync-server/testing/market.ts';
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 500_000);
 const TICKERS = ['PETR4', 'VALE3', 'ITUB4', 'BBDC4', 'WINZ25', 'WDOZ25'];

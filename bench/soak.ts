@@ -6,16 +6,9 @@ import WebSocket from 'ws';
 import { WebsocketProvider } from 'y-websocket';
 import * as Y from 'yjs';
 import { decodeFrame, FrameFlag, FrameKind, type ServerMessage } from '../sync-server/shared/market.ts';
-import {
-  login,
-  type ServerProcess,
-  sampleSum,
-  sampleValues,
-  scrape,
-  scratchPostgres,
-  spawnServer,
-  until,
-} from '../sync-server/testkit.ts';
+import { sampleSum, sampleValues, scrape } from '../sync-server/testing/metrics.ts';
+import { login, type ServerProcess, scratchPostgres, spawnServer } from '../sync-server/testing/server.ts';
+import { until } from '../sync-server/testing/until.ts';
 
 export interface SoakOptions {
   /** Seconds of load after setup; the first third is the warm-up. */

@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from '@playwright/test';
-import { type ServerProcess, spawnServer } from '../sync-server/testkit.ts';
+import { type ServerProcess, spawnServer } from '../sync-server/testing/server.ts';
 
 /**
  * A server of the spec's own, for specs that stop and start it (the Playwright webServer cannot

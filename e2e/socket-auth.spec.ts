@@ -1,5 +1,5 @@
 import { expect, type Page, test } from '@playwright/test';
-import { ADMIN_PASSWORD } from '../sync-server/testkit.ts';
+import { ADMIN_PASSWORD } from '../sync-server/testing/server.ts';
 import { signIn } from './desk.ts';
 import { ownServer } from './ownServer.ts';
 

@@ -9,17 +9,17 @@ import * as Y from 'yjs';
 import { FeedClient } from '../app/market/feedClient.ts';
 import type { Trade } from '../sync-server/shared/market.ts';
 import { CollabStore } from '../sync-server/store/collab.ts';
+import { metric } from '../sync-server/testing/metrics.ts';
 import {
   createWatchlist,
   login,
-  metric,
-  NodeWebSocket,
   type ServerProcess,
   spawnServer,
   startTestServer,
   type TestServer,
-  until,
-} from '../sync-server/testkit.ts';
+} from '../sync-server/testing/server.ts';
+import { NodeWebSocket } from '../sync-server/testing/sockets.ts';
+import { until } from '../sync-server/testing/until.ts';
 import { startProxy, type TcpProxy } from './proxy.ts';
 
 // Outages of the two shared services, simulated with a TCP proxy in front of each (never by

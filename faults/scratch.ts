@@ -1,6 +1,6 @@
 import { createServer } from 'node:net';
 import postgres from 'postgres';
-import { scratchPostgres } from '../sync-server/testkit.ts';
+import { scratchPostgres } from '../sync-server/testing/server.ts';
 
 // Scratch storage for the fault tests: a PostgreSQL database of one test's own on the server in
 // DATABASE_URL (created and dropped here), or the embedded PGlite directory a server left behind,

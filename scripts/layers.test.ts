@@ -65,7 +65,7 @@ const FIXTURES: Record<string, Record<string, boolean>> = {
     zod: true,
     'node:net': true,
   },
-  'sync-server/shared/orders.test.ts': { vitest: false, '../testing/trades.ts': false },
+  'sync-server/shared/orders.test.ts': { vitest: false, '../testing/market.ts': false },
   'sync-server/store/ticks.ts': {
     postgres: false,
     '../http/uws.ts': true,

@@ -6,7 +6,7 @@ import postgres from 'postgres';
 import { build } from 'vite';
 import { afterAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { type ServerProcess, spawnServer } from './testkit.ts';
+import { type ServerProcess, spawnServer } from './testing/server.ts';
 
 // Secrets never reach the logs or the browser. Each secret the server is given is a unique
 // sentinel; the server runs in its own process at trace level through logins (good and bad),

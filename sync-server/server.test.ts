@@ -1,15 +1,9 @@
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import {
-  ADMIN_PASSWORD,
-  backends,
-  login,
-  scrape,
-  startTestServer,
-  type TestServer,
-  until,
-} from './testkit.ts';
+import { scrape } from './testing/metrics.ts';
+import { ADMIN_PASSWORD, backends, login, startTestServer, type TestServer } from './testing/server.ts';
+import { until } from './testing/until.ts';
 
 const json = (url: string, init: RequestInit & { token?: string; body?: string } = {}) =>
   fetch(url, {

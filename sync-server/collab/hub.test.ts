@@ -6,7 +6,7 @@ import { createLogger } from '../log.ts';
 import { CollabStore } from '../store/collab.ts';
 import type { Database } from '../store/db.ts';
 import { testBackends } from '../store/testing.ts';
-import { until } from '../testkit.ts';
+import { until } from '../testing/until.ts';
 import { roomRole } from './access.ts';
 import { type CollabBus, LocalNetwork } from './bus.ts';
 import { CollabHub, type CollabLimits, DEFAULT_LIMITS } from './hub.ts';

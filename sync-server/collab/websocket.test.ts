@@ -9,13 +9,13 @@ import * as Y from 'yjs';
 import {
   backends,
   login,
-  rawYjsSocket,
   type ServerProcess,
   spawnServer,
   startTestServer,
   type TestServer,
-  until,
-} from '../testkit.ts';
+} from '../testing/server.ts';
+import { rawYjsSocket } from '../testing/sockets.ts';
+import { until } from '../testing/until.ts';
 import { YjsClose } from './protocol.ts';
 
 // The stock y-websocket client in Node against the real server: uWS, JWT, PGlite/PostgreSQL.

@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../log.ts';
 import { createMetrics } from '../metrics.ts';
 import { type AnswerEvent, answerReader } from '../shared/assistant.ts';
-import { login, startTestServer, type TestServer, until } from '../testkit.ts';
+import { login, startTestServer, type TestServer } from '../testing/server.ts';
+import { until } from '../testing/until.ts';
 import { listen, type RunningServer } from './uws.ts';
 
 // The assistant's routes on the real server (uWS, JWT, PGlite), and the streamed-reply

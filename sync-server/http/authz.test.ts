@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { SocketTickets } from '../auth/tickets.ts';
 import { type Principal, ROLES, type Role, TokenSigner } from '../auth/tokens.ts';
-import { createWatchlist, login, METRICS_TOKEN, startTestServer, type TestServer } from '../testkit.ts';
+import { METRICS_TOKEN } from '../testing/metrics.ts';
+import { createWatchlist, login, startTestServer, type TestServer } from '../testing/server.ts';
 
 // The authz matrix, generated from the server's own route table: every REST route, the market
 // socket and a Yjs room, for no token, a forged token, an expired token, a token of another

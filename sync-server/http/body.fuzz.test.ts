@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createWatchlist, ERROR_CODE, login, startTestServer, type TestServer } from '../testkit.ts';
+import { createWatchlist, ERROR_CODE, login, startTestServer, type TestServer } from '../testing/server.ts';
 import type { Route } from './types.ts';
 
 // Hostile REST input, generated from the server's own route table: every route that takes a

@@ -8,11 +8,11 @@ import {
   ADMIN_PASSWORD,
   createWatchlist,
   login,
-  rawYjsSocket,
   startTestServer,
   type TestServer,
-  until,
-} from '../testkit.ts';
+} from '../testing/server.ts';
+import { rawYjsSocket } from '../testing/sockets.ts';
+import { until } from '../testing/until.ts';
 import { LOGIN_FAILURES } from './routes/auth.ts';
 
 // Hostile clients at the transport level: slowloris sockets, bodies and frames over the limits,

@@ -4,7 +4,7 @@ import { SocketTickets } from '../auth/tickets.ts';
 import { type Principal, TokenSigner } from '../auth/tokens.ts';
 import { decodeMessage } from '../collab/protocol.ts';
 import type { ServerMessage } from '../shared/market.ts';
-import { backends, createWatchlist, login, startTestServer, type TestServer } from '../testkit.ts';
+import { backends, createWatchlist, login, startTestServer, type TestServer } from '../testing/server.ts';
 
 // One-time socket tickets over a real server (POST /api/v1/auth/socket-ticket → /ws?ticket=,
 // /yjs/<room>?ticket=): what a ticket opens, what it refuses, and that a socket opened with one

@@ -1,7 +1,7 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { maskedTextFrame, upgradeRequest } from '../testing/rawWs.ts';
-import { login, startTestServer, type TestServer } from '../testkit.ts';
+import { login, startTestServer, type TestServer } from '../testing/server.ts';
 
 // A WebSocket upgrade completes inside uWS's upgrade handler, synchronously. Completed later
 // under res.cork (as it was while the token check was async), uWS now and then closed the new

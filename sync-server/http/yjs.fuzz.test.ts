@@ -9,7 +9,9 @@ import { MemoryDocStore } from '../collab/memoryStorage.ts';
 import { decodeMessage, encodeMessage, type YMessage } from '../collab/protocol.ts';
 import type { CollabConnection } from '../collab/rooms.ts';
 import { createLogger } from '../log.ts';
-import { createWatchlist, login, rawYjsSocket, startTestServer, type TestServer, until } from '../testkit.ts';
+import { createWatchlist, login, startTestServer, type TestServer } from '../testing/server.ts';
+import { rawYjsSocket } from '../testing/sockets.ts';
+import { until } from '../testing/until.ts';
 
 // Hostile y-protocols traffic on /yjs. collab/protocol.test.ts fuzzes the message decoder on its
 // own; here whole messages reach the room: arbitrary bytes, valid envelopes around arbitrary or
@@ -160,7 +162,7 @@ function lengthPrefixed(bytes: Uint8Array): number[] {
 
 const ana: Principal = { userId: 1, username: 'ana', role: 'trader' };
 const settle = () => new Promise((r) => setImmediate(r));
-/** Polls without testkit's 20 ms sleep: the hub in memory answers within a few turns. */
+/** Polls without until's 20 ms sleep: the hub in memory answers within a few turns. */
 async function soon<T>(probe: () => T | Promise<T>, what: string, ms = 5_000): Promise<NonNullable<T>> {
   const deadline = Date.now() + ms;
   for (;;) {

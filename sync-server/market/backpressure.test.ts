@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { ServerMessage } from '../shared/market.ts';
-import { login, metric, startTestServer, type TestServer, until } from '../testkit.ts';
+import { metric } from '../testing/metrics.ts';
+import { login, startTestServer, type TestServer } from '../testing/server.ts';
+import { until } from '../testing/until.ts';
 
 // A client that stops reading must cost the server a bounded amount of memory and must not slow
 // anyone else down: it is conflated above the soft watermark and closed (4408) above the hard one.

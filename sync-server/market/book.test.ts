@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { NewDeadLetter } from '../deadLetters/queue.ts';
 import { instrumentFor } from '../shared/instruments.ts';
 import { decodeFrame, FrameKind } from '../shared/market.ts';
-import { petr4Market } from '../testkit.ts';
+import { petr4Market } from '../testing/market.ts';
 import { BookAction, BookError, PriceBook } from './book.ts';
 
 const petr = instrumentFor('PETR4', 'B');

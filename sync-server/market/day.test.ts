@@ -11,8 +11,7 @@ import {
   type Trade,
   withDay,
 } from '../shared/market.ts';
-import { sampleTrade } from '../testing/trades.ts';
-import { petr4Market } from '../testkit.ts';
+import { petr4Market, sampleTrade } from '../testing/market.ts';
 import { topicFor } from './service.ts';
 
 // The exchange's daily figures: kept with the quote, pushed to subscribers when they say

@@ -5,7 +5,8 @@ import { createLogger } from '../log.ts';
 import { createMetrics } from '../metrics.ts';
 import type { Instrument } from '../shared/instruments.ts';
 import type { ConnectorStatus, DayStats, Trade } from '../shared/market.ts';
-import { b3Now, until } from '../testkit.ts';
+import { b3Now } from '../testing/market.ts';
+import { until } from '../testing/until.ts';
 import type { RawPriceBook } from './book.ts';
 import { type DeadLetter, type FeedSinks, type MarketConnector, MarketFeed } from './feed.ts';
 

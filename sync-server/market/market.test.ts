@@ -10,17 +10,11 @@ import {
   type ServerMessage,
   type Trade,
 } from '../shared/market.ts';
-import {
-  b3Now,
-  backends,
-  login,
-  metric,
-  NodeWebSocket,
-  scrape,
-  startTestServer,
-  type TestServer,
-  until,
-} from '../testkit.ts';
+import { b3Now } from '../testing/market.ts';
+import { metric, scrape } from '../testing/metrics.ts';
+import { backends, login, startTestServer, type TestServer } from '../testing/server.ts';
+import { NodeWebSocket } from '../testing/sockets.ts';
+import { until } from '../testing/until.ts';
 
 const tradesOf = (bytes: Uint8Array): Trade[] => {
   const f = decodeFrame(bytes);

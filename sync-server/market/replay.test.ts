@@ -3,8 +3,9 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import WebSocket from 'ws';
 import { type Instrument, instrumentFor } from '../shared/instruments.ts';
 import { decodeFrame, FrameKind, type ServerMessage, type Trade } from '../shared/market.ts';
-import { sampleTrade } from '../testing/trades.ts';
-import { backends, login, petr4Market, startTestServer, type TestServer, until } from '../testkit.ts';
+import { petr4Market, sampleTrade } from '../testing/market.ts';
+import { backends, login, startTestServer, type TestServer } from '../testing/server.ts';
+import { until } from '../testing/until.ts';
 import { type CatchUp, HISTORY_READ_MS } from './service.ts';
 
 // A catch-up that needs the database while the ticker trades: the ring evicts its oldest trades

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { applyTrades, decodeFrame, FrameKind, type Quote, type Trade } from '../shared/market.ts';
-import { backends, login, startTestServer, type TestServer, until } from '../testkit.ts';
+import { backends, login, startTestServer, type TestServer } from '../testing/server.ts';
+import { until } from '../testing/until.ts';
 
 // A restart mid-session: the day's volume and trade count go on from where they were, plus what
 // traded since, instead of starting again from the trades of the new process.

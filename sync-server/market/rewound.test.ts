@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { FeedClient } from '../../app/market/feedClient.ts';
 import { type Instrument, instrumentFor } from '../shared/instruments.ts';
 import { encodeTrades, type ServerMessage, type Trade } from '../shared/market.ts';
-import { sampleTrade } from '../testing/trades.ts';
-import { petr4Market, until } from '../testkit.ts';
+import { petr4Market, sampleTrade } from '../testing/market.ts';
+import { until } from '../testing/until.ts';
 import type { CatchUp, TickHistory } from './service.ts';
 
 // A client whose last seq is past the server's head: after a crash the server resumes numbering

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { NewDeadLetter } from '../deadLetters/queue.ts';
 import { createLogger } from '../log.ts';
 import type { Trade } from '../shared/market.ts';
-import { sampleTrade } from '../testing/trades.ts';
+import { sampleTrade } from '../testing/market.ts';
 import { TickWriter } from './writer.ts';
 
 const log = createLogger('silent');

@@ -5,16 +5,10 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { OrderJson, PositionJson } from '../shared/orders.ts';
-import {
-  b3Now,
-  backends,
-  ERROR_CODE,
-  login,
-  metric,
-  startTestServer,
-  type TestServer,
-  until,
-} from '../testkit.ts';
+import { b3Now } from '../testing/market.ts';
+import { metric } from '../testing/metrics.ts';
+import { backends, ERROR_CODE, login, startTestServer, type TestServer } from '../testing/server.ts';
+import { until } from '../testing/until.ts';
 import { requestHash } from './manager.ts';
 
 // Orders end to end: REST → risk → write-ahead → koffi → the simulator library → order

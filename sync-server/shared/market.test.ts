@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { sampleTrade } from '../testing/trades.ts';
+import { sampleTrade } from '../testing/market.ts';
 import {
   type BookLevel,
   type Candle,

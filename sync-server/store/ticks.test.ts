@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyTrades, b3Day, type Quote } from '../shared/market.ts';
-import { sampleTrade } from '../testing/trades.ts';
+import { sampleTrade } from '../testing/market.ts';
 import type { Database } from './db.ts';
 import { DeadLetterStore } from './deadLetters.ts';
 import { testBackends } from './testing.ts';

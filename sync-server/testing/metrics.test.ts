@@ -1,7 +1,7 @@
 import { Gauge } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { createMetrics } from './metrics.ts';
-import { sampleSum, sampleValues } from './testkit.ts';
+import { createMetrics } from '../metrics.ts';
+import { sampleSum, sampleValues } from './metrics.ts';
 
 // The one reader of /metrics text the tests, the benches and the soak share.
 

@@ -4,18 +4,18 @@ import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import postgres from 'postgres';
-import WebSocket from 'ws';
-import { decodeMessage, type YMessage } from './collab/protocol.ts';
-import { type Config, loadConfig } from './config.ts';
-import { createLogger } from './log.ts';
-import { MarketService, type MarketServiceDeps } from './market/service.ts';
-import { type ServerHooks, startServer, type TapeServer } from './server.ts';
+import { type Config, loadConfig } from '../config.ts';
+import { createLogger } from '../log.ts';
+import { type ServerHooks, startServer, type TapeServer } from '../server.ts';
+import { METRICS_TOKEN } from './metrics.ts';
+import { until } from './until.ts';
+
+// For tests and benches: a whole server in-process (startTestServer) or in its own process
+// (spawnServer), on PGlite or a scratch PostgreSQL database, and its REST sign-in.
 
 export const ADMIN_PASSWORD = 'test-admin-password';
 /** A REST error body's `error`: a short machine code (what it means is in `message`). */
 export const ERROR_CODE = /^[a-z][a-z0-9_]*$/;
-/** The scrape token (TAPE_METRICS_TOKEN) of every test server: `scrape` reads /metrics with it. */
-export const METRICS_TOKEN = 'test-metrics-scrape-token-0123456789';
 
 export interface TestServer {
   readonly server: TapeServer;
@@ -187,103 +187,4 @@ export async function createWatchlist(
   if (res.status !== 201)
     throw new Error(`creating watchlist "${name}" failed: ${res.status} ${await res.text()}`);
   return ((await res.json()) as { watchlist: { id: number; room: string } }).watchlist;
-}
-
-export async function until<T>(
-  probe: () => T | Promise<T>,
-  what: string,
-  timeoutMs = 10_000,
-): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v) return v as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-/** A `ws` WebSocket typed as the DOM one, for the app's client library under Node. */
-export const NodeWebSocket = WebSocket as unknown as typeof globalThis.WebSocket;
-
-/** Now as ProfitDLL prints it: DD/MM/YYYY HH:MM:SS.ZZZ in B3 time (UTC−3). */
-export function b3Now(): string {
-  const d = new Date(Date.now() - 3 * 3_600_000);
-  const p = (n: number, w = 2) => String(n).padStart(w, '0');
-  return `${p(d.getUTCDate())}/${p(d.getUTCMonth() + 1)}/${d.getUTCFullYear()} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())}.${p(d.getUTCMilliseconds(), 3)}`;
-}
-
-/** A raw /yjs socket (no provider): what it received, decoded, and how it was closed. */
-export function rawYjsSocket(port: number, room: string, token: string) {
-  const ws = new WebSocket(`ws://127.0.0.1:${port}/yjs/${room}?token=${token}`, { perMessageDeflate: false });
-  const received: YMessage[] = [];
-  // A refused upgrade or a dropped connection closes with 1006 and no reason: the error says why.
-  let error = '';
-  ws.on('error', (err) => {
-    error = err.message;
-  });
-  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
-    ws.on('close', (code, reason) => resolve({ code, reason: String(reason) || error })),
-  );
-  ws.on('message', (data) => {
-    const r = decodeMessage(new Uint8Array(data as Buffer));
-    if (r.ok) received.push(r.message);
-  });
-  return { ws, received, closed };
-}
-
-/**
- * A market of PETR4 alone with nothing behind it (no database, no store, nothing published):
- * for tests and benches of the market's own logic; `deps` replaces what the case needs.
- */
-export function petr4Market(deps: Partial<MarketServiceDeps> = {}): MarketService {
-  return new MarketService({
-    tickers: [{ ticker: 'PETR4', exchange: 'B' }],
-    ringCapacity: 10_000,
-    maxReplay: 100_000,
-    history: { range: async () => [] },
-    head: () => 0,
-    store: () => {},
-    deadLetter: () => {},
-    publish: () => true,
-    status: () => ({ login: 0, routing: null, marketData: 4, activation: 0, connected: true }),
-    log: createLogger('silent'),
-    ...deps,
-  });
-}
-
-/** The server's /metrics text, read as a Prometheus scraper does (with the scrape token). */
-export async function scrape(url: string): Promise<string> {
-  const res = await fetch(`${url}/metrics`, { headers: { Authorization: `Bearer ${METRICS_TOKEN}` } });
-  if (res.status !== 200) throw new Error(`GET /metrics: ${res.status} ${await res.text()}`);
-  return res.text();
-}
-
-/** One sample family in Prometheus text: each line's label set (`{…}`, or '') and its finite value. */
-function samplesOf(text: string, name: string): { labels: string; value: number }[] {
-  const out: { labels: string; value: number }[] = [];
-  for (const line of text.split('\n')) {
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{.*\})? (\S+)$/.exec(line);
-    const value = Number(m?.[3]);
-    if (m?.[1] === name && Number.isFinite(value)) out.push({ labels: m[2] ?? '', value });
-  }
-  return out;
-}
-
-/** Sum of a sample family in /metrics text, optionally only the lines whose labels contain `labels`. */
-export const sampleSum = (text: string, name: string, labels = ''): number =>
-  samplesOf(text, name).reduce((sum, s) => (s.labels.includes(labels) ? sum + s.value : sum), 0);
-
-/** A labelled family's non-zero samples in /metrics text, keyed by their label values joined by spaces. */
-export function sampleValues(text: string, name: string): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const { labels, value } of samplesOf(text, name)) {
-    if (value !== 0) out[[...labels.matchAll(/="([^"]*)"/g)].map((m) => m[1]).join(' ')] = value;
-  }
-  return out;
-}
-
-/** Sum of a sample family on the server's /metrics now (see sampleSum). */
-export async function metric(url: string, name: string, labels = ''): Promise<number> {
-  return sampleSum(await scrape(url), name, labels);
 }
