@@ -17,10 +17,10 @@ import {
 } from '../sync-server/rag/cache.ts';
 import { dot, lexicalEmbedder } from '../sync-server/rag/embed.ts';
 import { RETRIEVAL_MODES, ragService } from '../sync-server/rag/service.ts';
-import { RagStore } from '../sync-server/rag/store.ts';
 import type { AnswerEvent } from '../sync-server/shared/assistant.ts';
 import { openDatabase } from '../sync-server/store/db.ts';
 import { migrate } from '../sync-server/store/migrate.ts';
+import { RagStore } from '../sync-server/store/rag.ts';
 
 interface Eval {
   questions: { q: string; expect: string[] }[];

@@ -47,7 +47,7 @@ const FIXTURES: Record<string, Record<string, boolean>> = {
     '../shared/market.ts': false,
     'node:fs/promises': false,
   },
-  'sync-server/rag/store.ts': { postgres: true, '../store/db.ts': false },
+  'sync-server/rag/storage.ts': { postgres: true, '../store/db.ts': false },
   'sync-server/collab/hub.ts': { '../http/routes/watchlists.ts': true, yjs: false },
   'sync-server/auth/users.ts': { postgres: true, 'node:crypto': false },
   'sync-server/config.ts': {

@@ -7,6 +7,7 @@ import { startRag } from '../sync-server/rag/service.ts';
 import { lockDataDir } from '../sync-server/store/dataDirLock.ts';
 import { openDatabase } from '../sync-server/store/db.ts';
 import { migrate } from '../sync-server/store/migrate.ts';
+import { RagStore } from '../sync-server/store/rag.ts';
 
 // `npm run rag:ingest`: brings the assistant's index up to date with the markdown in
 // TAPE_RAG_DOCS_DIRS (incremental, by content hash), with a progress bar on stderr. Same
@@ -42,7 +43,7 @@ const db = await openDatabase({
 });
 try {
   await migrate(db.sql);
-  const rag = await startRag(db.sql, config.rag, config.redisUrl, log);
+  const rag = await startRag(new RagStore(db.sql), config.rag, config.redisUrl, log);
   const progress = progressBar(process.stderr);
   const summary = await rag.ingest(progress);
   progress.finish(describeIngest(summary));

@@ -30,6 +30,8 @@ import { openDatabase } from './store/db.ts';
 import { DeadLetterStore } from './store/deadLetters.ts';
 import { migrate } from './store/migrate.ts';
 import type { OrderStore } from './store/orders.ts';
+import { RagStore } from './store/rag.ts';
+import { UserStore } from './store/users.ts';
 
 export interface TapeServer {
   readonly port: number;
@@ -91,9 +93,9 @@ async function start(
   endMigration();
   log.info({ applied, backend: db.backend, timescale: db.timescale }, 'database ready');
 
-  const auth = await AuthService.create(db.sql, config);
+  const auth = await AuthService.create(new UserStore(db.sql), config);
   const collab = await startCollab({ sql: db.sql, redisUrl: config.redisUrl, limits: config.yjs, log });
-  const rag = await startRag(db.sql, config.rag, config.redisUrl, log);
+  const rag = await startRag(new RagStore(db.sql), config.rag, config.redisUrl, log);
   const admin = await auth.bootstrapAdmin(log);
   if (admin?.generatedPassword) {
     // Printed once, straight to the terminal and never to the structured log.

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../log.ts';
 import type { Database } from '../store/db.ts';
 import { testBackends } from '../store/testing.ts';
+import { UserStore } from '../store/users.ts';
 import { verifyPassword } from './passwords.ts';
 import { AuthService } from './service.ts';
 import { AuthError, AuthFailure, TokenSigner } from './tokens.ts';
@@ -15,7 +16,7 @@ describe.each(testBackends())('AuthService on $name', (backend) => {
   let auth: AuthService;
   beforeAll(async () => {
     db = await backend.open();
-    auth = await AuthService.create(db.sql, opts);
+    auth = await AuthService.create(new UserStore(db.sql), opts);
   });
   afterAll(() => db?.close());
 
@@ -96,7 +97,7 @@ describe.each(testBackends())('AuthService on $name', (backend) => {
 
   it('keeps the generated signing key across restarts', async () => {
     const s = await auth.login('maria', 'correct horse');
-    const again = await AuthService.create(db.sql, opts);
+    const again = await AuthService.create(new UserStore(db.sql), opts);
     expect(again.verify(s.accessToken)).toMatchObject({ username: 'maria' });
   });
 

@@ -1,10 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Logger } from '../log.ts';
-import type { Sql } from '../store/db.ts';
 import { hashPassword, verifyPassword } from './passwords.ts';
 import { SocketTickets, type TicketPrincipal } from './tickets.ts';
 import { AuthError, AuthFailure, type Principal, type Role, TokenSigner } from './tokens.ts';
-import { USERNAME, UserRepository, type UserRow } from './users.ts';
+import { USERNAME, type UserRepository, type UserRow } from './users.ts';
 
 export interface Session {
   readonly accessToken: string;
@@ -32,8 +31,7 @@ export class AuthService {
   ) {}
 
   /** Loads (or, in embedded mode, creates and keeps) the signing key. */
-  static async create(sql: Sql, opts: AuthOptions): Promise<AuthService> {
-    const users = new UserRepository(sql);
+  static async create(users: UserRepository, opts: AuthOptions): Promise<AuthService> {
     const secret = opts.jwtSecret ?? (await users.secret('jwt', () => randomBytes(48).toString('base64url')));
     return new AuthService(
       users,

@@ -1,4 +1,3 @@
-import type { Sql } from '../store/db.ts';
 import type { Role } from './tokens.ts';
 
 export interface UserRow {
@@ -9,72 +8,19 @@ export interface UserRow {
   readonly disabled: boolean;
 }
 
-type Raw = {
-  id: string | number;
-  username: string;
-  password_hash: string;
-  role: Role;
-  disabled_at: Date | null;
-};
-const toUser = (r: Raw): UserRow => ({
-  id: Number(r.id),
-  username: r.username,
-  passwordHash: r.password_hash,
-  role: r.role,
-  disabled: r.disabled_at !== null,
-});
-
 export const USERNAME = /^[a-z0-9._-]{3,40}$/;
 
-export class UserRepository {
-  constructor(private readonly sql: Sql) {}
-
-  async count(): Promise<number> {
-    const [row] = await this.sql<{ n: string }[]>`select count(*) as n from users`;
-    return Number(row?.n ?? 0);
-  }
-
-  async byUsername(username: string): Promise<UserRow | undefined> {
-    const [row] = await this.sql<Raw[]>`select * from users where username = ${username}`;
-    return row && toUser(row);
-  }
-
-  async byId(id: number): Promise<UserRow | undefined> {
-    const [row] = await this.sql<Raw[]>`select * from users where id = ${id}`;
-    return row && toUser(row);
-  }
-
-  async list(): Promise<UserRow[]> {
-    return (await this.sql<Raw[]>`select * from users order by id`).map(toUser);
-  }
-
+/** Where users, their refresh tokens and the server's secrets are kept: store/users.ts. */
+export interface UserRepository {
+  count(): Promise<number>;
+  byUsername(username: string): Promise<UserRow | undefined>;
+  byId(id: number): Promise<UserRow | undefined>;
+  list(): Promise<UserRow[]>;
   /** Returns undefined when the username is taken. */
-  async create(username: string, passwordHash: string, role: Role): Promise<UserRow | undefined> {
-    const [row] = await this.sql<Raw[]>`
-      insert into users (username, password_hash, role) values (${username}, ${passwordHash}, ${role})
-      on conflict (username) do nothing returning *`;
-    return row && toUser(row);
-  }
-
-  async storeRefreshToken(tokenHash: string, userId: number, expiresAt: Date): Promise<void> {
-    await this.sql`insert into refresh_tokens (token_hash, user_id, expires_at)
-      values (${tokenHash}, ${userId}, ${expiresAt})`;
-  }
-
+  create(username: string, passwordHash: string, role: Role): Promise<UserRow | undefined>;
+  storeRefreshToken(tokenHash: string, userId: number, expiresAt: Date): Promise<void>;
   /** Revokes the token and returns its user when it was live: a refresh token works once. */
-  async consumeRefreshToken(tokenHash: string): Promise<number | undefined> {
-    const [row] = await this.sql<{ user_id: string }[]>`
-      update refresh_tokens set revoked_at = now()
-      where token_hash = ${tokenHash} and revoked_at is null and expires_at > now()
-      returning user_id`;
-    return row ? Number(row.user_id) : undefined;
-  }
-
-  async secret(name: string, create: () => string): Promise<string> {
-    await this
-      .sql`insert into server_secrets (name, value) values (${name}, ${create()}) on conflict (name) do nothing`;
-    const [row] = await this.sql<{ value: string }[]>`select value from server_secrets where name = ${name}`;
-    if (!row) throw new Error(`server secret ${name} could not be stored`);
-    return row.value;
-  }
+  consumeRefreshToken(tokenHash: string): Promise<number | undefined>;
+  /** The named secret; `create` makes it the first time, and every process then reads that one. */
+  secret(name: string, create: () => string): Promise<string>;
 }

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type QdrantDouble, qdrantDouble } from '../testing/ragDoubles.ts';
 import { normalise } from './embed.ts';
 import { databaseIndex, pointId, qdrantIndex, type VectorIndex, type VectorPoint } from './index.ts';
-import type { StoredChunk } from './store.ts';
+import type { StoredChunk } from './storage.ts';
 
 const vec = (...xs: number[]) => normalise(Float32Array.from(xs));
 const point = (path: string, n: number, vector: Float32Array): VectorPoint => ({

@@ -3,7 +3,7 @@ import { QdrantClient } from '@qdrant/js-client-rest';
 import type { VectorIndexKind } from '../shared/assistant.ts';
 import type { Scored } from './bm25.ts';
 import { dot } from './embed.ts';
-import type { StoredChunk } from './store.ts';
+import type { StoredChunk } from './storage.ts';
 
 // The vector index port and its two adapters, side by side. The chunks and their vectors are
 // always in the database (rag_chunks): the embedded index searches them in process; Qdrant,

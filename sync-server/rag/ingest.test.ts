@@ -3,13 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Database } from '../store/db.ts';
+import { RagStore } from '../store/rag.ts';
 import { testBackends } from '../store/testing.ts';
 import { type QdrantDouble, qdrantDouble } from '../testing/ragDoubles.ts';
 import { type Embedder, LEXICAL_ID, normalise } from './embed.ts';
 import { databaseIndex, qdrantIndex, type VectorIndex } from './index.ts';
 import { describeIngest, type IngestDeps, ingest } from './ingest.ts';
 import { progressBar } from './progress.ts';
-import { RagStore } from './store.ts';
 
 // Ingest against the real database (PGlite, and PostgreSQL when DATABASE_URL is set), on
 // markdown files written to a temporary directory.

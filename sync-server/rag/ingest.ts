@@ -6,7 +6,7 @@ import { type Chunk, type ChunkOptions, chunkingId, chunkMarkdown, DEFAULT_CHUNK
 import { type Embedder, fitIdf, LEXICAL_ID, lexicalEmbedder } from './embed.ts';
 import type { VectorIndex } from './index.ts';
 import { type Progress, silentProgress } from './progress.ts';
-import type { RagStore, StoredChunk } from './store.ts';
+import type { RagStorage, StoredChunk } from './storage.ts';
 
 // Markdown directories → chunks → embeddings → database and vector index, incrementally: a
 // file is embedded again only when its content hash changed (or the embedder did); a file that
@@ -23,7 +23,7 @@ export interface DocSource {
 export type Embedding = 'lexical' | Embedder;
 
 export interface IngestDeps {
-  readonly store: RagStore;
+  readonly store: RagStorage;
   readonly index: VectorIndex;
   readonly embedding: Embedding;
   readonly sources: readonly DocSource[];

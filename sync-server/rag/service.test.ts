@@ -6,13 +6,13 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { createLogger } from '../log.ts';
 import type { AnswerEvent } from '../shared/assistant.ts';
 import type { Database } from '../store/db.ts';
+import { RagStore } from '../store/rag.ts';
 import { testBackends } from '../store/testing.ts';
 import { type OllamaDouble, ollamaDouble } from '../testing/ragDoubles.ts';
 import { DATA_CLOSE, DATA_OPEN, EXTRACTIVE_PREFIX, NOTHING_FOUND } from './answer.ts';
 import { memoryCacheBackend, semanticCache } from './cache.ts';
 import { ollamaEmbedder, ollamaPool } from './llm.ts';
 import { type RagService, RETRIEVAL_MODES, ragService, STATUS_TTL_MS } from './service.ts';
-import { RagStore } from './store.ts';
 
 // The whole question flow on the real database, with the embedded backends, and with the LLM
 // pool driving the real `ollama` client against doubles.

@@ -1,7 +1,6 @@
 import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
 import { type AnswerEvent, normaliseQuestion, type RagStatus, type Section } from '../shared/assistant.ts';
-import type { Sql } from '../store/db.ts';
 import { answerMessages, citationsOf, extractiveAnswer, type Passage } from './answer.ts';
 import { type Bm25Index, bm25Index, type Scored } from './bm25.ts';
 import {
@@ -21,7 +20,7 @@ import { type DocSource, type Embedding, type IngestSummary, ingest } from './in
 import { type LlmPool, LlmUnavailableError, ollamaEmbedder, ollamaPool } from './llm.ts';
 import type { Progress } from './progress.ts';
 import { lexicalReranker, llmReranker, type Reranker } from './rerank.ts';
-import { RagStore, type StoredChunk } from './store.ts';
+import type { RagStorage, StoredChunk } from './storage.ts';
 
 // The assistant's flow: semantic cache → hybrid retrieval (BM25 + vectors, fused by reciprocal
 // rank) → re-rank → the LLM pool with failover, or the extractive answer when there is no LLM
@@ -36,7 +35,7 @@ export const PASSAGES = 5;
 export const STATUS_TTL_MS = 30_000;
 
 export interface RagServiceDeps {
-  readonly store: RagStore;
+  readonly store: RagStorage;
   /** `database`: the embedded index over the stored vectors. */
   readonly index: VectorIndex | 'database';
   readonly embedding: Embedding;
@@ -340,7 +339,12 @@ export function ragService(deps: RagServiceDeps): RagService {
 }
 
 /** Wires the assistant from the settings: each backend embedded unless its variable is set. */
-export async function startRag(sql: Sql, settings: Config['rag'], redisUrl: string | undefined, log: Logger) {
+export async function startRag(
+  store: RagStorage,
+  settings: Config['rag'],
+  redisUrl: string | undefined,
+  log: Logger,
+) {
   const llm =
     settings.ollamaHosts.length > 0
       ? ollamaPool({
@@ -352,7 +356,7 @@ export async function startRag(sql: Sql, settings: Config['rag'], redisUrl: stri
       : undefined;
   const backend = redisUrl ? await redisCacheBackend(redisUrl, log) : memoryCacheBackend();
   return ragService({
-    store: new RagStore(sql),
+    store,
     index: settings.qdrantUrl
       ? qdrantIndex({
           url: settings.qdrantUrl,

@@ -4,6 +4,7 @@ import { AuthService } from '../auth/service.ts';
 import { createLogger } from '../log.ts';
 import { type Database, openDatabase } from './db.ts';
 import { migrate } from './migrate.ts';
+import { UserStore } from './users.ts';
 
 export interface TestBackend {
   readonly name: 'pglite' | 'postgres';
@@ -55,7 +56,7 @@ export async function createTestUser(
   username: string,
   role: 'admin' | 'trader' | 'viewer' = 'trader',
 ): Promise<number> {
-  const auth = await AuthService.create(db.sql, {
+  const auth = await AuthService.create(new UserStore(db.sql), {
     jwtSecret: undefined,
     accessTokenTtlS: 60,
     refreshTokenTtlS: 60,

@@ -1,31 +1,7 @@
+import { bytesVector, vectorBytes } from '../rag/embed.ts';
+import type { FinishedIngest, RagState, RagStorage, StoredChunk } from '../rag/storage.ts';
 import type { Section } from '../shared/assistant.ts';
-import type { Sql } from '../store/db.ts';
-import { bytesVector, vectorBytes } from './embed.ts';
-
-// The assistant's tables (migration 005): documents, chunks with their vectors, index state.
-
-export interface StoredChunk {
-  readonly id: string;
-  readonly path: string;
-  readonly ordinal: number;
-  readonly heading: string;
-  readonly anchor: string;
-  readonly sectionStart: number;
-  readonly sectionEnd: number;
-  readonly text: string;
-  readonly embedding: Float32Array;
-}
-
-export interface RagState {
-  readonly generation: number;
-  readonly embedder: string | undefined;
-  readonly chunking: string | undefined;
-  readonly idf: Float32Array | undefined;
-  readonly fittedChunks: number;
-  readonly changedSinceFit: number;
-  readonly lastIngestAt: string | undefined;
-  readonly lastIngest: unknown;
-}
+import type { Sql } from './db.ts';
 
 type RawChunk = {
   id: string;
@@ -39,7 +15,8 @@ type RawChunk = {
   embedding: Buffer;
 };
 
-export class RagStore {
+/** The rag_documents, rag_chunks and rag_state tables: rag/storage.ts's RagStorage. */
+export class RagStore implements RagStorage {
   constructor(private readonly sql: Sql) {}
 
   async state(): Promise<RagState> {
@@ -73,13 +50,11 @@ export class RagStore {
     return Number(r?.generation ?? 0);
   }
 
-  /** path → content hash of every stored document. */
   async hashes(): Promise<Map<string, string>> {
     const rows = await this.sql<{ path: string; hash: string }[]>`select path, hash from rag_documents`;
     return new Map(rows.map((r) => [r.path, r.hash]));
   }
 
-  /** Stores a document and exactly these chunks of it, in one transaction. */
   async replaceDocument(
     doc: { path: string; hash: string; body: string },
     chunks: readonly Omit<StoredChunk, 'path'>[],
@@ -124,7 +99,6 @@ export class RagStore {
     }));
   }
 
-  /** A section's whole text, for a citation; the document's first section when `anchor` is ''. */
   async section(path: string, anchor: string): Promise<Section | undefined> {
     const [r] = await this.sql<{ heading: string; anchor: string; text: string }[]>`
       select c.heading, c.anchor, substr(d.body, c.section_start + 1, c.section_end - c.section_start) as text
@@ -134,7 +108,6 @@ export class RagStore {
     return r && { path, heading: r.heading, anchor: r.anchor, text: r.text };
   }
 
-  /** Forgets every document and the embedder's state: the next ingest rebuilds the index. */
   async reset(): Promise<void> {
     await this.sql.begin(async (tx) => {
       await tx`delete from rag_documents`;
@@ -149,16 +122,7 @@ export class RagStore {
     return { documents: Number(r?.documents ?? 0), chunks: Number(r?.chunks ?? 0) };
   }
 
-  /** Records an ingest; a changed corpus gets the next generation. */
-  async finishIngest(s: {
-    embedder: string;
-    chunking: string;
-    idf: Float32Array | undefined;
-    fittedChunks: number;
-    changedSinceFit: number;
-    changed: boolean;
-    summary: unknown;
-  }): Promise<number> {
+  async finishIngest(s: FinishedIngest): Promise<number> {
     const [r] = await this.sql<{ generation: string }[]>`
       update rag_state set
         generation = generation + ${s.changed ? 1 : 0},
