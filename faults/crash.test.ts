@@ -14,10 +14,10 @@ import {
   type Trade,
 } from '../sync-server/shared/market.ts';
 import type { OrderJson } from '../sync-server/shared/orders.ts';
-import { login, type ServerProcess, spawnServer } from '../sync-server/testing/server.ts';
+import { freePort, login, type ServerProcess, spawnServer } from '../sync-server/testing/server.ts';
 import { NodeWebSocket } from '../sync-server/testing/sockets.ts';
 import { until } from '../sync-server/testing/until.ts';
-import { freePort, openPglite, type ScratchDatabase, type Store, scratchDatabase } from './scratch.ts';
+import { openPglite, type ScratchDatabase, type Store, scratchDatabase } from './scratch.ts';
 
 // kill -9 of the real server process (`tsx sync-server/main.ts`) during tick ingest, during order
 // submission and during Yjs edits; then a restart on the same database and TAPE_DATA_DIR. Each

@@ -1,4 +1,3 @@
-import { createServer } from 'node:net';
 import postgres from 'postgres';
 import { scratchPostgres } from '../sync-server/testing/server.ts';
 
@@ -55,18 +54,4 @@ export async function openPglite(dir: string): Promise<Store> {
       (await db.query<T>(text, params)).rows,
     close: () => db.close(),
   };
-}
-
-/** A TCP port free on the loopback now, so a restarted server can listen where clients reconnect. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const address = s.address();
-      s.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
 }

@@ -3,8 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { freePort } from '../faults/scratch.ts';
-import { type ServerProcess, scratchPostgres, spawnServer } from './testing/server.ts';
+import { freePort, type ServerProcess, scratchPostgres, spawnServer } from './testing/server.ts';
 
 // One server per port and per data directory: a second one on either refuses to start (exit 2,
 // saying whose it is) instead of serving beside the first, which shared the port's connections

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import postgres from 'postgres';
@@ -187,4 +188,18 @@ export async function createWatchlist(
   if (res.status !== 201)
     throw new Error(`creating watchlist "${name}" failed: ${res.status} ${await res.text()}`);
   return ((await res.json()) as { watchlist: { id: number; room: string } }).watchlist;
+}
+
+/** A TCP port free on the loopback now, so a restarted server can listen where clients reconnect. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const address = s.address();
+      s.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
+    });
+  });
 }
