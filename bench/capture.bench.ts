@@ -4,7 +4,8 @@
 // one process run. Not part of `npm test`.
 // Run: npx tsx bench/capture.bench.ts
 import { cpus } from 'node:os';
-import { defaultLibraryPaths, ProfitConnector, RECORD_BYTES } from '../native/profitdll.ts';
+import { defaultLibraryPaths, ProfitConnector } from '../native/profitdll.ts';
+import { RECORD_BYTES } from '../native/records.ts';
 import { collect, connectSimulator, isConnected, sleep, statesOf } from '../native/testkit.ts';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 1_000_000);

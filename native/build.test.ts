@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { CAPTURE_CALLBACKS } from './profitdll.ts';
+import { CAPTURE_CALLBACKS } from './types.ts';
 
 // scripts/build-native.mjs: incremental builds, clear failures, and the Windows build of the
 // capture shim that serves the real ProfitDLL64.dll.

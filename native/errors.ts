@@ -63,3 +63,8 @@ export class ProfitDllError extends Error {
     this.codeName = nlCodeName(code);
   }
 }
+
+/** Throws the ProfitDllError of `fn`'s return code unless it is NL_OK. */
+export function check(fn: string, code: number): void {
+  if (code !== NL.OK) throw new ProfitDllError(fn, code);
+}

@@ -1,7 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { NL, ProfitDllError } from './errors.ts';
-import type { AccountRef, ProfitConnector, RawEvent, SendOrderRequest } from './profitdll.ts';
+import type { ProfitConnector } from './profitdll.ts';
+import type { RawEvent } from './records.ts';
 import { collect, connectSimulator } from './testkit.ts';
+import type { AccountRef, SendOrderRequest } from './types.ts';
 
 // The simulator's V2 order routing through the real binding: return codes, the order callback,
 // GetOrderDetails and EnumerateAllOrders, fills against the simulated book.

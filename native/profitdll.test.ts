@@ -1,8 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { applyBookAction } from '../sync-server/market/book.ts';
 import { NL, nlCodeName, ProfitDllError } from './errors.ts';
-import { defaultLibraryPaths, type InjectedTrade, ProfitConnector, type RawEvent } from './profitdll.ts';
+import { defaultLibraryPaths, ProfitConnector } from './profitdll.ts';
+import type { RawEvent } from './records.ts';
 import { collect, connectSimulator, sleep, statesOf, tradesOf } from './testkit.ts';
+import type { InjectedTrade } from './types.ts';
 
 // The binding against the real simulator and capture libraries (native/build), no mocks.
 

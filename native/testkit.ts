@@ -1,4 +1,5 @@
-import { defaultLibraryPaths, ProfitConnector, type RawEvent } from './profitdll.ts';
+import { defaultLibraryPaths, ProfitConnector } from './profitdll.ts';
+import type { RawEvent } from './records.ts';
 
 // Helpers for tests and benchmarks that drive the real simulator library through the binding.
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { check, cycles, type Import, importGraph } from './layers.ts';
+import { check, cycles, type Import, importGraph, koffiLoaders } from './layers.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const scratch = mkdtempSync(join(tmpdir(), 'tape-layers-'));
@@ -76,6 +76,10 @@ const FIXTURES: Record<string, Record<string, boolean>> = {
   'sync-server/http/routes/market.ts': { 'uWebSockets.js': true, '../../market/service.ts': false },
   'sync-server/market/market.test.ts': { '../http/uws.ts': false, postgres: false, 'uWebSockets.js': true },
   'native/profitdll.ts': { koffi: false },
+  'native/binding.ts': { koffi: false },
+  'native/simControls.ts': { koffi: false },
+  'native/records.ts': { koffi: true },
+  'native/types.ts': { koffi: true },
   'native/errors.ts': { koffi: true },
 };
 
@@ -141,12 +145,12 @@ describe('the folder cycle check (scripts/layers.ts)', () => {
       edge('market/', 'store/', 'market/writer.ts'),
       edge('store/', 'market/', 'store/ticks.ts'),
     ];
-    const [problem, ...rest] = check(imports, []);
+    const [problem, ...rest] = check(imports, [], []);
     expect(rest).toEqual([]);
     expect(problem).toContain('cycle between market/, store/');
     expect(problem).toContain('store/ → market/ (store/ticks.ts imports market/y.ts)');
-    expect(check(imports, [{ file: 'store/ticks.ts', to: 'market/' }])).toEqual([]);
-    expect(check(imports.slice(0, 1), [{ file: 'store/ticks.ts', to: 'market/' }])).toEqual([
+    expect(check(imports, [{ file: 'store/ticks.ts', to: 'market/' }], [])).toEqual([]);
+    expect(check(imports.slice(0, 1), [{ file: 'store/ticks.ts', to: 'market/' }], [])).toEqual([
       'store/ticks.ts no longer imports market/: delete its entry from ALLOWED',
     ]);
   });
@@ -177,10 +181,32 @@ describe('the folder cycle check (scripts/layers.ts)', () => {
       { from: 'market/', to: 'config.ts', file: 'market/ring.ts', target: 'config.ts', typeOnly: false },
       { from: 'store/', to: 'market/', file: 'store/ticks.ts', target: 'market/feed.ts', typeOnly: false },
     ]);
-    expect(check(imports, [])).toEqual([
+    expect(check(imports, [], [])).toEqual([
       'cycle between market/, store/:\n' +
         '  market/ → store/ (market/feed.ts imports store/ticks.ts)\n' +
         '  store/ → market/ (store/ticks.ts imports market/feed.ts)',
+    ]);
+  });
+
+  it('finds the native files that load koffi: a value import of it or of a file that loads it', () => {
+    const root = join(
+      lay('loaders', {
+        'native/binding.ts': "import koffi from 'koffi';\n",
+        'native/sim.ts':
+          "import type { LibraryHandle } from 'koffi';\nimport { declare } from './binding.ts';\n",
+        'native/profitdll.ts': "import { simControls } from './sim.ts';\nimport { NL } from './errors.ts';\n",
+        'native/types.ts': "import type { Fn } from './binding.ts';\n",
+        'native/errors.ts': "import type { LibraryHandle } from 'koffi';\n",
+        'native/records.ts': 'export const RECORD_BYTES = 256;\n',
+        'native/binding.test.ts': "import koffi from 'koffi';\n",
+        'server/server.ts': "import { ProfitConnector } from '../native/profitdll.ts';\n",
+      }),
+      'server',
+    );
+    expect(koffiLoaders(root, '../native')).toEqual([
+      '../native/binding.ts',
+      '../native/profitdll.ts',
+      '../native/sim.ts',
     ]);
   });
 
@@ -188,18 +214,35 @@ describe('the folder cycle check (scripts/layers.ts)', () => {
     const root = join(
       lay('binding', {
         'server/server.ts': "import { ProfitConnector } from '../native/profitdll.ts';\n",
-        'server/orders/router.ts': "import type { DllOrder } from '../../native/profitdll.ts';\n",
+        'server/orders/router.ts':
+          "import type { ProfitConnector } from '../../native/profitdll.ts';\nimport type { DllOrder } from '../../native/types.ts';\n",
         'server/orders/manager.ts':
           "import { type AccountRef, ProfitDllError } from '../../native/profitdll.ts';\n",
-        'server/market/feed.ts': "import { type RawEvent } from '../../native/profitdll.ts';\n",
+        'server/orders/wire.ts': "import { OrderSide } from '../../native/types.ts';\n",
+        'server/market/feed.ts': "import { type Fn } from '../../native/binding.ts';\n",
+        'server/market/capture.ts': "import { decodeRecord } from '../../native/records.ts';\n",
         'server/orders/errors.ts': "import { NL } from '../../native/errors.ts';\n",
-        'native/profitdll.ts': "import { NL } from './errors.ts';\n",
+        'server/testing/sim.ts':
+          "import type { LibraryHandle } from 'koffi';\nimport { simControls } from '../../native/simControls.ts';\n",
+        'native/binding.ts': "import koffi from 'koffi';\nimport { NL } from './errors.ts';\n",
+        'native/simControls.ts': "import { declareTypes } from './binding.ts';\n",
+        'native/profitdll.ts':
+          "import { bindDll } from './binding.ts';\nimport { simControls } from './simControls.ts';\n",
+        'native/records.ts': 'export const RECORD_BYTES = 256;\n',
+        'native/types.ts': 'export const OrderSide = {};\n',
         'native/errors.ts': 'export const NL = {};\n',
       }),
       'server',
     );
-    const problems = check(importGraph(root, ['.', '../native']), []);
-    expect(problems.map((p) => p.split(' ')[0])).toEqual(['market/feed.ts', 'orders/manager.ts']);
+    const loaders = koffiLoaders(root, '../native');
+    const problems = check(importGraph(root, ['.', '../native']), [], loaders);
+    expect(problems.map((p) => p.split(' ')[0])).toEqual([
+      'market/feed.ts',
+      'orders/manager.ts',
+      'testing/sim.ts',
+    ]);
+    expect(problems[0]).toContain('market/feed.ts loads koffi (a value import of native/binding.ts)');
     expect(problems[1]).toContain('orders/manager.ts loads koffi (a value import of native/profitdll.ts)');
+    expect(problems[2]).toContain('testing/sim.ts loads koffi (a value import of native/simControls.ts)');
   });
 });

@@ -3,8 +3,9 @@
 // folders together on purpose). `npm run lint` runs it.
 // - No cycle between capability folders: one node per folder (a top-level file is a node of its
 //   own); a cycle is printed with the imports that close it.
-// - Only the composition root loads the binding: a value import of native/profitdll.ts loads
-//   koffi, so outside native/ and server.ts the binding is imported with `import type` alone.
+// - Only the composition root loads the binding: a value import of a native/ file that loads
+//   koffi (imports it, or a native/ file that does, as a value) loads it too, so outside native/
+//   and server.ts those files are imported with `import type` alone.
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,8 +33,7 @@ export interface Allowance {
  */
 export const ALLOWED: readonly Allowance[] = [];
 
-/** The koffi binding, relative to the root, and the one file outside native/ that may load it. */
-export const BINDING = '../native/profitdll.ts';
+/** The one file outside native/ that may load the binding. */
 export const COMPOSITION_ROOT = 'server.ts';
 
 /**
@@ -46,8 +46,8 @@ export function nodeOf(root: string, file: string): string {
   return parts.length > 1 ? `${parts[0]}/` : (parts[0] as string);
 }
 
-/** The relative imports of a file's text (import, export … from, import()), as written. */
-export function importsOf(text: string): { spec: string; typeOnly: boolean }[] {
+/** The imports of a file's text (import, export … from, import()), packages too, as written. */
+function specifiersOf(text: string): { spec: string; typeOnly: boolean }[] {
   const out: { spec: string; typeOnly: boolean }[] = [];
   const visit = (n: ts.Node) => {
     if ((ts.isImportDeclaration(n) || ts.isExportDeclaration(n)) && n.moduleSpecifier) {
@@ -60,7 +60,12 @@ export function importsOf(text: string): { spec: string; typeOnly: boolean }[] {
     ts.forEachChild(n, visit);
   };
   visit(ts.createSourceFile('x.ts', text, ts.ScriptTarget.Latest, false, ts.ScriptKind.TSX));
-  return out.filter((i) => i.spec.startsWith('.'));
+  return out;
+}
+
+/** The relative imports of a file's text (import, export … from, import()), as written. */
+export function importsOf(text: string): { spec: string; typeOnly: boolean }[] {
+  return specifiersOf(text).filter((i) => i.spec.startsWith('.'));
 }
 
 function sourceFiles(dir: string): string[] {
@@ -85,6 +90,34 @@ export function importGraph(root: string, dirs: readonly string[]): Import[] {
     }
   }
   return out;
+}
+
+/**
+ * The files under `dir` (tests left out) that load koffi: each imports koffi, or a file that
+ * loads it, as a value. Paths relative to `root`, as an Import's target has them.
+ */
+export function koffiLoaders(root: string, dir: string): string[] {
+  const values = new Map<string, string[]>();
+  for (const path of sourceFiles(join(root, dir))) {
+    const specs = specifiersOf(readFileSync(path, 'utf8')).filter((i) => !i.typeOnly);
+    values.set(
+      path,
+      specs.map((i) => (i.spec.startsWith('.') ? resolve(dirname(path), i.spec) : i.spec)),
+    );
+  }
+  const loads = new Set(['koffi']);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const [path, targets] of values) {
+      if (loads.has(path) || !targets.some((t) => loads.has(t))) continue;
+      loads.add(path);
+      grew = true;
+    }
+  }
+  return [...values.keys()]
+    .filter((p) => loads.has(p))
+    .map((p) => relative(root, p))
+    .sort();
 }
 
 /** The strongly connected components of more than one node (Tarjan's): each holds a cycle. */
@@ -114,9 +147,14 @@ export function cycles(edges: readonly Pick<Import, 'from' | 'to'>[]): string[][
 
 /**
  * What is wrong: each cycle left once the allowed imports are out, each stale allowance, and
- * each file outside native/ and the composition root that loads the binding.
+ * each file outside native/ and the composition root that loads the binding (a value import of
+ * one of `loaders`, the files koffiLoaders found).
  */
-export function check(imports: readonly Import[], allowed: readonly Omit<Allowance, 'why'>[]): string[] {
+export function check(
+  imports: readonly Import[],
+  allowed: readonly Omit<Allowance, 'why'>[],
+  loaders: readonly string[],
+): string[] {
   const isAllowed = (i: Import) => allowed.some((a) => a.file === i.file && a.to === i.to);
   const kept = imports.filter((i) => !isAllowed(i));
   const problems = cycles(kept).map((scc) => {
@@ -129,10 +167,11 @@ export function check(imports: readonly Import[], allowed: readonly Omit<Allowan
       problems.push(`${a.file} no longer imports ${a.to}: delete its entry from ALLOWED`);
   }
   for (const i of imports) {
-    if (i.target === BINDING && !i.typeOnly && i.file !== COMPOSITION_ROOT)
+    if (loaders.includes(i.target) && !i.typeOnly && i.file !== COMPOSITION_ROOT)
       problems.push(
-        `${i.file} loads koffi (a value import of native/profitdll.ts): only ${COMPOSITION_ROOT} does; ` +
-          'import the binding with `import type`, the DLL codes and ProfitDllError from native/errors.ts',
+        `${i.file} loads koffi (a value import of ${i.target.replace(/^\.\.\//, '')}): only ${COMPOSITION_ROOT} does; ` +
+          "import it with `import type`; the records, the DLL's types and its codes are plain values " +
+          'in native/records.ts, types.ts and errors.ts',
       );
   }
   return problems;
@@ -141,7 +180,7 @@ export function check(imports: readonly Import[], allowed: readonly Omit<Allowan
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const root = join(dirname(fileURLToPath(import.meta.url)), '..', 'sync-server');
   const imports = importGraph(root, ['.', '../native']);
-  const problems = check(imports, ALLOWED);
+  const problems = check(imports, ALLOWED, koffiLoaders(root, '../native'));
   for (const p of problems) console.error(p);
   if (problems.length > 0) process.exit(1);
   const nodes = new Set(imports.flatMap((i) => [i.from, i.to])).size;

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { RawEvent } from '../../native/profitdll.ts';
+import type { RawEvent } from '../../native/records.ts';
 import type { Ticker } from '../config.ts';
 import { createLogger } from '../log.ts';
 import { createMetrics } from '../metrics.ts';

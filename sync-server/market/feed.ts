@@ -1,4 +1,4 @@
-import type { RawEvent } from '../../native/profitdll.ts';
+import type { RawEvent } from '../../native/records.ts';
 import type { Ticker } from '../config.ts';
 import { jsonSafe } from '../deadLetters/queue.ts';
 import type { Logger } from '../log.ts';

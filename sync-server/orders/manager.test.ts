@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AccountRef } from '../../native/profitdll.ts';
+import type { AccountRef } from '../../native/types.ts';
 import type { NewDeadLetter } from '../deadLetters/queue.ts';
 import { createLogger } from '../log.ts';
 import { instrumentFor } from '../shared/instruments.ts';

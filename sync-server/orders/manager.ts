@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ProfitDllError } from '../../native/errors.ts';
-import type { AccountRef } from '../../native/profitdll.ts';
+import type { AccountRef } from '../../native/types.ts';
 import { jsonSafe, type NewDeadLetter } from '../deadLetters/queue.ts';
 import type { Logger } from '../log.ts';
 import { type Instrument, instrumentFor } from '../shared/instruments.ts';

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { DllOrder } from '../../native/profitdll.ts';
+import type { DllOrder } from '../../native/types.ts';
 import type { RouterOrder } from './manager.ts';
 import { DllOrderRouter, InvalidDllOrder, invalidOrderLetter, parseDllOrder } from './router.ts';
 

@@ -1,4 +1,5 @@
-import type { AccountRef, DllOrder, ProfitConnector } from '../../native/profitdll.ts';
+import type { ProfitConnector } from '../../native/profitdll.ts';
+import type { AccountRef, DllOrder } from '../../native/types.ts';
 import { jsonSafe, type NewDeadLetter } from '../deadLetters/queue.ts';
 import type { OrderRouter, RouterOrder } from './manager.ts';
 

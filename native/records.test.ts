@@ -1,14 +1,9 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  decodeRecord,
-  type InjectedTrade,
-  type ProfitConnector,
-  RECORD_BYTES,
-  RecordError,
-  RecordKind,
-} from './profitdll.ts';
+import type { ProfitConnector } from './profitdll.ts';
+import { decodeRecord, RECORD_BYTES, RecordError, RecordKind } from './records.ts';
 import { collect, connectSimulator, tradesOf } from './testkit.ts';
+import type { InjectedTrade } from './types.ts';
 
 // Property tests of the capture record decoder: any bytes decode without throwing, and any
 // trade the DLL could call back with survives the real shim and ring bit for bit.

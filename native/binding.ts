@@ -1,0 +1,250 @@
+import koffi, { type LibraryHandle, type TypeObject } from 'koffi';
+import type { AccountRef } from './types.ts';
+
+// The koffi declarations of ProfitDLL: its records and callback prototypes, the exports Tape
+// binds, and the conversions between the V2 records and Tape's types. The same prototypes drive
+// the real ProfitDLL64.dll on Windows and the simulator library on Linux (docs/native.md).
+
+export type Fn = (...args: unknown[]) => unknown;
+
+// Named koffi types are process-wide, so they are declared once, on first use.
+let types: { trade: TypeObject; enumerateOrders: TypeObject } | undefined;
+export function declareTypes(): { trade: TypeObject; enumerateOrders: TypeObject } {
+  if (types) return types;
+  koffi.pack('TAssetIDRec', { ticker: 'str16', bolsa: 'str16', feed: 'int32' });
+  koffi.struct('SimStats', {
+    trades: 'int64',
+    dailies: 'int64',
+    priceBooks: 'int64',
+    offerBooks: 'int64',
+    tinyBooks: 'int64',
+    states: 'int64',
+    invalidTickers: 'int64',
+    tickerStates: 'int64',
+    accounts: 'int64',
+    burstPending: 'int64',
+  });
+  koffi.struct('SimOrderStats', {
+    sent: 'int64',
+    rejected: 'int64',
+    canceled: 'int64',
+    replaced: 'int64',
+    fills: 'int64',
+    callbacks: 'int64',
+  });
+  // The V2 order records (native/include/profitdll.h): natural alignment.
+  koffi.struct('TConnectorAccountIdentifier', {
+    version: 'uint8',
+    brokerId: 'int32',
+    accountId: 'str16',
+    subAccountId: 'str16',
+    reserved: 'int64',
+  });
+  koffi.struct('TConnectorAssetIdentifier', {
+    version: 'uint8',
+    ticker: 'str16',
+    exchange: 'str16',
+    feedType: 'uint8',
+  });
+  koffi.struct('TConnectorOrderIdentifier', { version: 'uint8', localOrderId: 'int64', clOrderId: 'str16' });
+  koffi.struct('TConnectorSendOrder', {
+    version: 'uint8',
+    accountId: 'TConnectorAccountIdentifier',
+    assetId: 'TConnectorAssetIdentifier',
+    password: 'str16',
+    orderType: 'uint8',
+    orderSide: 'uint8',
+    price: 'double',
+    stopPrice: 'double',
+    quantity: 'int64',
+  });
+  koffi.struct('TConnectorChangeOrder', {
+    version: 'uint8',
+    accountId: 'TConnectorAccountIdentifier',
+    orderId: 'TConnectorOrderIdentifier',
+    password: 'str16',
+    price: 'double',
+    stopPrice: 'double',
+    quantity: 'int64',
+  });
+  koffi.struct('TConnectorCancelOrder', {
+    version: 'uint8',
+    accountId: 'TConnectorAccountIdentifier',
+    orderId: 'TConnectorOrderIdentifier',
+    password: 'str16',
+  });
+  koffi.struct('TConnectorCancelAllOrders', {
+    version: 'uint8',
+    accountId: 'TConnectorAccountIdentifier',
+    password: 'str16',
+  });
+  koffi.struct('TSystemTime', {
+    year: 'uint16',
+    month: 'uint16',
+    dayOfWeek: 'uint16',
+    day: 'uint16',
+    hour: 'uint16',
+    minute: 'uint16',
+    second: 'uint16',
+    milliseconds: 'uint16',
+  });
+  const orderFields = {
+    quantity: 'int64',
+    tradedQuantity: 'int64',
+    leavesQuantity: 'int64',
+    price: 'double',
+    stopPrice: 'double',
+    averagePrice: 'double',
+    orderSide: 'uint8',
+    orderType: 'uint8',
+    orderStatus: 'uint8',
+    validityType: 'uint8',
+    date: 'TSystemTime',
+    lastUpdate: 'TSystemTime',
+    closeDate: 'TSystemTime',
+    validityDate: 'TSystemTime',
+  };
+  koffi.struct('TConnectorAccountIdentifierOut', {
+    version: 'uint8',
+    brokerId: 'int32',
+    accountId: 'uint16 *',
+    accountIdLength: 'int32',
+    subAccountId: 'uint16 *',
+    subAccountIdLength: 'int32',
+    reserved: 'int64',
+  });
+  koffi.struct('TConnectorAssetIdentifierOut', {
+    version: 'uint8',
+    ticker: 'uint16 *',
+    tickerLength: 'int32',
+    exchange: 'uint16 *',
+    exchangeLength: 'int32',
+    feedType: 'uint8',
+  });
+  koffi.struct('TConnectorOrderOut', {
+    version: 'uint8',
+    orderId: 'TConnectorOrderIdentifier',
+    accountId: 'TConnectorAccountIdentifierOut',
+    assetId: 'TConnectorAssetIdentifierOut',
+    ...orderFields,
+    textMessage: 'uint16 *',
+    textMessageLength: 'int32',
+  });
+  koffi.struct('TConnectorOrder', {
+    version: 'uint8',
+    orderId: 'TConnectorOrderIdentifier',
+    accountId: 'TConnectorAccountIdentifier',
+    assetId: 'TConnectorAssetIdentifier',
+    ...orderFields,
+    textMessage: 'str16',
+  });
+  types = {
+    trade: koffi.proto(
+      'void __stdcall TNewTradeCallback(TAssetIDRec asset, str16 date, uint32 tradeNumber, double price, double volume, int32 qty, int32 buyAgent, int32 sellAgent, int32 tradeType, uint8 isEdit)',
+    ),
+    enumerateOrders: koffi.proto(
+      'int32 __stdcall TConnectorEnumerateOrdersProc(TConnectorOrder *order, int64 param)',
+    ),
+  };
+  return types;
+}
+
+interface SystemTime {
+  year: number;
+  month: number;
+  day: number;
+  hour: number;
+  minute: number;
+  second: number;
+  milliseconds: number;
+}
+const B3_OFFSET_MS = 3 * 3_600_000;
+const fromSystemTime = (t: SystemTime): number | null =>
+  t.year === 0
+    ? null
+    : Date.UTC(t.year, t.month - 1, t.day, t.hour, t.minute, t.second, t.milliseconds) + B3_OFFSET_MS;
+
+export interface OrderFields {
+  quantity: number | bigint;
+  tradedQuantity: number | bigint;
+  leavesQuantity: number | bigint;
+  price: number;
+  stopPrice: number;
+  averagePrice: number;
+  orderSide: number;
+  orderType: number;
+  orderStatus: number;
+  date: SystemTime;
+  lastUpdate: SystemTime;
+  closeDate: SystemTime;
+}
+
+export const orderFields = (o: OrderFields) => ({
+  qty: Number(o.quantity),
+  tradedQty: Number(o.tradedQuantity),
+  leavesQty: Number(o.leavesQuantity),
+  price: o.price,
+  stopPrice: o.stopPrice,
+  averagePrice: o.averagePrice,
+  side: o.orderSide,
+  type: o.orderType,
+  status: o.orderStatus,
+  date: fromSystemTime(o.date),
+  lastUpdate: fromSystemTime(o.lastUpdate),
+  closeDate: fromSystemTime(o.closeDate),
+});
+
+export const accountRecord = (a: AccountRef) => ({
+  version: 0,
+  brokerId: a.brokerId,
+  accountId: a.accountId,
+  subAccountId: a.subAccountId ?? '',
+  reserved: 0,
+});
+
+/** A string out of a caller-owned buffer: `units` written, NUL included. */
+export const fromUnits = (buf: Uint16Array, units: number) =>
+  String.fromCharCode(...buf.subarray(0, Math.max(0, Math.min(units, buf.length) - 1)));
+
+/** ProfitDLL's exports Tape calls, with the same prototypes for the real DLL and the simulator. */
+export function bindDll(lib: LibraryHandle) {
+  const f = (decl: string) => lib.func(decl) as unknown as Fn;
+  const tickerRequest = (name: string) => f(`int32 __stdcall ${name}(str16 ticker, str16 exchange)`);
+  return {
+    DLLInitializeLogin: f(
+      'int32 __stdcall DLLInitializeLogin(str16 key, str16 user, str16 password, void *state, void *history, void *orderChange, void *account, void *newTrade, void *newDaily, void *priceBook, void *offerBook, void *historyTrade, void *progress, void *tinyBook)',
+    ),
+    DLLInitializeMarketLogin: f(
+      'int32 __stdcall DLLInitializeMarketLogin(str16 key, str16 user, str16 password, void *state, void *newTrade, void *newDaily, void *priceBook, void *offerBook, void *historyTrade, void *progress, void *tinyBook)',
+    ),
+    DLLFinalize: f('int32 __stdcall DLLFinalize()'),
+    SetServerAndPort: f('int32 __stdcall SetServerAndPort(str16 server, str16 port)'),
+    SetInvalidTickerCallback: f('int32 __stdcall SetInvalidTickerCallback(void *cb)'),
+    SetChangeStateTickerCallback: f('int32 __stdcall SetChangeStateTickerCallback(void *cb)'),
+    SubscribeTicker: tickerRequest('SubscribeTicker'),
+    UnsubscribeTicker: tickerRequest('UnsubscribeTicker'),
+    SubscribePriceBook: tickerRequest('SubscribePriceBook'),
+    UnsubscribePriceBook: tickerRequest('UnsubscribePriceBook'),
+    SubscribeOfferBook: tickerRequest('SubscribeOfferBook'),
+    UnsubscribeOfferBook: tickerRequest('UnsubscribeOfferBook'),
+  };
+}
+
+/** The V2 order exports: bound on first use, so a market-data-only DLL build still loads. */
+export function bindOrders(lib: LibraryHandle) {
+  declareTypes();
+  const f = (decl: string) => lib.func(decl) as unknown as Fn;
+  return {
+    SetOrderCallback: f('int32 __stdcall SetOrderCallback(void *cb)'),
+    SendOrder: f('int64 __stdcall SendOrder(TConnectorSendOrder *order)'),
+    SendChangeOrderV2: f('int32 __stdcall SendChangeOrderV2(TConnectorChangeOrder *change)'),
+    SendCancelOrderV2: f('int32 __stdcall SendCancelOrderV2(TConnectorCancelOrder *cancel)'),
+    SendCancelAllOrdersV2: f('int32 __stdcall SendCancelAllOrdersV2(TConnectorCancelAllOrders *cancel)'),
+    GetOrderDetails: f('int32 __stdcall GetOrderDetails(_Inout_ TConnectorOrderOut *order)'),
+    EnumerateAllOrders: f(
+      'int32 __stdcall EnumerateAllOrders(TConnectorAccountIdentifier *account, uint8 version, int64 param, TConnectorEnumerateOrdersProc *proc)',
+    ),
+  };
+}
+export type Dll = ReturnType<typeof bindDll>;
+export type TickerRequest = Extract<keyof Dll, `${string}ubscribe${string}`>;

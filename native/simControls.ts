@@ -1,0 +1,113 @@
+import type { LibraryHandle } from 'koffi';
+import { declareTypes, type Fn } from './binding.ts';
+import { check } from './errors.ts';
+import type { SimControls, SimStats } from './types.ts';
+
+// The simulator's own exports (Sim*, which the real DLL lacks) as SimControls: the rate, bursts,
+// injected trades, ticker states, order modes and the counters tests and benchmarks read.
+
+/** The simulator's controls; undefined for a library without SimSetRate (the real DLL). */
+export function simControls(lib: LibraryHandle): SimControls | undefined {
+  const optional = (decl: string) => {
+    try {
+      return lib.func(decl) as unknown as Fn;
+    } catch {
+      return undefined; // the real DLL has no Sim* exports
+    }
+  };
+  const setRate = optional('int32 SimSetRate(double tradesPerSecond)');
+  if (!setRate) return undefined;
+  const required = (decl: string) => {
+    const fn = optional(decl);
+    if (!fn)
+      throw new Error(
+        `the simulator library lacks ${decl.split('(')[0]}: rebuild it with \`npm run build:native -- --force\``,
+      );
+    return fn;
+  };
+  const addTicker = required(
+    'int32 SimAddTicker(str16 ticker, str16 exchange, double tickSize, int32 lotSize, double startPrice)',
+  );
+  const burst = required('int32 SimBurst(int64 count)');
+  const inject = required(
+    'int32 SimInjectTrade(str16 ticker, str16 exchange, int32 feed, str16 date, uint32 tradeNumber, double price, double volume, int32 qty, int32 buyAgent, int32 sellAgent, int32 tradeType, uint8 isEdit)',
+  );
+  const tickerState = required('int32 SimSetTickerState(str16 ticker, str16 exchange, int32 state)');
+  declareTypes(); // SimStats, SimOrderStats
+  const getStats = required('int32 SimGetStats(_Out_ SimStats *out)');
+  const orderMode = required('int32 SimSetOrderMode(int32 mode)');
+  const fillOrder = required('int32 SimFillOrder(int64 localOrderId, int64 qty, double price)');
+  const resetOrders = required('int32 SimResetOrders()');
+  const getOrderStats = required('int32 SimGetOrderStats(_Out_ SimOrderStats *out)');
+  const stats = (): SimStats => {
+    const s: Record<string, number | bigint> = {};
+    check('SimGetStats', getStats(s) as number);
+    const n = (k: keyof SimStats) => Number(s[k]);
+    const counts = {
+      trades: n('trades'),
+      dailies: n('dailies'),
+      priceBooks: n('priceBooks'),
+      offerBooks: n('offerBooks'),
+      tinyBooks: n('tinyBooks'),
+      states: n('states'),
+      invalidTickers: n('invalidTickers'),
+      tickerStates: n('tickerStates'),
+      accounts: n('accounts'),
+    };
+    return {
+      ...counts,
+      burstPending: n('burstPending'),
+      callbacks: Object.values(counts).reduce((a, b) => a + b, 0),
+    };
+  };
+  return {
+    setRate: (r) => check('SimSetRate', setRate(r) as number),
+    addTicker: (t, e, tick, lot, price) => check('SimAddTicker', addTicker(t, e, tick, lot, price) as number),
+    burst: (count) => check('SimBurst', burst(count) as number),
+    burstPending: () => stats().burstPending,
+    waitBurst: async (timeoutMs = 30_000) => {
+      const deadline = Date.now() + timeoutMs;
+      while (stats().burstPending > 0) {
+        if (Date.now() > deadline)
+          throw new Error(`the simulator burst did not finish within ${timeoutMs} ms`);
+        await new Promise((r) => setTimeout(r, 1));
+      }
+    },
+    injectTrade: (t) =>
+      check(
+        'SimInjectTrade',
+        inject(
+          t.ticker,
+          t.exchange,
+          t.feed ?? 0,
+          t.date,
+          t.tradeNumber ?? 1,
+          t.price,
+          t.volume ?? t.price * t.qty,
+          t.qty,
+          t.buyAgent ?? 0,
+          t.sellAgent ?? 0,
+          t.tradeType ?? 1,
+          t.isEdit ? 1 : 0,
+        ) as number,
+      ),
+    setTickerState: (t, e, state) => check('SimSetTickerState', tickerState(t, e, state) as number),
+    stats,
+    setOrderMode: (mode) =>
+      check('SimSetOrderMode', orderMode({ match: 0, hold: 1, reject: 2 }[mode]) as number),
+    fillOrder: (id, qty, price) => check(`SimFillOrder(${id})`, fillOrder(id, qty, price) as number),
+    resetOrders: () => check('SimResetOrders', resetOrders() as number),
+    orderStats: () => {
+      const s: Record<string, number | bigint> = {};
+      check('SimGetOrderStats', getOrderStats(s) as number);
+      return {
+        sent: Number(s.sent),
+        rejected: Number(s.rejected),
+        canceled: Number(s.canceled),
+        replaced: Number(s.replaced),
+        fills: Number(s.fills),
+        callbacks: Number(s.callbacks),
+      };
+    },
+  };
+}

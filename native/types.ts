@@ -1,0 +1,172 @@
+// What the connector takes and gives, as plain types and constants with no koffi: its options,
+// the V2 API's orders and accounts, the simulator's controls, the capture shim's callbacks. Code
+// that only names them (the order manager, tests) does not load the binding.
+
+export interface ConnectorOptions {
+  /** ProfitDLL64.dll, or the simulator library. */
+  readonly libraryPath: string;
+  /** The capture shim (default: native/build). */
+  readonly capturePath?: string;
+  /**
+   * Records in the capture ring: a power of two from RING_MIN to RING_MAX (16384 to 4194304;
+   * default DEFAULT_RING = 65536, 16 MiB of 256-byte records).
+   */
+  readonly ringCapacity?: number;
+}
+
+/** A trade the simulator delivers through TNewTradeCallback exactly as given, valid or not. */
+export interface InjectedTrade {
+  /** null passes a NULL pointer. */
+  readonly ticker: string | null;
+  readonly exchange: string | null;
+  readonly date: string | null;
+  readonly price: number;
+  readonly qty: number;
+  readonly feed?: number;
+  readonly tradeNumber?: number;
+  /** Default price × qty. */
+  readonly volume?: number;
+  readonly buyAgent?: number;
+  readonly sellAgent?: number;
+  readonly tradeType?: number;
+  readonly isEdit?: boolean;
+}
+
+/** Callbacks the simulator made since the last login, by kind (SimGetStats). */
+export interface SimStats {
+  readonly trades: number;
+  readonly dailies: number;
+  readonly priceBooks: number;
+  readonly offerBooks: number;
+  readonly tinyBooks: number;
+  readonly states: number;
+  readonly invalidTickers: number;
+  readonly tickerStates: number;
+  readonly accounts: number;
+  /** Trades a burst has still to send. */
+  readonly burstPending: number;
+  /** Every callback above. */
+  readonly callbacks: number;
+}
+
+/** Simulator-only controls (exports the real DLL does not have). */
+export interface SimControls {
+  /** Trades per second per instrument with any subscription (default 20, or env TAPE_SIM_RATE). */
+  setRate(tradesPerSecond: number): void;
+  /** Adds an instrument, or re-seeds one (its book subscribers get their books cleared and resent). */
+  addTicker(ticker: string, exchange: string, tickSize: number, lotSize: number, startPrice: number): void;
+  /**
+   * Queues `count` trades the simulator thread sends as fast as it can, round-robin over the
+   * subscribed tickers, with no other callbacks; returns at once (see burstPending / waitBurst).
+   */
+  burst(count: number): void;
+  burstPending(): number;
+  /** Resolves when the burst has been sent (polling, so the event loop keeps running). */
+  waitBurst(timeoutMs?: number): Promise<void>;
+  /** Makes the simulator thread call the trade callback with exactly these values. */
+  injectTrade(trade: InjectedTrade): void;
+  /** Reports a trading-state change through TChangeStateTicker. */
+  setTickerState(ticker: string, exchange: string, state: number): void;
+  stats(): SimStats;
+  /** match: orders fill against the book (default); hold: they rest until canceled; reject: all refused. */
+  setOrderMode(mode: 'match' | 'hold' | 'reject'): void;
+  /** Executes qty of a working order at price, whatever the book says. */
+  fillOrder(localOrderId: bigint, qty: number, price: number): void;
+  /** Forgets every order (a new day at the broker). */
+  resetOrders(): void;
+  orderStats(): SimOrderStats;
+}
+
+/** What the simulated broker did since the last resetOrders(). */
+export interface SimOrderStats {
+  /** Orders SendOrder accepted: the count a double send would raise. */
+  readonly sent: number;
+  readonly rejected: number;
+  readonly canceled: number;
+  readonly replaced: number;
+  readonly fills: number;
+  /** TConnectorOrderCallback calls. */
+  readonly callbacks: number;
+}
+
+/** A routing account at a broker (TConnectorAccountIdentifier). */
+export interface AccountRef {
+  readonly brokerId: number;
+  readonly accountId: string;
+  readonly subAccountId?: string;
+}
+
+/** ProfitDLL OrderType and OrderSide (V2 values). */
+export const OrderType = { market: 1, limit: 2, stopLimit: 4 } as const;
+export const OrderSide = { buy: 1, sell: 2 } as const;
+
+export interface SendOrderRequest {
+  readonly account: AccountRef;
+  /** The routing password (the account's electronic signature). */
+  readonly password: string;
+  readonly ticker: string;
+  readonly exchange: string;
+  readonly side: keyof typeof OrderSide;
+  readonly type: keyof typeof OrderType;
+  /** Limit price; ignored for market orders (sent as −1). */
+  readonly price?: number;
+  readonly stopPrice?: number;
+  readonly qty: number;
+}
+
+/**
+ * One order as the DLL reports it (TConnectorOrderOut / TConnectorOrder), raw and NOT
+ * validated. Times are ms since the epoch (the DLL's SYSTEMTIME is B3 time, UTC−3); null when unset.
+ */
+export interface DllOrder {
+  readonly localOrderId: bigint;
+  /** '' from orderDetails(): the Out record does not carry it. */
+  readonly clOrderId: string;
+  readonly brokerId: number;
+  readonly accountId: string;
+  readonly subAccountId: string;
+  readonly ticker: string;
+  readonly exchange: string;
+  readonly qty: number;
+  readonly tradedQty: number;
+  readonly leavesQty: number;
+  readonly price: number;
+  readonly stopPrice: number;
+  readonly averagePrice: number;
+  readonly side: number;
+  readonly type: number;
+  /** OrderStatus (API.md): new 0, partially filled 1, filled 2, canceled 4, … */
+  readonly status: number;
+  readonly date: number | null;
+  readonly lastUpdate: number | null;
+  readonly closeDate: number | null;
+  readonly text: string;
+}
+
+/** Per-trade arguments a JS trade callback receives (the benchmark's peer path). */
+export interface JsTrade {
+  readonly ticker: string;
+  readonly exchange: string;
+  readonly date: string;
+  readonly tradeNumber: number;
+  readonly price: number;
+  readonly volume: number;
+  readonly qty: number;
+}
+
+/** The shim's callbacks; it exports `tape_capture_<name>_cb()` returning each one's address. */
+export const CAPTURE_CALLBACKS = [
+  'state',
+  'account',
+  'trade',
+  'daily',
+  'price_book',
+  'offer_book',
+  'history_trade',
+  'progress',
+  'tiny_book',
+  'invalid_ticker',
+  'ticker_state',
+  'order',
+] as const;
+export type CaptureCallback = (typeof CAPTURE_CALLBACKS)[number];
