@@ -30,3 +30,6 @@ export async function verifyPassword(password: string, stored: string): Promise<
   const actual = await derive(password, salt, n, r, p);
   return actual.length === expected.length && timingSafeEqual(actual, expected);
 }
+
+/** A password the server makes up (the first admin's, or one an admin did not type): 96 random bits. */
+export const generatePassword = (): string => randomBytes(12).toString('base64url');

@@ -1,9 +1,18 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Logger } from '../log.ts';
-import { hashPassword, verifyPassword } from './passwords.ts';
+import { MIN_PASSWORD, type Role, USERNAME } from '../shared/admin.ts';
+import { generatePassword, hashPassword, verifyPassword } from './passwords.ts';
+import { notBeforeSecond, Revocations } from './revocations.ts';
 import { SocketTickets, type TicketPrincipal } from './tickets.ts';
-import { AuthError, AuthFailure, type Principal, type Role, TokenSigner } from './tokens.ts';
-import { USERNAME, type UserRepository, type UserRow } from './users.ts';
+import { AuthError, AuthFailure, type Principal, TokenSigner } from './tokens.ts';
+import {
+  type ChangeContext,
+  toRevocation,
+  type UserChange,
+  UserChangeRefused,
+  type UserRepository,
+  type UserRow,
+} from './users.ts';
 
 export interface Session {
   readonly accessToken: string;
@@ -19,6 +28,26 @@ export interface AuthOptions {
   readonly adminPassword: string | undefined;
 }
 
+/**
+ * Why the server closes a user's open sockets (market /ws and /yjs rooms): the close reason,
+ * sent with 4401 (protocol.md). A code, then a sentence to show.
+ */
+export const SocketsClosed = {
+  disabled: 'account_disabled: an admin disabled this account',
+  signedOut: 'signed_out: an admin signed this user out everywhere',
+  roleChanged: "role_changed: an admin changed this user's role; connect again",
+} as const;
+export type SocketsClosedReason = (typeof SocketsClosed)[keyof typeof SocketsClosed];
+
+/** Closes every open socket of the user on this process (http/uws.ts closeSockets). */
+export type SocketCloser = (userId: number, reason: SocketsClosedReason) => void;
+
+/** A user just created or given a new password, with the password when the server made it up. */
+export interface WithPassword {
+  readonly user: UserRow;
+  readonly password?: string;
+}
+
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 const principal = (u: UserRow): Principal => ({ userId: u.id, username: u.username, role: u.role });
 
@@ -28,16 +57,28 @@ export class AuthService {
     readonly tokens: TokenSigner,
     readonly tickets: SocketTickets,
     private readonly opts: AuthOptions,
+    private readonly revocations: Revocations,
+    private readonly closeSockets: SocketCloser,
   ) {}
 
-  /** Loads (or, in embedded mode, creates and keeps) the signing key. */
-  static async create(users: UserRepository, opts: AuthOptions): Promise<AuthService> {
+  /**
+   * Loads (or, in embedded mode, creates and keeps) the signing key, and the users whose
+   * credentials are refused before they expire. `closeSockets` is how a disable, a sign-out or a
+   * role change closes the user's open sockets.
+   */
+  static async create(
+    users: UserRepository,
+    opts: AuthOptions,
+    closeSockets: SocketCloser = () => {},
+  ): Promise<AuthService> {
     const secret = opts.jwtSecret ?? (await users.secret('jwt', () => randomBytes(48).toString('base64url')));
     return new AuthService(
       users,
       new TokenSigner(secret, opts.accessTokenTtlS),
       new SocketTickets(secret),
       opts,
+      new Revocations(await users.revocations()),
+      closeSockets,
     );
   }
 
@@ -47,22 +88,37 @@ export class AuthService {
    */
   async bootstrapAdmin(log: Logger): Promise<{ username: string; generatedPassword?: string } | undefined> {
     if ((await this.users.count()) > 0) return undefined;
-    const generated = this.opts.adminPassword ? undefined : randomBytes(12).toString('base64url');
+    const generated = this.opts.adminPassword ? undefined : generatePassword();
     const password = this.opts.adminPassword ?? (generated as string);
-    const created = await this.users.create('admin', await hashPassword(password), 'admin');
+    const created = await this.users.create('admin', await hashPassword(password), 'admin', {
+      actorId: null,
+      at: new Date(),
+    });
     if (!created) return undefined; // another process won the race
     log.info({ username: 'admin' }, 'created the first admin user');
     return generated ? { username: 'admin', generatedPassword: generated } : { username: 'admin' };
   }
 
-  async login(username: string, password: string): Promise<Session> {
+  /**
+   * A sign-in, audited with `from` (the client's address): refused ones of a known user too (a
+   * typed unknown name is not kept: it may be a password typed in the wrong field).
+   */
+  async login(username: string, password: string, from?: string): Promise<Session> {
     const user = await this.users.byUsername(username.toLowerCase());
     // Hash even for unknown users so response time does not reveal which usernames exist.
     const ok = await verifyPassword(password, user?.passwordHash ?? DUMMY_HASH);
-    if (!user || !ok || user.disabled) {
+    if (!user || !ok) {
+      if (user) await this.users.recordLoginRefused(user.id, 'wrong_password', from);
       throw new AuthError(AuthFailure.badCredentials, 'Wrong username or password');
     }
-    return this.issue(user);
+    // Said only to whoever knows the password: it tells nothing to a guesser.
+    if (user.disabled) {
+      await this.users.recordLoginRefused(user.id, AuthFailure.accountDisabled, from);
+      throw new AuthError(AuthFailure.accountDisabled, 'This account is disabled: ask an admin');
+    }
+    const session = await this.issue(user);
+    await this.users.recordLogin(user.id, from);
+    return session;
   }
 
   async refresh(refreshToken: string): Promise<Session> {
@@ -81,21 +137,75 @@ export class AuthService {
     await this.users.consumeRefreshToken(sha256(refreshToken));
   }
 
-  async createUser(username: string, password: string, role: Role): Promise<Principal> {
-    if (!USERNAME.test(username))
-      throw new RangeError('username: 3-40 characters of a-z, 0-9, dot, dash, underscore');
-    if (password.length < 8) throw new RangeError('password: at least 8 characters');
-    const user = await this.users.create(username, await hashPassword(password), role);
-    if (!user) throw new RangeError(`username: ${username} is already taken`);
-    return principal(user);
+  /**
+   * A new user with the password typed (at least MIN_PASSWORD characters) or, without one, a
+   * generated one returned this once. Throws UserChangeRefused.
+   */
+  async createUser(
+    input: { readonly username: string; readonly role: Role; readonly password?: string | undefined },
+    actorId: number | null = null,
+  ): Promise<WithPassword> {
+    const { username, role } = input;
+    if (!USERNAME.test(username)) {
+      throw new UserChangeRefused(
+        'invalid_username',
+        'username: 3-40 characters of a-z, 0-9, dot, dash, underscore',
+      );
+    }
+    const { password, generated } = this.newPassword(input.password);
+    const user = await this.users.create(username, await hashPassword(password), role, this.ctx(actorId));
+    if (!user) throw new UserChangeRefused('username_taken', `username: ${username} is already taken`);
+    return generated ? { user, password } : { user };
   }
 
-  async listUsers(): Promise<Principal[]> {
-    return (await this.users.list()).map(principal);
+  async listUsers(): Promise<UserRow[]> {
+    return this.users.list();
   }
 
+  /**
+   * Changes a user's role or disables/enables it. No change may leave no enabled admin. A
+   * disable revokes the user's refresh tokens and, like a role change, refuses its access
+   * tokens and tickets issued before and closes its open sockets at once. Throws UserChangeRefused.
+   */
+  async changeUser(actorId: number, id: number, change: UserChange): Promise<UserRow> {
+    const outcome = await this.users.update(id, change, this.ctx(actorId));
+    if (outcome === 'not_found') throw noSuchUser(id);
+    if (outcome === 'last_admin') {
+      throw new UserChangeRefused(
+        'last_admin',
+        'This would leave no enabled admin: make another user an admin first',
+      );
+    }
+    const { user, before } = outcome;
+    this.revocations.set(toRevocation(user));
+    if (user.disabled && !before.disabled) this.closeSockets(id, SocketsClosed.disabled);
+    else if (user.role !== before.role) this.closeSockets(id, SocketsClosed.roleChanged);
+    return user;
+  }
+
+  /** A new password (typed, or generated and returned once); the user's refresh tokens are revoked. */
+  async resetPassword(actorId: number, id: number, typed?: string): Promise<WithPassword> {
+    const { password, generated } = this.newPassword(typed);
+    const user = await this.users.setPassword(id, await hashPassword(password), this.ctx(actorId));
+    if (!user) throw noSuchUser(id);
+    return generated ? { user, password } : { user };
+  }
+
+  /**
+   * Signs the user out everywhere: its refresh tokens revoked, its access tokens and tickets
+   * refused, its open sockets closed.
+   */
+  async signOut(actorId: number, id: number): Promise<UserRow> {
+    const user = await this.users.signOut(id, this.ctx(actorId));
+    if (!user) throw noSuchUser(id);
+    this.revocations.set(toRevocation(user));
+    this.closeSockets(id, SocketsClosed.signedOut);
+    return user;
+  }
+
+  /** The token's principal; a disabled user's, or one issued before a sign-out, throws AuthError. */
   verify(token: string | undefined, scope?: string) {
-    return this.tokens.verify(token, scope);
+    return this.tokens.verify(token, scope, this.revocations.check);
   }
 
   /**
@@ -105,7 +215,21 @@ export class AuthService {
    */
   authenticateSocket(query: URLSearchParams): TicketPrincipal {
     const ticket = query.get('ticket');
-    return ticket === null ? this.verify(query.get('token') ?? undefined) : this.tickets.redeem(ticket);
+    return ticket === null
+      ? this.verify(query.get('token') ?? undefined)
+      : this.tickets.redeem(ticket, this.revocations.check);
+  }
+
+  private ctx(actorId: number | null): ChangeContext {
+    return { actorId, at: new Date() };
+  }
+
+  private newPassword(typed: string | undefined): { password: string; generated: boolean } {
+    if (typed === undefined) return { password: generatePassword(), generated: true };
+    if (typed.length < MIN_PASSWORD) {
+      throw new UserChangeRefused('weak_password', `password: at least ${MIN_PASSWORD} characters`);
+    }
+    return { password: typed, generated: false };
   }
 
   private async issue(user: UserRow): Promise<Session> {
@@ -114,12 +238,20 @@ export class AuthService {
     const expiresAt = new Date(Date.now() + this.opts.refreshTokenTtlS * 1000);
     await this.users.storeRefreshToken(sha256(refreshToken), user.id, expiresAt);
     return {
-      accessToken: await this.tokens.sign(p),
+      // After the user's last sign-out, even within its second (revocations.ts).
+      accessToken: await this.tokens.sign(
+        p,
+        'api',
+        undefined,
+        Math.max(Math.floor(Date.now() / 1000), notBeforeSecond(user.tokensNotBefore)),
+      ),
       refreshToken,
       expiresIn: this.opts.accessTokenTtlS,
       user: p,
     };
   }
 }
+
+const noSuchUser = (id: number) => new UserChangeRefused('not_found', `No user ${id}`);
 
 const DUMMY_HASH = await hashPassword(randomBytes(16).toString('hex'));

@@ -1,5 +1,6 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { AuthError, AuthFailure, type Principal, ROLES, type Role } from './tokens.ts';
+import { ROLES, type Role } from '../shared/admin.ts';
+import { AuthError, AuthFailure, type Principal, type RevocationCheck } from './tokens.ts';
 
 // One-time socket tickets: what the app puts in a WebSocket URL (`/ws?ticket=`, `/yjs/<room>?ticket=`)
 // instead of its access token, which would otherwise show in the browser console on every failed
@@ -38,13 +39,16 @@ export class SocketTickets {
     const now = this.now();
     const until = Math.min(now + this.ttlS * 1000, p.expiresAt);
     const nonce = randomBytes(16).toString('base64url');
-    const body = [p.userId, p.role, p.expiresAt, until, nonce, b64(p.username)].join(SEP);
+    const body = [p.userId, p.role, p.expiresAt, until, nonce, b64(p.username), now].join(SEP);
     const ticket = `${b64(body)}${SEP}${this.mac(body)}`;
     return { ticket, expiresInS: Math.max(0, Math.floor((until - now) / 1000)) };
   }
 
-  /** The ticket's principal, once: a second use, an expired, forged or damaged ticket throws AuthError. */
-  redeem(ticket: string | undefined): TicketPrincipal {
+  /**
+   * The ticket's principal, once: a second use, an expired, forged or damaged ticket throws
+   * AuthError, and so does `revoked` (asked with the user and when the ticket was minted).
+   */
+  redeem(ticket: string | undefined, revoked?: RevocationCheck): TicketPrincipal {
     if (!ticket) throw new AuthError(AuthFailure.missing, 'Sign in: this socket needs a ticket');
     const [encoded, mac, extra] = ticket.split(SEP);
     if (encoded === undefined || mac === undefined || extra !== undefined) throw invalid();
@@ -52,7 +56,7 @@ export class SocketTickets {
     const expected = Buffer.from(this.mac(body));
     const given = Buffer.from(mac);
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw invalid();
-    const [userId, role, expiresAt, until, nonce, name] = body.split(SEP);
+    const [userId, role, expiresAt, until, nonce, name, minted] = body.split(SEP);
     const principal = {
       userId: Number(userId),
       role: role as Role,
@@ -68,6 +72,7 @@ export class SocketTickets {
     if (this.spent.has(nonce)) {
       throw new AuthError(AuthFailure.ticketUsed, 'The socket ticket was used already: ask for a new one');
     }
+    revoked?.(principal.userId, Number(minted) || 0);
     this.spent.set(nonce, Number(until));
     return principal;
   }

@@ -1,8 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { SignJWT } from 'jose';
-
-export const ROLES = ['admin', 'trader', 'viewer'] as const;
-export type Role = (typeof ROLES)[number];
+import { ROLES, type Role } from '../shared/admin.ts';
 
 export interface Principal {
   readonly userId: number;
@@ -20,6 +18,10 @@ export const AuthFailure = {
   ticketInvalid: 'ticket_invalid',
   ticketExpired: 'ticket_expired',
   ticketUsed: 'ticket_used',
+  /** Signed in as a disabled user, or with a token of one (auth/revocations.ts). */
+  accountDisabled: 'account_disabled',
+  /** A token issued before its user was signed out everywhere or changed role. */
+  revoked: 'token_revoked',
 } as const;
 export type AuthFailureCode = (typeof AuthFailure)[keyof typeof AuthFailure];
 
@@ -33,6 +35,9 @@ export class AuthError extends Error {
   }
 }
 
+/** Throws AuthError when the user's credentials issued at `issuedAt` (ms) are no longer good. */
+export type RevocationCheck = (userId: number, issuedAt: number) => void;
+
 const ISSUER = 'tape';
 const AUDIENCE = 'tape';
 
@@ -45,14 +50,23 @@ export class TokenSigner {
     this.key = new TextEncoder().encode(secret);
   }
 
-  async sign(p: Principal, scope = 'api', ttlSeconds = this.ttlSeconds): Promise<string> {
+  /**
+   * `issuedAt` (whole seconds since the epoch) may be up to a second ahead: a token issued in the
+   * second its user was signed out must read as after it (revocations.ts notBeforeSecond).
+   */
+  async sign(
+    p: Principal,
+    scope = 'api',
+    ttlSeconds = this.ttlSeconds,
+    issuedAt = Math.floor(Date.now() / 1000),
+  ): Promise<string> {
     return new SignJWT({ role: p.role, name: p.username, scope })
       .setProtectedHeader({ alg: 'HS256' })
       .setSubject(String(p.userId))
       .setIssuer(ISSUER)
       .setAudience(AUDIENCE)
-      .setIssuedAt()
-      .setExpirationTime(`${ttlSeconds}s`)
+      .setIssuedAt(issuedAt)
+      .setExpirationTime(issuedAt + ttlSeconds)
       .sign(this.key);
   }
 
@@ -63,8 +77,14 @@ export class TokenSigner {
    * upgrade finished later, under `res.cork`, can have uWS close the new socket at once without
    * a close frame (uNetworking/uWebSockets#1928: cork() misreads the reallocated socket), which
    * clients saw as a rare 1006. HS256 is the only algorithm: the header must name it.
+   * `revoked` is asked last, with the user and when the token was issued (ms; 0 without `iat`),
+   * and throws when the user's tokens of that age no longer count.
    */
-  verify(token: string | undefined, scope = 'api'): Principal & { expiresAt: number } {
+  verify(
+    token: string | undefined,
+    scope = 'api',
+    revoked?: RevocationCheck,
+  ): Principal & { expiresAt: number } {
     if (!token) throw new AuthError(AuthFailure.missing, 'Sign in: this request needs an access token');
     const payload = this.claims(token);
     const now = Math.floor(Date.now() / 1000);
@@ -89,6 +109,7 @@ export class TokenSigner {
     if (payload.scope !== scope) {
       throw new AuthError(AuthFailure.invalid, `The access token is not valid for ${scope}`);
     }
+    revoked?.(userId, typeof payload.iat === 'number' ? payload.iat * 1000 : 0);
     return { userId, username: payload.name, role, expiresAt: payload.exp * 1000 };
   }
 

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { SocketTickets } from '../auth/tickets.ts';
-import { type Principal, ROLES, type Role, TokenSigner } from '../auth/tokens.ts';
+import { type Principal, TokenSigner } from '../auth/tokens.ts';
+import { ROLES, type Role } from '../shared/admin.ts';
 import { METRICS_TOKEN } from '../testing/metrics.ts';
 import { createWatchlist, login, startTestServer, type TestServer } from '../testing/server.ts';
 

@@ -29,6 +29,7 @@ const FIELDS = [
   'id',
   'brokerId',
   'accountId',
+  'disabled',
   'on',
   'cancelAll',
   'maxOrderQty',
@@ -121,6 +122,8 @@ const VALID: Record<string, Record<string, unknown>> = {
   'post /api/v1/risk/kill-switch/:account': { on: false, cancelAll: false },
   'post /api/v1/accounts': { id: 'FUZZ-ACCT', brokerId: 1, name: 'fuzz' },
   'put /api/v1/users/:id/account': { accountId: 'FUZZ-ACCT' },
+  'patch /api/v1/users/:id': { role: 'trader', disabled: false },
+  'post /api/v1/users/:id/password': { password: 'fuzz-password-2' },
   'post /api/v1/rag/query': { question: 'How does replay work?' },
 };
 const mutated = (valid: Record<string, unknown>) =>
@@ -243,6 +246,7 @@ describe('REST under hostile input', () => {
   let t: TestServer;
   const tokens = new Map<string, string>();
   let watchlistId = 1;
+  let fuzzUserId = 1;
 
   beforeAll(async () => {
     t = await startTestServer(process.env.DATABASE_URL ? 'postgres' : 'pglite');
@@ -258,6 +262,13 @@ describe('REST under hostile input', () => {
       body: JSON.stringify({ id: 'FUZZ-ACCT', brokerId: 1, name: 'fuzz' }),
     });
     watchlistId = (await createWatchlist(t.url, api, 'fuzz')).id;
+    // The user the user-admin routes change: signing the admin out would end the run's token.
+    const target = await fetch(`${t.url}/api/v1/users`, {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({ username: 'fuzz.target', role: 'viewer' }),
+    });
+    fuzzUserId = ((await target.json()) as { user: { userId: number } }).user.userId;
     // The admin trades on it, so fuzzed orders reach the risk checks and the simulator.
     await fetch(`${t.url}/api/v1/users/1/account`, {
       method: 'PUT',
@@ -269,7 +280,14 @@ describe('REST under hostile input', () => {
 
   const pathOf = (pattern: string) =>
     pattern
-      .replace(/:id\b/g, pattern.includes('watchlists') ? String(watchlistId) : '1')
+      .replace(
+        /:id\b/g,
+        pattern.includes('watchlists')
+          ? String(watchlistId)
+          : /^\/api\/v1\/users\/:id(\/password|\/sign-out)?$/.test(pattern)
+            ? String(fuzzUserId)
+            : '1',
+      )
       .replace(/:account\b/g, 'FUZZ-ACCT')
       .replace(/:username\b/g, 'admin');
 
@@ -399,7 +417,9 @@ describe('REST under hostile input', () => {
       // then aborted the whole process ("Returning from a request handler without responding").
       for (const raw of ['%ZZ', '%E0%A4%A', ...fc.sample(segment, PATH_CASES_PER_ROUTE)]) {
         n++;
-        const path = route.path.replace(/:[A-Za-z0-9_]+/g, raw);
+        // User 1 is the admin running the fuzz: a sign-out of it would end the run's token.
+        const own = raw === '1' && route.path.startsWith('/api/v1/users/:id');
+        const path = route.path.replace(/:[A-Za-z0-9_]+/g, own ? String(fuzzUserId) : raw);
         const body = route.method === 'get' || route.method === 'del' ? undefined : '{}';
         await probe(route, path, { body, contentType: body && 'application/json', what: `segment ${raw}` });
       }

@@ -1,4 +1,5 @@
-import type { Principal, Role } from '../auth/tokens.ts';
+import type { Principal } from '../auth/tokens.ts';
+import type { Role } from '../shared/admin.ts';
 
 // Framework-free request/response shapes: routes never see uWebSockets.js.
 

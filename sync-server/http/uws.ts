@@ -66,6 +66,12 @@ export interface RunningServer {
   publish(topic: string, message: Uint8Array | string): boolean;
   /** Stops accepting connections; open sockets are closed with `code`. */
   close(code?: number, reason?: string): void;
+  /**
+   * Closes every open socket of the user, on every endpoint, with `code` and `reason` (a disable,
+   * a sign-out: auth/service.ts); returns how many. A scan of the open sockets: rare, and no
+   * endpoint keeps a second index of its sockets by user.
+   */
+  closeSockets(userId: number, code: number, reason: string): number;
 }
 
 export async function listen(host: string, port: number, deps: ServerDeps): Promise<RunningServer> {
@@ -109,6 +115,11 @@ export async function listen(host: string, port: number, deps: ServerDeps): Prom
       uWS.us_listen_socket_close(listenSocket);
       for (const ws of [...sockets]) ws.end(code, reason);
       app.close();
+    },
+    closeSockets(userId, code, reason) {
+      const theirs = [...sockets].filter((ws) => ws.getUserData().session?.principal.userId === userId);
+      for (const ws of theirs) ws.end(code, reason);
+      return theirs.length;
     },
   };
 }

@@ -62,5 +62,5 @@ export async function createTestUser(
     refreshTokenTtlS: 60,
     adminPassword: undefined,
   });
-  return (await auth.createUser(username, `${username}-password`, role)).userId;
+  return (await auth.createUser({ username, role, password: `${username}-password` })).user.id;
 }

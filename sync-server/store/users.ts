@@ -1,5 +1,7 @@
-import type { Role } from '../auth/tokens.ts';
-import type { UserRepository, UserRow } from '../auth/users.ts';
+import type postgres from 'postgres';
+import type { Revocation } from '../auth/revocations.ts';
+import type { ChangeContext, UserChange, UserRepository, UserRow } from '../auth/users.ts';
+import type { Role } from '../shared/admin.ts';
 import type { Sql } from './db.ts';
 
 type Raw = {
@@ -8,6 +10,10 @@ type Raw = {
   password_hash: string;
   role: Role;
   disabled_at: Date | null;
+  account_id: string | null;
+  created_at: Date;
+  last_login_at: Date | null;
+  tokens_not_before: Date | null;
 };
 const toUser = (r: Raw): UserRow => ({
   id: Number(r.id),
@@ -15,9 +21,29 @@ const toUser = (r: Raw): UserRow => ({
   passwordHash: r.password_hash,
   role: r.role,
   disabled: r.disabled_at !== null,
+  accountId: r.account_id,
+  createdAt: r.created_at,
+  lastLoginAt: r.last_login_at,
+  tokensNotBefore: r.tokens_not_before,
 });
 
-/** The users, refresh_tokens and server_secrets tables: auth/users.ts's UserRepository. */
+// Any fixed number: every change of a role or of disabled takes it, so the last-admin check of
+// one sees what the one before it committed (two demotions of two admins never both pass).
+const USER_CHANGE_LOCK = 7_265_124;
+
+/** A transaction's refusal: rolls back, then is answered as the outcome. */
+class Refused extends Error {
+  constructor(readonly outcome: 'last_admin') {
+    super(outcome);
+  }
+}
+
+const target = (id: number) => `user:${id}`;
+
+/**
+ * The users, refresh_tokens and server_secrets tables: auth/users.ts's UserRepository. Each
+ * change of a user and its audit_log entry are one transaction.
+ */
 export class UserStore implements UserRepository {
   constructor(private readonly sql: Sql) {}
 
@@ -40,11 +66,110 @@ export class UserStore implements UserRepository {
     return (await this.sql<Raw[]>`select * from users order by id`).map(toUser);
   }
 
-  async create(username: string, passwordHash: string, role: Role): Promise<UserRow | undefined> {
-    const [row] = await this.sql<Raw[]>`
-      insert into users (username, password_hash, role) values (${username}, ${passwordHash}, ${role})
-      on conflict (username) do nothing returning *`;
-    return row && toUser(row);
+  async create(
+    username: string,
+    passwordHash: string,
+    role: Role,
+    ctx: ChangeContext,
+  ): Promise<UserRow | undefined> {
+    return this.sql.begin(async (tx) => {
+      const [row] = await tx<Raw[]>`
+        insert into users (username, password_hash, role) values (${username}, ${passwordHash}, ${role})
+        on conflict (username) do nothing returning *`;
+      if (!row) return undefined;
+      const user = toUser(row);
+      await tx`insert into audit_log (actor_id, action, target, after)
+        values (${ctx.actorId}, 'user.create', ${target(user.id)}, ${tx.json({ username, role })})`;
+      return user;
+    });
+  }
+
+  async update(
+    id: number,
+    change: UserChange,
+    ctx: ChangeContext,
+  ): Promise<{ user: UserRow; before: UserRow } | 'not_found' | 'last_admin'> {
+    try {
+      return await this.sql.begin(async (tx) => {
+        await tx`select pg_advisory_xact_lock(${USER_CHANGE_LOCK})`;
+        const [raw] = await tx<Raw[]>`select * from users where id = ${id} for update`;
+        if (!raw) return 'not_found' as const;
+        const before = toUser(raw);
+        const role = change.role ?? before.role;
+        const disabled = change.disabled ?? before.disabled;
+        if (role === before.role && disabled === before.disabled) return { user: before, before };
+        const [row] = await tx<Raw[]>`
+          update users set
+            role = ${role},
+            disabled_at = ${disabled ? (before.disabled ? raw.disabled_at : ctx.at) : null},
+            tokens_not_before = ${role !== before.role || (disabled && !before.disabled) ? ctx.at : raw.tokens_not_before}
+          where id = ${id} returning *`;
+        const [admins] = await tx<{ n: string }[]>`
+          select count(*) as n from users where role = 'admin' and disabled_at is null`;
+        if (Number(admins?.n ?? 0) === 0) throw new Refused('last_admin');
+        if (disabled && !before.disabled) await this.revokeRefreshTokens(tx, id, ctx.at);
+        if (role !== before.role) {
+          await tx`insert into audit_log (actor_id, action, target, before, after)
+            values (${ctx.actorId}, 'user.role', ${target(id)}, ${tx.json({ role: before.role })}, ${tx.json({ role })})`;
+        }
+        if (disabled !== before.disabled) {
+          await tx`insert into audit_log (actor_id, action, target, before, after)
+            values (${ctx.actorId}, ${disabled ? 'user.disable' : 'user.enable'}, ${target(id)},
+              ${tx.json({ disabled: before.disabled })}, ${tx.json({ disabled })})`;
+        }
+        return { user: toUser(row as Raw), before };
+      });
+    } catch (err) {
+      if (err instanceof Refused) return err.outcome;
+      throw err;
+    }
+  }
+
+  async setPassword(id: number, passwordHash: string, ctx: ChangeContext): Promise<UserRow | undefined> {
+    return this.sql.begin(async (tx) => {
+      const [row] = await tx<Raw[]>`
+        update users set password_hash = ${passwordHash} where id = ${id} returning *`;
+      if (!row) return undefined;
+      const revoked = await this.revokeRefreshTokens(tx, id, ctx.at);
+      await tx`insert into audit_log (actor_id, action, target, after)
+        values (${ctx.actorId}, 'user.password_reset', ${target(id)}, ${tx.json({ refreshTokensRevoked: revoked })})`;
+      return toUser(row);
+    });
+  }
+
+  async signOut(id: number, ctx: ChangeContext): Promise<UserRow | undefined> {
+    return this.sql.begin(async (tx) => {
+      const [row] = await tx<Raw[]>`
+        update users set tokens_not_before = ${ctx.at} where id = ${id} returning *`;
+      if (!row) return undefined;
+      const revoked = await this.revokeRefreshTokens(tx, id, ctx.at);
+      await tx`insert into audit_log (actor_id, action, target, after)
+        values (${ctx.actorId}, 'user.sign_out', ${target(id)}, ${tx.json({ refreshTokensRevoked: revoked })})`;
+      return toUser(row);
+    });
+  }
+
+  async recordLogin(id: number, from: string | undefined): Promise<void> {
+    await this.sql.begin(async (tx) => {
+      await tx`update users set last_login_at = now() where id = ${id}`;
+      await tx`insert into audit_log (actor_id, action, target, after)
+        values (${id}, 'auth.login', ${target(id)}, ${tx.json({ from: from ?? null })})`;
+    });
+  }
+
+  async recordLoginRefused(id: number, reason: string, from: string | undefined): Promise<void> {
+    await this.sql`insert into audit_log (actor_id, action, target, after)
+      values (null, 'auth.login_refused', ${target(id)}, ${this.sql.json({ reason, from: from ?? null })})`;
+  }
+
+  async revocations(): Promise<Revocation[]> {
+    const rows = await this.sql<Raw[]>`
+      select * from users where disabled_at is not null or tokens_not_before is not null`;
+    return rows.map((r) => ({
+      userId: Number(r.id),
+      disabled: r.disabled_at !== null,
+      tokensNotBefore: r.tokens_not_before?.getTime() ?? null,
+    }));
   }
 
   async storeRefreshToken(tokenHash: string, userId: number, expiresAt: Date): Promise<void> {
@@ -66,5 +191,12 @@ export class UserStore implements UserRepository {
     const [row] = await this.sql<{ value: string }[]>`select value from server_secrets where name = ${name}`;
     if (!row) throw new Error(`server secret ${name} could not be stored`);
     return row.value;
+  }
+
+  /** How many live refresh tokens of the user were revoked. */
+  private async revokeRefreshTokens(tx: postgres.TransactionSql, id: number, at: Date): Promise<number> {
+    const rows = await tx`
+      update refresh_tokens set revoked_at = ${at} where user_id = ${id} and revoked_at is null returning 1`;
+    return rows.length;
   }
 }

@@ -1,17 +1,11 @@
 import { z } from 'zod';
 import type { AuthService } from '../../auth/service.ts';
 import type { TicketPrincipal } from '../../auth/tickets.ts';
-import { ROLES } from '../../auth/tokens.ts';
 import { fullBucket, type Rate, secondsUntilToken, type TokenBucket, takeToken } from '../../tokenBucket.ts';
-import { HttpError, ok, type Reply, type Route } from '../types.ts';
+import { ok, type Reply, type Route } from '../types.ts';
 
 const credentials = z.object({ username: z.string().min(1).max(100), password: z.string().min(1).max(200) });
 const refresh = z.object({ refreshToken: z.string().min(1).max(200) });
-const newUser = z.object({
-  username: z.string().min(1).max(100),
-  password: z.string().min(1).max(200),
-  role: z.enum(ROLES),
-});
 
 /**
  * Failed sign-ins allowed per client address: a burst, then a steady trickle. A sign-in that
@@ -70,7 +64,7 @@ export function authRoutes(auth: AuthService, throttle = loginThrottle()): Route
             },
           };
         }
-        const session = await auth.login(username, password);
+        const session = await auth.login(username, password, address);
         throttle.succeeded(address);
         return ok(session);
       },
@@ -105,26 +99,6 @@ export function authRoutes(auth: AuthService, throttle = loginThrottle()): Route
       path: '/api/v1/me',
       access: ['admin', 'trader', 'viewer'],
       handle: (req) => ok({ user: req.principal }),
-    },
-    {
-      method: 'get',
-      path: '/api/v1/users',
-      access: ['admin'],
-      handle: async () => ok({ users: await auth.listUsers() }),
-    },
-    {
-      method: 'post',
-      path: '/api/v1/users',
-      access: ['admin'],
-      async handle(req) {
-        const { username, password, role } = newUser.parse(req.body);
-        try {
-          return ok({ user: await auth.createUser(username, password, role) }, 201);
-        } catch (err) {
-          if (err instanceof RangeError) throw new HttpError(422, 'invalid_user', err.message);
-          throw err;
-        }
-      },
     },
   ];
 }
