@@ -1,4 +1,5 @@
 import koffi, { type LibraryHandle, type TypeObject } from 'koffi';
+import { NL, ProfitDllError } from './errors.ts';
 import type { AccountRef } from './types.ts';
 
 // The koffi declarations of ProfitDLL: its records and callback prototypes, the exports Tape
@@ -113,6 +114,18 @@ export function declareTypes(): { trade: TypeObject; enumerateOrders: TypeObject
     subAccountIdLength: 'int32',
     reserved: 'int64',
   });
+  koffi.struct('TConnectorTradingAccountOut', {
+    version: 'uint8',
+    accountId: 'TConnectorAccountIdentifier',
+    brokerName: 'uint16 *',
+    brokerNameLength: 'int32',
+    ownerName: 'uint16 *',
+    ownerNameLength: 'int32',
+    subOwnerName: 'uint16 *',
+    subOwnerNameLength: 'int32',
+    accountFlags: 'uint32',
+    accountType: 'uint8',
+  });
   koffi.struct('TConnectorAssetIdentifierOut', {
     version: 'uint8',
     ticker: 'uint16 *',
@@ -206,6 +219,29 @@ export const accountRecord = (a: AccountRef) => ({
 export const fromUnits = (buf: Uint16Array, units: number) =>
   String.fromCharCode(...buf.subarray(0, Math.max(0, Math.min(units, buf.length) - 1)));
 
+/** An out string the DLL wrote, or a ProfitDllError when it is not one (too long, not UTF-16). */
+/** A TConnectorAccountIdentifierOut the DLL fills: its two strings go into `account` and `sub`, `units` each. */
+export function accountOut(account: Uint16Array, sub: Uint16Array, units: number) {
+  return {
+    version: 0,
+    brokerId: 0,
+    accountId: account,
+    accountIdLength: units,
+    subAccountId: sub,
+    subAccountIdLength: units,
+    reserved: 0,
+  };
+}
+
+export function dllString(what: string, buf: Uint16Array, units: number, capacity: number): string {
+  if (units < 1 || units > capacity)
+    throw new ProfitDllError(`${what} of ${units} units from the DLL`, NL.INTERNAL_ERROR);
+  const s = fromUnits(buf, units);
+  if (!s.isWellFormed())
+    throw new ProfitDllError(`${what} from the DLL is not well-formed UTF-16`, NL.INTERNAL_ERROR);
+  return s;
+}
+
 /** ProfitDLL's exports Tape calls, with the same prototypes for the real DLL and the simulator. */
 export function bindDll(lib: LibraryHandle) {
   const f = (decl: string) => lib.func(decl) as unknown as Fn;
@@ -241,6 +277,11 @@ export function bindOrders(lib: LibraryHandle) {
     SendCancelOrderV2: f('int32 __stdcall SendCancelOrderV2(TConnectorCancelOrder *cancel)'),
     SendCancelAllOrdersV2: f('int32 __stdcall SendCancelAllOrdersV2(TConnectorCancelAllOrders *cancel)'),
     GetOrderDetails: f('int32 __stdcall GetOrderDetails(_Inout_ TConnectorOrderOut *order)'),
+    GetAccountCount: f('int32 __stdcall GetAccountCount()'),
+    GetAccounts: f(
+      'int32 __stdcall GetAccounts(int32 startSource, int32 startDest, int32 count, _Inout_ TConnectorAccountIdentifierOut *accounts)',
+    ),
+    GetAccountDetails: f('int32 __stdcall GetAccountDetails(_Inout_ TConnectorTradingAccountOut *account)'),
     EnumerateAllOrders: f(
       'int32 __stdcall EnumerateAllOrders(TConnectorAccountIdentifier *account, uint8 version, int64 param, TConnectorEnumerateOrdersProc *proc)',
     ),

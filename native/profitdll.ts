@@ -2,11 +2,13 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import koffi, { type LibraryHandle } from 'koffi';
 import {
+  accountOut,
   accountRecord,
   bindDll,
   bindOrders,
   type Dll,
   declareTypes,
+  dllString,
   type Fn,
   fromUnits,
   type OrderFields,
@@ -19,6 +21,7 @@ import { decodeAt, type RawEvent, RECORD_BYTES, type Views, viewsOf } from './re
 import { simControls } from './simControls.ts';
 import {
   type AccountRef,
+  type BrokerAccount,
   CAPTURE_CALLBACKS,
   type CaptureCallback,
   type ConnectorOptions,
@@ -35,6 +38,24 @@ import {
 // DLL are C functions of the shim, which copy each event into a native ring; JS drains that ring
 // in batches with one koffi call (docs/native.md). What it calls is declared in binding.ts.
 
+/**
+ * Calls `read` with `count` UTF-16 buffers of 64 units, then 256, 1024…, until every string
+ * length it reports fits (or the buffers reach `max` units): the DLL reports the length a
+ * string needs when the buffer given was too short.
+ */
+function readStrings<T>(
+  count: number,
+  max: number,
+  read: (bufs: Uint16Array[], units: number) => { lengths: readonly number[]; value: () => T },
+): T {
+  for (let units = 64; ; units *= 4) {
+    const bufs = Array.from({ length: count }, () => new Uint16Array(units));
+    const { lengths, value } = read(bufs, units);
+    if (lengths.some((n) => n > units) && units < max) continue;
+    return value();
+  }
+}
+
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 
 /** The simulator and the capture shim as `npm run build:native` builds them. */
@@ -48,6 +69,11 @@ export function defaultLibraryPaths(): { libraryPath: string; capturePath: strin
 
 const DRAIN_BATCH = 8192;
 
+/** TConnectorTradingAccountOut.AccountFlags. */
+const CA_IS_ENABLED = 2;
+/** Accounts read at most: a login with more is not one trader's. */
+const MAX_ACCOUNTS = 256;
+
 // The DLL, the shim and its ring are process-wide: one logged-in connector at a time.
 let loggedIn: ProfitConnector | undefined;
 
@@ -58,6 +84,8 @@ export class ProfitConnector {
   private orderFns: ReturnType<typeof bindOrders> | undefined;
   private readonly captureDrain: Fn;
   private readonly captureDropped: Fn;
+  private readonly capturePending: Fn;
+  private readonly captureCapacity: Fn;
   private readonly captureWait: Fn & { async: (...args: unknown[]) => void };
   private readonly captureWake: Fn;
   private readonly callbacks: Record<CaptureCallback, bigint>;
@@ -82,6 +110,8 @@ export class ProfitConnector {
     if (reset !== 0) throw new Error(`could not allocate a capture ring of ${ringCapacity} records`);
     this.captureDrain = c('int32 tape_capture_drain(_Out_ uint8 *out, int32 maxRecords)');
     this.captureDropped = c('uint64 tape_capture_dropped()');
+    this.capturePending = c('uint64 tape_capture_pending()');
+    this.captureCapacity = c('int32 tape_capture_capacity()');
     this.captureWait = c('int32 tape_capture_wait(int32 timeoutMs, int32 lingerUs)') as Fn & {
       async: (...args: unknown[]) => void;
     };
@@ -202,22 +232,78 @@ export class ProfitConnector {
     check('SendCancelAllOrdersV2', code);
   }
 
+  /**
+   * The login's trading accounts: GetAccountCount, then GetAccounts and GetAccountDetails for
+   * each, into buffers of ours (grown and asked again when a string did not fit). Empty until
+   * routing has reached the broker. Every string is checked: a malformed one is an error, not an
+   * account.
+   */
+  accounts(): BrokerAccount[] {
+    const count = this.orders.GetAccountCount() as number;
+    if (count < 0) check('GetAccountCount', count);
+    const list: BrokerAccount[] = [];
+    for (let i = 0; i < Math.min(count, MAX_ACCOUNTS); i++) {
+      const id = this.accountAt(i);
+      if (!id) break; // the list shrank meanwhile
+      list.push({ ...id, ...this.accountDetails(id) });
+    }
+    return list;
+  }
+
+  private accountAt(
+    index: number,
+  ): Pick<BrokerAccount, 'brokerId' | 'accountId' | 'subAccountId'> | undefined {
+    return readStrings(2, 4096, (bufs, units) => {
+      const [account, sub] = bufs as [Uint16Array, Uint16Array];
+      const out = accountOut(account, sub, units);
+      const filled = this.orders.GetAccounts(index, 0, 1, out) as number;
+      if (filled < 0) check(`GetAccounts(${index})`, filled);
+      if (filled === 0) return { lengths: [], value: () => undefined }; // the list shrank meanwhile
+      return {
+        lengths: [out.accountIdLength, out.subAccountIdLength],
+        value: () => ({
+          brokerId: out.brokerId,
+          accountId: dllString('account id', account, out.accountIdLength, units),
+          subAccountId: dllString('sub-account id', sub, out.subAccountIdLength, units),
+        }),
+      };
+    });
+  }
+
+  private accountDetails(id: AccountRef): Pick<BrokerAccount, 'brokerName' | 'holder' | 'enabled'> {
+    return readStrings(3, 4096, (bufs, units) => {
+      const [broker, owner, subOwner] = bufs as [Uint16Array, Uint16Array, Uint16Array];
+      const out = {
+        version: 0,
+        accountId: accountRecord(id),
+        brokerName: broker,
+        brokerNameLength: units,
+        ownerName: owner,
+        ownerNameLength: units,
+        subOwnerName: subOwner,
+        subOwnerNameLength: units,
+        accountFlags: 0,
+        accountType: 0,
+      };
+      check(`GetAccountDetails(${id.accountId})`, this.orders.GetAccountDetails(out) as number);
+      return {
+        lengths: [out.brokerNameLength, out.ownerNameLength, out.subOwnerNameLength],
+        value: () => ({
+          brokerName: dllString('broker name', broker, out.brokerNameLength, units),
+          holder: dllString('holder', owner, out.ownerNameLength, units),
+          enabled: (out.accountFlags & CA_IS_ENABLED) !== 0,
+        }),
+      };
+    });
+  }
+
   /** GetOrderDetails, into buffers of ours; grows them and asks again when a string did not fit. */
   orderDetails(localOrderId: bigint): DllOrder {
-    for (let units = 64; ; units *= 4) {
-      const bufs = Array.from({ length: 5 }, () => new Uint16Array(units));
+    return readStrings(5, 65536, (bufs, units) => {
       const out = {
         version: 0,
         orderId: { version: 0, localOrderId, clOrderId: '' },
-        accountId: {
-          version: 0,
-          brokerId: 0,
-          accountId: bufs[0],
-          accountIdLength: units,
-          subAccountId: bufs[1],
-          subAccountIdLength: units,
-          reserved: 0,
-        },
+        accountId: accountOut(bufs[0] as Uint16Array, bufs[1] as Uint16Array, units),
         assetId: {
           version: 0,
           ticker: bufs[2],
@@ -237,20 +323,22 @@ export class ProfitConnector {
         out.assetId.exchangeLength,
         out.textMessageLength,
       ];
-      if (lengths.some((n) => n > units) && units < 65536) continue;
       const text = (i: number) => fromUnits(bufs[i] as Uint16Array, lengths[i] as number);
       return {
-        localOrderId,
-        clOrderId: '',
-        brokerId: out.accountId.brokerId,
-        accountId: text(0),
-        subAccountId: text(1),
-        ticker: text(2),
-        exchange: text(3),
-        ...orderFields(out as unknown as OrderFields),
-        text: text(4),
+        lengths,
+        value: () => ({
+          localOrderId,
+          clOrderId: '',
+          brokerId: out.accountId.brokerId,
+          accountId: text(0),
+          subAccountId: text(1),
+          ticker: text(2),
+          exchange: text(3),
+          ...orderFields(out as unknown as OrderFields),
+          text: text(4),
+        }),
       };
-    }
+    });
   }
 
   /** EnumerateAllOrders: the account's orders as the DLL knows them (start-up reconciliation). */
@@ -416,6 +504,14 @@ export class ProfitConnector {
   /** Events the ring dropped because JS did not drain fast enough, since open(). */
   dropped(): bigint {
     return BigInt(this.captureDropped() as number | bigint);
+  }
+
+  /** The capture ring's size in records, and the records waiting in it to be drained. */
+  ring(): { capacity: number; used: number } {
+    return {
+      capacity: this.captureCapacity() as number,
+      used: Number(this.capturePending() as number | bigint),
+    };
   }
 
   /** DLLFinalize: the DLL stops calling back; login() may follow. Idempotent. */

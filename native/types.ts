@@ -96,6 +96,17 @@ export interface AccountRef {
   readonly subAccountId?: string;
 }
 
+/** A trading account the DLL reports for this login (GetAccounts + GetAccountDetails). */
+export interface BrokerAccount {
+  readonly brokerId: number;
+  readonly brokerName: string;
+  readonly accountId: string;
+  readonly subAccountId: string;
+  readonly holder: string;
+  /** CA_IS_ENABLED: the broker lets the account trade. */
+  readonly enabled: boolean;
+}
+
 /** ProfitDLL OrderType and OrderSide (V2 values). */
 export const OrderType = { market: 1, limit: 2, stopLimit: 4 } as const;
 export const OrderSide = { buy: 1, sell: 2 } as const;

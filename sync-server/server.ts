@@ -1,17 +1,21 @@
 import { join } from 'node:path';
 import { defaultLibraryPaths, ProfitConnector } from '../native/profitdll.ts';
-import { AuthService } from './auth/service.ts';
+import { AuthService, type SocketCloser } from './auth/service.ts';
 import { type Collab, startCollab } from './collab/service.ts';
 import type { Config } from './config.ts';
 import { DeadLetterQueue } from './deadLetters/queue.ts';
+import { HealthMonitor } from './health.ts';
 import { accountRoutes } from './http/routes/accounts.ts';
 import { assistantRoutes, RAG_SCOPE, RAG_TOKEN_TTL_S } from './http/routes/assistant.ts';
 import { auditRoutes } from './http/routes/audit.ts';
 import { authRoutes } from './http/routes/auth.ts';
+import { healthRoutes } from './http/routes/health.ts';
 import { marketRoutes } from './http/routes/market.ts';
 import { opsRoutes } from './http/routes/ops.ts';
 import { orderRoutes } from './http/routes/orders.ts';
 import { riskRoutes } from './http/routes/risk.ts';
+import { setupRoutes } from './http/routes/setup.ts';
+import { userRoutes } from './http/routes/users.ts';
 import { watchlistRoutes } from './http/routes/watchlists.ts';
 import { loadStaticFiles } from './http/static.ts';
 import type { Route } from './http/types.ts';
@@ -25,6 +29,7 @@ import { createMetrics } from './metrics.ts';
 import type { OrderManager } from './orders/manager.ts';
 import { startOrders } from './orders/service.ts';
 import { type RagService, startRag } from './rag/service.ts';
+import { AccountStore } from './store/accounts.ts';
 import { type DataDirLock, lockDataDir } from './store/dataDirLock.ts';
 import { openDatabase } from './store/db.ts';
 import { DeadLetterStore } from './store/deadLetters.ts';
@@ -32,6 +37,7 @@ import { migrate } from './store/migrate.ts';
 import type { OrderStore } from './store/orders.ts';
 import { RagStore } from './store/rag.ts';
 import { UserStore } from './store/users.ts';
+import { CloseCode } from './ws.ts';
 
 export interface TapeServer {
   readonly port: number;
@@ -93,7 +99,11 @@ async function start(
   endMigration();
   log.info({ applied, backend: db.backend, timescale: db.timescale }, 'database ready');
 
-  const auth = await AuthService.create(new UserStore(db.sql), config);
+  // A disable or a sign-out closes the user's sockets: those uWS holds once it listens.
+  let closeSockets: SocketCloser = () => {};
+  const auth = await AuthService.create(new UserStore(db.sql), config, (id, reason) =>
+    closeSockets(id, reason),
+  );
   const collab = await startCollab({ sql: db.sql, redisUrl: config.redisUrl, limits: config.yjs, log });
   const rag = await startRag(new RagStore(db.sql), config.rag, config.redisUrl, log);
   const admin = await auth.bootstrapAdmin(log);
@@ -140,23 +150,55 @@ async function start(
     log,
   });
 
+  const accounts = new AccountStore(db.sql);
+  const probeDatabase = () =>
+    db.sql`select 1`.then(
+      () => true,
+      () => false,
+    );
+  const health = new HealthMonitor({
+    connector: () => market.feed.status,
+    linkChangedAt: (link) => market.feed.linkChangedAt(link),
+    tradeCounts: () =>
+      Object.fromEntries(config.tickers.map((t) => [t.ticker, market.service.quote(t.ticker)?.trades ?? 0])),
+    ring: () => ({ ...connector.ring(), dropped: Number(connector.dropped()) }),
+    writer: () => ({
+      bufferedRows: market.writer.stats.buffered,
+      databaseUp: market.writer.stats.databaseUp,
+    }),
+    database: probeDatabase,
+    redis: () => (config.redisUrl ? collab.hub.stats.busConnected : null),
+    clients: () => ({ market: market.endpoint.sockets, yjs: collab.hub.stats.connections }),
+    deadLettersOpen: () => deadLetters.store.countOpen(),
+  });
+  health.start();
+
   const routes: Route[] = [
     ...opsRoutes(
       metrics.registry,
       {
         async checks() {
-          const database = await db.sql`select 1`.then(
-            () => true,
-            () => false,
-          );
-          return { database, migrations: true, marketConnector: market.feed.status.connected };
+          return {
+            database: await probeDatabase(),
+            migrations: true,
+            marketConnector: market.feed.status.connected,
+          };
         },
       },
       config.metricsToken,
     ),
     ...authRoutes(auth),
+    ...userRoutes(auth),
     ...marketRoutes({ market: market.service, ticks: market.ticks, deadLetters, feed: market.feed }),
     ...watchlistRoutes(collab.watchlists),
+    ...healthRoutes(health),
+    ...setupRoutes({
+      accounts,
+      orders: orders.store,
+      routing: orders.manager !== undefined,
+      // What the DLL knows once routing has reached the broker (5: broker connected).
+      brokerAccounts: () => (market.feed.status.routing === 5 ? connector.accounts() : null),
+    }),
     ...assistantRoutes({
       rag,
       mint: (p) => auth.tokens.sign(p, RAG_SCOPE, RAG_TOKEN_TTL_S),
@@ -171,7 +213,7 @@ async function start(
             lastPrice: market.lastPrice,
           }),
           ...riskRoutes({ manager: orders.manager, store: orders.store }),
-          ...accountRoutes(orders.store),
+          ...accountRoutes(orders.store, accounts),
           ...auditRoutes(orders.store),
         ]
       : []),
@@ -179,6 +221,7 @@ async function start(
   // Everything this start opened, closed in order: at shutdown, or when the port is taken.
   const stop = async (server: RunningServer | undefined) => {
     server?.close();
+    health.stop();
     await collab.close();
     await rag.close();
     // Orders first: a read of an order the DLL announced finishes before the DLL is finalized.
@@ -201,6 +244,7 @@ async function start(
     throw err;
   });
   publish = server.publish;
+  closeSockets = (id, reason) => server.closeSockets(id, CloseCode.unauthorized, reason);
   log.info({ port: server.port }, `Tape listening on http://${config.host}:${server.port}`);
 
   // The market connects in the background: /readyz reports it, the server serves meanwhile.

@@ -99,6 +99,21 @@ typedef struct {
   int64_t reserved;
 } TConnectorAccountIdentifierOut;
 
+/* GetAccountDetails: AccountID is read; the names are written as out strings (above). */
+typedef struct {
+  uint8_t version; /* 0, or 1 with accountType */
+  TConnectorAccountIdentifier accountId;
+  wchar16 *brokerName;
+  int32_t brokerNameLength;
+  wchar16 *ownerName;
+  int32_t ownerNameLength;
+  wchar16 *subOwnerName;
+  int32_t subOwnerNameLength;
+  uint32_t accountFlags; /* CA_IS_SUB_ACCOUNT | CA_IS_ENABLED */
+  uint8_t accountType;   /* V1 */
+} TConnectorTradingAccountOut;
+enum { CA_IS_SUB_ACCOUNT = 1, CA_IS_ENABLED = 2 };
+
 typedef struct {
   uint8_t version;
   wchar16 *ticker;

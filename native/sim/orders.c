@@ -707,6 +707,66 @@ PDLL_EXPORT int32_t PDLL_CALL GetOrderDetails(TConnectorOrderOut *out) {
   return NL_OK;
 }
 
+/* ---- The login's accounts: GetAccountCount, GetAccounts (count, then fill), GetAccountDetails ---- */
+
+/* The accounts the DLL knows: none until routing has reached the broker. */
+static int32_t known_accounts(int32_t *count) {
+  int32_t rc = sim_routing_status();
+  if (rc == NL_MARKET_ONLY || rc == NL_NOT_INITIALIZED) return rc;
+  *count = rc == NL_OK && sim_broker_connected() ? SIM_ACCOUNT_COUNT : 0;
+  return NL_OK;
+}
+
+PDLL_EXPORT int32_t PDLL_CALL GetAccountCount(void) {
+  int32_t count = 0, rc = known_accounts(&count);
+  return rc == NL_OK ? count : rc;
+}
+
+/* Fills out[startDest + i] with the account startSource + i, for i < count and while there is one;
+ * returns how many it filled. Each identifier's strings are out strings (profitdll.h). */
+PDLL_EXPORT int32_t PDLL_CALL GetAccounts(int32_t startSource, int32_t startDest, int32_t count,
+                                          TConnectorAccountIdentifierOut *out) {
+  if (!out || startSource < 0 || startDest < 0 || count < 0) return NL_INVALID_ARGS;
+  int32_t total = 0, rc = known_accounts(&total);
+  if (rc != NL_OK) return rc;
+  int32_t filled = 0;
+  for (int32_t i = startSource; i < total && filled < count; i++, filled++) {
+    TConnectorAccountIdentifierOut *a = &out[startDest + filled];
+    if (a->version > 0) return NL_VERSION_NOT_SUPPORTED;
+    wchar16 account[ACCOUNT_UNITS], none[1] = {0};
+    wfrom_ascii(account, SIM_ACCOUNTS[i].account, ACCOUNT_UNITS);
+    a->brokerId = SIM_ACCOUNTS[i].brokerId;
+    out_string(a->accountId, &a->accountIdLength, account);
+    out_string(a->subAccountId, &a->subAccountIdLength, none);
+    a->reserved = 0;
+  }
+  return filled;
+}
+
+/* The account named by out->accountId: its broker's name and its holder, as out strings. */
+PDLL_EXPORT int32_t PDLL_CALL GetAccountDetails(TConnectorTradingAccountOut *out) {
+  if (!out) return NL_INVALID_ARGS;
+  if (out->version > 1) return NL_VERSION_NOT_SUPPORTED;
+  int32_t total = 0, rc = known_accounts(&total);
+  if (rc != NL_OK) return rc;
+  if (out->accountId.brokerId <= 0 || !wlen(out->accountId.accountId)) return NL_INVALID_ARGS;
+  for (int32_t i = 0; i < total; i++) {
+    const SimAccount *acc = &SIM_ACCOUNTS[i];
+    if (acc->brokerId != out->accountId.brokerId || !weq_ascii(out->accountId.accountId, acc->account)) continue;
+    if (wlen(out->accountId.subAccountId)) return NL_NOT_FOUND; /* no sub-accounts here */
+    wchar16 broker[64], holder[64], none[1] = {0};
+    wfrom_ascii(broker, acc->broker, 64);
+    wfrom_ascii(holder, acc->holder, 64);
+    out_string(out->brokerName, &out->brokerNameLength, broker);
+    out_string(out->ownerName, &out->ownerNameLength, holder);
+    out_string(out->subOwnerName, &out->subOwnerNameLength, none);
+    out->accountFlags = CA_IS_ENABLED;
+    if (out->version >= 1) out->accountType = 0;
+    return NL_OK;
+  }
+  return NL_NOT_FOUND;
+}
+
 /* Calls proc for each order of the account, on the caller's thread, until it returns 0. */
 PDLL_EXPORT int32_t PDLL_CALL EnumerateAllOrders(const TConnectorAccountIdentifier *account, uint8_t version,
                                                  int64_t param, TConnectorEnumerateOrdersProc proc) {

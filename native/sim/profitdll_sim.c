@@ -87,6 +87,7 @@ static struct {
   _Atomic(TInvalidTickerCallback) invalidTicker;
   _Atomic(TChangeStateTicker) tickerState;
   _Atomic int login;
+  _Atomic int brokerConnected;
   SimCounters counters;
 } sim = {.mu = PTHREAD_MUTEX_INITIALIZER};
 
@@ -245,6 +246,8 @@ static int32_t session_code_locked(void) {
   }
 }
 
+int sim_broker_connected(void) { return atomic_load(&sim.brokerConnected); }
+
 int32_t sim_routing_status(void) {
   lock();
   int32_t rc = session_code_locked();
@@ -301,13 +304,17 @@ static int login_sequence(void) {
     if (type == CONN_MARKET_DATA && result == MARKET_CONNECTED && sim.badKey) result = MARKET_NOT_LOGGED;
     if (i > 0 && pause_ms(STATE_STEP_MS)) return 0;
     report_state(type, result);
-    if (type == CONN_ROUTING && result == ROUTING_BROKER_CONNECTED && sim.cb.account) {
-      wchar16 name[32], account[16], holder[32];
-      wfrom_ascii(name, "Corretora Simulada", 32);
-      wfrom_ascii(account, "SIM-0001", 16);
-      wfrom_ascii(holder, "Tape Simulator", 32);
-      sim.cb.account(1982, name, account, holder);
-      atomic_fetch_add_explicit(&sim.counters.accounts, 1, memory_order_relaxed);
+    if (type == CONN_ROUTING && result == ROUTING_BROKER_CONNECTED) {
+      atomic_store(&sim.brokerConnected, 1);
+      for (int a = 0; sim.cb.account && a < SIM_ACCOUNT_COUNT; a++) {
+        const SimAccount *acc = &SIM_ACCOUNTS[a];
+        wchar16 name[40], account[16], holder[40];
+        wfrom_ascii(name, acc->broker, 40);
+        wfrom_ascii(account, acc->account, 16);
+        wfrom_ascii(holder, acc->holder, 40);
+        sim.cb.account(acc->brokerId, name, account, holder);
+        atomic_fetch_add_explicit(&sim.counters.accounts, 1, memory_order_relaxed);
+      }
     }
   }
   atomic_store(&sim.login, sim.badKey ? LOGIN_BAD_KEY : LOGIN_OK);
@@ -573,6 +580,7 @@ PDLL_EXPORT int32_t PDLL_CALL DLLFinalize(void) {
   atomic_store(&sim.invalidTicker, NULL);
   atomic_store(&sim.tickerState, NULL);
   atomic_store(&sim.login, LOGIN_NONE);
+  atomic_store(&sim.brokerConnected, 0);
   sim.initialized = 0;
   unlock();
   return NL_OK;

@@ -69,6 +69,7 @@ export interface FeedOptions {
 /** Logs in, subscribes the configured tickers and drains the capture ring into the sinks. */
 export class MarketFeed {
   private readonly capture: TradeCapture;
+  private readonly changedAt = new Map<keyof typeof CONN, number>();
   private statusNow: ConnectorStatus = {
     login: null,
     routing: null,
@@ -95,6 +96,11 @@ export class MarketFeed {
 
   get status(): ConnectorStatus {
     return this.statusNow;
+  }
+
+  /** When a connection state last changed (ms since the epoch), undefined before it is reported. */
+  linkChangedAt(link: keyof typeof CONN): number | undefined {
+    return this.changedAt.get(link);
   }
 
   get tradeCapture(): TradeCapture {
@@ -280,6 +286,8 @@ export class MarketFeed {
       return;
     }
     s.connected = s.login === 0 && s.marketData === 4 && s.activation !== 1;
+    const link = Object.keys(CONN)[connType] as keyof typeof CONN;
+    if (this.statusNow[link] !== result) this.changedAt.set(link, Date.now());
     this.statusNow = s;
     this.metrics.connectorState.set({ type: Object.keys(CONN)[connType] as string }, result);
     this.log.info({ connType, result, connected: s.connected }, 'ProfitDLL state');

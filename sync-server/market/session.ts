@@ -105,6 +105,8 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
 export interface MarketEndpoint extends WsEndpoint<State> {
   /** Stops the backpressure sweep (server shutdown). */
   stop(): void;
+  /** Open /ws sockets. */
+  readonly sockets: number;
 }
 
 export function marketEndpoint(deps: MarketSessionDeps): MarketEndpoint {
@@ -253,6 +255,9 @@ export function marketEndpoint(deps: MarketSessionDeps): MarketEndpoint {
   sweep.unref();
 
   return {
+    get sockets() {
+      return sessions.size;
+    },
     path: '/ws',
     // uWS drops a frame past its ceiling without a close frame (the client sees 1006); up to
     // twice the limit we read its size and close with 1009 and a reason.

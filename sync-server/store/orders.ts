@@ -277,13 +277,6 @@ export class OrderStore {
     }));
   }
 
-  async listAccounts(): Promise<{ id: string; brokerId: number; name: string }[]> {
-    const rows = await this.sql<
-      { id: string; broker_id: number; name: string }[]
-    >`select id, broker_id, name from accounts order by id`;
-    return rows.map((r) => ({ id: r.id, brokerId: r.broker_id, name: r.name }));
-  }
-
   /** Fills in the order they happened; with `latest`, only the last that many. */
   async fills(accountId?: string, latest?: number): Promise<FillRow[]> {
     const rows = await this.sql<

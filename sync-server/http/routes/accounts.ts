@@ -1,4 +1,8 @@
 import { z } from 'zod';
+import { DEFAULT_RISK } from '../../orders/risk.ts';
+import type { AccountJson } from '../../shared/admin.ts';
+import type { RiskConfig } from '../../shared/orders.ts';
+import type { AccountStore } from '../../store/accounts.ts';
 import type { OrderStore } from '../../store/orders.ts';
 import { HttpError, ok, type Route } from '../types.ts';
 
@@ -19,13 +23,19 @@ const assignAccount = z
   .strict();
 
 /** Trading accounts (admins): list, create, and which account a user trades in. */
-export function accountRoutes(store: OrderStore): Route[] {
+export function accountRoutes(store: OrderStore, accounts: AccountStore): Route[] {
   return [
     {
       method: 'get',
       path: '/api/v1/accounts',
       access: ['admin'],
-      handle: async () => ok({ accounts: await store.listAccounts() }),
+      async handle() {
+        const list: AccountJson[] = (await accounts.list()).map(({ config, ...a }) => {
+          const risk = { ...DEFAULT_RISK, ...(config as Partial<RiskConfig> | undefined) };
+          return { ...a, risk, riskSet: config !== undefined, killSwitch: risk.killSwitch };
+        });
+        return ok({ accounts: list });
+      },
     },
     {
       method: 'post',
