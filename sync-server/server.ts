@@ -34,7 +34,7 @@ import { type DataDirLock, lockDataDir } from './store/dataDirLock.ts';
 import { openDatabase } from './store/db.ts';
 import { DeadLetterStore } from './store/deadLetters.ts';
 import { migrate } from './store/migrate.ts';
-import type { OrderStore } from './store/orders.ts';
+import { OrderStore } from './store/orders.ts';
 import { RagStore } from './store/rag.ts';
 import { UserStore } from './store/users.ts';
 import { CloseCode } from './ws.ts';
@@ -141,8 +141,9 @@ async function start(
     auth,
     publish: (topic, message) => publish(topic, message),
   });
+  const orderStore = new OrderStore(db.sql);
   const orders = startOrders({
-    sql: db.sql,
+    store: orderStore,
     dll: connector,
     profitDll: config.profitDll,
     market,
@@ -194,7 +195,7 @@ async function start(
     ...healthRoutes(health),
     ...setupRoutes({
       accounts,
-      orders: orders.store,
+      orders: orderStore,
       routing: orders.manager !== undefined,
       // What the DLL knows once routing has reached the broker (5: broker connected).
       brokerAccounts: () => (market.feed.status.routing === 5 ? connector.accounts() : null),
@@ -208,13 +209,13 @@ async function start(
       ? [
           ...orderRoutes({
             manager: orders.manager,
-            store: orders.store,
+            store: orderStore,
             instruments: market.instruments,
             lastPrice: market.lastPrice,
           }),
-          ...riskRoutes({ manager: orders.manager, store: orders.store }),
-          ...accountRoutes(orders.store, accounts),
-          ...auditRoutes(orders.store),
+          ...riskRoutes({ manager: orders.manager, store: orderStore }),
+          ...accountRoutes(orderStore, accounts),
+          ...auditRoutes(orderStore),
         ]
       : []),
   ];
@@ -266,7 +267,7 @@ async function start(
     deadLetters,
     collab,
     orders: orders.manager,
-    orderStore: orders.store,
+    orderStore,
     rag,
     routes,
     async close() {

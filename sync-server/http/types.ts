@@ -1,4 +1,5 @@
 import type { Principal } from '../auth/tokens.ts';
+import { Refusal } from '../refusal.ts';
 import type { Role } from '../shared/admin.ts';
 
 // Framework-free request/response shapes: routes never see uWebSockets.js.
@@ -44,17 +45,7 @@ export interface Route {
   handle(req: Request): Promise<Reply> | Reply;
 }
 
-/** An error a client can act on: its status, a stable code and a message that says what to do. */
-export class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    /** Sent as Retry-After (a 429 or 503 the client may repeat). */
-    readonly retryAfterS?: number,
-  ) {
-    super(message);
-  }
-}
+/** A refusal raised by the HTTP layer itself (routes, parsing); see refusal.ts. */
+export class HttpError extends Refusal {}
 
 export const ok = (json: unknown, status = 200): Reply => ({ status, json });

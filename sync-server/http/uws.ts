@@ -7,6 +7,7 @@ import { clientAddress } from '../clientAddress.ts';
 import { StartupError } from '../config.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
+import { Refusal } from '../refusal.ts';
 import { isUnreachable } from '../store/pgErrors.ts';
 import { CloseCode, type WsEndpoint, type WsSession } from '../ws.ts';
 import { SECURITY_HEADERS } from './security.ts';
@@ -331,7 +332,7 @@ function nulAt(value: unknown): string | undefined {
 }
 
 function errorReply(err: unknown, log: Logger, where: string): Reply {
-  if (err instanceof HttpError) {
+  if (err instanceof Refusal) {
     const json = { error: err.code, message: err.message };
     return err.retryAfterS === undefined
       ? { status: err.status, json }

@@ -2,10 +2,9 @@ import type { Config } from '../config.ts';
 import type { DeadLetterQueue } from '../deadLetters/queue.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
-import type { OrderMarket } from '../orders/service.ts';
+import type { AccountOfUser, OrderMarket } from '../orders/service.ts';
 import { type Instrument, instrumentFor } from '../shared/instruments.ts';
 import type { Database } from '../store/db.ts';
-import type { OrderStore } from '../store/orders.ts';
 import { TickStore } from '../store/ticks.ts';
 import { type MarketConnector, MarketFeed } from './feed.ts';
 import { MarketService } from './service.ts';
@@ -105,7 +104,7 @@ export async function startMarket(opts: MarketOptions): Promise<Market> {
   // The day's totals so far, before the feed delivers a trade: each stored trade counted once.
   service.resume(await ticks.sessionQuotes(Date.now()));
 
-  let accounts: Pick<OrderStore, 'accountOf'> | undefined;
+  let accounts: AccountOfUser | undefined;
   const endpoint = marketEndpoint({
     market: service,
     watermarks: {

@@ -1,6 +1,5 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AccountRef } from '../../native/types.ts';
 import type { NewDeadLetter } from '../deadLetters/queue.ts';
 import { createLogger } from '../log.ts';
 import { instrumentFor } from '../shared/instruments.ts';
@@ -8,19 +7,16 @@ import type { RiskConfig } from '../shared/orders.ts';
 import type { Database } from '../store/db.ts';
 import { OrderStore } from '../store/orders.ts';
 import { createTestUser, testBackends } from '../store/testing.ts';
-import {
-  MAX_HELD_UPDATES,
-  MAX_SUBMITS_IN_FLIGHT,
-  MAX_UPDATE_BACKLOG,
-  OrderError,
-  OrderManager,
-  type RouterOrder,
-} from './manager.ts';
+import { MAX_HELD_UPDATES } from './lanes.ts';
+import { MAX_SUBMITS_IN_FLIGHT, MAX_UPDATE_BACKLOG, OrderManager } from './manager.ts';
+import { OrderError } from './model.ts';
+import type { VenueAccount } from './ports.ts';
+import { parseDllOrder } from './profitDllAdapter.ts';
+import type { OrderReport } from './report.ts';
 import { DEFAULT_RISK } from './risk.ts';
-import { parseDllOrder } from './router.ts';
 
 // The manager's update lanes and load limits, against the real order store, with a scripted
-// broker behind the manager's own OrderRouter interface: the test decides when the DLL moves
+// broker behind the manager's own OrderVenue port: the test decides when the DLL moves
 // an order on and how many times it announces each move. orders.test.ts drives the same code
 // end to end through the simulator library.
 
@@ -44,11 +40,11 @@ let nextLocalId = 1_000n;
 
 /** The DLL's order book as the test scripts it; `reads` counts GetOrderDetails calls. */
 class ScriptedBroker {
-  readonly orders = new Map<bigint, RouterOrder>();
+  readonly orders = new Map<bigint, OrderReport>();
   readonly reads = new Map<bigint, number>();
   /** Called with each new local id once send() returned, as the DLL's callback would be. */
   onSend: (id: bigint) => void = () => {};
-  send(o: { account: AccountRef; ticker: string; side: 'buy' | 'sell'; qty: number }): bigint {
+  send(o: { account: VenueAccount; ticker: string; side: 'buy' | 'sell'; qty: number }): bigint {
     const id = nextLocalId++;
     this.orders.set(id, {
       localOrderId: id,
@@ -56,10 +52,11 @@ class ScriptedBroker {
       accountId: o.account.accountId,
       ticker: o.ticker,
       side: o.side,
-      status: 10,
+      status: 'submitted',
+      venueStatus: 10,
       qty: o.qty,
-      tradedQty: 0,
-      averagePrice: 0,
+      filledQty: 0,
+      avgPrice: 0,
       price: null,
       createdAt: Date.now(),
       text: '',
@@ -69,29 +66,36 @@ class ScriptedBroker {
   }
   /** Local ids the manager asked to cancel, in order. */
   readonly canceled: bigint[] = [];
-  cancel(_account: AccountRef, id: bigint) {
+  cancel(_account: VenueAccount, id: bigint) {
     this.canceled.push(id);
   }
   change() {}
-  details(id: bigint): RouterOrder {
+  details(id: bigint): OrderReport {
     this.reads.set(id, (this.reads.get(id) ?? 0) + 1);
     const o = this.orders.get(id);
     if (!o) throw new Error(`no order ${id}`);
     return o;
   }
-  enumerate(): RouterOrder[] {
+  enumerate(): OrderReport[] {
     return [...this.orders.values()];
   }
   /** The broker moves the order on: accepted, or `qty` more traded at `price`. */
   move(id: bigint, step: { fill?: { qty: number; price: number } }) {
-    const o = this.orders.get(id) as RouterOrder;
+    const o = this.orders.get(id) as OrderReport;
     if (!step.fill) {
-      this.orders.set(id, { ...o, status: 0 });
+      this.orders.set(id, { ...o, status: 'accepted', venueStatus: 0 });
       return;
     }
-    const traded = o.tradedQty + step.fill.qty;
-    const average = (o.averagePrice * o.tradedQty + step.fill.price * step.fill.qty) / traded;
-    this.orders.set(id, { ...o, status: traded >= o.qty ? 2 : 1, tradedQty: traded, averagePrice: average });
+    const traded = o.filledQty + step.fill.qty;
+    const average = (o.avgPrice * o.filledQty + step.fill.price * step.fill.qty) / traded;
+    const done = traded >= o.qty;
+    this.orders.set(id, {
+      ...o,
+      status: done ? 'filled' : 'partially_filled',
+      venueStatus: done ? 2 : 1,
+      filledQty: traded,
+      avgPrice: average,
+    });
   }
 }
 
@@ -191,11 +195,11 @@ describe.each(testBackends())('OrderManager update lanes on $name', (backend) =>
           expect(deadLetters).toEqual([]);
           for (const p of placed) {
             const row = await store.byLocalId(p.id);
-            const dll = broker.orders.get(p.id) as RouterOrder;
+            const dll = broker.orders.get(p.id) as OrderReport;
             expect(row?.state).toBe('filled');
-            expect(row?.filledQty).toBe(dll.tradedQty);
+            expect(row?.filledQty).toBe(dll.filledQty);
             const fills = (await store.fills(p.spec.account)).filter((f) => f.orderId === row?.id);
-            expect(fills.reduce((q, f) => q + f.qty, 0)).toBe(dll.tradedQty);
+            expect(fills.reduce((q, f) => q + f.qty, 0)).toBe(dll.filledQty);
           }
           await m.stop();
         },
@@ -370,9 +374,9 @@ describe.each(testBackends())('OrderManager update lanes on $name', (backend) =>
     broker.move(id, {});
     m.onOrderUpdate(id);
     await m.settled();
-    const status = (n: number) =>
-      broker.orders.set(id, { ...(broker.orders.get(id) as RouterOrder), status: n });
-    status(200);
+    const status = (status: OrderReport['status'], venueStatus: number) =>
+      broker.orders.set(id, { ...(broker.orders.get(id) as OrderReport), status, venueStatus });
+    status('unknown', 200);
     m.onOrderUpdate(id);
     await m.settled();
     expect(deadLetters).toEqual([
@@ -388,7 +392,7 @@ describe.each(testBackends())('OrderManager update lanes on $name', (backend) =>
     m.onOrderUpdate(id);
     await m.settled();
     // Filled is final: the DLL then reporting it canceled is a move the table refuses.
-    status(4);
+    status('canceled', 4);
     m.onOrderUpdate(id);
     await m.settled();
     expect(deadLetters.slice(1)).toEqual([
@@ -406,7 +410,7 @@ describe.each(testBackends())('OrderManager update lanes on $name', (backend) =>
   it('dead-letters an update it cannot read: invalid_order for a malformed report, update_failed for any other error', async () => {
     const malformed = 77_777n;
     class Broker extends ScriptedBroker {
-      override details(id: bigint): RouterOrder {
+      override details(id: bigint): OrderReport {
         if (id !== malformed) return super.details(id);
         return parseDllOrder({
           localOrderId: id,
@@ -478,9 +482,9 @@ describe.each(testBackends())('OrderManager update lanes on $name', (backend) =>
     });
     // Leave the lane's orders closed for the next test.
     for (const [id, o] of broker.orders) {
-      if (o.status === 2) continue;
+      if (o.status === 'filled') continue;
       broker.move(id, {});
-      broker.move(id, { fill: { qty: o.qty - o.tradedQty, price: 38.5 } });
+      broker.move(id, { fill: { qty: o.qty - o.filledQty, price: 38.5 } });
       m.onOrderUpdate(id);
     }
     await m.settled();

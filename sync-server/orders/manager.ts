@@ -1,137 +1,53 @@
 import { createHash } from 'node:crypto';
-import { ProfitDllError } from '../../native/errors.ts';
-import type { AccountRef } from '../../native/types.ts';
 import { jsonSafe, type NewDeadLetter } from '../deadLetters/queue.ts';
 import type { Logger } from '../log.ts';
 import { type Instrument, instrumentFor } from '../shared/instruments.ts';
-import { b3Day } from '../shared/market.ts';
 import type { OrderState, Position, RiskConfig } from '../shared/orders.ts';
-import type { OrderRow, OrderStore } from '../store/orders.ts';
 import { fullBucket, type TokenBucket } from '../tokenBucket.ts';
-import { applyFill, FLAT } from './positions.ts';
+import { AccountBook } from './accountBook.ts';
+import { UpdateLanes } from './lanes.ts';
+import { OrderError, type OrderRow } from './model.ts';
 import {
-  DEFAULT_RISK,
-  type OrderRequest,
-  orderRate,
-  type PriceLimits,
-  type RiskResult,
-  riskCheck,
-} from './risk.ts';
-import { InvalidDllOrder, invalidOrderLetter } from './router.ts';
+  type MarketLookup,
+  type OrderEvents,
+  type OrderRepository,
+  type OrderVenue,
+  type VenueAccount,
+  VenueRefused,
+} from './ports.ts';
+import { InvalidDllOrder, invalidOrderLetter } from './profitDllAdapter.ts';
+import { reconcileWorking } from './reconcile.ts';
+import { isWorkingReport, type OrderReport, type ReportStatus } from './report.ts';
+import { DEFAULT_RISK, type OrderRequest, orderRate, type RiskResult, riskCheck } from './risk.ts';
 import { InvalidTransition, isTerminal, type OrderEvent, transition } from './state.ts';
 
-// The order manager: write-ahead, idempotent submission through the risk engine to the DLL,
-// DLL order updates driven through the transition table, fills folded into positions.
+// The order manager: write-ahead, idempotent submission through the risk engine to the venue,
+// the venue's order reports driven through the transition table, fills folded into positions.
+// Its ports are ports.ts; reconciliation, the update lanes and the account book have files of
+// their own.
 
-/** What the manager needs from ProfitDLL's order API (router.ts adapts the binding to it). */
-export interface OrderRouter {
-  /** Sends the order; returns the DLL's local order id or throws with the DLL's named code. */
-  send(o: {
-    account: AccountRef;
-    ticker: string;
-    exchange: string;
-    side: 'buy' | 'sell';
-    type: 'limit' | 'market';
-    price: number | undefined;
-    qty: number;
-  }): bigint;
-  cancel(account: AccountRef, localOrderId: bigint): void;
-  /** A new limit price and total quantity. */
-  change(account: AccountRef, localOrderId: bigint, price: number, qty: number): void;
-  details(localOrderId: bigint): RouterOrder;
-  enumerate(account: AccountRef): RouterOrder[];
-}
-
-/** An order as the DLL reports it, already validated (router.ts parseDllOrder). */
-export interface RouterOrder {
-  readonly localOrderId: bigint;
-  /** The DLL's own ClOrderID ('' when the call does not report it). */
-  readonly clOrderId: string;
-  readonly accountId: string;
-  readonly ticker: string;
-  readonly side: 'buy' | 'sell';
-  /** ProfitDLL OrderStatus (API.md). */
-  readonly status: number;
-  readonly qty: number;
-  readonly tradedQty: number;
-  readonly averagePrice: number;
-  /** Limit price; null for a market order. */
-  readonly price: number | null;
-  /** When the DLL took the order (ms since the epoch), if it says. */
-  readonly createdAt: number | null;
-  readonly text: string;
-}
-
-// ProfitDLL OrderStatus → the lifecycle event it reports.
-const STATUS_EVENT: Readonly<Record<number, OrderEvent | null>> = {
-  10: null, // pending new: nothing new yet
-  16: null, // received
-  0: 'accepted',
-  1: 'partial_fill',
-  2: 'fill',
-  4: 'canceled',
-  5: 'replaced',
-  6: 'cancel_requested',
-  8: 'rejected',
-  12: 'expired',
-  14: 'replace_requested',
-  15: 'canceled', // partially filled, then canceled
-  17: 'expired', // partially filled, then expired
-  18: 'rejected',
+// A report's status → the lifecycle event it brings (null: nothing new; undefined: unknown).
+const STATUS_EVENT: Readonly<Record<ReportStatus, OrderEvent | null | undefined>> = {
+  submitted: null,
+  accepted: 'accepted',
+  partially_filled: 'partial_fill',
+  filled: 'fill',
+  pending_cancel: 'cancel_requested',
+  canceled: 'canceled',
+  pending_replace: 'replace_requested',
+  replaced: 'replaced',
+  rejected: 'rejected',
+  expired: 'expired',
+  unknown: undefined,
 };
-
-export interface MarketLookup {
-  lastPrice(ticker: string): number | undefined;
-  /** The exchange's price limits for the day, when it sets them. */
-  priceLimits(ticker: string): PriceLimits | undefined;
-  tradable(ticker: string): boolean;
-}
-
-export interface OrderEvents {
-  /** Pushed to the owning account's sockets. */
-  order(order: OrderRow): void;
-  position(accountId: string, ticker: string, position: Position): void;
-}
-
-export class OrderError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    /** For a 429 or 503: when to try again. */
-    readonly retryAfterS?: number,
-  ) {
-    super(message);
-  }
-}
 
 /** Submissions of one account in progress at once; past this a new one gets a 429. */
 export const MAX_SUBMITS_IN_FLIGHT = 20;
 /**
- * DLL order announcements not read yet; past this new orders get a 503 until the server caught
- * up, since the risk check would see stale fills and working orders.
+ * Venue order announcements not read yet; past this new orders get a 503 until the server
+ * caught up, since the risk check would see stale fills and working orders.
  */
 export const MAX_UPDATE_BACKLOG = 500;
-/**
- * Orders announced before start-up reconciliation finished, held to be read once it has; past
- * this many an announcement is dead-lettered (`held_overflow`) rather than held.
- */
-export const MAX_HELD_UPDATES = 2_000;
-
-/** What the risk check needs of a working order. */
-interface OpenOrder {
-  readonly ticker: string;
-  readonly side: 'buy' | 'sell';
-  readonly qty: number;
-  readonly filledQty: number;
-}
-
-/** DLL order announcements of one account waiting to be read, one read at a time. */
-interface Lane {
-  /** Announced, not read yet (one entry per order, in order of first announcement). */
-  readonly dirty: Map<string, bigint>;
-  busy: boolean;
-}
 
 export interface SubmitResult {
   readonly order: OrderRow;
@@ -148,120 +64,84 @@ export const requestHash = (r: OrderRequest) =>
 
 export class OrderManager {
   private readonly buckets = new Map<string, TokenBucket>();
-  private readonly positions = new Map<string, Map<string, Position>>();
-  private readonly realizedToday = new Map<string, { day: number; cents: number }>();
+  private readonly book: AccountBook;
   /** Submissions in progress, by account. */
   private readonly submitting = new Map<string, Set<Promise<SubmitResult>>>();
   /**
    * Accounts whose kill switch was turned on through this manager: the check right before each
-   * DLL call refuses them, whatever config the request was read with.
+   * venue call refuses them, whatever config the request was read with.
    */
   private readonly halted = new Set<string>();
-  /** Every working order of each account, as stored: what the risk check counts. */
-  private readonly open = new Map<string, Map<number, OpenOrder>>();
   private readonly brokers = new Map<string, number>();
   /**
    * The stored row of each order this server sent or found working, by local id, until it
-   * closes: a DLL update starts from it without a read, and its account picks the update lane.
-   * A row whose localOrderId is still null is one whose id is being stored.
+   * closes: a venue update starts from it without a read, and its account picks the update
+   * lane. A row whose localOrderId is still null is one whose id is being stored.
    */
   private readonly rowOf = new Map<string, OrderRow>();
-  /** Update lanes by account ('' for orders of no known account). */
-  private readonly lanes = new Map<string, Lane>();
-  /** The lane an order's pending or running read is in, so one order is never read twice at once. */
-  private readonly laneOf = new Map<string, Lane>();
-  private readonly running = new Set<Promise<void>>();
-  /**
-   * Announced before reconciliation finished, in order of first announcement: an order the
-   * previous run sent is adopted by reconciliation, so it is read only after that.
-   */
-  private readonly held = new Map<string, bigint>();
-  /** Set at shutdown: DLL updates still queued are left to the next start's reconciliation. */
-  private stopped = false;
-  private skippedAtStop = 0;
-  private ready = false;
+  private readonly lanes: UpdateLanes;
 
   constructor(
-    private readonly store: OrderStore,
-    private readonly router: OrderRouter,
+    private readonly store: OrderRepository,
+    private readonly venue: OrderVenue,
     private readonly market: MarketLookup,
     private readonly events: OrderEvents,
     private readonly deadLetter: (l: NewDeadLetter) => void,
     private readonly log: Logger,
     private readonly instruments: ReadonlyMap<string, Instrument>,
-  ) {}
+  ) {
+    this.book = new AccountBook(instruments);
+    this.lanes = new UpdateLanes({
+      read: (id) => this.update(id),
+      failed: (id, err) => this.updateFailed(id, err),
+      accountOf: (key) => this.rowOf.get(key)?.accountId,
+      deadLetter,
+    });
+  }
 
   get isReady(): boolean {
-    return this.ready;
+    return this.lanes.isReleased;
   }
 
   /**
-   * Start-up: positions from stored fills, then every working order reconciled with the DLL's
-   * own list before new orders are accepted. An order written but never acknowledged is looked
-   * for in the DLL's list (the DLL may have taken it just before a crash) and adopted when
-   * found; otherwise it is closed as not sent. Nothing is ever sent again.
+   * Start-up: positions from stored fills, then every working order reconciled with the
+   * venue's own list before new orders are accepted (reconcile.ts). An order written but never
+   * acknowledged is looked for in the venue's list (it may have taken it just before a crash)
+   * and adopted when found; otherwise it is closed as not sent. Nothing is ever sent again.
    */
   async reconcile(): Promise<{ checked: number; adopted: number; notSent: number; gone: number }> {
     for (const f of await this.store.fills())
       this.foldFill(f.accountId, f.ticker, { side: f.side, qty: f.qty, price: f.price }, f.at);
-    const working = await this.store.allWorking();
-    const counts = { checked: working.length, adopted: 0, notSent: 0, gone: 0 };
-    const accounts = [...new Set(working.map((o) => o.accountId))];
-    for (const accountId of accounts) {
-      const mine = working.filter((o) => o.accountId === accountId);
-      const dll = this.router.enumerate(await this.accountRef(accountId));
-      const known = new Set(
-        (await this.store.knownLocalIds(dll.map((d) => d.localOrderId))).map((id) => id.toString()),
-      );
-      const unclaimed = dll.filter((d) => !known.has(d.localOrderId.toString()));
-      for (const o of mine) {
-        if (o.localOrderId !== null) {
-          this.rowOf.set(o.localOrderId.toString(), o);
-          const found = dll.find((d) => d.localOrderId === o.localOrderId);
-          if (found) await this.sync(o, found);
-          else {
-            counts.gone++;
-            await this.apply(o, 'expired', {
-              detail: { message: 'not in the DLL order list at start-up (expired at the broker)' },
-            });
-          }
-          continue;
-        }
-        // Same instrument, side, quantity and price, taken no earlier than we wrote the row.
-        const created = Date.parse(o.createdAt) - 1_000;
-        const i = unclaimed.findIndex(
-          (d) =>
-            d.ticker === o.ticker &&
-            d.side === o.side &&
-            d.qty === o.qty &&
-            (o.type === 'market' ? d.price === null : d.price === o.price) &&
-            (d.createdAt === null || d.createdAt >= created),
-        );
-        if (i < 0) {
-          counts.notSent++;
-          await this.apply(o, 'rejected', {
-            rejectReason: 'not_sent',
-            detail: {
-              message:
-                'The server stopped before the broker took this order, and an order is never resent after a restart: enter it again (a new order id) if it is still wanted',
-            },
-          });
-          continue;
-        }
-        const [found] = unclaimed.splice(i, 1) as [RouterOrder];
-        counts.adopted++;
+    const counts = await reconcileWorking(this.store, this.venue, (id) => this.accountRef(id), {
+      sync: async (o, report) => {
+        this.rowOf.set((o.localOrderId as bigint).toString(), o);
+        await this.sync(o, report);
+      },
+      gone: async (o) => {
+        this.rowOf.set((o.localOrderId as bigint).toString(), o);
+        await this.apply(o, 'expired', {
+          detail: { message: 'not in the DLL order list at start-up (expired at the broker)' },
+        });
+      },
+      notSent: async (o) => {
+        await this.apply(o, 'rejected', {
+          rejectReason: 'not_sent',
+          detail: {
+            message:
+              'The server stopped before the broker took this order, and an order is never resent after a restart: enter it again (a new order id) if it is still wanted',
+          },
+        });
+      },
+      adopt: async (o, found) => {
         this.rowOf.set(found.localOrderId.toString(), o);
         const adopted = await this.store.setLocalId(o.id, found.localOrderId);
         this.remember(adopted);
         await this.sync(adopted, found);
-      }
-    }
-    for (const o of await this.store.allWorking()) this.track(o);
-    this.ready = true;
+      },
+    });
+    for (const o of await this.store.allWorking()) this.book.track(o);
     // Read now, in their order: an order adopted above is known; one still unknown is lettered.
-    const held = [...this.held.values()];
-    this.held.clear();
-    for (const id of held) this.onOrderUpdate(id);
+    this.lanes.release();
     return counts;
   }
 
@@ -272,7 +152,7 @@ export class OrderManager {
     req: OrderRequest,
     cfg: RiskConfig = DEFAULT_RISK,
   ): Promise<SubmitResult> {
-    if (!this.ready)
+    if (!this.isReady)
       throw new OrderError(
         503,
         'reconciling',
@@ -320,11 +200,9 @@ export class OrderManager {
     await Promise.allSettled([...(this.submitting.get(accountId) ?? [])]);
   }
 
-  /** DLL order announcements not read yet, over every account. */
+  /** Venue order announcements not read yet, over every account. */
   get updateBacklog(): number {
-    let n = this.held.size;
-    for (const lane of this.lanes.values()) n += lane.dirty.size;
-    return n;
+    return this.lanes.backlog;
   }
 
   private async submitNow(
@@ -368,10 +246,10 @@ export class OrderManager {
       });
       return { order: rejected ?? order, created: true, risk };
     }
-    this.track(order);
+    this.book.track(order);
     let localOrderId: bigint;
     try {
-      localOrderId = this.router.send({
+      localOrderId = this.venue.send({
         account,
         ticker: req.ticker,
         exchange: (inst as Instrument).exchange,
@@ -381,12 +259,12 @@ export class OrderManager {
         qty: req.qty,
       });
     } catch (err) {
-      // Only the DLL's own refusal proves it did not take the order; anything else leaves the
+      // Only the venue's own refusal proves it did not take the order; anything else leaves the
       // row pending for reconciliation rather than guessing.
-      if (!(err instanceof ProfitDllError)) throw err;
+      if (!(err instanceof VenueRefused)) throw err;
       const rejected = await this.apply(order, 'rejected', {
         rejectReason: 'broker_refused',
-        detail: { message: err.message, code: err.codeName },
+        detail: { message: err.message, code: err.code },
       });
       return { order: rejected ?? order, created: true, risk };
     }
@@ -410,13 +288,6 @@ export class OrderManager {
   /** Every pre-trade check for a request of the account; the rate bucket is spent when it passes. */
   private check(accountId: string, req: OrderRequest, cfg: RiskConfig, self: number): RiskResult {
     const inst = this.instruments.get(req.ticker);
-    const others = [...(this.open.get(accountId) ?? new Map<number, OpenOrder>())]
-      .filter(([id]) => id !== self)
-      .map(([, o]) => o);
-    const leaves = (side: 'buy' | 'sell') =>
-      others
-        .filter((o) => o.ticker === req.ticker && o.side === side)
-        .reduce((n, o) => n + o.qty - o.filledQty, 0);
     const now = Date.now();
     const risk = riskCheck(this.halted.has(accountId) ? { ...cfg, killSwitch: true } : cfg, req, {
       instrument: inst && instrumentFor(req.ticker, inst.exchange),
@@ -424,9 +295,7 @@ export class OrderManager {
       lastPrice: this.market.lastPrice(req.ticker),
       priceLimits: this.market.priceLimits(req.ticker),
       positionQty: this.position(accountId, req.ticker).qty,
-      openBuyQty: leaves('buy'),
-      openSellQty: leaves('sell'),
-      openOrders: others.length,
+      ...this.book.exposure(accountId, req.ticker, self),
       realizedTodayCents: this.realized(accountId),
       duplicateClientOrderId: false,
       bucket: this.buckets.get(accountId) ?? fullBucket(orderRate(cfg), now),
@@ -436,7 +305,7 @@ export class OrderManager {
     return risk;
   }
 
-  private async accountRef(accountId: string): Promise<AccountRef> {
+  private async accountRef(accountId: string): Promise<VenueAccount> {
     let brokerId = this.brokers.get(accountId);
     if (brokerId === undefined) {
       brokerId = await this.store.brokerOf(accountId);
@@ -455,12 +324,12 @@ export class OrderManager {
     return order.localOrderId;
   }
 
-  /** The DLL's refusal of a request, as a 409 with its named code. */
+  /** The venue's refusal of a request, as a 409 with its named code. */
   private route(f: () => void): void {
     try {
       f();
     } catch (err) {
-      if (!(err instanceof ProfitDllError)) throw err;
+      if (!(err instanceof VenueRefused)) throw err;
       throw new OrderError(409, 'broker_refused', err.message);
     }
   }
@@ -468,7 +337,7 @@ export class OrderManager {
   async cancel(order: OrderRow): Promise<void> {
     const id = this.sent(order);
     const account = await this.accountRef(order.accountId);
-    this.route(() => this.router.cancel(account, id));
+    this.route(() => this.venue.cancel(account, id));
   }
 
   /** A new price and/or quantity: checked like a new order, then sent as a change. */
@@ -504,7 +373,7 @@ export class OrderManager {
     const inst = this.instruments.get(order.ticker) as Instrument;
     if (qty % inst.lotSize !== 0)
       throw new OrderError(422, 'bad_quantity', `New quantity must be a multiple of ${inst.lotSize}`);
-    this.route(() => this.router.change(account, id, price, qty));
+    this.route(() => this.venue.change(account, id, price, qty));
     return risk;
   }
 
@@ -514,14 +383,9 @@ export class OrderManager {
    * order with the DLL, so none of them is lost.
    */
   async stop(): Promise<void> {
-    this.stopped = true;
-    await this.settled();
-    this.skippedAtStop += this.updateBacklog;
-    if (this.skippedAtStop > 0)
-      this.log.info(
-        { updates: this.skippedAtStop },
-        'order updates left to the next start-up reconciliation',
-      );
+    const skipped = await this.lanes.stop();
+    if (skipped > 0)
+      this.log.info({ updates: skipped }, 'order updates left to the next start-up reconciliation');
   }
 
   /** Cancels every working order of an account (kill switch, or the trader's "cancel all"). */
@@ -532,11 +396,11 @@ export class OrderManager {
     for (const o of working) {
       if (o.localOrderId === null || o.state === 'pending_cancel') continue;
       try {
-        this.router.cancel(account, o.localOrderId);
+        this.venue.cancel(account, o.localOrderId);
         n++;
       } catch (err) {
         // Filled or canceled meanwhile: its own update will say so; the others are still canceled.
-        if (!(err instanceof ProfitDllError)) throw err;
+        if (!(err instanceof VenueRefused)) throw err;
         this.log.warn({ orderId: o.id, err: err.message }, 'cancel refused by the DLL');
       }
     }
@@ -544,77 +408,16 @@ export class OrderManager {
   }
 
   /**
-   * The DLL announced a change of an order. Its details are read later, outside the callback,
-   * and applied. A read returns the order's current state, so announcements of an order not read
-   * yet collapse into one read; one order is never read twice at once. Each account has its own
-   * lane, read one order at a time in the order of announcement (its fills fold into positions
-   * in that order); accounts do not wait for each other. Until start-up reconciliation has
-   * finished, announcements are held (bounded) and read after it, so an order the previous run
-   * sent is adopted before its acknowledgement is read, not dead-lettered as unknown.
+   * The venue announced a change of an order: read later, outside the callback, in the
+   * account's update lane (lanes.ts), and applied.
    */
   onOrderUpdate(localOrderId: bigint): void {
-    if (this.stopped) {
-      this.skippedAtStop++;
-      return;
-    }
-    const key = localOrderId.toString();
-    if (!this.ready) {
-      this.hold(key, localOrderId);
-      return;
-    }
-    let lane = this.laneOf.get(key);
-    if (!lane) {
-      const accountId = this.rowOf.get(key)?.accountId ?? '';
-      lane = this.lanes.get(accountId);
-      if (!lane) {
-        lane = { dirty: new Map(), busy: false };
-        this.lanes.set(accountId, lane);
-      }
-      this.laneOf.set(key, lane);
-    }
-    lane.dirty.set(key, localOrderId);
-    if (lane.busy) return;
-    lane.busy = true;
-    const run = this.drainLane(lane);
-    this.running.add(run);
-    void run.finally(() => this.running.delete(run));
-  }
-
-  private hold(key: string, localOrderId: bigint): void {
-    if (this.held.has(key)) return;
-    if (this.held.size >= MAX_HELD_UPDATES) {
-      this.deadLetter({
-        source: 'profitdll.order',
-        reason: 'held_overflow',
-        detail: `local id ${localOrderId}: announced before start-up reconciliation finished, past the ${MAX_HELD_UPDATES} held; not read (reconciliation syncs every working order Tape has)`,
-        payload: { localOrderId: key },
-      });
-      return;
-    }
-    this.held.set(key, localOrderId);
+    this.lanes.announce(localOrderId);
   }
 
   /** Resolves once no update is being read (every announcement read, or left at stop()). */
-  async settled(): Promise<void> {
-    while (this.running.size > 0) await Promise.all(this.running);
-  }
-
-  private async drainLane(lane: Lane): Promise<void> {
-    try {
-      for (let next = first(lane.dirty); next && !this.stopped; next = first(lane.dirty)) {
-        const [key, localOrderId] = next;
-        lane.dirty.delete(key);
-        try {
-          await this.update(localOrderId);
-        } catch (err) {
-          this.updateFailed(localOrderId, err as Error);
-        }
-        // Announced again while it was read: it stays in this lane for the next read.
-        if (!lane.dirty.has(key)) this.laneOf.delete(key);
-      }
-    } finally {
-      lane.busy = false;
-    }
+  settled(): Promise<void> {
+    return this.lanes.settled();
   }
 
   private updateFailed(localOrderId: bigint, err: Error): void {
@@ -633,7 +436,7 @@ export class OrderManager {
 
   private async update(localOrderId: bigint): Promise<void> {
     const key = localOrderId.toString();
-    const dll = this.router.details(localOrderId);
+    const dll = this.venue.details(localOrderId);
     const known = this.rowOf.get(key);
     // Ours, its id not stored yet: submit() reads it again once it is.
     if (known && known.localOrderId === null) return;
@@ -653,32 +456,30 @@ export class OrderManager {
   }
 
   position(accountId: string, ticker: string): Position {
-    return this.positions.get(accountId)?.get(ticker) ?? FLAT;
+    return this.book.position(accountId, ticker);
   }
 
   positionsOf(accountId: string): Map<string, Position> {
-    return this.positions.get(accountId) ?? new Map();
+    return this.book.positionsOf(accountId);
   }
 
   realized(accountId: string): number {
-    const r = this.realizedToday.get(accountId);
-    return r && r.day === b3Day(Date.now()) ? r.cents : 0;
+    return this.book.realized(accountId);
   }
 
-  /** Brings the stored order to what the DLL reports, one table transition at a time. */
-  private async sync(order: OrderRow, dll: RouterOrder): Promise<void> {
+  /** Brings the stored order to what the venue reports, one table transition at a time. */
+  private async sync(order: OrderRow, dll: OrderReport): Promise<void> {
     let current: OrderRow = order;
-    if (dll.tradedQty > current.filledQty) {
+    if (dll.filledQty > current.filledQty) {
       // New executions: the price of the new part follows from the two averages.
-      const qty = dll.tradedQty - current.filledQty;
-      const price =
-        (dll.averagePrice * dll.tradedQty - (current.avgFillPrice ?? 0) * current.filledQty) / qty;
+      const qty = dll.filledQty - current.filledQty;
+      const price = (dll.avgPrice * dll.filledQty - (current.avgFillPrice ?? 0) * current.filledQty) / qty;
       const inst = this.instruments.get(current.ticker) as Instrument;
       const snapped = Math.round(price / inst.tickSize) * inst.tickSize;
-      const event: OrderEvent = dll.tradedQty >= current.qty ? 'fill' : 'partial_fill';
+      const event: OrderEvent = dll.filledQty >= current.qty ? 'fill' : 'partial_fill';
       const next = await this.apply(current, event, {
-        filledQty: dll.tradedQty,
-        avgFillPrice: dll.averagePrice,
+        filledQty: dll.filledQty,
+        avgFillPrice: dll.avgPrice,
         fill: { qty, price: Number(snapped.toFixed(inst.priceDecimals)) },
       });
       if (!next) return;
@@ -689,12 +490,12 @@ export class OrderManager {
       this.deadLetter({
         source: 'profitdll.order',
         reason: 'unknown_status',
-        detail: `status ${dll.status}`,
+        detail: `status ${dll.venueStatus}`,
         payload: jsonSafe(dll),
       });
       return;
     }
-    const stillWorking = dll.status === 0 || dll.status === 1;
+    const stillWorking = isWorkingReport(dll.status);
     if (stillWorking && current.state === 'pending_cancel') {
       await this.apply(current, 'cancel_rejected', { detail: { message: dll.text || 'cancel refused' } });
       return;
@@ -766,13 +567,13 @@ export class OrderManager {
       // count twice). The order is read again, from the database and the DLL.
       const fresh = await this.store.byId(order.id);
       if (fresh) {
-        this.track(fresh);
+        this.book.track(fresh);
         this.remember(fresh);
         if (fresh.localOrderId !== null && !isTerminal(fresh.state)) this.onOrderUpdate(fresh.localOrderId);
       }
       return undefined;
     }
-    this.track(next);
+    this.book.track(next);
     this.remember(next);
     if (patch.fill)
       this.foldFill(
@@ -792,42 +593,14 @@ export class OrderManager {
     else this.rowOf.set(o.localOrderId.toString(), o);
   }
 
-  /** Keeps the working orders the risk check counts in step with the stored row. */
-  private track(o: OrderRow): void {
-    let book = this.open.get(o.accountId);
-    if (isTerminal(o.state)) {
-      book?.delete(o.id);
-      if (book?.size === 0) this.open.delete(o.accountId);
-      return;
-    }
-    if (!book) {
-      book = new Map();
-      this.open.set(o.accountId, book);
-    }
-    book.set(o.id, { ticker: o.ticker, side: o.side, qty: o.qty, filledQty: o.filledQty });
-  }
-
+  /** A fill into the account's book; its new position is pushed. */
   private foldFill(
     accountId: string,
     ticker: string,
     fill: { side: 'buy' | 'sell'; qty: number; price: number },
     at: string,
-  ) {
-    const inst = this.instruments.get(ticker);
-    if (!inst) return;
-    const book = this.positions.get(accountId) ?? new Map<string, Position>();
-    this.positions.set(accountId, book);
-    const before = book.get(ticker) ?? FLAT;
-    const after = applyFill(before, fill, inst);
-    book.set(ticker, after);
-    const day = b3Day(Date.parse(at));
-    if (day === b3Day(Date.now())) {
-      const r = this.realizedToday.get(accountId);
-      const base = r && r.day === day ? r.cents : 0;
-      this.realizedToday.set(accountId, { day, cents: base + after.realizedCents - before.realizedCents });
-    }
-    this.events.position(accountId, ticker, after);
+  ): void {
+    const after = this.book.fold(accountId, ticker, fill, at);
+    if (after) this.events.position(accountId, ticker, after);
   }
 }
-
-const first = <K, V>(m: Map<K, V>): [K, V] | undefined => m.entries().next().value;

@@ -3,10 +3,9 @@ import type { Config } from '../config.ts';
 import type { NewDeadLetter } from '../deadLetters/queue.ts';
 import type { Logger } from '../log.ts';
 import type { Instrument } from '../shared/instruments.ts';
-import type { Sql } from '../store/db.ts';
-import { OrderStore } from '../store/orders.ts';
-import { type MarketLookup, type OrderEvents, OrderManager } from './manager.ts';
-import { DllOrderRouter, invalidOrderLetter } from './router.ts';
+import { OrderManager } from './manager.ts';
+import type { MarketLookup, OrderEvents, OrderRepository } from './ports.ts';
+import { invalidOrderLetter, ProfitDllAdapter } from './profitDllAdapter.ts';
 import { orderJson, positionJson } from './wire.ts';
 
 /**
@@ -16,6 +15,11 @@ import { orderJson, positionJson } from './wire.ts';
  */
 export interface OrderAnnouncements {
   onOrderUpdate(localOrderId: bigint): void;
+}
+
+/** Whose account a user trades (store/orders.ts answers it). */
+export interface AccountOfUser {
+  accountOf(userId: number): Promise<string | undefined>;
 }
 
 /** What orders take from the market (market/start.ts gives it). */
@@ -29,13 +33,14 @@ export interface OrderMarket extends MarketLookup {
    * DLL's order announcements, drained with the market's events, go to `announcements`.
    */
   serveOrders(orders: {
-    readonly accounts: Pick<OrderStore, 'accountOf'>;
+    readonly accounts: AccountOfUser;
     readonly announcements: OrderAnnouncements | undefined;
   }): void;
 }
 
 export interface OrdersOptions {
-  readonly sql: Sql;
+  /** Where orders are stored (store/orders.ts, built by server.ts). */
+  readonly store: OrderRepository & AccountOfUser;
   /** The binding: orders go out through it (`TAPE_ROUTING`, `PROFITDLL_ROUTING_PASSWORD`). */
   readonly dll: ProfitConnector;
   readonly profitDll: Pick<Config['profitDll'], 'routing' | 'routingPassword'>;
@@ -45,7 +50,6 @@ export interface OrdersOptions {
 }
 
 export interface Orders {
-  readonly store: OrderStore;
   /** Undefined when routing is off (TAPE_ROUTING=off). */
   readonly manager: OrderManager | undefined;
   /**
@@ -81,11 +85,11 @@ export function accountPushes(
 /** Orders: the store, and with routing on the DLL adapter and the manager fed by the market. */
 export function startOrders(opts: OrdersOptions): Orders {
   const { market, deadLetters, log } = opts;
-  const store = new OrderStore(opts.sql);
+  const { store } = opts;
   const manager = opts.profitDll.routing
     ? new OrderManager(
         store,
-        new DllOrderRouter(opts.dll, opts.profitDll.routingPassword, (err) =>
+        new ProfitDllAdapter(opts.dll, opts.profitDll.routingPassword, (err) =>
           deadLetters.add(invalidOrderLetter(err)),
         ),
         market,
@@ -97,7 +101,6 @@ export function startOrders(opts: OrdersOptions): Orders {
     : undefined;
   market.serveOrders({ accounts: store, announcements: manager });
   return {
-    store,
     manager,
     async reconcile(before) {
       if (!manager) return;

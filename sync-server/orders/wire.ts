@@ -1,6 +1,6 @@
 import type { Instrument } from '../shared/instruments.ts';
 import { type OrderJson, type Position, type PositionJson, unrealizedCents } from '../shared/orders.ts';
-import type { OrderRow } from '../store/orders.ts';
+import type { OrderRow } from './model.ts';
 import { averagePrice } from './positions.ts';
 
 // Orders and positions as REST answers and the account push show them: one shape for both.

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { NewOrder } from '../orders/model.ts';
 import type { Database } from './db.ts';
-import { type NewOrder, OrderStore } from './orders.ts';
+import { OrderStore } from './orders.ts';
 import { createTestUser, testBackends } from './testing.ts';
 
 describe.each(testBackends())('OrderStore on $name', (backend) => {

@@ -1,40 +1,6 @@
+import type { NewOrder, OrderRow, StateChange } from '../orders/model.ts';
 import type { FillRow, OrderEventRow, OrderState } from '../shared/orders.ts';
 import type { Sql } from './db.ts';
-
-export interface OrderRow {
-  readonly id: number;
-  readonly accountId: string;
-  readonly userId: number;
-  readonly clientOrderId: string;
-  readonly requestHash: string;
-  readonly ticker: string;
-  readonly exchange: string;
-  readonly side: 'buy' | 'sell';
-  readonly type: 'limit' | 'market';
-  readonly qty: number;
-  readonly price: number | null;
-  readonly state: OrderState;
-  readonly filledQty: number;
-  readonly avgFillPrice: number | null;
-  readonly localOrderId: bigint | null;
-  readonly rejectReason: string | null;
-  readonly createdAt: string;
-  readonly updatedAt: string;
-}
-
-export type NewOrder = Pick<
-  OrderRow,
-  | 'accountId'
-  | 'userId'
-  | 'clientOrderId'
-  | 'requestHash'
-  | 'ticker'
-  | 'exchange'
-  | 'side'
-  | 'type'
-  | 'qty'
-  | 'price'
->;
 
 type RawOrder = {
   id: string;
@@ -79,22 +45,6 @@ const toOrder = (r: RawOrder): OrderRow => ({
 });
 
 const TERMINAL = ['filled', 'canceled', 'rejected', 'expired'];
-
-export interface StateChange {
-  readonly event: string;
-  readonly from: OrderState;
-  /** When given, the change applies only if the row's filled quantity is still this too. */
-  readonly fromFilledQty?: number;
-  readonly to: OrderState;
-  readonly filledQty?: number;
-  readonly avgFillPrice?: number | null;
-  readonly rejectReason?: string;
-  readonly detail?: Record<string, unknown>;
-  readonly fill?: { readonly qty: number; readonly price: number };
-  /** A replacement's new total quantity and limit price. */
-  readonly qty?: number;
-  readonly price?: number;
-}
 
 /** Orders, their events and fills, accounts and risk configs. */
 export class OrderStore {

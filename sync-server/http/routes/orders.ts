@@ -1,12 +1,13 @@
 import { z } from 'zod';
 import type { Principal } from '../../auth/tokens.ts';
-import { OrderError, type OrderManager } from '../../orders/manager.ts';
+import type { OrderManager } from '../../orders/manager.ts';
+import { OrderError, type OrderRow } from '../../orders/model.ts';
 import { exposure } from '../../orders/positions.ts';
 import { DEFAULT_RISK } from '../../orders/risk.ts';
 import { orderJson, positionJson } from '../../orders/wire.ts';
 import type { Instrument } from '../../shared/instruments.ts';
 import type { RiskConfig } from '../../shared/orders.ts';
-import type { OrderRow, OrderStore } from '../../store/orders.ts';
+import type { OrderStore } from '../../store/orders.ts';
 import { HttpError, ok, type Request, type Route } from '../types.ts';
 
 const clientOrderId = z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/, '1-64 letters, digits or . _ : -');

@@ -1,11 +1,20 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { NL, ProfitDllError } from '../../native/errors.ts';
 import type { DllOrder } from '../../native/types.ts';
-import type { RouterOrder } from './manager.ts';
-import { DllOrderRouter, InvalidDllOrder, invalidOrderLetter, parseDllOrder } from './router.ts';
+import { VenueRefused } from './ports.ts';
+import {
+  InvalidDllOrder,
+  invalidOrderLetter,
+  ProfitDllAdapter,
+  parseDllOrder,
+  reportStatus,
+} from './profitDllAdapter.ts';
+import { type OrderReport, REPORT_STATUSES } from './report.ts';
 
 // parseDllOrder reads what the DLL reports about an order, data Tape does not control: it
-// returns the order the manager may use or throws InvalidDllOrder with the reason, nothing else.
+// returns the venue-neutral report the manager may use or throws InvalidDllOrder with the
+// reason, nothing else.
 
 const good: DllOrder = {
   localOrderId: 42n,
@@ -30,12 +39,52 @@ const good: DllOrder = {
   text: 'ok',
 };
 
+// ProfitDLL's OrderStatus codes 0..18 by their names in API.md.
+const API_ORDER_STATUS = [
+  'new',
+  'partially filled',
+  'filled',
+  'done for day',
+  'canceled',
+  'replaced',
+  'pending cancel',
+  'stopped',
+  'rejected',
+  'suspended',
+  'pending new',
+  'calculated',
+  'expired',
+  'accepted for bidding',
+  'pending replace',
+  'partially filled canceled',
+  'received',
+  'partially filled expired',
+  'partially filled rejected',
+];
+
+/** The report status API.md's name of a code reads as; 'unknown' for one Tape does not follow. */
+const expectedStatus = (code: number): OrderReport['status'] => {
+  const name = API_ORDER_STATUS[code];
+  if (name === undefined) return 'unknown';
+  if (name === 'new') return 'accepted';
+  if (name === 'pending new' || name === 'received') return 'submitted';
+  // A closing state reached after part was filled is still that closing state.
+  const status = name.replace(/^partially filled (?=\w)/, '').replaceAll(' ', '_');
+  return (REPORT_STATUSES as readonly string[]).includes(status)
+    ? (status as OrderReport['status'])
+    : 'unknown';
+};
+
 /** What parseDllOrder makes of a record it accepts: the fields the manager uses, as reported. */
-const expected = (d: DllOrder): RouterOrder => {
+const expected = (d: DllOrder): OrderReport => {
   const { brokerId, subAccountId, exchange, leavesQty, stopPrice, type, lastUpdate, closeDate, ...kept } = d;
-  const { date, side, price, text, ...asReported } = kept;
+  const { date, side, price, text, status, tradedQty, averagePrice, ...asReported } = kept;
   return {
     ...asReported,
+    status: expectedStatus(status),
+    venueStatus: status,
+    filledQty: tradedQty,
+    avgPrice: averagePrice,
     side: side === 1 ? 'buy' : 'sell',
     price: price > 0 ? price : null, // a market order has none
     createdAt: date,
@@ -61,7 +110,10 @@ describe('parseDllOrder', () => {
       price: null, // a market order
       text: 'x\uFFFDy',
     });
-    expect(parseDllOrder({ ...good, tradedQty: 0, averagePrice: 0 })).toMatchObject({ tradedQty: 0 });
+    expect(parseDllOrder({ ...good, tradedQty: 0, averagePrice: 0 })).toMatchObject({
+      filledQty: 0,
+      avgPrice: 0,
+    });
   });
 
   const cases: [Partial<DllOrder>, RegExp][] = [
@@ -88,6 +140,8 @@ describe('parseDllOrder', () => {
     [{ price: Number.NEGATIVE_INFINITY }, /is not finite/],
     [{ ticker: '' }, /ticker is empty or not well-formed/],
     [{ ticker: 'PETR\uDC004' }, /ticker is empty or not well-formed/],
+    [{ accountId: 'ACC\uD800' }, /account id is not well-formed/],
+    [{ clOrderId: '\uDC00CL' }, /client order id is not well-formed/],
   ];
   it.each(cases)('refuses %o with its reason', (patch, reason) => {
     const d = { ...good, ...patch };
@@ -151,12 +205,14 @@ describe('parseDllOrder', () => {
         expect(o).toEqual(expected(d));
         expect(o.localOrderId).toBeGreaterThan(0n);
         expect(Number.isSafeInteger(o.qty) && o.qty > 0).toBe(true);
-        expect(Number.isSafeInteger(o.tradedQty) && o.tradedQty >= 0 && o.tradedQty <= o.qty).toBe(true);
-        expect(Number.isFinite(o.averagePrice) && o.averagePrice >= 0).toBe(true);
-        if (o.tradedQty > 0) expect(o.averagePrice).toBeGreaterThan(0);
+        expect(Number.isSafeInteger(o.filledQty) && o.filledQty >= 0 && o.filledQty <= o.qty).toBe(true);
+        expect(Number.isFinite(o.avgPrice) && o.avgPrice >= 0).toBe(true);
+        if (o.filledQty > 0) expect(o.avgPrice).toBeGreaterThan(0);
         expect(o.price === null || (Number.isFinite(o.price) && o.price > 0)).toBe(true);
-        expect(Number.isInteger(o.status) && o.status >= 0 && o.status <= 255).toBe(true);
+        expect(REPORT_STATUSES).toContain(o.status);
+        expect(Number.isInteger(o.venueStatus) && o.venueStatus >= 0 && o.venueStatus <= 255).toBe(true);
         expect(o.ticker !== '' && o.ticker.isWellFormed() && o.text.isWellFormed()).toBe(true);
+        expect(o.accountId.isWellFormed() && o.clOrderId.isWellFormed()).toBe(true);
       }),
       { numRuns: runs },
     );
@@ -177,6 +233,8 @@ describe('parseDllOrder', () => {
         averagePrice: fc.double({ min: Number.MIN_VALUE, max: 1e12, noNaN: true }),
         price: fc.double({ noNaN: true, noDefaultInfinity: true }),
         ticker: fc.string({ unit: 'grapheme', minLength: 1 }),
+        accountId: fc.string({ unit: 'grapheme' }),
+        clOrderId: fc.string({ unit: 'grapheme' }),
       })
       .map(({ base, traded, ...f }): DllOrder => {
         const tradedQty = Math.floor(traded * f.qty);
@@ -197,9 +255,11 @@ describe('parseDllOrder', () => {
   });
 });
 
-describe('DllOrderRouter', () => {
+describe('ProfitDllAdapter', () => {
   const binding = (orders: DllOrder[]) => ({
-    sendOrder: () => 1n,
+    sendOrder: (): bigint => {
+      throw new ProfitDllError('SendOrder', NL.INVALID_TICKER);
+    },
     cancelOrder: () => {},
     changeOrder: () => {},
     orderDetails: (id: bigint) => orders.find((o) => o.localOrderId === id) as DllOrder,
@@ -210,11 +270,8 @@ describe('DllOrderRouter', () => {
     const bad = { ...good, localOrderId: 43n, side: 7 };
     const other = { ...good, localOrderId: 44n, side: 2 };
     const reported: InvalidDllOrder[] = [];
-    const router = new DllOrderRouter(binding([good, bad, other]), 'pw', (err) => reported.push(err));
-    expect(router.enumerate({ brokerId: 1, accountId: 'ACC-1', subAccountId: '' })).toEqual([
-      expected(good),
-      expected(other),
-    ]);
+    const router = new ProfitDllAdapter(binding([good, bad, other]), 'pw', (err) => reported.push(err));
+    expect(router.enumerate({ brokerId: 1, accountId: 'ACC-1' })).toEqual([expected(good), expected(other)]);
     expect(reported.map((e) => e.order)).toEqual([bad]);
     expect(invalidOrderLetter(reported[0] as InvalidDllOrder)).toEqual({
       source: 'profitdll.order',
@@ -225,12 +282,51 @@ describe('DllOrderRouter', () => {
   });
 
   it('reads one order through parseDllOrder', () => {
-    const router = new DllOrderRouter(
+    const router = new ProfitDllAdapter(
       binding([good, { ...good, localOrderId: 45n, qty: 0 }]),
       'pw',
       () => {},
     );
     expect(router.details(42n)).toEqual(expected(good));
     expect(() => router.details(45n)).toThrow(InvalidDllOrder);
+  });
+
+  it("turns the DLL's refusal into the venue's, with its code name, and lets other errors through", () => {
+    const router = new ProfitDllAdapter(
+      {
+        ...binding([]),
+        cancelOrder: () => {
+          throw new TypeError('not a DLL refusal');
+        },
+      },
+      'pw',
+      () => {},
+    );
+    const send = () =>
+      router.send({
+        account: { brokerId: 1, accountId: 'ACC-1' },
+        ticker: 'PETR4',
+        exchange: 'B',
+        side: 'buy',
+        type: 'limit',
+        price: 38.5,
+        qty: 100,
+      });
+    expect(send).toThrow(VenueRefused);
+    expect(send).toThrow(expect.objectContaining({ code: 'NL_INVALID_TICKER' }));
+    expect(() => router.cancel({ brokerId: 1, accountId: 'ACC-1' }, 42n)).toThrow(TypeError);
+  });
+});
+
+describe('reportStatus', () => {
+  it("maps each OrderStatus of API.md the adapter knows, and every other byte to 'unknown'", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 255 }), (code) => {
+        expect(reportStatus(code)).toBe(expectedStatus(code));
+      }),
+      { numRuns: 1_000 },
+    );
+    // done for day, stopped, suspended, calculated, accepted for bidding, the internal codes
+    for (const code of [3, 7, 9, 11, 13, 200, 207]) expect(reportStatus(code)).toBe('unknown');
   });
 });

@@ -1,0 +1,98 @@
+import type { Instrument } from '../shared/instruments.ts';
+import { b3Day } from '../shared/market.ts';
+import type { Position } from '../shared/orders.ts';
+import type { OrderRow } from './model.ts';
+import { applyFill, FLAT } from './positions.ts';
+import { isTerminal } from './state.ts';
+
+// What the risk check reads of each account, kept in memory in step with the stored orders and
+// fills: its positions, the P&L realized today (B3's day), and its working orders.
+
+/** What the risk check needs of a working order. */
+interface OpenOrder {
+  readonly ticker: string;
+  readonly side: 'buy' | 'sell';
+  readonly qty: number;
+  readonly filledQty: number;
+}
+
+export interface Exposure {
+  /** Unfilled quantity of the account's working orders on the ticker, by side. */
+  readonly openBuyQty: number;
+  readonly openSellQty: number;
+  /** The account's working orders, every ticker. */
+  readonly openOrders: number;
+}
+
+export class AccountBook {
+  private readonly positions = new Map<string, Map<string, Position>>();
+  private readonly realizedToday = new Map<string, { day: number; cents: number }>();
+  /** Every working order of each account, as stored. */
+  private readonly open = new Map<string, Map<number, OpenOrder>>();
+
+  constructor(private readonly instruments: ReadonlyMap<string, Instrument>) {}
+
+  position(accountId: string, ticker: string): Position {
+    return this.positions.get(accountId)?.get(ticker) ?? FLAT;
+  }
+
+  positionsOf(accountId: string): Map<string, Position> {
+    return this.positions.get(accountId) ?? new Map();
+  }
+
+  /** P&L realized today, in centavos. */
+  realized(accountId: string): number {
+    const r = this.realizedToday.get(accountId);
+    return r && r.day === b3Day(Date.now()) ? r.cents : 0;
+  }
+
+  /** The account's working orders but `self`, as the risk check of `ticker` counts them. */
+  exposure(accountId: string, ticker: string, self: number): Exposure {
+    const others = [...(this.open.get(accountId) ?? new Map<number, OpenOrder>())]
+      .filter(([id]) => id !== self)
+      .map(([, o]) => o);
+    const leaves = (side: 'buy' | 'sell') =>
+      others
+        .filter((o) => o.ticker === ticker && o.side === side)
+        .reduce((n, o) => n + o.qty - o.filledQty, 0);
+    return { openBuyQty: leaves('buy'), openSellQty: leaves('sell'), openOrders: others.length };
+  }
+
+  /** Keeps the working orders in step with the stored row. */
+  track(o: OrderRow): void {
+    let book = this.open.get(o.accountId);
+    if (isTerminal(o.state)) {
+      book?.delete(o.id);
+      if (book?.size === 0) this.open.delete(o.accountId);
+      return;
+    }
+    if (!book) {
+      book = new Map();
+      this.open.set(o.accountId, book);
+    }
+    book.set(o.id, { ticker: o.ticker, side: o.side, qty: o.qty, filledQty: o.filledQty });
+  }
+
+  /** A fill into the position (and today's P&L when it is today's); undefined for an unknown ticker. */
+  fold(
+    accountId: string,
+    ticker: string,
+    fill: { side: 'buy' | 'sell'; qty: number; price: number },
+    at: string,
+  ): Position | undefined {
+    const inst = this.instruments.get(ticker);
+    if (!inst) return undefined;
+    const book = this.positions.get(accountId) ?? new Map<string, Position>();
+    this.positions.set(accountId, book);
+    const before = book.get(ticker) ?? FLAT;
+    const after = applyFill(before, fill, inst);
+    book.set(ticker, after);
+    const day = b3Day(Date.parse(at));
+    if (day === b3Day(Date.now())) {
+      const r = this.realizedToday.get(accountId);
+      const base = r && r.day === day ? r.cents : 0;
+      this.realizedToday.set(accountId, { day, cents: base + after.realizedCents - before.realizedCents });
+    }
+    return after;
+  }
+}

@@ -1,0 +1,60 @@
+import { Refusal } from '../refusal.ts';
+import type { OrderState } from '../shared/orders.ts';
+
+// An order as the orders capability keeps it: the stored row, what a new one is written with,
+// and a change of its state. store/orders.ts (OrderStore) is the SQL behind them.
+
+/** An order as stored (the orders table), what the manager works from. */
+export interface OrderRow {
+  readonly id: number;
+  readonly accountId: string;
+  readonly userId: number;
+  readonly clientOrderId: string;
+  readonly requestHash: string;
+  readonly ticker: string;
+  readonly exchange: string;
+  readonly side: 'buy' | 'sell';
+  readonly type: 'limit' | 'market';
+  readonly qty: number;
+  readonly price: number | null;
+  readonly state: OrderState;
+  readonly filledQty: number;
+  readonly avgFillPrice: number | null;
+  readonly localOrderId: bigint | null;
+  readonly rejectReason: string | null;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+export type NewOrder = Pick<
+  OrderRow,
+  | 'accountId'
+  | 'userId'
+  | 'clientOrderId'
+  | 'requestHash'
+  | 'ticker'
+  | 'exchange'
+  | 'side'
+  | 'type'
+  | 'qty'
+  | 'price'
+>;
+
+export interface StateChange {
+  readonly event: string;
+  readonly from: OrderState;
+  /** When given, the change applies only if the row's filled quantity is still this too. */
+  readonly fromFilledQty?: number;
+  readonly to: OrderState;
+  readonly filledQty?: number;
+  readonly avgFillPrice?: number | null;
+  readonly rejectReason?: string;
+  readonly detail?: Record<string, unknown>;
+  readonly fill?: { readonly qty: number; readonly price: number };
+  /** A replacement's new total quantity and limit price. */
+  readonly qty?: number;
+  readonly price?: number;
+}
+
+/** A request the orders capability refuses (unknown account, order closed, too many pending…). */
+export class OrderError extends Refusal {}
