@@ -30,6 +30,7 @@ import type { OrderManager } from './orders/manager.ts';
 import { startOrders } from './orders/service.ts';
 import { type RagService, startRag } from './rag/service.ts';
 import { AccountStore } from './store/accounts.ts';
+import { CollabStore } from './store/collab.ts';
 import { type DataDirLock, lockDataDir } from './store/dataDirLock.ts';
 import { openDatabase } from './store/db.ts';
 import { DeadLetterStore } from './store/deadLetters.ts';
@@ -104,7 +105,7 @@ async function start(
   const auth = await AuthService.create(new UserStore(db.sql), config, (id, reason) =>
     closeSockets(id, reason),
   );
-  const collab = await startCollab({ sql: db.sql, redisUrl: config.redisUrl, limits: config.yjs, log });
+  const collab = await startCollab({ store: new CollabStore(db.sql), redisUrl: config.redisUrl, limits: config.yjs, log });
   const rag = await startRag(new RagStore(db.sql), config.rag, config.redisUrl, log);
   const admin = await auth.bootstrapAdmin(log);
   if (admin?.generatedPassword) {

@@ -1,5 +1,5 @@
 import type { Principal } from '../auth/tokens.ts';
-import type { DocKind, DocRelation } from '../store/collab.ts';
+import type { DocKind, DocRelation } from './model.ts';
 import { YjsClose } from './protocol.ts';
 import type { CollabStorage } from './storage.ts';
 

@@ -1,14 +1,8 @@
 import type { Principal } from '../auth/tokens.ts';
-import type {
-  CollabStore,
-  DocKind,
-  DocRelation,
-  DocumentRow,
-  MemberRole,
-  MemberRow,
-} from '../store/collab.ts';
 import { type RoomRole, roomName, roomRole } from './access.ts';
 import type { CollabHub } from './hub.ts';
+import type { DocKind, DocRelation, DocumentRow, MemberRole, MemberRow } from './model.ts';
+import type { DocumentRepository } from './storage.ts';
 
 // Who may do what to a shared document, outside the live room: create, list, read, rename,
 // share, unshare, delete. Owners manage; editors rename; viewers and admins read.
@@ -34,7 +28,7 @@ export interface SharedDocument extends DocumentRow {
 
 export class SharedDocuments {
   constructor(
-    private readonly store: CollabStore,
+    private readonly store: DocumentRepository,
     private readonly hub: CollabHub,
     readonly kind: DocKind,
   ) {}

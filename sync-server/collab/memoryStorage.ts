@@ -1,5 +1,5 @@
 import * as Y from 'yjs';
-import type { Compaction, DocKind, DocRelation, DocState, DocumentRow, MemberRole } from '../store/collab.ts';
+import type { Compaction, DocKind, DocRelation, DocState, DocumentRow, MemberRole } from './model.ts';
 import type { CollabStorage } from './storage.ts';
 
 // The storage port in memory, kept as store/collab.ts keeps it in the database: documents with

@@ -1,12 +1,11 @@
 import type { Logger } from '../log.ts';
-import { CollabStore } from '../store/collab.ts';
-import type { Sql } from '../store/db.ts';
 import type { WsEndpoint } from '../ws.ts';
 import { type CollabBus, LocalNetwork } from './bus.ts';
 import { SharedDocuments } from './documents.ts';
 import { yjsEndpoint } from './endpoint.ts';
 import { CollabHub, type CollabLimits } from './hub.ts';
 import { redisBus } from './redisBus.ts';
+import type { DocumentRepository } from './storage.ts';
 
 export interface Collab {
   readonly hub: CollabHub;
@@ -18,7 +17,8 @@ export interface Collab {
 }
 
 export interface CollabOptions {
-  readonly sql: Sql;
+  /** Where documents are stored (store/collab.ts, built by server.ts). */
+  readonly store: DocumentRepository;
   /** Redis pub/sub between processes; absent: this process is alone (in-process bus). */
   readonly redisUrl: string | undefined;
   readonly limits: CollabLimits;
@@ -27,7 +27,7 @@ export interface CollabOptions {
 
 /** Shared documents: storage, bus, rooms, the /yjs endpoint and the watchlist service. */
 export async function startCollab(opts: CollabOptions): Promise<Collab> {
-  const store = new CollabStore(opts.sql);
+  const { store } = opts;
   const bus = opts.redisUrl ? await redisBus(opts.redisUrl, opts.log) : new LocalNetwork().bus();
   const hub = new CollabHub({ store, bus, log: opts.log, limits: opts.limits });
   return {

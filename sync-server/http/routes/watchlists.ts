@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { CollabError, type SharedDocuments } from '../../collab/documents.ts';
-import { MEMBER_ROLES } from '../../store/collab.ts';
+import { MEMBER_ROLES } from '../../collab/model.ts';
 import { HttpError, ok, type Request, type Route } from '../types.ts';
 
 // REST for shared watchlists; their content is edited live over /yjs/<room>.
