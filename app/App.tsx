@@ -1,5 +1,6 @@
 import { QueryClientProvider } from '@tanstack/react-query';
 import { lazy, type ReactNode, Suspense, useEffect } from 'react';
+import { useHealth, useSetup } from './api/admin.ts';
 import { queryClient } from './api/queryClient.ts';
 import { openLocalDb } from './data/db.ts';
 import { restoreMarket, startLiveSocket } from './live/socket.ts';
@@ -15,7 +16,7 @@ import { QuoteBoard } from './screens/QuoteBoard.tsx';
 import { SettingsScreen } from './screens/SettingsScreen.tsx';
 import { UpdateBanner } from './screens/UpdateBanner.tsx';
 import { useMarket } from './state/market.ts';
-import { useSession } from './state/session.ts';
+import { type User, useSession } from './state/session.ts';
 import { useSettings } from './state/settings.ts';
 import { useUi, type View } from './state/ui.ts';
 import { WatchlistsScreen } from './watchlists/WatchlistsScreen.tsx';
@@ -26,6 +27,9 @@ const AssistantScreen = lazy(() =>
   import('./assistant/AssistantScreen.tsx').then((m) => ({ default: m.AssistantScreen })),
 );
 const RiskPanel = lazy(() => import('./risk/RiskPanel.tsx').then((m) => ({ default: m.RiskPanel })));
+// The admin screens and the first run: one chunk, loaded only by admins.
+const AdminScreen = lazy(() => import('./admin/index.ts').then((m) => ({ default: m.AdminScreen })));
+const FirstRun = lazy(() => import('./admin/index.ts').then((m) => ({ default: m.FirstRun })));
 
 const TABS: ReadonlyArray<[View, string, boolean]> = [
   ['monitor', 'Monitor', false],
@@ -33,14 +37,14 @@ const TABS: ReadonlyArray<[View, string, boolean]> = [
   ['watchlists', 'Watchlists', false],
   ['assistant', 'Assistant', false],
   ['risk', 'Risk', true],
+  ['admin', 'Admin', true],
   ['settings', 'Settings', false],
 ];
+const ADMIN_ONLY = new Set(TABS.filter(([, , adminOnly]) => adminOnly).map(([v]) => v));
 
 export function App() {
   const user = useSession((s) => s.user);
   const hasToken = useSession((s) => !!s.accessToken);
-  const signOut = useSession((s) => s.signOut);
-  const view = useUi((s) => s.view);
   if (user) openLocalDb(user.username);
 
   // Local state first (works offline), then the live socket once there is a token.
@@ -76,35 +80,67 @@ export function App() {
   }
   return (
     <QueryClientProvider client={queryClient}>
-      <div className={`shell view-${view}`}>
-        <UpdateBanner />
-        <header className="topbar">
-          <span className="brand">Tape</span>
-          <ConnectionBadge />
-          <span className="user">
-            {user.username} · {user.role}
-          </span>
-          <button type="button" className="link" onClick={() => void signOut()}>
-            Sign out
-          </button>
-        </header>
-        <nav className="tabs" aria-label="Screens">
-          {TABS.filter(([, , adminOnly]) => !adminOnly || user.role === 'admin').map(([v, label]) => (
-            <button
-              key={v}
-              type="button"
-              aria-current={view === v ? 'page' : undefined}
-              onClick={() => useUi.getState().setView(v)}
-            >
-              {label}
-            </button>
-          ))}
-        </nav>
-        <main>
-          <Screen view={view} />
-        </main>
-      </div>
+      <Shell user={user} />
     </QueryClientProvider>
+  );
+}
+
+function Shell({ user }: { user: User }) {
+  const signOut = useSession((s) => s.signOut);
+  const admin = user.role === 'admin';
+  // A role taken away (an admin changed it) leaves its screens at once.
+  const view = useUi((s) => (ADMIN_ONLY.has(s.view) && !admin ? 'trade' : s.view));
+  const setup = useSetup(admin);
+  const openLetters = useHealth(admin).data?.deadLettersOpen;
+  const firstRun = admin && setup.data?.done === false;
+  return (
+    <div className={`shell view-${firstRun ? 'first-run' : view}`}>
+      <UpdateBanner />
+      <header className="topbar">
+        <span className="brand">Tape</span>
+        <ConnectionBadge />
+        <span className="user">
+          {user.username} · {user.role}
+        </span>
+        <button type="button" className="link" onClick={() => void signOut()}>
+          Sign out
+        </button>
+      </header>
+      {firstRun ? (
+        <main>
+          <Suspense fallback={<p className="muted">Loading…</p>}>
+            <FirstRun onDone={() => useUi.getState().setView('trade')} />
+          </Suspense>
+        </main>
+      ) : (
+        <>
+          <nav className="tabs" aria-label="Screens">
+            {TABS.filter(([, , adminOnly]) => !adminOnly || admin).map(([v, label]) => (
+              <button
+                key={v}
+                type="button"
+                aria-current={view === v ? 'page' : undefined}
+                onClick={() => useUi.getState().setView(v)}
+              >
+                {label}
+                {v === 'admin' && !!openLetters && (
+                  <span
+                    className="count"
+                    title={`${openLetters} open dead letters`}
+                    data-testid="admin-badge"
+                  >
+                    {openLetters > 999 ? '999+' : openLetters}
+                  </span>
+                )}
+              </button>
+            ))}
+          </nav>
+          <main>
+            <Screen view={view} />
+          </main>
+        </>
+      )}
+    </div>
   );
 }
 
@@ -148,6 +184,12 @@ function Screen({ view }: { view: View }): ReactNode {
       return (
         <Suspense fallback={<p className="muted">Loading…</p>}>
           <RiskPanel />
+        </Suspense>
+      );
+    case 'admin':
+      return (
+        <Suspense fallback={<p className="muted">Loading…</p>}>
+          <AdminScreen />
         </Suspense>
       );
     case 'settings':

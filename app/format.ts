@@ -17,3 +17,11 @@ export function age(ms: number, now = Date.now()): string {
   const ago = mins < 1 ? 'just now' : mins < 60 ? `${mins} min ago` : `${Math.floor(mins / 60)} h ago`;
   return `as of ${b3Time(ms)} (${ago})`;
 }
+
+/** Date and time in Brasília, short: "02/12/2026, 10:32". */
+export const b3DateTime = (at: string | number) =>
+  new Date(at).toLocaleString('pt-BR', {
+    timeZone: 'America/Sao_Paulo',
+    dateStyle: 'short',
+    timeStyle: 'short',
+  });

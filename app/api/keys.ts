@@ -7,4 +7,9 @@ export const keys = {
   candles: (ticker: string, tf: string) => ['candles', ticker, tf] as const,
   riskConfig: (account: string) => ['risk', account] as const,
   accounts: () => ['accounts'] as const,
+  setup: () => ['setup'] as const,
+  users: () => ['users'] as const,
+  health: () => ['admin', 'health'] as const,
+  deadLetters: (filter: object) => ['admin', 'deadLetters', filter] as const,
+  audit: (filter: object) => ['admin', 'audit', filter] as const,
 };

@@ -48,6 +48,8 @@ export function startLiveSocket(): () => void {
       if (last) useMarket.getState().candle(frame.ticker, last);
     },
     onLink: (state, detail) => market.setLink(state, detail?.replaying),
+    // An admin disabled this user, signed it out or changed its role (4401 with a reason).
+    onClose: (code, reason) => useSession.getState().closedByServer(code, reason),
     onMessage: (msg) => {
       if (msg.type === 'connector') market.setConnector(msg.status);
       else if (msg.type === 'day') market.day(msg.ticker, msg.day);

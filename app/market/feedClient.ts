@@ -41,6 +41,8 @@ export interface FeedClientOptions {
   onSnapshot?(quotes: Quote[], reason: string, tickers: string[]): void;
   onLink?(state: LinkState, detail?: { replaying?: number }): void;
   onMessage?(msg: ServerMessage): void;
+  /** The server closed the socket (code, reason); the client reconnects after it either way. */
+  onClose?(code: number, reason: string): void;
   isOnline?: () => boolean;
   maxBackoffMs?: number;
 }
@@ -131,8 +133,9 @@ export class FeedClient {
     // A failed connection is followed by a close, which schedules the retry. (Node's `ws`
     // throws an error event nobody listens to, which would end the retries.)
     ws.onerror = () => {};
-    ws.onclose = () => {
+    ws.onclose = (ev: CloseEvent) => {
       if (this.ws !== ws || this.stopped) return;
+      this.opts.onClose?.(ev.code, ev.reason);
       // A 4401 (the token expired) needs nothing more: the next credentials come with a fresh one.
       this.retryLater();
     };

@@ -1,11 +1,13 @@
-import { useMutation, useQuery } from '@tanstack/react-query';
+import { useMutation } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import type { RiskConfig } from '../../sync-server/shared/orders.ts';
+import { useAccounts } from '../api/admin.ts';
 import { api } from '../api/client.ts';
 import { keys } from '../api/keys.ts';
 import { queryClient } from '../api/queryClient.ts';
 import { reais } from '../format.ts';
 import { useRiskConfig } from '../orders/api.ts';
+import { useUi } from '../state/ui.ts';
 
 type Limits = Omit<RiskConfig, 'killSwitch'>;
 const FIELDS: ReadonlyArray<[keyof Limits, string, 'cents' | 'plain']> = [
@@ -42,12 +44,9 @@ function useRiskChange(account: string, send: (next: RiskConfig) => Promise<unkn
 
 /** Admins: each account's limits and its kill switch. */
 export function RiskPanel() {
-  const accounts = useQuery({
-    queryKey: keys.accounts(),
-    queryFn: () =>
-      api<{ accounts: { id: string; name: string }[] }>('/api/v1/accounts').then((r) => r.accounts),
-  });
-  const [account, setAccount] = useState<string>();
+  const accounts = useAccounts();
+  // The Accounts screen's "Risk" link opens on its account.
+  const [account, setAccount] = useState(useUi.getState().riskAccount);
   const chosen = account ?? accounts.data?.[0]?.id;
   return (
     <section className="panel risk" aria-labelledby="risk-title">
@@ -58,7 +57,7 @@ export function RiskPanel() {
         <select value={chosen ?? ''} onChange={(e) => setAccount(e.target.value)}>
           {(accounts.data ?? []).map((a) => (
             <option key={a.id} value={a.id}>
-              {a.id} — {a.name}
+              {a.id} — {a.holder || a.brokerName || `broker ${a.brokerId}`}
             </option>
           ))}
         </select>

@@ -3,6 +3,7 @@ import { useSession } from '../state/session.ts';
 
 export function Login() {
   const signIn = useSession((s) => s.signIn);
+  const notice = useSession((s) => s.notice);
   const [error, setError] = useState<string>();
   const [busy, setBusy] = useState(false);
 
@@ -24,6 +25,11 @@ export function Login() {
     <main className="login">
       <form onSubmit={submit} aria-label="Sign in">
         <h1>Tape</h1>
+        {notice && (
+          <p role="status" className="notice">
+            {notice}
+          </p>
+        )}
         <label>
           Username
           <input name="username" autoComplete="username" required />

@@ -1,4 +1,5 @@
 import { create } from 'zustand';
+import { adminEnd } from './closeReasons.ts';
 
 export interface User {
   readonly userId: number;
@@ -16,9 +17,16 @@ interface SessionResponse {
 interface SessionState {
   user: User | undefined;
   accessToken: string | undefined;
+  /** Why the last session ended when the user did not end it, for the sign-in screen. */
+  notice: string | undefined;
   signIn(username: string, password: string): Promise<void>;
   refresh(): Promise<boolean>;
-  signOut(): Promise<void>;
+  signOut(notice?: string): Promise<void>;
+  /**
+   * A socket the server closed: when an admin disabled this user or signed it out, the session
+   * ends with a notice; when the role changed, it is renewed. False for any other close.
+   */
+  closedByServer(code: number, reason: string): boolean;
 }
 
 const REFRESH_KEY = 'tape.refreshToken';
@@ -53,7 +61,9 @@ export const useSession = create<SessionState>((set, get) => {
     // Resumed from this device before any network call: an offline cold start keeps its user.
     user: storedUser(),
     accessToken: undefined,
+    notice: undefined,
     async signIn(username, password) {
+      set({ notice: undefined });
       const res = await post('/api/v1/auth/login', { username, password }).catch(() => undefined);
       if (!res) throw new Error('The server cannot be reached: check your connection');
       const body = await res.json();
@@ -75,7 +85,9 @@ export const useSession = create<SessionState>((set, get) => {
         if (!res.ok) {
           localStorage.removeItem(REFRESH_KEY);
           localStorage.removeItem(USER_KEY);
-          set({ user: undefined, accessToken: undefined });
+          // An admin's reason, said by a socket's close a moment before, is kept.
+          const said = ((await res.json().catch(() => ({}))) as { message?: string }).message;
+          set({ user: undefined, accessToken: undefined, notice: get().notice ?? said });
           return false;
         }
         adopt((await res.json()) as SessionResponse);
@@ -85,14 +97,22 @@ export const useSession = create<SessionState>((set, get) => {
       });
       return inflight;
     },
-    async signOut() {
+    async signOut(notice) {
       const refreshToken = localStorage.getItem(REFRESH_KEY);
       clearTimeout(refreshTimer);
       clearTimeout(retryTimer);
       localStorage.removeItem(REFRESH_KEY);
       localStorage.removeItem(USER_KEY);
-      set({ user: undefined, accessToken: undefined });
+      set({ user: undefined, accessToken: undefined, notice });
       if (refreshToken) await post('/api/v1/auth/logout', { refreshToken }).catch(() => undefined);
+    },
+    closedByServer(code, reason) {
+      const end = adminEnd(code, reason);
+      if (!end) return false;
+      if (end.kind === 'renew') void get().refresh();
+      // Both sockets are closed at once: the second finds the session already ended.
+      else if (get().user) void get().signOut(end.notice);
+      return true;
     },
   };
 });

@@ -1,6 +1,8 @@
 import { create } from 'zustand';
 
-export type View = 'trade' | 'monitor' | 'watchlists' | 'assistant' | 'risk' | 'settings';
+export type View = 'trade' | 'monitor' | 'watchlists' | 'assistant' | 'risk' | 'admin' | 'settings';
+/** The admin screen's sub-screens (app/admin/). */
+export type AdminSection = 'users' | 'accounts' | 'deadLetters' | 'audit' | 'health';
 
 interface UiState {
   view: View;
@@ -8,9 +10,14 @@ interface UiState {
   ticker: string | undefined;
   /** Bumped by F2/F3 and row clicks: the ticket takes focus with that side. */
   ticketRequest: { side: 'buy' | 'sell'; at: number } | undefined;
+  adminSection: AdminSection;
+  /** The account the Risk screen opens on (the Accounts screen's link to it). */
+  riskAccount: string | undefined;
   setView(view: View): void;
   selectTicker(ticker: string): void;
   openTicket(side: 'buy' | 'sell'): void;
+  setAdminSection(section: AdminSection): void;
+  showRisk(account: string): void;
 }
 
 export const useUi = create<UiState>((set) => ({
@@ -18,7 +25,11 @@ export const useUi = create<UiState>((set) => ({
   view: typeof matchMedia === 'function' && matchMedia('(max-width: 720px)').matches ? 'monitor' : 'trade',
   ticker: undefined,
   ticketRequest: undefined,
+  adminSection: 'users',
+  riskAccount: undefined,
   setView: (view) => set({ view }),
   selectTicker: (ticker) => set({ ticker }),
   openTicket: (side) => set({ ticketRequest: { side, at: Date.now() }, view: 'trade' }),
+  setAdminSection: (adminSection) => set({ adminSection }),
+  showRisk: (riskAccount) => set({ riskAccount, view: 'risk' }),
 }));

@@ -167,7 +167,7 @@ export class WatchlistLink {
     socket.on('connection-close', () => {
       if (!this.halted) this.set({ status: 'offline' });
     });
-    socket.on('closed', ({ code }) => this.stoppedBy(code));
+    socket.on('closed', ({ code, reason }) => this.stoppedBy(code, reason));
 
     // A renewed token reconnects at once: the server closes a socket when its token expires.
     this.cleanups.push(
@@ -223,16 +223,17 @@ export class WatchlistLink {
     this.retryTimer = setTimeout(() => this.reconnect(), Math.min(5_000, 100 * 2 ** this.failures++));
   }
 
-  private stoppedBy(code: number): void {
+  private stoppedBy(code: number, reason: string): void {
     if (code < 4400 || code >= 4500) {
       // Not the server refusing (the network, a restart, a refused upgrade: 1006): reconnect.
       this.reconnectLater();
       return;
     }
     if (code === TOKEN_EXPIRED) {
-      // A renewed token reconnects through the session subscription; offline, `online` does.
+      // A renewed token reconnects through the session subscription; offline, `online` does. An
+      // admin's disable or sign-out ends the session instead (and this link with the screen).
       this.set({ status: 'offline' });
-      void useSession.getState().refresh();
+      if (!useSession.getState().closedByServer(code, reason)) void useSession.getState().refresh();
       return;
     }
     this.halted = true;

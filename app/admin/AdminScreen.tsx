@@ -1,0 +1,53 @@
+import type { ReactNode } from 'react';
+import { type AdminSection, useUi } from '../state/ui.ts';
+import { AccountsScreen } from './AccountsScreen.tsx';
+import { AuditScreen } from './AuditScreen.tsx';
+import { DeadLettersScreen } from './DeadLettersScreen.tsx';
+import { HealthScreen } from './HealthScreen.tsx';
+import { UsersScreen } from './UsersScreen.tsx';
+import './admin.css';
+
+const SECTIONS: ReadonlyArray<[AdminSection, string]> = [
+  ['users', 'Users'],
+  ['accounts', 'Accounts'],
+  ['deadLetters', 'Dead letters'],
+  ['audit', 'Audit'],
+  ['health', 'Health'],
+];
+
+/** Admins: users, trading accounts, dead letters, the audit trail and the feed's health. */
+export function AdminScreen() {
+  const section = useUi((s) => s.adminSection);
+  return (
+    <div className="admin">
+      <nav className="admin-nav" aria-label="Admin">
+        {SECTIONS.map(([s, label]) => (
+          <button
+            key={s}
+            type="button"
+            aria-current={section === s ? 'page' : undefined}
+            onClick={() => useUi.getState().setAdminSection(s)}
+          >
+            {label}
+          </button>
+        ))}
+      </nav>
+      <Section section={section} />
+    </div>
+  );
+}
+
+function Section({ section }: { section: AdminSection }): ReactNode {
+  switch (section) {
+    case 'users':
+      return <UsersScreen />;
+    case 'accounts':
+      return <AccountsScreen />;
+    case 'deadLetters':
+      return <DeadLettersScreen />;
+    case 'audit':
+      return <AuditScreen />;
+    case 'health':
+      return <HealthScreen />;
+  }
+}

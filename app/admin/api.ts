@@ -1,0 +1,90 @@
+import { useInfiniteQuery, useMutation, useQuery } from '@tanstack/react-query';
+import type {
+  AuditPage,
+  DeadLetterPage,
+  RedriveOutcome,
+  Role,
+  UserJson,
+  UserWithPassword,
+} from '../../sync-server/shared/admin.ts';
+import { api } from '../api/client.ts';
+import { keys } from '../api/keys.ts';
+import { queryClient } from '../api/queryClient.ts';
+import { type AuditFilter, batches, type LetterFilter, pageQuery } from './pages.ts';
+
+// The admin screens' server state. Nothing here is kept on the device: an admin acts on what the
+// server holds now, never on a copy from an earlier visit.
+
+const live = { persister: undefined } as const;
+
+export const useUsers = () =>
+  useQuery({
+    queryKey: keys.users(),
+    queryFn: async () => (await api<{ users: UserJson[] }>('/api/v1/users')).users,
+    ...live,
+  });
+
+const refreshUsers = () =>
+  Promise.all([
+    queryClient.invalidateQueries({ queryKey: keys.users() }),
+    queryClient.invalidateQueries({ queryKey: keys.accounts() }),
+  ]);
+
+/** A change of one user; the lists are asked for again whatever the answer. */
+const useUserChange = <A, R>(send: (args: A) => Promise<R>) =>
+  useMutation({ mutationFn: send, onSettled: refreshUsers });
+
+export const useCreateUser = () =>
+  useUserChange((u: { username: string; role: Role; password?: string }) =>
+    api<UserWithPassword>('/api/v1/users', { body: u }),
+  );
+export const useChangeUser = () =>
+  useUserChange(({ id, ...change }: { id: number; role?: Role; disabled?: boolean }) =>
+    api<{ user: UserJson }>(`/api/v1/users/${id}`, { method: 'PATCH', body: change }),
+  );
+export const useAssignAccount = () =>
+  useUserChange(({ id, accountId }: { id: number; accountId: string | null }) =>
+    api(`/api/v1/users/${id}/account`, { method: 'PUT', body: { accountId } }),
+  );
+export const useResetPassword = () =>
+  useUserChange(({ id, password }: { id: number; password?: string }) =>
+    api<UserWithPassword>(`/api/v1/users/${id}/password`, { body: password ? { password } : {} }),
+  );
+export const useSignOutEverywhere = () =>
+  useUserChange((id: number) => api<{ user: UserJson }>(`/api/v1/users/${id}/sign-out`, { method: 'POST' }));
+
+export const useDeadLetters = (filter: LetterFilter) =>
+  useInfiniteQuery({
+    queryKey: keys.deadLetters(filter),
+    queryFn: ({ pageParam }) =>
+      api<DeadLetterPage>(`/api/v1/admin/dead-letters?${pageQuery(filter, pageParam)}`),
+    initialPageParam: undefined as string | undefined,
+    getNextPageParam: (last) => last.next ?? undefined,
+    ...live,
+  });
+
+/** Redrives the letters (in batches), and what became of each. */
+export const useRedrive = () =>
+  useMutation({
+    mutationFn: async (ids: readonly number[]) => {
+      const outcomes: RedriveOutcome[] = [];
+      for (const batch of batches(ids)) {
+        const r = await api<{ outcomes: RedriveOutcome[] }>('/api/v1/admin/dead-letters/redrive', {
+          body: { ids: batch },
+        });
+        outcomes.push(...r.outcomes);
+      }
+      return outcomes;
+    },
+    // The badge and the counts; the rows shown keep the outcomes until the list is asked for again.
+    onSettled: () => queryClient.invalidateQueries({ queryKey: keys.health() }),
+  });
+
+export const useAudit = (filter: AuditFilter) =>
+  useInfiniteQuery({
+    queryKey: keys.audit(filter),
+    queryFn: ({ pageParam }) => api<AuditPage>(`/api/v1/audit?${pageQuery(filter, pageParam)}`),
+    initialPageParam: undefined as string | undefined,
+    getNextPageParam: (last) => last.next ?? undefined,
+    ...live,
+  });

@@ -1,0 +1,29 @@
+// What a 4401 close from the server means for the session (protocol.md, "Closed by an admin"):
+// the reason starts with a code, then a sentence. Both /ws and /yjs close this way.
+
+export const TOKEN_CLOSE = 4401;
+
+export type AdminEnd =
+  /** The session is over: sign out and say why. */
+  | { readonly kind: 'signed_out'; readonly notice: string }
+  /** The role changed: renew the session (the refresh token carries the new role) and go on. */
+  | { readonly kind: 'renew' };
+
+/** What the sign-in screen says after an admin ended the session. */
+export const NOTICES = {
+  account_disabled: 'Your account was disabled by an admin',
+  signed_out: 'You were signed out by an admin',
+} as const;
+
+/**
+ * The admin's action behind a close, or undefined for any other close (a 4401 without a known
+ * code is an expired token: the next connection renews it, as before).
+ */
+export function adminEnd(code: number, reason: string): AdminEnd | undefined {
+  if (code !== TOKEN_CLOSE) return undefined;
+  const name = /^([a-z_]+):/.exec(reason)?.[1];
+  if (name === 'account_disabled' || name === 'signed_out')
+    return { kind: 'signed_out', notice: NOTICES[name] };
+  if (name === 'role_changed') return { kind: 'renew' };
+  return undefined;
+}
