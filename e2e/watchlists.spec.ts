@@ -67,7 +67,10 @@ async function showWatchlists(page: Page) {
 const wl = (page: Page) => page.getByRole('region', { name: 'Watchlists' });
 
 async function openList(page: Page, name: string) {
-  await wl(page).getByRole('navigation', { name: 'Your watchlists' }).getByRole('button', { name }).click();
+  await wl(page)
+    .getByRole('navigation', { name: 'Your watchlists' })
+    .getByRole('button', { name, exact: true })
+    .click();
   return wl(page).getByRole('article', { name: `Watchlist ${name}` });
 }
 
@@ -230,14 +233,14 @@ test('a viewer sees the list but cannot change it', async ({ browser, baseURL },
     .getByRole('button', { name: `Stop sharing with ${USERS.viewer}` })
     .click();
   await expect(
-    wl(caio).getByRole('navigation', { name: 'Your watchlists' }).getByRole('button', { name }),
+    wl(caio).getByRole('navigation', { name: 'Your watchlists' }).getByRole('button', { name, exact: true }),
   ).toHaveCount(0, { timeout: 10_000 });
   await expect(wl(caio).getByRole('alert')).toContainText(`“${name}” is no longer shared with you`);
   // The owner deletes it for everyone.
   await wl(ana).getByRole('button', { name: 'Delete watchlist' }).click();
   await wl(ana).getByRole('button', { name: 'Delete for everyone' }).click();
   await expect(
-    wl(ana).getByRole('navigation', { name: 'Your watchlists' }).getByRole('button', { name }),
+    wl(ana).getByRole('navigation', { name: 'Your watchlists' }).getByRole('button', { name, exact: true }),
   ).toHaveCount(0);
   expect((await rest.get(`/api/v1/watchlists/${list.id}`, { headers: as(USERS.owner) })).status()).toBe(404);
   await ana.context().close();
@@ -263,7 +266,7 @@ test('a viewer unshared while offline is told why the list left, back online', a
   // it) race; whichever is first, the trader is told, once.
   await caio.context().setOffline(false);
   await expect(
-    wl(caio).getByRole('navigation', { name: 'Your watchlists' }).getByRole('button', { name }),
+    wl(caio).getByRole('navigation', { name: 'Your watchlists' }).getByRole('button', { name, exact: true }),
   ).toHaveCount(0, { timeout: 10_000 });
   await expect(wl(caio).getByRole('alert')).toContainText(`“${name}” is no longer shared with you`);
   await caio.context().close();
