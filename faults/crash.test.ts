@@ -716,7 +716,7 @@ describe.each(['postgres', 'pglite'] as const)('kill -9 on %s', (backend) => {
           'GET',
           '/api/v1/admin/dead-letters?source=profitdll.order&limit=500',
         )
-      ).body.deadLetters as { reason: string; detail: string }[];
+      ).body.letters as { reason: string; detail: string }[];
       expect(letters.filter((l) => l.reason === 'unknown_order')).toEqual([]);
 
       // ---- what the broker saw, from its journal ----

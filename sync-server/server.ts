@@ -9,6 +9,7 @@ import { accountRoutes } from './http/routes/accounts.ts';
 import { assistantRoutes, RAG_SCOPE, RAG_TOKEN_TTL_S } from './http/routes/assistant.ts';
 import { auditRoutes } from './http/routes/audit.ts';
 import { authRoutes } from './http/routes/auth.ts';
+import { deadLetterRoutes } from './http/routes/deadLetters.ts';
 import { healthRoutes } from './http/routes/health.ts';
 import { marketRoutes } from './http/routes/market.ts';
 import { opsRoutes } from './http/routes/ops.ts';
@@ -30,6 +31,7 @@ import type { OrderManager } from './orders/manager.ts';
 import { startOrders } from './orders/service.ts';
 import { type RagService, startRag } from './rag/service.ts';
 import { AccountStore } from './store/accounts.ts';
+import { AuditStore } from './store/audit.ts';
 import { CollabStore } from './store/collab.ts';
 import { type DataDirLock, lockDataDir } from './store/dataDirLock.ts';
 import { openDatabase } from './store/db.ts';
@@ -105,7 +107,12 @@ async function start(
   const auth = await AuthService.create(new UserStore(db.sql), config, (id, reason) =>
     closeSockets(id, reason),
   );
-  const collab = await startCollab({ store: new CollabStore(db.sql), redisUrl: config.redisUrl, limits: config.yjs, log });
+  const collab = await startCollab({
+    store: new CollabStore(db.sql),
+    redisUrl: config.redisUrl,
+    limits: config.yjs,
+    log,
+  });
   const rag = await startRag(new RagStore(db.sql), config.rag, config.redisUrl, log);
   const admin = await auth.bootstrapAdmin(log);
   if (admin?.generatedPassword) {
@@ -153,6 +160,7 @@ async function start(
   });
 
   const accounts = new AccountStore(db.sql);
+  const audit = new AuditStore(db.sql);
   const probeDatabase = () =>
     db.sql`select 1`.then(
       () => true,
@@ -191,7 +199,17 @@ async function start(
     ),
     ...authRoutes(auth),
     ...userRoutes(auth),
-    ...marketRoutes({ market: market.service, ticks: market.ticks, deadLetters, feed: market.feed }),
+    ...marketRoutes({ market: market.service, ticks: market.ticks, feed: market.feed }),
+    ...deadLetterRoutes({
+      letters: deadLetters.store,
+      targets: {
+        capture: (payload) =>
+          market.feed.tradeCapture.capture(payload as Parameters<typeof market.feed.tradeCapture.capture>[0]),
+        trades: (instrument, trades) => market.service.trades(instrument, trades),
+        insert: (trades) => market.ticks.insert(trades),
+      },
+      audit,
+    }),
     ...watchlistRoutes(collab.watchlists),
     ...healthRoutes(health),
     ...setupRoutes({

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { appendFile, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import type { DeadLetterCount } from '../shared/admin.ts';
 
 // The dead-letter capability: what a letter is, the port it is kept through (DeadLetterStore,
 // store/deadLetters.ts, is the table behind it) and the queue every capability writes to.
@@ -24,12 +25,35 @@ export interface DeadLetterRow extends NewDeadLetter {
 export const jsonSafe = (v: unknown) =>
   JSON.parse(JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x))) as unknown;
 
-/** A page of letters: of one source, resolved ones too, those older than `beforeId`. */
+/** Which letters: open ones (the default), resolved ones, or all. */
+export type LetterStatus = 'open' | 'resolved' | 'all';
+
+/**
+ * Where a page of letters ends, in their order (newest `lastSeen` first, then highest id):
+ * the next page starts after it. `lastSeen` is the store's own, to the microsecond.
+ */
+export interface LetterKey {
+  readonly lastSeen: string;
+  readonly id: number;
+}
+
+/** Letters of one source and reason, last seen in [from, to), after a key, newest first. */
 export interface LetterQuery {
   readonly source?: string;
-  readonly includeResolved?: boolean;
+  readonly reason?: string;
+  /** ISO times on `lastSeen`: from inclusive, to exclusive. */
+  readonly from?: string;
+  readonly to?: string;
+  /** Default `open`. */
+  readonly status?: LetterStatus;
   readonly limit: number;
-  readonly beforeId?: number;
+  readonly after?: LetterKey;
+}
+
+/** A stored letter with the key a page that ends at it continues from. */
+export interface KeyedLetter {
+  readonly letter: DeadLetterRow;
+  readonly key: LetterKey;
 }
 
 /** Where letters are kept: the `dead_letters` table (store/deadLetters.ts). */
@@ -40,8 +64,12 @@ export interface DeadLetterStorage {
    * rejection means they could not be stored now (the database is unreachable).
    */
   add(letters: readonly NewDeadLetter[]): Promise<void>;
-  /** Newest first. */
+  /** Newest first (last seen, then id). */
   list(query: LetterQuery): Promise<DeadLetterRow[]>;
+  /** The same, each letter with its key: what a page's cursor is made of. */
+  page(query: LetterQuery): Promise<KeyedLetter[]>;
+  /** Open letters per source and reason, of one source and last seen in [from, to) if given. */
+  counts(query: Pick<LetterQuery, 'source' | 'from' | 'to'>): Promise<DeadLetterCount[]>;
   get(id: number): Promise<DeadLetterRow | undefined>;
   resolve(id: number, resolution: string): Promise<void>;
   /** Another attempt failed, for this reason. */

@@ -29,6 +29,9 @@ const EXPRESSIONS: Record<string, readonly string[]> = {
   'sync-server/market/service.ts err.reason': bookReasons,
   // The dead-letter metric's labels: a letter's own source and reason, passed through.
   'sync-server/server.ts l.reason': [],
+  // The admin's list: its reason filter, and a stored letter passed through as JSON.
+  'sync-server/http/routes/deadLetters.ts z.string().min(1).max(100).optional()': [],
+  'sync-server/http/routes/deadLetters.ts l.reason': [],
 };
 /** The dead-letter store only passes letters through. */
 const STORE = 'sync-server/store/deadLetters.ts';

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { FeedClient, type LinkState } from '../../app/market/feedClient.ts';
+import type { DeadLetterPage } from '../shared/admin.ts';
 import {
   type BookFrame,
   type CandlesFrame,
@@ -228,19 +229,19 @@ describe.each(backends())('market data on %s', (backend) => {
       async () => {
         await t.server.deadLetters.flush();
         const r = await fetch(`${t.url}/api/v1/admin/dead-letters?source=profitdll.trade&limit=500`, auth);
-        const body = (await r.json()) as { deadLetters: { id: number; reason: string }[]; open: number };
+        const body = (await r.json()) as DeadLetterPage;
         // `open` counts every source; the filtered list is what this burst made.
-        return body.deadLetters.length >= 500 ? body : undefined;
+        return body.letters.length >= 500 ? body : undefined;
       },
       'dead letters listed',
       15_000,
     );
-    expect(new Set(list.deadLetters.map((l) => l.reason))).toEqual(
+    expect(new Set(list.letters.map((l) => l.reason))).toEqual(
       new Set(['bad_date', 'bad_price', 'bad_quantity', 'price_off_tick_grid', 'unknown_ticker']),
     );
     await until(() => t.server.market.lastSeq('PETR4') > before + 5, 'feed still flowing');
     // Redriving a letter that is still invalid counts an attempt and keeps it open.
-    const letter = list.deadLetters.find((l) => l.reason === 'bad_date') as { id: number };
+    const letter = list.letters.find((l) => l.reason === 'bad_date') as { id: number };
     const redrive = await fetch(`${t.url}/api/v1/admin/dead-letters/${letter.id}/redrive`, {
       method: 'POST',
       ...auth,

@@ -8,6 +8,17 @@ import type { Logger } from '../log.ts';
 
 export type Sql = postgres.Sql;
 
+/** A statement's fragment (sql`source = ${x}`), composed into another. */
+export type Fragment = postgres.PendingQuery<postgres.Row[]>;
+
+/**
+ * The filters given, joined with `and` (true when none is), each a condition of its own: a
+ * statement that says `$1 is null or source = $1` gets one plan for every filter, which cannot
+ * use an index of the column.
+ */
+export const allOf = (sql: Sql, conditions: readonly (Fragment | false)[]): Fragment =>
+  conditions.reduce<Fragment>((all, c) => (c ? sql`${all} and ${c}` : all), sql`true`);
+
 export interface Database {
   readonly sql: Sql;
   readonly backend: 'pglite' | 'postgres';

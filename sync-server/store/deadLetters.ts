@@ -2,11 +2,13 @@ import { createHash } from 'node:crypto';
 import {
   type DeadLetterRow,
   type DeadLetterStorage,
+  type KeyedLetter,
   type LetterQuery,
   LettersRefused,
   type NewDeadLetter,
 } from '../deadLetters/queue.ts';
-import type { Sql } from './db.ts';
+import type { DeadLetterCount } from '../shared/admin.ts';
+import { allOf, type Sql } from './db.ts';
 import { isRefused } from './pgErrors.ts';
 
 type Raw = {
@@ -106,13 +108,41 @@ export class DeadLetterStore implements DeadLetterStorage {
       throw new Error(`dead letters not confirmed stored: ${back.length} of ${rows.length} answered for`);
   }
 
-  async list(opts: LetterQuery): Promise<DeadLetterRow[]> {
-    const rows = await this.sql<Raw[]>`select * from dead_letters
-      where (${opts.source ?? null}::text is null or source = ${opts.source ?? null})
-        and (${opts.includeResolved ?? false} or resolved_at is null)
-        and (${opts.beforeId ?? null}::bigint is null or id < ${opts.beforeId ?? null})
-      order by id desc limit ${opts.limit}`;
-    return rows.map(toRow);
+  async list(query: LetterQuery): Promise<DeadLetterRow[]> {
+    return (await this.page(query)).map((k) => k.letter);
+  }
+
+  async page(query: LetterQuery): Promise<KeyedLetter[]> {
+    const sql = this.sql;
+    const { after } = query;
+    const rows = await sql<(Raw & { seen_key: string })[]>`
+      select *, to_char(last_seen at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as seen_key
+      from dead_letters
+      where ${this.where(query)}
+        ${after ? sql`and (last_seen, id) < (${after.lastSeen}::text::timestamptz, ${after.id})` : sql``}
+      order by last_seen desc, id desc limit ${query.limit}`;
+    return rows.map((r) => ({ letter: toRow(r), key: { lastSeen: r.seen_key, id: Number(r.id) } }));
+  }
+
+  async counts(query: Pick<LetterQuery, 'source' | 'from' | 'to'>): Promise<DeadLetterCount[]> {
+    const rows = await this.sql<DeadLetterCount[]>`
+      select source, reason, count(*)::int as count from dead_letters
+      where ${this.where({ ...query, status: 'open' })}
+      group by source, reason order by count desc, source, reason`;
+    return rows.map((r) => ({ source: r.source, reason: r.reason, count: r.count }));
+  }
+
+  private where(q: Omit<LetterQuery, 'limit' | 'after'>) {
+    const sql = this.sql;
+    const status = q.status ?? 'open';
+    return allOf(sql, [
+      status === 'open' && sql`resolved_at is null`,
+      status === 'resolved' && sql`resolved_at is not null`,
+      q.source !== undefined && sql`source = ${q.source}`,
+      q.reason !== undefined && sql`reason = ${q.reason}`,
+      q.from !== undefined && sql`last_seen >= ${q.from}::text::timestamptz`,
+      q.to !== undefined && sql`last_seen < ${q.to}::text::timestamptz`,
+    ]);
   }
 
   async get(id: number): Promise<DeadLetterRow | undefined> {
