@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:net';
 import postgres from 'postgres';
 import { afterAll, describe, expect, it } from 'vitest';
-import { isRefused, isUnreachable } from './pgErrors.ts';
+import { isForeignKeyViolation, isRefused, isUnreachable } from './pgErrors.ts';
 import { testBackends } from './testing.ts';
 
 // The errors themselves, as postgres.js raises them, not look-alikes.
@@ -82,6 +82,16 @@ describe.each(testBackends())('errors of $name', (backend) => {
       const bad = await failure(() => db.sql`select ${'x'}::int`);
       expect(bad).toMatchObject({ name: 'PostgresError', code: '22P02' });
       expect(isRefused(bad)).toBe(true);
+      expect(isForeignKeyViolation(bad)).toBe(false);
+      // A user assigned an account that does not exist.
+      const [user] = await db.sql<{ id: string }[]>`
+        insert into users (username, password_hash, role) values ('fk-probe', 'x', 'viewer') returning id`;
+      const fk = await failure(
+        () => db.sql`update users set account_id = 'NO-SUCH' where id = ${user?.id ?? 0}`,
+      );
+      expect(fk).toMatchObject({ name: 'PostgresError', code: '23503' });
+      expect(isForeignKeyViolation(fk)).toBe(true);
+      expect(isRefused(fk)).toBe(true);
     } finally {
       await db.close();
     }
@@ -94,5 +104,46 @@ describe.each(testBackends())('errors of $name', (backend) => {
     expect(err).toMatchObject({ code: 'CONNECTION_ENDED' });
     expect(isUnreachable(err)).toBe(true);
     expect(isRefused(err)).toBe(false);
+  });
+});
+
+// Only a real server has other sessions to terminate it from.
+describe.skipIf(!process.env.DATABASE_URL)('errors of a PostgreSQL server going away', () => {
+  it('a backend terminated under a statement is unreachable, not a refusal', async () => {
+    const url = process.env.DATABASE_URL as string;
+    const victim = postgres(url, { max: 1, onnotice: () => {} });
+    const admin = postgres(url, { max: 1, onnotice: () => {} });
+    try {
+      const [{ pid } = { pid: 0 }] = await victim<{ pid: number }[]>`select pg_backend_pid() as pid`;
+      const running = failure(() => victim`select pg_sleep(10)`);
+      // Terminate it once the sleep is running on that backend.
+      for (let i = 0; i < 100; i++) {
+        const [row] = await admin<{ state: string }[]>`select state from pg_stat_activity where pid = ${pid}`;
+        if (row?.state === 'active') break;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      await admin`select pg_terminate_backend(${pid})`;
+      const err = await running;
+      // postgres.js raises the server's FATAL 57P01 when it reads it before the socket closes,
+      // else CONNECTION_CLOSED: either way the database went away, not the statement.
+      expect(['57P01', 'CONNECTION_CLOSED']).toContain((err as { code?: string }).code);
+      expect(isUnreachable(err)).toBe(true);
+      expect(isRefused(err)).toBe(false);
+    } finally {
+      await victim.end({ timeout: 0 });
+      await admin.end({ timeout: 0 });
+    }
+  });
+
+  it('classifies the server-side unavailability codes by SQLSTATE, as postgres.js raises them', () => {
+    const raised = (code: string) => Object.assign(new Error('x'), { name: 'PostgresError', code });
+    for (const code of ['08006', '08001', '53300', '57P01', '57P02', '57P03']) {
+      expect(isUnreachable(raised(code))).toBe(true);
+      expect(isRefused(raised(code))).toBe(false);
+    }
+    for (const code of ['23505', '22012', '42P01', '57014']) {
+      expect(isRefused(raised(code))).toBe(true);
+      expect(isUnreachable(raised(code))).toBe(false);
+    }
   });
 });

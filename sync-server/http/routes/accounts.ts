@@ -4,6 +4,7 @@ import type { AccountJson } from '../../shared/admin.ts';
 import type { RiskConfig } from '../../shared/orders.ts';
 import type { AccountStore } from '../../store/accounts.ts';
 import type { OrderStore } from '../../store/orders.ts';
+import { isForeignKeyViolation } from '../../store/pgErrors.ts';
 import { HttpError, ok, type Route } from '../types.ts';
 
 const newAccount = z
@@ -62,8 +63,8 @@ export function accountRoutes(store: OrderStore, accounts: AccountStore): Route[
           if (!(await store.assignAccount(userId, accountId)))
             throw new HttpError(404, 'not_found', `No user ${req.params.id}`);
         } catch (err) {
-          // 23503: the account does not exist (foreign key).
-          if ((err as { code?: string }).code === '23503')
+          // The account does not exist (the foreign key refused it).
+          if (isForeignKeyViolation(err))
             throw new HttpError(422, 'unknown_account', `No account ${accountId}: create it first`);
           throw err;
         }
