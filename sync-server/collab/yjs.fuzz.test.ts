@@ -3,15 +3,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import * as Y from 'yjs';
 import type { Principal } from '../auth/tokens.ts';
-import { LocalNetwork } from '../collab/bus.ts';
-import { CollabHub, DEFAULT_LIMITS } from '../collab/hub.ts';
-import { MemoryDocStore } from '../collab/memoryStorage.ts';
-import { decodeMessage, encodeMessage, type YMessage } from '../collab/protocol.ts';
-import type { CollabConnection } from '../collab/rooms.ts';
 import { createLogger } from '../log.ts';
 import { createWatchlist, login, startTestServer, type TestServer } from '../testing/server.ts';
 import { rawYjsSocket } from '../testing/sockets.ts';
 import { until } from '../testing/until.ts';
+import { LocalNetwork } from './bus.ts';
+import { CollabHub, DEFAULT_LIMITS } from './hub.ts';
+import { MemoryDocStore } from './memoryStorage.ts';
+import { decodeMessage, encodeMessage, type YMessage } from './protocol.ts';
+import type { CollabConnection } from './rooms.ts';
 
 // Hostile y-protocols traffic on /yjs. collab/protocol.test.ts fuzzes the message decoder on its
 // own; here whole messages reach the room: arbitrary bytes, valid envelopes around arbitrary or
