@@ -31,16 +31,17 @@ const RiskPanel = lazy(() => import('./risk/RiskPanel.tsx').then((m) => ({ defau
 const AdminScreen = lazy(() => import('./admin/index.ts').then((m) => ({ default: m.AdminScreen })));
 const FirstRun = lazy(() => import('./admin/index.ts').then((m) => ({ default: m.FirstRun })));
 
-const TABS: ReadonlyArray<[View, string, boolean]> = [
-  ['monitor', 'Monitor', false],
-  ['trade', 'Trade', false],
-  ['watchlists', 'Watchlists', false],
-  ['assistant', 'Assistant', false],
-  ['risk', 'Risk', true],
-  ['admin', 'Admin', true],
-  ['settings', 'Settings', false],
+// View, label, the label on a phone (seven tabs share its width), admins only.
+const TABS: ReadonlyArray<[View, string, string, boolean]> = [
+  ['monitor', 'Monitor', 'Monitor', false],
+  ['trade', 'Trade', 'Trade', false],
+  ['watchlists', 'Watchlists', 'Lists', false],
+  ['assistant', 'Assistant', 'Ask', false],
+  ['risk', 'Risk', 'Risk', true],
+  ['admin', 'Admin', 'Admin', true],
+  ['settings', 'Settings', 'Settings', false],
 ];
-const ADMIN_ONLY = new Set(TABS.filter(([, , adminOnly]) => adminOnly).map(([v]) => v));
+const ADMIN_ONLY = new Set(TABS.filter(([, , , adminOnly]) => adminOnly).map(([v]) => v));
 
 export function App() {
   const user = useSession((s) => s.user);
@@ -115,25 +116,26 @@ function Shell({ user }: { user: User }) {
       ) : (
         <>
           <nav className="tabs" aria-label="Screens">
-            {TABS.filter(([, , adminOnly]) => !adminOnly || admin).map(([v, label]) => (
-              <button
-                key={v}
-                type="button"
-                aria-current={view === v ? 'page' : undefined}
-                onClick={() => useUi.getState().setView(v)}
-              >
-                {label}
-                {v === 'admin' && !!openLetters && (
-                  <span
-                    className="count"
-                    title={`${openLetters} open dead letters`}
-                    data-testid="admin-badge"
-                  >
-                    {openLetters > 999 ? '999+' : openLetters}
-                  </span>
-                )}
-              </button>
-            ))}
+            {TABS.filter(([, , , adminOnly]) => !adminOnly || admin).map(([v, label, short]) => {
+              const count = v === 'admin' && openLetters ? openLetters : 0;
+              return (
+                <button
+                  key={v}
+                  type="button"
+                  aria-label={count ? `${label}, ${count} open dead letters` : label}
+                  aria-current={view === v ? 'page' : undefined}
+                  onClick={() => useUi.getState().setView(v)}
+                >
+                  <span className="long">{label}</span>
+                  <span className="short">{short}</span>
+                  {count > 0 && (
+                    <span className="count" data-testid="admin-badge">
+                      {count > 999 ? '999+' : count}
+                    </span>
+                  )}
+                </button>
+              );
+            })}
           </nav>
           <main>
             <Screen view={view} />

@@ -49,7 +49,21 @@ export async function ensureUser(
   expect(assigned.ok()).toBe(true);
 }
 
+/**
+ * The first run finished through REST, with no own account: setup on the desk is the REST calls
+ * above (accounts made with POST /api/v1/accounts on a running install do not count as set up),
+ * so an admin signing in in the browser opens the screens, not the first run (first-run.spec.ts).
+ */
+export async function finishSetup(request: APIRequestContext, password = E2E_ADMIN_PASSWORD): Promise<void> {
+  const headers = { Authorization: `Bearer ${await login(request, 'admin', password)}` };
+  const res = await request.post('/api/v1/setup/done', { headers, data: { ownAccount: null } });
+  // 409 setup_done: an earlier spec on this server finished it.
+  expect([200, 409], await res.text()).toContain(res.status());
+}
+
+/** Signs in through the sign-in form; `admin` past the first run (finishSetup). */
 export async function signIn(page: Page, username: string, password = PASSWORD) {
+  if (username === 'admin') await finishSetup(page.request, password);
   await page.goto('/');
   await page.getByLabel('Username').fill(username);
   await page.getByLabel('Password').fill(password);

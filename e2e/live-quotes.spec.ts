@@ -1,13 +1,9 @@
 import { expect, test } from '@playwright/test';
 import { E2E_ADMIN_PASSWORD } from '../playwright.config.ts';
+import { signIn } from './desk.ts';
 
 test('a trader signs in and watches PETR4 change live', async ({ page }, testInfo) => {
-  await page.goto('/');
-  await page.getByLabel('Username').fill('admin');
-  await page.getByLabel('Password').fill(E2E_ADMIN_PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-
-  await expect(page.getByTestId('connection')).toHaveText('Live', { timeout: 15_000 });
+  await signIn(page, 'admin', E2E_ADMIN_PASSWORD);
   const last = page.getByTestId('last-PETR4');
   await expect(last).toBeVisible({ timeout: 10_000 });
 

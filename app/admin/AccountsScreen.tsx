@@ -38,7 +38,9 @@ export function AccountsScreen() {
             <tr key={a.id} data-account={a.id}>
               <th data-label="Account">{a.id}</th>
               <td data-label="Broker">
-                {a.brokerName || 'broker'} <small className="muted">#{a.brokerId}</small>
+                <span>
+                  {a.brokerName || 'broker'} <small className="muted">#{a.brokerId}</small>
+                </span>
               </td>
               <td data-label="Holder">{a.holder || <span className="muted">—</span>}</td>
               <td data-label="Users">
@@ -49,8 +51,10 @@ export function AccountsScreen() {
                 )}
               </td>
               <td data-label="Risk limits" className="wrap">
-                {limits(a)}
-                {!a.riskSet && <small className="muted"> (defaults)</small>}
+                <span>
+                  {limits(a)}
+                  {!a.riskSet && <small className="muted"> (defaults)</small>}
+                </span>
               </td>
               <td data-label="Kill switch">
                 {a.killSwitch ? <span className="badge bad">ON</span> : <span className="badge ok">off</span>}

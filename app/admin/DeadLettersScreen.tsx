@@ -180,7 +180,7 @@ function LetterRow({
   const resolved = l.resolvedAt !== null;
   return (
     <tr data-letter={l.id} className={resolved ? 'resolved' : undefined}>
-      <td data-label="">
+      <td data-label="Select">
         <input
           type="checkbox"
           aria-label={`Select letter ${l.id}`}
@@ -194,12 +194,14 @@ function LetterRow({
       </td>
       <td data-label="Source">{l.source}</td>
       <td data-label="Reason" className="wrap">
-        <b>{l.reason}</b>
-        {outcome && (
-          <div className={`outcome ${outcome.outcome === 'redriven' ? 'ok' : 'bad'}`} role="status">
-            {outcomeText(outcome)}
-          </div>
-        )}
+        <span>
+          <b>{l.reason}</b>
+          {outcome && (
+            <span className={`outcome ${outcome.outcome === 'redriven' ? 'ok' : 'bad'}`} role="status">
+              {outcomeText(outcome)}
+            </span>
+          )}
+        </span>
       </td>
       <td data-label="Attempts" className="num">
         {l.attempts}
@@ -215,12 +217,14 @@ function LetterRow({
         )}
       </td>
       <td data-label="" className="actions">
-        <button type="button" className="small secondary" aria-expanded={expanded} onClick={onExpand}>
-          {expanded ? 'Hide payload' : 'Payload'}
-        </button>
-        <button type="button" className="small" disabled={busy || resolved} onClick={onRedrive}>
-          Redrive
-        </button>
+        <div className="row-actions">
+          <button type="button" className="small secondary" aria-expanded={expanded} onClick={onExpand}>
+            {expanded ? 'Hide payload' : 'Payload'}
+          </button>
+          <button type="button" className="small" disabled={busy || resolved} onClick={onRedrive}>
+            Redrive
+          </button>
+        </div>
       </td>
     </tr>
   );

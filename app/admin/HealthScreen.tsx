@@ -5,7 +5,7 @@ import { b3DateTime } from '../format.ts';
 import { useUi } from '../state/ui.ts';
 import { type Point, sparkline } from './sparkline.ts';
 
-const W = 120;
+const W = 180;
 const H = 28;
 
 /** A series of the last 15 minutes as a line, the latest point marked. */

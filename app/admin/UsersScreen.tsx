@@ -156,8 +156,10 @@ function UserRow({
   return (
     <tr className={user.disabled ? 'disabled' : undefined} data-user={user.username}>
       <th data-label="Username">
-        {user.username}
-        {me && <small className="muted"> (you)</small>}
+        <span>
+          {user.username}
+          {me && <small className="muted"> (you)</small>}
+        </span>
       </th>
       <td data-label="Role">
         <select
@@ -195,38 +197,41 @@ function UserRow({
         {user.lastLoginAt ? b3DateTime(user.lastLoginAt) : 'never'}
       </td>
       <td data-label="Actions" className="actions">
-        <button
-          type="button"
-          className="small"
-          disabled={busy}
-          onClick={() =>
-            reset.mutate(
-              { id: user.userId },
-              {
-                ...report,
-                onSuccess: (r) => r.password && onPassword({ username: user.username, password: r.password }),
-              },
-            )
-          }
-        >
-          Reset password
-        </button>
-        <button
-          type="button"
-          className={`small ${user.disabled ? '' : 'danger'}`}
-          disabled={busy}
-          onClick={() => change.mutate({ id: user.userId, disabled: !user.disabled }, report)}
-        >
-          {user.disabled ? 'Enable' : 'Disable'}
-        </button>
-        <button
-          type="button"
-          className="small secondary"
-          disabled={busy || user.disabled}
-          onClick={() => signOut.mutate(user.userId, report)}
-        >
-          Sign out everywhere
-        </button>
+        <div className="row-actions">
+          <button
+            type="button"
+            className="small secondary"
+            disabled={busy}
+            onClick={() =>
+              reset.mutate(
+                { id: user.userId },
+                {
+                  ...report,
+                  onSuccess: (r) =>
+                    r.password && onPassword({ username: user.username, password: r.password }),
+                },
+              )
+            }
+          >
+            Reset password
+          </button>
+          <button
+            type="button"
+            className={`small ${user.disabled ? '' : 'danger'}`}
+            disabled={busy}
+            onClick={() => change.mutate({ id: user.userId, disabled: !user.disabled }, report)}
+          >
+            {user.disabled ? 'Enable' : 'Disable'}
+          </button>
+          <button
+            type="button"
+            className="small secondary"
+            disabled={busy || user.disabled}
+            onClick={() => signOut.mutate(user.userId, report)}
+          >
+            Sign out everywhere
+          </button>
+        </div>
       </td>
     </tr>
   );
