@@ -68,6 +68,15 @@ export interface MarketSessionDeps {
   readonly accountOf?: (userId: number) => Promise<string | undefined>;
   /** Control messages a socket may send (token bucket); default CONTROL_RATE. */
   readonly controlRate?: Rate;
+  /**
+   * The open dead letters, counted while admin sockets are open: each joins ADMIN_TOPIC, where
+   * a change is published as `deadLetters`, and gets the last count at once if there is one.
+   */
+  readonly openLetters?: {
+    watch(): void;
+    unwatch(): void;
+    readonly last: number | undefined;
+  };
 }
 
 /**
@@ -80,6 +89,9 @@ export const CONTROL_RATE: Rate = { perSecond: 50, burst: 200 };
 
 /** The topic of one account's order and position events: only its users' sockets join it. */
 export const accountTopic = (accountId: string) => `acct/${accountId}`;
+
+/** What admins' sockets get and nobody else's: the open dead letters (`deadLetters`). */
+export const ADMIN_TOPIC = 'admin';
 
 interface State {
   expiry: NodeJS.Timeout | undefined;
@@ -96,6 +108,8 @@ interface State {
   dropped: number;
   /** The socket's subscription changes still running, in order; undefined when idle. */
   queue: Promise<void> | undefined;
+  /** An admin's socket: it watches the open dead letters until it closes. */
+  admin: boolean;
 }
 
 /** The largest control message; one up to twice this is closed with 1009 and a reason. */
@@ -278,6 +292,7 @@ export function marketEndpoint(deps: MarketSessionDeps): MarketEndpoint {
         bucket: fullBucket(rate, Date.now()),
         dropped: 0,
         queue: undefined,
+        admin: session.principal.role === 'admin' && deps.openLetters !== undefined,
       };
       sessions.set(session, state);
       deps.metrics?.state('live', 1);
@@ -291,6 +306,12 @@ export function marketEndpoint(deps: MarketSessionDeps): MarketEndpoint {
       });
       send(session, { type: 'connector', status: deps.market.connectorStatus() });
       session.subscribe('connector');
+      if (state.admin) {
+        session.subscribe(ADMIN_TOPIC);
+        const open = deps.openLetters?.last;
+        if (open !== undefined) send(session, { type: 'deadLetters', open });
+        deps.openLetters?.watch();
+      }
       // Never conflated: an order event is not a price to skip. A client that reconnects reads
       // its orders over REST.
       deps.accountOf?.(session.principal.userId).then(
@@ -397,6 +418,7 @@ export function marketEndpoint(deps: MarketSessionDeps): MarketEndpoint {
       state.closed = true;
       clearTimeout(state.expiry);
       deps.metrics?.state(state.mode, -1);
+      if (state.admin) deps.openLetters?.unwatch();
       sessions.delete(session);
     },
   };

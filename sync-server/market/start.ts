@@ -1,14 +1,17 @@
 import type { Config } from '../config.ts';
+import { OpenLetterCount } from '../deadLetters/openCount.ts';
 import type { DeadLetterQueue } from '../deadLetters/queue.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import type { AccountOfUser, OrderMarket } from '../orders/service.ts';
 import { type Instrument, instrumentFor } from '../shared/instruments.ts';
+import type { ServerMessage } from '../shared/market.ts';
 import type { Database } from '../store/db.ts';
 import { TickStore } from '../store/ticks.ts';
 import { type MarketConnector, MarketFeed } from './feed.ts';
 import { MarketService } from './service.ts';
 import {
+  ADMIN_TOPIC,
   accountTopic,
   DEFAULT_WATERMARKS,
   type MarketEndpoint,
@@ -105,6 +108,11 @@ export async function startMarket(opts: MarketOptions): Promise<Market> {
   service.resume(await ticks.sessionQuotes(Date.now()));
 
   let accounts: AccountOfUser | undefined;
+  const openLetters = new OpenLetterCount(
+    () => deadLetters.store.countOpen(),
+    (open) =>
+      opts.publish(ADMIN_TOPIC, JSON.stringify({ type: 'deadLetters', open } satisfies ServerMessage)),
+  );
   const endpoint = marketEndpoint({
     market: service,
     watermarks: {
@@ -114,6 +122,7 @@ export async function startMarket(opts: MarketOptions): Promise<Market> {
       stallMs: config.wsStallMs,
     },
     verify: (token) => opts.auth.verify(token),
+    openLetters,
     accountOf: (userId) => (accounts ? accounts.accountOf(userId) : Promise.resolve(undefined)),
     onClientError: (principal, reason) => log.debug({ user: principal.username, reason }, 'ws client error'),
     metrics: {
@@ -150,6 +159,7 @@ export async function startMarket(opts: MarketOptions): Promise<Market> {
     },
     async stop() {
       endpoint.stop();
+      openLetters.stop();
       await feed.stop();
       await writer.close();
     },

@@ -384,6 +384,8 @@ export type ServerMessage =
   /** Pushed to the account's own sockets (orders/wire.ts). */
   | { type: 'order'; order: OrderJson }
   | { type: 'position'; account: string; position: PositionJson }
+  /** To admins' sockets only: the open dead letters, at connect and whenever the number changes. */
+  | { type: 'deadLetters'; open: number }
   | { type: 'error'; code: string; message: string }
   | { type: 'pong'; id?: number; time: number };
 
