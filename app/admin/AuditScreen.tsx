@@ -80,7 +80,7 @@ export function AuditScreen() {
               <td data-label="When" className="time">
                 {b3DateTime(e.at)}
               </td>
-              <td data-label="Actor">{e.actor?.username ?? <span className="muted">system</span>}</td>
+              <td data-label="Actor">{e.actor?.username ?? <span className="muted">—</span>}</td>
               <td data-label="Action">
                 <b>{e.action}</b>
               </td>
