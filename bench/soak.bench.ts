@@ -9,7 +9,9 @@
 // BENCH_EDIT_RATE; BENCH_PROBES_FILE=<path> writes the 1 s memory probes and the rows as JSON,
 // BENCH_SERVER_LOG=<path> the server's own log.
 import { writeFileSync } from 'node:fs';
-import { formatSummary, runSoak, SOAK_DEFAULTS } from './soak.ts';
+import { formatSummary } from './soak/format.ts';
+import { SOAK_DEFAULTS } from './soak/model.ts';
+import { runSoak } from './soak.ts';
 
 const num = (name: string, fallback: number) => {
   const v = process.env[name];

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { formatSummary, runSoak, SOAK_DEFAULTS, type SoakOptions } from '../bench/soak.ts';
+import { formatSummary } from '../bench/soak/format.ts';
+import { SOAK_DEFAULTS, type SoakOptions } from '../bench/soak/model.ts';
+import { runSoak } from '../bench/soak.ts';
 
 // The CI soak: 60 s of every kind of load at once against the whole server in its own process
 // (bench/soak.ts; the 10-minute version with the figures is bench/soak.bench.ts).
