@@ -15,6 +15,7 @@ import { Login } from './screens/Login.tsx';
 import { QuoteBoard } from './screens/QuoteBoard.tsx';
 import { SettingsScreen } from './screens/SettingsScreen.tsx';
 import { UpdateBanner } from './screens/UpdateBanner.tsx';
+import { useAdmin } from './state/admin.ts';
 import { useMarket } from './state/market.ts';
 import { type User, useSession } from './state/session.ts';
 import { useSettings } from './state/settings.ts';
@@ -92,7 +93,10 @@ function Shell({ user }: { user: User }) {
   // A role taken away (an admin changed it) leaves its screens at once.
   const view = useUi((s) => (ADMIN_ONLY.has(s.view) && !admin ? 'trade' : s.view));
   const setup = useSetup(admin);
-  const openLetters = useHealth(admin).data?.deadLettersOpen;
+  // The open dead letters as the admin's socket pushes them; until it has, from the Health route.
+  const pushed = useAdmin((s) => s.openLetters);
+  const polled = useHealth(admin && pushed === undefined).data?.deadLettersOpen;
+  const openLetters = pushed ?? polled;
   const firstRun = admin && setup.data?.done === false;
   return (
     <div className={`shell view-${firstRun ? 'first-run' : view}`}>

@@ -4,13 +4,14 @@ import { api } from './client.ts';
 import { keys } from './keys.ts';
 
 // What the shell itself needs of the admin side, in the main bundle: whether the first run is
-// still to do, and the open dead letters for the Admin tab's badge; and the accounts, which the
-// Risk screen lists too. The screens are app/admin/.
+// still to do, and the open dead letters for the Admin tab's badge until the admin's /ws socket
+// says them (state/admin.ts); and the accounts, which the Risk screen lists too. The screens are
+// app/admin/.
 
 export const getSetup = () => api<SetupJson>('/api/v1/setup');
 export const getHealth = () => api<HealthJson>('/api/v1/admin/health');
 
-/** How often the badge and the Health screen ask (one query: they share it). */
+/** How often the Health screen asks (and the badge, before the socket has said the count). */
 export const HEALTH_POLL_MS = 10_000;
 
 /** While the DLL has not reported its accounts, the first run asks for them this often. */

@@ -8,6 +8,7 @@ import { FeedClient } from '../market/feedClient.ts';
 import { gapNotice } from '../market/gapNotice.ts';
 import type { OrdersResponse, PositionsResponse } from '../orders/api.ts';
 import { upsertOrder } from '../orders/blotter.ts';
+import { useAdmin } from '../state/admin.ts';
 import { useAlerts } from '../state/alerts.ts';
 import { useMarket } from '../state/market.ts';
 import { useSession } from '../state/session.ts';
@@ -55,6 +56,7 @@ export function startLiveSocket(): () => void {
       else if (msg.type === 'day') market.day(msg.ticker, msg.day);
       else if (msg.type === 'order') onOrder(msg.order);
       else if (msg.type === 'position') onPosition(msg.position);
+      else if (msg.type === 'deadLetters') useAdmin.getState().setOpenLetters(msg.open);
       else if (msg.type === 'error') console.warn(`server: ${msg.code}: ${msg.message}`);
     },
   });
@@ -80,6 +82,8 @@ export function startLiveSocket(): () => void {
     window.removeEventListener('online', online);
     unsubscribe();
     client.stop();
+    // The next socket (another user, maybe not an admin) says its own.
+    useAdmin.getState().setOpenLetters(undefined);
   };
 }
 
