@@ -4,7 +4,7 @@ import type { OrderManager } from '../../orders/manager.ts';
 import { DEFAULT_RISK } from '../../orders/risk.ts';
 import type { OrderStore } from '../../store/orders.ts';
 import { HttpError, ok, type Route } from '../types.ts';
-import { everyone, queried, riskConfig, run } from './orders.ts';
+import { everyone, queried, riskConfig } from './orders.ts';
 
 // The kill switch is not a limit: it changes only through its own (audited) route.
 const riskLimits = z
@@ -83,7 +83,7 @@ export function riskRoutes({ manager, store }: RiskRouteDeps): Route[] {
         if (!body.on) await manager.setKillSwitch(account, false);
         // The submissions already past the check have stored their orders: the cancel finds them.
         await underWay;
-        const canceled = body.on && body.cancelAll ? await run(() => manager.cancelAll(account)) : 0;
+        const canceled = body.on && body.cancelAll ? await manager.cancelAll(account) : 0;
         return ok({ account, killSwitch: body.on, cancelRequested: canceled });
       },
     },
