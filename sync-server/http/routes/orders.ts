@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Principal } from '../../auth/tokens.ts';
 import type { OrderManager } from '../../orders/manager.ts';
-import { OrderError, type OrderRow } from '../../orders/model.ts';
+import type { OrderRow } from '../../orders/model.ts';
 import { exposure } from '../../orders/positions.ts';
 import { DEFAULT_RISK } from '../../orders/risk.ts';
 import { orderJson, positionJson } from '../../orders/wire.ts';
@@ -67,16 +67,6 @@ export const riskConfig = async (store: OrderStore, account: string): Promise<Ri
   ...((await store.riskConfig(account)) as Partial<RiskConfig> | undefined),
 });
 
-/** Runs a manager call, its OrderError answered as the HTTP error it names. */
-export async function run<T>(f: () => Promise<T>): Promise<T> {
-  try {
-    return await f();
-  } catch (err) {
-    if (err instanceof OrderError) throw new HttpError(err.status, err.code, err.message, err.retryAfterS);
-    throw err;
-  }
-}
-
 export function orderRoutes({ manager, store, instruments, lastPrice }: OrderRouteDeps): Route[] {
   const config = (account: string) => riskConfig(store, account);
   // Another user's order is reported as missing: its existence is not revealed.
@@ -99,7 +89,7 @@ export function orderRoutes({ manager, store, instruments, lastPrice }: OrderRou
         const body = newOrder.parse(req.body);
         const p = req.principal as Principal;
         const account = await accountOf(store, p);
-        const r = await run(async () => manager.submit(account, p.userId, body, await config(account)));
+        const r = await manager.submit(account, p.userId, body, await config(account));
         if (r.order.state === 'rejected') {
           // The reason is a code; what it says is the rejection's own (a retry reads it back).
           const message =
@@ -147,7 +137,7 @@ export function orderRoutes({ manager, store, instruments, lastPrice }: OrderRou
       access: traders,
       async handle(req) {
         const order = await ownOrder(req);
-        await run(() => manager.cancel(order));
+        await manager.cancel(order);
         return ok({ order: orderJson(order), requested: 'cancel' }, 202);
       },
     },
@@ -158,7 +148,7 @@ export function orderRoutes({ manager, store, instruments, lastPrice }: OrderRou
       async handle(req) {
         const patch = modify.parse(req.body);
         const order = await ownOrder(req);
-        const risk = await run(async () => manager.modify(order, patch, await config(order.accountId)));
+        const risk = await manager.modify(order, patch, await config(order.accountId));
         if (!risk.ok) return { status: 422, json: { error: risk.reason, message: risk.message } };
         return ok({ order: orderJson(order), requested: 'modify' }, 202);
       },
@@ -169,7 +159,7 @@ export function orderRoutes({ manager, store, instruments, lastPrice }: OrderRou
       access: traders,
       async handle(req) {
         const account = await accountOf(store, req.principal as Principal);
-        return ok({ account, cancelRequested: await run(() => manager.cancelAll(account)) }, 202);
+        return ok({ account, cancelRequested: await manager.cancelAll(account) }, 202);
       },
     },
     {
