@@ -219,7 +219,6 @@ export const accountRecord = (a: AccountRef) => ({
 export const fromUnits = (buf: Uint16Array, units: number) =>
   String.fromCharCode(...buf.subarray(0, Math.max(0, Math.min(units, buf.length) - 1)));
 
-/** An out string the DLL wrote, or a ProfitDllError when it is not one (too long, not UTF-16). */
 /** A TConnectorAccountIdentifierOut the DLL fills: its two strings go into `account` and `sub`, `units` each. */
 export function accountOut(account: Uint16Array, sub: Uint16Array, units: number) {
   return {
@@ -233,6 +232,7 @@ export function accountOut(account: Uint16Array, sub: Uint16Array, units: number
   };
 }
 
+/** An out string the DLL wrote, or a ProfitDllError when it is not one (too long, not UTF-16). */
 export function dllString(what: string, buf: Uint16Array, units: number, capacity: number): string {
   if (units < 1 || units > capacity)
     throw new ProfitDllError(`${what} of ${units} units from the DLL`, NL.INTERNAL_ERROR);
@@ -263,6 +263,11 @@ export function bindDll(lib: LibraryHandle) {
     UnsubscribePriceBook: tickerRequest('UnsubscribePriceBook'),
     SubscribeOfferBook: tickerRequest('SubscribeOfferBook'),
     UnsubscribeOfferBook: tickerRequest('UnsubscribeOfferBook'),
+    GetAgentNameLength: f('int32 __stdcall GetAgentNameLength(int32 agentId, uint32 shortName)'),
+    // The buffer is a Uint16Array of `length` units, which koffi passes as the pointer.
+    GetAgentName: f(
+      'int32 __stdcall GetAgentName(int32 length, int32 agentId, _Out_ void *buffer, uint32 shortName)',
+    ),
   };
 }
 

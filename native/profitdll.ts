@@ -73,6 +73,8 @@ const DRAIN_BATCH = 8192;
 const CA_IS_ENABLED = 2;
 /** Accounts read at most: a login with more is not one trader's. */
 const MAX_ACCOUNTS = 256;
+/** Longer than any broker's name: a length past it is the DLL's error, not a name. */
+const MAX_AGENT_UNITS = 1024;
 
 // The DLL, the shim and its ring are process-wide: one logged-in connector at a time.
 let loggedIn: ProfitConnector | undefined;
@@ -295,6 +297,27 @@ export class ProfitConnector {
         }),
       };
     });
+  }
+
+  /**
+   * The broker ("agente") of a trade's buyAgent/sellAgent or an offer's agent, by its B3 code:
+   * its short name (e.g. "XP") or its full one; undefined for a code the DLL does not know.
+   * GetAgentNameLength says how many units the name takes (NUL included), GetAgentName fills a
+   * buffer of that many. A name that is not well-formed UTF-16 is an error, not a name.
+   */
+  agentName(agentId: number, short: boolean): string | undefined {
+    const what = `GetAgentName(${agentId})`;
+    const units = this.dll.GetAgentNameLength(agentId, short ? 1 : 0) as number;
+    if (units === NL.NOT_FOUND) return undefined;
+    if (units < 0) check(`GetAgentNameLength(${agentId})`, units);
+    if (units < 1 || units > MAX_AGENT_UNITS)
+      throw new ProfitDllError(`${what}: a name of ${units} units`, NL.INTERNAL_ERROR);
+    const buf = new Uint16Array(units);
+    const rc = this.dll.GetAgentName(units, agentId, buf, short ? 1 : 0) as number;
+    if (rc === NL.NOT_FOUND) return undefined;
+    check(what, rc);
+    const end = buf.indexOf(0);
+    return dllString('agent name', buf, end < 0 ? units : end + 1, units);
   }
 
   /** GetOrderDetails, into buffers of ours; grows them and asks again when a string did not fit. */

@@ -10,9 +10,6 @@
 
 #include "wstr.h"
 
-/* B3 broker codes the simulated agents use. */
-static const int32_t AGENTS[] = {3, 8, 15, 27, 39, 45, 72, 85, 90, 114, 120, 127, 238, 308, 1982};
-#define N_AGENTS ((uint64_t)(sizeof AGENTS / sizeof AGENTS[0]))
 static const wchar16 EMPTY[1] = {0};
 
 uint64_t sim_rand(uint64_t *s) { /* xorshift64* */
@@ -26,7 +23,8 @@ static int32_t rand_between(uint64_t *rng, int32_t lo, int32_t hi) {
   return lo + (int32_t)(sim_rand(rng) % (uint64_t)(hi - lo + 1));
 }
 
-static int32_t rand_agent(uint64_t *rng) { return AGENTS[sim_rand(rng) % N_AGENTS]; }
+/* A broker of agents.c's table. */
+static int32_t rand_agent(uint64_t *rng) { return sim_agent_id((int)(sim_rand(rng) % (uint64_t)sim_agent_count())); }
 
 double market_price(const Market *m, int64_t ticks) {
   return m->scale ? (double)ticks / (double)m->scale : (double)ticks * m->tick;

@@ -80,4 +80,7 @@ void market_snapshot_offer_book(const Market *m, const Emitter *e);
 void market_daily(Market *m, const Emitter *e);
 /* Empties subscribers' books (atDeleteFrom on both sides) before the instrument is re-seeded. */
 void market_clear_books(const Market *m, const Emitter *e);
+/* The brokers of agents.c: how many, and the B3 code of the i-th (0 <= i < count). */
+int sim_agent_count(void);
+int32_t sim_agent_id(int i);
 #endif
