@@ -210,6 +210,7 @@ async function start(
       },
       audit,
     }),
+    ...auditRoutes(audit),
     ...watchlistRoutes(collab.watchlists),
     ...healthRoutes(health),
     ...setupRoutes({
@@ -229,12 +230,12 @@ async function start(
           ...orderRoutes({
             manager: orders.manager,
             store: orderStore,
+            audit,
             instruments: market.instruments,
             lastPrice: market.lastPrice,
           }),
           ...riskRoutes({ manager: orders.manager, store: orderStore }),
           ...accountRoutes(orderStore, accounts),
-          ...auditRoutes(orderStore),
         ]
       : []),
   ];

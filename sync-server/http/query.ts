@@ -17,8 +17,21 @@ export function parseQuery<S extends z.ZodType>(schema: S, req: Request): z.outp
 }
 
 /** A page's `next`: where it ended (the last row's sort key), as base64url JSON the client passes back. */
-export const encodeCursor = (key: readonly (string | number)[]): string =>
+const encodeCursor = (key: readonly (string | number)[]): string =>
   Buffer.from(JSON.stringify(key)).toString('base64url');
+
+/**
+ * A page of rows read as `limit + 1` (whether there is a next page, without counting the rest):
+ * the first `limit`, and the cursor after the last of them when there were more.
+ */
+export function pageOf<T>(
+  rows: readonly T[],
+  limit: number,
+  key: (last: T) => readonly (string | number)[],
+): { rows: T[]; next: string | null } {
+  const last = rows.length > limit ? rows[limit - 1] : undefined;
+  return { rows: rows.slice(0, limit), next: last === undefined ? null : encodeCursor(key(last)) };
+}
 
 /** A `cursor` parameter: decoded to the key `shape` describes, else an issue (422) that says to start over. */
 export const cursorParam = <T extends z.ZodType>(shape: T) =>

@@ -1,4 +1,5 @@
 import type { AccountJson } from '../shared/admin.ts';
+import { writeAudit } from './audit.ts';
 import type { Sql } from './db.ts';
 
 /** An account as the accounts screen lists it, before its risk config is filled in. */
@@ -61,8 +62,7 @@ export class AccountStore {
           on conflict (id) do nothing returning id`;
         if (!row) continue;
         created.push(row.id);
-        await tx`insert into audit_log (actor_id, action, target, after)
-          values (${actorId}, 'account.import', ${`account:${a.id}`}, ${tx.json({ ...a })})`;
+        await writeAudit(tx, { actorId, action: 'account.import', target: `account:${a.id}`, after: a });
       }
       return created;
     });
@@ -85,8 +85,7 @@ export class AccountStore {
         on conflict (singleton) do nothing returning singleton`;
       if (!row) return false;
       if (ownAccount !== null) await tx`update users set account_id = ${ownAccount} where id = ${actorId}`;
-      await tx`insert into audit_log (actor_id, action, target, after)
-        values (${actorId}, 'setup.complete', 'setup', ${tx.json({ ownAccount })})`;
+      await writeAudit(tx, { actorId, action: 'setup.complete', target: 'setup', after: { ownAccount } });
       return true;
     });
   }

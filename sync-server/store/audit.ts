@@ -1,3 +1,4 @@
+import type postgres from 'postgres';
 import type { AuditJson } from '../shared/admin.ts';
 import { allOf, type Sql } from './db.ts';
 
@@ -16,11 +17,13 @@ export interface AuditEntry {
   readonly after?: unknown;
 }
 
+/** The database, or a transaction: an entry commits or rolls back with the change it records. */
+type Writer = Sql | postgres.TransactionSql;
 type Json = Parameters<Sql['json']>[0];
-const json = (sql: Sql, v: unknown) => (v === undefined || v === null ? null : sql.json(v as Json));
+const json = (sql: Writer, v: unknown) => (v === undefined || v === null ? null : sql.json(v as Json));
 
 /** Writes one audit row through `sql`: a transaction's, so it commits or rolls back with the change. */
-export async function writeAudit(sql: Sql, e: AuditEntry): Promise<void> {
+export async function writeAudit(sql: Writer, e: AuditEntry): Promise<void> {
   await sql`insert into audit_log (actor_id, action, target, before, after)
     values (${e.actorId}, ${e.action}, ${e.target}, ${json(sql, e.before)}, ${json(sql, e.after)})`;
 }

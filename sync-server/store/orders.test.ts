@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NewOrder } from '../orders/model.ts';
+import { AuditStore } from './audit.ts';
 import type { Database } from './db.ts';
 import { OrderStore } from './orders.ts';
 import { createTestUser, testBackends } from './testing.ts';
@@ -79,7 +80,7 @@ describe.each(testBackends())('OrderStore on $name', (backend) => {
     await store.setRiskConfig('ACC-1', () => ({ maxOrderQty: 100 }), userId);
     await store.setRiskConfig('ACC-1', () => ({ maxOrderQty: 200 }), userId);
     expect(await store.riskConfig('ACC-1')).toEqual({ maxOrderQty: 200 });
-    const audit = await store.audit(10, 'account:ACC-1');
+    const audit = await new AuditStore(db.sql).list({ target: 'account:ACC-1', limit: 10 });
     expect(audit.map((a) => [a.before, a.after])).toEqual([
       [{ maxOrderQty: 100 }, { maxOrderQty: 200 }],
       [null, { maxOrderQty: 100 }],

@@ -1,5 +1,6 @@
 import type { NewOrder, OrderRow, StateChange } from '../orders/model.ts';
 import type { FillRow, OrderEventRow, OrderState } from '../shared/orders.ts';
+import { writeAudit } from './audit.ts';
 import type { Sql } from './db.ts';
 
 type RawOrder = {
@@ -282,23 +283,13 @@ export class OrderStore {
       const config = change(before?.config);
       await tx`insert into risk_configs (account_id, config, updated_by) values (${accountId}, ${tx.json(config as Record<string, never>)}, ${actorId})
         on conflict (account_id) do update set config = excluded.config, updated_by = excluded.updated_by, updated_at = now()`;
-      await tx`insert into audit_log (actor_id, action, target, before, after)
-        values (${actorId}, ${action}, ${`account:${accountId}`}, ${before ? tx.json(before.config as Record<string, never>) : null}, ${tx.json(config as Record<string, never>)})`;
+      await writeAudit(tx, {
+        actorId,
+        action,
+        target: `account:${accountId}`,
+        before: before?.config,
+        after: config,
+      });
     });
-  }
-
-  async audit(limit: number, target?: string) {
-    return this.sql<
-      {
-        id: string;
-        actor_id: string | null;
-        action: string;
-        target: string;
-        before: unknown;
-        after: unknown;
-        at: Date;
-      }[]
-    >`
-      select * from audit_log where (${target ?? null}::text is null or target = ${target ?? null}) order by id desc limit ${limit}`;
   }
 }

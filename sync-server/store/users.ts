@@ -2,6 +2,7 @@ import type postgres from 'postgres';
 import type { Revocation } from '../auth/revocations.ts';
 import type { ChangeContext, UserChange, UserRepository, UserRow } from '../auth/users.ts';
 import type { Role } from '../shared/admin.ts';
+import { writeAudit } from './audit.ts';
 import type { Sql } from './db.ts';
 
 type Raw = {
@@ -78,8 +79,12 @@ export class UserStore implements UserRepository {
         on conflict (username) do nothing returning *`;
       if (!row) return undefined;
       const user = toUser(row);
-      await tx`insert into audit_log (actor_id, action, target, after)
-        values (${ctx.actorId}, 'user.create', ${target(user.id)}, ${tx.json({ username, role })})`;
+      await writeAudit(tx, {
+        actorId: ctx.actorId,
+        action: 'user.create',
+        target: target(user.id),
+        after: { username, role },
+      });
       return user;
     });
   }
@@ -109,13 +114,22 @@ export class UserStore implements UserRepository {
         if (Number(admins?.n ?? 0) === 0) throw new Refused('last_admin');
         if (disabled && !before.disabled) await this.revokeRefreshTokens(tx, id, ctx.at);
         if (role !== before.role) {
-          await tx`insert into audit_log (actor_id, action, target, before, after)
-            values (${ctx.actorId}, 'user.role', ${target(id)}, ${tx.json({ role: before.role })}, ${tx.json({ role })})`;
+          await writeAudit(tx, {
+            actorId: ctx.actorId,
+            action: 'user.role',
+            target: target(id),
+            before: { role: before.role },
+            after: { role },
+          });
         }
         if (disabled !== before.disabled) {
-          await tx`insert into audit_log (actor_id, action, target, before, after)
-            values (${ctx.actorId}, ${disabled ? 'user.disable' : 'user.enable'}, ${target(id)},
-              ${tx.json({ disabled: before.disabled })}, ${tx.json({ disabled })})`;
+          await writeAudit(tx, {
+            actorId: ctx.actorId,
+            action: disabled ? 'user.disable' : 'user.enable',
+            target: target(id),
+            before: { disabled: before.disabled },
+            after: { disabled },
+          });
         }
         return { user: toUser(row as Raw), before };
       });
@@ -131,8 +145,12 @@ export class UserStore implements UserRepository {
         update users set password_hash = ${passwordHash} where id = ${id} returning *`;
       if (!row) return undefined;
       const revoked = await this.revokeRefreshTokens(tx, id, ctx.at);
-      await tx`insert into audit_log (actor_id, action, target, after)
-        values (${ctx.actorId}, 'user.password_reset', ${target(id)}, ${tx.json({ refreshTokensRevoked: revoked })})`;
+      await writeAudit(tx, {
+        actorId: ctx.actorId,
+        action: 'user.password_reset',
+        target: target(id),
+        after: { refreshTokensRevoked: revoked },
+      });
       return toUser(row);
     });
   }
@@ -143,8 +161,12 @@ export class UserStore implements UserRepository {
         update users set tokens_not_before = ${ctx.at} where id = ${id} returning *`;
       if (!row) return undefined;
       const revoked = await this.revokeRefreshTokens(tx, id, ctx.at);
-      await tx`insert into audit_log (actor_id, action, target, after)
-        values (${ctx.actorId}, 'user.sign_out', ${target(id)}, ${tx.json({ refreshTokensRevoked: revoked })})`;
+      await writeAudit(tx, {
+        actorId: ctx.actorId,
+        action: 'user.sign_out',
+        target: target(id),
+        after: { refreshTokensRevoked: revoked },
+      });
       return toUser(row);
     });
   }
@@ -152,14 +174,22 @@ export class UserStore implements UserRepository {
   async recordLogin(id: number, from: string | undefined): Promise<void> {
     await this.sql.begin(async (tx) => {
       await tx`update users set last_login_at = now() where id = ${id}`;
-      await tx`insert into audit_log (actor_id, action, target, after)
-        values (${id}, 'auth.login', ${target(id)}, ${tx.json({ from: from ?? null })})`;
+      await writeAudit(tx, {
+        actorId: id,
+        action: 'auth.login',
+        target: target(id),
+        after: { from: from ?? null },
+      });
     });
   }
 
   async recordLoginRefused(id: number, reason: string, from: string | undefined): Promise<void> {
-    await this.sql`insert into audit_log (actor_id, action, target, after)
-      values (null, 'auth.login_refused', ${target(id)}, ${this.sql.json({ reason, from: from ?? null })})`;
+    await writeAudit(this.sql, {
+      actorId: null,
+      action: 'auth.login_refused',
+      target: target(id),
+      after: { reason, from: from ?? null },
+    });
   }
 
   async revocations(): Promise<Revocation[]> {

@@ -3,7 +3,7 @@ import type { DeadLetterRow, DeadLetterStorage } from '../../deadLetters/queue.t
 import { type RedriveResult, type RedriveTargets, redrive } from '../../deadLetters/redrive.ts';
 import type { DeadLetterJson, DeadLetterPage, RedriveOutcome } from '../../shared/admin.ts';
 import type { AuditStore } from '../../store/audit.ts';
-import { cursorParam, encodeCursor, inOrder, isoTime, parseQuery } from '../query.ts';
+import { cursorParam, inOrder, isoTime, pageOf, parseQuery } from '../query.ts';
 import { HttpError, ok, type Request, type Route } from '../types.ts';
 
 // The operator's dead letters (operations.md, Dead letters): a filtered page newest first with
@@ -94,16 +94,15 @@ export function deadLetterRoutes({ letters, targets, audit }: DeadLetterRouteDep
       async handle(req) {
         const { cursor, limit, ...filter } = parseQuery(letterQuery, req);
         const after = cursor && { lastSeen: cursor[0], id: cursor[1] };
-        // One more than asked: whether there is a next page, without a count of the rest.
         const [rows, counts, open] = await Promise.all([
           letters.page({ ...filter, limit: limit + 1, after }),
           letters.counts({ source: filter.source, from: filter.from, to: filter.to }),
           letters.countOpen(),
         ]);
-        const last = rows.length > limit ? rows[limit - 1] : undefined;
+        const cut = pageOf(rows, limit, (last) => [last.key.lastSeen, last.key.id]);
         const page: DeadLetterPage = {
-          letters: rows.slice(0, limit).map((r) => letterJson(r.letter)),
-          next: last ? encodeCursor([last.key.lastSeen, last.key.id]) : null,
+          letters: cut.rows.map((r) => letterJson(r.letter)),
+          next: cut.next,
           counts,
           open,
         };

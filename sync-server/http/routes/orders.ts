@@ -7,6 +7,7 @@ import { DEFAULT_RISK } from '../../orders/risk.ts';
 import { orderJson, positionJson } from '../../orders/wire.ts';
 import type { Instrument } from '../../shared/instruments.ts';
 import type { RiskConfig } from '../../shared/orders.ts';
+import type { AuditStore } from '../../store/audit.ts';
 import type { OrderStore } from '../../store/orders.ts';
 import { HttpError, ok, type Request, type Route } from '../types.ts';
 
@@ -37,6 +38,8 @@ const listQuery = z.object({
 export interface OrderRouteDeps {
   readonly manager: OrderManager;
   readonly store: OrderStore;
+  /** Every order created and every cancel, change and cancel-all sent is audited as its user's. */
+  readonly audit: AuditStore;
   readonly instruments: ReadonlyMap<string, Instrument>;
   readonly lastPrice: (ticker: string) => number | undefined;
 }
@@ -67,8 +70,9 @@ export const riskConfig = async (store: OrderStore, account: string): Promise<Ri
   ...((await store.riskConfig(account)) as Partial<RiskConfig> | undefined),
 });
 
-export function orderRoutes({ manager, store, instruments, lastPrice }: OrderRouteDeps): Route[] {
+export function orderRoutes({ manager, store, audit, instruments, lastPrice }: OrderRouteDeps): Route[] {
   const config = (account: string) => riskConfig(store, account);
+  const actor = (req: Request) => (req.principal as Principal).userId;
   // Another user's order is reported as missing: its existence is not revealed.
   const ownOrder = async (req: Request): Promise<OrderRow> => {
     const id = Number(req.params.id);
@@ -90,6 +94,17 @@ export function orderRoutes({ manager, store, instruments, lastPrice }: OrderRou
         const p = req.principal as Principal;
         const account = await accountOf(store, p);
         const r = await manager.submit(account, p.userId, body, await config(account));
+        // A repeat of a submit (same clientOrderId and request) created nothing: it is not audited again.
+        if (r.created) {
+          const { id, clientOrderId, ticker, side, type, qty, price, state, rejectReason } = r.order;
+          const order = { clientOrderId, ticker, side, type, qty, price, state };
+          await audit.record({
+            actorId: p.userId,
+            action: 'order.submit',
+            target: `order:${id}`,
+            after: rejectReason ? { ...order, rejectReason } : order,
+          });
+        }
         if (r.order.state === 'rejected') {
           // The reason is a code; what it says is the rejection's own (a retry reads it back).
           const message =
@@ -138,6 +153,13 @@ export function orderRoutes({ manager, store, instruments, lastPrice }: OrderRou
       async handle(req) {
         const order = await ownOrder(req);
         await manager.cancel(order);
+        await audit.record({
+          actorId: actor(req),
+          action: 'order.cancel',
+          target: `order:${order.id}`,
+          before: { state: order.state },
+          after: { requested: 'cancel' },
+        });
         return ok({ order: orderJson(order), requested: 'cancel' }, 202);
       },
     },
@@ -150,6 +172,13 @@ export function orderRoutes({ manager, store, instruments, lastPrice }: OrderRou
         const order = await ownOrder(req);
         const risk = await manager.modify(order, patch, await config(order.accountId));
         if (!risk.ok) return { status: 422, json: { error: risk.reason, message: risk.message } };
+        await audit.record({
+          actorId: actor(req),
+          action: 'order.modify',
+          target: `order:${order.id}`,
+          before: { price: order.price, qty: order.qty },
+          after: { price: patch.price ?? order.price, qty: patch.qty ?? order.qty },
+        });
         return ok({ order: orderJson(order), requested: 'modify' }, 202);
       },
     },
@@ -159,7 +188,14 @@ export function orderRoutes({ manager, store, instruments, lastPrice }: OrderRou
       access: traders,
       async handle(req) {
         const account = await accountOf(store, req.principal as Principal);
-        return ok({ account, cancelRequested: await manager.cancelAll(account) }, 202);
+        const count = await manager.cancelAll(account);
+        await audit.record({
+          actorId: actor(req),
+          action: 'order.cancel_all',
+          target: `account:${account}`,
+          after: { count },
+        });
+        return ok({ account, cancelRequested: count }, 202);
       },
     },
     {
