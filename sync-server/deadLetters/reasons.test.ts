@@ -52,6 +52,7 @@ const TESTED: Record<string, string> = {
   unknown: 'sync-server/market/feed.test.ts',
   unknown_state_type: 'sync-server/market/feed.test.ts',
   ring_overflow: 'sync-server/market/feed.test.ts',
+  invalid_agent: 'sync-server/market/agents.test.ts',
   bad_book_side: 'sync-server/market/book.test.ts',
   bad_book_action: 'sync-server/market/book.test.ts',
   book_position_out_of_range: 'sync-server/market/book.test.ts',

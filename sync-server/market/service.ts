@@ -2,6 +2,7 @@ import type { NewDeadLetter } from '../deadLetters/queue.ts';
 import type { Logger } from '../log.ts';
 import { type Instrument, instrumentFor } from '../shared/instruments.ts';
 import {
+  type AgentJson,
   BOOK_DEPTH,
   b3Day,
   type Candle,
@@ -19,6 +20,7 @@ import {
   type Trade,
   type TradeMark,
 } from '../shared/market.ts';
+import type { AgentDirectory } from './agents.ts';
 import { BookError, PriceBook, type RawPriceBook } from './book.ts';
 import type { DeadLetter, FeedSinks } from './feed.ts';
 import { QuoteBoard } from './quotes.ts';
@@ -50,6 +52,8 @@ export interface MarketServiceDeps {
   readonly deadLetter: (letter: NewDeadLetter) => void;
   readonly publish: (topic: string, message: Uint8Array | string) => boolean;
   readonly status: () => ConnectorStatus;
+  /** The brokers trades name; without one (a market with no DLL behind it) they stay numbers. */
+  readonly agents?: Pick<AgentDirectory, 'learn' | 'all'>;
   readonly log: Logger;
 }
 
@@ -130,6 +134,7 @@ export class MarketService implements FeedSinks {
     this.quotes.apply(instrument.ticker, instrument.exchange, trades);
     this.foldCandle(instrument.ticker, trades);
     this.deps.store(trades);
+    this.deps.agents?.learn(trades);
     // Encoded once, published as bytes to every subscriber of the ticker.
     this.deps.publish(topicFor('trades', instrument.ticker), encodeTrades(instrument.ticker, trades));
   }
@@ -251,6 +256,11 @@ export class MarketService implements FeedSinks {
 
   connectorStatus(): ConnectorStatus {
     return this.deps.status();
+  }
+
+  /** Every broker named so far (a connecting socket gets them all once). */
+  agents(): AgentJson[] {
+    return this.deps.agents?.all() ?? [];
   }
 
   lastSeq(ticker: string): number {

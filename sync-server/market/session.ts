@@ -10,6 +10,7 @@ import {
 } from '../shared/market.ts';
 import { fullBucket, type Rate, type TokenBucket, takeToken } from '../tokenBucket.ts';
 import { CloseCode, type WsEndpoint, type WsSession } from '../ws.ts';
+import { AGENTS_TOPIC } from './agents.ts';
 import { type MarketService, topicFor } from './service.ts';
 
 // The /ws endpoint: JSON control messages in; snapshots, replays and binary market frames out;
@@ -306,6 +307,10 @@ export function marketEndpoint(deps: MarketSessionDeps): MarketEndpoint {
       });
       send(session, { type: 'connector', status: deps.market.connectorStatus() });
       session.subscribe('connector');
+      // The brokers named so far, once; those named later come on their topic.
+      const agents = deps.market.agents();
+      if (agents.length > 0) send(session, { type: 'agents', agents });
+      session.subscribe(AGENTS_TOPIC);
       if (state.admin) {
         session.subscribe(ADMIN_TOPIC);
         const open = deps.openLetters?.last;

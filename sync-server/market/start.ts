@@ -8,6 +8,7 @@ import { type Instrument, instrumentFor } from '../shared/instruments.ts';
 import type { ServerMessage } from '../shared/market.ts';
 import type { Database } from '../store/db.ts';
 import { TickStore } from '../store/ticks.ts';
+import { AGENTS_TOPIC, AgentDirectory, type AgentNames } from './agents.ts';
 import { type MarketConnector, MarketFeed } from './feed.ts';
 import { MarketService } from './service.ts';
 import {
@@ -24,7 +25,7 @@ export interface MarketOptions {
   readonly config: Config;
   readonly db: Database;
   /** The DLL, opened by the composition root (the only module that loads the binding). */
-  readonly connector: MarketConnector;
+  readonly connector: MarketConnector & AgentNames;
   readonly deadLetters: DeadLetterQueue;
   readonly metrics: Metrics;
   readonly log: Logger;
@@ -70,6 +71,11 @@ export async function startMarket(opts: MarketOptions): Promise<Market> {
   );
   writerMetrics(metrics.registry, writer);
 
+  const agents = new AgentDirectory(
+    opts.connector,
+    (message) => opts.publish(AGENTS_TOPIC, message),
+    (l) => deadLetters.add(l),
+  );
   const service: MarketService = new MarketService({
     tickers: config.tickers,
     ringCapacity: config.replayRing,
@@ -80,6 +86,7 @@ export async function startMarket(opts: MarketOptions): Promise<Market> {
     deadLetter: (l) => deadLetters.add(l),
     publish: opts.publish,
     status: () => feed.status,
+    agents,
     log,
   });
   const instruments = new Map<string, Instrument>(

@@ -312,6 +312,13 @@ export interface ConnectorStatus {
   readonly connected: boolean;
 }
 
+/** A broker ("agente") behind trades, by its B3 code: short name (e.g. "XP") and full name. */
+export interface AgentJson {
+  readonly id: number;
+  readonly short: string;
+  readonly name: string;
+}
+
 export interface InstrumentInfo {
   readonly ticker: string;
   readonly exchange: string;
@@ -381,6 +388,11 @@ export type ServerMessage =
   | { type: 'live' }
   | { type: 'unsubscribed'; channel: Channel; tickers: string[] }
   | { type: 'connector'; status: ConnectorStatus }
+  /**
+   * The brokers trades name (buyAgent/sellAgent codes): every one known when the socket
+   * connects, then each newly named one. A code never named here is shown as its number.
+   */
+  | { type: 'agents'; agents: AgentJson[] }
   /** Pushed to the account's own sockets (orders/wire.ts). */
   | { type: 'order'; order: OrderJson }
   | { type: 'position'; account: string; position: PositionJson }
