@@ -3,30 +3,21 @@ import type { DeadLetterJson, RedriveOutcome } from '../../sync-server/shared/ad
 import { b3DateTime } from '../format.ts';
 import { useDeadLetters, useRedrive } from './api.ts';
 import { FilterForm, ListEnd } from './ListControls.tsx';
-import { afterRedrive, LETTER_STATUSES, type LetterFilter, NO_LETTER_FILTER, outcomeText } from './pages.ts';
-
-interface Outcome {
-  readonly outcome: RedriveOutcome;
-  readonly at: string;
-}
+import { LETTER_STATUSES, type LetterFilter, NO_LETTER_FILTER, outcomeText } from './pages.ts';
 
 /** Admins: the letters the feed and the writer could not take, and their redrive. */
 export function DeadLettersScreen() {
   const [filter, setFilter] = useState<LetterFilter>(NO_LETTER_FILTER);
   const pages = useDeadLetters(filter);
-  const redrive = useRedrive();
+  const redrive = useRedrive(filter);
   const [selected, setSelected] = useState<ReadonlySet<number>>(new Set());
   const [open, setOpen] = useState<ReadonlySet<number>>(new Set());
-  const [outcomes, setOutcomes] = useState<ReadonlyMap<number, Outcome>>(new Map());
+  // What the last redrive of each letter did, said on its row.
+  const [outcomes, setOutcomes] = useState<ReadonlyMap<number, RedriveOutcome>>(new Map());
 
   const first = pages.data?.pages[0];
   const counts = first?.counts ?? [];
-  const letters = (pages.data?.pages ?? [])
-    .flatMap((p) => p.letters)
-    .map((l) => {
-      const o = outcomes.get(l.id);
-      return afterRedrive(l, o?.outcome, o?.at ?? '');
-    });
+  const letters = (pages.data?.pages ?? []).flatMap((p) => p.letters);
   const selectable = letters.filter((l) => l.resolvedAt === null).map((l) => l.id);
   const chosen = selectable.filter((id) => selected.has(id));
 
@@ -37,8 +28,7 @@ export function DeadLettersScreen() {
   const send = (ids: readonly number[]) =>
     redrive.mutate(ids, {
       onSuccess: (list) => {
-        const at = new Date().toISOString();
-        setOutcomes((prev) => new Map([...prev, ...list.map((o) => [o.id, { outcome: o, at }] as const)]));
+        setOutcomes((prev) => new Map([...prev, ...list.map((o) => [o.id, o] as const)]));
         setSelected((prev) => new Set([...prev].filter((id) => !ids.includes(id))));
       },
     });
@@ -130,7 +120,7 @@ export function DeadLettersScreen() {
             <Fragment key={l.id}>
               <LetterRow
                 letter={l}
-                outcome={outcomes.get(l.id)?.outcome}
+                outcome={outcomes.get(l.id)}
                 selected={selected.has(l.id)}
                 expanded={open.has(l.id)}
                 busy={redrive.isPending}

@@ -5,7 +5,7 @@ import { SETUP_POLL_MS, useAccounts, useSetup } from '../api/admin.ts';
 import { ApiError, api } from '../api/client.ts';
 import { keys } from '../api/keys.ts';
 import { queryClient } from '../api/queryClient.ts';
-import { useSession } from '../state/session.ts';
+import { reconnectLiveSocket } from '../live/socket.ts';
 import { accountKey, importBody, importLabel, notImportable, stepOne, ticked } from './firstRun.ts';
 import './admin.css';
 
@@ -163,9 +163,7 @@ function OwnAccountStep({ setup, onBack, onDone }: { setup: SetupJson; onBack():
     onSuccess: (_r, ownAccount) => {
       queryClient.setQueryData<SetupJson>(keys.setup(), { ...setup, done: true, ownAccount });
       void refreshSetup();
-      // The live socket joins its account's order pushes when it opens: a renewed session opens it
-      // again, now with the account.
-      if (ownAccount) void useSession.getState().refresh();
+      if (ownAccount) reconnectLiveSocket();
       onDone();
     },
   });

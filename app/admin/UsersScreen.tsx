@@ -2,6 +2,7 @@ import { type FormEvent, useState } from 'react';
 import { MIN_PASSWORD, ROLES, type Role, USERNAME, type UserJson } from '../../sync-server/shared/admin.ts';
 import { useAccounts } from '../api/admin.ts';
 import { b3DateTime } from '../format.ts';
+import { reconnectLiveSocket } from '../live/socket.ts';
 import { useSession } from '../state/session.ts';
 import {
   useAssignAccount,
@@ -178,7 +179,16 @@ function UserRow({
           aria-label={`Trading account of ${user.username}`}
           value={user.accountId ?? ''}
           disabled={busy}
-          onChange={(e) => assign.mutate({ id: user.userId, accountId: e.target.value || null }, report)}
+          onChange={(e) =>
+            assign.mutate(
+              { id: user.userId, accountId: e.target.value || null },
+              {
+                ...report,
+                // One's own orders are pushed to the live socket once it has joined the account.
+                onSuccess: () => me && reconnectLiveSocket(),
+              },
+            )
+          }
         >
           <option value="">none</option>
           {ids.map((id) => (

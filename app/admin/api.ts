@@ -1,4 +1,4 @@
-import { useInfiniteQuery, useMutation, useQuery } from '@tanstack/react-query';
+import { type InfiniteData, useInfiniteQuery, useMutation, useQuery } from '@tanstack/react-query';
 import type {
   AuditPage,
   DeadLetterPage,
@@ -10,7 +10,7 @@ import type {
 import { api } from '../api/client.ts';
 import { keys } from '../api/keys.ts';
 import { queryClient } from '../api/queryClient.ts';
-import { type AuditFilter, batches, type LetterFilter, pageQuery } from './pages.ts';
+import { type AuditFilter, afterRedrive, batches, type LetterFilter, pageQuery } from './pages.ts';
 
 // The admin screens' server state. Nothing here is kept on the device: an admin acts on what the
 // server holds now, never on a copy from an earlier visit.
@@ -63,8 +63,11 @@ export const useDeadLetters = (filter: LetterFilter) =>
     ...live,
   });
 
-/** Redrives the letters (in batches), and what became of each. */
-export const useRedrive = () =>
+/**
+ * Redrives the letters (in batches), and what became of each. The rows of `filter` shown take the
+ * outcomes at once, until the list is asked for again.
+ */
+export const useRedrive = (filter: LetterFilter) =>
   useMutation({
     mutationFn: async (ids: readonly number[]) => {
       const outcomes: RedriveOutcome[] = [];
@@ -76,7 +79,22 @@ export const useRedrive = () =>
       }
       return outcomes;
     },
-    // The badge and the counts; the rows shown keep the outcomes until the list is asked for again.
+    onSuccess: (outcomes) => {
+      const byId = new Map(outcomes.map((o) => [o.id, o]));
+      const now = new Date().toISOString();
+      queryClient.setQueryData<InfiniteData<DeadLetterPage>>(keys.deadLetters(filter), (data) =>
+        data
+          ? {
+              ...data,
+              pages: data.pages.map((p) => ({
+                ...p,
+                letters: p.letters.map((l) => afterRedrive(l, byId.get(l.id), now)),
+              })),
+            }
+          : data,
+      );
+    },
+    // The Health screen's count (the badge hears it from the socket).
     onSettled: () => queryClient.invalidateQueries({ queryKey: keys.health() }),
   });
 

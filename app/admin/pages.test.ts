@@ -62,7 +62,7 @@ describe('afterRedrive', () => {
     });
   });
 
-  it('counts a refused redrive as an attempt, with the reason it failed this time', () => {
+  it('counts a refused redrive as an attempt, with the detail of this failure, its reason kept', () => {
     const o = {
       id: 7,
       outcome: 'refused',
@@ -71,7 +71,7 @@ describe('afterRedrive', () => {
     } as const;
     expect(afterRedrive(letter, o, NOW)).toMatchObject({
       attempts: 2,
-      reason: 'unknown_ticker',
+      reason: 'bad_price',
       detail: 'XPTO3 is not on this feed',
       lastSeen: NOW,
       resolvedAt: null,
@@ -97,7 +97,10 @@ describe('outcomeText', () => {
   it('says what happened with the server message', () => {
     expect(outcomeText({ id: 1, outcome: 'redriven' })).toBe('Redriven: resolved');
     expect(outcomeText({ id: 1, outcome: 'refused', reason: 'bad_price', message: 'price 0' })).toBe(
-      'Refused again: price 0',
+      'Refused again (bad_price): price 0',
     );
+    expect(
+      outcomeText({ id: 1, outcome: 'not_found', reason: 'not_found', message: 'No dead letter 1' }),
+    ).toBe('Not found: No dead letter 1');
   });
 });

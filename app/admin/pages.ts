@@ -63,7 +63,8 @@ export function batches<T>(items: readonly T[], size = REDRIVE_BATCH): T[][] {
 
 /**
  * A letter as a redrive left it, for the rows shown until the list is asked for again: redriven
- * (or found resolved meanwhile) is resolved; refused counts an attempt more with the new reason.
+ * (or found resolved meanwhile) is resolved; refused counts an attempt more and keeps its reason
+ * with the new detail, as the server stores it (the outcome says the new reason).
  */
 export function afterRedrive(
   letter: DeadLetterJson,
@@ -77,7 +78,7 @@ export function afterRedrive(
     case 'already_resolved':
       return { ...letter, resolvedAt: letter.resolvedAt ?? now, resolution: letter.resolution ?? o.reason };
     case 'refused':
-      return { ...letter, attempts: letter.attempts + 1, reason: o.reason, detail: o.message, lastSeen: now };
+      return { ...letter, attempts: letter.attempts + 1, detail: o.message, lastSeen: now };
     default:
       return letter;
   }
@@ -86,8 +87,8 @@ export function afterRedrive(
 /** What a redrive did to one letter, in words. */
 export function outcomeText(o: RedriveOutcome): string {
   if (o.outcome === 'redriven') return 'Redriven: resolved';
+  if (o.outcome === 'refused') return `Refused again (${o.reason}): ${o.message}`;
   const what = {
-    refused: 'Refused again',
     not_found: 'Not found',
     already_resolved: 'Already resolved',
     not_redrivable: 'Cannot be redriven',

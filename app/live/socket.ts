@@ -20,6 +20,16 @@ const INSTRUMENTS = 'instruments';
 // status) into the market store, the account's order and position pushes into the query cache
 // and the alerts, and the quotes kept on this device for the next cold start.
 
+let live: FeedClient | undefined;
+
+/**
+ * Connects the live socket again: it joins its account's order and position pushes when it
+ * connects, so a user just given an account (their own, on the first run) needs a new one.
+ */
+export function reconnectLiveSocket(): void {
+  live?.dropConnection();
+}
+
 /** Keeps the live /ws connection open while signed in; returns a stop function. */
 export function startLiveSocket(): () => void {
   const market = useMarket.getState();
@@ -74,7 +84,9 @@ export function startLiveSocket(): () => void {
   window.addEventListener('online', online);
   const saver = setInterval(saveQuotes, SAVE_QUOTES_MS);
   client.start();
+  live = client;
   return () => {
+    if (live === client) live = undefined;
     market.flushTrades();
     clearInterval(saver);
     void saveQuotes();
