@@ -27,16 +27,16 @@ export class AgentDirectory {
 
   /** Names the brokers of these trades not seen before, and tells clients of the new ones. */
   learn(trades: readonly Pick<Trade, 'buyAgent' | 'sellAgent'>[]): void {
-    let fresh: AgentJson[] | undefined;
+    const fresh: AgentJson[] = [];
     for (const t of trades) {
       for (const id of [t.buyAgent, t.sellAgent]) {
         if (this.known.has(id)) continue;
         const agent = this.lookUp(id);
         this.known.set(id, agent);
-        if (agent) (fresh ??= []).push(agent);
+        if (agent) fresh.push(agent);
       }
     }
-    if (fresh) this.publish(JSON.stringify({ type: 'agents', agents: fresh } satisfies ServerMessage));
+    if (fresh.length > 0) this.publish(JSON.stringify({ type: 'agents', agents: fresh } satisfies ServerMessage));
   }
 
   /** Every broker named so far, by code. */
