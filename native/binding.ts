@@ -24,6 +24,8 @@ export function declareTypes(): { trade: TypeObject; enumerateOrders: TypeObject
     tickerStates: 'int64',
     accounts: 'int64',
     burstPending: 'int64',
+    historyTrades: 'int64',
+    progress: 'int64',
   });
   koffi.struct('SimOrderStats', {
     sent: 'int64',
@@ -172,6 +174,12 @@ interface SystemTime {
   milliseconds: number;
 }
 const B3_OFFSET_MS = 3 * 3_600_000;
+/** A Date as the DLL's request dates want it: DD/MM/YYYY HH:MM:SS in Brasília time (UTC−3), ms dropped. */
+export function b3RequestDate(d: Date): string {
+  const t = new Date(d.getTime() - B3_OFFSET_MS);
+  const p = (n: number, w = 2) => String(n).padStart(w, '0');
+  return `${p(t.getUTCDate())}/${p(t.getUTCMonth() + 1)}/${p(t.getUTCFullYear(), 4)} ${p(t.getUTCHours())}:${p(t.getUTCMinutes())}:${p(t.getUTCSeconds())}`;
+}
 const fromSystemTime = (t: SystemTime): number | null =>
   t.year === 0
     ? null
@@ -263,6 +271,10 @@ export function bindDll(lib: LibraryHandle) {
     UnsubscribePriceBook: tickerRequest('UnsubscribePriceBook'),
     SubscribeOfferBook: tickerRequest('SubscribeOfferBook'),
     UnsubscribeOfferBook: tickerRequest('UnsubscribeOfferBook'),
+    // Dates as DD/MM/YYYY HH:MM:SS, Brasília time (b3RequestDate).
+    GetHistoryTrades: f(
+      'int32 __stdcall GetHistoryTrades(str16 ticker, str16 exchange, str16 dtStart, str16 dtEnd)',
+    ),
     GetAgentNameLength: f('int32 __stdcall GetAgentNameLength(int32 agentId, uint32 shortName)'),
     // The buffer is a Uint16Array of `length` units, which koffi passes as the pointer.
     GetAgentName: f(

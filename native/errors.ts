@@ -40,7 +40,8 @@ const ADVICE: Partial<Record<NlName, string>> = {
   WAITING_SERVER: 'the DLL is still connecting: retry once the market data state is connected',
   NO_LOGIN: 'the login was refused (see the LOGIN state): fix the credentials, finalize and log in again',
   NO_LICENSE: 'the activation key has no valid license for this: check PROFITDLL_KEY with Nelogica',
-  OUT_OF_RANGE: 'a value or a queue is beyond its limit',
+  OUT_OF_RANGE:
+    'a value or a queue is beyond its limit (for history: ask for a shorter range, in chunks of a day for futures)',
   MARKET_ONLY: 'this session has market data only: log in with routing for orders',
   NOT_FOUND: 'nothing matched the request (for a simulator burst: subscribe a ticker first)',
   EXCHANGE_UNKNOWN: 'use an exchange letter the DLL knows: B (Bovespa) or F (BMF)',

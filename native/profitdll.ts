@@ -4,6 +4,7 @@ import koffi, { type LibraryHandle } from 'koffi';
 import {
   accountOut,
   accountRecord,
+  b3RequestDate,
   bindDll,
   bindOrders,
   type Dll,
@@ -483,6 +484,27 @@ export class ProfitConnector {
   }
   unsubscribeOfferBook(ticker: string, exchange: string): void {
     this.request('UnsubscribeOfferBook', ticker, exchange);
+  }
+
+  /**
+   * GetHistoryTrades: asks the DLL for the ticker's trades from `from` to `to` (its whole second
+   * included), sent as Brasília time. Returns at once; the trades come through drain() as `trade`
+   * events with `history: true`, oldest first, and a `progress` event reaches 100 after the last
+   * one: the end of the answer, which THistoryTradeCallback does not flag. Refusals throw a
+   * ProfitDllError: NL_OUT_OF_RANGE for a range longer than the DLL serves in one request (ask
+   * in chunks), NL_INVALID_ARGS for `to` before `from`. A ticker not subscribed with
+   * subscribeTicker gets no trades, only the progress of 100.
+   */
+  historyTrades(ticker: string, exchange: string, from: Date, to: Date): void {
+    for (const [name, d] of [
+      ['from', from],
+      ['to', to],
+    ] as const)
+      if (!Number.isFinite(d.getTime())) throw new RangeError(`historyTrades: ${name} is not a valid Date`);
+    const start = b3RequestDate(from);
+    const end = b3RequestDate(to);
+    const code = this.dll.GetHistoryTrades(ticker, exchange, start, end) as number;
+    check(`GetHistoryTrades(${ticker}, ${exchange}, ${start}, ${end})`, code);
   }
 
   private request(fn: TickerRequest, ticker: string, exchange: string): void {

@@ -33,6 +33,7 @@ export function simControls(lib: LibraryHandle): SimControls | undefined {
     'int32 SimInjectTrade(str16 ticker, str16 exchange, int32 feed, str16 date, uint32 tradeNumber, double price, double volume, int32 qty, int32 buyAgent, int32 sellAgent, int32 tradeType, uint8 isEdit)',
   );
   const tickerState = required('int32 SimSetTickerState(str16 ticker, str16 exchange, int32 state)');
+  const setClock = required('int32 SimSetClock(int64 epochMs)');
   declareTypes(); // SimStats, SimOrderStats
   const getStats = required('int32 SimGetStats(_Out_ SimStats *out)');
   const orderMode = required('int32 SimSetOrderMode(int32 mode)');
@@ -53,6 +54,8 @@ export function simControls(lib: LibraryHandle): SimControls | undefined {
       invalidTickers: n('invalidTickers'),
       tickerStates: n('tickerStates'),
       accounts: n('accounts'),
+      historyTrades: n('historyTrades'),
+      progress: n('progress'),
     };
     return {
       ...counts,
@@ -92,6 +95,13 @@ export function simControls(lib: LibraryHandle): SimControls | undefined {
         ) as number,
       ),
     setTickerState: (t, e, state) => check('SimSetTickerState', tickerState(t, e, state) as number),
+    setClock: (at) => {
+      const ms = at ? at.getTime() : 0;
+      // 0 is the simulator's "real clock", so the epoch itself cannot be asked for (nor wants to be).
+      if (!Number.isInteger(ms) || ms < 0 || (at && ms === 0))
+        throw new RangeError(`setClock: ${at} is not a Date after 1970`);
+      check('SimSetClock', setClock(ms) as number);
+    },
     stats,
     setOrderMode: (mode) =>
       check('SimSetOrderMode', orderMode({ match: 0, hold: 1, reject: 2 }[mode]) as number),

@@ -45,6 +45,10 @@ export interface SimStats {
   readonly accounts: number;
   /** Trades a burst has still to send. */
   readonly burstPending: number;
+  /** THistoryTradeCallback calls (GetHistoryTrades answers). */
+  readonly historyTrades: number;
+  /** TProgressCallback calls. */
+  readonly progress: number;
   /** Every callback above. */
   readonly callbacks: number;
 }
@@ -67,6 +71,11 @@ export interface SimControls {
   injectTrade(trade: InjectedTrade): void;
   /** Reports a trading-state change through TChangeStateTicker. */
   setTickerState(ticker: string, exchange: string, state: number): void;
+  /**
+   * Sets the simulator's clock to `at`, running on from there (no argument: the real clock). Every
+   * date it prints follows, and so do what history calls today and when a live market begins.
+   */
+  setClock(at?: Date): void;
   stats(): SimStats;
   /** match: orders fill against the book (default); hold: they rest until canceled; reject: all refused. */
   setOrderMode(mode: 'match' | 'hold' | 'reject'): void;

@@ -254,4 +254,10 @@ typedef void(PDLL_CALL *TTinyBookCallback)(TAssetIDRec asset, double price, int3
 typedef void(PDLL_CALL *TInvalidTickerCallback)(TConnectorAssetIdentifier asset);
 typedef void(PDLL_CALL *TChangeStateTicker)(TAssetIDRec asset, const wchar16 *date, int32_t state);
 
+/* Exports whose prototype the simulator and Tape's callers share. GetHistoryTrades: dtStart and
+ * dtEnd as DD/MM/YYYY HH:MM:SS in Brasília time; the trades follow on THistoryTradeCallback, with
+ * TProgressCallback rising to 100 (API.md, history). */
+PDLL_EXPORT int32_t PDLL_CALL GetHistoryTrades(const wchar16 *ticker, const wchar16 *exchange, const wchar16 *dtStart,
+                                               const wchar16 *dtEnd);
+
 #endif

@@ -26,9 +26,21 @@ static int32_t rand_between(uint64_t *rng, int32_t lo, int32_t hi) {
 /* A broker of agents.c's table. */
 static int32_t rand_agent(uint64_t *rng) { return sim_agent_id((int)(sim_rand(rng) % (uint64_t)sim_agent_count())); }
 
-double market_price(const Market *m, int64_t ticks) {
-  return m->scale ? (double)ticks / (double)m->scale : (double)ticks * m->tick;
+int64_t tick_scale(double tick) {
+  int64_t scale = llround(1.0 / tick);
+  return scale > 1 && fabs((double)scale * tick - 1.0) < 1e-9 ? scale : 0;
 }
+
+int64_t start_ticks(double tick, double startPrice) {
+  int64_t ticks = llround(startPrice / tick);
+  return ticks < MIN_TICKS ? MIN_TICKS : ticks; /* every bid level stays positive */
+}
+
+double ticks_price(int64_t ticks, int64_t scale, double tick) {
+  return scale ? (double)ticks / (double)scale : (double)ticks * tick;
+}
+
+double market_price(const Market *m, int64_t ticks) { return ticks_price(ticks, m->scale, m->tick); }
 
 static TAssetIDRec asset(const Market *m) {
   TAssetIDRec a = {m->ticker, m->exchange, 0};
@@ -126,17 +138,20 @@ void market_init(Market *m, const wchar16 *ticker, const wchar16 *exchange, doub
   wcopy(m->exchange, exchange, EXCHANGE_UNITS);
   m->tick = tick;
   m->lot = lot;
-  int64_t scale = llround(1.0 / tick);
-  m->scale = scale > 1 && fabs((double)scale * tick - 1.0) < 1e-9 ? scale : 0;
-  m->startTicks = llround(startPrice / tick);
-  if (m->startTicks < BOOK_LEVELS + 1) m->startTicks = BOOK_LEVELS + 1; /* every bid level stays positive */
+  m->scale = tick_scale(tick);
+  m->startTicks = start_ticks(tick, startPrice);
   m->nextOfferId = 100000000000LL;
+  market_reopen(m, m->startTicks, rng);
+  m->open = m->high = m->low = m->close = m->startTicks;
+}
+
+void market_reopen(Market *m, int64_t ticks, uint64_t *rng) {
+  if (ticks < MIN_TICKS) ticks = MIN_TICKS;
   for (int i = 0; i < BOOK_LEVELS; i++) {
-    level_fill(m, &m->side[SIDE_BUY].level[i], m->startTicks - i, rng);
-    level_fill(m, &m->side[SIDE_SELL].level[i], m->startTicks + 1 + i, rng);
+    level_fill(m, &m->side[SIDE_BUY].level[i], ticks - i, rng);
+    level_fill(m, &m->side[SIDE_SELL].level[i], ticks + 1 + i, rng);
   }
   m->side[SIDE_BUY].n = m->side[SIDE_SELL].n = BOOK_LEVELS;
-  m->open = m->high = m->low = m->close = m->startTicks;
 }
 
 /* Liquidity arrives at a random level so the book does not drain away. */
@@ -177,7 +192,7 @@ void market_trade(Market *m, const Emitter *e) {
   int64_t ticks = top->price;
   double price = market_price(m, ticks);
   int32_t passive = top->agent[0], active = rand_agent(e->rng);
-  m->tradeNumber += 10;
+  m->tradeNumber++;
   if (e->quotes && e->trade) {
     e->trade(asset(m), e->date, m->tradeNumber, price, price * qty, qty, buyer ? active : passive,
              buyer ? passive : active, buyer ? TRADE_BUY_AGGRESSION : TRADE_SELL_AGGRESSION, 0);
@@ -232,7 +247,7 @@ void market_burst_trade(Market *m, const Emitter *e) {
   const Level *top = &m->side[buyer ? SIDE_SELL : SIDE_BUY].level[0];
   int32_t qty = m->lot * rand_between(e->rng, 1, 10);
   double price = market_price(m, top->price);
-  m->tradeNumber += 10;
+  m->tradeNumber++;
   e->trade(asset(m), e->date, m->tradeNumber, price, price * qty, qty, rand_agent(e->rng), rand_agent(e->rng),
            buyer ? TRADE_BUY_AGGRESSION : TRADE_SELL_AGGRESSION, 0);
   atomic_fetch_add_explicit(&e->counters->trades, 1, memory_order_relaxed);

@@ -11,6 +11,7 @@
 #define EXCHANGE_UNITS 8
 #define BOOK_LEVELS 10
 #define MAX_OFFERS 3 /* offers queued at one price level */
+#define MIN_TICKS (BOOK_LEVELS + 1) /* the lowest best bid: every bid level stays positive */
 
 typedef struct {
   int64_t price; /* ticks */
@@ -48,6 +49,7 @@ typedef struct {
 /* Counts every callback the simulator makes (SimGetStats); written by the connector thread. */
 typedef struct {
   _Atomic int64_t trades, dailies, priceBooks, offerBooks, tinyBooks, states, invalidTickers, tickerStates, accounts;
+  _Atomic int64_t historyTrades, progress;
 } SimCounters;
 
 /* Where one instrument's events go during one step of the connector thread. */
@@ -66,9 +68,17 @@ typedef struct {
 } Emitter;
 
 uint64_t sim_rand(uint64_t *state);
+/* 1/tick when that is an integer (prices are then ticks / scale, exactly as printed), else 0. */
+int64_t tick_scale(double tick);
+/* The start price on the tick grid, at least MIN_TICKS. */
+int64_t start_ticks(double tick, double startPrice);
+double ticks_price(int64_t ticks, int64_t scale, double tick);
 void market_init(Market *m, const wchar16 *ticker, const wchar16 *exchange, double tick, int32_t lot,
                  double startPrice, uint64_t *rng);
 double market_price(const Market *m, int64_t ticks);
+/* A fresh book of BOOK_LEVELS levels a side around ticks (best bid ticks, best ask ticks + 1);
+ * the day's statistics are left alone. */
+void market_reopen(Market *m, int64_t ticks, uint64_t *rng);
 /* One trade against the book, with the book, tiny book and daily changes it causes. */
 void market_trade(Market *m, const Emitter *e);
 /* A trade printed at the touch that leaves the model alone: benchmark bursts. */

@@ -2,7 +2,8 @@
  * a random-walk B3 market behind them, for Linux development and tests (docs/native.md). One
  * connector thread plays the DLL's ConnectorThread: every callback comes from it, never from
  * the caller's thread. Sim* exports are simulator-only controls the binding looks up optionally.
- * Order routing lives in orders.c (sim.h), driven from connector_step() like the market. */
+ * Order routing lives in orders.c and GetHistoryTrades in history.c (sim.h), both driven from
+ * connector_step() like the market. */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <math.h>
@@ -24,6 +25,7 @@
 #define IDLE_TICK_MS 50
 #define DEFAULT_RATE 20.0
 #define MAX_RATE 1e7
+#define MAX_CLOCK_MS 253402300799999LL /* 31/12/9999 23:59:59.999 UTC */
 
 /* A tradable instrument. Config fields are guarded by sim.mu; the subscription flags are
  * atomics so the connector thread reads them without the lock. */
@@ -75,6 +77,7 @@ static struct {
   Listing listings[MAX_TICKERS];
   int listingCount;
   int initialized, stop, routing;
+  uint32_t session; /* bumped at every login: history requests of an older one are dropped */
   double rate; /* trades per second per active instrument */
   int64_t burstRemaining;
   Pending *head, *tail;
@@ -88,6 +91,7 @@ static struct {
   _Atomic(TChangeStateTicker) tickerState;
   _Atomic int login;
   _Atomic int brokerConnected;
+  _Atomic int64_t clockOffsetMs; /* SimSetClock: the simulator's clock minus the real one */
   SimCounters counters;
 } sim = {.mu = PTHREAD_MUTEX_INITIALIZER};
 
@@ -97,6 +101,7 @@ static uint32_t marketGeneration[MAX_TICKERS];
 static int seen[MAX_TICKERS][3];
 static double credit[MAX_TICKERS];
 static int64_t lastDailyNs[MAX_TICKERS];
+static int64_t liveStartMs[MAX_TICKERS]; /* sim_b3_ms when the listing's live market began; 0 = not yet */
 static uint64_t rng;
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -257,6 +262,26 @@ int32_t sim_routing_status(void) {
   return rc;
 }
 
+int32_t sim_history_listing(const wchar16 *ticker, const wchar16 *exchange, SimListing *out) {
+  lock();
+  int32_t rc = session_code_locked();
+  int i = rc == NL_OK ? find_listing(ticker, exchange) : -1;
+  if (rc == NL_OK && i < 0) rc = known_exchange(exchange) ? NL_INVALID_TICKER : NL_EXCHANGE_UNKNOWN;
+  if (rc == NL_OK) {
+    const Listing *l = &sim.listings[i];
+    out->index = i;
+    wcopy(out->ticker, l->ticker, TICKER_UNITS);
+    wcopy(out->exchange, l->exchange, EXCHANGE_UNITS);
+    out->tick = l->tick;
+    out->startPrice = l->startPrice;
+    out->lot = l->lot;
+    out->subscribed = atomic_load(&l->quotes);
+    out->session = sim.session;
+  }
+  unlock();
+  return rc;
+}
+
 int32_t sim_find_listing(const wchar16 *ticker, const wchar16 *exchange, double *tick, int32_t *lot) {
   lock();
   int i = find_listing(ticker, exchange);
@@ -321,13 +346,20 @@ static int login_sequence(void) {
   return 1;
 }
 
-/* B3 prints Brasília time (UTC-3, no daylight saving since 2019). */
-static long b3_tm(struct tm *tm) {
+static int64_t real_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
-  time_t secs = ts.tv_sec - 3 * 3600;
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000L;
+}
+
+/* B3 prints Brasília time (UTC-3, no daylight saving since 2019). */
+int64_t sim_b3_ms(void) { return real_ms() + atomic_load(&sim.clockOffsetMs) - 3 * 3600 * 1000LL; }
+
+static long b3_tm(struct tm *tm) {
+  int64_t ms = sim_b3_ms();
+  time_t secs = (time_t)(ms / 1000);
   gmtime_r(&secs, tm);
-  return ts.tv_nsec / 1000000L;
+  return (long)(ms % 1000);
 }
 
 /* As the V1 callbacks print it: DD/MM/YYYY HH:MM:SS.ZZZ. */
@@ -375,6 +407,13 @@ typedef struct {
   int reseed;
 } Reseed;
 
+/* The listing's live market begins now, where the deterministic history of today ends: its
+ * trade numbers follow the history's last one and its book sits at the history's last price. */
+static void start_live(int i, Market *m) {
+  liveStartMs[i] = sim_b3_ms();
+  history_resume(m, liveStartMs[i], &rng);
+}
+
 /* One pass of the connector thread: requested events, subscriptions, paced trading, a burst chunk. */
 static void connector_step(int64_t *lastNs) {
   Reseed reseed[MAX_TICKERS];
@@ -386,6 +425,7 @@ static void connector_step(int64_t *lastNs) {
     marketGeneration[i] = l->generation;
   }
   double rate = sim.rate;
+  uint32_t session = sim.session;
   int quoted[MAX_TICKERS], nQuoted = 0;
   for (int i = 0; i < count; i++)
     if (atomic_load(&sim.listings[i].quotes)) quoted[nQuoted++] = i;
@@ -421,13 +461,19 @@ static void connector_step(int64_t *lastNs) {
     e.quotes = seen[i][SUB_QUOTES];
     e.priceBooks = seen[i][SUB_PRICE_BOOK];
     e.offerBooks = seen[i][SUB_OFFER_BOOK];
+    int wanted = want[SUB_QUOTES] || want[SUB_PRICE_BOOK] || want[SUB_OFFER_BOOK];
     if (reseed[i].reseed) {
       if (m->tick > 0) market_clear_books(m, &e);
       market_init(m, tickers[i], exchanges[i], reseed[i].tick, reseed[i].lot, reseed[i].startPrice, &rng);
+      liveStartMs[i] = 0; /* a re-seeded listing starts its day afresh */
+      if (trading && wanted) start_live(i, m);
       market_snapshot_price_book(m, &e);
       market_snapshot_offer_book(m, &e);
     }
     if (!trading) continue;
+    /* Nothing has been shown of this market yet (seen is all 0 until a trading step with a
+     * subscription, which starts it), so it can still take up where today's history ends. */
+    if (wanted && !liveStartMs[i]) start_live(i, m);
     e.quotes = want[SUB_QUOTES];
     e.priceBooks = want[SUB_PRICE_BOOK];
     e.offerBooks = want[SUB_OFFER_BOOK];
@@ -466,6 +512,10 @@ static void connector_step(int64_t *lastNs) {
     sim.burstRemaining = sim.burstRemaining > burst ? sim.burstRemaining - burst : 0;
     unlock();
   }
+  if (trading) {
+    HistoryOut out = {sim.cb.historyTrade, sim.cb.progress, &sim.counters};
+    history_step(&out, liveStartMs, session);
+  }
   orders_step(markets, count, trading);
 }
 
@@ -475,6 +525,7 @@ static void *connector_thread(void *arg) {
   memset(marketGeneration, 0, sizeof marketGeneration);
   memset(seen, 0, sizeof seen);
   memset(credit, 0, sizeof credit);
+  memset(liveStartMs, 0, sizeof liveStartMs);
   rng = sim.seed;
   if (!login_sequence()) return NULL;
   int64_t last = mono_ns();
@@ -483,7 +534,7 @@ static void *connector_thread(void *arg) {
     lock();
     int orders = orders_busy();
     int busy = sim.head != NULL || sim.burstRemaining > 0 || orders == 1;
-    int active = busy || orders == 2;
+    int active = busy || orders == 2 || history_busy(); /* history goes a packet a step, paced */
     for (int i = 0; i < sim.listingCount && !active; i++)
       active = atomic_load(&sim.listings[i].quotes) || atomic_load(&sim.listings[i].priceBook) ||
                atomic_load(&sim.listings[i].offerBook);
@@ -508,6 +559,7 @@ static int32_t start_session(const wchar16 *key, const wchar16 *user, const wcha
   }
   sim.cb = *cb;
   sim.routing = routing;
+  sim.session++;
   sim.badPassword = weq_ascii(password, "wrong");
   sim.badKey = weq_ascii(key, "invalid");
   const char *seed = getenv("TAPE_SIM_SEED");
@@ -517,8 +569,9 @@ static int32_t start_session(const wchar16 *key, const wchar16 *user, const wcha
     for (int k = 0; k < 3; k++) atomic_store(subscription_flag(&sim.listings[i], k), 0);
   sim.burstRemaining = 0;
   SimCounters *c = &sim.counters;
-  _Atomic int64_t *counters[] = {&c->trades, &c->dailies,        &c->priceBooks,   &c->offerBooks, &c->tinyBooks,
-                                 &c->states, &c->invalidTickers, &c->tickerStates, &c->accounts};
+  _Atomic int64_t *counters[] = {&c->trades,         &c->dailies,  &c->priceBooks,     &c->offerBooks,
+                                 &c->tinyBooks,      &c->states,   &c->invalidTickers, &c->tickerStates,
+                                 &c->accounts,       &c->historyTrades, &c->progress};
   for (size_t i = 0; i < sizeof counters / sizeof counters[0]; i++) atomic_store(counters[i], 0);
   atomic_store(&sim.login, LOGIN_PENDING);
   sim.stop = 0;
@@ -577,6 +630,7 @@ PDLL_EXPORT int32_t PDLL_CALL DLLFinalize(void) {
     for (int k = 0; k < 3; k++) atomic_store(subscription_flag(&sim.listings[i], k), 0);
   memset(&sim.cb, 0, sizeof sim.cb);
   orders_finalized();
+  history_finalized();
   atomic_store(&sim.invalidTicker, NULL);
   atomic_store(&sim.tickerState, NULL);
   atomic_store(&sim.login, LOGIN_NONE);
@@ -650,6 +704,7 @@ PDLL_EXPORT int32_t PDLL_CALL FreePointer(void *pointer, int32_t size) {
 typedef struct {
   int64_t trades, dailies, priceBooks, offerBooks, tinyBooks, states, invalidTickers, tickerStates, accounts;
   int64_t burstPending;
+  int64_t historyTrades, progress;
 } SimStats;
 
 /* Trades per second per instrument with any subscription (default 20, or TAPE_SIM_RATE). */
@@ -730,6 +785,15 @@ PDLL_EXPORT int32_t SimSetTickerState(const wchar16 *ticker, const wchar16 *exch
   return rc;
 }
 
+/* Sets the simulator's clock to epochMs (ms since the epoch, UTC); it runs on from there with the
+ * real one. 0 goes back to the real clock. Every date the simulator prints follows it, and so do
+ * what GetHistoryTrades calls today and when a live market begins. */
+PDLL_EXPORT int32_t SimSetClock(int64_t epochMs) {
+  if (epochMs < 0 || epochMs > MAX_CLOCK_MS) return NL_INVALID_ARGS;
+  atomic_store(&sim.clockOffsetMs, epochMs ? epochMs - real_ms() : 0);
+  return NL_OK;
+}
+
 /* Callbacks made since the last login, by kind, and the trades a burst still has to send. */
 PDLL_EXPORT int32_t SimGetStats(SimStats *out) {
   if (!out) return NL_INVALID_ARGS;
@@ -738,7 +802,7 @@ PDLL_EXPORT int32_t SimGetStats(SimStats *out) {
   *out = (SimStats){atomic_load(&c->trades),    atomic_load(&c->dailies),        atomic_load(&c->priceBooks),
                     atomic_load(&c->offerBooks), atomic_load(&c->tinyBooks),      atomic_load(&c->states),
                     atomic_load(&c->invalidTickers), atomic_load(&c->tickerStates), atomic_load(&c->accounts),
-                    sim.burstRemaining};
+                    sim.burstRemaining, atomic_load(&c->historyTrades), atomic_load(&c->progress)};
   unlock();
   return NL_OK;
 }

@@ -1,5 +1,5 @@
 /* What the simulator's files share: the session and listings of profitdll_sim.c, the order
- * book of orders.c, and how the connector thread drives the orders. */
+ * book of orders.c, the history of history.c, and how the connector thread drives them. */
 #ifndef TAPE_SIM_SIM_H
 #define TAPE_SIM_SIM_H
 #include "market.h"
@@ -25,6 +25,43 @@ int sim_broker_connected(void);
 void sim_signal(void);
 /* Now, in B3 time (UTC-3), as a SYSTEMTIME. */
 void sim_b3_systemtime(TSystemTime *out);
+
+/* A listing as GetHistoryTrades sees it, copied under the simulator's lock. */
+typedef struct {
+  int index;
+  wchar16 ticker[TICKER_UNITS], exchange[EXCHANGE_UNITS];
+  double tick, startPrice;
+  int32_t lot;
+  int subscribed;   /* SubscribeTicker is on for it */
+  uint32_t session; /* the login it was asked in */
+} SimListing;
+
+/* NL_OK and the listing when the session serves market data; otherwise the code a market-data
+ * request gets (NL_NOT_INITIALIZED, NL_NO_LOGIN, NL_NO_LICENSE, NL_INVALID_TICKER,
+ * NL_EXCHANGE_UNKNOWN). */
+int32_t sim_history_listing(const wchar16 *ticker, const wchar16 *exchange, SimListing *out);
+/* The simulator's clock (SimSetClock) in B3 time, UTC-3: ms since the epoch of the B3 wall clock
+ * read as if it were UTC, so ms / 86,400,000 is the B3 day. */
+int64_t sim_b3_ms(void);
+
+/* Where history.c's callbacks go on the connector thread. */
+typedef struct {
+  THistoryTradeCallback trade;
+  TProgressCallback progress;
+  SimCounters *counters;
+} HistoryOut;
+
+/* Connector thread, each step: takes the history requests asked for, one a listing at a time,
+ * and sends each active one a packet of trades and its progress. liveStartMs[i] is when listing
+ * i's live market began in this session (sim_b3_ms), 0 while it has not. */
+void history_step(const HistoryOut *out, const int64_t *liveStartMs, uint32_t session);
+/* 1 while history requests wait or are being sent (connector thread, under sim.mu). */
+int history_busy(void);
+/* DLLFinalize, once the connector thread has stopped: forgets every request. */
+void history_finalized(void);
+/* The live market of today continues the history: m gets the day's statistics of the trades before
+ * b3Ms, their count as its last trade number, and a book around the last price. */
+void history_resume(Market *m, int64_t b3Ms, uint64_t *rng);
 
 /* Connector thread: acknowledges, cancels, changes and fills orders against the markets, and
  * reports every changed order through the order callback. */
