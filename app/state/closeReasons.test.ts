@@ -11,12 +11,19 @@ describe('adminEnd', () => {
       kind: 'signed_out',
       notice: 'You were signed out by an admin',
     });
+    expect(adminEnd(4401, 'password_reset: an admin reset this password; sign in with the new one')).toEqual({
+      kind: 'signed_out',
+      notice: 'An admin reset your password: sign in with the new one',
+    });
   });
 
-  it('renews the session when the role changed', () => {
+  it('renews the session when the role or the trading account changed', () => {
     expect(adminEnd(4401, "role_changed: an admin changed this user's role; connect again")).toEqual({
       kind: 'renew',
     });
+    expect(
+      adminEnd(4401, "account_changed: an admin changed this user's trading account; connect again"),
+    ).toEqual({ kind: 'renew' });
   });
 
   it('leaves every other close to the reconnect: an expired token, other codes, unknown reasons', () => {

@@ -6,13 +6,17 @@ export const TOKEN_CLOSE = 4401;
 export type AdminEnd =
   /** The session is over: sign out and say why. */
   | { readonly kind: 'signed_out'; readonly notice: string }
-  /** The role changed: renew the session (the refresh token carries the new role) and go on. */
+  /**
+   * The role or the trading account changed: renew the session (the refresh token carries the
+   * new role; the next /ws joins the new account's pushes) and go on.
+   */
   | { readonly kind: 'renew' };
 
 /** What the sign-in screen says after an admin ended the session. */
 export const NOTICES = {
   account_disabled: 'Your account was disabled by an admin',
   signed_out: 'You were signed out by an admin',
+  password_reset: 'An admin reset your password: sign in with the new one',
 } as const;
 
 /**
@@ -22,8 +26,8 @@ export const NOTICES = {
 export function adminEnd(code: number, reason: string): AdminEnd | undefined {
   if (code !== TOKEN_CLOSE) return undefined;
   const name = /^([a-z_]+):/.exec(reason)?.[1];
-  if (name === 'account_disabled' || name === 'signed_out')
+  if (name === 'account_disabled' || name === 'signed_out' || name === 'password_reset')
     return { kind: 'signed_out', notice: NOTICES[name] };
-  if (name === 'role_changed') return { kind: 'renew' };
+  if (name === 'role_changed' || name === 'account_changed') return { kind: 'renew' };
   return undefined;
 }

@@ -36,6 +36,8 @@ export const SocketsClosed = {
   disabled: 'account_disabled: an admin disabled this account',
   signedOut: 'signed_out: an admin signed this user out everywhere',
   roleChanged: "role_changed: an admin changed this user's role; connect again",
+  accountChanged: "account_changed: an admin changed this user's trading account; connect again",
+  passwordReset: 'password_reset: an admin reset this password; sign in with the new one',
 } as const;
 export type SocketsClosedReason = (typeof SocketsClosed)[keyof typeof SocketsClosed];
 
@@ -183,12 +185,31 @@ export class AuthService {
     return user;
   }
 
-  /** A new password (typed, or generated and returned once); the user's refresh tokens are revoked. */
+  /**
+   * A new password (typed, or generated and returned once). It signs the user out everywhere:
+   * refresh tokens revoked, access tokens and tickets issued before refused, sockets closed.
+   */
   async resetPassword(actorId: number, id: number, typed?: string): Promise<WithPassword> {
     const { password, generated } = this.newPassword(typed);
     const user = await this.users.setPassword(id, await hashPassword(password), this.ctx(actorId));
     if (!user) throw noSuchUser(id);
+    this.revocations.set(toRevocation(user));
+    this.closeSockets(id, SocketsClosed.passwordReset);
     return generated ? { user, password } : { user };
+  }
+
+  /**
+   * The trading account a user trades (null: none). The user's open sockets close, so that its
+   * next /ws joins the pushes of the new account and no longer those of the old one.
+   */
+  async setAccount(actorId: number, id: number, accountId: string | null): Promise<UserRow> {
+    const outcome = await this.users.setAccount(id, accountId, this.ctx(actorId));
+    if (outcome === 'not_found') throw noSuchUser(id);
+    if (outcome === 'unknown_account')
+      throw new UserChangeRefused('unknown_account', `No account ${accountId}: create it first`);
+    if (outcome.user.accountId !== outcome.before.accountId)
+      this.closeSockets(id, SocketsClosed.accountChanged);
+    return outcome.user;
   }
 
   /**

@@ -36,6 +36,7 @@ export type UserRefusalCode =
   | 'weak_password'
   | 'username_taken'
   | 'last_admin'
+  | 'unknown_account'
   | 'not_found';
 
 export class UserChangeRefused extends Error {
@@ -88,7 +89,19 @@ export interface UserRepository {
     change: UserChange,
     ctx: ChangeContext,
   ): Promise<{ user: UserRow; before: UserRow } | 'not_found' | 'last_admin'>;
-  /** A new password; the user's refresh tokens are revoked. Undefined for no such user. */
+  /**
+   * The trading account the user trades (null: none), audited as `user.account`; 'not_found'
+   * for no such user, 'unknown_account' for no such account (nothing written).
+   */
+  setAccount(
+    id: number,
+    accountId: string | null,
+    ctx: ChangeContext,
+  ): Promise<{ user: UserRow; before: UserRow } | 'not_found' | 'unknown_account'>;
+  /**
+   * A new password; the user's refresh tokens are revoked and `tokensNotBefore` set (a reset
+   * signs the user out everywhere). Undefined for no such user.
+   */
   setPassword(id: number, passwordHash: string, ctx: ChangeContext): Promise<UserRow | undefined>;
   /** Revokes every refresh token of the user and sets `tokensNotBefore`. Undefined for no such user. */
   signOut(id: number, ctx: ChangeContext): Promise<UserRow | undefined>;

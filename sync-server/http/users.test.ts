@@ -276,14 +276,21 @@ describe.each(backends())('user admin routes (%s)', (backend) => {
     expect((await call(next.body.accessToken as string, 'GET', '/api/v1/users')).status).toBe(200);
   });
 
-  it('resets a password: generated or typed, the old one and its refresh token refused', async () => {
+  it('resets a password: generated or typed, the old one, its tokens and its sockets ended', async () => {
     const id = await create('rosa', 'trader');
-    const session = (await signIn('rosa')).body as { refreshToken: string };
+    const session = (await signIn('rosa')).body as { accessToken: string; refreshToken: string };
     expect((await call(root, 'POST', `/api/v1/users/${id}/password`, { password: 'short' })).body.error).toBe(
       'weak_password',
     );
+    const market = await marketSocket(session.accessToken as string);
+    const t0 = Date.now();
     const reset = await call(root, 'POST', `/api/v1/users/${id}/password`);
     expect(reset.status).toBe(200);
+    // A reset signs the user out everywhere: its sockets close, its access token stops.
+    const m = await within(1000, 'the /ws socket closed', market.closed);
+    expect(m).toMatchObject({ code: 4401, reason: expect.stringMatching(/^password_reset: /) });
+    expect(m.at - t0).toBeLessThan(1000);
+    expect((await call(session.accessToken as string, 'GET', '/api/v1/me')).body.error).toBe('token_revoked');
     const { password, user } = reset.body as unknown as UserWithPassword;
     expect(user.username).toBe('rosa');
     expect(
@@ -294,5 +301,53 @@ describe.each(backends())('user admin routes (%s)', (backend) => {
     const typed = await call(root, 'POST', `/api/v1/users/${id}/password`, { password: 'chosen-by-admin' });
     expect(typed.body.password).toBeUndefined();
     expect((await signIn('rosa', 'chosen-by-admin')).status).toBe(200);
+  });
+
+  it('assigns a trading account: audited, the user sockets closed to join the new account, unknown ones refused', async () => {
+    const id = await create('caio', 'trader');
+    for (const account of ['ASSIGN-A', 'ASSIGN-B'])
+      expect(
+        (await call(root, 'POST', '/api/v1/accounts', { id: account, brokerId: 1, name: account })).status,
+      ).toBe(201);
+    expect(await call(root, 'PUT', `/api/v1/users/${id}/account`, { accountId: 'ASSIGN-A' })).toMatchObject({
+      status: 200,
+      body: { userId: id, accountId: 'ASSIGN-A' },
+    });
+    const token = (await signIn('caio')).body.accessToken as string;
+    const market = await marketSocket(token);
+    const t0 = Date.now();
+    expect((await call(root, 'PUT', `/api/v1/users/${id}/account`, { accountId: 'ASSIGN-B' })).status).toBe(
+      200,
+    );
+    const m = await within(1000, 'the /ws socket closed', market.closed);
+    expect(m).toMatchObject({ code: 4401, reason: expect.stringMatching(/^account_changed: /) });
+    expect(m.at - t0).toBeLessThan(1000);
+    // Its token still holds: the next socket joins the new account's pushes.
+    expect((await call(token, 'GET', '/api/v1/me')).status).toBe(200);
+    // The same account again changes nothing: no audit entry, no socket closed.
+    const again = await marketSocket(token);
+    expect((await call(root, 'PUT', `/api/v1/users/${id}/account`, { accountId: 'ASSIGN-B' })).status).toBe(
+      200,
+    );
+    expect(
+      (await call(root, 'PUT', `/api/v1/users/${id}/account`, { accountId: 'NO-SUCH' })).body,
+    ).toMatchObject({
+      error: 'unknown_account',
+    });
+    expect((await call(root, 'PUT', '/api/v1/users/999999/account', { accountId: 'ASSIGN-A' })).status).toBe(
+      404,
+    );
+    expect((await call(root, 'PUT', `/api/v1/users/${id}/account`, { accountId: null })).status).toBe(200);
+    await within(1000, 'the /ws socket closed on unassignment', again.closed);
+    const audit = await call(root, 'GET', `/api/v1/audit?target=user:${id}&action=user.account`);
+    const entries = (audit.body.entries as { before: unknown; after: unknown }[]).map((e) => [
+      e.before,
+      e.after,
+    ]);
+    expect(entries).toEqual([
+      [{ accountId: 'ASSIGN-B' }, { accountId: null }],
+      [{ accountId: 'ASSIGN-A' }, { accountId: 'ASSIGN-B' }],
+      [{ accountId: null }, { accountId: 'ASSIGN-A' }],
+    ]);
   });
 });

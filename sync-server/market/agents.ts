@@ -36,7 +36,8 @@ export class AgentDirectory {
         if (agent) fresh.push(agent);
       }
     }
-    if (fresh.length > 0) this.publish(JSON.stringify({ type: 'agents', agents: fresh } satisfies ServerMessage));
+    if (fresh.length > 0)
+      this.publish(JSON.stringify({ type: 'agents', agents: fresh } satisfies ServerMessage));
   }
 
   /** Every broker named so far, by code. */

@@ -287,7 +287,7 @@ describe.each(backends())('orders on %s', (backend) => {
     expect((await post({ type: 'limit', price: 38.3, qty: 100 })).body.error).toBe('kill_switch');
     await api('admin', 'POST', `/api/v1/risk/kill-switch/${ACCOUNT}`, { on: false });
     const audit = await api('admin', 'GET', `/api/v1/audit?target=account:${ACCOUNT}`);
-    const actions = (audit.body.audit as { action: string }[]).map((a) => a.action);
+    const actions = (audit.body.entries as { action: string }[]).map((a) => a.action);
     expect(actions).toEqual(expect.arrayContaining(['kill_switch.on', 'kill_switch.off']));
     sim().setOrderMode('match');
   });

@@ -27,7 +27,7 @@ describe.each(testBackends())('OrderStore on $name', (backend) => {
     store = new OrderStore(db.sql);
     userId = await createTestUser(db, 'tina');
     await store.createAccount('ACC-1', 1, 'Desk one');
-    await store.assignAccount(userId, 'ACC-1');
+    await db.sql`update users set account_id = 'ACC-1' where id = ${userId}`;
   });
   afterAll(() => db?.close());
 

@@ -78,12 +78,6 @@ export class OrderStore {
     return row?.broker_id;
   }
 
-  /** False when there is no such user. */
-  async assignAccount(userId: number, accountId: string | null): Promise<boolean> {
-    const r = await this.sql`update users set account_id = ${accountId} where id = ${userId}`;
-    return r.count > 0;
-  }
-
   async accountOf(userId: number): Promise<string | undefined> {
     const [row] = await this.sql<
       { account_id: string | null }[]

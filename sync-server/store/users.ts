@@ -139,10 +139,37 @@ export class UserStore implements UserRepository {
     }
   }
 
+  async setAccount(
+    id: number,
+    accountId: string | null,
+    ctx: ChangeContext,
+  ): Promise<{ user: UserRow; before: UserRow } | 'not_found' | 'unknown_account'> {
+    return this.sql.begin(async (tx) => {
+      const [raw] = await tx<Raw[]>`select * from users where id = ${id} for update`;
+      if (!raw) return 'not_found' as const;
+      const before = toUser(raw);
+      if (accountId !== null) {
+        const [account] = await tx`select 1 from accounts where id = ${accountId} for key share`;
+        if (!account) return 'unknown_account' as const;
+      }
+      if (before.accountId === accountId) return { user: before, before };
+      const [row] = await tx<Raw[]>`update users set account_id = ${accountId} where id = ${id} returning *`;
+      await writeAudit(tx, {
+        actorId: ctx.actorId,
+        action: 'user.account',
+        target: target(id),
+        before: { accountId: before.accountId },
+        after: { accountId },
+      });
+      return { user: toUser(row as Raw), before };
+    });
+  }
+
   async setPassword(id: number, passwordHash: string, ctx: ChangeContext): Promise<UserRow | undefined> {
     return this.sql.begin(async (tx) => {
       const [row] = await tx<Raw[]>`
-        update users set password_hash = ${passwordHash} where id = ${id} returning *`;
+        update users set password_hash = ${passwordHash}, tokens_not_before = ${ctx.at}
+        where id = ${id} returning *`;
       if (!row) return undefined;
       const revoked = await this.revokeRefreshTokens(tx, id, ctx.at);
       await writeAudit(tx, {

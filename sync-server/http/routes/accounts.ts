@@ -4,7 +4,6 @@ import type { AccountJson } from '../../shared/admin.ts';
 import type { RiskConfig } from '../../shared/orders.ts';
 import type { AccountStore } from '../../store/accounts.ts';
 import type { OrderStore } from '../../store/orders.ts';
-import { isForeignKeyViolation } from '../../store/pgErrors.ts';
 import { HttpError, ok, type Route } from '../types.ts';
 
 const newAccount = z
@@ -14,16 +13,7 @@ const newAccount = z
     name: z.string().min(1).max(100),
   })
   .strict();
-const assignAccount = z
-  .object({
-    accountId: z
-      .string()
-      .regex(/^[A-Za-z0-9._-]{1,40}$/)
-      .nullable(),
-  })
-  .strict();
-
-/** Trading accounts (admins): list, create, and which account a user trades in. */
+/** Trading accounts (admins): list and create (which one a user trades: routes/users.ts). */
 export function accountRoutes(store: OrderStore, accounts: AccountStore): Route[] {
   return [
     {
@@ -49,26 +39,6 @@ export function accountRoutes(store: OrderStore, accounts: AccountStore): Route[
         // A retry of the same creation is answered as such; other details never overwrite it.
         if (stored.brokerId === a.brokerId && stored.name === a.name) return ok({ account: a });
         throw new HttpError(409, 'account_exists', `Account ${a.id} already exists with other details`);
-      },
-    },
-    {
-      method: 'put',
-      path: '/api/v1/users/:id/account',
-      access: ['admin'],
-      async handle(req) {
-        const { accountId } = assignAccount.parse(req.body);
-        const userId = Number(req.params.id);
-        if (!Number.isSafeInteger(userId)) throw new HttpError(404, 'not_found', `No user ${req.params.id}`);
-        try {
-          if (!(await store.assignAccount(userId, accountId)))
-            throw new HttpError(404, 'not_found', `No user ${req.params.id}`);
-        } catch (err) {
-          // The account does not exist (the foreign key refused it).
-          if (isForeignKeyViolation(err))
-            throw new HttpError(422, 'unknown_account', `No account ${accountId}: create it first`);
-          throw err;
-        }
-        return ok({ userId, accountId });
       },
     },
   ];

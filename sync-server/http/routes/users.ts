@@ -4,8 +4,8 @@ import { toUserJson, UserChangeRefused, type UserRefusalCode } from '../../auth/
 import { ROLES, type UserWithPassword } from '../../shared/admin.ts';
 import { HttpError, ok, type Request, type Route } from '../types.ts';
 
-// The users, as admins manage them (issue 16): list, create, change role, disable/enable, reset
-// a password, sign out everywhere. Every change is audited where it is written (store/users.ts).
+// The users, as admins manage them (issue 16): list, create, change role, disable/enable, assign
+// a trading account, reset a password, sign out everywhere. Every change is audited where it is written (store/users.ts).
 
 const password = z.string().min(1).max(200);
 const newUser = z.object({
@@ -18,12 +18,21 @@ const change = z
   .strict()
   .refine((c) => c.role !== undefined || c.disabled !== undefined, 'give role or disabled (or both)');
 const reset = z.object({ password: password.optional() }).strict();
+const account = z
+  .object({
+    accountId: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,40}$/)
+      .nullable(),
+  })
+  .strict();
 
 const STATUS: Record<UserRefusalCode, number> = {
   invalid_username: 422,
   weak_password: 422,
   username_taken: 409,
   last_admin: 409,
+  unknown_account: 422,
   not_found: 404,
 };
 
@@ -82,6 +91,17 @@ export function userRoutes(auth: AuthService): Route[] {
         const id = userId(req);
         const { password: typed } = reset.parse(req.body ?? {});
         return ok(withPassword(await answering(() => auth.resetPassword(actor(req), id, typed))));
+      },
+    },
+    {
+      method: 'put',
+      path: '/api/v1/users/:id/account',
+      access: ['admin'],
+      async handle(req) {
+        const id = userId(req);
+        const { accountId } = account.parse(req.body);
+        await answering(() => auth.setAccount(actor(req), id, accountId));
+        return ok({ userId: id, accountId });
       },
     },
     {
