@@ -8,6 +8,7 @@ const account = (accountId: string, over: Partial<BrokerAccountJson> = {}): Brok
   accountId,
   subAccountId: '',
   holder: 'Ana Souza',
+  enabled: true,
   imported: false,
   ...over,
 });
@@ -37,15 +38,18 @@ describe('first run, step 1', () => {
     expect(ticked([a, b], new Map([[accountKey(a), true]]))).toEqual([a, b]);
   });
 
-  it('never sends an account already imported or a sub-account, even ticked', () => {
+  it('never sends an account already imported, a sub-account or a disabled one, even ticked', () => {
     const done = account('SIM-0001', { imported: true });
     const sub = account('SIM-0001', { subAccountId: 'A1' });
+    const off = account('SIM-0003', { enabled: false });
     const fresh = account('SIM-0002');
     const picked = new Map([
       [accountKey(done), true],
       [accountKey(sub), true],
+      [accountKey(off), true],
     ]);
-    expect(ticked([done, sub, fresh], picked)).toEqual([fresh]);
+    expect(ticked([done, sub, off, fresh], picked)).toEqual([fresh]);
+    expect(notImportable(off)).toMatch(/disabled/);
     expect(notImportable(done)).toBe('already imported');
     expect(notImportable(sub)).toMatch(/sub-account/);
     expect(notImportable(fresh)).toBeUndefined();

@@ -10,6 +10,7 @@ export const accountKey = (a: Pick<BrokerAccountJson, 'brokerId' | 'accountId' |
 export function notImportable(a: BrokerAccountJson): string | undefined {
   if (a.imported) return 'already imported';
   if (a.subAccountId !== '') return 'a sub-account: Tape routes to master accounts only';
+  if (!a.enabled) return 'the broker has this account disabled for trading';
   return undefined;
 }
 

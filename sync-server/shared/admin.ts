@@ -38,6 +38,8 @@ export interface BrokerAccountJson {
   readonly accountId: string;
   readonly subAccountId: string;
   readonly holder: string;
+  /** The broker lets this account trade (GetAccountDetails' flags). */
+  readonly enabled: boolean;
   /** Already a Tape account (same id). */
   readonly imported: boolean;
 }
