@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { NL, ProfitDllError } from './errors.ts';
+import { NL } from './errors.ts';
 import { defaultLibraryPaths, ProfitConnector } from './profitdll.ts';
-import { collect, connectSimulator } from './testkit.ts';
+import { dllCode as codeOf, collect, connectSimulator } from './testkit.ts';
 
 // The login's trading accounts through the real binding: GetAccountCount, GetAccounts and
 // GetAccountDetails of the simulator, which knows two accounts at two brokers once routing has
@@ -12,15 +12,6 @@ afterEach(() => {
   connector?.finalize();
   connector = undefined;
 });
-
-const codeOf = (f: () => unknown) => {
-  try {
-    f();
-  } catch (err) {
-    return err instanceof ProfitDllError ? err.codeName : String(err);
-  }
-  return 'no error';
-};
 
 describe('accounts', () => {
   it('are the two the DLL reports once routing reached the broker, with broker and holder', async () => {

@@ -3,7 +3,7 @@ import { applyBookAction } from '../sync-server/market/book.ts';
 import { NL, nlCodeName, ProfitDllError } from './errors.ts';
 import { defaultLibraryPaths, ProfitConnector } from './profitdll.ts';
 import type { RawEvent } from './records.ts';
-import { collect, connectSimulator, sleep, statesOf, tradesOf } from './testkit.ts';
+import { collect, connectSimulator, INSTRUMENTS, sleep, statesOf, type Ticker, tradesOf } from './testkit.ts';
 import type { InjectedTrade } from './types.ts';
 
 // The binding against the real simulator and capture libraries (native/build), no mocks.
@@ -36,16 +36,6 @@ function expectDllError(fn: () => unknown, codeName: string) {
   }
   throw new Error(`expected ${codeName}, but the call succeeded`);
 }
-
-const INSTRUMENTS = {
-  PETR4: { exchange: 'B', tick: 0.01, lot: 100, price: 38.5 },
-  VALE3: { exchange: 'B', tick: 0.01, lot: 100, price: 62 },
-  ITUB4: { exchange: 'B', tick: 0.01, lot: 100, price: 33 },
-  BBDC4: { exchange: 'B', tick: 0.01, lot: 100, price: 14 },
-  WINZ25: { exchange: 'F', tick: 5, lot: 1, price: 128000 },
-  WDOZ25: { exchange: 'F', tick: 0.5, lot: 1, price: 5400 },
-} as const;
-type Ticker = keyof typeof INSTRUMENTS;
 
 const onGrid = (price: number, tick: number) => Math.abs(price / tick - Math.round(price / tick)) < 1e-9;
 const DATE = /^(\d{2})\/(\d{2})\/(\d{4}) (\d{2}):(\d{2}):(\d{2})\.(\d{3})$/;

@@ -34,6 +34,10 @@ export function simControls(lib: LibraryHandle): SimControls | undefined {
   );
   const tickerState = required('int32 SimSetTickerState(str16 ticker, str16 exchange, int32 state)');
   const setClock = required('int32 SimSetClock(int64 epochMs)');
+  // The DLL's own export, bound here for dates as text: ProfitConnector.historyTrades formats Dates.
+  const historyText = required(
+    'int32 __stdcall GetHistoryTrades(str16 ticker, str16 exchange, str16 dtStart, str16 dtEnd)',
+  );
   declareTypes(); // SimStats, SimOrderStats
   const getStats = required('int32 SimGetStats(_Out_ SimStats *out)');
   const orderMode = required('int32 SimSetOrderMode(int32 mode)');
@@ -95,6 +99,8 @@ export function simControls(lib: LibraryHandle): SimControls | undefined {
         ) as number,
       ),
     setTickerState: (t, e, state) => check('SimSetTickerState', tickerState(t, e, state) as number),
+    historyTradesText: (ticker, exchange, dtStart, dtEnd) =>
+      historyText(ticker, exchange, dtStart, dtEnd) as number,
     setClock: (at) => {
       const ms = at ? at.getTime() : 0;
       // 0 is the simulator's "real clock", so the epoch itself cannot be asked for (nor wants to be).

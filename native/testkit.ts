@@ -1,9 +1,21 @@
+import { ProfitDllError } from './errors.ts';
 import { defaultLibraryPaths, ProfitConnector } from './profitdll.ts';
 import type { RawEvent } from './records.ts';
 
 // Helpers for tests and benchmarks that drive the real simulator library through the binding.
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** The simulator's default listings (native/sim/profitdll_sim.c): exchange, tick, lot, start price. */
+export const INSTRUMENTS = {
+  PETR4: { exchange: 'B', tick: 0.01, lot: 100, price: 38.5 },
+  VALE3: { exchange: 'B', tick: 0.01, lot: 100, price: 62 },
+  ITUB4: { exchange: 'B', tick: 0.01, lot: 100, price: 33 },
+  BBDC4: { exchange: 'B', tick: 0.01, lot: 100, price: 14 },
+  WINZ25: { exchange: 'F', tick: 5, lot: 1, price: 128000 },
+  WDOZ25: { exchange: 'F', tick: 0.5, lot: 1, price: 5400 },
+} as const;
+export type Ticker = keyof typeof INSTRUMENTS;
 
 export type StateEvent = Extract<RawEvent, { kind: 'state' }>;
 export type TradeEvent = Extract<RawEvent, { kind: 'trade' }>;
@@ -23,6 +35,16 @@ export async function collect(
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(2);
   }
+}
+
+/** The named code a DLL call fails with ('NL_INVALID_TICKER'), another error's text, or 'no error'. */
+export function dllCode(f: () => unknown): string {
+  try {
+    f();
+  } catch (err) {
+    return err instanceof ProfitDllError ? err.codeName : String(err);
+  }
+  return 'no error';
 }
 
 /** True once the states say what Tape calls connected (API.md). */

@@ -76,6 +76,11 @@ export interface SimControls {
    * date it prints follows, and so do what history calls today and when a live market begins.
    */
   setClock(at?: Date): void;
+  /**
+   * GetHistoryTrades with the dates as given, well-formed or not (null passes NULL), answering the
+   * return code instead of throwing: what the DLL makes of dates ProfitConnector never sends.
+   */
+  historyTradesText(ticker: string, exchange: string, dtStart: string | null, dtEnd: string | null): number;
   stats(): SimStats;
   /** match: orders fill against the book (default); hold: they rest until canceled; reject: all refused. */
   setOrderMode(mode: 'match' | 'hold' | 'reject'): void;
