@@ -22,6 +22,8 @@ export function ownServer(offset: number) {
   let running: ServerProcess | undefined;
   return {
     url: `http://127.0.0.1:${port}`,
+    /** The server's data directory, fresh: a spec may put files there before the first start. */
+    dataDir: env.TAPE_DATA_DIR,
     async start() {
       running = await spawnServer(env, 60_000);
     },
