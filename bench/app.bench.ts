@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { chromium } from '@playwright/test';
-import { ADMIN_PASSWORD, startTestServer } from '../sync-server/testing/server.ts';
+import { ADMIN_PASSWORD, login, startTestServer } from '../sync-server/testing/server.ts';
 import { until } from '../sync-server/testing/until.ts';
 
 const RATE = Number(process.env.BENCH_RATE ?? 1_000);
@@ -21,6 +21,13 @@ const gzip = initial.reduce((sum, f) => sum + gzipSync(readFileSync(join(dist, f
 const backend = process.env.DATABASE_URL ? 'postgres' : 'pglite';
 const t = await startTestServer(backend, { TAPE_SIM_RATE: String(RATE / TICKERS), TAPE_STATIC_DIR: dist });
 await until(() => t.server.feed.status.connected, 'connector');
+// Past the first run (an admin on a fresh install is led through it before the screens).
+const setupDone = await fetch(`${t.url}/api/v1/setup/done`, {
+  method: 'POST',
+  headers: { Authorization: `Bearer ${await login(t.url)}`, 'Content-Type': 'application/json' },
+  body: JSON.stringify({ ownAccount: null }),
+});
+if (!setupDone.ok) throw new Error(`setup/done: ${setupDone.status} ${await setupDone.text()}`);
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
   args: [
