@@ -150,6 +150,22 @@ describe('refusals', () => {
     await collect(connector, (ev) => ended('WINZ25')(ev) && ended('PETR4', 2)(ev), 'the answers');
   });
 
+  it('holds 64 requests at a time, refuses one more with NL_OUT_OF_RANGE, and forgets them at finalize', async () => {
+    const first = await connectSimulator();
+    c = first.connector;
+    c.subscribeTicker('WINZ25', 'F'); // a day of futures takes the first request ~80 ms to send
+    const asked = Array.from({ length: 65 }, () =>
+      dllCode(() => c?.historyTrades('WINZ25', 'F', ...wholeDay(MONDAY))),
+    );
+    expect(asked.slice(0, 64)).toEqual(Array(64).fill('no error'));
+    expect(asked[64]).toBe('NL_OUT_OF_RANGE');
+    c.finalize();
+    const { connector } = await connectSimulator();
+    c = connector;
+    await sleep(100);
+    expect(connector.drain().filter((e) => e.kind === 'trade' || e.kind === 'progress')).toEqual([]);
+  });
+
   it('takes exactly the dates DD/MM/YYYY HH:MM:SS that exist, and refuses anything else', async () => {
     const { connector } = await connectSimulator();
     c = connector;

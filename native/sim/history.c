@@ -250,11 +250,13 @@ PDLL_EXPORT int32_t PDLL_CALL GetHistoryTrades(const wchar16 *ticker, const wcha
   if (rc != NL_OK) return rc;
   int64_t from, to;
   if (!parse_date(dtStart, &from) || !parse_date(dtEnd, &to) || from > to) return NL_INVALID_ARGS;
-  if (to - from > (weq_ascii(info.exchange, "F") ? FUTURES_RANGE_MS : RANGE_MS)) return NL_OUT_OF_RANGE;
+  HistoryListing listing;
+  listing_init(&listing, info.ticker, info.exchange, info.tick, info.lot, tick_scale(info.tick),
+               start_ticks(info.tick, info.startPrice));
+  if (to - from > (futures(&listing) ? FUTURES_RANGE_MS : RANGE_MS)) return NL_OUT_OF_RANGE;
   Request *r = calloc(1, sizeof *r);
   if (!r) return NL_INTERNAL_ERROR;
-  listing_init(&r->listing, info.ticker, info.exchange, info.tick, info.lot, tick_scale(info.tick),
-               start_ticks(info.tick, info.startPrice));
+  r->listing = listing;
   r->index = info.index;
   r->session = info.session;
   r->subscribed = info.subscribed;
