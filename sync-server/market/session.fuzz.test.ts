@@ -126,6 +126,7 @@ const fakeMarket = {
   tickerList: TICKERS,
   instruments: [],
   connectorStatus: () => ({ login: 0, routing: 0, marketData: 4, activation: 0, connected: true }),
+  agents: () => [],
   quote: () => undefined,
   bookFrame: () => undefined,
   candleFrame: () => undefined,
