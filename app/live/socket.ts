@@ -9,6 +9,7 @@ import { gapNotice } from '../market/gapNotice.ts';
 import type { OrdersResponse, PositionsResponse } from '../orders/api.ts';
 import { upsertOrder } from '../orders/blotter.ts';
 import { useAdmin } from '../state/admin.ts';
+import { useAgents } from '../state/agents.ts';
 import { useAlerts } from '../state/alerts.ts';
 import { useMarket } from '../state/market.ts';
 import { useSession } from '../state/session.ts';
@@ -17,8 +18,9 @@ const SAVE_QUOTES_MS = 2_000;
 const INSTRUMENTS = 'instruments';
 
 // The app's one /ws connection: market data (trades, candles, daily figures, the connector's
-// status) into the market store, the account's order and position pushes into the query cache
-// and the alerts, and the quotes kept on this device for the next cold start.
+// status) into the market store, the brokers' names into the agents store, the account's order
+// and position pushes into the query cache and the alerts, and the quotes kept on this device
+// for the next cold start.
 
 let live: FeedClient | undefined;
 
@@ -64,6 +66,7 @@ export function startLiveSocket(): () => void {
     onMessage: (msg) => {
       if (msg.type === 'connector') market.setConnector(msg.status);
       else if (msg.type === 'day') market.day(msg.ticker, msg.day);
+      else if (msg.type === 'agents') useAgents.getState().add(msg.agents);
       else if (msg.type === 'order') onOrder(msg.order);
       else if (msg.type === 'position') onPosition(msg.position);
       else if (msg.type === 'deadLetters') useAdmin.getState().setOpenLetters(msg.open);
