@@ -267,6 +267,11 @@ export class MarketService implements FeedSinks {
     return this.rings.get(ticker)?.lastSeq ?? 0;
   }
 
+  /** The ring's trades of the ticker after `after`; undefined when it no longer reaches back there. */
+  tradesSince(ticker: string, after: number): Trade[] | undefined {
+    return this.rings.get(ticker)?.since(after);
+  }
+
   /**
    * Everything after `after` for one ticker: from the ring, else from the database then the
    * ring, else (gap too large or history incomplete) a snapshot. The returned frames end at the

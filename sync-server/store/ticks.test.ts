@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { emptyFlow, foldFlow } from '../shared/flow.ts';
 import { applyTrades, b3Day, type Quote } from '../shared/market.ts';
 import { sampleTrade } from '../testing/market.ts';
 import type { Database } from './db.ts';
@@ -144,6 +145,35 @@ describe.each(testBackends())('TickStore on $name', (backend) => {
       volume: 1_400,
       trades: 4,
     });
+  });
+
+  it("sums each broker's session on the ticker as the flow's fold of the same trades does", async () => {
+    const b3 = (d: number, h: number) => Date.UTC(2026, 11, d, h + 3);
+    const agents = [3, 85, 114, 308];
+    const trades = Array.from({ length: 40 }, (_, i) =>
+      sampleTrade(i + 1, {
+        ticker: 'BBAS3',
+        time: i < 5 ? b3(1, 15) + i : b3(2, 10) + i * 1000, // five the day before
+        qty: 100 * ((i % 7) + 1),
+        buyAgent: agents[i % 4] as number,
+        sellAgent: agents[(i * 3 + 1) % 4] as number,
+      }),
+    );
+    await store.insert(trades);
+    const flow = await store.brokerFlow('BBAS3', b3(2, 12));
+    const day = b3Day(b3(2, 12));
+    expect(flow).toEqual(
+      foldFlow(
+        emptyFlow('BBAS3', day),
+        trades.filter((t) => b3Day(t.time) === day),
+      ),
+    );
+    expect(flow.throughSeq).toBe(40);
+    const qty = trades.slice(5).reduce((n, t) => n + t.qty, 0);
+    expect(flow.brokers.reduce((n, r) => n + r.bought, 0)).toBe(qty);
+    expect(flow.brokers.reduce((n, r) => n + r.sold, 0)).toBe(qty);
+    // A ticker with nothing stored that day: an empty flow through seq 0.
+    expect(await store.brokerFlow('BBAS3', b3(3, 12))).toEqual(emptyFlow('BBAS3', day + 1));
   });
 
   it('rolls trades into OHLCV candles', async () => {

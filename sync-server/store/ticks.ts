@@ -1,3 +1,4 @@
+import type { BrokerFlowJson } from '../shared/flow.ts';
 import { B3_UTC_OFFSET_MS, b3Day, type Candle, type Quote, type Trade } from '../shared/market.ts';
 import type { Database, Sql } from './db.ts';
 
@@ -220,6 +221,37 @@ export class TickStore {
       time: r.time.getTime(),
       tradeNumber: Number(r.trade_number),
     }));
+  }
+
+  /**
+   * The broker flow of the ticker's B3 session on the day of `at`, from its stored trades: per
+   * broker code what it bought and sold and in how many trades, through the last stored seq.
+   */
+  async brokerFlow(ticker: string, at: number): Promise<BrokerFlowJson> {
+    const day = b3Day(at);
+    const from = iso(day * 86_400_000 - B3_UTC_OFFSET_MS);
+    const to = iso((day + 1) * 86_400_000 - B3_UTC_OFFSET_MS);
+    const rows = await this.sql<
+      { agent: number; bought: string; sold: string; trades: string; through: string | null }[]
+    >`with d as (select seq, qty, buy_agent, sell_agent from ticks
+        where ticker = ${ticker} and time >= ${from} and time < ${to})
+      select x.agent, sum(x.bought) as bought, sum(x.sold) as sold, sum(x.trades) as trades,
+        (select max(seq) from d) as through
+      from (select buy_agent as agent, qty as bought, 0 as sold, 1 as trades from d
+            union all
+            select sell_agent, 0, qty, case when sell_agent = buy_agent then 0 else 1 end from d) x
+      group by x.agent order by x.agent`;
+    return {
+      ticker,
+      day,
+      throughSeq: Number(rows[0]?.through ?? 0),
+      brokers: rows.map((r) => ({
+        agent: r.agent,
+        bought: Number(r.bought),
+        sold: Number(r.sold),
+        trades: Number(r.trades),
+      })),
+    };
   }
 
   async candles(ticker: string, tf: Timeframe, from: number, to: number): Promise<Candle[]> {

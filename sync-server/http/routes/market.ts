@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { MarketFeed } from '../../market/feed.ts';
+import { sessionFlow } from '../../market/flow.ts';
 import type { MarketService } from '../../market/service.ts';
 import { TIMEFRAMES, type TickStore } from '../../store/ticks.ts';
 import { HttpError, ok, type Route } from '../types.ts';
@@ -11,6 +12,7 @@ const candleQuery = z.object({
   to: z.coerce.number().int().min(0),
 });
 const MAX_CANDLES = 10_000;
+const flowQuery = z.object({ ticker: z.string().regex(/^[A-Z0-9]{4,12}$/) }).strict();
 
 export interface MarketRouteDeps {
   readonly market: MarketService;
@@ -27,6 +29,22 @@ export function marketRoutes({ market, ticks, feed }: MarketRouteDeps): Route[] 
       access: everyone,
       handle: () =>
         ok({ quotes: market.tickerList.map((t) => market.quote(t)).filter(Boolean), connector: feed.status }),
+    },
+    {
+      method: 'get',
+      path: '/api/v1/market/flow',
+      access: everyone,
+      async handle(req) {
+        const { ticker } = flowQuery.parse(Object.fromEntries(req.query));
+        if (!market.tickerList.includes(ticker))
+          throw new HttpError(404, 'unknown_ticker', `${ticker} is not on this feed`);
+        return ok(
+          await sessionFlow(ticker, Date.now(), {
+            stored: (t, at) => ticks.brokerFlow(t, at),
+            since: (t, after) => market.tradesSince(t, after),
+          }),
+        );
+      },
     },
     {
       method: 'get',
