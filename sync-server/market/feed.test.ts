@@ -215,6 +215,17 @@ describe('MarketFeed', () => {
     expect(sinks.letters).toEqual([]);
   });
 
+  it('never numbers a history answer as live trades', async () => {
+    const { conn, sinks } = await start();
+    conn.push({ ...rawTrade('PETR4', 5), history: true }, rawTrade('PETR4', 6), {
+      ...rawTrade('PETR4', 7),
+      history: true,
+    });
+    await until(() => sinks.batches.length === 1, 'the live trade');
+    expect(sinks.batches).toEqual([{ ticker: 'PETR4', seqs: [1], tradeNumbers: [6] }]);
+    expect(sinks.letters).toEqual([]);
+  });
+
   it('goes on draining after a sink throws: the failed drain is counted, the next one delivered', async () => {
     const { conn, sinks, outcome } = await start();
     sinks.failTrades = 1;

@@ -199,6 +199,10 @@ export class MarketFeed {
         const group = books.get(ev.ticker);
         if (group) group.events.push(ev);
         else books.set(ev.ticker, { instrument, events: [ev] });
+      } else if (ev.kind === 'trade' && ev.history) {
+        // An answer to GetHistoryTrades: never a live trade, so never numbered as one. Nothing in
+        // this server asks for history yet; counted until the backfill reads them.
+        this.count('historyTrade', 'not_used');
       } else if (ev.kind === 'trade') {
         const r = this.capture.capture(ev);
         if (r.ok) {
