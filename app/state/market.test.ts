@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { applyTrades, type Trade } from '../../sync-server/shared/market.ts';
-import { useMarket } from './market.ts';
+import { tradeTape, useMarket } from './market.ts';
 
 // The queue between the feed and the screen: one store update per animation frame.
 
@@ -74,5 +74,22 @@ describe('useMarket.queueTrades', () => {
     expect(useMarket.getState().quotes.PETR4).toMatchObject({ last: 40, trades: 2 });
     runFrames();
     expect(useMarket.getState().quotes.PETR4).toMatchObject({ last: 40, trades: 2 });
+  });
+
+  it("keeps each ticker's trades on its tape in the same one update, newest first", () => {
+    const { queueTrades } = useMarket.getState();
+    const before = useMarket.getState().tapeVersion.ITUB4 ?? 0;
+    const seen: number[] = [];
+    const off = useMarket.subscribe((s) => seen.push(s.tapeVersion.ITUB4 ?? 0));
+    queueTrades('ITUB4', [trade(1, 30, 'ITUB4'), trade(2, 30.01, 'ITUB4')]);
+    queueTrades('ITUB4', [trade(3, 30.02, 'ITUB4')]);
+    expect(tradeTape('ITUB4')).toBeUndefined();
+    runFrames();
+    off();
+    expect(updates).toBe(1);
+    expect(seen).toEqual([before + 1]);
+    const tape = tradeTape('ITUB4');
+    expect([0, 1, 2].map((i) => tape?.at(i)?.seq)).toEqual([3, 2, 1]);
+    expect(tradeTape('BBDC4')).toBeUndefined();
   });
 });

@@ -11,6 +11,7 @@ import {
 } from '../../sync-server/shared/market.ts';
 
 import type { LinkState } from '../market/feedClient.ts';
+import { TradeRing } from './tradeRing.ts';
 
 export type { LinkState };
 
@@ -41,6 +42,11 @@ interface MarketState {
   /** The exchange's figures for a ticker's day (open, range, volume, price limits). */
   days: Record<string, DayStats>;
   day(ticker: string, day: DayStats): void;
+  /**
+   * Per ticker, bumped by each update that added trades to its tape (`tradeTape`): what a
+   * Times & Trades view selects, so it renders once per frame, and only for its ticker.
+   */
+  tapeVersion: Record<string, number>;
   /** Applies the trades received since the last frame, all tickers in one update. */
   trades(batch: ReadonlyMap<string, Trade[]>): void;
   /** Queues a frame's trades; all those queued are applied at the next animation frame (see queued). */
@@ -61,6 +67,14 @@ interface MarketState {
  */
 let queued = new Map<string, Trade[]>();
 let flushScheduled = false;
+
+// The recent trades of each ticker, kept out of the store's state: copying 2,000 trades per frame
+// to make a new state would cost more than the screen that shows 30 of them. `tapeVersion` says
+// when one changed.
+const tapes = new Map<string, TradeRing>();
+
+/** A ticker's recent trades (the last 2,000, newest first); read it again when `tapeVersion` moves. */
+export const tradeTape = (ticker: string): TradeRing | undefined => tapes.get(ticker);
 
 export const useMarket = create<MarketState>((set, get) => ({
   link: 'connecting',
@@ -107,11 +121,17 @@ export const useMarket = create<MarketState>((set, get) => ({
     }),
   liveCandles: {},
   candle: (ticker, candle) => set((s) => ({ liveCandles: { ...s.liveCandles, [ticker]: candle } })),
+  tapeVersion: {},
   trades: (batch) =>
     set((s) => {
       const quotes = { ...s.quotes };
+      const tapeVersion = { ...s.tapeVersion };
       const receivedAt = Date.now();
       for (const [ticker, trades] of batch) {
+        const tape = tapes.get(ticker) ?? new TradeRing();
+        tapes.set(ticker, tape);
+        tape.push(trades);
+        tapeVersion[ticker] = (tapeVersion[ticker] ?? 0) + 1;
         const prev = quotes[ticker];
         const traded = applyTrades(prev, prev?.exchange ?? '', trades);
         if (!traded) continue;
@@ -121,7 +141,7 @@ export const useMarket = create<MarketState>((set, get) => ({
         const tick = q.last > before ? 'up' : q.last < before ? 'down' : (prev?.tick ?? 'flat');
         quotes[ticker] = { ...q, tick, receivedAt };
       }
-      return { quotes };
+      return { quotes, tapeVersion };
     }),
   queueTrades: (ticker, trades) => {
     const list = queued.get(ticker);

@@ -1,0 +1,77 @@
+import type { Trade } from '../../sync-server/shared/market.ts';
+
+/** How many of a ticker's trades the app keeps for Times & Trades (and the broker flow's catch-up). */
+export const TAPE_TRADES = 2_000;
+
+/**
+ * A ticker's most recent trades in a fixed ring: the oldest goes when a new one comes, read newest
+ * first. It knows where its run of trades without a hole starts, so the broker flow can tell
+ * whether it holds every trade after a seq.
+ */
+export class TradeRing {
+  private readonly buf: Array<Trade | undefined>;
+  /** Where the next trade is written. */
+  private head = 0;
+  private count = 0;
+  /** The first seq after the last hole (a gap in the feed's numbering), undefined while empty. */
+  private runFrom: number | undefined;
+
+  constructor(readonly capacity = TAPE_TRADES) {
+    this.buf = new Array(capacity);
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  /** The i-th newest trade (0 the newest), undefined past the oldest. */
+  at(i: number): Trade | undefined {
+    if (i < 0 || i >= this.count) return undefined;
+    return this.buf[(this.head - 1 - i + this.capacity) % this.capacity];
+  }
+
+  /**
+   * Adds a ticker's trades, oldest first. A seq that skips ahead starts a new run (the trades
+   * between never came: a gap too large to replay, a conflated socket); one at or below the newest
+   * held means the server numbers again from an older head (`rewound`), so what was held goes.
+   */
+  push(trades: readonly Trade[]): void {
+    for (const t of trades) {
+      let newest = this.at(0);
+      if (newest && t.seq <= newest.seq) {
+        this.clear();
+        newest = undefined;
+      }
+      if (!newest || t.seq !== newest.seq + 1) this.runFrom = t.seq;
+      this.buf[this.head] = t;
+      this.head = (this.head + 1) % this.capacity;
+      if (this.count < this.capacity) this.count++;
+    }
+  }
+
+  clear(): void {
+    this.buf.fill(undefined);
+    this.head = 0;
+    this.count = 0;
+    this.runFrom = undefined;
+  }
+
+  /**
+   * Every trade after `seq`, oldest first, or undefined when the ring does not hold them all
+   * (evicted, or before a hole). Nothing newer than `seq` held: none.
+   */
+  after(seq: number): Trade[] | undefined {
+    const newest = this.at(0);
+    if (!newest || newest.seq <= seq) return [];
+    const oldest = this.at(this.count - 1) as Trade;
+    const from = Math.max(this.runFrom ?? oldest.seq, oldest.seq);
+    if (from > seq + 1) return undefined;
+    const out: Trade[] = [];
+    for (let i = 0; i < this.count; i++) {
+      const t = this.at(i) as Trade;
+      if (t.seq <= seq) break;
+      out.push(t);
+    }
+    return out.reverse();
+  }
+}
