@@ -344,6 +344,13 @@ describe.each(backends())('user admin routes (%s)', (backend) => {
       e.before,
       e.after,
     ]);
+    const created = await call(root, 'GET', '/api/v1/audit?action=account.create&target=account:ASSIGN-A');
+    expect(created.body.entries).toEqual([
+      expect.objectContaining({
+        actor: { id: rootId, username: 'admin' },
+        after: { brokerId: 1, name: 'ASSIGN-A' },
+      }),
+    ]);
     expect(entries).toEqual([
       [{ accountId: 'ASSIGN-B' }, { accountId: null }],
       [{ accountId: 'ASSIGN-A' }, { accountId: 'ASSIGN-B' }],

@@ -112,7 +112,7 @@ describe.each(testBackends())('OrderManager update lanes on $name', (backend) =>
     db = await backend.open();
     store = new OrderStore(db.sql);
     userId = await createTestUser(db, 'lane');
-    for (const a of [...accounts, HALTED]) await store.createAccount(a, 1, a);
+    for (const a of [...accounts, HALTED]) await store.createAccount(a, 1, a, null);
   }, 60_000);
   afterAll(() => db?.close());
 

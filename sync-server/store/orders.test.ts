@@ -26,7 +26,7 @@ describe.each(testBackends())('OrderStore on $name', (backend) => {
     db = await backend.open();
     store = new OrderStore(db.sql);
     userId = await createTestUser(db, 'tina');
-    await store.createAccount('ACC-1', 1, 'Desk one');
+    await store.createAccount('ACC-1', 1, 'Desk one', null);
     await db.sql`update users set account_id = 'ACC-1' where id = ${userId}`;
   });
   afterAll(() => db?.close());
@@ -81,9 +81,10 @@ describe.each(testBackends())('OrderStore on $name', (backend) => {
     await store.setRiskConfig('ACC-1', () => ({ maxOrderQty: 200 }), userId);
     expect(await store.riskConfig('ACC-1')).toEqual({ maxOrderQty: 200 });
     const audit = await new AuditStore(db.sql).list({ target: 'account:ACC-1', limit: 10 });
-    expect(audit.map((a) => [a.before, a.after])).toEqual([
-      [{ maxOrderQty: 100 }, { maxOrderQty: 200 }],
-      [null, { maxOrderQty: 100 }],
+    expect(audit.map((a) => [a.action, a.before, a.after])).toEqual([
+      ['risk_config.update', { maxOrderQty: 100 }, { maxOrderQty: 200 }],
+      ['risk_config.update', null, { maxOrderQty: 100 }],
+      ['account.create', null, { brokerId: 1, name: 'Desk one' }],
     ]);
   });
 

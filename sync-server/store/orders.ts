@@ -59,11 +59,23 @@ export class OrderStore {
     id: string,
     brokerId: number,
     name: string,
+    /** Who creates it: a new account is audited (account.create) as theirs; null for none. */
+    actorId: number | null,
   ): Promise<{ created: boolean; brokerId: number; name: string }> {
-    const [inserted] = await this.sql<{ id: string }[]>`
-      insert into accounts (id, broker_id, name) values (${id}, ${brokerId}, ${name})
-      on conflict (id) do nothing returning id`;
-    if (inserted) return { created: true, brokerId, name };
+    const created = await this.sql.begin(async (tx) => {
+      const [inserted] = await tx<{ id: string }[]>`
+        insert into accounts (id, broker_id, name) values (${id}, ${brokerId}, ${name})
+        on conflict (id) do nothing returning id`;
+      if (inserted)
+        await writeAudit(tx, {
+          actorId,
+          action: 'account.create',
+          target: `account:${id}`,
+          after: { brokerId, name },
+        });
+      return inserted !== undefined;
+    });
+    if (created) return { created: true, brokerId, name };
     const [row] = await this.sql<
       { broker_id: number; name: string }[]
     >`select broker_id, name from accounts where id = ${id}`;

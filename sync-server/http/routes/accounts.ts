@@ -34,7 +34,12 @@ export function accountRoutes(store: OrderStore, accounts: AccountStore): Route[
       access: ['admin'],
       async handle(req) {
         const a = newAccount.parse(req.body);
-        const stored = await store.createAccount(a.id, a.brokerId, a.name);
+        const stored = await store.createAccount(
+          a.id,
+          a.brokerId,
+          a.name,
+          (req.principal as { userId: number }).userId,
+        );
         if (stored.created) return ok({ account: a }, 201);
         // A retry of the same creation is answered as such; other details never overwrite it.
         if (stored.brokerId === a.brokerId && stored.name === a.name) return ok({ account: a });
