@@ -1,22 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { Trade } from '../../sync-server/shared/market.ts';
+import { tradesFrom } from '../testing/trades.ts';
 import { TradeRing } from './tradeRing.ts';
 
-const trade = (seq: number): Trade => ({
-  ticker: 'PETR4',
-  seq,
-  time: seq,
-  price: 38.5,
-  qty: 100,
-  tradeNumber: seq,
-  buyAgent: 3,
-  sellAgent: 85,
-  tradeType: 2,
-  flags: 0,
-  capturedAt: seq,
-});
-const run = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => trade(from + i));
+const run = tradesFrom;
 const seqs = (ring: TradeRing) => Array.from({ length: ring.size }, (_, i) => ring.at(i)?.seq);
 
 describe('TradeRing', () => {
@@ -52,7 +39,9 @@ describe('TradeRing', () => {
     const ring = new TradeRing(10);
     ring.push(run(1, 25));
     expect(ring.after(14)).toBeUndefined();
+    expect(ring.runFirst()?.seq).toBe(16);
     expect(new TradeRing(10).after(3)).toEqual([]);
+    expect(new TradeRing(10).runFirst()).toBeUndefined();
   });
 
   it('keeps the trades before a hole on view, but not as part of the run after it', () => {
@@ -63,6 +52,7 @@ describe('TradeRing', () => {
     expect(ring.after(7)?.map((t) => t.seq)).toEqual([8, 9]);
     expect(ring.after(4)).toBeUndefined();
     expect(ring.after(2)).toBeUndefined();
+    expect(ring.runFirst()?.seq).toBe(8);
   });
 
   it('drops what it held when the server numbers again from an older head (rewound)', () => {

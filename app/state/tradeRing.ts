@@ -56,6 +56,15 @@ export class TradeRing {
     this.runFrom = undefined;
   }
 
+  /** The oldest trade of the run held without a hole: the trades from it to the newest are all there. */
+  runFirst(): Trade | undefined {
+    for (let i = this.count - 1; i >= 0; i--) {
+      const t = this.at(i) as Trade;
+      if (this.runFrom === undefined || t.seq >= this.runFrom) return t;
+    }
+    return undefined;
+  }
+
   /**
    * Every trade after `seq`, oldest first, or undefined when the ring does not hold them all
    * (evicted, or before a hole). Nothing newer than `seq` held: none.
@@ -63,9 +72,7 @@ export class TradeRing {
   after(seq: number): Trade[] | undefined {
     const newest = this.at(0);
     if (!newest || newest.seq <= seq) return [];
-    const oldest = this.at(this.count - 1) as Trade;
-    const from = Math.max(this.runFrom ?? oldest.seq, oldest.seq);
-    if (from > seq + 1) return undefined;
+    if ((this.runFirst() as Trade).seq > seq + 1) return undefined;
     const out: Trade[] = [];
     for (let i = 0; i < this.count; i++) {
       const t = this.at(i) as Trade;
