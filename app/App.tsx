@@ -27,6 +27,9 @@ const CandleChart = lazy(() => import('./chart/CandleChart.tsx'));
 const AssistantScreen = lazy(() =>
   import('./assistant/AssistantScreen.tsx').then((m) => ({ default: m.AssistantScreen })),
 );
+// Times & Trades and the broker flow: one chunk, loaded when the Trade screen opens.
+const TimesAndTrades = lazy(() => import('./tape/index.ts').then((m) => ({ default: m.TimesAndTrades })));
+const BrokerFlow = lazy(() => import('./tape/index.ts').then((m) => ({ default: m.BrokerFlow })));
 const RiskPanel = lazy(() => import('./risk/RiskPanel.tsx').then((m) => ({ default: m.RiskPanel })));
 // The admin screens and the first run: one chunk, loaded only by admins.
 const AdminScreen = lazy(() => import('./admin/index.ts').then((m) => ({ default: m.AdminScreen })));
@@ -173,6 +176,12 @@ function Screen({ view }: { view: View }): ReactNode {
             <OrderTicket />
             <OutboxPanel />
           </div>
+          <Suspense fallback={<section className="panel tape" />}>
+            {ticker && <TimesAndTrades key={ticker} ticker={ticker} />}
+          </Suspense>
+          <Suspense fallback={<section className="panel flow" />}>
+            {ticker && <BrokerFlow key={ticker} ticker={ticker} />}
+          </Suspense>
           <Blotter />
           <Positions />
           <Alerts limit={5} />
