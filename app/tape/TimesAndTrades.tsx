@@ -11,7 +11,15 @@ import './tape.css';
 
 /** Every row is this tall (tape.css), so the window of rows in view is arithmetic. */
 export const TAPE_ROW_PX = 24;
-const COLUMNS = 6;
+// The header cells: class (its width in tape.css) and title.
+const HEAD: ReadonlyArray<[string, string]> = [
+  ['c-time', 'Time'],
+  ['num c-price', 'Price'],
+  ['num c-qty', 'Qty'],
+  ['c-broker', 'Buyer'],
+  ['c-broker', 'Seller'],
+  ['c-agg', 'Aggressor'],
+];
 
 const TapeRow = memo(function TapeRow({
   t,
@@ -150,30 +158,17 @@ export function TimesAndTrades({ ticker }: { ticker: string }) {
         <table className="tape-table" aria-label={`Times & Trades ${ticker}`} aria-rowcount={rows.length + 1}>
           <thead>
             <tr>
-              <th scope="col" className="c-time">
-                Time
-              </th>
-              <th scope="col" className="num c-price">
-                Price
-              </th>
-              <th scope="col" className="num c-qty">
-                Qty
-              </th>
-              <th scope="col" className="c-broker">
-                Buyer
-              </th>
-              <th scope="col" className="c-broker">
-                Seller
-              </th>
-              <th scope="col" className="c-agg">
-                Aggressor
-              </th>
+              {HEAD.map(([className, title]) => (
+                <th key={title} scope="col" className={className}>
+                  {title}
+                </th>
+              ))}
             </tr>
           </thead>
           <tbody>
             {w.padTop > 0 && (
               <tr className="pad" style={{ height: w.padTop }}>
-                <td colSpan={COLUMNS} />
+                <td colSpan={HEAD.length} />
               </tr>
             )}
             {rows.slice(w.start, w.end).map((t) => (
@@ -181,7 +176,7 @@ export function TimesAndTrades({ ticker }: { ticker: string }) {
             ))}
             {w.padBottom > 0 && (
               <tr className="pad" style={{ height: w.padBottom }}>
-                <td colSpan={COLUMNS} />
+                <td colSpan={HEAD.length} />
               </tr>
             )}
           </tbody>
