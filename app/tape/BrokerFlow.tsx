@@ -13,6 +13,7 @@ import {
   nextFlowSort,
   sortFlow,
 } from './flowSort.ts';
+import { paced } from './paced.ts';
 import './tape.css';
 
 /** The table follows the trades at this pace: brokers changing places 60 times a second is unreadable. */
@@ -41,7 +42,6 @@ function useBrokerFlow(ticker: string): FlowView {
     let stopped = false;
     let asking = false;
     let askedAt = 0;
-    let dirty = true;
     let timer: ReturnType<typeof setTimeout> | undefined;
 
     const ask = async () => {
@@ -75,7 +75,7 @@ function useBrokerFlow(ticker: string): FlowView {
       if (stopped) return;
       live = next;
       fold();
-      show();
+      setView({ live, problem });
       if (retry) {
         clearTimeout(timer);
         timer = setTimeout(() => void ask(), RETRY_MS);
@@ -85,24 +85,21 @@ function useBrokerFlow(ticker: string): FlowView {
       if (!live) return void ask();
       const next = catchUp(live, tradeTape(ticker));
       if (!next) return void ask(); // the tape misses trades after the flow: the server has them
-      if (next !== live) dirty = true;
+      const changed = next !== live;
       live = next;
       keptFlows.set(ticker, live);
+      if (changed) show();
     };
-    const show = () => {
-      dirty = false;
-      setView({ live, problem });
-    };
+    const show = paced(() => setView({ live, problem }), SHOW_EVERY_MS);
 
     fold();
     const unsubscribe = useMarket.subscribe((s, prev) => {
       if (s.tapeVersion[ticker] !== prev.tapeVersion[ticker]) fold();
     });
-    const pace = setInterval(() => dirty && show(), SHOW_EVERY_MS);
     return () => {
       stopped = true;
       unsubscribe();
-      clearInterval(pace);
+      show.cancel();
       clearTimeout(timer);
     };
   }, [ticker]);

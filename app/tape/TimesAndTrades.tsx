@@ -1,4 +1,4 @@
-import { memo, useLayoutEffect, useRef, useState } from 'react';
+import { memo, useEffect, useLayoutEffect, useRef, useState } from 'react';
 import type { AgentJson, Trade } from '../../sync-server/shared/market.ts';
 import { TradeFlag } from '../../sync-server/shared/market.ts';
 import { b3TimeMs, price, quantity } from '../format.ts';
@@ -6,11 +6,17 @@ import { agentLabel, useAgents } from '../state/agents.ts';
 import { tradeTape, useMarket } from '../state/market.ts';
 import { aggressor } from './aggressor.ts';
 import { brokerChoices, filterTape, parseMinQty, useTapeFilter } from './filters.ts';
+import { paced } from './paced.ts';
 import { anchorAt, anchoredScrollTop, type ScrollAnchor, virtualWindow } from './virtual.ts';
 import './tape.css';
 
 /** Every row is this tall (tape.css), so the window of rows in view is arithmetic. */
 export const TAPE_ROW_PX = 24;
+/**
+ * The tape is drawn at most this often: 10 times a second keeps up with any rate (each draw shows
+ * every trade since the last), for a sixth of the repaints of drawing each animation frame.
+ */
+const DRAW_EVERY_MS = 100;
 // The header cells: class (its width in tape.css) and title.
 const HEAD: ReadonlyArray<[string, string]> = [
   ['c-time', 'Time'],
@@ -55,13 +61,27 @@ const TapeRow = memo(function TapeRow({
   );
 });
 
+/** Renders again when the ticker's tape changed (state/market.ts), at most every DRAW_EVERY_MS. */
+function useTapeDraws(ticker: string): void {
+  const [, setDraws] = useState(0);
+  useEffect(() => {
+    const draw = paced(() => setDraws((n) => n + 1), DRAW_EVERY_MS);
+    const unsubscribe = useMarket.subscribe((s, prev) => {
+      if (s.tapeVersion[ticker] !== prev.tapeVersion[ticker]) draw();
+    });
+    return () => {
+      unsubscribe();
+      draw.cancel();
+    };
+  }, [ticker]);
+}
+
 /**
  * The ticker's trades as they print, newest first ("Times & Trades"): only the rows in view are
  * rendered, so the whole tape (the last 2,000) costs what a screenful does at any rate.
  */
 export function TimesAndTrades({ ticker }: { ticker: string }) {
-  // One render per animation frame that brought this ticker trades (state/market.ts).
-  useMarket((s) => s.tapeVersion[ticker]);
+  useTapeDraws(ticker);
   const decimals = useMarket((s) => s.instruments[ticker]?.priceDecimals ?? 2);
   const agents = useAgents((s) => s.byId);
   const { minQty, broker, set } = useTapeFilter();
