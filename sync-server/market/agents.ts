@@ -27,14 +27,17 @@ export class AgentDirectory {
 
   /** Names the brokers of these trades not seen before, and tells clients of the new ones. */
   learn(trades: readonly Pick<Trade, 'buyAgent' | 'sellAgent'>[]): void {
+    // Every trade batch passes here: a code seen before costs one map look-up, no allocation.
     const fresh: AgentJson[] = [];
+    const see = (id: number) => {
+      if (this.known.has(id)) return;
+      const agent = this.lookUp(id);
+      this.known.set(id, agent);
+      if (agent) fresh.push(agent);
+    };
     for (const t of trades) {
-      for (const id of [t.buyAgent, t.sellAgent]) {
-        if (this.known.has(id)) continue;
-        const agent = this.lookUp(id);
-        this.known.set(id, agent);
-        if (agent) fresh.push(agent);
-      }
+      see(t.buyAgent);
+      see(t.sellAgent);
     }
     if (fresh.length > 0)
       this.publish(JSON.stringify({ type: 'agents', agents: fresh } satisfies ServerMessage));
