@@ -280,6 +280,10 @@ export function bindDll(lib: LibraryHandle) {
     GetAgentName: f(
       'int32 __stdcall GetAgentName(int32 length, int32 agentId, _Out_ void *buffer, uint32 shortName)',
     ),
+    // `close` is a one-element Float64Array koffi passes as the pointer.
+    GetLastDailyClose: f(
+      'int32 __stdcall GetLastDailyClose(str16 ticker, str16 exchange, _Out_ double *close, int32 adjusted)',
+    ),
   };
 }
 

@@ -321,6 +321,21 @@ export class ProfitConnector {
     return dllString('agent name', buf, end < 0 ? units : end + 1, units);
   }
 
+  /**
+   * The previous session's close of a ticker (GetLastDailyClose): what B3 measures the day's
+   * change against. `adjusted` asks for the close adjusted for corporate events (for futures,
+   * the settlement). Undefined when the DLL has none (0 or not finite).
+   */
+  lastDailyClose(ticker: string, exchange: string, adjusted = false): number | undefined {
+    const out = new Float64Array(1);
+    check(
+      `GetLastDailyClose(${ticker}, ${exchange})`,
+      this.dll.GetLastDailyClose(ticker, exchange, out, adjusted ? 1 : 0) as number,
+    );
+    const close = out[0] as number;
+    return Number.isFinite(close) && close > 0 ? close : undefined;
+  }
+
   /** GetOrderDetails, into buffers of ours; grows them and asks again when a string did not fit. */
   orderDetails(localOrderId: bigint): DllOrder {
     return readStrings(5, 65536, (bufs, units) => {

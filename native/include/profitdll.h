@@ -259,5 +259,9 @@ typedef void(PDLL_CALL *TChangeStateTicker)(TAssetIDRec asset, const wchar16 *da
  * TProgressCallback rising to 100 (API.md, history). */
 PDLL_EXPORT int32_t PDLL_CALL GetHistoryTrades(const wchar16 *ticker, const wchar16 *exchange, const wchar16 *dtStart,
                                                const wchar16 *dtEnd);
+/* GetLastDailyClose: the previous session's close into *close; `adjusted` asks for the close
+ * adjusted for corporate events (futures: the settlement). */
+PDLL_EXPORT int32_t PDLL_CALL GetLastDailyClose(const wchar16 *ticker, const wchar16 *exchange, double *close,
+                                                int32_t adjusted);
 
 #endif

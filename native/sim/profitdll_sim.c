@@ -692,6 +692,27 @@ PDLL_EXPORT int32_t PDLL_CALL UnsubscribeOfferBook(const wchar16 *ticker, const 
   return set_subscription(ticker, exchange, SUB_OFFER_BOOK, 0);
 }
 
+/* GetLastDailyClose: the listing's previous session close. The simulator's day opens at its
+ * reference price (the one the daily's limits are set around), so that is the previous close;
+ * `adjusted` (the settlement-adjusted close of futures) gives the same number here. */
+PDLL_EXPORT int32_t PDLL_CALL GetLastDailyClose(const wchar16 *ticker, const wchar16 *exchange, double *close,
+                                                int32_t adjusted) {
+  (void)adjusted;
+  if (!close || !wlen(ticker) || !wlen(exchange)) return NL_INVALID_ARGS;
+  lock();
+  int32_t rc = session_code_locked();
+  if (rc == NL_OK) {
+    int i = find_listing(ticker, exchange);
+    if (i >= 0) {
+      const Listing *l = &sim.listings[i];
+      *close = ticks_price(start_ticks(l->tick, l->startPrice), tick_scale(l->tick), l->tick);
+    }
+    else rc = known_exchange(exchange) ? NL_INVALID_TICKER : NL_EXCHANGE_UNKNOWN;
+  }
+  unlock();
+  return rc;
+}
+
 /* The simulator hands out no arrays yet; this frees what a future GetPosition would. */
 PDLL_EXPORT int32_t PDLL_CALL FreePointer(void *pointer, int32_t size) {
   (void)size;

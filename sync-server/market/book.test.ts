@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { NewDeadLetter } from '../deadLetters/queue.ts';
 import { instrumentFor } from '../shared/instruments.ts';
 import { decodeFrame, FrameKind } from '../shared/market.ts';
-import { petr4Market } from '../testing/market.ts';
+import { petr4Market, sampleTrade } from '../testing/market.ts';
 import { BookAction, BookError, PriceBook } from './book.ts';
 
 const petr = instrumentFor('PETR4', 'B');
@@ -131,5 +131,49 @@ describe('MarketService.bookEvents', () => {
     expect(bids()).toEqual([]);
     expect(market.bookEvents(petr, [ev(BookAction.add, 0, 0, 38.4)])).toBe(true);
     expect(bids()).toEqual([38.4]);
+  });
+});
+
+describe("the quote board's bid and ask", () => {
+  it('goes to trades subscribers when the top changes, once per change, and into the quote a subscriber gets', () => {
+    const sent: { topic: string; msg: unknown }[] = [];
+    const market = petr4Market({
+      publish: (topic, data) => {
+        if (typeof data === 'string') sent.push({ topic, msg: JSON.parse(data) });
+        return true;
+      },
+    });
+    market.bookEvents(petr, [
+      ev(BookAction.add, 0, 0, 38.5, 500, 3),
+      ev(BookAction.add, 0, 1, 38.52, 200, 1),
+    ]);
+    // A change below the top is not the board's business.
+    market.bookEvents(petr, [ev(BookAction.add, 1, 0, 38.49, 100, 1)]);
+    market.bookEvents(petr, [ev(BookAction.edit, 0, 1, 38.52, 300, 2)]);
+    const tops = sent.filter((s) => (s.msg as { type: string }).type === 'top');
+    expect(tops).toEqual([
+      {
+        topic: 'md/trades/PETR4',
+        msg: { type: 'top', ticker: 'PETR4', top: { bid: 38.5, bidQty: 500, ask: 38.52, askQty: 200 } },
+      },
+      {
+        topic: 'md/trades/PETR4',
+        msg: { type: 'top', ticker: 'PETR4', top: { bid: 38.5, bidQty: 500, ask: 38.52, askQty: 300 } },
+      },
+    ]);
+    market.trades(petr, [sampleTrade(1, { price: 38.51, time: Date.now() })]);
+    market.previousClose(petr, 38.1);
+    expect(sent.at(-1)).toEqual({
+      topic: 'md/trades/PETR4',
+      msg: { type: 'previousClose', ticker: 'PETR4', close: 38.1 },
+    });
+    expect(market.quote('PETR4')).toMatchObject({
+      last: 38.51,
+      previousClose: 38.1,
+      top: { bid: 38.5, bidQty: 500, ask: 38.52, askQty: 300 },
+    });
+    // An emptied side leaves the top without it.
+    market.bookEvents(petr, [ev(BookAction.delete, 0, 1)]);
+    expect(market.quote('PETR4')?.top).toEqual({ bid: 38.5, bidQty: 500 });
   });
 });

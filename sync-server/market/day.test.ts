@@ -146,6 +146,10 @@ describe('quotes and the session day', () => {
     const monday = applyTrades(undefined, 'B', [t(1, 38, at(10)), t(2, 39, at(17))]) as Quote;
     const tuesday = applyTrades(monday, 'B', [t(3, 37.5, at(10) + 86_400_000)]) as Quote;
     expect(tuesday).toMatchObject({ open: 37.5, high: 37.5, low: 37.5, volume: 100, trades: 1, seq: 3 });
+    // Monday's last trade is Tuesday's previous close; Tuesday's turnover starts afresh.
+    expect(tuesday.previousClose).toBe(39);
+    expect(monday.turnover).toBe(38 * 100 + 39 * 100);
+    expect(tuesday.turnover).toBe(37.5 * 100);
     // 23:59 and 00:01 in São Paulo are two days, though the same UTC day.
     expect(b3Day(at(23, 59))).not.toBe(b3Day(at(24, 1)));
   });
@@ -175,6 +179,7 @@ describe('applyTrades', () => {
   const oneByOne = (prev: Quote | undefined, exchange: string, trades: readonly Trade[]) => {
     let q = prev;
     for (const t of trades) {
+      const before = q && b3Day(q.time) < b3Day(t.time) ? q : undefined;
       if (q && b3Day(q.time) !== b3Day(t.time)) q = undefined;
       q = q
         ? {
@@ -185,6 +190,7 @@ describe('applyTrades', () => {
             low: Math.min(q.low, t.price),
             volume: q.volume + t.qty,
             trades: q.trades + 1,
+            turnover: (q.turnover ?? 0) + t.price * t.qty,
             time: t.time,
             tradeNumber: t.tradeNumber,
           }
@@ -198,8 +204,10 @@ describe('applyTrades', () => {
             low: t.price,
             volume: t.qty,
             trades: 1,
+            turnover: t.price * t.qty,
             time: t.time,
             tradeNumber: t.tradeNumber,
+            ...(before ? { previousClose: before.last } : {}),
           };
     }
     return q;

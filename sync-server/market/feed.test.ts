@@ -70,6 +70,13 @@ class ScriptedConnector implements MarketConnector {
   unsubscribePriceBook(ticker: string) {
     this.calls.push(`unsubscribePriceBook ${ticker}`);
   }
+  /** What GetLastDailyClose answers per ticker: a number, none, or a failure. */
+  closes = new Map<string, number | Error>();
+  lastDailyClose(ticker: string) {
+    const c = this.closes.get(ticker);
+    if (c instanceof Error) throw c;
+    return c;
+  }
   drain(max = Number.POSITIVE_INFINITY): RawEvent[] {
     this.drains++;
     return this.queue.splice(0, max);
@@ -125,6 +132,10 @@ class Recorder implements FeedSinks {
   bookEvents(instrument: Instrument, events: RawPriceBook[]) {
     this.books.push({ ticker: instrument.ticker, events });
     return this.bookHealthy;
+  }
+  readonly closes: { ticker: string; close: number }[] = [];
+  previousClose(instrument: Instrument, close: number) {
+    this.closes.push({ ticker: instrument.ticker, close });
   }
   deadLetter(letter: DeadLetter) {
     this.letters.push(letter);
@@ -190,6 +201,29 @@ describe('MarketFeed', () => {
       'subscribeTicker VALE3',
       'subscribePriceBook VALE3',
     ]);
+  });
+
+  it("reads each ticker's previous close after subscribing it; a bad or failed one is lettered or counted, never used", async () => {
+    const f = feedOn();
+    f.conn.closes.set('PETR4', 38.5);
+    f.conn.closes.set('VALE3', 62.005); // off the 0.01 grid
+    const bad = await connect(f);
+    started.push(bad.feed);
+    expect(bad.sinks.closes).toEqual([{ ticker: 'PETR4', close: 38.5 }]);
+    expect(bad.sinks.letters).toMatchObject([
+      {
+        source: 'profitdll.lastDailyClose',
+        reason: 'bad_price',
+        payload: { ticker: 'VALE3', close: 62.005 },
+      },
+    ]);
+    const g = feedOn();
+    g.conn.closes.set('PETR4', new Error('NL_INVALID_TICKER'));
+    const failed = await connect(g);
+    started.push(failed.feed);
+    expect(failed.sinks.closes).toEqual([]);
+    expect(failed.sinks.letters).toEqual([]);
+    expect(failed.feed.status.connected).toBe(true);
   });
 
   it("rejects start() with the DLL's reason when the login fails", async () => {

@@ -4,10 +4,10 @@ import { jsonSafe } from '../deadLetters/queue.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import type { OrderAnnouncements } from '../orders/service.ts';
-import type { Instrument } from '../shared/instruments.ts';
+import { type Instrument, instrumentFor, isValidPrice } from '../shared/instruments.ts';
 import type { ConnectorStatus, DayStats, Trade } from '../shared/market.ts';
 import type { RawPriceBook } from './book.ts';
-import { type Rejected, TradeCapture } from './capture.ts';
+import { type Rejected, RejectReason, TradeCapture } from './capture.ts';
 
 /** The part of the ProfitDLL binding the feed drives (the binding in native/ implements it). */
 export interface MarketConnector {
@@ -15,6 +15,8 @@ export interface MarketConnector {
   subscribeTicker(ticker: string, exchange: string): void;
   subscribePriceBook(ticker: string, exchange: string): void;
   unsubscribePriceBook(ticker: string, exchange: string): void;
+  /** GetLastDailyClose: undefined when the DLL has none. */
+  lastDailyClose(ticker: string, exchange: string): number | undefined;
   drain(max?: number): RawEvent[];
   /** Resolves once events are ready (true) or after timeoutMs / wake() (false). */
   waitForEvents(timeoutMs: number, lingerUs?: number): Promise<boolean>;
@@ -37,6 +39,8 @@ export interface FeedSinks {
   day(instrument: Instrument, day: DayStats): void;
   /** A drain's price-book events of one ticker; false when the book must be resubscribed. */
   bookEvents(instrument: Instrument, events: RawPriceBook[]): boolean;
+  /** The previous session's close of a subscribed ticker. */
+  previousClose(instrument: Instrument, close: number): void;
   deadLetter(letter: DeadLetter): void;
   status(status: ConnectorStatus): void;
 }
@@ -304,11 +308,38 @@ export class MarketFeed {
       for (const t of this.opts.tickers) {
         this.connector.subscribeTicker(t.ticker, t.exchange);
         this.connector.subscribePriceBook(t.ticker, t.exchange);
+        this.readPreviousClose(t);
       }
     }
     if (s.connected || this.loginFailure()) {
       for (const w of this.waiters.splice(0)) w();
     }
+  }
+
+  /** A close the DLL cannot give, or gives out of the tick grid, is lettered; the day still runs. */
+  private readPreviousClose(t: Ticker) {
+    const instrument = instrumentFor(t.ticker, t.exchange);
+    if (!instrument) return;
+    let close: number | undefined;
+    try {
+      close = this.connector.lastDailyClose(t.ticker, t.exchange);
+    } catch (err) {
+      this.log.warn({ ticker: t.ticker, err: (err as Error).message }, 'GetLastDailyClose failed');
+      this.count('previousClose', 'failed');
+      return;
+    }
+    if (close === undefined) return this.count('previousClose', 'none');
+    if (!isValidPrice(close, instrument.tickSize)) {
+      this.sinks.deadLetter({
+        source: 'profitdll.lastDailyClose',
+        reason: RejectReason.badPrice,
+        detail: `previous close ${close} is not a price on the ${instrument.tickSize} tick grid`,
+        payload: { ticker: t.ticker, exchange: t.exchange, close },
+      });
+      return;
+    }
+    this.count('previousClose', 'accepted');
+    this.sinks.previousClose(instrument, close);
   }
 
   private loginFailure(): string | undefined {

@@ -1,4 +1,12 @@
-import { applyTrades, type DayStats, type Quote, type Trade, withDay } from '../shared/market.ts';
+import {
+  applyTrades,
+  b3Day,
+  type DayStats,
+  type Quote,
+  type Top,
+  type Trade,
+  withDay,
+} from '../shared/market.ts';
 
 /**
  * Last-trade state per ticker: what a new subscriber sees first. It starts from the session's
@@ -8,6 +16,8 @@ import { applyTrades, type DayStats, type Quote, type Trade, withDay } from '../
 export class QuoteBoard {
   private readonly quotes = new Map<string, Quote>();
   private readonly days = new Map<string, DayStats>();
+  private readonly tops = new Map<string, Top>();
+  private readonly closes = new Map<string, number>();
 
   /** The quote the stored trades of the day make, before the first trade; never replaces one. */
   seed(q: Quote) {
@@ -26,8 +36,36 @@ export class QuoteBoard {
     return before;
   }
 
+  /** Keeps the book's best bid and ask; false when they are the ones already kept. */
+  top(ticker: string, top: Top): boolean {
+    const before = this.tops.get(ticker);
+    if (
+      before &&
+      before.bid === top.bid &&
+      before.bidQty === top.bidQty &&
+      before.ask === top.ask &&
+      before.askQty === top.askQty
+    )
+      return false;
+    this.tops.set(ticker, top);
+    return true;
+  }
+
+  /** Keeps the previous session's close the DLL gave (GetLastDailyClose). */
+  previousClose(ticker: string, close: number) {
+    this.closes.set(ticker, close);
+  }
+
   get(ticker: string): Quote | undefined {
     const q = this.quotes.get(ticker);
-    return q && withDay(q, this.days.get(ticker));
+    if (!q) return undefined;
+    const top = this.tops.get(ticker);
+    const previousClose = this.closes.get(ticker);
+    return {
+      ...withDay(q, this.days.get(ticker)),
+      ...(top ? { top } : {}),
+      // The DLL's close is of the session before today; a quote of an older day keeps its own.
+      ...(previousClose !== undefined && b3Day(q.time) === b3Day(Date.now()) ? { previousClose } : {}),
+    };
   }
 }

@@ -17,6 +17,7 @@ import {
   LIVE_CANDLE_SECONDS,
   type Quote,
   type ServerMessage,
+  type Top,
   type Trade,
   type TradeMark,
 } from '../shared/market.ts';
@@ -181,7 +182,28 @@ export class MarketService implements FeedSinks {
       }
     }
     this.deps.publish(topicFor('book', instrument.ticker), this.bookFrame(instrument.ticker) as Uint8Array);
+    this.publishTop(instrument.ticker, book);
     return healthy;
+  }
+
+  /** The quote board's bid and ask: to every trades subscriber of the ticker when they change. */
+  private publishTop(ticker: string, book: PriceBook) {
+    const bid = book.bids[0];
+    const ask = book.asks[0];
+    const top: Top = {
+      ...(bid ? { bid: bid.price, bidQty: bid.qty } : {}),
+      ...(ask ? { ask: ask.price, askQty: ask.qty } : {}),
+    };
+    if (!this.quotes.top(ticker, top)) return;
+    const msg: ServerMessage = { type: 'top', ticker, top };
+    this.deps.publish(topicFor('trades', ticker), JSON.stringify(msg));
+  }
+
+  /** The previous session's close, as the DLL gave it after subscribing the ticker. */
+  previousClose(instrument: Instrument, close: number) {
+    this.quotes.previousClose(instrument.ticker, close);
+    const msg: ServerMessage = { type: 'previousClose', ticker: instrument.ticker, close };
+    this.deps.publish(topicFor('trades', instrument.ticker), JSON.stringify(msg));
   }
 
   /** The book's top BOOK_DEPTH levels per side as one frame, or undefined before any book. */

@@ -282,6 +282,23 @@ export interface Quote {
   /** The exchange's price limits for the day (the DLL's daily event), when it sets them. */
   readonly minLimit?: number;
   readonly maxLimit?: number;
+  /**
+   * The previous session's close (GetLastDailyClose, or the last trade of the quote's previous
+   * day): B3 measures the day's change against it.
+   */
+  readonly previousClose?: number;
+  /** Σ price × quantity of the day's trades, in price units: times the multiplier, reais traded. */
+  readonly turnover?: number;
+  /** The book's best bid and ask with their quantities, when the server sent them (snapshots). */
+  readonly top?: Top;
+}
+
+/** The best bid and ask of a ticker's book with their quantities; a side is absent when empty. */
+export interface Top {
+  readonly bid?: number;
+  readonly bidQty?: number;
+  readonly ask?: number;
+  readonly askQty?: number;
 }
 
 /** The day's figures as the DLL's daily event gives them (capture.ts `captureDay`). */
@@ -382,6 +399,10 @@ export type ServerMessage =
   | { type: 'replay'; ticker: string; from: number; to: number }
   /** On the trades channel: the exchange's figures for the ticker's day changed (open, limits, a new day). */
   | { type: 'day'; ticker: string; day: DayStats }
+  /** On the trades channel: the book's best bid and ask changed (at most once per drain). */
+  | { type: 'top'; ticker: string; top: Top }
+  /** On the trades channel: the previous session's close, once the DLL has answered it. */
+  | { type: 'previousClose'; ticker: string; close: number }
   | { type: 'subscribed'; channel: Channel; tickers: string[] }
   /** The socket fell behind: it gets conflated snapshots until it catches up, then `live`. */
   | { type: 'conflated' }
@@ -414,6 +435,7 @@ export function applyTrades(
     const first = trades[i] as Trade;
     const day = b3Day(first.time);
     // A new session day starts a new quote: yesterday's open, range and volume are not today's.
+    // A new day's previous close is the last price of the day before, as far as this quote knew it.
     const base: Quote =
       q && b3Day(q.time) === day
         ? q
@@ -428,8 +450,12 @@ export function applyTrades(
             volume: 0,
             trades: 0,
             time: first.time,
+            turnover: 0,
+            ...(q && b3Day(q.time) < day ? { previousClose: q.last } : {}),
+            ...(q?.top ? { top: q.top } : {}),
           };
     let { high, low, volume, trades: count } = base;
+    let turnover = base.turnover ?? 0;
     let t = first;
     for (; i < trades.length; i++) {
       const next = trades[i] as Trade;
@@ -438,6 +464,7 @@ export function applyTrades(
       if (t.price > high) high = t.price;
       if (t.price < low) low = t.price;
       volume += t.qty;
+      turnover += t.price * t.qty;
       count++;
     }
     q = {
@@ -448,6 +475,7 @@ export function applyTrades(
       low,
       volume,
       trades: count,
+      turnover,
       time: t.time,
       tradeNumber: t.tradeNumber,
     };

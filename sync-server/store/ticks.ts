@@ -192,6 +192,7 @@ export class TickStore {
         ticker: string;
         trades: string;
         volume: string;
+        turnover: number;
         high: number;
         low: number;
         open: number;
@@ -200,9 +201,10 @@ export class TickStore {
         time: Date;
         trade_number: string;
       }[]
-    >`select d.ticker, d.trades, d.volume, d.high, d.low, f.price as open, l.price as last, l.seq, l.time,
+    >`select d.ticker, d.trades, d.volume, d.turnover, d.high, d.low, f.price as open, l.price as last, l.seq, l.time,
         l.trade_number
-      from (select ticker, count(*) as trades, sum(qty) as volume, max(price) as high, min(price) as low,
+      from (select ticker, count(*) as trades, sum(qty) as volume,
+              sum(price * qty)::float8 as turnover, max(price) as high, min(price) as low,
               min(seq) as first_seq, max(seq) as last_seq
             from ticks where time >= ${from} and time < ${to} group by ticker) d
       cross join lateral (select price from ticks where ticker = d.ticker and seq = d.first_seq
@@ -218,6 +220,7 @@ export class TickStore {
       low: r.low,
       volume: Number(r.volume),
       trades: Number(r.trades),
+      turnover: Number(r.turnover),
       time: r.time.getTime(),
       tradeNumber: Number(r.trade_number),
     }));
