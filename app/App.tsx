@@ -159,7 +159,7 @@ function Screen({ view }: { view: View }): ReactNode {
     case 'monitor':
       return (
         <div className="grid monitor">
-          <QuoteBoard />
+          <QuoteBoard full />
           <Positions />
           <OutboxPanel />
           <Alerts />

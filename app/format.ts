@@ -46,3 +46,13 @@ export const b3DateTime = (at: string | number) =>
     dateStyle: 'short',
     timeStyle: 'short',
   });
+
+const REAIS_COMPACT = new Intl.NumberFormat('pt-BR', {
+  style: 'currency',
+  currency: 'BRL',
+  notation: 'compact',
+  minimumFractionDigits: 0,
+  maximumFractionDigits: 1,
+});
+/** Reais at a glance, as a board shows a day's financial volume: "R$ 1,2 mi", "R$ 3,4 bi". */
+export const reaisCompact = (reais: number | null) => (reais === null ? '—' : REAIS_COMPACT.format(reais));

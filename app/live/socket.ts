@@ -66,6 +66,8 @@ export function startLiveSocket(): () => void {
     onMessage: (msg) => {
       if (msg.type === 'connector') market.setConnector(msg.status);
       else if (msg.type === 'day') market.day(msg.ticker, msg.day);
+      else if (msg.type === 'top') market.queueTop(msg.ticker, msg.top);
+      else if (msg.type === 'previousClose') market.previousClose(msg.ticker, msg.close);
       else if (msg.type === 'agents') useAgents.getState().add(msg.agents);
       else if (msg.type === 'order') onOrder(msg.order);
       else if (msg.type === 'position') onPosition(msg.position);

@@ -6,6 +6,7 @@ import {
   type DayStats,
   type InstrumentInfo,
   type Quote,
+  type Top,
   type Trade,
   withDay,
 } from '../../sync-server/shared/market.ts';
@@ -55,6 +56,11 @@ interface MarketState {
   flushTrades(): void;
   /** Quotes kept on this device from an earlier session: shown with their age, never as live. */
   restore(quotes: Array<Quote & { receivedAt: number }>): void;
+  /** The book's best bid and ask per ticker (`top` messages, applied once per animation frame). */
+  tops: Record<string, Top>;
+  queueTop(ticker: string, top: Top): void;
+  /** The previous session's close the server read from the DLL, into today's quote. */
+  previousClose(ticker: string, close: number): void;
   /** The forming 1-minute candle per ticker, from the live candles channel. */
   liveCandles: Record<string, Candle>;
   candle(ticker: string, candle: Candle): void;
@@ -67,6 +73,14 @@ interface MarketState {
  */
 let queued = new Map<string, Trade[]>();
 let flushScheduled = false;
+let queuedTops = new Map<string, Top>();
+let topsScheduled = false;
+
+/** At the next animation frame (every 250 ms while the tab is hidden). */
+const nextFrame = (fn: () => void) => {
+  if (document.visibilityState === 'visible') requestAnimationFrame(fn);
+  else setTimeout(fn, 250);
+};
 
 // The recent trades of each ticker, kept out of the store's state: copying 2,000 trades per frame
 // to make a new state would cost more than the screen that shows 30 of them. `tapeVersion` says
@@ -100,8 +114,12 @@ export const useMarket = create<MarketState>((set, get) => ({
     get().flushTrades(); // older trades first: a snapshot supersedes them
     set((s) => {
       const next = { ...s.quotes };
-      for (const q of quotes) next[q.ticker] = { ...q, tick: 'flat', receivedAt: Date.now() };
-      return { quotes: next };
+      const tops = { ...s.tops };
+      for (const q of quotes) {
+        next[q.ticker] = { ...q, tick: 'flat', receivedAt: Date.now() };
+        if (q.top) tops[q.ticker] = q.top;
+      }
+      return { quotes: next, tops };
     });
   },
   days: {},
@@ -118,6 +136,25 @@ export const useMarket = create<MarketState>((set, get) => ({
       const next = { ...s.quotes };
       for (const q of rows) if (!next[q.ticker]) next[q.ticker] = { ...q, tick: 'flat' };
       return { quotes: next };
+    }),
+  tops: {},
+  queueTop: (ticker, top) => {
+    queuedTops.set(ticker, top); // only the latest of a frame matters
+    if (topsScheduled) return;
+    topsScheduled = true;
+    nextFrame(() => {
+      topsScheduled = false;
+      const ready = queuedTops;
+      queuedTops = new Map();
+      set((s) => ({ tops: { ...s.tops, ...Object.fromEntries(ready) } }));
+    });
+  },
+  previousClose: (ticker, close) =>
+    set((s) => {
+      const q = s.quotes[ticker];
+      return q && q.previousClose !== close
+        ? { quotes: { ...s.quotes, [ticker]: { ...q, previousClose: close } } }
+        : s;
     }),
   liveCandles: {},
   candle: (ticker, candle) => set((s) => ({ liveCandles: { ...s.liveCandles, [ticker]: candle } })),
@@ -149,9 +186,7 @@ export const useMarket = create<MarketState>((set, get) => ({
     else queued.set(ticker, trades.slice());
     if (flushScheduled) return;
     flushScheduled = true;
-    const { flushTrades } = get();
-    if (document.visibilityState === 'visible') requestAnimationFrame(flushTrades);
-    else setTimeout(flushTrades, 250);
+    nextFrame(get().flushTrades);
   },
   flushTrades: () => {
     flushScheduled = false;
