@@ -120,6 +120,11 @@ test('two editors converge after one of them edited offline', async ({ browser, 
   await expect(wl(ana).getByRole('list', { name: 'Also here' })).toContainText(USERS.editor);
   await expect(wl(bia).getByRole('list', { name: 'Also here' })).toContainText(USERS.owner);
 
+  // A ticker that is not on the feed is refused where it is typed, with the ones that are.
+  await wl(ana).getByLabel('Add ticker').fill('XXXX9');
+  await wl(ana).getByRole('button', { name: 'Add', exact: true }).click();
+  await expect(wl(ana).getByRole('alert')).toContainText("XXXX9 is not on Tape's feed. Tickers on it: PETR4");
+  await expect(wl(ana).locator('article tbody tr[data-ticker="XXXX9"]')).toHaveCount(0);
   await add(ana, 'PETR4');
   await add(ana, 'VALE3');
   await add(bia, 'ITUB4');

@@ -243,6 +243,7 @@ function AddTicker({
   disabled: boolean;
 }) {
   const tickers = useMarket((s) => s.tickers);
+  const kept = useMarket((s) => s.quotes);
   const [text, setText] = useState('');
   const [problem, setProblem] = useState<string>();
   const listId = useId();
@@ -250,6 +251,10 @@ function AddTicker({
     e.preventDefault();
     const ticker = parseTicker(text);
     if (!ticker) return setProblem('Type a B3 ticker such as PETR4: 4 to 12 letters and digits.');
+    // The feed's tickers; offline before the server named them, the ones this device kept.
+    const known = tickers.length ? tickers : Object.keys(kept);
+    if (known.length && !known.includes(ticker))
+      return setProblem(`${ticker} is not on Tape's feed. Tickers on it: ${known.join(', ')}.`);
     if (!addTicker(doc, ticker)) return setProblem(`${ticker} is already in this watchlist.`);
     setText('');
     setProblem(undefined);
