@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { b3Time, b3TimeMs, quantity } from './format.ts';
+import { b3Time, b3TimeMs, parsePrice, price, quantity } from './format.ts';
 
 describe('b3TimeMs', () => {
   it('is Brasília time with milliseconds, whatever the device says', () => {
@@ -22,5 +23,66 @@ describe('quantity', () => {
     expect(quantity(100)).toBe('100');
     expect(quantity(12_300)).toBe('12.300');
     expect(quantity(-4_500)).toBe('-4.500');
+  });
+});
+
+describe('parsePrice', () => {
+  it('reads pt-BR and plain decimals alike', () => {
+    expect(parsePrice('38,52')).toBe(38.52);
+    expect(parsePrice('38.52')).toBe(38.52);
+    expect(parsePrice(' R$ 38,52 ')).toBe(38.52);
+    expect(parsePrice('38')).toBe(38);
+    expect(parsePrice('0,5')).toBe(0.5);
+  });
+
+  it('reads pt-BR thousands dots, a lone one too when the instrument has fewer than three decimals', () => {
+    expect(parsePrice('128.050', 0)).toBe(128_050);
+    expect(parsePrice('128.050,00', 0)).toBe(128_050);
+    expect(parsePrice('1.234.567', 2)).toBe(1_234_567);
+    expect(parsePrice('5.400,5', 1)).toBe(5_400.5);
+    expect(parsePrice('5.400', 1)).toBe(5_400);
+    // Three decimals quoted: the lone dot is a decimal point.
+    expect(parsePrice('1.234', 3)).toBe(1.234);
+  });
+
+  it('reads the lone dot before three digits the way nearer the last price', () => {
+    expect(parsePrice('128.050', 0, 128_000)).toBe(128_050);
+    expect(parsePrice('5.400', 1, 5_399.5)).toBe(5_400);
+    // On PETR4 at 38,50, "38.505" is 38.505 (off the tick: the ticket says so), not 38505.
+    expect(parsePrice('38.505', 2, 38.5)).toBe(38.505);
+    expect(parsePrice('1.000', 2, 990)).toBe(1_000);
+    expect(parsePrice('1.000', 2, 1.2)).toBe(1);
+  });
+
+  it('refuses what it cannot read without guessing', () => {
+    for (const bad of ['', ',', '.', '38,5,2', '3.8,52', '38,52.1', '1.23.4', 'abc', '38a', '-1', '1e3'])
+      expect(parsePrice(bad), bad).toBeNaN();
+  });
+
+  it('property: every price as the app shows it reads back as itself', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 10_000_000 }),
+        fc.integer({ min: 0, max: 2 }),
+        (units, decimals) => {
+          const v = units / 10 ** decimals;
+          expect(parsePrice(price(v, decimals), decimals)).toBe(v);
+          expect(parsePrice(price(v, decimals), decimals, v)).toBe(v);
+          // And typed the plain way, with a decimal point and no grouping.
+          if (decimals > 0) expect(parsePrice(v.toFixed(decimals), decimals)).toBe(v);
+        },
+      ),
+      { numRuns: 2_000 },
+    );
+  });
+
+  it('property: any text is a finite non-negative price or NaN, never a throw', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: fc.constantFrom(...'0123456789.,R$ -e'), maxLength: 14 }), (text) => {
+        const p = parsePrice(text);
+        expect(Number.isNaN(p) || (Number.isFinite(p) && p >= 0)).toBe(true);
+      }),
+      { numRuns: 2_000 },
+    );
   });
 });

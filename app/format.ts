@@ -56,3 +56,37 @@ const REAIS_COMPACT = new Intl.NumberFormat('pt-BR', {
 });
 /** Reais at a glance, as a board shows a day's financial volume: "R$ 1,2 mi", "R$ 3,4 bi". */
 export const reaisCompact = (reais: number | null) => (reais === null ? '—' : REAIS_COMPACT.format(reais));
+
+/**
+ * A price as a trader types it, pt-BR or not: "38,52" and "38.52" are both 38.52; "128.050,00"
+ * and "1.234.567" group thousands with dots. The one ambiguous form, a lone dot before exactly
+ * three digits ("128.050", "38.505"), is read the way that lands nearer `near` (the last price:
+ * 128050 on WIN, 38.505 on PETR4); with no last price, as thousands when the instrument quotes
+ * fewer than three decimals. The ticket shows how it read the text. "R$" and spaces are
+ * ignored. NaN for anything else (two commas, letters, an empty field).
+ */
+export function parsePrice(text: string, priceDecimals = 2, near?: number): number {
+  const s = text.replace(/R\$|\s/g, '');
+  if (!/^[\d.,]*\d[\d.,]*$/.test(s)) return Number.NaN;
+  const commas = s.split(',').length - 1;
+  const dots = s.split('.').length - 1;
+  let plain: string;
+  if (commas > 1) return Number.NaN;
+  if (commas === 1) {
+    const [int = '', frac = ''] = s.split(',');
+    if (dots > 0 && !/^\d{1,3}(\.\d{3})+$/.test(int)) return Number.NaN; // dots only as thousands
+    if (frac.includes('.')) return Number.NaN;
+    plain = `${int.replace(/\./g, '')}.${frac}`;
+  } else if (dots > 1) {
+    if (!/^\d{1,3}(\.\d{3})+$/.test(s)) return Number.NaN;
+    plain = s.replace(/\./g, '');
+  } else if (dots === 1 && /^\d{1,3}\.\d{3}$/.test(s)) {
+    const thousands = Number(s.replace('.', ''));
+    const decimal = Number(s);
+    if (near !== undefined && near > 0 && decimal > 0)
+      return Math.abs(Math.log(thousands / near)) < Math.abs(Math.log(decimal / near)) ? thousands : decimal;
+    return priceDecimals < 3 ? thousands : decimal;
+  } else plain = s;
+  if (!/^\d+(\.\d*)?$|^\.\d+$/.test(plain)) return Number.NaN;
+  return Number(plain);
+}

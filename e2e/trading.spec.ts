@@ -64,12 +64,19 @@ test('the ticket checks lot and tick, and shows the reason the server names', as
   await expect(t.getByRole('button', { name: /^Buy 150/ })).toBeDisabled();
   await qty.fill('100');
   await price.fill('38.505');
-  await expect(t).toContainText('Price must be a multiple of the tick (0.01)');
-  // Past B3's price limits for the day, the ticket itself refuses.
-  const limits = (await t.getByTestId('price-limits').textContent())?.match(/([\d.]+)–([\d.]+)/);
-  const [min, max] = [Number(limits?.[1]), Number(limits?.[2])];
-  await price.fill((max + 0.01).toFixed(2));
-  await expect(t).toContainText(`Outside today's B3 limits (${min} to ${max})`);
+  await expect(t).toContainText('Price must be a multiple of the tick (0,01)');
+  // pt-BR and plain decimals read alike, and the ticket says how it read them.
+  await price.fill('38,52');
+  await expect(t.getByTestId('price-read')).toHaveText('= 38,52');
+  await price.fill('38.52');
+  await expect(t.getByTestId('price-read')).toHaveText('= 38,52');
+  // Past B3's price limits for the day, the ticket itself refuses (limits shown in pt-BR).
+  const limits = (await t.getByTestId('price-limits').textContent())?.match(/(\d+,\d{2})–(\d+,\d{2})/);
+  const ptBr = (s: string | undefined) => Number(s?.replace(',', '.'));
+  const [min, max] = [ptBr(limits?.[1]), ptBr(limits?.[2])];
+  await price.fill((max + 0.01).toFixed(2).replace('.', ','));
+  await expect(t).toContainText(`Outside today's B3 limits (${limits?.[1]} to ${limits?.[2]})`);
+  expect(min).toBeLessThan(max);
   // On the grid, within the limits but far from the last trade: only the server's risk engine
   // refuses it (its band is 5 %; the limits are about 10 % around the reference).
   const last = await lastPetr4(page);

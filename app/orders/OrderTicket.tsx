@@ -1,5 +1,6 @@
 import { type KeyboardEvent, useEffect, useRef, useState } from 'react';
 import { ApiError } from '../api/client.ts';
+import { price as fmt, parsePrice } from '../format.ts';
 import { useDayLimits, useMarket } from '../state/market.ts';
 import { useSession } from '../state/session.ts';
 import { useSettings } from '../state/settings.ts';
@@ -46,7 +47,7 @@ export function OrderTicket() {
   useEffect(() => {
     if (!inst) return;
     setQty(String(inst.lotSize));
-    setPrice(last === undefined ? '' : last.toFixed(inst.priceDecimals));
+    setPrice(last === undefined ? '' : fmt(last, inst.priceDecimals));
     setArmed(false);
   }, [inst]);
 
@@ -62,7 +63,7 @@ export function OrderTicket() {
     side,
     type,
     qty: Number(qty),
-    price: type === 'limit' && price !== '' ? Number(price.replace(',', '.')) : undefined,
+    price: type === 'limit' && price !== '' ? parsePrice(price, inst?.priceDecimals, last) : undefined,
   };
   const problems = checkTicket(draft, inst, { minLimit, maxLimit });
   const valid = Object.keys(problems).length === 0;
@@ -120,7 +121,11 @@ export function OrderTicket() {
     if (!steps || !inst || !field) return;
     e.preventDefault();
     if (field === 'qty') setQty(String(stepQty(Number(qty) || 0, inst, steps)));
-    else setPrice(String(stepPrice(Number(price.replace(',', '.')) || last || inst.tickSize, inst, steps)));
+    else {
+      const typed = parsePrice(price, inst.priceDecimals, last);
+      const from = Number.isFinite(typed) && typed > 0 ? typed : (last ?? inst.tickSize);
+      setPrice(fmt(stepPrice(from, inst, steps), inst.priceDecimals));
+    }
   }
 
   return (
@@ -183,10 +188,10 @@ export function OrderTicket() {
           {problems.qty && <span className="problem">{problems.qty}</span>}
         </label>
         <label>
-          Price {inst && <small>tick {inst.tickSize}</small>}{' '}
-          {minLimit !== undefined && maxLimit !== undefined && (
+          Price {inst && <small>tick {fmt(inst.tickSize, inst.priceDecimals)}</small>}{' '}
+          {inst && minLimit !== undefined && maxLimit !== undefined && (
             <small data-testid="price-limits" title="B3 refuses orders outside these prices today">
-              limits {minLimit}–{maxLimit}
+              limits {fmt(minLimit, inst.priceDecimals)}–{fmt(maxLimit, inst.priceDecimals)}
             </small>
           )}
           <input
@@ -197,7 +202,14 @@ export function OrderTicket() {
             disabled={type === 'market'}
             onChange={(e) => setPrice(e.target.value.replace(/[^\d.,]/g, ''))}
             aria-invalid={!!problems.price}
+            aria-describedby="ticket-price-read"
           />
+          {/* How the typed text is read: "128.050" is 128 thousand on WIN, never 128. */}
+          {inst && type === 'limit' && draft.price !== undefined && Number.isFinite(draft.price) && (
+            <small id="ticket-price-read" className="muted" data-testid="price-read">
+              = {fmt(draft.price, inst.priceDecimals)}
+            </small>
+          )}
           {problems.price && <span className="problem">{problems.price}</span>}
         </label>
         <button type="submit" className={`send side-${side}`} disabled={!valid || busy || !canTrade}>

@@ -34,7 +34,7 @@ describe('order ticket checks', () => {
     const d = { ticker: 'PETR4', side: 'buy', type: 'limit', qty: 150, price: 38.505 } as const;
     expect(checkTicket(d, PETR4)).toEqual({
       qty: 'Quantity must be a multiple of the lot (100)',
-      price: 'Price must be a multiple of the tick (0.01)',
+      price: 'Price must be a multiple of the tick (0,01)',
     });
     expect(checkTicket({ ...d, qty: 0 }, PETR4).qty).toBe('Enter a whole quantity above zero');
     expect(checkTicket({ ...d, price: undefined }, PETR4).price).toBe('Enter a limit price');
@@ -48,7 +48,7 @@ describe('order ticket checks', () => {
     expect(checkTicket(d, PETR4, limits)).toEqual({});
     expect(checkTicket({ ...d, price: 42.35 }, PETR4, limits)).toEqual({});
     expect(checkTicket({ ...d, price: 42.36 }, PETR4, limits).price).toBe(
-      "Outside today's B3 limits (34.65 to 42.35)",
+      "Outside today's B3 limits (34,65 to 42,35)",
     );
     expect(checkTicket({ ...d, price: 34.64 }, PETR4, limits).price).toMatch(/B3 limits/);
     expect(checkTicket({ ...d, price: 99 }, PETR4)).toEqual({}); // no limits known: the server decides

@@ -1,5 +1,6 @@
 import { isValidPrice, toTicks } from '../../sync-server/shared/instruments.ts';
 import type { InstrumentInfo } from '../../sync-server/shared/market.ts';
+import { price as fmt } from '../format.ts';
 
 // The ticket's checks: the same lot and tick rules the server's risk engine applies, so a
 // trader sees the problem before sending. The server stays the judge.
@@ -34,13 +35,13 @@ export function checkTicket(
     if (d.price === undefined || !Number.isFinite(d.price) || d.price <= 0)
       problems.price = 'Enter a limit price';
     else if (!isValidPrice(d.price, inst.tickSize))
-      problems.price = `Price must be a multiple of the tick (${inst.tickSize})`;
+      problems.price = `Price must be a multiple of the tick (${fmt(inst.tickSize, inst.priceDecimals)})`;
     else if (
       limits.minLimit !== undefined &&
       limits.maxLimit !== undefined &&
       (d.price < limits.minLimit || d.price > limits.maxLimit)
     )
-      problems.price = `Outside today's B3 limits (${limits.minLimit} to ${limits.maxLimit})`;
+      problems.price = `Outside today's B3 limits (${fmt(limits.minLimit, inst.priceDecimals)} to ${fmt(limits.maxLimit, inst.priceDecimals)})`;
   }
   return problems;
 }
