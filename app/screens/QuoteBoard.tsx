@@ -154,7 +154,13 @@ export function QuoteBoard({ full = false }: { full?: boolean }) {
             <tr>
               <th scope="col">Ticker</th>
               {columns.map((c) => (
-                <th key={c.label} scope="col" title={c.title} className={c.label === 'Time' ? '' : 'num'}>
+                <th
+                  key={c.label}
+                  scope="col"
+                  title={c.title}
+                  data-col={c.label}
+                  className={c.label === 'Time' ? '' : 'num'}
+                >
                   {c.label}
                 </th>
               ))}
