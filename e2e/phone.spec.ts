@@ -99,6 +99,15 @@ test('on a phone the blotter with a working order fits the width, its actions in
       },
     });
     expect(res.status(), await res.text()).toBeLessThan(300);
+    // A watchlist open with a ticker in it: its row buttons inside the width too.
+    await page.getByRole('navigation', { name: 'Screens' }).getByRole('button', { name: 'Watchlists' }).tap();
+    await page.getByLabel('New watchlist name').fill(`Phone ${Date.now()}`);
+    await page.getByRole('button', { name: 'Create' }).tap();
+    await page.getByLabel('Add ticker').fill('PETR4');
+    await page.getByRole('button', { name: 'Add', exact: true }).tap();
+    await expect(page.locator('article tbody tr[data-ticker="PETR4"]')).toBeVisible();
+    expect(await outside(page), 'watchlist').toEqual([]);
+    await page.screenshot({ path: testInfo.outputPath('phone-watchlist.png'), fullPage: true });
     await page.getByRole('navigation', { name: 'Screens' }).getByRole('button', { name: 'Trade' }).tap();
     const blotter = page.getByRole('region', { name: /^Orders/ });
     await expect(blotter.getByRole('button', { name: /Cancel/ }).first()).toBeVisible({ timeout: 10_000 });

@@ -9,6 +9,7 @@ import {
 } from 'react';
 import type * as Y from 'yjs';
 import { price } from '../format.ts';
+import { dayChange } from '../market/quote.ts';
 import { useIsStale } from '../market/stale.ts';
 import { useMarket } from '../state/market.ts';
 import { useSession } from '../state/session.ts';
@@ -375,7 +376,8 @@ function TickerRow(props: {
   const { doc, ticker, readOnly } = props;
   const q = useMarket((s) => s.quotes[ticker]);
   const decimals = useMarket((s) => s.instruments[ticker]?.priceDecimals ?? 2);
-  const change = q?.open ? ((q.last - q.open) / q.open) * 100 : undefined;
+  // The day's change as the board shows it: against the previous close.
+  const change = (q && dayChange(q).pct) ?? undefined;
   return (
     <tr data-ticker={ticker} className={q && props.isStale(q.receivedAt) ? 'stale' : undefined}>
       <th scope="row">{ticker}</th>
