@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { foldTrades, TIMEFRAMES } from '../shared/candles.ts';
 import { emptyFlow, foldFlow } from '../shared/flow.ts';
 import { applyTrades, b3Day, type Quote } from '../shared/market.ts';
 import { sampleTrade } from '../testing/market.ts';
@@ -180,13 +181,42 @@ describe.each(testBackends())('TickStore on $name', (backend) => {
     const base = Date.UTC(2026, 10, 24, 13, 0, 0);
     const prices = [10, 12, 9, 11, 20, 21];
     await store.insert(prices.map((p, i) => trade(1000 + i, p, base + i * 20_000, 'ITUB4')));
-    const candles = await store.candles('ITUB4', '1m', base, base + 3_600_000);
+    const { candles, storedThrough } = await store.candles('ITUB4', '1m', base, base + 3_600_000);
     expect(candles).toEqual([
       { time: base, open: 10, high: 12, low: 9, close: 9, volume: 300, trades: 3 },
       { time: base + 60_000, open: 11, high: 21, low: 11, close: 21, volume: 300, trades: 3 },
     ]);
-    const hour = await store.candles('ITUB4', '1h', base, base + 3_600_000);
-    expect(hour).toEqual([{ time: base, open: 10, high: 21, low: 9, close: 21, volume: 600, trades: 6 }]);
+    expect(storedThrough).toBe(1005);
+    const hour = await store.candles('ITUB4', '60m', base, base + 3_600_000);
+    expect(hour.candles).toEqual([
+      { time: base, open: 10, high: 21, low: 9, close: 21, volume: 600, trades: 6 },
+    ]);
+    // Up to a seq: the later trades are left out, and the stored head is the last one kept.
+    const part = await store.candles('ITUB4', '1m', base, base + 3_600_000, 1003);
+    expect(part.candles.map((c) => [c.close, c.trades])).toEqual([
+      [9, 3],
+      [11, 1],
+    ]);
+    expect(part.storedThrough).toBe(1003);
+  });
+
+  it('makes a 1D bar of each B3 session day, Brasília midnight to midnight, equal to folding its trades', async () => {
+    // 02:30 UTC is 23:30 of the day before in Brasília; 03:00 UTC starts the next B3 day.
+    const midnight = Date.UTC(2026, 10, 20, 3, 0, 0);
+    const times = [
+      midnight - 30 * 60_000,
+      midnight,
+      midnight + 13 * 3_600_000,
+      midnight + 86_400_000 + 60_000,
+    ];
+    const ts = times.map((time, i) => trade(i + 1, 30 + i, time, 'BBDC4'));
+    await store.insert(ts);
+    const { candles } = await store.candles('BBDC4', '1D', midnight - 86_400_000, midnight + 2 * 86_400_000);
+    expect(candles.map((c) => c.time)).toEqual([midnight - 86_400_000, midnight, midnight + 86_400_000]);
+    expect(candles).toEqual(foldTrades([], ts, TIMEFRAMES['1D']));
+    expect(candles.map((c) => b3Day(c.time))).toEqual(
+      [19, 20, 21].map((d) => b3Day(Date.UTC(2026, 10, d, 12))),
+    );
   });
 
   it('finds a stored trade by its time, ticker, seq and trade number, and only that trade', async () => {

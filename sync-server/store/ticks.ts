@@ -1,9 +1,7 @@
+import { TIMEFRAMES, type Timeframe } from '../shared/candles.ts';
 import type { BrokerFlowJson } from '../shared/flow.ts';
 import { B3_UTC_OFFSET_MS, b3Day, type Candle, type Quote, type Trade } from '../shared/market.ts';
 import type { Database, Sql } from './db.ts';
-
-export const TIMEFRAMES = { '1m': 60, '5m': 300, '15m': 900, '1h': 3600, '1d': 86_400 } as const;
-export type Timeframe = keyof typeof TIMEFRAMES;
 
 type TickRow = {
   ticker: string;
@@ -257,31 +255,51 @@ export class TickStore {
     };
   }
 
-  async candles(ticker: string, tf: Timeframe, from: number, to: number): Promise<Candle[]> {
+  /**
+   * The ticker's stored trades with `time` in [from, to) and `seq` ≤ `throughSeq` as bars of
+   * `tf`, aligned on Brasília midnight (a 1D bar is a B3 session day; shared/candles.ts barStart),
+   * and the last stored seq ≤ `throughSeq` of the ticker: trades after it are not written yet.
+   */
+  async candles(
+    ticker: string,
+    tf: Timeframe,
+    from: number,
+    to: number,
+    throughSeq = Number.MAX_SAFE_INTEGER,
+  ): Promise<{ candles: Candle[]; storedThrough: number }> {
     const width = `${TIMEFRAMES[tf]} seconds`;
-    const rows = await this.sql<
-      {
-        bucket: Date;
-        open: number;
-        high: number;
-        low: number;
-        close: number;
-        volume: string;
-        trades: string;
-      }[]
-    >`select date_bin(${width}::interval, time, timestamptz '2000-01-01') as bucket,
-        (array_agg(price order by seq))[1] as open, max(price) as high, min(price) as low,
-        (array_agg(price order by seq desc))[1] as close, sum(qty) as volume, count(*) as trades
-      from ticks where ticker = ${ticker} and time >= ${iso(from)} and time < ${iso(to)}
-      group by bucket order by bucket`;
-    return rows.map((r) => ({
-      time: r.bucket.getTime(),
-      open: r.open,
-      high: r.high,
-      low: r.low,
-      close: r.close,
-      volume: Number(r.volume),
-      trades: Number(r.trades),
-    }));
+    const origin = iso(-B3_UTC_OFFSET_MS); // 1970-01-01 00:00 in Brasília
+    const [rows, head] = await Promise.all([
+      this.sql<
+        {
+          bucket: Date;
+          open: number;
+          high: number;
+          low: number;
+          close: number;
+          volume: string;
+          trades: string;
+        }[]
+      >`select date_bin(${width}::interval, time, ${origin}::timestamptz) as bucket,
+          (array_agg(price order by seq))[1] as open, max(price) as high, min(price) as low,
+          (array_agg(price order by seq desc))[1] as close, sum(qty) as volume, count(*) as trades
+        from ticks where ticker = ${ticker} and time >= ${iso(from)} and time < ${iso(to)}
+          and seq <= ${throughSeq}
+        group by bucket order by bucket`,
+      this.sql<{ seq: string | null }[]>`select max(seq) as seq from ticks
+        where ticker = ${ticker} and seq <= ${throughSeq}`,
+    ]);
+    return {
+      candles: rows.map((r) => ({
+        time: r.bucket.getTime(),
+        open: r.open,
+        high: r.high,
+        low: r.low,
+        close: r.close,
+        volume: Number(r.volume),
+        trades: Number(r.trades),
+      })),
+      storedThrough: Number(head[0]?.seq ?? 0),
+    };
   }
 }

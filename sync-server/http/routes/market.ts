@@ -2,16 +2,58 @@ import { z } from 'zod';
 import type { MarketFeed } from '../../market/feed.ts';
 import { sessionFlow } from '../../market/flow.ts';
 import type { MarketService } from '../../market/service.ts';
-import { TIMEFRAMES, type TickStore } from '../../store/ticks.ts';
-import { HttpError, ok, type Route } from '../types.ts';
+import {
+  type CandlesJson,
+  foldTrades,
+  TIMEFRAME_NAMES,
+  TIMEFRAMES,
+  type Timeframe,
+} from '../../shared/candles.ts';
+import { type Candle, decodeFrame, FrameKind } from '../../shared/market.ts';
+import type { TickStore } from '../../store/ticks.ts';
+import { HttpError, ok, type Request, type Route } from '../types.ts';
 
-const candleQuery = z.object({
-  ticker: z.string().regex(/^[A-Z0-9]{4,12}$/),
-  tf: z.enum(Object.keys(TIMEFRAMES) as [keyof typeof TIMEFRAMES]),
-  from: z.coerce.number().int().min(0),
-  to: z.coerce.number().int().min(0),
-});
+const TICKER = /^[A-Z0-9]{4,12}$/;
+const epochMs = z.coerce.number().int().min(0).max(8.64e15);
 const MAX_CANDLES = 10_000;
+
+interface CandleQuery {
+  readonly ticker: string;
+  readonly tf: Timeframe;
+  readonly from: number;
+  readonly to: number;
+}
+
+/** The candles query, each bad parameter a 400 that names it and says what it takes. */
+function candleQuery(req: Request): CandleQuery {
+  const q = Object.fromEntries(req.query);
+  const bad = (what: string) => new HttpError(400, 'invalid_query', what);
+  const ticker = q.ticker ?? '';
+  if (!TICKER.test(ticker)) throw bad('ticker: 4-12 capital letters and digits, e.g. PETR4');
+  const tf = q.tf ?? '';
+  if (!TIMEFRAME_NAMES.includes(tf as Timeframe)) throw bad(`tf: one of ${TIMEFRAME_NAMES.join(', ')}`);
+  const from = epochMs.safeParse(q.from);
+  const to = epochMs.safeParse(q.to);
+  if (!from.success || !to.success || q.from === '' || q.to === '')
+    throw bad('from, to: whole ms since the epoch, e.g. from=1764676800000');
+  if (to.data <= from.data)
+    throw new HttpError(400, 'bad_range', '`to` must be after `from` (ms since the epoch)');
+  if ((to.data - from.data) / 1000 / TIMEFRAMES[tf as Timeframe] > MAX_CANDLES) {
+    throw new HttpError(
+      400,
+      'range_too_large',
+      `At most ${MAX_CANDLES} candles per request: narrow the range or widen tf`,
+    );
+  }
+  return { ticker, tf: tf as Timeframe, from: from.data, to: to.data };
+}
+
+/** The server's forming 1-minute live candle of the ticker, if any trade made one. */
+function liveCandle(market: MarketService, ticker: string): Candle | undefined {
+  const frame = market.candleFrame(ticker);
+  const decoded = frame && decodeFrame(frame);
+  return decoded?.kind === FrameKind.candles ? decoded.candles.at(-1) : undefined;
+}
 const flowQuery = z.object({ ticker: z.string().regex(/^[A-Z0-9]{4,12}$/) }).strict();
 
 export interface MarketRouteDeps {
@@ -51,19 +93,25 @@ export function marketRoutes({ market, ticks, feed }: MarketRouteDeps): Route[] 
       path: '/api/v1/market/candles',
       access: everyone,
       async handle(req) {
-        const q = candleQuery.parse(Object.fromEntries(req.query));
+        const q = candleQuery(req);
         if (!market.tickerList.includes(q.ticker))
           throw new HttpError(404, 'unknown_ticker', `${q.ticker} is not on this feed`);
-        if (q.to <= q.from)
-          throw new HttpError(400, 'bad_range', '`to` must be after `from` (ms since the epoch)');
-        if ((q.to - q.from) / 1000 / TIMEFRAMES[q.tf] > MAX_CANDLES) {
-          throw new HttpError(
-            400,
-            'range_too_large',
-            `At most ${MAX_CANDLES} candles per request: narrow the range or widen tf`,
-          );
-        }
-        return ok({ ticker: q.ticker, tf: q.tf, candles: await ticks.candles(q.ticker, q.tf, q.from, q.to) });
+        // Read together, before any await: the forming live candle holds the ticker's last
+        // `trades` trades, so the answer stops just before them and the channel brings them.
+        const live = liveCandle(market, q.ticker);
+        const through = market.lastSeq(q.ticker) - (live?.trades ?? 0);
+        const stored = await ticks.candles(q.ticker, q.tf, q.from, q.to, through);
+        // Fanned out but not written yet: the ring's trades after the stored ones, to `through`.
+        const unwritten = (market.tradesSince(q.ticker, stored.storedThrough) ?? []).filter(
+          (t) => t.seq <= through && t.time >= q.from && t.time < q.to,
+        );
+        const answer: CandlesJson = {
+          ticker: q.ticker,
+          tf: q.tf,
+          candles: foldTrades(stored.candles, unwritten, TIMEFRAMES[q.tf]),
+          liveFrom: live ? live.time : null,
+        };
+        return ok(answer);
       },
     },
   ];
