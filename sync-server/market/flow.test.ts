@@ -73,6 +73,55 @@ describe('broker flow of the session', () => {
     expect((await get('?ticker=petr4')).status).toBe(400);
     expect((await get('')).status).toBe(400);
   });
+
+  // GET /api/v1/market/trades: what Times & Trades shows before the first live trade, and older.
+  const recent = async (query: string, auth = true) => {
+    const res = await fetch(`${t.url}/api/v1/market/trades${query}`, {
+      headers: auth ? { Authorization: `Bearer ${token}` } : {},
+    });
+    return { status: res.status, body: (await res.json()) as { trades: Trade[]; error?: string } };
+  };
+
+  it('gives the newest trades, and older ones before a seq, contiguous across the database and the ring', async () => {
+    // Past the replay ring (10,000 a ticker): the older part of an answer comes from the database.
+    const ring = 10_000;
+    t.server.connector.sim?.burst(6 * (ring + 2_000));
+    await until(() => t.server.market.lastSeq('PETR4') > ring + 1_000, 'PETR4 past its ring', 30_000);
+    await until(() => t.server.connector.sim?.burstPending() === 0, 'the burst sent', 30_000);
+    await t.server.writer.flush();
+    const newest = await recent('?ticker=PETR4&limit=50');
+    expect(newest.status).toBe(200);
+    const seqs = newest.body.trades.map((x) => x.seq);
+    expect(seqs.length).toBe(50);
+    seqs.forEach((s, i) => {
+      if (i > 0) expect(s).toBe((seqs[i - 1] as number) + 1);
+    });
+    expect(seqs.at(-1)).toBeLessThanOrEqual(t.server.market.lastSeq('PETR4'));
+    const older = await recent(`?ticker=PETR4&before=${seqs[0]}&limit=200`);
+    expect(older.body.trades.map((x) => x.seq)).toEqual(
+      Array.from({ length: 200 }, (_, i) => (seqs[0] as number) - 200 + i),
+    );
+    // Across the ring's oldest: the database's part and the ring's part meet with no hole.
+    const head = t.server.market.lastSeq('PETR4');
+    const across = await recent(`?ticker=PETR4&before=${head - ring + 500}&limit=1000`);
+    expect(across.body.trades.map((x) => x.seq)).toEqual(
+      Array.from({ length: 1_000 }, (_, i) => head - ring - 500 + i),
+    );
+    // Each trade as the live frames carry it: price, quantity and both brokers.
+    expect(older.body.trades[0]).toMatchObject({
+      ticker: 'PETR4',
+      price: expect.any(Number),
+      buyAgent: expect.any(Number),
+    });
+  });
+
+  it('refuses a bad query, a ticker off the feed and a caller without a token, with reasons', async () => {
+    expect((await recent('?ticker=PETR4&limit=2001')).status).toBe(400);
+    expect((await recent('?ticker=PETR4&before=0')).status).toBe(400);
+    expect((await recent('?ticker=PETR4&since=1')).status).toBe(400);
+    expect(await recent('?ticker=ZZZZ3')).toMatchObject({ status: 404, body: { error: 'unknown_ticker' } });
+    expect((await recent('?ticker=PETR4', false)).status).toBe(401);
+  });
 });
 
 const sums = (f: BrokerFlowJson) => ({

@@ -295,6 +295,32 @@ export class MarketService implements FeedSinks {
   }
 
   /**
+   * The `limit` trades before seq `before` (the newest ones when `before` is past the head),
+   * oldest first: the older part from the database, the rest from the ring, read before any
+   * await so the two meet. Undefined when the database fails, leaves a hole or is late: a tape
+   * is never shown with a hole it does not know of.
+   */
+  async tradesBefore(ticker: string, before: number, limit: number): Promise<Trade[] | undefined> {
+    const end = Math.min(before - 1, this.headOf(ticker));
+    if (end < 1 || limit < 1) return [];
+    const first = Math.max(1, end - limit + 1);
+    const ring = this.ringOf(ticker);
+    const ringFirst = ring.length > 0 ? ring.oldestSeq : end + 1;
+    const held = first >= ringFirst ? (ring.since(first - 1) ?? []) : (ring.since(ringFirst - 1) ?? []);
+    const newer = held.filter((t) => t.seq <= end);
+    if (first >= ringFirst) return newer;
+    const dbEnd = Math.min(end, ringFirst - 1);
+    const older = await this.readHistory(
+      ticker,
+      first,
+      dbEnd,
+      Date.now() + (this.deps.historyReadMs ?? HISTORY_READ_MS),
+    );
+    if (older?.length !== dbEnd - first + 1 || older.some((t, i) => t.seq !== first + i)) return undefined;
+    return older.concat(newer);
+  }
+
+  /**
    * Everything after `after` for one ticker: from the ring, else from the database then the
    * ring, else (gap too large or history incomplete) a snapshot. The returned frames end at the
    * live edge, so a caller that subscribes right after sending them sees no gap and no duplicate.

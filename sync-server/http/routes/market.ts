@@ -55,6 +55,14 @@ function liveCandle(market: MarketService, ticker: string): Candle | undefined {
   return decoded?.kind === FrameKind.candles ? decoded.candles.at(-1) : undefined;
 }
 const flowQuery = z.object({ ticker: z.string().regex(/^[A-Z0-9]{4,12}$/) }).strict();
+/** Times & Trades' older trades: the `limit` before seq `before` (the newest without it). */
+const recentQuery = z
+  .object({
+    ticker: z.string().regex(/^[A-Z0-9]{4,12}$/),
+    before: z.coerce.number().int().min(1).optional(),
+    limit: z.coerce.number().int().min(1).max(2_000).default(500),
+  })
+  .strict();
 
 export interface MarketRouteDeps {
   readonly market: MarketService;
@@ -86,6 +94,20 @@ export function marketRoutes({ market, ticks, feed }: MarketRouteDeps): Route[] 
             since: (t, after) => market.tradesSince(t, after),
           }),
         );
+      },
+    },
+    {
+      method: 'get',
+      path: '/api/v1/market/trades',
+      access: everyone,
+      async handle(req) {
+        const q = recentQuery.parse(Object.fromEntries(req.query));
+        if (!market.tickerList.includes(q.ticker))
+          throw new HttpError(404, 'unknown_ticker', `${q.ticker} is not on this feed`);
+        const trades = await market.tradesBefore(q.ticker, q.before ?? Number.MAX_SAFE_INTEGER, q.limit);
+        if (!trades)
+          throw new HttpError(503, 'history_unavailable', 'the stored trades could not be read: try again');
+        return ok({ ticker: q.ticker, trades });
       },
     },
     {
