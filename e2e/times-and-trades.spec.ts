@@ -1,5 +1,5 @@
 import { expect, type Page, test } from '@playwright/test';
-import { ensureUser, signIn } from './desk.ts';
+import { ensureUser, login, signIn } from './desk.ts';
 
 // Times & Trades and the broker flow (issue 17) in a real Chromium against the real server and
 // the simulator DLL: the brokers by the names the simulator's table gives them (native/sim/agents.c),
@@ -91,6 +91,30 @@ test('Times & Trades shows PETR4 trades newest first, with the brokers by name',
   await page.screenshot({ path: testInfo.outputPath('times-and-trades.png'), fullPage: true });
 });
 
+test('the tape opens with the trades before it, not empty: every trade since the 2,000th newest', async ({
+  page,
+}) => {
+  await openPetr4(page, 'tt-trader-d');
+  // aria-rowcount is the tape's trades plus the header; the newest row's seq is the head.
+  const held = () =>
+    page.evaluate(() => {
+      const table = document.querySelector('.tape-table');
+      const newest = table?.querySelector('tbody tr[data-seq]') as HTMLElement | null;
+      return { count: Number(table?.getAttribute('aria-rowcount')) - 1, newest: Number(newest?.dataset.seq) };
+    });
+  await expect
+    .poll(
+      async () => {
+        const h = await held();
+        return h.newest > 0 && h.count === Math.min(2_000, h.newest);
+      },
+      { timeout: 15_000 },
+    )
+    .toBe(true);
+  // More than the few trades printed since the page opened.
+  expect((await held()).count).toBeGreaterThan(50);
+});
+
 test('the minimum quantity and the broker filter hide the other trades', async ({ page }) => {
   await openPetr4(page, 'tt-trader-b');
   const minQty = tape(page).getByLabel('Min qty');
@@ -159,18 +183,20 @@ test('without the server’s session flow (404), the flow counts since the app o
   await page.route('**/api/v1/market/flow?*', (route) =>
     route.fulfill({ status: 404, contentType: 'application/json', body: '{"error":"not_found"}' }),
   );
-  await openPetr4(page, 'tt-trader-d');
+  await openPetr4(page, 'tt-trader-e');
   await expect(flow(page).getByTestId('flow-since')).toHaveText(/^since you opened/);
   await expect.poll(async () => (await flowRows(page)).length, { timeout: 15_000 }).toBeGreaterThan(1);
   const rows = await flowRows(page);
   const bought = rows.reduce((s, r) => s + r.bought, 0);
   expect(bought).toBe(rows.reduce((s, r) => s + r.sold, 0));
   expect(bought).toBeGreaterThan(0);
-  // Only what this app received: less than the session's volume, which began before it opened.
-  const sessionVolume = await page
-    .getByRole('region', { name: 'Quotes' })
-    .locator('tr[data-ticker="PETR4"] td')
-    .nth(2)
-    .textContent();
-  expect(bought).toBeLessThan(Number(sessionVolume?.replace(/\./g, '')));
+  // Only what this app holds (the tape, filled back up to 2,000 trades): never more than the
+  // session's volume, which the quotes route gives.
+  const quotes = await page.request.get('/api/v1/market/quotes', {
+    headers: { Authorization: `Bearer ${await login(page.request, 'tt-trader-e')}` },
+  });
+  const petr4 = ((await quotes.json()).quotes as { ticker: string; volume: number }[]).find(
+    (q) => q.ticker === 'PETR4',
+  );
+  expect(bought).toBeLessThanOrEqual(petr4?.volume ?? 0);
 });

@@ -48,6 +48,8 @@ interface MarketState {
    * Times & Trades view selects, so it renders once per frame, and only for its ticker.
    */
   tapeVersion: Record<string, number>;
+  /** Older trades for a ticker's tape (the trades route), under what it holds: no hole made. */
+  olderTrades(ticker: string, trades: readonly Trade[]): void;
   /** Applies the trades received since the last frame, all tickers in one update. */
   trades(batch: ReadonlyMap<string, Trade[]>): void;
   /** Queues a frame's trades; all those queued are applied at the next animation frame (see queued). */
@@ -180,6 +182,12 @@ export const useMarket = create<MarketState>((set, get) => ({
       }
       return { quotes, tapeVersion };
     }),
+  olderTrades: (ticker, trades) => {
+    const tape = tapes.get(ticker) ?? new TradeRing();
+    tapes.set(ticker, tape);
+    if (tape.older(trades) > 0)
+      set((s) => ({ tapeVersion: { ...s.tapeVersion, [ticker]: (s.tapeVersion[ticker] ?? 0) + 1 } }));
+  },
   queueTrades: (ticker, trades) => {
     const list = queued.get(ticker);
     if (list) list.push(...trades);

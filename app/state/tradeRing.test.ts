@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { tradesFrom } from '../testing/trades.ts';
+import { tradeAt, tradesFrom } from '../testing/trades.ts';
 import { TradeRing } from './tradeRing.ts';
 
 const run = tradesFrom;
@@ -61,5 +61,60 @@ describe('TradeRing', () => {
     ring.push(run(4, 5));
     expect(seqs(ring)).toEqual([5, 4]);
     expect(ring.after(3)?.map((t) => t.seq)).toEqual([4, 5]);
+  });
+});
+
+describe('TradeRing.older', () => {
+  it('puts the trades right before the oldest under it, up to the capacity, and the run starts there', () => {
+    const r = new TradeRing(10);
+    r.push([tradeAt(21), tradeAt(22), tradeAt(23)]);
+    expect(
+      r.older([tradeAt(15), tradeAt(16), tradeAt(17), tradeAt(18), tradeAt(19), tradeAt(20), tradeAt(21)]),
+    ).toBe(6);
+    expect(seqs(r)).toEqual([23, 22, 21, 20, 19, 18, 17, 16, 15]);
+    expect(r.runFirst()?.seq).toBe(15);
+    expect(r.after(14)?.length).toBe(9);
+    // Full: the oldest asked for are the ones left out.
+    expect(r.older([tradeAt(12), tradeAt(13), tradeAt(14)])).toBe(1);
+    expect(seqs(r).at(-1)).toBe(14);
+    // Live trades still go on top.
+    r.push([tradeAt(24)]);
+    expect(seqs(r).slice(0, 2)).toEqual([24, 23]);
+  });
+
+  it('never makes a hole: trades that do not end right before the oldest are left out', () => {
+    const r = new TradeRing(10);
+    r.push([tradeAt(21)]);
+    expect(r.older([tradeAt(10), tradeAt(11)])).toBe(0);
+    expect(r.older([tradeAt(17), tradeAt(19), tradeAt(20)])).toBe(2);
+    expect(seqs(r)).toEqual([21, 20, 19]);
+  });
+
+  it('fills an empty ring with the newest of what it is given', () => {
+    const r = new TradeRing(3);
+    expect(r.older([tradeAt(1), tradeAt(2), tradeAt(3), tradeAt(4)])).toBe(3);
+    expect(seqs(r)).toEqual([4, 3, 2]);
+  });
+
+  it('property: after older() and push() the ring reads as one contiguous run, newest first', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 30 }),
+        fc.integer({ min: 1, max: 40 }),
+        fc.integer({ min: 0, max: 40 }),
+        fc.integer({ min: 0, max: 10 }),
+        (cap, start, olderCount, live) => {
+          const r = new TradeRing(cap);
+          r.push([tradeAt(start + 40)]);
+          const old = Array.from({ length: olderCount }, (_, i) => tradeAt(start + 40 - olderCount + i));
+          r.older(old);
+          r.push(Array.from({ length: live }, (_, i) => tradeAt(start + 41 + i)));
+          const s = seqs(r);
+          expect(s).toEqual(Array.from({ length: s.length }, (_, i) => (s[0] as number) - i));
+          expect(s.length).toBe(Math.min(cap, 1 + olderCount + live));
+          expect(r.runFirst()?.seq).toBe(s.at(-1));
+        },
+      ),
+    );
   });
 });

@@ -49,6 +49,34 @@ export class TradeRing {
     }
   }
 
+  /**
+   * Adds older trades, oldest first, before the oldest held, as far as there is room: only the
+   * run that ends right before the oldest held (or, empty, any run), so no hole is made. Returns
+   * how many were added.
+   */
+  older(trades: readonly Trade[]): number {
+    const oldest = this.at(this.count - 1);
+    if (!oldest) {
+      const run = trades.slice(-this.capacity);
+      this.push(run);
+      return run.length;
+    }
+    let added = 0;
+    let next = oldest.seq - 1;
+    for (let i = trades.length - 1; i >= 0 && this.count < this.capacity; i--) {
+      const t = trades[i] as Trade;
+      if (t.seq > next) continue; // already held, or newer
+      if (t.seq < next) break; // a hole: stop before it
+      this.buf[(this.head - this.count - 1 + this.capacity) % this.capacity] = t;
+      this.count++;
+      added++;
+      next--;
+    }
+    // The run held without a hole reached back to the oldest: it now starts earlier.
+    if (added > 0 && this.runFrom === oldest.seq) this.runFrom = next + 1;
+    return added;
+  }
+
   clear(): void {
     this.buf.fill(undefined);
     this.head = 0;

@@ -7,6 +7,7 @@ import { tradeTape, useMarket } from '../state/market.ts';
 import { aggressor } from './aggressor.ts';
 import { brokerChoices, filterTape, parseMinQty, useTapeFilter } from './filters.ts';
 import { paced } from './paced.ts';
+import { useSeedTape } from './seed.ts';
 import { anchorAt, anchoredScrollTop, type ScrollAnchor, virtualWindow } from './virtual.ts';
 import './tape.css';
 
@@ -82,6 +83,7 @@ function useTapeDraws(ticker: string): void {
  */
 export function TimesAndTrades({ ticker }: { ticker: string }) {
   useTapeDraws(ticker);
+  useSeedTape(ticker);
   const decimals = useMarket((s) => s.instruments[ticker]?.priceDecimals ?? 2);
   const agents = useAgents((s) => s.byId);
   const { minQty, broker, set } = useTapeFilter();
