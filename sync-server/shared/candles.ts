@@ -7,6 +7,8 @@ import { B3_UTC_OFFSET_MS, type Candle, type Trade } from './market.ts';
 export const TIMEFRAMES = { '1m': 60, '5m': 300, '15m': 900, '60m': 3600, '1D': 86_400 } as const;
 export type Timeframe = keyof typeof TIMEFRAMES;
 export const TIMEFRAME_NAMES = Object.keys(TIMEFRAMES) as Timeframe[];
+/** At most this many bars per request: the route refuses a wider range, the app asks within it. */
+export const MAX_CANDLES = 10_000;
 
 /**
  * The start of the bar holding `time`, ms since the epoch. Bars are aligned on Brasília midnight,

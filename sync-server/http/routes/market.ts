@@ -5,6 +5,7 @@ import type { MarketService } from '../../market/service.ts';
 import {
   type CandlesJson,
   foldTrades,
+  MAX_CANDLES,
   TIMEFRAME_NAMES,
   TIMEFRAMES,
   type Timeframe,
@@ -15,7 +16,6 @@ import { HttpError, ok, type Request, type Route } from '../types.ts';
 
 const TICKER = /^[A-Z0-9]{4,12}$/;
 const epochMs = z.coerce.number().int().min(0).max(8.64e15);
-const MAX_CANDLES = 10_000;
 
 interface CandleQuery {
   readonly ticker: string;

@@ -1,0 +1,58 @@
+import type { Timeframe } from '../../sync-server/shared/candles.ts';
+import type { Candle } from '../../sync-server/shared/market.ts';
+import { price, quantity } from '../format.ts';
+import type { StudyValues } from './indicators.ts';
+
+// What the chart writes: axis times in Brasília (the chart's times are shifted, bars.ts
+// chartTime, so their UTC fields are Brasília's), and the legend's OHLCV and studies in pt-BR.
+
+const two = (n: number) => (n < 10 ? `0${n}` : `${n}`);
+const MONTHS = ['jan', 'fev', 'mar', 'abr', 'mai', 'jun', 'jul', 'ago', 'set', 'out', 'nov', 'dez'];
+
+/** The time axis's label of a tick mark; `kind` is the library's TickMarkType (0 year … 4 seconds). */
+export function axisTime(chartSeconds: number, kind: number): string {
+  const d = new Date(chartSeconds * 1000);
+  if (kind === 0) return String(d.getUTCFullYear());
+  if (kind === 1) return MONTHS[d.getUTCMonth()] as string;
+  if (kind === 2) return `${two(d.getUTCDate())}/${two(d.getUTCMonth() + 1)}`;
+  const hm = `${two(d.getUTCHours())}:${two(d.getUTCMinutes())}`;
+  return kind === 4 ? `${hm}:${two(d.getUTCSeconds())}` : hm;
+}
+
+/** A bar's time as the crosshair and the legend say it: "03/12 14:05", a day "03/12/2026". */
+export function barTime(chartSeconds: number, tf: Timeframe): string {
+  const d = new Date(chartSeconds * 1000);
+  const day = `${two(d.getUTCDate())}/${two(d.getUTCMonth() + 1)}`;
+  return tf === '1D'
+    ? `${day}/${d.getUTCFullYear()}`
+    : `${day} ${two(d.getUTCHours())}:${two(d.getUTCMinutes())}`;
+}
+
+export interface LegendItem {
+  readonly key: string;
+  readonly label: string;
+  readonly value: string;
+}
+
+/** The legend of one bar: O H L C and volume, then each study shown, prices in the instrument's decimals. */
+export function legendItems(
+  bar: Candle,
+  values: StudyValues | undefined,
+  decimals: number,
+  studies: { vwap: boolean; ma: readonly (number | undefined)[] },
+): LegendItem[] {
+  const p = (v: number | undefined) => (v === undefined ? '—' : price(v, decimals));
+  const items: LegendItem[] = [
+    { key: 'open', label: 'O', value: p(bar.open) },
+    { key: 'high', label: 'H', value: p(bar.high) },
+    { key: 'low', label: 'L', value: p(bar.low) },
+    { key: 'close', label: 'C', value: p(bar.close) },
+    { key: 'volume', label: 'Vol', value: quantity(bar.volume) },
+  ];
+  if (studies.vwap) items.push({ key: 'vwap', label: 'VWAP', value: p(values?.vwap) });
+  studies.ma.forEach((period, i) => {
+    if (period !== undefined)
+      items.push({ key: `ma${i + 1}`, label: `MA ${period}`, value: p(values?.ma[i]) });
+  });
+  return items;
+}
