@@ -4,8 +4,6 @@ import { useHealth, useSetup } from './api/admin.ts';
 import { queryClient } from './api/queryClient.ts';
 import { openLocalDb } from './data/db.ts';
 import { restoreMarket, startLiveSocket } from './live/socket.ts';
-import { Blotter } from './orders/Blotter.tsx';
-import { OrderTicket } from './orders/OrderTicket.tsx';
 import { OutboxPanel } from './orders/OutboxPanel.tsx';
 import { useOutbox } from './orders/outbox.ts';
 import { Positions } from './orders/Positions.tsx';
@@ -21,15 +19,13 @@ import { type User, useSession } from './state/session.ts';
 import { useSettings } from './state/settings.ts';
 import { useUi, type View } from './state/ui.ts';
 import { WatchlistsScreen } from './watchlists/WatchlistsScreen.tsx';
+import { useWorkspace } from './workspace/store.ts';
+import { TradeScreen } from './workspace/TradeScreen.tsx';
 
 // Screens not needed for the first quote load on demand: the initial bundle stays small.
-const CandleChart = lazy(() => import('./chart/CandleChart.tsx'));
 const AssistantScreen = lazy(() =>
   import('./assistant/AssistantScreen.tsx').then((m) => ({ default: m.AssistantScreen })),
 );
-// Times & Trades and the broker flow: one chunk, loaded when the Trade screen opens.
-const TimesAndTrades = lazy(() => import('./tape/index.ts').then((m) => ({ default: m.TimesAndTrades })));
-const BrokerFlow = lazy(() => import('./tape/index.ts').then((m) => ({ default: m.BrokerFlow })));
 const RiskPanel = lazy(() => import('./risk/RiskPanel.tsx').then((m) => ({ default: m.RiskPanel })));
 // The admin screens and the first run: one chunk, loaded only by admins.
 const AdminScreen = lazy(() => import('./admin/index.ts').then((m) => ({ default: m.AdminScreen })));
@@ -58,6 +54,7 @@ export function App() {
     void restoreMarket();
     void useOutbox.getState().load();
     void useSettings.getState().load();
+    void useWorkspace.getState().load();
     if (!navigator.onLine) useMarket.getState().setLink('offline');
   }, [user]);
   useEffect(() => (user && hasToken ? startLiveSocket() : undefined), [user, hasToken]);
@@ -154,7 +151,6 @@ function Shell({ user }: { user: User }) {
 }
 
 function Screen({ view }: { view: View }): ReactNode {
-  const ticker = useUi((s) => s.ticker) ?? useMarket.getState().tickers[0];
   switch (view) {
     case 'monitor':
       return (
@@ -166,27 +162,7 @@ function Screen({ view }: { view: View }): ReactNode {
         </div>
       );
     case 'trade':
-      return (
-        <div className="grid trade">
-          <QuoteBoard />
-          <Suspense fallback={<section className="panel chart" />}>
-            {ticker && <CandleChart key={ticker} ticker={ticker} />}
-          </Suspense>
-          <div className="side">
-            <OrderTicket />
-            <OutboxPanel />
-          </div>
-          <Suspense fallback={<section className="panel tape" />}>
-            {ticker && <TimesAndTrades key={ticker} ticker={ticker} />}
-          </Suspense>
-          <Suspense fallback={<section className="panel flow" />}>
-            {ticker && <BrokerFlow key={ticker} ticker={ticker} />}
-          </Suspense>
-          <Blotter />
-          <Positions />
-          <Alerts limit={5} />
-        </div>
-      );
+      return <TradeScreen />;
     case 'watchlists':
       return <WatchlistsScreen />;
     case 'assistant':
