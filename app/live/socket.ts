@@ -11,6 +11,7 @@ import { upsertOrder } from '../orders/blotter.ts';
 import { useAdmin } from '../state/admin.ts';
 import { useAgents } from '../state/agents.ts';
 import { useAlerts } from '../state/alerts.ts';
+import { useBook } from '../state/book.ts';
 import { useMarket } from '../state/market.ts';
 import { useSession } from '../state/session.ts';
 
@@ -30,6 +31,15 @@ let live: FeedClient | undefined;
  */
 export function reconnectLiveSocket(): void {
   live?.dropConnection();
+}
+
+let watchedBooks: string[] = [];
+
+/** Watches these tickers' books (the price ladder's), on this socket and the next ones. */
+export function watchBooks(tickers: readonly string[]): void {
+  watchedBooks = [...tickers];
+  live?.watchBooks(watchedBooks);
+  for (const t of Object.keys(useBook.getState().books)) if (!tickers.includes(t)) useBook.getState().drop(t);
 }
 
 /** Keeps the live /ws connection open while signed in; returns a stop function. */
@@ -56,6 +66,7 @@ export function startLiveSocket(): () => void {
       if (notice) useAlerts.getState().push('warn', notice);
     },
     onTrades: (ticker, trades) => market.queueTrades(ticker, trades),
+    onBook: (frame) => useBook.getState().queue(frame),
     onCandles: (frame) => {
       const last = frame.candles.at(-1);
       if (last) useMarket.getState().candle(frame.ticker, last);
@@ -88,6 +99,7 @@ export function startLiveSocket(): () => void {
   window.addEventListener('offline', offline);
   window.addEventListener('online', online);
   const saver = setInterval(saveQuotes, SAVE_QUOTES_MS);
+  client.watchBooks(watchedBooks);
   client.start();
   live = client;
   return () => {

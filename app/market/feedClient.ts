@@ -55,6 +55,8 @@ export class FeedClient {
   /** Numbers the connects: credentials that come back after a newer connect began are dropped. */
   private generation = 0;
   private subscribed: string[] = [];
+  /** The tickers whose book is watched (the price ladder's): subscribed again on each connect. */
+  private books: string[] = [];
   private readonly lastSeq = new Map<string, number>();
   /** The trade at lastSeq (from a trade, or a quote that names it), sent with `since`. */
   private readonly lastTrade = new Map<string, TradeMark>();
@@ -154,6 +156,8 @@ export class FeedClient {
         for (const channel of this.opts.channels ?? []) {
           if (channel !== 'trades') this.send({ type: 'sub', channel, tickers: this.subscribed });
         }
+        const books = this.books.filter((t) => this.subscribed.includes(t));
+        if (books.length) this.send({ type: 'sub', channel: 'book', tickers: books });
         break;
       }
       case 'snapshot':
@@ -203,6 +207,19 @@ export class FeedClient {
       default:
         break;
     }
+  }
+
+  /**
+   * Watches the books of these tickers only (the price ladder's): the ones dropped are
+   * unsubscribed, the new ones subscribed, now if connected and again on every connect. The
+   * server answers a subscription with the current book, then each change.
+   */
+  watchBooks(tickers: readonly string[]) {
+    const gone = this.books.filter((t) => !tickers.includes(t));
+    const added = tickers.filter((t) => !this.books.includes(t));
+    this.books = [...tickers];
+    if (gone.length) this.send({ type: 'unsub', channel: 'book', tickers: gone });
+    if (added.length) this.send({ type: 'sub', channel: 'book', tickers: added });
   }
 
   private subscribe(tickers: string[]) {

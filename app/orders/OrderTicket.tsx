@@ -1,12 +1,10 @@
 import { type KeyboardEvent, useEffect, useRef, useState } from 'react';
-import { ApiError } from '../api/client.ts';
 import { price as fmt, parsePrice } from '../format.ts';
 import { useDayLimits, useMarket } from '../state/market.ts';
 import { useSession } from '../state/session.ts';
 import { useSettings } from '../state/settings.ts';
 import { useUi } from '../state/ui.ts';
-import { sendOrder } from './api.ts';
-import { useOutbox } from './outbox.ts';
+import { type Placed, placeOrder } from './place.ts';
 import { checkTicket, newClientOrderId, stepPrice, stepQty, type TicketDraft } from './ticket.ts';
 
 /** The shortcuts, shown on the ticket itself so nobody has to remember them. */
@@ -20,7 +18,7 @@ export const TICKET_KEYS: ReadonlyArray<[string, string]> = [
   ['Esc', 'clear'],
 ];
 
-type Verdict = { kind: 'ok' | 'error' | 'outbox'; text: string } | undefined;
+type Verdict = Placed | undefined;
 
 export function OrderTicket() {
   const tickers = useMarket((s) => s.tickers);
@@ -78,24 +76,11 @@ export function OrderTicket() {
       ...draft,
       ...(draft.type === 'limit' ? {} : { price: undefined }),
     };
-    const what = `${side === 'buy' ? 'Buy' : 'Sell'} ${draft.qty} ${ticker}`;
-    // Offline, the order waits in the outbox for the trader to confirm: never sent by itself.
-    if (!navigator.onLine || link === 'offline') {
-      await useOutbox.getState().add(order, outboxMinutes);
-      return setVerdict({ kind: 'outbox', text: `${what}: offline, saved to the outbox (not sent)` });
-    }
     setBusy(true);
     try {
-      const o = await sendOrder(order);
-      setVerdict({ kind: 'ok', text: `${what}: ${o.state.replace('_', ' ')}` });
-    } catch (err) {
-      if (err instanceof ApiError && err.code === 'offline') {
-        await useOutbox.getState().add(order, outboxMinutes);
-        setVerdict({ kind: 'outbox', text: `${what}: no answer from the server, kept in the outbox` });
-      } else {
-        const e = err as ApiError;
-        setVerdict({ kind: 'error', text: `${what} refused — ${e.code ?? 'error'}: ${e.message}` });
-      }
+      setVerdict(
+        await placeOrder(order, { offline: !navigator.onLine || link === 'offline', outboxMinutes }),
+      );
     } finally {
       setBusy(false);
     }

@@ -16,6 +16,7 @@ const CandleChart = lazy(() => import('../chart/CandleChart.tsx'));
 // Times & Trades and the broker flow: one chunk, loaded when the Trade screen opens.
 const TimesAndTrades = lazy(() => import('../tape/index.ts').then((m) => ({ default: m.TimesAndTrades })));
 const BrokerFlow = lazy(() => import('../tape/index.ts').then((m) => ({ default: m.BrokerFlow })));
+const Ladder = lazy(() => import('../ladder/index.ts').then((m) => ({ default: m.Ladder })));
 
 const COLUMN_KEYS = ['left', 'middle', 'right'] as const;
 
@@ -42,7 +43,7 @@ function panel(id: PanelId, ticker: string | undefined): ReactNode {
     case 'chart':
       return lazyPanel(<CandleChart key={ticker} ticker={ticker as string} />, 'chart');
     case 'ladder':
-      return null;
+      return lazyPanel(<Ladder key={ticker} ticker={ticker as string} />, 'ladder');
     case 'tape':
       return lazyPanel(<TimesAndTrades key={ticker} ticker={ticker as string} />, 'tape');
     case 'flow':
@@ -75,7 +76,6 @@ function Placed({ id, column, index, count }: { id: PanelId; column: number; ind
   const change = useWorkspace((s) => s.change);
   const box = useRef<HTMLDivElement>(null);
   const content = panel(id, ticker);
-  if (content === null) return null;
   const name = PANEL_NAMES[id];
   // Dragged by the resize handle while arranging: the height it is left at is kept.
   const keepHeight = () => {

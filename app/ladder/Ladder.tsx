@@ -1,0 +1,436 @@
+import { type KeyboardEvent, type MouseEvent, memo, useEffect, useMemo, useRef, useState } from 'react';
+import { instrumentFor, toTicks } from '../../sync-server/shared/instruments.ts';
+import type { OrderJson } from '../../sync-server/shared/orders.ts';
+import { price as fmt, quantity } from '../format.ts';
+import { watchBooks } from '../live/socket.ts';
+import { useCancelOrder, useModifyOrder, useOrders } from '../orders/api.ts';
+import { type Placed, placeOrder } from '../orders/place.ts';
+import { checkTicket, newClientOrderId } from '../orders/ticket.ts';
+import { useBook } from '../state/book.ts';
+import { tradeTape, useDayLimits, useMarket } from '../state/market.ts';
+import { useSession } from '../state/session.ts';
+import { useSettings } from '../state/settings.ts';
+import {
+  bookByTicks,
+  keyAction,
+  LADDER_KEYS,
+  type LadderRow,
+  ladderRows,
+  ownByTicks,
+  rowTicks,
+  volumeByTicks,
+} from './model.ts';
+import './ladder.css';
+
+const ABOVE = 12;
+const BELOW = 12;
+const PHONE = '(max-width: 720px)';
+
+type Armed = { side: 'buy' | 'sell'; ticks: number } | undefined;
+
+const Row = memo(function Row({
+  row,
+  digits,
+  tick,
+  maxVolume,
+  last,
+  bestBid,
+  bestAsk,
+  cursor,
+  selected,
+  armed,
+  onSide,
+  onOwn,
+  onOwnCancel,
+}: {
+  row: LadderRow;
+  digits: number;
+  tick: number;
+  maxVolume: number;
+  last: boolean;
+  bestBid: boolean;
+  bestAsk: boolean;
+  cursor: boolean;
+  selected: boolean;
+  armed: 'buy' | 'sell' | undefined;
+  onSide(side: 'buy' | 'sell', ticks: number): void;
+  onOwn(side: 'buy' | 'sell', ticks: number): void;
+  onOwnCancel(ticks: number, e: MouseEvent): void;
+}) {
+  const p = fmt(row.ticks * tick, digits);
+  const cls = [
+    last ? 'last' : '',
+    bestBid ? 'best-bid' : '',
+    bestAsk ? 'best-ask' : '',
+    cursor ? 'cursor' : '',
+  ]
+    .filter(Boolean)
+    .join(' ');
+  const own = (side: 'buy' | 'sell', qty: number) => (
+    // biome-ignore lint/a11y/useKeyWithClickEvents: the keys act on the ladder's cursor (onKey)
+    <td
+      className={`own own-${side}${selected ? ' selected' : ''}`}
+      data-testid={`own-${side}-${p}`}
+      onClick={() => onOwn(side, row.ticks)}
+      onContextMenu={(e) => onOwnCancel(row.ticks, e)}
+      title={qty ? 'Click to select, right-click to cancel' : undefined}
+    >
+      {qty ? quantity(qty) : ''}
+    </td>
+  );
+  return (
+    <tr className={cls} data-ticks={row.ticks} data-price={p}>
+      {own('buy', row.ownBuy)}
+      {/* biome-ignore lint/a11y/useKeyWithClickEvents: B at the cursor (onKey) */}
+      <td
+        className={`bid${armed === 'buy' ? ' armed' : ''}`}
+        data-testid={`bid-${p}`}
+        onClick={() => onSide('buy', row.ticks)}
+      >
+        {row.bidQty ? (
+          <>
+            {quantity(row.bidQty)}
+            <small>{row.bidCount}</small>
+          </>
+        ) : (
+          ''
+        )}
+      </td>
+      <th scope="row" className="price">
+        {p}
+      </th>
+      {/* biome-ignore lint/a11y/useKeyWithClickEvents: S at the cursor (onKey) */}
+      <td
+        className={`ask${armed === 'sell' ? ' armed' : ''}`}
+        data-testid={`ask-${p}`}
+        onClick={() => onSide('sell', row.ticks)}
+      >
+        {row.askQty ? (
+          <>
+            {quantity(row.askQty)}
+            <small>{row.askCount}</small>
+          </>
+        ) : (
+          ''
+        )}
+      </td>
+      {own('sell', row.ownSell)}
+      <td className="vol" title={row.volume ? `${quantity(row.volume)} traded` : undefined}>
+        {row.volume > 0 && <span style={{ width: `${(row.volume / maxVolume) * 100}%` }} />}
+      </td>
+    </tr>
+  );
+});
+
+/**
+ * The price ladder of a ticker (Profit's Super DOM): the book's depth per price around a centre
+ * that moves only when asked, the volume traded at each price, the trader's working orders at
+ * theirs; a click or a key places, moves or cancels, through the ticket's checks.
+ */
+export function Ladder({ ticker }: { ticker: string }) {
+  const inst = useMarket((s) => s.instruments[ticker]);
+  const last = useMarket((s) => s.quotes[ticker]?.last);
+  const tapeVersion = useMarket((s) => s.tapeVersion[ticker]);
+  const link = useMarket((s) => s.link);
+  const book = useBook((s) => s.books[ticker]);
+  const limits = useDayLimits(ticker);
+  const role = useSession((s) => s.user?.role);
+  const confirmOrders = useSettings((s) => s.confirmOrders);
+  const outboxMinutes = useSettings((s) => s.outboxMinutes);
+  const orders = useOrders();
+  const modify = useModifyOrder();
+  const cancel = useCancelOrder();
+  const phone = typeof matchMedia === 'function' && matchMedia(PHONE).matches;
+  const [unlocked, setUnlocked] = useState(false);
+  const [lots, setLots] = useState('1');
+  const [centre, setCentre] = useState<number>();
+  const [cursor, setCursor] = useState<number>();
+  const [selected, setSelected] = useState<{ side: 'buy' | 'sell'; ticks: number }>();
+  const [armed, setArmed] = useState<Armed>();
+  const [verdict, setVerdict] = useState<Placed>();
+  const box = useRef<HTMLDivElement>(null);
+
+  useEffect(() => {
+    watchBooks([ticker]);
+    return () => watchBooks([]);
+  }, [ticker]);
+
+  const tick = inst?.tickSize ?? instrumentFor(ticker, 'B')?.tickSize ?? 0.01;
+  const digits = inst?.priceDecimals ?? 2;
+  const lastTicks = last === undefined ? undefined : toTicks(last, tick);
+  // Centred on the last price once it is known; after that only on request (C, the button).
+  useEffect(() => {
+    if (centre === undefined && lastTicks !== undefined) {
+      setCentre(lastTicks);
+      setCursor(lastTicks);
+    }
+  }, [centre, lastTicks]);
+
+  const canTrade = (role === 'admin' || role === 'trader') && (!phone || unlocked);
+  const list = orders.data?.orders ?? [];
+  // tapeVersion says the tape changed: the volume is folded again then.
+  const volume = useMemo(() => {
+    const tape = tradeTape(ticker);
+    const trades = [];
+    for (let i = 0; tape && i < tape.size; i++)
+      trades.push(tape.at(i) as NonNullable<ReturnType<typeof tape.at>>);
+    return volumeByTicks(trades, tick);
+  }, [ticker, tick, tapeVersion]);
+  const rows = useMemo(() => {
+    if (centre === undefined) return [];
+    return ladderRows(
+      rowTicks(centre, ABOVE, BELOW),
+      bookByTicks(book, tick),
+      volume,
+      ownByTicks(list, ticker, tick),
+    );
+  }, [centre, book, tick, volume, list, ticker]);
+  const maxVolume = Math.max(1, ...rows.map((r) => r.volume));
+  const bestBid = book?.bids[0] && toTicks(book.bids[0].price, tick);
+  const bestAsk = book?.asks[0] && toTicks(book.asks[0].price, tick);
+  const qty = Number(lots) * (inst?.lotSize ?? 1);
+  const off =
+    lastTicks === undefined || centre === undefined
+      ? undefined
+      : lastTicks > centre + ABOVE
+        ? 'above'
+        : lastTicks < centre - BELOW
+          ? 'below'
+          : undefined;
+
+  async function place(side: 'buy' | 'sell', ticks: number) {
+    if (!canTrade) return;
+    const draft = {
+      ticker,
+      side,
+      type: 'limit' as const,
+      qty,
+      price: Number((ticks * tick).toFixed(digits)),
+    };
+    const problems = Object.values(checkTicket(draft, inst, limits));
+    if (problems.length) return setVerdict({ kind: 'error', text: problems.join('; ') });
+    if (confirmOrders && (armed?.side !== side || armed.ticks !== ticks)) {
+      setArmed({ side, ticks });
+      return setVerdict({
+        kind: 'ok',
+        text: `${side === 'buy' ? 'Buy' : 'Sell'} ${quantity(qty)} ${ticker} at ${fmt(draft.price, digits)}: click again (or Enter) to send`,
+      });
+    }
+    setArmed(undefined);
+    setVerdict(
+      await placeOrder(
+        { clientOrderId: newClientOrderId(), ...draft },
+        { offline: !navigator.onLine || link === 'offline', outboxMinutes },
+      ),
+    );
+  }
+
+  const ordersAt = (ticks: number, side?: 'buy' | 'sell') =>
+    list.filter(
+      (o) =>
+        o.ticker === ticker &&
+        o.price !== null &&
+        toTicks(o.price, tick) === ticks &&
+        (side === undefined || o.side === side) &&
+        o.state !== 'sending' &&
+        o.state !== 'pending_cancel' &&
+        o.filledQty < o.qty &&
+        !['filled', 'canceled', 'rejected', 'expired'].includes(o.state),
+    );
+
+  function moveTo(ticks: number) {
+    if (!selected || !canTrade) return;
+    const moving = ordersAt(selected.ticks, selected.side);
+    const price = Number((ticks * tick).toFixed(digits));
+    for (const o of moving) {
+      const problems = Object.values(
+        checkTicket({ ticker, side: o.side, type: 'limit', qty: o.qty, price }, inst, limits),
+      );
+      if (problems.length) return setVerdict({ kind: 'error', text: problems.join('; ') });
+    }
+    for (const o of moving)
+      modify.mutate(
+        { id: o.id, patch: { price } },
+        { onError: (e) => setVerdict({ kind: 'error', text: `Move refused — ${(e as Error).message}` }) },
+      );
+    setVerdict({ kind: 'ok', text: `Moving ${moving.length} order(s) to ${fmt(price, digits)}` });
+    setSelected(undefined);
+  }
+
+  function cancelOrders(list: OrderJson[], what: string) {
+    if (!canTrade || list.length === 0) return;
+    for (const o of list) cancel.mutate(o.id);
+    setVerdict({ kind: 'ok', text: `Cancelling ${list.length} order(s) ${what}` });
+  }
+  const cancelAt = (ticks: number) => cancelOrders(ordersAt(ticks), `at ${fmt(ticks * tick, digits)}`);
+  const cancelTicker = () =>
+    cancelOrders(
+      list.filter((o) => o.ticker === ticker && ordersAt(toTicks(o.price ?? 0, tick)).includes(o)),
+      `on ${ticker}`,
+    );
+
+  const onSide = (side: 'buy' | 'sell', ticks: number) => {
+    setCursor(ticks);
+    if (selected) return moveTo(ticks);
+    void place(side, ticks);
+  };
+  const onOwn = (side: 'buy' | 'sell', ticks: number) => {
+    setCursor(ticks);
+    if (selected) return moveTo(ticks);
+    if (ordersAt(ticks, side).length) setSelected({ side, ticks });
+  };
+  const onOwnCancel = (ticks: number, e: MouseEvent) => {
+    e.preventDefault();
+    cancelAt(ticks);
+  };
+
+  function onKey(e: KeyboardEvent<HTMLDivElement>) {
+    if ((e.target as HTMLElement).tagName === 'INPUT') return;
+    const a = keyAction(e);
+    if (!a || cursor === undefined) return;
+    e.preventDefault();
+    if (a.kind === 'cursor') {
+      const next = Math.max(1, cursor + a.by);
+      setCursor(next);
+      // The cursor may leave the rows shown: they follow it, the trader asked.
+      if (centre !== undefined && (next > centre + ABOVE || next < centre - BELOW)) setCentre(next);
+    } else if (a.kind === 'buy' || a.kind === 'sell') void place(a.kind, cursor);
+    else if (a.kind === 'move') moveTo(cursor);
+    else if (a.kind === 'cancelAt') cancelAt(cursor);
+    else if (a.kind === 'cancelAll') cancelTicker();
+    else if (a.kind === 'centre' && lastTicks !== undefined) {
+      setCentre(lastTicks);
+      setCursor(lastTicks);
+    } else if (a.kind === 'escape') {
+      setSelected(undefined);
+      setArmed(undefined);
+      setVerdict(undefined);
+    }
+  }
+
+  return (
+    <section className="panel ladder" aria-labelledby="ladder-title">
+      <h2 id="ladder-title">
+        Price ladder <small>{ticker}</small>
+        <button
+          type="button"
+          className="small"
+          onClick={() => {
+            if (lastTicks === undefined) return;
+            setCentre(lastTicks);
+            setCursor(lastTicks);
+            box.current?.focus();
+          }}
+        >
+          Centre
+        </button>
+      </h2>
+      <div className="ladder-bar">
+        <label>
+          Lots
+          <input
+            inputMode="numeric"
+            value={lots}
+            aria-label="Lots per click"
+            onChange={(e) => setLots(e.target.value.replace(/\D/g, '').slice(0, 5) || '')}
+          />
+        </label>
+        <small className="muted">= {quantity(qty || 0)}</small>
+        {phone && (role === 'admin' || role === 'trader') && (
+          <button
+            type="button"
+            className="small"
+            aria-pressed={unlocked}
+            onClick={() => setUnlocked(!unlocked)}
+          >
+            {unlocked ? 'Lock' : 'Unlock to trade'}
+          </button>
+        )}
+        {canTrade && (
+          <button type="button" className="small danger" onClick={cancelTicker}>
+            Cancel all {ticker}
+          </button>
+        )}
+      </div>
+      {!canTrade && (
+        <p className="muted ladder-ro">
+          {phone && role !== 'viewer' ? 'Read-only: unlock to trade' : 'Read-only'}
+        </p>
+      )}
+      {off && (
+        <button
+          type="button"
+          className="small ladder-off"
+          onClick={() => lastTicks !== undefined && setCentre(lastTicks)}
+        >
+          {off === 'above' ? '▲' : '▼'} last {fmt(last ?? 0, digits)} is {off} the rows shown: centre
+        </button>
+      )}
+      <div
+        ref={box}
+        className="ladder-scroll"
+        // biome-ignore lint/a11y/noNoninteractiveTabindex: a widget with its own keys (LADDER_KEYS)
+        tabIndex={0}
+        role="application"
+        aria-label={`Price ladder ${ticker}: arrows move the cursor, B buy, S sell`}
+        onKeyDown={onKey}
+        onWheel={(e) =>
+          centre !== undefined && setCentre(Math.max(1 + BELOW, centre + (e.deltaY < 0 ? 1 : -1)))
+        }
+        data-testid="ladder"
+      >
+        <table className="ladder-table">
+          <thead>
+            <tr>
+              <th scope="col">Mine</th>
+              <th scope="col">Bid</th>
+              <th scope="col">Price</th>
+              <th scope="col">Ask</th>
+              <th scope="col">Mine</th>
+              <th scope="col">Vol</th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((r) => (
+              <Row
+                key={r.ticks}
+                row={r}
+                digits={digits}
+                tick={tick}
+                maxVolume={maxVolume}
+                last={r.ticks === lastTicks}
+                bestBid={r.ticks === bestBid}
+                bestAsk={r.ticks === bestAsk}
+                cursor={r.ticks === cursor}
+                selected={selected?.ticks === r.ticks}
+                armed={armed?.ticks === r.ticks ? armed.side : undefined}
+                onSide={onSide}
+                onOwn={onOwn}
+                onOwnCancel={onOwnCancel}
+              />
+            ))}
+          </tbody>
+        </table>
+        {rows.length === 0 && <p className="muted">Waiting for the first trade…</p>}
+      </div>
+      {verdict && (
+        <p role="status" className={`verdict ${verdict.kind}`}>
+          {verdict.text}
+        </p>
+      )}
+      <details className="keys">
+        <summary>Ladder shortcuts</summary>
+        <dl>
+          {LADDER_KEYS.map(([k, what]) => (
+            <div key={k}>
+              <dt>
+                <kbd>{k}</kbd>
+              </dt>
+              <dd>{what}</dd>
+            </div>
+          ))}
+        </dl>
+      </details>
+    </section>
+  );
+}

@@ -1,0 +1,37 @@
+import { create } from 'zustand';
+import type { BookFrame } from '../../sync-server/shared/market.ts';
+
+// The latest book of each watched ticker (the price ladder's), as the server's book frames give
+// it: the top BOOK_DEPTH levels per side. Frames come as often as the book changes; the store
+// takes the latest of each ticker once per animation frame.
+
+interface BookState {
+  books: Record<string, BookFrame>;
+  queue(frame: BookFrame): void;
+  drop(ticker: string): void;
+}
+
+let queued = new Map<string, BookFrame>();
+let scheduled = false;
+
+export const useBook = create<BookState>((set) => ({
+  books: {},
+  queue(frame) {
+    queued.set(frame.ticker, frame);
+    if (scheduled) return;
+    scheduled = true;
+    const flush = () => {
+      scheduled = false;
+      const ready = queued;
+      queued = new Map();
+      set((s) => ({ books: { ...s.books, ...Object.fromEntries(ready) } }));
+    };
+    if (document.visibilityState === 'visible') requestAnimationFrame(flush);
+    else setTimeout(flush, 250);
+  },
+  drop: (ticker) =>
+    set((s) => {
+      const { [ticker]: _, ...rest } = s.books;
+      return { books: rest };
+    }),
+}));
