@@ -13,11 +13,11 @@ import {
 } from 'lightweight-charts';
 import { type CandlesJson, TIMEFRAMES, type Timeframe } from '../../sync-server/shared/candles.ts';
 import type { Candle } from '../../sync-server/shared/market.ts';
-import { price, quantity } from '../format.ts';
+import { quantity } from '../format.ts';
 import type { FillJson } from '../orders/api.ts';
 import { chartTime, LiveFold } from './bars.ts';
 import { Studies } from './indicators.ts';
-import { axisTime, barTime } from './labels.ts';
+import { axisTime, barTime, chartPrice } from './labels.ts';
 import { fillMarkers, markerText } from './markers.ts';
 import type { Study } from './settings.ts';
 
@@ -139,17 +139,8 @@ export class ChartView {
 
   /** Prices in the instrument's decimals and on its tick, pt-BR (WIN: 128.050). */
   setInstrument(decimals: number, tickSize: number) {
-    this.candles.applyOptions({
-      priceFormat: { type: 'custom', formatter: (v: number) => price(v, decimals), minMove: tickSize },
-    });
-    const f = {
-      priceFormat: {
-        type: 'custom' as const,
-        formatter: (v: number) => price(v, decimals),
-        minMove: tickSize,
-      },
-    };
-    for (const s of [this.vwap, ...this.mas]) s.applyOptions(f);
+    const priceFormat = { type: 'custom' as const, formatter: chartPrice(decimals), minMove: tickSize };
+    for (const s of [this.candles, this.vwap, ...this.mas]) s.applyOptions({ priceFormat });
   }
 
   /** A server answer for `tf`: every series set from it, then `live` (candles seen meanwhile) folded in. */
