@@ -1,6 +1,15 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { b3Time, b3TimeMs, parsePrice, price, quantity } from './format.ts';
+import {
+  b3HourMinute,
+  b3Time,
+  b3TimeMs,
+  parsePrice,
+  parseReais,
+  price,
+  quantity,
+  reaisInput,
+} from './format.ts';
 
 describe('b3TimeMs', () => {
   it('is Brasília time with milliseconds, whatever the device says', () => {
@@ -84,5 +93,31 @@ describe('parsePrice', () => {
       }),
       { numRuns: 2_000 },
     );
+  });
+});
+
+describe('parseReais', () => {
+  it('reads reais as typed into centavos', () => {
+    expect(parseReais('50.000,00')).toBe(5_000_000);
+    expect(parseReais('50000')).toBe(5_000_000);
+    expect(parseReais('R$ 1.234,5')).toBe(123_450);
+    expect(parseReais('1234.50')).toBe(123_450);
+    for (const bad of ['', 'abc', '1,234', '-5', '1,2,3']) expect(parseReais(bad), bad).toBeNaN();
+  });
+
+  it('property: what the field shows reads back as the same centavos', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 10_000_000_000 }), (cents) => {
+        expect(parseReais(reaisInput(cents))).toBe(cents);
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+});
+
+describe('b3HourMinute', () => {
+  it('is Brasília time whatever the device says', () => {
+    expect(b3HourMinute(Date.UTC(2026, 11, 2, 13, 5))).toBe('10:05');
+    expect(b3HourMinute(Date.UTC(2026, 11, 2, 2, 59))).toBe('23:59');
   });
 });

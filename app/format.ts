@@ -90,3 +90,27 @@ export function parsePrice(text: string, priceDecimals = 2, near?: number): numb
   if (!/^\d+(\.\d*)?$|^\.\d+$/.test(plain)) return Number.NaN;
   return Number(plain);
 }
+
+/**
+ * Reais as a trader types them, into centavos: "50.000,00", "50000", "R$ 1.234,5" and
+ * "1234.50" alike (parsePrice's reading, two decimals); NaN for anything else or more than two
+ * decimals. Money limits are typed in reais, never in centavos.
+ */
+export function parseReais(text: string): number {
+  const v = parsePrice(text, 2);
+  if (!Number.isFinite(v)) return Number.NaN;
+  const cents = Math.round(v * 100);
+  return Math.abs(cents - v * 100) < 1e-6 ? cents : Number.NaN;
+}
+
+/** Reais from centavos as the input shows them to edit: "50.000,00". */
+export const reaisInput = (cents: number) =>
+  (cents / 100).toLocaleString('pt-BR', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+
+/** A Brasília clock time HH:MM, whatever the device's time zone ("offline since"). */
+export const b3HourMinute = (at: string | number) =>
+  new Date(at).toLocaleTimeString('pt-BR', {
+    timeZone: 'America/Sao_Paulo',
+    hour: '2-digit',
+    minute: '2-digit',
+  });

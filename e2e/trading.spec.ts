@@ -1,6 +1,6 @@
 import { expect, type Page, test } from '@playwright/test';
 import { E2E_ADMIN_PASSWORD } from '../playwright.config.ts';
-import { ensureUser, signIn } from './desk.ts';
+import { ensureUser, login, signIn } from './desk.ts';
 
 // The trader's path in a real Chromium against the real server and the simulator DLL:
 // ticket → blotter → position, the ticket's checks, the offline outbox, a cold offline start,
@@ -247,4 +247,21 @@ test('an admin sets limits and the kill switch; a refused change is rolled back'
   await expect(page.getByLabel('Max open orders')).toHaveValue('7');
   await page.getByRole('button', { name: 'Release kill switch' }).click();
   await expect(page.getByText('Kill switch off')).toBeVisible();
+
+  // Money limits are typed in reais, pt-BR; the server keeps centavos.
+  const loss = page.getByLabel('Daily loss limit (R$)');
+  await loss.fill('12.345,6x');
+  await expect(page.getByRole('button', { name: 'Save limits' })).toBeDisabled();
+  await loss.fill('12.345,67');
+  const lossSaved = page.waitForResponse((r) => r.url().includes('/api/v1/risk/config/E2E-R') && r.ok());
+  await page.getByRole('button', { name: 'Save limits' }).click();
+  await lossSaved;
+  const stored = await page.request.get('/api/v1/risk/config?account=E2E-R', {
+    headers: { Authorization: `Bearer ${await login(page.request, 'admin', E2E_ADMIN_PASSWORD)}` },
+  });
+  expect((await stored.json()).config.dailyLossLimitCents).toBe(1_234_567);
+  await page.reload();
+  await page.getByRole('navigation', { name: 'Screens' }).getByRole('button', { name: 'Risk' }).click();
+  await page.getByLabel('Account').selectOption('E2E-R');
+  await expect(page.getByLabel('Daily loss limit (R$)')).toHaveValue('12.345,67');
 });

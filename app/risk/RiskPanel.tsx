@@ -5,17 +5,17 @@ import { useAccounts } from '../api/admin.ts';
 import { api } from '../api/client.ts';
 import { keys } from '../api/keys.ts';
 import { queryClient } from '../api/queryClient.ts';
-import { reais } from '../format.ts';
+import { parseReais, reais, reaisInput } from '../format.ts';
 import { useRiskConfig } from '../orders/api.ts';
 import { useUi } from '../state/ui.ts';
 
 type Limits = Omit<RiskConfig, 'killSwitch'>;
 const FIELDS: ReadonlyArray<[keyof Limits, string, 'cents' | 'plain']> = [
   ['maxOrderQty', 'Max quantity per order', 'plain'],
-  ['maxOrderNotionalCents', 'Max notional per order (centavos)', 'cents'],
+  ['maxOrderNotionalCents', 'Max notional per order (R$)', 'cents'],
   ['maxPositionQty', 'Max position per instrument', 'plain'],
   ['maxOpenOrders', 'Max open orders', 'plain'],
-  ['dailyLossLimitCents', 'Daily loss limit (centavos)', 'cents'],
+  ['dailyLossLimitCents', 'Daily loss limit (R$)', 'cents'],
   ['priceBandPct', 'Price band around last (%)', 'plain'],
   ['ordersPerSecond', 'Orders per second', 'plain'],
   ['orderBurst', 'Order burst', 'plain'],
@@ -72,7 +72,13 @@ function AccountRisk({ account }: { account: string }) {
   const config = q.data?.config;
   const [draft, setDraft] = useState<Record<string, string>>({});
   useEffect(() => {
-    if (config) setDraft(Object.fromEntries(FIELDS.map(([k]) => [k, String(config[k])])));
+    // Money in reais as B3 writes them (50.000,00); the API keeps centavos.
+    if (config)
+      setDraft(
+        Object.fromEntries(
+          FIELDS.map(([k, , kind]) => [k, kind === 'cents' ? reaisInput(config[k]) : String(config[k])]),
+        ),
+      );
   }, [config]);
   const save = useRiskChange(account, ({ killSwitch: _k, ...limits }) =>
     api(`/api/v1/risk/config/${account}`, { method: 'PUT', body: limits }),
@@ -81,7 +87,13 @@ function AccountRisk({ account }: { account: string }) {
     api(`/api/v1/risk/kill-switch/${account}`, { body: { on: next.killSwitch, cancelAll: next.killSwitch } }),
   );
   if (!config) return <p className="muted">{q.isError ? q.error.message : 'Loading…'}</p>;
-  const next = { ...config, ...Object.fromEntries(FIELDS.map(([k]) => [k, Number(draft[k])])) } as RiskConfig;
+  const read = (k: keyof Limits, kind: 'cents' | 'plain') =>
+    kind === 'cents' ? parseReais(draft[k] ?? '') : Number(draft[k]);
+  const next = {
+    ...config,
+    ...Object.fromEntries(FIELDS.map(([k, , kind]) => [k, read(k, kind)])),
+  } as RiskConfig;
+  const unreadable = FIELDS.filter(([k, , kind]) => kind === 'cents' && Number.isNaN(read(k, kind)));
   const error = save.error ?? kill.error;
   return (
     <>
@@ -99,7 +111,7 @@ function AccountRisk({ account }: { account: string }) {
         className="limits"
         onSubmit={(e) => {
           e.preventDefault();
-          save.mutate(next);
+          if (unreadable.length === 0) save.mutate(next);
         }}
       >
         {FIELDS.map(([k, label, kind]) => (
@@ -110,10 +122,14 @@ function AccountRisk({ account }: { account: string }) {
               value={draft[k] ?? ''}
               onChange={(e) => setDraft({ ...draft, [k]: e.target.value })}
             />
-            {kind === 'cents' && <small>{reais(Number(draft[k]) || 0)}</small>}
+            {kind === 'cents' && (
+              <small className={Number.isNaN(read(k, kind)) ? 'problem' : undefined}>
+                {Number.isNaN(read(k, kind)) ? 'Type reais, e.g. 50.000,00' : reais(read(k, kind))}
+              </small>
+            )}
           </label>
         ))}
-        <button type="submit" disabled={save.isPending}>
+        <button type="submit" disabled={save.isPending || unreadable.length > 0}>
           Save limits
         </button>
         {error && (

@@ -1,6 +1,5 @@
+import { b3HourMinute } from '../format.ts';
 import { useMarket } from '../state/market.ts';
-
-const time = (ms: number) => new Date(ms).toLocaleTimeString('pt-BR', { hour: '2-digit', minute: '2-digit' });
 
 /** Always visible: whether what the screen shows is live. */
 export function ConnectionBadge() {
@@ -12,7 +11,7 @@ export function ConnectionBadge() {
     live: connected === false ? 'Feed down' : 'Live',
     replaying: `Replaying ${replaying.toLocaleString('pt-BR')} events`,
     conflated: 'Catching up (conflated)',
-    offline: `Offline since ${time(since)}`,
+    offline: `Offline since ${b3HourMinute(since)}`,
     reconnecting: 'Reconnecting…',
     connecting: 'Connecting…',
   };

@@ -25,6 +25,8 @@ const EXPRESSIONS: Record<string, readonly string[]> = {
   'sync-server/market/feed.ts r.reason': Object.values(RejectReason),
   // The DLL's own report of a bad ticker, or a record kind the binding cannot read.
   'sync-server/market/feed.ts ev.kind': ['invalidTicker', 'unknown'],
+  // A previous close off the tick grid (GetLastDailyClose; feed.test.ts provokes it).
+  'sync-server/market/feed.ts RejectReason.badPrice': [RejectReason.badPrice],
   // A price-book event the book cannot apply (market/book.ts).
   'sync-server/market/service.ts err.reason': bookReasons,
   // The dead-letter metric's labels: a letter's own source and reason, passed through.
