@@ -286,7 +286,7 @@ describe.each(['postgres', 'pglite'] as const)('kill -9 on %s', (backend) => {
                 live.url,
                 token,
                 'GET',
-                `/api/v1/market/candles?ticker=${ticker}&tf=1d&from=${now - 2 * day}&to=${now + day}`,
+                `/api/v1/market/candles?ticker=${ticker}&tf=1D&from=${now - 2 * day}&to=${now + day}`,
               );
               const n = ((r.body.candles ?? []) as { trades: number }[]).reduce((s, c) => s + c.trades, 0);
               return { ticker, n, head: n }; // PGlite: one writer connection, batches commit in order
