@@ -4,7 +4,6 @@ import { useHealth, useSetup } from './api/admin.ts';
 import { queryClient } from './api/queryClient.ts';
 import { openLocalDb } from './data/db.ts';
 import { restoreMarket, startLiveSocket } from './live/socket.ts';
-import { BackfillProgress } from './market/BackfillProgress.tsx';
 import { OutboxPanel } from './orders/OutboxPanel.tsx';
 import { useOutbox } from './orders/outbox.ts';
 import { Positions } from './orders/Positions.tsx';
@@ -143,7 +142,6 @@ function Shell({ user }: { user: User }) {
             })}
           </nav>
           <main>
-            <BackfillProgress />
             <Screen view={view} />
           </main>
         </>
