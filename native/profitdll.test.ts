@@ -355,8 +355,11 @@ describe('books', () => {
     for (const e of events)
       if (e.kind === 'priceBook')
         applyBook(levels, e, () => ({ price: e.price, qty: e.qty, count: e.count }));
-    expect(levels[0]?.[0]?.price).toBe(20);
-    expect(levels[1]?.[0]?.price).toBe(20.01);
+    // The re-seeded market opens at 20, or, inside B3's session, where today's deterministic
+    // history from 20 ends (history.c history_resume): a fresh book one tick wide around it.
+    const bid = levels[0]?.[0]?.price as number;
+    expect(Math.abs(bid - 20)).toBeLessThanOrEqual(2);
+    expect(levels[1]?.[0]?.price).toBeCloseTo(bid + 0.01, 9);
     expect(levels.map((l) => l.length)).toEqual([10, 10]);
   });
 });
