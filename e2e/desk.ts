@@ -1,4 +1,4 @@
-import { type APIRequestContext, expect, type Page } from '@playwright/test';
+import { type APIRequestContext, type Browser, expect, type Page } from '@playwright/test';
 import { E2E_ADMIN_PASSWORD } from '../playwright.config.ts';
 
 // The e2e desk: users and trading accounts made through the real REST API, as an admin would.
@@ -70,3 +70,8 @@ export async function signIn(page: Page, username: string, password = PASSWORD) 
   await page.getByRole('button', { name: 'Sign in' }).click();
   await expect(page.getByTestId('connection')).toHaveText('Live', { timeout: 15_000 });
 }
+
+/** A phone's browser context (390×844, touch), as a trader's phone opens Tape. Close it after. */
+export const PHONE = { width: 390, height: 844 } as const;
+export const phoneContext = (browser: Browser, baseURL: string | undefined) =>
+  browser.newContext({ baseURL, viewport: PHONE, isMobile: true, hasTouch: true });

@@ -1,5 +1,5 @@
 import { expect, type Page, test } from '@playwright/test';
-import { ensureUser, signIn } from './desk.ts';
+import { ensureUser, phoneContext, signIn } from './desk.ts';
 
 // The price ladder (issue 17) in Chromium against the real server and the simulator's book:
 // the levels it shows are the book frames', a click places a limit order at its price, the
@@ -123,12 +123,7 @@ test('keyboard only: centre, move the cursor, buy at it, cancel all on the ticke
 });
 
 test('on a phone the ladder fits and is read-only until unlocked', async ({ browser, baseURL }) => {
-  const phone = await browser.newContext({
-    baseURL,
-    viewport: { width: 390, height: 844 },
-    isMobile: true,
-    hasTouch: true,
-  });
+  const phone = await phoneContext(browser, baseURL);
   try {
     const page = await phone.newPage();
     await ensureUser(page.request, 'ld-trader-c', 'trader', 'E2E-LD-C');

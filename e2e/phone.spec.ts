@@ -1,11 +1,11 @@
 import { expect, type Page, test } from '@playwright/test';
 import { E2E_ADMIN_PASSWORD } from '../playwright.config.ts';
-import { ensureUser, login, signIn } from './desk.ts';
+import { ensureUser, login, PHONE, phoneContext, signIn } from './desk.ts';
 
 // A phone at 390×844: every screen is reached from the bottom tab bar, and every control a
 // screen shows lies inside the viewport, so nothing needs sideways scrolling to be reached.
 
-const WIDTH = 390;
+const WIDTH = PHONE.width;
 
 /** The visible controls of the page whose box leaves the viewport's width, described. */
 async function outside(page: Page): Promise<string[]> {
@@ -32,12 +32,7 @@ test('on a phone every screen is reachable and every control fits the width', as
   baseURL,
 }, testInfo) => {
   test.setTimeout(60_000);
-  const phone = await browser.newContext({
-    baseURL,
-    viewport: { width: WIDTH, height: 844 },
-    isMobile: true,
-    hasTouch: true,
-  });
+  const phone = await phoneContext(browser, baseURL);
   try {
     const page = await phone.newPage();
     await signIn(page, 'admin', E2E_ADMIN_PASSWORD);
@@ -74,12 +69,7 @@ test('on a phone the blotter with a working order fits the width, its actions in
   request,
 }, testInfo) => {
   await ensureUser(request, 'trader-phone', 'trader', 'E2E-PHONE');
-  const phone = await browser.newContext({
-    baseURL,
-    viewport: { width: WIDTH, height: 844 },
-    isMobile: true,
-    hasTouch: true,
-  });
+  const phone = await phoneContext(browser, baseURL);
   try {
     const page = await phone.newPage();
     await signIn(page, 'trader-phone');

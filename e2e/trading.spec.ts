@@ -1,6 +1,6 @@
 import { expect, type Page, test } from '@playwright/test';
 import { E2E_ADMIN_PASSWORD } from '../playwright.config.ts';
-import { ensureUser, login, signIn } from './desk.ts';
+import { ensureUser, login, phoneContext, signIn } from './desk.ts';
 
 // The trader's path in a real Chromium against the real server and the simulator DLL:
 // ticket → blotter → position, the ticket's checks, the offline outbox, a cold offline start,
@@ -193,12 +193,7 @@ test('a viewer watches but cannot send', async ({ page, request }) => {
 
 test('a phone gets the one-handed monitoring layout', async ({ browser, request, baseURL }, testInfo) => {
   await ensureUser(request, 'trader-e', 'trader', 'E2E-E');
-  const phone = await browser.newContext({
-    baseURL,
-    viewport: { width: 390, height: 844 },
-    isMobile: true,
-    hasTouch: true,
-  });
+  const phone = await phoneContext(browser, baseURL);
   try {
     const page = await phone.newPage();
     await signIn(page, 'trader-e');

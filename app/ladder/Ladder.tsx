@@ -1,11 +1,13 @@
 import { type KeyboardEvent, type MouseEvent, memo, useEffect, useMemo, useRef, useState } from 'react';
-import { instrumentFor, toTicks } from '../../sync-server/shared/instruments.ts';
+import { toTicks } from '../../sync-server/shared/instruments.ts';
 import type { OrderJson } from '../../sync-server/shared/orders.ts';
 import { price as fmt, quantity } from '../format.ts';
 import { watchBooks } from '../live/socket.ts';
 import { useCancelOrder, useModifyOrder, useOrders } from '../orders/api.ts';
+import { isWorking } from '../orders/blotter.ts';
 import { type Placed, placeOrder } from '../orders/place.ts';
 import { checkTicket, newClientOrderId } from '../orders/ticket.ts';
+import { KeyList } from '../screens/KeyList.tsx';
 import { useBook } from '../state/book.ts';
 import { tradeTape, useDayLimits, useMarket } from '../state/market.ts';
 import { useSession } from '../state/session.ts';
@@ -27,6 +29,9 @@ const BELOW = 12;
 const PHONE = '(max-width: 720px)';
 
 type Armed = { side: 'buy' | 'sell'; ticks: number } | undefined;
+
+/** Working, a limit, and no cancel asked yet: what the ladder moves and cancels. */
+const cancellable = (o: OrderJson) => isWorking(o) && o.price !== null && o.state !== 'pending_cancel';
 
 const Row = memo(function Row({
   row,
@@ -78,42 +83,32 @@ const Row = memo(function Row({
       {qty ? quantity(qty) : ''}
     </td>
   );
+  // The book's side of the row: a click there buys (bid) or sells (ask) at its price.
+  const book = (side: 'buy' | 'sell', name: 'bid' | 'ask', qty: number, count: number) => (
+    // biome-ignore lint/a11y/useKeyWithClickEvents: B / S at the cursor (onKey)
+    <td
+      className={`${name}${armed === side ? ' armed' : ''}`}
+      data-testid={`${name}-${p}`}
+      onClick={() => onSide(side, row.ticks)}
+    >
+      {qty ? (
+        <>
+          {quantity(qty)}
+          <small>{count}</small>
+        </>
+      ) : (
+        ''
+      )}
+    </td>
+  );
   return (
     <tr className={cls} data-ticks={row.ticks} data-price={p}>
       {own('buy', row.ownBuy)}
-      {/* biome-ignore lint/a11y/useKeyWithClickEvents: B at the cursor (onKey) */}
-      <td
-        className={`bid${armed === 'buy' ? ' armed' : ''}`}
-        data-testid={`bid-${p}`}
-        onClick={() => onSide('buy', row.ticks)}
-      >
-        {row.bidQty ? (
-          <>
-            {quantity(row.bidQty)}
-            <small>{row.bidCount}</small>
-          </>
-        ) : (
-          ''
-        )}
-      </td>
+      {book('buy', 'bid', row.bidQty, row.bidCount)}
       <th scope="row" className="price">
         {p}
       </th>
-      {/* biome-ignore lint/a11y/useKeyWithClickEvents: S at the cursor (onKey) */}
-      <td
-        className={`ask${armed === 'sell' ? ' armed' : ''}`}
-        data-testid={`ask-${p}`}
-        onClick={() => onSide('sell', row.ticks)}
-      >
-        {row.askQty ? (
-          <>
-            {quantity(row.askQty)}
-            <small>{row.askCount}</small>
-          </>
-        ) : (
-          ''
-        )}
-      </td>
+      {book('sell', 'ask', row.askQty, row.askCount)}
       {own('sell', row.ownSell)}
       <td className="vol" title={row.volume ? `${quantity(row.volume)} traded` : undefined}>
         {row.volume > 0 && <span style={{ width: `${(row.volume / maxVolume) * 100}%` }} />}
@@ -155,7 +150,7 @@ export function Ladder({ ticker }: { ticker: string }) {
     return () => watchBooks([]);
   }, [ticker]);
 
-  const tick = inst?.tickSize ?? instrumentFor(ticker, 'B')?.tickSize ?? 0.01;
+  const tick = inst?.tickSize ?? 0.01;
   const digits = inst?.priceDecimals ?? 2;
   const lastTicks = last === undefined ? undefined : toTicks(last, tick);
   // Centred on the last price once it is known; after that only on request (C, the button).
@@ -225,17 +220,14 @@ export function Ladder({ ticker }: { ticker: string }) {
     );
   }
 
+  /** The trader's orders at a price that can still be moved or cancelled. */
   const ordersAt = (ticks: number, side?: 'buy' | 'sell') =>
     list.filter(
       (o) =>
+        cancellable(o) &&
         o.ticker === ticker &&
-        o.price !== null &&
-        toTicks(o.price, tick) === ticks &&
-        (side === undefined || o.side === side) &&
-        o.state !== 'sending' &&
-        o.state !== 'pending_cancel' &&
-        o.filledQty < o.qty &&
-        !['filled', 'canceled', 'rejected', 'expired'].includes(o.state),
+        toTicks(o.price as number, tick) === ticks &&
+        (side === undefined || o.side === side),
     );
 
   function moveTo(ticks: number) {
@@ -265,7 +257,7 @@ export function Ladder({ ticker }: { ticker: string }) {
   const cancelAt = (ticks: number) => cancelOrders(ordersAt(ticks), `at ${fmt(ticks * tick, digits)}`);
   const cancelTicker = () =>
     cancelOrders(
-      list.filter((o) => o.ticker === ticker && ordersAt(toTicks(o.price ?? 0, tick)).includes(o)),
+      list.filter((o) => o.ticker === ticker && cancellable(o)),
       `on ${ticker}`,
     );
 
@@ -418,19 +410,7 @@ export function Ladder({ ticker }: { ticker: string }) {
           {verdict.text}
         </p>
       )}
-      <details className="keys">
-        <summary>Ladder shortcuts</summary>
-        <dl>
-          {LADDER_KEYS.map(([k, what]) => (
-            <div key={k}>
-              <dt>
-                <kbd>{k}</kbd>
-              </dt>
-              <dd>{what}</dd>
-            </div>
-          ))}
-        </dl>
-      </details>
+      <KeyList title="Ladder shortcuts" keys={LADDER_KEYS} />
     </section>
   );
 }

@@ -1,5 +1,6 @@
 import { type KeyboardEvent, useEffect, useRef, useState } from 'react';
 import { price as fmt, parsePrice } from '../format.ts';
+import { KeyList } from '../screens/KeyList.tsx';
 import { useDayLimits, useMarket } from '../state/market.ts';
 import { useSession } from '../state/session.ts';
 import { useSettings } from '../state/settings.ts';
@@ -209,19 +210,7 @@ export function OrderTicket() {
           </p>
         )}
       </form>
-      <details className="keys">
-        <summary>Keyboard shortcuts</summary>
-        <dl>
-          {TICKET_KEYS.map(([k, what]) => (
-            <div key={k}>
-              <dt>
-                <kbd>{k}</kbd>
-              </dt>
-              <dd>{what}</dd>
-            </div>
-          ))}
-        </dl>
-      </details>
+      <KeyList title="Keyboard shortcuts" keys={TICKET_KEYS} />
     </section>
   );
 }

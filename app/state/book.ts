@@ -1,5 +1,6 @@
 import { create } from 'zustand';
 import type { BookFrame } from '../../sync-server/shared/market.ts';
+import { nextFrame } from './frame.ts';
 
 // The latest book of each watched ticker (the price ladder's), as the server's book frames give
 // it: the top BOOK_DEPTH levels per side. Frames come as often as the book changes; the store
@@ -20,14 +21,12 @@ export const useBook = create<BookState>((set) => ({
     queued.set(frame.ticker, frame);
     if (scheduled) return;
     scheduled = true;
-    const flush = () => {
+    nextFrame(() => {
       scheduled = false;
       const ready = queued;
       queued = new Map();
       set((s) => ({ books: { ...s.books, ...Object.fromEntries(ready) } }));
-    };
-    if (document.visibilityState === 'visible') requestAnimationFrame(flush);
-    else setTimeout(flush, 250);
+    });
   },
   drop: (ticker) =>
     set((s) => {

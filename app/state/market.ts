@@ -12,6 +12,7 @@ import {
 } from '../../sync-server/shared/market.ts';
 
 import type { LinkState } from '../market/feedClient.ts';
+import { nextFrame } from './frame.ts';
 import { TradeRing } from './tradeRing.ts';
 
 export type { LinkState };
@@ -77,12 +78,6 @@ let queued = new Map<string, Trade[]>();
 let flushScheduled = false;
 let queuedTops = new Map<string, Top>();
 let topsScheduled = false;
-
-/** At the next animation frame (every 250 ms while the tab is hidden). */
-const nextFrame = (fn: () => void) => {
-  if (document.visibilityState === 'visible') requestAnimationFrame(fn);
-  else setTimeout(fn, 250);
-};
 
 // The recent trades of each ticker, kept out of the store's state: copying 2,000 trades per frame
 // to make a new state would cost more than the screen that shows 30 of them. `tapeVersion` says
