@@ -1,21 +1,42 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { defaultLibraryPaths, ProfitConnector } from '../../native/profitdll.ts';
 import { applyTrades, decodeFrame, FrameKind, type Quote, type Trade } from '../shared/market.ts';
 import { backends, login, startTestServer, type TestServer } from '../testing/server.ts';
 import { until } from '../testing/until.ts';
 
 // A restart mid-session: the day's volume and trade count go on from where they were, plus what
 // traded since, instead of starting again from the trades of the new process.
+//
+// The simulator's clock is set to 07:00 Brasília of today, before B3's open. From 10:00 its live
+// market resumes today's deterministic history, and its daily figures count that history plus
+// the live trades of its own process only: a restarted simulator forgets what the first one
+// traded live, which no exchange does, and the expectation below would not hold. Tape's side
+// (the seed from stored trades, the exchange's figures raising it) is the same either way.
+
+const HOUR_MS = 3_600_000;
+const B3_MS = 3 * HOUR_MS;
+
+/** 07:00 Brasília of the B3 day now. */
+function beforeTheOpen(now = Date.now()): Date {
+  const day = Math.floor((now - B3_MS) / (24 * HOUR_MS)) * 24 * HOUR_MS;
+  return new Date(day + B3_MS + 7 * HOUR_MS);
+}
 
 const TICKERS = ['PETR4', 'VALE3'];
 
 describe.each(backends())('session totals across a restart on %s', (backend) => {
   let t: TestServer;
+  const clock = ProfitConnector.open(defaultLibraryPaths()).sim;
   beforeAll(async () => {
+    clock?.setClock(beforeTheOpen());
     t = await startTestServer(backend, { TAPE_SIM_RATE: '200', TAPE_TICKERS: 'PETR4:B,VALE3:B' });
     await until(() => t.server.feed.status.connected, 'connector connected');
   });
-  afterAll(() => t?.close());
+  afterAll(async () => {
+    await t?.close();
+    clock?.setClock();
+  });
 
   it('the quote after the restart is the quote before it with the trades since folded in', async () => {
     await until(
