@@ -36,7 +36,8 @@ export function nlCodeName(code: number): string {
 const ADVICE: Partial<Record<NlName, string>> = {
   INTERNAL_ERROR: 'the DLL failed internally; check its log, then finalize and log in again',
   NOT_INITIALIZED: 'log in first (ProfitConnector.login)',
-  INVALID_ARGS: 'an argument is empty or malformed (for a login: the activation key, PROFITDLL_KEY)',
+  INVALID_ARGS:
+    'an argument is empty or malformed (for a login: the activation key, PROFITDLL_KEY; for history: dates as DD/MM/YYYY HH:MM:SS, the end not before the start)',
   WAITING_SERVER: 'the DLL is still connecting: retry once the market data state is connected',
   NO_LOGIN: 'the login was refused (see the LOGIN state): fix the credentials, finalize and log in again',
   NO_LICENSE: 'the activation key has no valid license for this: check PROFITDLL_KEY with Nelogica',
@@ -69,3 +70,22 @@ export class ProfitDllError extends Error {
 export function check(fn: string, code: number): void {
   if (code !== NL.OK) throw new ProfitDllError(fn, code);
 }
+
+/**
+ * Codes a history request (GetHistoryTrades) fails with that asking again cannot mend: a ticker,
+ * exchange or argument the DLL does not take, a license or session without market data.
+ */
+const HISTORY_FINAL = new Set<number>([
+  NL.INVALID_ARGS,
+  NL.INVALID_TICKER,
+  NL.EXCHANGE_UNKNOWN,
+  NL.NO_LICENSE,
+  NL.VERSION_NOT_SUPPORTED,
+]);
+
+/**
+ * Whether a refused history request is worth asking again: the DLL still connecting
+ * (NL_WAITING_SERVER, NL_NOT_INITIALIZED, NL_NO_LOGIN while it logs in), failing inside, or with
+ * its request queue full (NL_OUT_OF_RANGE: the ranges Tape asks are within the DLL's limits).
+ */
+export const historyRetryable = (code: number) => code !== NL.OK && !HISTORY_FINAL.has(code | 0);

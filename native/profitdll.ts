@@ -522,6 +522,14 @@ export class ProfitConnector {
     check(`GetHistoryTrades(${ticker}, ${exchange}, ${start}, ${end})`, code);
   }
 
+  /**
+   * The DLL's clock, ms since the epoch: the today and now its history is cut at. The
+   * simulator's own (SimSetClock); for the real DLL the machine's (GetServerClock is not bound).
+   */
+  clock(): number {
+    return this.sim ? this.sim.clock() : Date.now();
+  }
+
   private request(fn: TickerRequest, ticker: string, exchange: string): void {
     check(`${fn}(${ticker}, ${exchange})`, this.dll[fn](ticker, exchange) as number);
   }

@@ -34,6 +34,9 @@ export function simControls(lib: LibraryHandle): SimControls | undefined {
   );
   const tickerState = required('int32 SimSetTickerState(str16 ticker, str16 exchange, int32 state)');
   const setClock = required('int32 SimSetClock(int64 epochMs)');
+  const getClock = required('int64 SimGetClock()');
+  const historyTrades = required('int32 SimSetHistoryTrades(int64 perSession)');
+  const historyFault = required('int32 SimSetHistoryFault(int32 count, int32 code)');
   // The DLL's own export, bound here for dates as text: ProfitConnector.historyTrades formats Dates.
   const historyText = required(
     'int32 __stdcall GetHistoryTrades(str16 ticker, str16 exchange, str16 dtStart, str16 dtEnd)',
@@ -108,6 +111,9 @@ export function simControls(lib: LibraryHandle): SimControls | undefined {
         throw new RangeError(`setClock: ${at} is not a Date after 1970`);
       check('SimSetClock', setClock(ms) as number);
     },
+    clock: () => Number(getClock()),
+    setHistoryTrades: (n) => check('SimSetHistoryTrades', historyTrades(n) as number),
+    failHistory: (count, code) => check('SimSetHistoryFault', historyFault(count, code) as number),
     stats,
     setOrderMode: (mode) =>
       check('SimSetOrderMode', orderMode({ match: 0, hold: 1, reject: 2 }[mode]) as number),

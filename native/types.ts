@@ -76,6 +76,18 @@ export interface SimControls {
    * date it prints follows, and so do what history calls today and when a live market begins.
    */
   setClock(at?: Date): void;
+  /** The simulator's clock (what setClock set, running on), ms since the epoch. */
+  clock(): number;
+  /**
+   * Every listing's whole history session holds about `perSession` trades (0: the counts by kind
+   * of listing, thousands for a stock): dense history for benchmarks.
+   */
+  setHistoryTrades(perSession: number): void;
+  /**
+   * The next `count` GetHistoryTrades calls that pass their checks fail: they return `code` (an
+   * NL code), or with NL.OK are taken and never answered, like a lost request.
+   */
+  failHistory(count: number, code: number): void;
   /**
    * GetHistoryTrades with the dates as given, well-formed or not (null passes NULL), answering the
    * return code instead of throwing: what the DLL makes of dates ProfitConnector never sends.

@@ -56,6 +56,9 @@ const schema = z.object({
     )
     .default('PETR4:B,VALE3:B,ITUB4:B,BBDC4:B,WINZ25:F,WDOZ25:F'),
   TAPE_SIM_RATE: z.coerce.number().positive().max(1_000_000).optional(),
+  TAPE_BACKFILL: z.enum(['on', 'off']).default('on'),
+  TAPE_BACKFILL_STALL_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
+  TAPE_BACKFILL_RETRY_MS: z.coerce.number().int().min(10).max(60_000).default(1_000),
   TAPE_CAPTURE_RING: captureRing.default(DEFAULT_RING),
   TAPE_REPLAY_RING: z.coerce.number().int().min(10_000, 'at least 10000').max(10_000_000).default(10_000),
   TAPE_WS_SOFT_BYTES: z.coerce
@@ -163,6 +166,11 @@ export interface Config {
     readonly captureRing: number;
   };
   readonly tickers: readonly Ticker[];
+  /**
+   * The session so far asked of the DLL before each ticker goes live (market/backfill.ts): on or
+   * not, how long a request may stay silent before it is asked again, the first pause before that.
+   */
+  readonly backfill: { readonly enabled: boolean; readonly stallMs: number; readonly retryMs: number };
   readonly replayRing: number;
   readonly maxReplay: number;
   /** Trades held in memory while the database cannot take them; past this they are dead-lettered. */
@@ -283,6 +291,11 @@ export function loadConfig(
         return Object.freeze({ ticker, exchange });
       }),
     ),
+    backfill: Object.freeze({
+      enabled: e.TAPE_BACKFILL === 'on',
+      stallMs: e.TAPE_BACKFILL_STALL_MS,
+      retryMs: e.TAPE_BACKFILL_RETRY_MS,
+    }),
     replayRing: e.TAPE_REPLAY_RING,
     maxReplay: e.TAPE_MAX_REPLAY,
     tickBufferRows: e.TAPE_TICK_BUFFER_ROWS,

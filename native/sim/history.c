@@ -8,6 +8,7 @@
  * 1..N, then N + 1... live, with no hole and no number twice. */
 #define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,6 +77,10 @@ static struct {
 } q = {.mu = PTHREAD_MUTEX_INITIALIZER};
 static Request *sending; /* the connector thread's: one per listing at a time */
 
+/* Test and benchmark knobs (Sim* exports, below). */
+static _Atomic int64_t sessionTradesSet; /* SimSetHistoryTrades: trades in a whole session; 0 = by kind */
+static _Atomic int32_t faultsLeft, faultCode; /* SimSetHistoryFault */
+
 static uint64_t mix(uint64_t x) { /* splitmix64's finalizer */
   x ^= x >> 30;
   x *= 0xBF58476D1CE4E5B9ull;
@@ -106,7 +111,9 @@ static int futures(const HistoryListing *l) { return weq_ascii(l->exchange, "F")
 
 /* Trades in a whole session, by kind of listing: futures, round lots, odd lots. */
 static void session_trades(const HistoryListing *l, int64_t *lo, int64_t *hi) {
-  if (futures(l)) *lo = 32000, *hi = 48000;
+  int64_t set = atomic_load(&sessionTradesSet);
+  if (set > 0) *lo = *hi = set;
+  else if (futures(l)) *lo = 32000, *hi = 48000;
   else if (l->lot > 1) *lo = 5200, *hi = 7800;
   else *lo = 1200, *hi = 2800;
 }
@@ -254,6 +261,10 @@ PDLL_EXPORT int32_t PDLL_CALL GetHistoryTrades(const wchar16 *ticker, const wcha
   listing_init(&listing, info.ticker, info.exchange, info.tick, info.lot, tick_scale(info.tick),
                start_ticks(info.tick, info.startPrice));
   if (to - from > (futures(&listing) ? FUTURES_RANGE_MS : RANGE_MS)) return NL_OUT_OF_RANGE;
+  int32_t faults = atomic_load(&faultsLeft);
+  while (faults > 0 && !atomic_compare_exchange_weak(&faultsLeft, &faults, faults - 1)) {
+  }
+  if (faults > 0) return atomic_load(&faultCode); /* NL_OK: taken, and never answered */
   Request *r = calloc(1, sizeof *r);
   if (!r) return NL_INTERNAL_ERROR;
   r->listing = listing;
@@ -431,3 +442,27 @@ void history_finalized(void) {
   q.count = 0;
   pthread_mutex_unlock(&q.mu);
 }
+
+/* ---- Sim* knobs for tests and benchmarks ---- */
+
+/* Every listing's whole session holds about `perSession` trades from now on (0: back to the
+ * counts by kind of listing), the live market's start included: a benchmark's dense history. */
+PDLL_EXPORT int32_t SimSetHistoryTrades(int64_t perSession) {
+  if (perSession < 0 || perSession > 20000000) return NL_INVALID_ARGS;
+  atomic_store(&sessionTradesSet, perSession);
+  return NL_OK;
+}
+
+/* The next `count` GetHistoryTrades calls that pass their checks fail: they return `code`, or,
+ * with NL_OK, are taken and never answered (no trade, no progress), as a lost request would be.
+ * count 0 clears it. */
+PDLL_EXPORT int32_t SimSetHistoryFault(int32_t count, int32_t code) {
+  if (count < 0) return NL_INVALID_ARGS;
+  atomic_store(&faultCode, code);
+  atomic_store(&faultsLeft, count);
+  return NL_OK;
+}
+
+/* The simulator's clock (SimSetClock, else the real one) as ms since the epoch: the DLL's "now",
+ * which today's history is cut at. */
+PDLL_EXPORT int64_t SimGetClock(void) { return sim_b3_ms() + 3 * HOUR_MS; }

@@ -27,6 +27,8 @@ const EXPRESSIONS: Record<string, readonly string[]> = {
   'sync-server/market/feed.ts ev.kind': ['invalidTicker', 'unknown'],
   // A previous close off the tick grid (GetLastDailyClose; feed.test.ts provokes it).
   'sync-server/market/feed.ts RejectReason.badPrice': [RejectReason.badPrice],
+  // A history answer capture refused, one nothing asked for, or a progress out of 0..100.
+  'sync-server/market/historyFill.ts why': Object.values(RejectReason),
   // A price-book event the book cannot apply (market/book.ts).
   'sync-server/market/service.ts err.reason': bookReasons,
   // The dead-letter metric's labels: a letter's own source and reason, passed through.
@@ -50,6 +52,9 @@ const TESTED: Record<string, string> = {
   bad_trade_number: 'sync-server/market/capture.test.ts',
   bad_side: 'sync-server/market/capture.test.ts',
   inconsistent_day: 'sync-server/market/capture.test.ts',
+  unrequested_history: 'sync-server/market/backfill.test.ts',
+  bad_progress: 'sync-server/market/backfill.test.ts',
+  history_failed: 'sync-server/market/backfill.test.ts',
   invalidTicker: 'sync-server/market/feed.test.ts',
   unknown: 'sync-server/market/feed.test.ts',
   unknown_state_type: 'sync-server/market/feed.test.ts',

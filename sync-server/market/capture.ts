@@ -33,6 +33,9 @@ export const RejectReason = {
   badTradeNumber: 'bad_trade_number',
   badSide: 'bad_side',
   inconsistentDay: 'inconsistent_day',
+  /** A GetHistoryTrades answer nothing asked for, or a progress that is not 0..100. */
+  unrequested: 'unrequested_history',
+  badProgress: 'bad_progress',
 } as const;
 export type RejectReason = (typeof RejectReason)[keyof typeof RejectReason];
 
@@ -40,6 +43,12 @@ export type Rejected = { readonly ok: false; readonly reason: RejectReason; read
 export type CaptureResult =
   | { readonly ok: true; readonly trade: Trade; readonly instrument: Instrument }
   | Rejected;
+
+/** The instants a history answer's trades must lie in (ms since the epoch, both included). */
+export interface TimeWindow {
+  readonly from: number;
+  readonly to: number;
+}
 
 /** The raw fields of a ProfitDLL daily callback that Tape reads. */
 export interface RawDaily {
@@ -122,11 +131,25 @@ export class TradeCapture {
     return this.seqs.get(ticker) ?? 0;
   }
 
+  /** Validates a live trade and gives it the ticker's next seq. */
   capture(raw: RawTrade): CaptureResult {
+    return this.validate(raw, undefined, true);
+  }
+
+  /**
+   * Validates a trade without numbering it (seq 0): a live one held while its ticker's history
+   * is filled, or a history one, whose time must lie in `window` (the range asked) instead of
+   * near the clock.
+   */
+  check(raw: RawTrade, window?: TimeWindow): CaptureResult {
+    return this.validate(raw, window, false);
+  }
+
+  private validate(raw: RawTrade, window: TimeWindow | undefined, numbered: boolean): CaptureResult {
     const checked = this.checkAsset(raw);
     if (!checked.ok) return checked;
     const { instrument } = checked;
-    const time = this.checkTime(raw.date);
+    const time = window ? this.checkWindow(raw.date, window) : this.checkTime(raw.date);
     if (typeof time !== 'number') return time;
     const badPrice = checkPrice(raw.price, instrument);
     if (badPrice) return badPrice;
@@ -135,8 +158,11 @@ export class TradeCapture {
     if (!Number.isInteger(raw.tradeNumber) || raw.tradeNumber < 0) {
       return reject(RejectReason.badTradeNumber, `trade number ${raw.tradeNumber}`);
     }
-    const seq = (this.seqs.get(raw.ticker) ?? 0) + 1;
-    this.seqs.set(raw.ticker, seq);
+    let seq = 0;
+    if (numbered) {
+      seq = (this.seqs.get(raw.ticker) ?? 0) + 1;
+      this.seqs.set(raw.ticker, seq);
+    }
     return {
       ok: true,
       instrument,
@@ -154,6 +180,16 @@ export class TradeCapture {
         capturedAt: Number(raw.capturedAtNs) / 1e6,
       },
     };
+  }
+
+  /** Checked trades of one ticker, in order, numbered with its next seqs. */
+  number(trades: readonly Trade[]): Trade[] {
+    if (trades.length === 0) return [];
+    const ticker = (trades[0] as Trade).ticker;
+    let seq = this.seqs.get(ticker) ?? 0;
+    const numbered = trades.map((t) => ({ ...t, seq: ++seq }));
+    this.seqs.set(ticker, seq);
+    return numbered;
   }
 
   /**
@@ -244,6 +280,19 @@ export class TradeCapture {
     const now = this.now();
     if (time > now + MAX_FUTURE_MS || time < now - MAX_AGE_MS)
       return reject(RejectReason.staleOrFuture, `${date} is too far from the server clock`);
+    return time;
+  }
+
+  /** A history trade's time: within the range it was asked for. */
+  private checkWindow(date: string, window: TimeWindow): number | Rejected {
+    const time = parseProfitDate(date);
+    if (Number.isNaN(time))
+      return reject(RejectReason.badDate, `expected DD/MM/YYYY HH:MM:SS.ZZZ, got ${JSON.stringify(date)}`);
+    if (time < window.from || time > window.to)
+      return reject(
+        RejectReason.staleOrFuture,
+        `${date} is outside the range asked (${new Date(window.from).toISOString()} to ${new Date(window.to).toISOString()})`,
+      );
     return time;
   }
 

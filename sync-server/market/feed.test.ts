@@ -77,6 +77,14 @@ class ScriptedConnector implements MarketConnector {
     if (c instanceof Error) throw c;
     return c;
   }
+  /** GetHistoryTrades as asked; the test pushes the answer. */
+  readonly historyAsks: string[] = [];
+  historyTrades(ticker: string, _exchange: string, from: Date, to: Date) {
+    this.historyAsks.push(`${ticker} ${from.toISOString()} ${to.toISOString()}`);
+  }
+  clock() {
+    return Date.now();
+  }
   drain(max = Number.POSITIVE_INFINITY): RawEvent[] {
     this.drains++;
     return this.queue.splice(0, max);
@@ -258,6 +266,40 @@ describe('MarketFeed', () => {
     await until(() => sinks.batches.length === 1, 'the live trade');
     expect(sinks.batches).toEqual([{ ticker: 'PETR4', seqs: [1], tradeNumbers: [6] }]);
     expect(sinks.letters).toEqual([]);
+  });
+
+  it('hands history answers to its intake, and holds the live trades of a ticker it fills, checked, not numbered', async () => {
+    const f = feedOn();
+    const seen = {
+      subscribed: [] as string[],
+      history: [] as number[],
+      progress: [] as number[],
+      held: [] as Trade[],
+    };
+    f.feed.fillHistoryWith({
+      subscribed: (t) => seen.subscribed.push(t.ticker),
+      holds: (ticker) => ticker === 'PETR4',
+      hold: (t) => seen.held.push(t),
+      historyTrade: (ev) => seen.history.push(ev.tradeNumber),
+      progress: (ev) => seen.progress.push(ev.progress),
+      stop: () => {},
+    });
+    await connect(f);
+    started.push(f.feed);
+    expect(seen.subscribed).toEqual(['PETR4', 'VALE3']);
+    f.conn.push(
+      { ...rawTrade('PETR4', 1), history: true },
+      { ...asset, kind: 'progress', ticker: 'PETR4', progress: 100 },
+      rawTrade('PETR4', 2),
+      rawTrade('PETR4', 3, { price: -1 }),
+      rawTrade('VALE3', 4),
+    );
+    await until(() => f.sinks.batches.length === 1, 'the live trade of VALE3');
+    expect(seen.history).toEqual([1]);
+    expect(seen.progress).toEqual([100]);
+    expect(seen.held.map((t) => [t.tradeNumber, t.seq])).toEqual([[2, 0]]);
+    expect(f.sinks.batches).toEqual([{ ticker: 'VALE3', seqs: [1], tradeNumbers: [4] }]);
+    expect(f.sinks.letters).toMatchObject([{ source: 'profitdll.trade', reason: 'bad_price' }]);
   });
 
   it('goes on draining after a sink throws: the failed drain is counted, the next one delivered', async () => {

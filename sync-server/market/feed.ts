@@ -23,6 +23,26 @@ export interface MarketConnector {
   wake(): void;
   dropped(): bigint;
   finalize(): void;
+  /** GetHistoryTrades: the answer comes through drain() (trade events with `history`, then progress 100). */
+  historyTrades(ticker: string, exchange: string, from: Date, to: Date): void;
+  /** The DLL's clock, ms since the epoch: its today and now. */
+  clock(): number;
+}
+
+/**
+ * Where history goes (the backfill, backfill.ts): answers to GetHistoryTrades, and the live
+ * trades of a ticker whose history is being filled, held rather than numbered.
+ */
+export interface HistoryIntake {
+  /** The feed subscribed the ticker (SubscribeTicker): its history is asked now. */
+  subscribed(ticker: Ticker): void;
+  /** Whether the ticker's live trades are held: its history is being filled. */
+  holds(ticker: string): boolean;
+  /** A checked live trade of a held ticker, not numbered (seq 0). */
+  hold(trade: Trade): void;
+  historyTrade(ev: Extract<RawEvent, { kind: 'trade' }>): void;
+  progress(ev: Extract<RawEvent, { kind: 'progress' }>): void;
+  stop(): void;
 }
 
 export interface DeadLetter {
@@ -87,6 +107,7 @@ export class MarketFeed {
   private subscribed = false;
   private waiters: (() => void)[] = [];
   private orders: OrderAnnouncements | undefined;
+  private history: HistoryIntake | undefined;
 
   constructor(
     private readonly connector: MarketConnector,
@@ -119,6 +140,11 @@ export class MarketFeed {
     this.orders = orders;
   }
 
+  /** Where history answers go, and who holds a ticker's live trades while its history fills. */
+  fillHistoryWith(history: HistoryIntake | undefined) {
+    this.history = history;
+  }
+
   /** Resolves once the market data connection is up (or rejects with the DLL's named reason). */
   async start(): Promise<void> {
     this.connector.login(this.opts.key, this.opts.user, this.opts.password, {
@@ -142,6 +168,7 @@ export class MarketFeed {
   }
 
   async stop() {
+    this.history?.stop();
     this.running = false;
     this.connector.wake();
     await this.loop;
@@ -204,9 +231,16 @@ export class MarketFeed {
         if (group) group.events.push(ev);
         else books.set(ev.ticker, { instrument, events: [ev] });
       } else if (ev.kind === 'trade' && ev.history) {
-        // An answer to GetHistoryTrades: never a live trade, so never numbered as one. Nothing in
-        // this server asks for history yet; counted until the backfill reads them.
-        this.count('historyTrade', 'not_used');
+        // An answer to GetHistoryTrades: never a live trade, so never numbered as one here.
+        if (this.history) this.history.historyTrade(ev);
+        else this.count('historyTrade', 'not_used');
+      } else if (ev.kind === 'progress' && this.history) {
+        this.history.progress(ev);
+      } else if (ev.kind === 'trade' && this.history?.holds(ev.ticker)) {
+        // Its history is being filled: checked now, numbered after the history.
+        const r = this.capture.check(ev);
+        if (r.ok) this.history.hold(r.trade);
+        else this.dropEvent(ev, r);
       } else if (ev.kind === 'trade') {
         const r = this.capture.capture(ev);
         if (r.ok) {
@@ -308,6 +342,7 @@ export class MarketFeed {
       for (const t of this.opts.tickers) {
         this.connector.subscribeTicker(t.ticker, t.exchange);
         this.connector.subscribePriceBook(t.ticker, t.exchange);
+        this.history?.subscribed(t);
         this.readPreviousClose(t);
       }
     }

@@ -3,6 +3,7 @@ import type { Logger } from '../log.ts';
 import { type Instrument, instrumentFor } from '../shared/instruments.ts';
 import {
   type AgentJson,
+  type BackfillStatus,
   BOOK_DEPTH,
   b3Day,
   type Candle,
@@ -85,6 +86,7 @@ export class MarketService implements FeedSinks {
   private readonly rings = new Map<string, TradeRing>();
   private readonly books = new Map<string, PriceBook>();
   private readonly candles = new Map<string, Candle>();
+  private readonly backfills = new Map<string, BackfillStatus>();
   readonly tickerList: string[];
   readonly instruments: InstrumentInfo[];
 
@@ -124,6 +126,26 @@ export class MarketService implements FeedSinks {
   // ---- FeedSinks: called by the feed after each drain ----
 
   trades(instrument: Instrument, trades: Trade[]) {
+    this.take(instrument, trades, true);
+  }
+
+  /** A backfill's trades, stored already (backfill.ts): into the ring and the quote and out, as live ones. */
+  backfilled(instrument: Instrument, trades: Trade[]) {
+    this.take(instrument, trades, false);
+  }
+
+  /** Where a ticker's backfill stands: kept for subscribers to come, and sent to its subscribers. */
+  backfill(status: BackfillStatus) {
+    this.backfills.set(status.ticker, status);
+    const msg: ServerMessage = { type: 'backfill', ...status };
+    this.deps.publish(topicFor('trades', status.ticker), JSON.stringify(msg));
+  }
+
+  backfillStatus(ticker: string): BackfillStatus | undefined {
+    return this.backfills.get(ticker);
+  }
+
+  private take(instrument: Instrument, trades: Trade[], store: boolean) {
     const ring = this.rings.get(instrument.ticker);
     if (!ring) return;
     // A restart continues numbering from the database: the ring starts at the first new seq.
@@ -134,7 +156,7 @@ export class MarketService implements FeedSinks {
     }
     this.quotes.apply(instrument.ticker, instrument.exchange, trades);
     this.foldCandle(instrument.ticker, trades);
-    this.deps.store(trades);
+    if (store) this.deps.store(trades);
     this.deps.agents?.learn(trades);
     // Encoded once, published as bytes to every subscriber of the ticker.
     this.deps.publish(topicFor('trades', instrument.ticker), encodeTrades(instrument.ticker, trades));

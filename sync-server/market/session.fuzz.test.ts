@@ -130,6 +130,7 @@ const fakeMarket = {
   quote: () => undefined,
   bookFrame: () => undefined,
   candleFrame: () => undefined,
+  backfillStatus: () => undefined,
   async catchUp(ticker: string, after: number) {
     if (after > 1000) throw new Error('history unavailable');
     return after % 2 === 0

@@ -141,6 +141,13 @@ export function marketEndpoint(deps: MarketSessionDeps): MarketEndpoint {
       Math.max(0, Math.min(expiresAt - Date.now(), 2 ** 31 - 1)),
     );
   };
+  // Where each ticker's history backfill stands (the ones it published while a socket was not there).
+  const sendBackfills = (s: WsSession, names: Iterable<string>) => {
+    for (const t of names) {
+      const b = deps.market.backfillStatus(t);
+      if (b) send(s, { type: 'backfill', ...b });
+    }
+  };
   const quotesOf = (names: Iterable<string>) =>
     [...names].map((t) => deps.market.quote(t)).filter((q): q is Quote => q !== undefined);
 
@@ -177,6 +184,7 @@ export function marketEndpoint(deps: MarketSessionDeps): MarketEndpoint {
       s.cork(() => {
         send(s, { type: 'snapshot', quotes: quotesOf(fresh), reason: 'subscribe' });
         for (const t of fresh) join(s, state, channel, t);
+        sendBackfills(s, fresh);
       });
     }
     for (const t of names) {
@@ -199,6 +207,7 @@ export function marketEndpoint(deps: MarketSessionDeps): MarketEndpoint {
           });
         }
         join(s, state, channel, t);
+        sendBackfills(s, [t]);
       });
     }
     send(s, { type: 'subscribed', channel, tickers: names });
@@ -242,6 +251,7 @@ export function marketEndpoint(deps: MarketSessionDeps): MarketEndpoint {
           .map((x) => x.slice(channel.length + 4));
       for (const f of [...latestFrames('book', of('book')), ...latestFrames('candles', of('candles'))])
         s.send(f, true);
+      sendBackfills(s, state.tickers);
     }
   };
 

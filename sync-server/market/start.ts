@@ -9,6 +9,7 @@ import type { ServerMessage } from '../shared/market.ts';
 import type { Database } from '../store/db.ts';
 import { TickStore } from '../store/ticks.ts';
 import { AGENTS_TOPIC, AgentDirectory, type AgentNames } from './agents.ts';
+import { Backfill } from './backfill.ts';
 import { type MarketConnector, MarketFeed } from './feed.ts';
 import { MarketService } from './service.ts';
 import {
@@ -39,6 +40,8 @@ export interface MarketOptions {
 export interface Market extends OrderMarket {
   readonly service: MarketService;
   readonly feed: MarketFeed;
+  /** The session so far, asked before each ticker goes live; undefined with TAPE_BACKFILL=off. */
+  readonly backfill: Backfill | undefined;
   readonly writer: TickWriter;
   readonly ticks: TickStore;
   /** The /ws endpoint. */
@@ -108,6 +111,21 @@ export async function startMarket(opts: MarketOptions): Promise<Market> {
     log,
     metrics,
   );
+  const backfill = config.backfill.enabled
+    ? new Backfill({
+        connector: opts.connector,
+        capture: feed.tradeCapture,
+        stored: (ticker, from, to) => ticks.storedTrades(ticker, from, to),
+        lastTradeTime: (ticker) => ticks.lastTradeTime(ticker),
+        write: (trades) => writer.write(trades),
+        flush: (timeoutMs) => writer.flush(timeoutMs),
+        sinks: service,
+        log,
+        count: (kind, outcome, n = 1) => metrics.marketEvents.inc({ kind, outcome }, n),
+        options: { stallMs: config.backfill.stallMs, backoffMs: config.backfill.retryMs },
+      })
+    : undefined;
+  feed.fillHistoryWith(backfill);
   // Letters an earlier run spilled to disk go in first: their trades' numbers count as used.
   await deadLetters.flush();
   feed.tradeCapture.resumeFrom(await ticks.lastSeqs());
@@ -141,6 +159,7 @@ export async function startMarket(opts: MarketOptions): Promise<Market> {
   return {
     service,
     feed,
+    backfill,
     writer,
     ticks,
     endpoint,

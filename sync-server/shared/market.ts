@@ -301,6 +301,26 @@ export interface Top {
   readonly askQty?: number;
 }
 
+/**
+ * Where a ticker's history of the session stands (the server's backfill, market/backfill.ts):
+ * `filling` while the DLL is asked for the session so far (the ticker is not live yet), then
+ * `live`, or `failed` when part of it could not be had (the ticker is live, the day has a hole
+ * the server reported).
+ */
+export interface BackfillStatus {
+  readonly ticker: string;
+  readonly state: 'filling' | 'live' | 'failed';
+  /** 0..100; 100 once the ticker is live. */
+  readonly percent: number;
+  /** History trades received so far; once live, those added to the day (not stored before). */
+  readonly trades: number;
+  /** The range asked, ms since the epoch (from the session's open or the last stored trade). */
+  readonly from: number;
+  readonly to: number;
+  /** Why it failed, for the operator. */
+  readonly reason?: string;
+}
+
 /** The day's figures as the DLL's daily event gives them (capture.ts `captureDay`). */
 export interface DayStats {
   /** Exchange time of the event, ms since the epoch: which session day the figures are of. */
@@ -397,6 +417,8 @@ export type ServerMessage =
       seqs?: Record<string, number>;
     }
   | { type: 'replay'; ticker: string; from: number; to: number }
+  /** On the trades channel: the ticker's history backfill, as it fills (at most 5 a second) and ends. */
+  | ({ type: 'backfill' } & BackfillStatus)
   /** On the trades channel: the exchange's figures for the ticker's day changed (open, limits, a new day). */
   | { type: 'day'; ticker: string; day: DayStats }
   /** On the trades channel: the book's best bid and ask changed (at most once per drain). */

@@ -1,3 +1,4 @@
+import type postgres from 'postgres';
 import { TIMEFRAMES, type Timeframe } from '../shared/candles.ts';
 import type { BrokerFlowJson } from '../shared/flow.ts';
 import { B3_UTC_OFFSET_MS, b3Day, type Candle, type Quote, type Trade } from '../shared/market.ts';
@@ -54,6 +55,11 @@ export class TickStore {
   async insert(trades: readonly Trade[]): Promise<void> {
     if (trades.length === 0) return;
     await this.ensurePartitions(trades);
+    await this.insertBatch(this.sql, trades);
+  }
+
+  /** One INSERT of the batch through `sql` (the pool, or a transaction); its partitions exist. */
+  private async insertBatch(sql: Sql | postgres.TransactionSql, trades: readonly Trade[]): Promise<void> {
     // Each numeric column goes as one comma-joined text (string_to_array on the server), tickers
     // as a short list of the batch's distinct ones and an index per row. postgres.js encodes an
     // array parameter value by value on the event loop: 8–10 ms of JS per 2,000-row batch and
@@ -71,8 +77,7 @@ export class TickStore {
       return i;
     };
     const col = (f: (t: Trade) => number) => trades.map(f).join(',');
-    await this
-      .sql`insert into ticks (ticker, seq, time, price, qty, trade_number, buy_agent, sell_agent, trade_type, flags, captured_ms)
+    await sql`insert into ticks (ticker, seq, time, price, qty, trade_number, buy_agent, sell_agent, trade_type, flags, captured_ms)
       select (${tickers}::text[])[k], seq, timestamptz 'epoch' + ms * interval '1 millisecond', price, qty,
         trade_number, buy_agent, sell_agent, trade_type, flags, captured_ms
       from unnest(
@@ -99,6 +104,79 @@ export class TickStore {
     const rows = await this.sql`select 1 from ticks where time = ${new Date(t.time)} and ticker = ${t.ticker}
       and seq = ${t.seq} and trade_number = ${t.tradeNumber} limit 1`;
     return rows.length > 0;
+  }
+
+  /**
+   * Stored trades of a ticker with from ≤ time ≤ to (ms): what a backfill of that range must not
+   * store again. The time range keeps the read to the blocks of the range (BRIN).
+   */
+  async storedTrades(
+    ticker: string,
+    from: number,
+    to: number,
+  ): Promise<{ time: number; tradeNumber: number }[]> {
+    const rows = await this.sql<{ time: Date; trade_number: string }[]>`select time, trade_number from ticks
+      where ticker = ${ticker} and time >= ${iso(from)} and time <= ${iso(to)}`;
+    return rows.map((r) => ({ time: r.time.getTime(), tradeNumber: Number(r.trade_number) }));
+  }
+
+  /** The time of the ticker's last stored trade (its highest seq), undefined before any. */
+  async lastTradeTime(ticker: string): Promise<number | undefined> {
+    const [row] = await this.sql<{ time: Date }[]>`select time from ticks where ticker = ${ticker}
+      order by seq desc limit 1`;
+    return row?.time.getTime();
+  }
+
+  /**
+   * A past B3 day's history of a ticker (the backfill CLI), in one transaction under the
+   * ticker's lock: the trades the day does not hold yet (a trade is its trade number of that
+   * day), in the exchange's order, numbered below the ticker's lowest seq (so never in the live
+   * sequence clients replay, which runs from 1), and the day recorded as filled. Returns how
+   * many were added.
+   */
+  async storeHistoryDay(ticker: string, day: number, trades: readonly Trade[]): Promise<number> {
+    const from = iso(day * 86_400_000 - B3_UTC_OFFSET_MS);
+    const to = iso((day + 1) * 86_400_000 - B3_UTC_OFFSET_MS);
+    await this.ensurePartitions(trades);
+    return this.sql.begin(async (tx) => {
+      // Two runs of the CLI on one ticker take turns: the check and the numbering see each other's rows.
+      await tx`select pg_advisory_xact_lock(hashtext(${`tape.history:${ticker}`}))`;
+      const held = new Set(
+        (
+          await tx<{ trade_number: string }[]>`select trade_number from ticks
+            where ticker = ${ticker} and time >= ${from} and time < ${to}`
+        ).map((r) => Number(r.trade_number)),
+      );
+      const fresh: Trade[] = [];
+      for (const t of trades) {
+        if (b3Day(t.time) !== day || held.has(t.tradeNumber)) continue;
+        held.add(t.tradeNumber);
+        fresh.push(t);
+      }
+      fresh.sort((a, b) => a.time - b.time || a.tradeNumber - b.tradeNumber);
+      const [low] = await tx<
+        { low: string }[]
+      >`select coalesce(min(seq), 1) as low from ticks where ticker = ${ticker}`;
+      const first = Number(low?.low ?? 1) - fresh.length;
+      if (fresh.length > 0)
+        await this.insertBatch(
+          tx,
+          fresh.map((t, i) => ({ ...t, seq: first + i })),
+        );
+      await tx`insert into history_days (ticker, day, trades, added)
+        values (${ticker}, ${iso(day * 86_400_000).slice(0, 10)}, ${trades.length}, ${fresh.length})
+        on conflict (ticker, day) do update set trades = excluded.trades,
+          added = history_days.added + excluded.added, filled_at = now()`;
+      return fresh.length;
+    });
+  }
+
+  /** The B3 days (day numbers) of a ticker the backfill CLI stored whole. */
+  async historyDays(ticker: string): Promise<Set<number>> {
+    const rows = await this.sql<
+      { day: string }[]
+    >`select day::text as day from history_days where ticker = ${ticker}`;
+    return new Set(rows.map((r) => Date.parse(`${r.day}T00:00:00Z`) / 86_400_000));
   }
 
   /** Row-at-a-time INSERTs: only the benchmark's baseline. */

@@ -83,6 +83,9 @@ export async function startTestServer(
     TAPE_METRICS_TOKEN: METRICS_TOKEN,
     TAPE_LOG_LEVEL: process.env.TAPE_TEST_LOG ?? 'silent',
     DATABASE_URL: databaseUrl && opts.route ? opts.route(databaseUrl) : databaseUrl,
+    // The simulator's history of today depends on the wall clock (thousands of trades per ticker
+    // after 10:00, none on a weekend): tests that are not about the backfill start without it.
+    TAPE_BACKFILL: 'off',
     ...env,
   });
   const boot = async (hooks?: ServerHooks): Promise<TestServer> => {
@@ -132,6 +135,7 @@ export async function spawnServer(env: Record<string, string>, timeoutMs = 30_00
       TAPE_ADMIN_PASSWORD: ADMIN_PASSWORD,
       TAPE_METRICS_TOKEN: METRICS_TOKEN,
       TAPE_LOG_LEVEL: 'info',
+      TAPE_BACKFILL: 'off', // as startTestServer: on only where a test asks for it
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
