@@ -511,3 +511,53 @@ describe('today', () => {
     expect(timeOfDay((whole[today.length] as TradeEvent).date)).toBeGreaterThanOrEqual(14.5 * 3_600_000);
   });
 });
+
+describe('the test knobs', () => {
+  let c: ProfitConnector;
+  let sim: SimControls;
+  beforeAll(async () => {
+    ({ connector: c } = await connectSimulator());
+    sim = c.sim as SimControls;
+    c.subscribeTicker('PETR4', 'B');
+  });
+  afterAll(() => {
+    sim?.setHistoryTrades(0);
+    sim?.failHistory(0, NL.OK);
+    sim?.setClock();
+    c?.finalize();
+  });
+
+  it('SimGetClock reads the clock SimSetClock set, running on', async () => {
+    expect(Math.abs(sim.clock() - Date.now())).toBeLessThan(50);
+    const at = Date.UTC(2025, 5, 2, 17, 0, 0);
+    sim.setClock(new Date(at));
+    await sleep(20);
+    expect(sim.clock() - at).toBeGreaterThanOrEqual(15);
+    expect(sim.clock() - at).toBeLessThan(500);
+    expect(c.clock()).toBeGreaterThanOrEqual(at);
+    sim.setClock();
+  });
+
+  it('SimSetHistoryTrades makes a session that dense, the same every time; 0 goes back', async () => {
+    sim.setHistoryTrades(50_000);
+    const dense = historyOf(await ask(c, 'PETR4', 'B', ...wholeDay(MONDAY)), 'PETR4');
+    expect(dense.length).toBeGreaterThan(48_000);
+    expect(dense.length).toBeLessThan(52_000);
+    expect(dense.map((t) => t.tradeNumber)).toEqual(dense.map((_, i) => i + 1));
+    sim.setHistoryTrades(0);
+    expect(historyOf(await ask(c, 'PETR4', 'B', ...wholeDay(MONDAY)), 'PETR4')).toHaveLength(5450);
+  });
+
+  it('SimSetHistoryFault fails the next requests with a code, or takes them and never answers', async () => {
+    sim.failHistory(2, NL.WAITING_SERVER);
+    const asked = () => dllCode(() => c.historyTrades('PETR4', 'B', ...wholeDay(MONDAY)));
+    expect([asked(), asked()]).toEqual(['NL_WAITING_SERVER', 'NL_WAITING_SERVER']);
+    // A malformed request is refused by its checks first, and does not use up a fault.
+    sim.failHistory(1, NL.OK);
+    expect(dllCode(() => c.historyTrades('PETR4', 'Q', ...wholeDay(MONDAY)))).toBe('NL_EXCHANGE_UNKNOWN');
+    expect(asked()).toBe('no error'); // taken, and silent
+    await sleep(100);
+    expect(progressOf(c.drain(), 'PETR4')).toEqual([]);
+    expect(historyOf(await ask(c, 'PETR4', 'B', ...wholeDay(MONDAY)), 'PETR4')).toHaveLength(5450);
+  });
+});

@@ -131,10 +131,15 @@ export class TickStore {
    * A past B3 day's history of a ticker (the backfill CLI), in one transaction under the
    * ticker's lock: the trades the day does not hold yet (a trade is its trade number of that
    * day), in the exchange's order, numbered below the ticker's lowest seq (so never in the live
-   * sequence clients replay, which runs from 1), and the day recorded as filled. Returns how
-   * many were added.
+   * sequence clients replay, which runs from 1), and, when the answer was `whole`, the day
+   * recorded as filled. Returns how many were added.
    */
-  async storeHistoryDay(ticker: string, day: number, trades: readonly Trade[]): Promise<number> {
+  async storeHistoryDay(
+    ticker: string,
+    day: number,
+    trades: readonly Trade[],
+    whole = true,
+  ): Promise<number> {
     const from = iso(day * 86_400_000 - B3_UTC_OFFSET_MS);
     const to = iso((day + 1) * 86_400_000 - B3_UTC_OFFSET_MS);
     await this.ensurePartitions(trades);
@@ -163,6 +168,7 @@ export class TickStore {
           tx,
           fresh.map((t, i) => ({ ...t, seq: first + i })),
         );
+      if (!whole) return fresh.length;
       await tx`insert into history_days (ticker, day, trades, added)
         values (${ticker}, ${iso(day * 86_400_000).slice(0, 10)}, ${trades.length}, ${fresh.length})
         on conflict (ticker, day) do update set trades = excluded.trades,
