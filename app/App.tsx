@@ -4,6 +4,7 @@ import { useHealth, useSetup } from './api/admin.ts';
 import { queryClient } from './api/queryClient.ts';
 import { openLocalDb } from './data/db.ts';
 import { restoreMarket, startLiveSocket } from './live/socket.ts';
+import { BackfillProgress } from './market/BackfillProgress.tsx';
 import { OutboxPanel } from './orders/OutboxPanel.tsx';
 import { useOutbox } from './orders/outbox.ts';
 import { Positions } from './orders/Positions.tsx';
@@ -142,6 +143,7 @@ function Shell({ user }: { user: User }) {
             })}
           </nav>
           <main>
+            <BackfillProgress />
             <Screen view={view} />
           </main>
         </>

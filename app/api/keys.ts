@@ -5,6 +5,8 @@ export const keys = {
   fills: () => ['fills'] as const,
   positions: () => ['positions'] as const,
   candles: (ticker: string, tf: string) => ['candles', ticker, tf] as const,
+  /** Every timeframe's candles of a ticker (a prefix of `candles`). */
+  candlesOf: (ticker: string) => ['candles', ticker] as const,
   riskConfig: (account: string) => ['risk', account] as const,
   accounts: () => ['accounts'] as const,
   setup: () => ['setup'] as const,

@@ -1,4 +1,4 @@
-import type { InstrumentInfo } from '../../sync-server/shared/market.ts';
+import type { BackfillStatus, InstrumentInfo } from '../../sync-server/shared/market.ts';
 import type { OrderJson, PositionJson } from '../../sync-server/shared/orders.ts';
 import { socketTicket } from '../api/client.ts';
 import { keys } from '../api/keys.ts';
@@ -11,6 +11,7 @@ import { upsertOrder } from '../orders/blotter.ts';
 import { useAdmin } from '../state/admin.ts';
 import { useAgents } from '../state/agents.ts';
 import { useAlerts } from '../state/alerts.ts';
+import { useBackfill } from '../state/backfill.ts';
 import { useBook } from '../state/book.ts';
 import { useMarket } from '../state/market.ts';
 import { useSession } from '../state/session.ts';
@@ -83,6 +84,7 @@ export function startLiveSocket(): () => void {
       else if (msg.type === 'order') onOrder(msg.order);
       else if (msg.type === 'position') onPosition(msg.position);
       else if (msg.type === 'deadLetters') useAdmin.getState().setOpenLetters(msg.open);
+      else if (msg.type === 'backfill') onBackfill(msg);
       else if (msg.type === 'error') console.warn(`server: ${msg.code}: ${msg.message}`);
     },
   });
@@ -165,4 +167,12 @@ function onPosition(position: PositionJson) {
       ? { ...prev, positions: [...prev.positions.filter((p) => p.ticker !== position.ticker), position] }
       : prev,
   );
+}
+
+/** A ticker's history backfill: its bar, and, once it ends, the chart's history asked again (now stored). */
+function onBackfill(status: BackfillStatus) {
+  const before = useBackfill.getState().byTicker[status.ticker];
+  useBackfill.getState().apply(status);
+  if (before?.state === 'filling' && status.state !== 'filling')
+    void queryClient.invalidateQueries({ queryKey: keys.candlesOf(status.ticker) });
 }
