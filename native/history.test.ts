@@ -519,6 +519,11 @@ describe('the test knobs', () => {
     ({ connector: c } = await connectSimulator());
     sim = c.sim as SimControls;
     c.subscribeTicker('PETR4', 'B');
+    // Its live market begins on the connector's next step, at the clock of then: before the first
+    // test moves the clock, or PETR4's day would end at the moved clock's 14:00 (history_resume).
+    sim.setRate(1000);
+    await collect(c, (ev) => liveOf(ev, 'PETR4').length > 0, 'PETR4 live');
+    sim.setRate(0);
   });
   afterAll(() => {
     sim?.setHistoryTrades(0);
