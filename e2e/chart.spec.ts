@@ -165,18 +165,11 @@ test('hovering a bar shows its OHLCV and studies in the legend, pt-BR; WIN witho
 const MINUTE = 60_000;
 const B3_OFFSET = -3 * 3_600_000;
 
-test('after a fresh start the 1m chart has a candle for every minute from the first trade to now', async ({
+test('after a fresh start the 1m chart has the session from its open: a candle for every minute that traded', async ({
   page,
 }, testInfo) => {
   await ensureUser(page.request, 'chart-f', 'trader');
   const auth = { headers: { Authorization: `Bearer ${await login(page.request, 'chart-f')}` } };
-  // PETR4's first trade on this server (seq 1): with the session's history backfilled, B3's
-  // opening print at 10:00:00.000.
-  const oldest = await page.request.get('/api/v1/market/trades?ticker=PETR4&before=2&limit=1', auth);
-  expect(oldest.status()).toBe(200);
-  const first = ((await oldest.json()).trades as { seq: number; time: number }[])[0];
-  expect(first?.seq).toBe(1);
-  const firstMinute = Math.floor((first?.time as number) / MINUTE) * MINUTE;
   await signIn(page, 'chart-f');
   await expect(chartPanel(page).getByRole('heading')).toContainText('PETR4'); // the first ticker, unclicked
   await expectDrawn(page);
@@ -205,18 +198,36 @@ test('after a fresh start the 1m chart has a candle for every minute from the fi
       { timeout: 10_000, message: 'the forming bar is the simulator clock minute' },
     )
     .toBe(true);
-  expect(seen.firstBar).toBe(firstMinute);
-  expect(seen.bars).toBe((seen.lastBar - firstMinute) / MINUTE + 1);
-  // The server's history backfill (not landed yet: branch wip-backfill) makes PETR4's first
-  // trade the session's 10:00 print; until it lands the chart starts at the first live trade, and
-  // asserting 10:00 here failed whenever the run fell inside B3's session. It comes back with it.
-  const local = new Date(seen.now + B3_OFFSET);
+  // Every PETR4 trade the server stored (the session's history, then live), newest first: the
+  // chart has one bar per minute among them, up to its forming bar.
+  const minutes = new Set<number>();
+  let first = { seq: 0, time: 0 };
+  for (let before = Number.MAX_SAFE_INTEGER; ; ) {
+    const res = await page.request.get(
+      `/api/v1/market/trades?ticker=PETR4&before=${before}&limit=2000`,
+      auth,
+    );
+    expect(res.status()).toBe(200);
+    const trades = (await res.json()).trades as { seq: number; time: number }[];
+    if (trades.length === 0) break;
+    for (const t of trades)
+      if (t.time < seen.lastBar + MINUTE) minutes.add(Math.floor(t.time / MINUTE) * MINUTE);
+    first = trades.at(-1) as { seq: number; time: number };
+    before = first.seq;
+  }
+  expect(first.seq).toBe(1);
+  expect(seen.firstBar).toBe(Math.floor(first.time / MINUTE) * MINUTE);
+  expect(seen.bars).toBe(minutes.size);
+  // The backfill asked today from B3's 10:00 open: on a weekday from 10:00 Brasília on, the first
+  // trade is the session's opening print; before the open or on a weekend there is no session yet
+  // and the chart starts at the first live trade.
+  const b3 = new Date(seen.now + B3_OFFSET);
+  const open = Date.UTC(b3.getUTCFullYear(), b3.getUTCMonth(), b3.getUTCDate(), 10) - B3_OFFSET;
+  const weekday = b3.getUTCDay() !== 0 && b3.getUTCDay() !== 6;
+  if (weekday && seen.now >= open) expect(first.time).toBe(open);
+  else expect(first.time).toBeGreaterThanOrEqual(open - 10 * 3_600_000); // today, Brasília
   testInfo.annotations.push({
     type: 'first bar',
-    description: `simulator clock ${local.toISOString().slice(11, 16)} Brasília; first bar ${new Date(seen.firstBar + B3_OFFSET).toISOString().slice(11, 16)}`,
-  });
-  testInfo.annotations.push({
-    type: 'bars',
-    description: `${seen.bars} 1m bars from ${new Date(seen.firstBar).toISOString()}`,
+    description: `simulator clock ${b3.toISOString().slice(11, 16)} Brasília; first bar ${new Date(seen.firstBar + B3_OFFSET).toISOString().slice(11, 16)}; ${seen.bars} 1m bars`,
   });
 });
