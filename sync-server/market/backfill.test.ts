@@ -409,3 +409,73 @@ describe('Backfill', () => {
     expect(b.capture.lastSeq('PETR4')).toBe(10);
   });
 });
+
+describe('Backfill over several tickers', () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    vi.setSystemTime(NOW);
+  });
+  afterEach(() => vi.useRealTimers());
+
+  const TICKERS = ['PETR4', 'VALE3', 'ITUB4'];
+  function several() {
+    const asks: string[] = [];
+    const statuses: BackfillStatus[] = [];
+    const capture = new TradeCapture(new Set(TICKERS.map((x) => `${x}:B`)), () => NOW);
+    const backfill = new Backfill({
+      connector: { historyTrades: (ticker) => asks.push(ticker), clock: () => NOW },
+      capture,
+      stored: async () => [],
+      lastTradeTime: async () => undefined,
+      write: () => {},
+      flush: async () => {},
+      sinks: {
+        backfilled: () => {},
+        trades: () => {},
+        backfill: (s) => statuses.push(s),
+        deadLetter: () => {},
+      },
+      log: createLogger('silent'),
+      count: () => {},
+      options: { stallMs: 1_000, attempts: 2, backoffMs: 100, statusMs: 0 },
+    });
+    const end = (ticker: string) => backfill.progress({ ...progress(100), ticker });
+    const state = (ticker: string) => statuses.filter((s) => s.ticker === ticker).at(-1)?.state;
+    return { backfill, asks, end, state };
+  }
+
+  it('asks one ticker at a time (answers share the capture ring); one waiting is not silent, and goes on its turn', async () => {
+    const { backfill, asks, end, state } = several();
+    for (const ticker of TICKERS) backfill.subscribed({ ticker, exchange: 'B' });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(asks).toEqual(['PETR4']);
+    // Longer than the stall while PETR4 answers: the waiting tickers are neither asked nor failed.
+    backfill.historyTrade({ ...raw(1), ticker: 'PETR4' });
+    await vi.advanceTimersByTimeAsync(900);
+    backfill.historyTrade({ ...raw(2), ticker: 'PETR4' });
+    await vi.advanceTimersByTimeAsync(900);
+    expect(asks).toEqual(['PETR4']);
+    expect([state('VALE3'), state('ITUB4')]).toEqual(['filling', 'filling']);
+    end('PETR4');
+    await vi.advanceTimersByTimeAsync(0);
+    expect(state('PETR4')).toBe('live');
+    expect(asks).toEqual(['PETR4', 'VALE3']);
+    end('VALE3');
+    await vi.advanceTimersByTimeAsync(0);
+    expect(asks).toEqual(['PETR4', 'VALE3', 'ITUB4']);
+    // A silent turn fails after its attempts, and still hands the turn on (nothing left here).
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(state('ITUB4')).toBe('failed');
+    expect(asks).toEqual(['PETR4', 'VALE3', 'ITUB4', 'ITUB4']);
+  });
+
+  it('on stop, a ticker still waiting its turn is never asked', async () => {
+    const { backfill, asks, end } = several();
+    for (const ticker of TICKERS) backfill.subscribed({ ticker, exchange: 'B' });
+    await vi.advanceTimersByTimeAsync(0);
+    backfill.stop();
+    end('PETR4');
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(asks).toEqual(['PETR4']);
+  });
+});

@@ -90,6 +90,13 @@ export interface BackfillOptions extends HistoryFillOptions {
   readonly storeTimeoutMs: number;
   /** A ticker's `filling` status goes out at most this often. */
   readonly statusMs: number;
+  /**
+   * Tickers whose history is asked at once. The DLL answers as fast as it reads, into the capture
+   * ring the live trades share: several answers at once can fill the ring (ring_overflow) faster
+   * than the feed drains it, and what overflows is lost to every ticker. One at a time, an answer
+   * of 50,000 trades fits the ring even before a drain.
+   */
+  readonly concurrent: number;
 }
 
 export const DEFAULT_BACKFILL: BackfillOptions = {
@@ -97,6 +104,7 @@ export const DEFAULT_BACKFILL: BackfillOptions = {
   maxHeld: 200_000,
   storeTimeoutMs: 30_000,
   statusMs: 200,
+  concurrent: 1,
 };
 
 export interface BackfillSinks {
@@ -146,6 +154,9 @@ export class Backfill implements HistoryIntake {
   /** Each ticker's last fill, kept for answers that come after it ended (a retry's). */
   private readonly fills = new Map<string, HistoryFill>();
   private readonly statuses = new Map<string, BackfillStatus>();
+  /** Fills asking now, and those waiting their turn (opts.concurrent). */
+  private asking = 0;
+  private readonly turns: (() => void)[] = [];
 
   constructor(private readonly deps: BackfillDeps) {
     this.opts = { ...DEFAULT_BACKFILL, ...deps.options };
@@ -265,8 +276,15 @@ export class Backfill implements HistoryIntake {
     );
     f.fill = fill;
     this.fills.set(ticker, fill);
-    fill.start();
-    const result = await fill.done;
+    await this.turn();
+    let result: Awaited<typeof fill.done>;
+    try {
+      // Aborted while it waited (the server stopping, too many held): it ends without asking.
+      if (!fill.finished) fill.start();
+      result = await fill.done;
+    } finally {
+      this.endTurn();
+    }
     if (f.abandoned) return;
     // Before the last stored trade is not missing: it was stored, or lost before it was.
     const since = result.trades.filter((t) => t.time >= f.from);
@@ -289,6 +307,21 @@ export class Backfill implements HistoryIntake {
     if (f.abandoned) return;
     for (const t of result.trades) stored.add(tradeKey(t.time, t.tradeNumber));
     this.goLive(f, fresh, result.failures, stored);
+  }
+
+  /** Resolves when this fill may ask the DLL: at most opts.concurrent at once, in turn. */
+  private turn(): Promise<void> {
+    if (this.asking < this.opts.concurrent) {
+      this.asking++;
+      return Promise.resolve();
+    }
+    return new Promise((r) => this.turns.push(r));
+  }
+
+  private endTurn(): void {
+    const next = this.turns.shift();
+    if (next) next();
+    else this.asking--;
   }
 
   /** A read of the store, asked again twice before the fill gives up on it. */
