@@ -198,8 +198,8 @@ test('after a fresh start the 1m chart has the session from its open: a candle f
       { timeout: 10_000, message: 'the forming bar is the simulator clock minute' },
     )
     .toBe(true);
-  // Every PETR4 trade the server stored (the session's history, then live), newest first: the
-  // chart has one bar per minute among them, up to its forming bar.
+  // Every PETR4 trade the server stored (the session's history, then live), a page at a time
+  // from the newest: the chart has one bar per minute among them, up to its forming bar.
   const minutes = new Set<number>();
   let first = { seq: 0, time: 0 };
   for (let before = Number.MAX_SAFE_INTEGER; ; ) {
@@ -212,7 +212,7 @@ test('after a fresh start the 1m chart has the session from its open: a candle f
     if (trades.length === 0) break;
     for (const t of trades)
       if (t.time < seen.lastBar + MINUTE) minutes.add(Math.floor(t.time / MINUTE) * MINUTE);
-    first = trades.at(-1) as { seq: number; time: number };
+    first = trades[0] as { seq: number; time: number }; // a page is in seq order: its oldest first
     before = first.seq;
   }
   expect(first.seq).toBe(1);
