@@ -20,10 +20,29 @@ describe('b3TimeMs', () => {
     expect(b3TimeMs(Date.UTC(2026, 11, 2, 20, 0, 0, 0) + 0.6)).toBe('17:00:00.000');
   });
 
-  it('agrees with the Intl time of the rest of the app to the second', () => {
-    for (let ms = Date.UTC(2025, 0, 1); ms < Date.UTC(2025, 0, 3); ms += 3_599_917) {
-      expect(b3TimeMs(ms).slice(0, 8)).toBe(b3Time(ms));
-    }
+  it("property: to the second, b3Time is Intl's São Paulo time of the same instant, number or text", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: Date.UTC(2019, 11, 1), max: Date.UTC(2035, 0, 1) }), (ms) => {
+        const intl = new Date(ms).toLocaleTimeString('pt-BR', { timeZone: 'America/Sao_Paulo' });
+        expect(b3Time(ms)).toBe(intl);
+        expect(b3Time(new Date(ms).toISOString())).toBe(intl);
+        expect(b3TimeMs(ms).slice(0, 8)).toBe(intl);
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
+
+describe('price', () => {
+  it('property: what toLocaleString pt-BR gives with the decimals, from one formatter per decimals', () => {
+    fc.assert(
+      fc.property(fc.double({ min: -1e9, max: 1e9, noNaN: true }), fc.integer({ min: 0, max: 4 }), (v, d) => {
+        const ref = v.toLocaleString('pt-BR', { minimumFractionDigits: d, maximumFractionDigits: d });
+        expect(price(v, d)).toBe(ref);
+      }),
+    );
+    expect(price(null)).toBe('—');
+    expect(price(128050, 0)).toBe('128.050');
   });
 });
 

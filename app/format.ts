@@ -2,16 +2,25 @@ import { B3_UTC_OFFSET_MS } from '../sync-server/shared/market.ts';
 
 // Money and times as a B3 desk reads them: reais in pt-BR, Brasília time whatever the device says.
 
-export const reais = (cents: number) =>
-  (cents / 100).toLocaleString('pt-BR', { style: 'currency', currency: 'BRL' });
+// Intl formatters are made once and reused: toLocaleString with options builds one per call,
+// and the quote board, the ladder and the tape format on every frame.
+const BRL = new Intl.NumberFormat('pt-BR', { style: 'currency', currency: 'BRL' });
+export const reais = (cents: number) => BRL.format(cents / 100);
 
-export const price = (v: number | null, digits = 2) =>
-  v === null
-    ? '—'
-    : v.toLocaleString('pt-BR', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+const PRICES = new Map<number, Intl.NumberFormat>();
+export function price(v: number | null, digits = 2): string {
+  if (v === null) return '—';
+  let f = PRICES.get(digits);
+  if (!f) {
+    f = new Intl.NumberFormat('pt-BR', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+    PRICES.set(digits, f);
+  }
+  return f.format(v);
+}
 
+/** Brasília HH:MM:SS, whatever the device says (b3TimeMs without the milliseconds). */
 export const b3Time = (at: string | number) =>
-  new Date(at).toLocaleTimeString('pt-BR', { timeZone: 'America/Sao_Paulo' });
+  b3TimeMs(typeof at === 'number' ? at : new Date(at).getTime()).slice(0, 8);
 
 const two = (n: number) => (n < 10 ? `0${n}` : `${n}`);
 
