@@ -3,6 +3,7 @@ import { lazy, type ReactNode, Suspense, useEffect } from 'react';
 import { useHealth, useSetup } from './api/admin.ts';
 import { queryClient } from './api/queryClient.ts';
 import { openLocalDb } from './data/db.ts';
+import { type PlainId, useT } from './i18n/i18n.ts';
 import { restoreMarket, startLiveSocket } from './live/socket.ts';
 import { BackfillProgress } from './market/BackfillProgress.tsx';
 import { OutboxPanel } from './orders/OutboxPanel.tsx';
@@ -33,14 +34,14 @@ const AdminScreen = lazy(() => import('./admin/index.ts').then((m) => ({ default
 const FirstRun = lazy(() => import('./admin/index.ts').then((m) => ({ default: m.FirstRun })));
 
 // View, label, the label on a phone (seven tabs share its width), admins only.
-const TABS: ReadonlyArray<[View, string, string, boolean]> = [
-  ['monitor', 'Monitor', 'Monitor', false],
-  ['trade', 'Trade', 'Trade', false],
-  ['watchlists', 'Watchlists', 'Lists', false],
-  ['assistant', 'Assistant', 'Ask', false],
-  ['risk', 'Risk', 'Risk', true],
-  ['admin', 'Admin', 'Admin', true],
-  ['settings', 'Settings', 'Settings', false],
+const TABS: ReadonlyArray<[View, PlainId, PlainId, boolean]> = [
+  ['monitor', 'nav.monitor', 'nav.monitorShort', false],
+  ['trade', 'nav.trade', 'nav.tradeShort', false],
+  ['watchlists', 'nav.watchlists', 'nav.watchlistsShort', false],
+  ['assistant', 'nav.assistant', 'nav.assistantShort', false],
+  ['risk', 'nav.risk', 'nav.riskShort', true],
+  ['admin', 'nav.admin', 'nav.adminShort', true],
+  ['settings', 'nav.settings', 'nav.settingsShort', false],
 ];
 const ADMIN_ONLY = new Set(TABS.filter(([, , , adminOnly]) => adminOnly).map(([v]) => v));
 
@@ -89,6 +90,7 @@ export function App() {
 }
 
 function Shell({ user }: { user: User }) {
+  const t = useT();
   const signOut = useSession((s) => s.signOut);
   const admin = user.role === 'admin';
   // A role taken away (an admin changed it) leaves its screens at once.
@@ -106,33 +108,34 @@ function Shell({ user }: { user: User }) {
         <span className="brand">Tape</span>
         <ConnectionBadge />
         <span className="user">
-          {user.username} · {user.role}
+          {user.username} · {t(`role.${user.role}`)}
         </span>
         <button type="button" className="link" onClick={() => void signOut()}>
-          Sign out
+          {t('shell.signOut')}
         </button>
       </header>
       {firstRun ? (
         <main>
-          <Suspense fallback={<p className="muted">Loading…</p>}>
+          <Suspense fallback={<p className="muted">{t('common.loading')}</p>}>
             <FirstRun onDone={() => useUi.getState().setView('trade')} />
           </Suspense>
         </main>
       ) : (
         <>
-          <nav className="tabs" aria-label="Screens">
-            {TABS.filter(([, , , adminOnly]) => !adminOnly || admin).map(([v, label, short]) => {
+          <nav className="tabs" aria-label={t('nav.screens')}>
+            {TABS.filter(([, , , adminOnly]) => !adminOnly || admin).map(([v, long, short]) => {
               const count = v === 'admin' && openLetters ? openLetters : 0;
+              const label = t(long);
               return (
                 <button
                   key={v}
                   type="button"
-                  aria-label={count ? `${label}, ${count} open dead letters` : label}
+                  aria-label={count ? t('nav.withLetters', { label, count }) : label}
                   aria-current={view === v ? 'page' : undefined}
                   onClick={() => useUi.getState().setView(v)}
                 >
                   <span className="long">{label}</span>
-                  <span className="short">{short}</span>
+                  <span className="short">{t(short)}</span>
                   {count > 0 && (
                     <span className="count" data-testid="admin-badge">
                       {count > 999 ? '999+' : count}
@@ -153,6 +156,8 @@ function Shell({ user }: { user: User }) {
 }
 
 function Screen({ view }: { view: View }): ReactNode {
+  const t = useT();
+  const loading = <p className="muted">{t('common.loading')}</p>;
   switch (view) {
     case 'monitor':
       return (
@@ -169,19 +174,19 @@ function Screen({ view }: { view: View }): ReactNode {
       return <WatchlistsScreen />;
     case 'assistant':
       return (
-        <Suspense fallback={<p className="muted">Loading…</p>}>
+        <Suspense fallback={loading}>
           <AssistantScreen />
         </Suspense>
       );
     case 'risk':
       return (
-        <Suspense fallback={<p className="muted">Loading…</p>}>
+        <Suspense fallback={loading}>
           <RiskPanel />
         </Suspense>
       );
     case 'admin':
       return (
-        <Suspense fallback={<p className="muted">Loading…</p>}>
+        <Suspense fallback={loading}>
           <AdminScreen />
         </Suspense>
       );

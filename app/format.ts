@@ -41,13 +41,6 @@ const QUANTITY = new Intl.NumberFormat('pt-BR', { maximumFractionDigits: 0 });
 /** A quantity as B3 writes it, "12.300" (one formatter, reused: tables call it per cell). */
 export const quantity = (n: number) => QUANTITY.format(n);
 
-/** "as of 10:32 (5 min ago)": the stamp on anything shown from the device's cache. */
-export function age(ms: number, now = Date.now()): string {
-  const mins = Math.floor((now - ms) / 60_000);
-  const ago = mins < 1 ? 'just now' : mins < 60 ? `${mins} min ago` : `${Math.floor(mins / 60)} h ago`;
-  return `as of ${b3Time(ms)} (${ago})`;
-}
-
 /** Date and time in Brasília, short: "02/12/2026, 10:32". */
 export const b3DateTime = (at: string | number) =>
   new Date(at).toLocaleString('pt-BR', {

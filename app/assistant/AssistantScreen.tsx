@@ -1,7 +1,7 @@
 import { type FormEvent, useCallback, useEffect, useId, useRef, useState } from 'react';
 import type { Citation, RagStatus, Section } from '../../sync-server/shared/assistant.ts';
 import { ApiError, api } from '../api/client.ts';
-import { age } from '../format.ts';
+import { age } from '../i18n/i18n.ts';
 import { useSession } from '../state/session.ts';
 import {
   type Answer,

@@ -4,6 +4,7 @@ import { type CandlesJson, TIMEFRAME_NAMES, type Timeframe } from '../../sync-se
 import type { Candle } from '../../sync-server/shared/market.ts';
 import { api } from '../api/client.ts';
 import { keys } from '../api/keys.ts';
+import { errorText, type t as T, useT } from '../i18n/i18n.ts';
 import { useFills } from '../orders/api.ts';
 import { CacheAge } from '../screens/CacheAge.tsx';
 import { isLive, useMarket } from '../state/market.ts';
@@ -26,6 +27,7 @@ export default function CandleChart({ ticker }: { ticker: string }) {
   const box = useRef<HTMLDivElement>(null);
   const [view, setView] = useState<ChartView>();
   const { tf, shown, periods, setTf } = useChartSettings();
+  const t = useT();
   const info = useMarket((s) => s.instruments[ticker]);
   const fills = useFills();
   // Live candles seen since the chart opened, by minute: an answer folds those after its liveFrom.
@@ -125,22 +127,24 @@ export default function CandleChart({ ticker }: { ticker: string }) {
       </h2>
       <div className="chart-tools">
         <fieldset className="seg small">
-          <legend className="sr-only">Timeframe</legend>
-          {TIMEFRAME_NAMES.map((t: Timeframe) => (
+          <legend className="sr-only">{t('chart.timeframe')}</legend>
+          {TIMEFRAME_NAMES.map((name: Timeframe) => (
             <button
-              key={t}
+              key={name}
               type="button"
-              aria-pressed={tf === t}
-              className={tf === t ? 'on' : ''}
-              onClick={() => setTf(t)}
+              aria-pressed={tf === name}
+              className={tf === name ? 'on' : ''}
+              onClick={() => setTf(name)}
             >
-              {t}
+              {name}
             </button>
           ))}
         </fieldset>
         <StudyToggles />
         <Periods />
-        {history.isError && <small className="error">History not loaded: {history.error.message}</small>}
+        {history.isError && (
+          <small className="error">{t('chart.notLoaded', { reason: errorText(history.error) })}</small>
+        )}
       </div>
       <div className="chart-frame">
         <div ref={box} className="chart-box" data-testid="chart" />
@@ -150,18 +154,19 @@ export default function CandleChart({ ticker }: { ticker: string }) {
   );
 }
 
-const STUDY_LABELS: Record<Study, (periods: readonly [number, number]) => string> = {
-  volume: () => 'Vol',
+const STUDY_LABELS: Record<Study, (t: typeof T, periods: readonly [number, number]) => string> = {
+  volume: (t) => t('chart.vol'),
   vwap: () => 'VWAP',
-  ma1: (p) => `MA ${p[0]}`,
-  ma2: (p) => `MA ${p[1]}`,
+  ma1: (t, p) => t('chart.ma', { period: p[0] }),
+  ma2: (t, p) => t('chart.ma', { period: p[1] }),
 };
 
 function StudyToggles() {
   const { shown, periods, toggle } = useChartSettings();
+  const t = useT();
   return (
     <fieldset className="seg small">
-      <legend className="sr-only">Studies</legend>
+      <legend className="sr-only">{t('chart.studies')}</legend>
       {STUDIES.map((s) => (
         <button
           key={s}
@@ -171,7 +176,7 @@ function StudyToggles() {
           data-study={s}
           onClick={() => toggle(s)}
         >
-          {STUDY_LABELS[s](periods)}
+          {STUDY_LABELS[s](t, periods)}
         </button>
       ))}
     </fieldset>
@@ -184,12 +189,13 @@ function Periods() {
   const [text, setText] = useState<[string, string]>([String(periods[0]), String(periods[1])]);
   useEffect(() => setText([String(periods[0]), String(periods[1])]), [periods]);
   const bad = text.map((s) => parsePeriod(s) === undefined);
+  const t = useT();
   return (
     <details className="chart-periods">
-      <summary>Periods</summary>
+      <summary>{t('chart.periods')}</summary>
       {([0, 1] as const).map((i) => (
         <label key={i}>
-          MA {i + 1}
+          {t('chart.maField', { n: i + 1 })}
           <input
             inputMode="numeric"
             value={text[i]}
@@ -204,7 +210,7 @@ function Periods() {
           />
         </label>
       ))}
-      {bad.some(Boolean) && <small className="error">A period is 1 to {MAX_PERIOD} bars</small>}
+      {bad.some(Boolean) && <small className="error">{t('chart.badPeriod', { max: MAX_PERIOD })}</small>}
     </details>
   );
 }
@@ -212,6 +218,7 @@ function Periods() {
 /** The hovered bar (else the last) as the legend reads it; re-rendered when the view says so. */
 function Legend({ view, decimals }: { view: ChartView; decimals: number }) {
   useSyncExternalStore(view.subscribe, view.getVersion);
+  useT();
   const i = view.legendIndex();
   const bar = i === undefined ? undefined : view.bar(i);
   if (i === undefined || !bar) return <div className="chart-legend" data-testid="chart-legend" />;

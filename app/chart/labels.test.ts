@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { setLang } from '../i18n/i18n.ts';
 import { chartTime } from './bars.ts';
 import { axisTime, barTime, legendItems } from './labels.ts';
 
@@ -26,6 +27,7 @@ describe('chart labels', () => {
       volume: 12_300,
       trades: 40,
     };
+    setLang('en');
     const items = legendItems(bar, { vwap: 128100.4, ma: [128000, undefined] }, 0, {
       vwap: true,
       ma: [9, 21],
@@ -45,5 +47,8 @@ describe('chart labels', () => {
       ma: [undefined, 21],
     });
     expect(petr.map((i) => i.value)).toEqual(['38,50', '128.300,00', '127.995,00', '38,52', '12.300', '—']);
+    setLang('pt');
+    const pt = legendItems(bar, undefined, 2, { vwap: false, ma: [undefined, 21] });
+    expect(pt.map((i) => i.label)).toEqual(['Abe', 'Máx', 'Mín', 'Fec', 'Vol', 'MM 21']);
   });
 });

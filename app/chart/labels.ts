@@ -1,6 +1,7 @@
 import type { Timeframe } from '../../sync-server/shared/candles.ts';
 import type { Candle } from '../../sync-server/shared/market.ts';
 import { price, quantity } from '../format.ts';
+import { t } from '../i18n/i18n.ts';
 import type { StudyValues } from './indicators.ts';
 
 // What the chart writes: axis times in Brasília (the chart's times are shifted, bars.ts
@@ -61,16 +62,16 @@ export function legendItems(
 ): LegendItem[] {
   const p = (v: number | undefined) => (v === undefined ? '—' : price(v, decimals));
   const items: LegendItem[] = [
-    { key: 'open', label: 'O', value: p(bar.open) },
-    { key: 'high', label: 'H', value: p(bar.high) },
-    { key: 'low', label: 'L', value: p(bar.low) },
-    { key: 'close', label: 'C', value: p(bar.close) },
-    { key: 'volume', label: 'Vol', value: quantity(bar.volume) },
+    { key: 'open', label: t('chart.open'), value: p(bar.open) },
+    { key: 'high', label: t('chart.high'), value: p(bar.high) },
+    { key: 'low', label: t('chart.low'), value: p(bar.low) },
+    { key: 'close', label: t('chart.close'), value: p(bar.close) },
+    { key: 'volume', label: t('chart.vol'), value: quantity(bar.volume) },
   ];
   if (studies.vwap) items.push({ key: 'vwap', label: 'VWAP', value: p(values?.vwap) });
   studies.ma.forEach((period, i) => {
     if (period !== undefined)
-      items.push({ key: `ma${i + 1}`, label: `MA ${period}`, value: p(values?.ma[i]) });
+      items.push({ key: `ma${i + 1}`, label: t('chart.ma', { period }), value: p(values?.ma[i]) });
   });
   return items;
 }

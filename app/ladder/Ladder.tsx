@@ -2,11 +2,13 @@ import { type KeyboardEvent, type MouseEvent, memo, useEffect, useMemo, useRef, 
 import { toTicks } from '../../sync-server/shared/instruments.ts';
 import type { OrderJson } from '../../sync-server/shared/orders.ts';
 import { price as fmt, quantity } from '../format.ts';
+import { errorText, msg, say, type t as T, useT } from '../i18n/i18n.ts';
 import { watchBooks } from '../live/socket.ts';
 import { useCancelOrder, useModifyOrder, useOrders } from '../orders/api.ts';
 import { isWorking } from '../orders/blotter.ts';
 import { type Placed, placeOrder } from '../orders/place.ts';
 import { checkTicket, newClientOrderId } from '../orders/ticket.ts';
+import { buySell } from '../orders/words.ts';
 import { KeyList } from '../screens/KeyList.tsx';
 import { useBook } from '../state/book.ts';
 import { tradeTape, useDayLimits, useMarket } from '../state/market.ts';
@@ -47,6 +49,7 @@ const Row = memo(function Row({
   onSide,
   onOwn,
   onOwnCancel,
+  t,
 }: {
   row: LadderRow;
   digits: number;
@@ -61,6 +64,8 @@ const Row = memo(function Row({
   onSide(side: 'buy' | 'sell', ticks: number): void;
   onOwn(side: 'buy' | 'sell', ticks: number): void;
   onOwnCancel(ticks: number, e: MouseEvent): void;
+  /** The language's `t`: a new one draws the memoised row again. */
+  t: typeof T;
 }) {
   const p = fmt(row.ticks * tick, digits);
   const cls = [
@@ -78,7 +83,7 @@ const Row = memo(function Row({
       data-testid={`own-${side}-${p}`}
       onClick={() => onOwn(side, row.ticks)}
       onContextMenu={(e) => onOwnCancel(row.ticks, e)}
-      title={qty ? 'Click to select, right-click to cancel' : undefined}
+      title={qty ? t('ladder.ownTitle') : undefined}
     >
       {qty ? quantity(qty) : ''}
     </td>
@@ -110,7 +115,7 @@ const Row = memo(function Row({
       </th>
       {book('sell', 'ask', row.askQty, row.askCount)}
       {own('sell', row.ownSell)}
-      <td className="vol" title={row.volume ? `${quantity(row.volume)} traded` : undefined}>
+      <td className="vol" title={row.volume ? t('ladder.traded', { qty: quantity(row.volume) }) : undefined}>
         {row.volume > 0 && <span style={{ width: `${(row.volume / maxVolume) * 100}%` }} />}
       </td>
     </tr>
@@ -144,6 +149,7 @@ export function Ladder({ ticker }: { ticker: string }) {
   const [armed, setArmed] = useState<Armed>();
   const [verdict, setVerdict] = useState<Placed>();
   const box = useRef<HTMLDivElement>(null);
+  const t = useT();
 
   useEffect(() => {
     watchBooks([ticker]);
@@ -208,7 +214,10 @@ export function Ladder({ ticker }: { ticker: string }) {
       setArmed({ side, ticks });
       return setVerdict({
         kind: 'ok',
-        text: `${side === 'buy' ? 'Buy' : 'Sell'} ${quantity(qty)} ${ticker} at ${fmt(draft.price, digits)}: click again (or Enter) to send`,
+        text: msg('ladder.armed', {
+          what: buySell(side, quantity(qty), ticker),
+          price: fmt(draft.price, digits),
+        }),
       });
     }
     setArmed(undefined);
@@ -243,22 +252,31 @@ export function Ladder({ ticker }: { ticker: string }) {
     for (const o of moving)
       modify.mutate(
         { id: o.id, patch: { price } },
-        { onError: (e) => setVerdict({ kind: 'error', text: `Move refused — ${(e as Error).message}` }) },
+        {
+          onError: (e) =>
+            setVerdict({ kind: 'error', text: msg('ladder.moveRefused', { reason: errorText(e) }) }),
+        },
       );
-    setVerdict({ kind: 'ok', text: `Moving ${moving.length} order(s) to ${fmt(price, digits)}` });
+    setVerdict({
+      kind: 'ok',
+      text: msg('ladder.moving', { count: moving.length, price: fmt(price, digits) }),
+    });
     setSelected(undefined);
   }
 
-  function cancelOrders(list: OrderJson[], what: string) {
+  function cancelOrders(list: OrderJson[], text: (count: number) => Placed['text']) {
     if (!canTrade || list.length === 0) return;
     for (const o of list) cancel.mutate(o.id);
-    setVerdict({ kind: 'ok', text: `Cancelling ${list.length} order(s) ${what}` });
+    setVerdict({ kind: 'ok', text: text(list.length) });
   }
-  const cancelAt = (ticks: number) => cancelOrders(ordersAt(ticks), `at ${fmt(ticks * tick, digits)}`);
+  const cancelAt = (ticks: number) =>
+    cancelOrders(ordersAt(ticks), (count) =>
+      msg('ladder.cancellingAt', { count, price: fmt(ticks * tick, digits) }),
+    );
   const cancelTicker = () =>
     cancelOrders(
       list.filter((o) => o.ticker === ticker && cancellable(o)),
-      `on ${ticker}`,
+      (count) => msg('ladder.cancellingOn', { count, ticker }),
     );
 
   const onSide = (side: 'buy' | 'sell', ticks: number) => {
@@ -303,7 +321,7 @@ export function Ladder({ ticker }: { ticker: string }) {
   return (
     <section className="panel ladder" aria-labelledby="ladder-title">
       <h2 id="ladder-title">
-        Price ladder <small>{ticker}</small>
+        {t('panel.ladder')} <small>{ticker}</small>
         <button
           type="button"
           className="small"
@@ -314,16 +332,16 @@ export function Ladder({ ticker }: { ticker: string }) {
             box.current?.focus();
           }}
         >
-          Centre
+          {t('ladder.centre')}
         </button>
       </h2>
       <div className="ladder-bar">
         <label>
-          Lots
+          {t('ladder.lots')}
           <input
             inputMode="numeric"
             value={lots}
-            aria-label="Lots per click"
+            aria-label={t('ladder.lotsPerClick')}
             onChange={(e) => setLots(e.target.value.replace(/\D/g, '').slice(0, 5) || '')}
           />
         </label>
@@ -335,18 +353,18 @@ export function Ladder({ ticker }: { ticker: string }) {
             aria-pressed={unlocked}
             onClick={() => setUnlocked(!unlocked)}
           >
-            {unlocked ? 'Lock' : 'Unlock to trade'}
+            {unlocked ? t('ladder.lock') : t('ladder.unlock')}
           </button>
         )}
         {canTrade && (
           <button type="button" className="small danger" onClick={cancelTicker}>
-            Cancel all {ticker}
+            {t('ladder.cancelAll', { ticker })}
           </button>
         )}
       </div>
       {!canTrade && (
         <p className="muted ladder-ro">
-          {phone && role !== 'viewer' ? 'Read-only: unlock to trade' : 'Read-only'}
+          {phone && role !== 'viewer' ? t('ladder.readOnlyUnlock') : t('ladder.readOnly')}
         </p>
       )}
       {off && (
@@ -355,7 +373,8 @@ export function Ladder({ ticker }: { ticker: string }) {
           className="small ladder-off"
           onClick={() => lastTicks !== undefined && setCentre(lastTicks)}
         >
-          {off === 'above' ? '▲' : '▼'} last {fmt(last ?? 0, digits)} is {off} the rows shown: centre
+          {off === 'above' ? '▲' : '▼'}{' '}
+          {t(off === 'above' ? 'ladder.offAbove' : 'ladder.offBelow', { price: fmt(last ?? 0, digits) })}
         </button>
       )}
       <div
@@ -364,7 +383,7 @@ export function Ladder({ ticker }: { ticker: string }) {
         // biome-ignore lint/a11y/noNoninteractiveTabindex: a widget with its own keys (LADDER_KEYS)
         tabIndex={0}
         role="application"
-        aria-label={`Price ladder ${ticker}: arrows move the cursor, B buy, S sell`}
+        aria-label={t('ladder.aria', { ticker })}
         onKeyDown={onKey}
         onWheel={(e) =>
           centre !== undefined && setCentre(Math.max(1 + BELOW, centre + (e.deltaY < 0 ? 1 : -1)))
@@ -374,12 +393,12 @@ export function Ladder({ ticker }: { ticker: string }) {
         <table className="ladder-table">
           <thead>
             <tr>
-              <th scope="col">Mine</th>
-              <th scope="col">Bid</th>
-              <th scope="col">Price</th>
-              <th scope="col">Ask</th>
-              <th scope="col">Mine</th>
-              <th scope="col">Vol</th>
+              <th scope="col">{t('ladder.mine')}</th>
+              <th scope="col">{t('ladder.bid')}</th>
+              <th scope="col">{t('ladder.price')}</th>
+              <th scope="col">{t('ladder.ask')}</th>
+              <th scope="col">{t('ladder.mine')}</th>
+              <th scope="col">{t('ladder.vol')}</th>
             </tr>
           </thead>
           <tbody>
@@ -399,18 +418,19 @@ export function Ladder({ ticker }: { ticker: string }) {
                 onSide={onSide}
                 onOwn={onOwn}
                 onOwnCancel={onOwnCancel}
+                t={t}
               />
             ))}
           </tbody>
         </table>
-        {rows.length === 0 && <p className="muted">Waiting for the first trade…</p>}
+        {rows.length === 0 && <p className="muted">{t('ladder.waiting')}</p>}
       </div>
       {verdict && (
         <p role="status" className={`verdict ${verdict.kind}`}>
-          {verdict.text}
+          {say(verdict.text)}
         </p>
       )}
-      <KeyList title="Ladder shortcuts" keys={LADDER_KEYS} />
+      <KeyList title={t('ladder.keys')} keys={LADDER_KEYS} />
     </section>
   );
 }

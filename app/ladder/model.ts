@@ -1,6 +1,7 @@
 import { toTicks } from '../../sync-server/shared/instruments.ts';
 import type { BookFrame, Trade } from '../../sync-server/shared/market.ts';
 import type { OrderJson } from '../../sync-server/shared/orders.ts';
+import { msg, type PlainId, type Text } from '../i18n/i18n.ts';
 import { isWorking } from '../orders/blotter.ts';
 
 // The price ladder (Profit's Super DOM) as plain values: one row per tick around a centre, the
@@ -140,15 +141,15 @@ export function keyAction(e: {
 }
 
 /** The ladder's keys, shown on the ladder itself. */
-export const LADDER_KEYS: ReadonlyArray<[string, string]> = [
-  ['click bid / ask side', 'buy / sell limit at that price'],
-  ['click your order', 'select it; then click or M at another price to move it'],
-  ['right-click your order', 'cancel your orders at that price'],
-  ['↑ ↓ PgUp PgDn', 'move the cursor 1 or 10 ticks'],
-  ['B / S', 'buy / sell limit at the cursor'],
-  ['M', 'move the selected order to the cursor'],
-  ['Del', 'cancel your orders at the cursor'],
-  ['Shift+Del', 'cancel all your orders on this ticker'],
-  ['C', 'centre on the last price'],
-  ['Esc', 'drop the selection or the confirm'],
+export const LADDER_KEYS: ReadonlyArray<[Text, PlainId]> = [
+  [msg('ladder.key.clickSide'), 'ladder.key.clickSideWhat'],
+  [msg('ladder.key.clickOwn'), 'ladder.key.clickOwnWhat'],
+  [msg('ladder.key.rightClick'), 'ladder.key.rightClickWhat'],
+  ['↑ ↓ PgUp PgDn', 'ladder.key.cursor'],
+  ['B / S', 'ladder.key.buySell'],
+  ['M', 'ladder.key.move'],
+  ['Del', 'ladder.key.cancelAt'],
+  ['Shift+Del', 'ladder.key.cancelAll'],
+  ['C', 'ladder.key.centre'],
+  ['Esc', 'ladder.key.escape'],
 ];

@@ -4,10 +4,13 @@ import { socketTicket } from '../api/client.ts';
 import { keys } from '../api/keys.ts';
 import { pushQueryData, queryClient } from '../api/queryClient.ts';
 import { localDb } from '../data/db.ts';
+import { price } from '../format.ts';
+import { msg } from '../i18n/i18n.ts';
 import { FeedClient } from '../market/feedClient.ts';
 import { gapNotice } from '../market/gapNotice.ts';
 import type { OrdersResponse, PositionsResponse } from '../orders/api.ts';
 import { upsertOrder } from '../orders/blotter.ts';
+import { rejectText, sideText } from '../orders/words.ts';
 import { useAdmin } from '../state/admin.ts';
 import { useAgents } from '../state/agents.ts';
 import { useAlerts } from '../state/alerts.ts';
@@ -151,13 +154,24 @@ function onOrder(order: OrderJson) {
     orders: upsertOrder(prev?.orders ?? [], order),
   }));
   const alert = useAlerts.getState().push;
-  const what = `${order.side} ${order.ticker}`;
+  const side = sideText(order.side);
   if (order.filledQty > (before?.filledQty ?? 0)) {
-    alert('info', `Filled ${what} ${order.filledQty}/${order.qty} @ ${order.avgFillPrice}`);
+    const digits = useMarket.getState().instruments[order.ticker]?.priceDecimals;
+    alert(
+      'info',
+      msg('alert.filled', {
+        side,
+        ticker: order.ticker,
+        filled: order.filledQty,
+        qty: order.qty,
+        price: price(order.avgFillPrice, digits),
+      }),
+    );
     void queryClient.invalidateQueries({ queryKey: keys.fills() });
     void queryClient.invalidateQueries({ queryKey: keys.positions() });
   } else if (order.state === 'rejected' && before?.state !== 'rejected') {
-    alert('error', `Rejected ${what}: ${order.rejectReason ?? 'no reason given'}`);
+    const reason = order.rejectReason ? rejectText(order.rejectReason) : msg('alert.noReason');
+    alert('error', msg('alert.rejected', { side, ticker: order.ticker, reason }));
   }
 }
 

@@ -1,15 +1,18 @@
 import { Fragment, useState } from 'react';
 import { b3Time, price } from '../format.ts';
+import { errorText, say, useT } from '../i18n/i18n.ts';
 import { CacheAge } from '../screens/CacheAge.tsx';
 import { useMarket } from '../state/market.ts';
 import { useSession } from '../state/session.ts';
 import { useCancelAll, useCancelOrder, useFills, useOrders } from './api.ts';
 import { isWorking, SENDING } from './blotter.ts';
 import { OrderDetail } from './OrderDetail.tsx';
+import { orderWhat, rejectText, sideText, stateText } from './words.ts';
 
 /** Orders of the trader's account, newest first, with cancel, change and each one's events; fills below. */
 export function Blotter() {
   const [open, setOpen] = useState<number>();
+  const t = useT();
   const orders = useOrders();
   const fills = useFills();
   const cancel = useCancelOrder();
@@ -22,27 +25,27 @@ export function Blotter() {
   return (
     <section className="panel blotter" aria-labelledby="blotter-title">
       <h2 id="blotter-title">
-        Orders <small>{working} working</small>
+        {t('blotter.title')} <small>{t('blotter.working', { count: working })}</small>
         <CacheAge query={orders} />
         {canTrade && working > 0 && (
           <button type="button" className="danger small" onClick={() => cancelAll.mutate()}>
-            Cancel all
+            {t('blotter.cancelAll')}
           </button>
         )}
       </h2>
-      {orders.isError && !orders.data && <p className="problem">{orders.error.message}</p>}
+      {orders.isError && !orders.data && <p className="problem">{errorText(orders.error)}</p>}
       <div className="scroll">
-        <table aria-label="Working and past orders">
+        <table aria-label={t('blotter.table')}>
           <thead>
             <tr>
-              <th scope="col">Time</th>
-              <th scope="col">Ticker</th>
-              <th scope="col">Side</th>
-              <th scope="col">Qty</th>
-              <th scope="col">Price</th>
-              <th scope="col">Filled</th>
-              <th scope="col">State</th>
-              <th scope="col" aria-label="Actions" />
+              <th scope="col">{t('blotter.time')}</th>
+              <th scope="col">{t('blotter.ticker')}</th>
+              <th scope="col">{t('blotter.side')}</th>
+              <th scope="col">{t('blotter.qty')}</th>
+              <th scope="col">{t('blotter.price')}</th>
+              <th scope="col">{t('blotter.filled')}</th>
+              <th scope="col">{t('blotter.state')}</th>
+              <th scope="col" aria-label={t('blotter.actions')} />
             </tr>
           </thead>
           <tbody>
@@ -51,16 +54,18 @@ export function Blotter() {
                 <tr data-order={o.clientOrderId} className={`state-${o.state}`}>
                   <td className="time">{b3Time(o.createdAt)}</td>
                   <th scope="row">{o.ticker}</th>
-                  <td className={`side-${o.side}`}>{o.side}</td>
+                  <td className={`side-${o.side}`}>{say(sideText(o.side))}</td>
                   <td className="num">{o.qty}</td>
-                  <td className="num">{o.type === 'market' ? 'mkt' : price(o.price, digits(o.ticker))}</td>
+                  <td className="num">
+                    {o.type === 'market' ? t('blotter.market') : price(o.price, digits(o.ticker))}
+                  </td>
                   <td className="num">
                     {o.filledQty}
                     {o.avgFillPrice !== null && ` @ ${price(o.avgFillPrice, digits(o.ticker))}`}
                   </td>
-                  <td title={o.rejectReason ?? undefined}>
-                    {o.state === SENDING ? 'sending…' : o.state.replace('_', ' ')}
-                    {o.rejectReason && <small className="problem"> {o.rejectReason}</small>}
+                  <td title={o.rejectReason ? say(rejectText(o.rejectReason)) : undefined}>
+                    {o.state === SENDING ? t('order.sending') : say(stateText(o.state))}
+                    {o.rejectReason && <small className="problem"> {say(rejectText(o.rejectReason))}</small>}
                   </td>
                   <td>
                     {o.id > 0 && (
@@ -68,20 +73,20 @@ export function Blotter() {
                         type="button"
                         className="small"
                         aria-expanded={open === o.id}
-                        aria-label={`Details of ${o.side} ${o.qty} ${o.ticker}`}
+                        aria-label={t('blotter.detailsOf', { what: orderWhat(o) })}
                         onClick={() => setOpen(open === o.id ? undefined : o.id)}
                       >
-                        {open === o.id ? 'Hide' : 'Details'}
+                        {open === o.id ? t('blotter.hide') : t('blotter.details')}
                       </button>
                     )}
                     {canTrade && isWorking(o) && (
                       <button
                         type="button"
                         className="small"
-                        aria-label={`Cancel ${o.side} ${o.qty} ${o.ticker}`}
+                        aria-label={t('blotter.cancelOf', { what: orderWhat(o) })}
                         onClick={() => cancel.mutate(o.id)}
                       >
-                        Cancel
+                        {t('blotter.cancel')}
                       </button>
                     )}
                   </td>
@@ -97,17 +102,17 @@ export function Blotter() {
             ))}
           </tbody>
         </table>
-        {list.length === 0 && <p className="muted">No orders yet.</p>}
+        {list.length === 0 && <p className="muted">{t('blotter.none')}</p>}
       </div>
-      <h3>Fills</h3>
+      <h3>{t('blotter.fills')}</h3>
       <div className="scroll short">
-        <table aria-label="Fills">
+        <table aria-label={t('blotter.fills')}>
           <tbody>
             {(fills.data ?? []).map((f) => (
               <tr key={f.id}>
                 <td className="time">{b3Time(f.at)}</td>
                 <th scope="row">{f.ticker}</th>
-                <td className={`side-${f.side}`}>{f.side}</td>
+                <td className={`side-${f.side}`}>{say(sideText(f.side))}</td>
                 <td className="num">{f.qty}</td>
                 <td className="num">{price(f.price, digits(f.ticker))}</td>
               </tr>

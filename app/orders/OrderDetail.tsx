@@ -2,10 +2,12 @@ import { useState } from 'react';
 import type { OrderJson } from '../../sync-server/shared/orders.ts';
 import { ApiError } from '../api/client.ts';
 import { b3Time } from '../format.ts';
+import { errorText, say, useT } from '../i18n/i18n.ts';
 import { useDayLimits, useMarket } from '../state/market.ts';
 import { useModifyOrder, useOrderEvents } from './api.ts';
 import { isWorking } from './blotter.ts';
 import { checkTicket } from './ticket.ts';
+import { eventText, stateText } from './words.ts';
 
 /** What an event's detail says in a few words (a reason, a new price or quantity, a fill). */
 function summary(detail: unknown): string {
@@ -19,6 +21,7 @@ function summary(detail: unknown): string {
 /** Under a blotter row: the order's event trail and, while it works, a change of price or quantity. */
 export function OrderDetail({ order, canTrade }: { order: OrderJson; canTrade: boolean }) {
   const events = useOrderEvents(order.id);
+  const t = useT();
   const modify = useModifyOrder();
   const inst = useMarket((s) => s.instruments[order.ticker]);
   const limits = useDayLimits(order.ticker);
@@ -36,22 +39,22 @@ export function OrderDetail({ order, canTrade }: { order: OrderJson; canTrade: b
   const canModify = canTrade && isWorking(order) && order.type === 'limit';
   return (
     <div className="order-detail">
-      <ol aria-label={`Events of order ${order.clientOrderId}`}>
+      <ol aria-label={t('detail.events', { id: order.clientOrderId })}>
         {(events.data ?? []).map((e) => (
           <li key={e.id}>
-            <span className="time">{b3Time(e.at)}</span> <b>{e.event.replaceAll('_', ' ')}</b>{' '}
+            <span className="time">{b3Time(e.at)}</span> <b>{say(eventText(e.event))}</b>{' '}
             <span className="muted">
-              {e.fromState ? `${e.fromState} → ` : ''}
-              {e.toState} {summary(e.detail)}
+              {e.fromState ? `${say(stateText(e.fromState))} → ` : ''}
+              {say(stateText(e.toState))} {summary(e.detail)}
             </span>
           </li>
         ))}
-        {events.isError && <li className="problem">{events.error.message}</li>}
+        {events.isError && <li className="problem">{errorText(events.error)}</li>}
       </ol>
       {canModify && (
         <form
           className="modify"
-          aria-label={`Change order ${order.clientOrderId}`}
+          aria-label={t('detail.change', { id: order.clientOrderId })}
           onSubmit={(e) => {
             e.preventDefault();
             if (!changed || Object.keys(problems).length > 0) return;
@@ -63,7 +66,7 @@ export function OrderDetail({ order, canTrade }: { order: OrderJson; canTrade: b
           }}
         >
           <label>
-            Quantity
+            {t('detail.quantity')}
             <input
               inputMode="numeric"
               value={qty}
@@ -71,7 +74,7 @@ export function OrderDetail({ order, canTrade }: { order: OrderJson; canTrade: b
             />
           </label>
           <label>
-            Price
+            {t('detail.price')}
             <input
               inputMode="decimal"
               value={price}
@@ -79,7 +82,7 @@ export function OrderDetail({ order, canTrade }: { order: OrderJson; canTrade: b
             />
           </label>
           <button type="submit" disabled={!changed || Object.keys(problems).length > 0 || modify.isPending}>
-            Change
+            {t('detail.submit')}
           </button>
           {(problems.qty ?? problems.price) && (
             <span className="problem">{problems.qty ?? problems.price}</span>
@@ -87,10 +90,10 @@ export function OrderDetail({ order, canTrade }: { order: OrderJson; canTrade: b
           {modify.isError && (
             <span className="problem" role="alert">
               {modify.error instanceof ApiError ? `${modify.error.code}: ` : ''}
-              {modify.error.message}
+              {errorText(modify.error)}
             </span>
           )}
-          {modify.isSuccess && <span role="status">Change requested</span>}
+          {modify.isSuccess && <span role="status">{t('detail.requested')}</span>}
         </form>
       )}
     </div>

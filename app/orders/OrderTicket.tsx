@@ -1,5 +1,6 @@
 import { type KeyboardEvent, useEffect, useRef, useState } from 'react';
 import { price as fmt, parsePrice } from '../format.ts';
+import { type PlainId, say, useT } from '../i18n/i18n.ts';
 import { KeyList } from '../screens/KeyList.tsx';
 import { useDayLimits, useMarket } from '../state/market.ts';
 import { useSession } from '../state/session.ts';
@@ -7,21 +8,23 @@ import { useSettings } from '../state/settings.ts';
 import { useUi } from '../state/ui.ts';
 import { type Placed, placeOrder } from './place.ts';
 import { checkTicket, newClientOrderId, stepPrice, stepQty, type TicketDraft } from './ticket.ts';
+import { buySell } from './words.ts';
 
 /** The shortcuts, shown on the ticket itself so nobody has to remember them. */
-export const TICKET_KEYS: ReadonlyArray<[string, string]> = [
-  ['F2 / F3', 'new buy / sell'],
-  ['Alt+B / Alt+S', 'buy / sell side'],
-  ['Alt+L / Alt+M', 'limit / market'],
-  ['↑ ↓', 'price ± 1 tick, quantity ± 1 lot'],
-  ['PgUp PgDn', '± 10 ticks or lots'],
-  ['Enter', 'send'],
-  ['Esc', 'clear'],
+export const TICKET_KEYS: ReadonlyArray<[string, PlainId]> = [
+  ['F2 / F3', 'ticket.key.new'],
+  ['Alt+B / Alt+S', 'ticket.key.side'],
+  ['Alt+L / Alt+M', 'ticket.key.type'],
+  ['↑ ↓', 'ticket.key.step'],
+  ['PgUp PgDn', 'ticket.key.page'],
+  ['Enter', 'ticket.key.send'],
+  ['Esc', 'ticket.key.clear'],
 ];
 
 type Verdict = Placed | undefined;
 
 export function OrderTicket() {
+  const t = useT();
   const tickers = useMarket((s) => s.tickers);
   const selected = useUi((s) => s.ticker);
   const request = useUi((s) => s.ticketRequest);
@@ -116,7 +119,7 @@ export function OrderTicket() {
 
   return (
     <section className="panel ticket" aria-labelledby="ticket-title">
-      <h2 id="ticket-title">Order ticket</h2>
+      <h2 id="ticket-title">{t('ticket.title')}</h2>
       <form
         onKeyDown={onKey}
         onSubmit={(e) => {
@@ -125,7 +128,7 @@ export function OrderTicket() {
         }}
       >
         <fieldset className="seg">
-          <legend className="sr-only">Side</legend>
+          <legend className="sr-only">{t('ticket.side')}</legend>
           {(['buy', 'sell'] as const).map((s) => (
             <button
               key={s}
@@ -134,35 +137,35 @@ export function OrderTicket() {
               className={`side-${s}${side === s ? ' on' : ''}`}
               onClick={() => setSide(s)}
             >
-              {s === 'buy' ? 'Buy' : 'Sell'}
+              {s === 'buy' ? t('ticket.buy') : t('ticket.sell')}
             </button>
           ))}
         </fieldset>
         <label>
-          Ticker
+          {t('ticket.ticker')}
           <select value={ticker} onChange={(e) => useUi.getState().selectTicker(e.target.value)}>
-            {tickers.map((t) => (
-              <option key={t}>{t}</option>
+            {tickers.map((tk) => (
+              <option key={tk}>{tk}</option>
             ))}
           </select>
           {problems.ticker && <span className="problem">{problems.ticker}</span>}
         </label>
         <fieldset className="seg">
-          <legend className="sr-only">Order type</legend>
-          {(['limit', 'market'] as const).map((t) => (
+          <legend className="sr-only">{t('ticket.type')}</legend>
+          {(['limit', 'market'] as const).map((k) => (
             <button
-              key={t}
+              key={k}
               type="button"
-              aria-pressed={type === t}
-              className={type === t ? 'on' : ''}
-              onClick={() => setType(t)}
+              aria-pressed={type === k}
+              className={type === k ? 'on' : ''}
+              onClick={() => setType(k)}
             >
-              {t === 'limit' ? 'Limit' : 'Market'}
+              {k === 'limit' ? t('ticket.limit') : t('ticket.market')}
             </button>
           ))}
         </fieldset>
         <label>
-          Quantity {inst && <small>lot {inst.lotSize}</small>}
+          {t('ticket.quantity')} {inst && <small>{t('ticket.lot', { lot: inst.lotSize })}</small>}
           <input
             ref={qtyRef}
             data-field="qty"
@@ -174,17 +177,21 @@ export function OrderTicket() {
           {problems.qty && <span className="problem">{problems.qty}</span>}
         </label>
         <label>
-          Price {inst && <small>tick {fmt(inst.tickSize, inst.priceDecimals)}</small>}{' '}
+          {t('ticket.price')}{' '}
+          {inst && <small>{t('ticket.tick', { tick: fmt(inst.tickSize, inst.priceDecimals) })}</small>}{' '}
           {inst && minLimit !== undefined && maxLimit !== undefined && (
-            <small data-testid="price-limits" title="B3 refuses orders outside these prices today">
-              limits {fmt(minLimit, inst.priceDecimals)}–{fmt(maxLimit, inst.priceDecimals)}
+            <small data-testid="price-limits" title={t('ticket.limitsTitle')}>
+              {t('ticket.limits', {
+                min: fmt(minLimit, inst.priceDecimals),
+                max: fmt(maxLimit, inst.priceDecimals),
+              })}
             </small>
           )}
           <input
             data-field="price"
             inputMode="decimal"
             value={type === 'market' ? '' : price}
-            placeholder={type === 'market' ? 'market' : ''}
+            placeholder={type === 'market' ? t('ticket.marketPlaceholder') : ''}
             disabled={type === 'market'}
             onChange={(e) => setPrice(e.target.value.replace(/[^\d.,]/g, ''))}
             aria-invalid={!!problems.price}
@@ -199,18 +206,16 @@ export function OrderTicket() {
           {problems.price && <span className="problem">{problems.price}</span>}
         </label>
         <button type="submit" className={`send side-${side}`} disabled={!valid || busy || !canTrade}>
-          {armed
-            ? 'Press Enter again to confirm'
-            : `${side === 'buy' ? 'Buy' : 'Sell'} ${qty || 0} ${ticker}`}
+          {armed ? t('ticket.confirm') : say(buySell(side, qty || 0, ticker))}
         </button>
-        {!canTrade && <p className="muted">Viewers cannot send orders.</p>}
+        {!canTrade && <p className="muted">{t('ticket.viewers')}</p>}
         {verdict && (
           <p role="status" className={`verdict ${verdict.kind}`}>
-            {verdict.text}
+            {say(verdict.text)}
           </p>
         )}
       </form>
-      <KeyList title="Keyboard shortcuts" keys={TICKET_KEYS} />
+      <KeyList title={t('ticket.keys')} keys={TICKET_KEYS} />
     </section>
   );
 }

@@ -1,7 +1,9 @@
 import { useEffect, useState } from 'react';
 import { b3Time, price } from '../format.ts';
+import { say, useT } from '../i18n/i18n.ts';
 import { isLive, useMarket } from '../state/market.ts';
 import { isExpired, useOutbox } from './outbox.ts';
+import { sideText } from './words.ts';
 
 /** Orders saved offline: each waits for the trader's Confirm or Discard, with the price now. */
 export function OutboxPanel() {
@@ -9,6 +11,7 @@ export function OutboxPanel() {
   const quotes = useMarket((s) => s.quotes);
   const link = useMarket((s) => s.link);
   const [now, setNow] = useState(Date.now());
+  const t = useT();
   useEffect(() => {
     const t = setInterval(() => setNow(Date.now()), 5_000);
     return () => clearInterval(t);
@@ -18,25 +21,22 @@ export function OutboxPanel() {
   return (
     <section className="panel outbox" aria-labelledby="outbox-title">
       <h2 id="outbox-title">
-        Outbox <small>{entries.length} not sent</small>
+        {t('outbox.title')} <small>{t('outbox.notSent', { count: entries.length })}</small>
       </h2>
-      <p className="muted">
-        {online
-          ? 'Back online. Check each order against the price now, then confirm or discard it.'
-          : 'Offline: these orders stay on this device until you confirm them online.'}
-      </p>
+      <p className="muted">{online ? t('outbox.online') : t('outbox.offline')}</p>
       <ul>
         {entries.map((e) => {
           const expired = isExpired(e, now);
           const last = quotes[e.ticker]?.last;
           return (
             <li key={e.id} data-outbox={e.id} className={expired ? 'expired' : undefined}>
-              <span className={`side-${e.side}`}>{e.side}</span> {e.qty} {e.ticker} @{' '}
-              {e.type === 'market' ? 'market' : price(e.price ?? null)}
+              <span className={`side-${e.side}`}>{say(sideText(e.side))}</span> {e.qty} {e.ticker} @{' '}
+              {e.type === 'market' ? t('outbox.market') : price(e.price ?? null)}
               <small>
                 {' '}
-                · now {last === undefined ? '—' : price(last)} · entered {b3Time(e.createdAt)} ·{' '}
-                {expired ? 'expired' : `expires ${b3Time(e.expiresAt)}`}
+                · {t('outbox.now', { price: last === undefined ? '—' : price(last) })} ·{' '}
+                {t('outbox.entered', { time: b3Time(e.createdAt) })} ·{' '}
+                {expired ? t('outbox.expired') : t('outbox.expires', { time: b3Time(e.expiresAt) })}
               </small>
               <span className="actions">
                 <button
@@ -45,14 +45,14 @@ export function OutboxPanel() {
                   disabled={expired || !online}
                   onClick={() => void useOutbox.getState().confirm(e.id)}
                 >
-                  Confirm
+                  {t('outbox.confirm')}
                 </button>
                 <button
                   type="button"
                   className="small"
                   onClick={() => void useOutbox.getState().discard(e.id)}
                 >
-                  Discard
+                  {t('outbox.discard')}
                 </button>
               </span>
             </li>

@@ -1,5 +1,6 @@
 import { unrealizedCents } from '../../sync-server/shared/orders.ts';
 import { price, reais } from '../format.ts';
+import { useT } from '../i18n/i18n.ts';
 import { CacheAge } from '../screens/CacheAge.tsx';
 import { useMarket } from '../state/market.ts';
 import { usePositions } from './api.ts';
@@ -9,6 +10,7 @@ const tone = (cents: number | null) => (cents === null || cents === 0 ? '' : cen
 /** Positions and P&L (integer centavos from the server, marked to the last trade). */
 export function Positions() {
   const q = usePositions();
+  const t = useT();
   const instruments = useMarket((s) => s.instruments);
   const quotes = useMarket((s) => s.quotes);
   // Marked to the live last trade when there is one: the server's mark is from its last push.
@@ -25,16 +27,16 @@ export function Positions() {
   return (
     <section className="panel positions" aria-labelledby="positions-title">
       <h2 id="positions-title">
-        Positions
+        {t('positions.title')}
         <CacheAge query={q} />
       </h2>
       <p className="pnl">
         <span>
-          Realized today{' '}
+          {t('positions.realized')}{' '}
           <b className={tone(q.data?.realizedTodayCents ?? 0)}>{reais(q.data?.realizedTodayCents ?? 0)}</b>
         </span>
         <span>
-          Open P&L{' '}
+          {t('positions.openPnl')}{' '}
           <b className={tone(unrealized)} data-testid="open-pnl">
             {reais(unrealized)}
           </b>
@@ -43,11 +45,11 @@ export function Positions() {
       <table>
         <thead>
           <tr>
-            <th scope="col">Ticker</th>
-            <th scope="col">Qty</th>
-            <th scope="col">Avg</th>
-            <th scope="col">Last</th>
-            <th scope="col">Open P&L</th>
+            <th scope="col">{t('positions.ticker')}</th>
+            <th scope="col">{t('positions.qty')}</th>
+            <th scope="col">{t('positions.avg')}</th>
+            <th scope="col">{t('positions.last')}</th>
+            <th scope="col">{t('positions.openPnl')}</th>
           </tr>
         </thead>
         <tbody>
@@ -66,7 +68,7 @@ export function Positions() {
           ))}
         </tbody>
       </table>
-      {rows.length === 0 && <p className="muted">Flat: no open positions.</p>}
+      {rows.length === 0 && <p className="muted">{t('positions.flat')}</p>}
     </section>
   );
 }

@@ -1,8 +1,10 @@
 import { create } from 'zustand';
 import { ApiError } from '../api/client.ts';
 import { localDb, type OutboxEntry } from '../data/db.ts';
+import { msg } from '../i18n/i18n.ts';
 import { useAlerts } from '../state/alerts.ts';
 import { type NewOrder, sendOrder } from './api.ts';
+import { orderWhat } from './words.ts';
 
 // Orders entered offline wait here, on this device, until the trader confirms or discards each
 // one with the current price in view. Nothing in this file sends on its own.
@@ -45,21 +47,21 @@ export const useOutbox = create<OutboxState>((set, get) => {
     async confirm(id) {
       const entry = get().entries.find((e) => e.id === id);
       if (!entry) return;
-      const what = `${entry.side} ${entry.qty} ${entry.ticker}`;
-      if (isExpired(entry, Date.now()))
-        return alert('warn', `Outbox ${what} expired: discard it and enter it again`);
+      const what = orderWhat(entry);
+      if (isExpired(entry, Date.now())) return alert('warn', msg('outbox.alertExpired', { what }));
       const { id: clientOrderId, createdAt: _c, expiresAt: _e, ...order } = entry;
       try {
         await sendOrder({ ...order, clientOrderId });
         await remove(id);
-        alert('info', `Outbox ${what} sent`);
+        alert('info', msg('outbox.alertSent', { what }));
       } catch (err) {
         const message = err instanceof Error ? err.message : String(err);
+        const reason = err instanceof ApiError ? { code: err.code, message } : message;
         if (err instanceof ApiError && err.code === 'offline')
-          return alert('warn', `Outbox ${what}: ${message}`);
+          return alert('warn', msg('outbox.alertOffline', { what, reason }));
         // The server answered (a risk rejection, a duplicate): the blotter shows its verdict.
         await remove(id);
-        alert('error', `Outbox ${what} refused: ${message}`);
+        alert('error', msg('outbox.alertRefused', { what, reason }));
       }
     },
   };

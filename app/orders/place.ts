@@ -1,9 +1,11 @@
 import { ApiError } from '../api/client.ts';
+import { msg, type Text } from '../i18n/i18n.ts';
 import { type NewOrder, sendOrder } from './api.ts';
 import { useOutbox } from './outbox.ts';
+import { buySell, stateText } from './words.ts';
 
 /** What became of an order a trader placed, as the ticket and the ladder tell it. */
-export type Placed = { kind: 'ok' | 'error' | 'outbox'; text: string };
+export type Placed = { kind: 'ok' | 'error' | 'outbox'; text: Text };
 
 /**
  * Sends an order from the ticket or the ladder. Offline (or no answer from the server) it waits
@@ -13,20 +15,24 @@ export async function placeOrder(
   order: NewOrder,
   opts: { offline: boolean; outboxMinutes: number },
 ): Promise<Placed> {
-  const what = `${order.side === 'buy' ? 'Buy' : 'Sell'} ${order.qty} ${order.ticker}`;
+  const what = buySell(order.side, order.qty, order.ticker);
   if (opts.offline) {
     await useOutbox.getState().add(order, opts.outboxMinutes);
-    return { kind: 'outbox', text: `${what}: offline, saved to the outbox (not sent)` };
+    return { kind: 'outbox', text: msg('place.offline', { what }) };
   }
   try {
     const o = await sendOrder(order);
-    return { kind: 'ok', text: `${what}: ${o.state.replace('_', ' ')}` };
+    return { kind: 'ok', text: msg('place.sent', { what, state: stateText(o.state) }) };
   } catch (err) {
     if (err instanceof ApiError && err.code === 'offline') {
       await useOutbox.getState().add(order, opts.outboxMinutes);
-      return { kind: 'outbox', text: `${what}: no answer from the server, kept in the outbox` };
+      return { kind: 'outbox', text: msg('place.noAnswer', { what }) };
     }
     const e = err as ApiError;
-    return { kind: 'error', text: `${what} refused — ${e.code ?? 'error'}: ${e.message}` };
+    const code = e.code ?? 'error';
+    return {
+      kind: 'error',
+      text: msg('place.refused', { what, code, reason: { code, message: e.message } }),
+    };
   }
 }

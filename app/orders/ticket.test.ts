@@ -1,6 +1,7 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { InstrumentInfo } from '../../sync-server/shared/market.ts';
+import { setLang } from '../i18n/i18n.ts';
 import { checkTicket, stepPrice, stepQty } from './ticket.ts';
 
 const PETR4: InstrumentInfo = {
@@ -30,6 +31,8 @@ const WDO: InstrumentInfo = {
 const instrument = fc.constantFrom(PETR4, WIN, WDO);
 
 describe('order ticket checks', () => {
+  beforeEach(() => setLang('en'));
+
   it('names the field and the rule that is broken', () => {
     const d = { ticker: 'PETR4', side: 'buy', type: 'limit', qty: 150, price: 38.505 } as const;
     expect(checkTicket(d, PETR4)).toEqual({
@@ -40,6 +43,9 @@ describe('order ticket checks', () => {
     expect(checkTicket({ ...d, price: undefined }, PETR4).price).toBe('Enter a limit price');
     expect(checkTicket({ ...d, type: 'market', qty: 200 }, PETR4)).toEqual({});
     expect(checkTicket(d, undefined)).toEqual({ ticker: 'PETR4 is not on the feed' });
+    setLang('pt');
+    expect(checkTicket(d, PETR4).qty).toBe('A quantidade deve ser múltipla do lote (100)');
+    expect(checkTicket({ ...d, ticker: '' }, undefined)).toEqual({ ticker: 'Este ativo não está no feed' });
   });
 
   it("refuses a limit price outside the exchange's limits for the day, as the server does", () => {

@@ -1,6 +1,7 @@
 import { isValidPrice, toTicks } from '../../sync-server/shared/instruments.ts';
 import type { InstrumentInfo } from '../../sync-server/shared/market.ts';
 import { price as fmt } from '../format.ts';
+import { msg, t } from '../i18n/i18n.ts';
 
 // The ticket's checks: the same lot and tick rules the server's risk engine applies, so a
 // trader sees the problem before sending. The server stays the judge.
@@ -26,22 +27,24 @@ export function checkTicket(
   inst: InstrumentInfo | undefined,
   limits: DayLimits = {},
 ): TicketProblems {
-  if (!inst) return { ticker: `${d.ticker || 'This ticker'} is not on the feed` };
+  if (!inst) return { ticker: t('check.notOnFeed', { ticker: d.ticker || msg('check.thisTicker') }) };
   const problems: TicketProblems = {};
-  if (!Number.isSafeInteger(d.qty) || d.qty <= 0) problems.qty = 'Enter a whole quantity above zero';
-  else if (d.qty % inst.lotSize !== 0)
-    problems.qty = `Quantity must be a multiple of the lot (${inst.lotSize})`;
+  if (!Number.isSafeInteger(d.qty) || d.qty <= 0) problems.qty = t('check.wholeQty');
+  else if (d.qty % inst.lotSize !== 0) problems.qty = t('check.lot', { lot: inst.lotSize });
   if (d.type === 'limit') {
     if (d.price === undefined || !Number.isFinite(d.price) || d.price <= 0)
-      problems.price = 'Enter a limit price';
+      problems.price = t('check.limitPrice');
     else if (!isValidPrice(d.price, inst.tickSize))
-      problems.price = `Price must be a multiple of the tick (${fmt(inst.tickSize, inst.priceDecimals)})`;
+      problems.price = t('check.tick', { tick: fmt(inst.tickSize, inst.priceDecimals) });
     else if (
       limits.minLimit !== undefined &&
       limits.maxLimit !== undefined &&
       (d.price < limits.minLimit || d.price > limits.maxLimit)
     )
-      problems.price = `Outside today's B3 limits (${fmt(limits.minLimit, inst.priceDecimals)} to ${fmt(limits.maxLimit, inst.priceDecimals)})`;
+      problems.price = t('check.limits', {
+        min: fmt(limits.minLimit, inst.priceDecimals),
+        max: fmt(limits.maxLimit, inst.priceDecimals),
+      });
   }
   return problems;
 }

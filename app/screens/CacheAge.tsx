@@ -1,4 +1,4 @@
-import { age } from '../format.ts';
+import { age, useT } from '../i18n/i18n.ts';
 import { isLive, useMarket } from '../state/market.ts';
 
 interface QueryLike {
@@ -11,6 +11,7 @@ interface QueryLike {
 /** "as of 10:32 (5 min ago)" on data shown from the device while the server cannot confirm it. */
 export function CacheAge({ query }: { query: QueryLike }) {
   const live = useMarket((s) => isLive(s.link));
+  useT();
   if (query.data === undefined || (live && !query.isError && !query.isPaused)) return null;
   return <small className="cached">{age(query.dataUpdatedAt)}</small>;
 }

@@ -1,15 +1,18 @@
+import { type PlainId, say, type Text, useT } from '../i18n/i18n.ts';
+
 /** A panel's keyboard shortcuts, shown on the panel itself so nobody has to remember them. */
-export function KeyList({ title, keys }: { title: string; keys: ReadonlyArray<readonly [string, string]> }) {
+export function KeyList({ title, keys }: { title: string; keys: ReadonlyArray<readonly [Text, PlainId]> }) {
+  const t = useT();
   return (
     <details className="keys">
       <summary>{title}</summary>
       <dl>
         {keys.map(([k, what]) => (
-          <div key={k}>
+          <div key={what}>
             <dt>
-              <kbd>{k}</kbd>
+              <kbd>{say(k)}</kbd>
             </dt>
-            <dd>{what}</dd>
+            <dd>{t(what)}</dd>
           </div>
         ))}
       </dl>

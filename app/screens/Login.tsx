@@ -1,7 +1,9 @@
 import { type FormEvent, useState } from 'react';
+import { errorText, say, useT } from '../i18n/i18n.ts';
 import { useSession } from '../state/session.ts';
 
 export function Login() {
+  const t = useT();
   const signIn = useSession((s) => s.signIn);
   const notice = useSession((s) => s.notice);
   const [error, setError] = useState<string>();
@@ -15,7 +17,7 @@ export function Login() {
     try {
       await signIn(String(form.get('username')), String(form.get('password')));
     } catch (err) {
-      setError((err as Error).message);
+      setError(errorText(err) || t('login.failed'));
     } finally {
       setBusy(false);
     }
@@ -23,19 +25,19 @@ export function Login() {
 
   return (
     <main className="login">
-      <form onSubmit={submit} aria-label="Sign in">
+      <form onSubmit={submit} aria-label={t('login.form')}>
         <h1>Tape</h1>
         {notice && (
           <p role="status" className="notice">
-            {notice}
+            {say(notice)}
           </p>
         )}
         <label>
-          Username
+          {t('login.username')}
           <input name="username" autoComplete="username" required />
         </label>
         <label>
-          Password
+          {t('login.password')}
           <input name="password" type="password" autoComplete="current-password" required />
         </label>
         {error && (
@@ -44,7 +46,7 @@ export function Login() {
           </p>
         )}
         <button type="submit" disabled={busy}>
-          {busy ? 'Signing in…' : 'Sign in'}
+          {busy ? t('login.signingIn') : t('login.signIn')}
         </button>
       </form>
     </main>

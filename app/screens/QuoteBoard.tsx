@@ -1,6 +1,7 @@
 import type { ReactNode } from 'react';
 import type { InstrumentInfo, Top } from '../../sync-server/shared/market.ts';
 import { b3Time, price, quantity, reaisCompact } from '../format.ts';
+import { type PlainId, t, useT } from '../i18n/i18n.ts';
 import { dayChange, financialVolume } from '../market/quote.ts';
 import { useIsStale } from '../market/stale.ts';
 import { type QuoteView, useMarket } from '../state/market.ts';
@@ -25,22 +26,26 @@ const withSize = (p: number | undefined, qty: number | undefined, digits: number
   );
 
 // One list for the header and the cells. `full`: only on the full board (Monitor), where there
-// is room; the compact board beside the chart keeps what a trader aims by.
+// is room; the compact board beside the chart keeps what a trader aims by. `key` names the column
+// for CSS and tests (data-col), whatever the language.
 const COLUMNS: ReadonlyArray<{
-  label: string;
-  title?: string;
+  key: string;
+  label: PlainId;
+  title?: PlainId;
   full?: true;
   className?: (c: Cell) => string;
   cell: (c: Cell) => ReactNode;
 }> = [
   {
-    label: 'Last',
+    key: 'Last',
+    label: 'quotes.last',
     className: () => 'num',
     cell: ({ q, inst }) => price(q.last, inst?.priceDecimals ?? 2),
   },
   {
-    label: 'Chg %',
-    title: 'Change against the previous close',
+    key: 'Chg %',
+    label: 'quotes.change',
+    title: 'quotes.changeTitle',
     className: ({ q }) => {
       const { pct } = dayChange(q);
       return `num ${pct && pct > 0 ? 'up' : pct && pct < 0 ? 'down' : ''}`;
@@ -49,7 +54,7 @@ const COLUMNS: ReadonlyArray<{
       const { pct, basis } = dayChange(q);
       if (pct === null) return '—';
       return (
-        <span title={basis === 'open' ? 'Against the open: the previous close is not known yet' : undefined}>
+        <span title={basis === 'open' ? t('quotes.againstOpen') : undefined}>
           {pct > 0 ? '+' : ''}
           {price(pct)}%{basis === 'open' ? '*' : ''}
         </span>
@@ -57,52 +62,72 @@ const COLUMNS: ReadonlyArray<{
     },
   },
   {
-    label: 'Bid',
+    key: 'Bid',
+    label: 'quotes.bid',
     className: () => 'num up-soft',
     cell: ({ top, inst }) => withSize(top?.bid, top?.bidQty, inst?.priceDecimals ?? 2),
   },
   {
-    label: 'Ask',
+    key: 'Ask',
+    label: 'quotes.ask',
     className: () => 'num down-soft',
     cell: ({ top, inst }) => withSize(top?.ask, top?.askQty, inst?.priceDecimals ?? 2),
   },
   {
-    label: 'Prev. close',
+    key: 'Prev. close',
+    label: 'quotes.prevClose',
     full: true,
     className: () => 'num',
     cell: ({ q, inst }) => price(q.previousClose ?? null, inst?.priceDecimals ?? 2),
   },
   {
-    label: 'Open',
+    key: 'Open',
+    label: 'quotes.open',
     full: true,
     className: () => 'num',
     cell: ({ q, inst }) => price(q.open, inst?.priceDecimals ?? 2),
   },
   {
-    label: 'High',
+    key: 'High',
+    label: 'quotes.high',
     full: true,
     className: () => 'num',
     cell: ({ q, inst }) => price(q.high, inst?.priceDecimals ?? 2),
   },
   {
-    label: 'Low',
+    key: 'Low',
+    label: 'quotes.low',
     full: true,
     className: () => 'num',
     cell: ({ q, inst }) => price(q.low, inst?.priceDecimals ?? 2),
   },
-  { label: 'Volume', full: true, className: () => 'num', cell: ({ q }) => quantity(q.volume) },
   {
-    label: 'Fin. vol.',
-    title: 'Reais traded today',
+    key: 'Volume',
+    label: 'quotes.volume',
+    full: true,
+    className: () => 'num',
+    cell: ({ q }) => quantity(q.volume),
+  },
+  {
+    key: 'Fin. vol.',
+    label: 'quotes.finVolume',
+    title: 'quotes.finVolumeTitle',
     full: true,
     className: () => 'num',
     cell: ({ q, inst }) => reaisCompact(financialVolume(q, inst?.multiplier ?? 1)),
   },
-  { label: 'Trades', full: true, className: () => 'num', cell: ({ q }) => quantity(q.trades) },
   {
-    label: 'Time',
+    key: 'Trades',
+    label: 'quotes.trades',
+    full: true,
+    className: () => 'num',
+    cell: ({ q }) => quantity(q.trades),
+  },
+  {
+    key: 'Time',
+    label: 'quotes.time',
     className: () => 'time',
-    cell: ({ q, stale }) => (stale ? `stale · ${b3Time(q.receivedAt)}` : b3Time(q.time)),
+    cell: ({ q, stale }) => (stale ? t('quotes.stale', { time: b3Time(q.receivedAt) }) : b3Time(q.time)),
   },
 ];
 
@@ -118,10 +143,10 @@ function Row({ cell, columns, selected }: { cell: Cell; columns: typeof COLUMNS;
       <th scope="row">{q.ticker}</th>
       {columns.map((c) => (
         <td
-          key={c.label}
-          className={`${c.className?.(cell) ?? ''}${c.label === 'Last' ? ` flash-${q.tick}` : ''}`}
-          data-testid={c.label === 'Last' ? `last-${q.ticker}` : undefined}
-          data-col={c.label}
+          key={c.key}
+          className={`${c.className?.(cell) ?? ''}${c.key === 'Last' ? ` flash-${q.tick}` : ''}`}
+          data-testid={c.key === 'Last' ? `last-${q.ticker}` : undefined}
+          data-col={c.key}
         >
           {c.cell(cell)}
         </td>
@@ -142,45 +167,51 @@ export function QuoteBoard({ full = false }: { full?: boolean }) {
   const instruments = useMarket((s) => s.instruments);
   const selected = useUi((s) => s.ticker);
   const isStale = useIsStale();
+  const t = useT();
   const columns = full ? COLUMNS : COLUMNS.filter((c) => !c.full);
   // Offline, the board lists what this device kept, even before the server names the tickers.
   const shown = tickers.length ? tickers : Object.keys(quotes).sort();
   return (
     <section aria-labelledby="quotes-title" className={`panel quotes-panel${full ? ' full' : ''}`}>
-      <h2 id="quotes-title">Quotes</h2>
+      <h2 id="quotes-title">{t('quotes.title')}</h2>
       <div className="quotes-scroll">
         <table className="quotes">
           <thead>
             <tr>
-              <th scope="col">Ticker</th>
+              <th scope="col">{t('quotes.ticker')}</th>
               {columns.map((c) => (
                 <th
-                  key={c.label}
+                  key={c.key}
                   scope="col"
-                  title={c.title}
-                  data-col={c.label}
-                  className={c.label === 'Time' ? '' : 'num'}
+                  title={c.title && t(c.title)}
+                  data-col={c.key}
+                  className={c.key === 'Time' ? '' : 'num'}
                 >
-                  {c.label}
+                  {t(c.label)}
                 </th>
               ))}
             </tr>
           </thead>
           <tbody>
-            {shown.map((t) => {
-              const q = quotes[t];
+            {shown.map((ticker) => {
+              const q = quotes[ticker];
               return q ? (
                 <Row
-                  key={t}
-                  cell={{ q, top: tops[t] ?? q.top, inst: instruments[t], stale: isStale(q.receivedAt) }}
+                  key={ticker}
+                  cell={{
+                    q,
+                    top: tops[ticker] ?? q.top,
+                    inst: instruments[ticker],
+                    stale: isStale(q.receivedAt),
+                  }}
                   columns={columns}
-                  selected={t === selected}
+                  selected={ticker === selected}
                 />
               ) : (
-                <tr key={t} data-ticker={t}>
-                  <th scope="row">{t}</th>
+                <tr key={ticker} data-ticker={ticker}>
+                  <th scope="row">{ticker}</th>
                   <td colSpan={columns.length} className="muted">
-                    waiting for the first trade…
+                    {t('quotes.waiting')}
                   </td>
                 </tr>
               );

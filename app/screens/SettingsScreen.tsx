@@ -1,12 +1,26 @@
+import { LANGS, type Lang, say, setLang, useLang, useT } from '../i18n/i18n.ts';
 import { useSettings } from '../state/settings.ts';
 
 export function SettingsScreen() {
   const s = useSettings();
+  const t = useT();
+  const lang = useLang((l) => l.lang);
   return (
     <section className="panel settings" aria-labelledby="settings-title">
-      <h2 id="settings-title">Settings</h2>
+      <h2 id="settings-title">{t('settings.title')}</h2>
       <label>
-        Mark a quote stale after (seconds)
+        {t('settings.language')}
+        <select value={lang} onChange={(e) => setLang(e.target.value as Lang)}>
+          {LANGS.map((l) => (
+            <option key={l} value={l}>
+              {t(`settings.lang.${l}`)}
+            </option>
+          ))}
+        </select>
+      </label>
+      <p className="muted">{t('settings.languageNote')}</p>
+      <label>
+        {t('settings.staleAfter')}
         <input
           type="number"
           min={2}
@@ -16,7 +30,7 @@ export function SettingsScreen() {
         />
       </label>
       <label>
-        Offline orders expire after (minutes)
+        {t('settings.outboxMinutes')}
         <input
           type="number"
           min={1}
@@ -31,14 +45,14 @@ export function SettingsScreen() {
           checked={s.confirmOrders}
           onChange={(e) => void s.change({ confirmOrders: e.target.checked })}
         />
-        Confirm each order (Enter twice)
+        {t('settings.confirmOrders')}
       </label>
       {s.error && (
         <p role="alert" className="problem">
-          {s.error}
+          {say(s.error)}
         </p>
       )}
-      <p className="muted">Settings are kept on this device, per user.</p>
+      <p className="muted">{t('settings.perDevice')}</p>
     </section>
   );
 }

@@ -1,15 +1,17 @@
 import { create } from 'zustand';
+import type { Text } from '../i18n/i18n.ts';
 
 export interface Alert {
   readonly id: number;
   readonly level: 'info' | 'warn' | 'error';
-  readonly text: string;
+  /** Said in the language of the moment it is shown (i18n.ts say). */
+  readonly text: Text;
   readonly at: number;
 }
 
 interface AlertState {
   alerts: Alert[];
-  push(level: Alert['level'], text: string): void;
+  push(level: Alert['level'], text: Text): void;
   dismiss(id: number): void;
 }
 

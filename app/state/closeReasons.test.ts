@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { say, setLang } from '../i18n/i18n.ts';
 import { adminEnd, NOTICES } from './closeReasons.ts';
 
 describe('adminEnd', () => {
@@ -9,12 +10,19 @@ describe('adminEnd', () => {
     });
     expect(adminEnd(4401, 'signed_out: an admin signed this user out everywhere')).toEqual({
       kind: 'signed_out',
-      notice: 'You were signed out by an admin',
+      notice: NOTICES.signed_out,
     });
     expect(adminEnd(4401, 'password_reset: an admin reset this password; sign in with the new one')).toEqual({
       kind: 'signed_out',
-      notice: 'An admin reset your password: sign in with the new one',
+      notice: NOTICES.password_reset,
     });
+  });
+
+  it('says the notice in the language chosen when it is shown', () => {
+    setLang('en');
+    expect(say(NOTICES.password_reset)).toBe('An admin reset your password: sign in with the new one');
+    setLang('pt');
+    expect(say(NOTICES.password_reset)).toBe('Um administrador redefiniu sua senha: entre com a nova');
   });
 
   it('renews the session when the role or the trading account changed', () => {

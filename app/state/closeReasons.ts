@@ -1,3 +1,5 @@
+import { type Message, msg } from '../i18n/i18n.ts';
+
 // What a 4401 close from the server means for the session (protocol.md, "Closed by an admin"):
 // the reason starts with a code, then a sentence. Both /ws and /yjs close this way.
 
@@ -5,7 +7,7 @@ export const TOKEN_CLOSE = 4401;
 
 export type AdminEnd =
   /** The session is over: sign out and say why. */
-  | { readonly kind: 'signed_out'; readonly notice: string }
+  | { readonly kind: 'signed_out'; readonly notice: Message }
   /**
    * The role or the trading account changed: renew the session (the refresh token carries the
    * new role; the next /ws joins the new account's pushes) and go on.
@@ -14,9 +16,9 @@ export type AdminEnd =
 
 /** What the sign-in screen says after an admin ended the session. */
 export const NOTICES = {
-  account_disabled: 'Your account was disabled by an admin',
-  signed_out: 'You were signed out by an admin',
-  password_reset: 'An admin reset your password: sign in with the new one',
+  account_disabled: msg('session.accountDisabled'),
+  signed_out: msg('session.signedOut'),
+  password_reset: msg('session.passwordReset'),
 } as const;
 
 /**

@@ -1,4 +1,5 @@
 import { create } from 'zustand';
+import type { Text } from '../i18n/i18n.ts';
 import { adminEnd } from './closeReasons.ts';
 
 export interface User {
@@ -18,10 +19,10 @@ interface SessionState {
   user: User | undefined;
   accessToken: string | undefined;
   /** Why the last session ended when the user did not end it, for the sign-in screen. */
-  notice: string | undefined;
+  notice: Text | undefined;
   signIn(username: string, password: string): Promise<void>;
   refresh(): Promise<boolean>;
-  signOut(notice?: string): Promise<void>;
+  signOut(notice?: Text): Promise<void>;
   /**
    * A socket the server closed: when an admin disabled this user or signed it out, the session
    * ends with a notice; when the role changed, it is renewed. False for any other close.
@@ -31,6 +32,9 @@ interface SessionState {
 
 const REFRESH_KEY = 'tape.refreshToken';
 const USER_KEY = 'tape.user';
+
+/** A refusal of the sign-in with the server's code, which the Login screen says (i18n.ts errorText). */
+const refused = (code: string, message: string) => Object.assign(new Error(message), { code });
 
 const post = (path: string, body: unknown) =>
   fetch(path, {
@@ -65,9 +69,9 @@ export const useSession = create<SessionState>((set, get) => {
     async signIn(username, password) {
       set({ notice: undefined });
       const res = await post('/api/v1/auth/login', { username, password }).catch(() => undefined);
-      if (!res) throw new Error('The server cannot be reached: check your connection');
+      if (!res) throw refused('offline', 'The server cannot be reached: check your connection');
       const body = await res.json();
-      if (!res.ok) throw new Error(body.message ?? 'Sign-in failed');
+      if (!res.ok) throw refused(body.error ?? 'http_error', body.message ?? '');
       adopt(body as SessionResponse);
     },
     refresh() {
@@ -86,8 +90,10 @@ export const useSession = create<SessionState>((set, get) => {
           localStorage.removeItem(REFRESH_KEY);
           localStorage.removeItem(USER_KEY);
           // An admin's reason, said by a socket's close a moment before, is kept.
-          const said = ((await res.json().catch(() => ({}))) as { message?: string }).message;
-          set({ user: undefined, accessToken: undefined, notice: get().notice ?? said });
+          const said = (await res.json().catch(() => ({}))) as { error?: string; message?: string };
+          const notice =
+            said.message === undefined ? undefined : { code: said.error ?? '', message: said.message };
+          set({ user: undefined, accessToken: undefined, notice: get().notice ?? notice });
           return false;
         }
         adopt((await res.json()) as SessionResponse);

@@ -1,5 +1,6 @@
 import { create } from 'zustand';
 import { localDb } from '../data/db.ts';
+import { msg, type Text } from '../i18n/i18n.ts';
 
 export interface Settings {
   /** A quote not updated for this long is shown as stale. */
@@ -20,7 +21,7 @@ interface SettingsState extends Settings {
   /** Applies at once; rolled back, with the reason, if the device cannot store it. */
   change(patch: Partial<Settings>): Promise<void>;
   load(): Promise<void>;
-  error: string | undefined;
+  error: Text | undefined;
 }
 
 const KEY = 'settings';
@@ -40,7 +41,7 @@ export const useSettings = create<SettingsState>((set, get) => ({
     try {
       await localDb().settings.put({ key: KEY, value: next });
     } catch (err) {
-      set({ ...before, error: `Settings not saved on this device: ${(err as Error).message}` });
+      set({ ...before, error: msg('settings.notSaved', { reason: (err as Error).message }) });
     }
   },
 }));

@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import { type BrokerFlowJson, netOf } from '../../sync-server/shared/flow.ts';
 import { ApiError, api } from '../api/client.ts';
 import { b3Time, quantity } from '../format.ts';
+import { errorText, type PlainId, useT } from '../i18n/i18n.ts';
 import { agentLabel, useAgents } from '../state/agents.ts';
 import { tradeTape, useMarket } from '../state/market.ts';
 import { catchUp, keptFlows, type LiveFlow, openedFlow } from './flow.ts';
@@ -63,7 +64,7 @@ function useBrokerFlow(ticker: string): FlowView {
       } catch (err) {
         // 404: a server without the route: the flow since this app opened is all there is.
         if (!(err instanceof ApiError && err.status === 404)) {
-          problem = err instanceof Error ? err.message : String(err);
+          problem = errorText(err);
           retry = true;
         }
         const fallback = live?.source === 'opened' ? catchUp(live, tradeTape(ticker)) : undefined;
@@ -106,12 +107,12 @@ function useBrokerFlow(ticker: string): FlowView {
   return view;
 }
 
-const COLUMNS: ReadonlyArray<[FlowColumn, string]> = [
-  ['broker', 'Broker'],
-  ['bought', 'Bought'],
-  ['sold', 'Sold'],
-  ['net', 'Net'],
-  ['trades', 'Trades'],
+const COLUMNS: ReadonlyArray<[FlowColumn, PlainId]> = [
+  ['broker', 'flow.broker'],
+  ['bought', 'flow.bought'],
+  ['sold', 'flow.sold'],
+  ['net', 'flow.net'],
+  ['trades', 'flow.trades'],
 ];
 
 const signed = (n: number) => (n > 0 ? `+${quantity(n)}` : n < 0 ? `−${quantity(-n)}` : '0');
@@ -121,25 +122,28 @@ export function BrokerFlow({ ticker }: { ticker: string }) {
   const { live, problem } = useBrokerFlow(ticker);
   const agents = useAgents((s) => s.byId);
   const [sort, setSort] = useState<FlowSort>(DEFAULT_FLOW_SORT);
+  const t = useT();
   const label = (agent: number) => agentLabel(agents, agent);
   const rows = live ? sortFlow(live.flow.brokers, sort, label) : [];
   const bought = rows.reduce((s, r) => s + r.bought, 0);
   const sold = rows.reduce((s, r) => s + r.sold, 0);
   const since =
     live?.source === 'opened'
-      ? `since you opened${live.from === undefined ? '' : ` · from ${b3Time(live.from)}`}`
-      : 'session';
+      ? live.from === undefined
+        ? t('flow.sinceOpened')
+        : t('flow.sinceOpenedFrom', { time: b3Time(live.from) })
+      : t('flow.session');
   return (
     <section className="panel flow" aria-labelledby="flow-title">
       <h2 id="flow-title">
-        Broker flow{' '}
+        {t('panel.flow')}{' '}
         <small>
-          {ticker} · <span data-testid="flow-since">{live ? since : 'loading…'}</span>
+          {ticker} · <span data-testid="flow-since">{live ? since : t('flow.loading')}</span>
         </small>
       </h2>
-      {problem && <p className="problem">The session's flow could not be loaded ({problem}): trying again</p>}
+      {problem && <p className="problem">{t('flow.problem', { problem })}</p>}
       <div className="scroll flow-scroll">
-        <table className="flow-table" aria-label={`Broker flow ${ticker}`}>
+        <table className="flow-table" aria-label={t('flow.aria', { ticker })}>
           <thead>
             <tr>
               {COLUMNS.map(([column, title]) => (
@@ -154,7 +158,9 @@ export function BrokerFlow({ ticker }: { ticker: string }) {
                     className="sort"
                     onClick={() => setSort((s) => nextFlowSort(s, column))}
                   >
-                    {column === 'net' && sort.column === 'net' && sort.bySize ? '|Net|' : title}
+                    {column === 'net' && sort.column === 'net' && sort.bySize
+                      ? t('flow.netBySize')
+                      : t(title)}
                     <span aria-hidden="true">
                       {sort.column === column ? (sort.dir === 'asc' ? ' ▲' : ' ▼') : ''}
                     </span>
@@ -182,7 +188,7 @@ export function BrokerFlow({ ticker }: { ticker: string }) {
           {rows.length > 0 && (
             <tfoot>
               <tr>
-                <th scope="row">Total</th>
+                <th scope="row">{t('flow.total')}</th>
                 <td className="num">{quantity(bought)}</td>
                 <td className="num">{quantity(sold)}</td>
                 <td className="num" />
@@ -191,7 +197,7 @@ export function BrokerFlow({ ticker }: { ticker: string }) {
             </tfoot>
           )}
         </table>
-        {live && rows.length === 0 && <p className="muted empty">No trade in {ticker} yet</p>}
+        {live && rows.length === 0 && <p className="muted empty">{t('flow.none', { ticker })}</p>}
       </div>
     </section>
   );

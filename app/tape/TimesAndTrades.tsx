@@ -2,6 +2,7 @@ import { memo, useEffect, useLayoutEffect, useRef, useState } from 'react';
 import type { AgentJson, Trade } from '../../sync-server/shared/market.ts';
 import { TradeFlag } from '../../sync-server/shared/market.ts';
 import { b3TimeMs, price, quantity } from '../format.ts';
+import { type PlainId, type t as T, useT } from '../i18n/i18n.ts';
 import { agentLabel, useAgents } from '../state/agents.ts';
 import { tradeTape, useMarket } from '../state/market.ts';
 import { aggressor } from './aggressor.ts';
@@ -19,42 +20,45 @@ export const TAPE_ROW_PX = 24;
  */
 const DRAW_EVERY_MS = 100;
 // The header cells: class (its width in tape.css) and title.
-const HEAD: ReadonlyArray<[string, string]> = [
-  ['c-time', 'Time'],
-  ['num c-price', 'Price'],
-  ['num c-qty', 'Qty'],
-  ['c-broker', 'Buyer'],
-  ['c-broker', 'Seller'],
-  ['c-agg', 'Aggressor'],
+const HEAD: ReadonlyArray<[string, PlainId]> = [
+  ['c-time', 'tape.time'],
+  ['num c-price', 'tape.price'],
+  ['num c-qty', 'tape.qty'],
+  ['c-broker', 'tape.buyer'],
+  ['c-broker', 'tape.seller'],
+  ['c-agg', 'tape.aggressor'],
 ];
 
 const TapeRow = memo(function TapeRow({
-  t,
+  trade,
   decimals,
   agents,
+  t,
 }: {
-  t: Trade;
+  trade: Trade;
   decimals: number;
   agents: ReadonlyMap<number, AgentJson>;
+  /** The language's `t`: a new one draws the memoised row again. */
+  t: typeof T;
 }) {
-  const a = aggressor(t.tradeType);
-  const edited = (t.flags & TradeFlag.edited) !== 0;
-  const buyer = agents.get(t.buyAgent);
-  const seller = agents.get(t.sellAgent);
+  const a = aggressor(trade.tradeType);
+  const edited = (trade.flags & TradeFlag.edited) !== 0;
+  const buyer = agents.get(trade.buyAgent);
+  const seller = agents.get(trade.sellAgent);
   return (
-    <tr className={`${a.side ? `agg-${a.side}` : ''}${edited ? ' edited' : ''}`} data-seq={t.seq}>
+    <tr className={`${a.side ? `agg-${a.side}` : ''}${edited ? ' edited' : ''}`} data-seq={trade.seq}>
       <td className="time">
-        {b3TimeMs(t.time)}
+        {b3TimeMs(trade.time)}
         {edited && (
-          <span className="edit-mark" title="Edited by the exchange" role="img" aria-label="edited">
+          <span className="edit-mark" title={t('tape.editedTitle')} role="img" aria-label={t('tape.edited')}>
             ✎
           </span>
         )}
       </td>
-      <td className="num price">{price(t.price, decimals)}</td>
-      <td className="num">{quantity(t.qty)}</td>
-      <td title={buyer?.name}>{agentLabel(agents, t.buyAgent)}</td>
-      <td title={seller?.name}>{agentLabel(agents, t.sellAgent)}</td>
+      <td className="num price">{price(trade.price, decimals)}</td>
+      <td className="num">{quantity(trade.qty)}</td>
+      <td title={buyer?.name}>{agentLabel(agents, trade.buyAgent)}</td>
+      <td title={seller?.name}>{agentLabel(agents, trade.sellAgent)}</td>
       <td className="agg" title={a.title}>
         {a.label}
       </td>
@@ -84,6 +88,7 @@ function useTapeDraws(ticker: string): void {
 export function TimesAndTrades({ ticker }: { ticker: string }) {
   useTapeDraws(ticker);
   useSeedTape(ticker);
+  const t = useT();
   const decimals = useMarket((s) => s.instruments[ticker]?.priceDecimals ?? 2);
   const agents = useAgents((s) => s.byId);
   const { minQty, broker, set } = useTapeFilter();
@@ -135,18 +140,18 @@ export function TimesAndTrades({ ticker }: { ticker: string }) {
         Times &amp; Trades <small>{ticker}</small>
         {anchor && (
           <button type="button" className="small" onClick={toNewest}>
-            Newest ↑
+            {t('tape.newest')}
           </button>
         )}
       </h2>
       <div className="tape-filters">
         <label>
-          Min qty
+          {t('tape.minQty')}
           <input
             inputMode="numeric"
             value={minText}
             aria-invalid={minInvalid || undefined}
-            placeholder="any"
+            placeholder={t('tape.any')}
             onChange={(e) => {
               setMinText(e.target.value);
               const q = parseMinQty(e.target.value);
@@ -155,13 +160,13 @@ export function TimesAndTrades({ ticker }: { ticker: string }) {
           />
         </label>
         <label>
-          Broker
+          {t('tape.broker')}
           <select
-            aria-label="Broker"
+            aria-label={t('tape.broker')}
             value={broker ?? ''}
             onChange={(e) => set({ broker: e.target.value === '' ? undefined : Number(e.target.value) })}
           >
-            <option value="">All brokers</option>
+            <option value="">{t('tape.allBrokers')}</option>
             {choices.map((c) => (
               <option key={c.id} value={c.id} title={c.name}>
                 {c.label}
@@ -171,18 +176,18 @@ export function TimesAndTrades({ ticker }: { ticker: string }) {
         </label>
         <small className="muted count" aria-live="off">
           {rows.length === (tape?.size ?? 0)
-            ? `${quantity(rows.length)} trades`
-            : `${quantity(rows.length)} of ${quantity(tape?.size ?? 0)}`}
+            ? t('tape.count', { count: rows.length })
+            : t('tape.countOf', { n: quantity(rows.length), total: quantity(tape?.size ?? 0) })}
         </small>
       </div>
-      {minInvalid && <p className="problem">Min qty is a whole number of shares or contracts</p>}
+      {minInvalid && <p className="problem">{t('tape.minQtyBad')}</p>}
       <div className="tape-scroll" ref={box} onScroll={onScroll} data-testid="tape-scroll">
-        <table className="tape-table" aria-label={`Times & Trades ${ticker}`} aria-rowcount={rows.length + 1}>
+        <table className="tape-table" aria-label={t('tape.aria', { ticker })} aria-rowcount={rows.length + 1}>
           <thead>
             <tr>
               {HEAD.map(([className, title]) => (
                 <th key={title} scope="col" className={className}>
-                  {title}
+                  {t(title)}
                 </th>
               ))}
             </tr>
@@ -193,8 +198,8 @@ export function TimesAndTrades({ ticker }: { ticker: string }) {
                 <td colSpan={HEAD.length} />
               </tr>
             )}
-            {rows.slice(w.start, w.end).map((t) => (
-              <TapeRow key={t.seq} t={t} decimals={decimals} agents={agents} />
+            {rows.slice(w.start, w.end).map((trade) => (
+              <TapeRow key={trade.seq} trade={trade} decimals={decimals} agents={agents} t={t} />
             ))}
             {w.padBottom > 0 && (
               <tr className="pad" style={{ height: w.padBottom }}>
@@ -204,9 +209,7 @@ export function TimesAndTrades({ ticker }: { ticker: string }) {
           </tbody>
         </table>
         {rows.length === 0 && (
-          <p className="muted empty">
-            {tape?.size ? 'No trade on the tape passes the filter' : 'Trades show here as they print'}
-          </p>
+          <p className="muted empty">{tape?.size ? t('tape.noneFiltered') : t('tape.empty')}</p>
         )}
       </div>
     </section>

@@ -2,6 +2,8 @@
 // TNewTradeCallback: 1 cross trade, 2 buy aggression, 3 sell aggression, 4 auction, 5-13 B3's
 // other kinds, 32 unknown; the simulator sends 1-3, native/include/profitdll.h).
 
+import { type PlainId, t } from '../i18n/i18n.ts';
+
 export type AggressorSide = 'buy' | 'sell' | undefined;
 
 export interface Aggressor {
@@ -13,22 +15,27 @@ export interface Aggressor {
   readonly title: string;
 }
 
-const KINDS: Record<number, Aggressor> = {
-  1: { label: 'Direct', side: undefined, title: 'Cross trade: both sides from one broker' },
-  2: { label: 'Buyer', side: 'buy', title: 'Buy aggression: the buyer took the offer' },
-  3: { label: 'Seller', side: 'sell', title: 'Sell aggression: the seller hit the bid' },
-  4: { label: 'Auction', side: undefined, title: 'Auction' },
-  5: { label: 'Surveillance', side: undefined, title: 'Surveillance' },
-  6: { label: 'Expit', side: undefined, title: 'Expit' },
-  7: { label: 'Exercise', side: undefined, title: 'Options exercise' },
-  8: { label: 'OTC', side: undefined, title: 'Over the counter' },
-  9: { label: 'Term', side: undefined, title: 'Derivative term' },
-  10: { label: 'Index', side: undefined, title: 'Index' },
-  11: { label: 'BTC', side: undefined, title: 'Securities lending (BTC)' },
-  12: { label: 'On behalf', side: undefined, title: 'On behalf' },
-  13: { label: 'RLP', side: undefined, title: 'Retail liquidity provider (RLP)' },
+// The label, the side, the title (the label again where it says enough).
+const KINDS: Record<number, readonly [PlainId, AggressorSide, PlainId?]> = {
+  1: ['agg.direct', undefined, 'agg.directTitle'],
+  2: ['agg.buyer', 'buy', 'agg.buyerTitle'],
+  3: ['agg.seller', 'sell', 'agg.sellerTitle'],
+  4: ['agg.auction', undefined],
+  5: ['agg.surveillance', undefined],
+  6: ['agg.expit', undefined],
+  7: ['agg.exercise', undefined, 'agg.exerciseTitle'],
+  8: ['agg.otc', undefined, 'agg.otcTitle'],
+  9: ['agg.term', undefined, 'agg.termTitle'],
+  10: ['agg.index', undefined],
+  11: ['agg.btc', undefined, 'agg.btcTitle'],
+  12: ['agg.onBehalf', undefined, 'agg.onBehalfTitle'],
+  13: ['agg.rlp', undefined, 'agg.rlpTitle'],
 };
 
+/** A trade's aggressor in the current language. */
 export function aggressor(tradeType: number): Aggressor {
-  return KINDS[tradeType] ?? { label: '—', side: undefined, title: `Unknown trade type (${tradeType})` };
+  const kind = KINDS[tradeType];
+  if (!kind) return { label: '—', side: undefined, title: t('agg.unknown', { type: tradeType }) };
+  const [label, side, title = label] = kind;
+  return { label: t(label), side, title: t(title) };
 }

@@ -1,4 +1,5 @@
 import { type CSSProperties, lazy, type ReactNode, Suspense, useEffect, useRef } from 'react';
+import { type PlainId, say, useT } from '../i18n/i18n.ts';
 import { Blotter } from '../orders/Blotter.tsx';
 import { OrderTicket } from '../orders/OrderTicket.tsx';
 import { OutboxPanel } from '../orders/OutboxPanel.tsx';
@@ -21,16 +22,16 @@ const Ladder = lazy(() => import('../ladder/index.ts').then((m) => ({ default: m
 const COLUMN_KEYS = ['left', 'middle', 'right'] as const;
 
 /** What each panel is called where the trader arranges them. */
-export const PANEL_NAMES: Record<PanelId, string> = {
-  quotes: 'Quotes',
-  chart: 'Chart',
-  ladder: 'Price ladder',
-  tape: 'Times & Trades',
-  flow: 'Broker flow',
-  ticket: 'Order ticket',
-  blotter: 'Orders',
-  positions: 'Positions',
-  alerts: 'Alerts',
+export const PANEL_NAMES: Record<PanelId, PlainId> = {
+  quotes: 'panel.quotes',
+  chart: 'panel.chart',
+  ladder: 'panel.ladder',
+  tape: 'panel.tape',
+  flow: 'panel.flow',
+  ticket: 'panel.ticket',
+  blotter: 'panel.blotter',
+  positions: 'panel.positions',
+  alerts: 'panel.alerts',
 };
 
 function panel(id: PanelId, ticker: string | undefined): ReactNode {
@@ -75,15 +76,16 @@ function Placed({ id, column, index, count }: { id: PanelId; column: number; ind
   const height = useWorkspace((s) => s.workspace.heights[id]);
   const change = useWorkspace((s) => s.change);
   const box = useRef<HTMLDivElement>(null);
+  const t = useT();
   const content = panel(id, ticker);
-  const name = PANEL_NAMES[id];
+  const name = t(PANEL_NAMES[id]);
   // Dragged by the resize handle while arranging: the height it is left at is kept.
   const keepHeight = () => {
     const h = box.current?.offsetHeight;
     if (h && h !== height) void change((ws) => setHeight(ws, id, h));
   };
   const button = (label: string, text: string, disabled: boolean, act: () => void) => (
-    <button type="button" className="small" aria-label={`${label} ${name}`} disabled={disabled} onClick={act}>
+    <button type="button" className="small" aria-label={label} disabled={disabled} onClick={act}>
       {text}
     </button>
   );
@@ -96,21 +98,41 @@ function Placed({ id, column, index, count }: { id: PanelId; column: number; ind
       onPointerUp={arranging ? keepHeight : undefined}
     >
       {arranging && (
-        <div className="ws-tools" role="toolbar" aria-label={`Arrange ${name}`}>
+        <div className="ws-tools" role="toolbar" aria-label={t('ws.arrangeTools', { name })}>
           <strong>{name}</strong>
-          {button('Move left', '◀', column === 0, () => void change((ws) => move(ws, id, 'left')))}
-          {button('Move up', '▲', index === 0, () => void change((ws) => move(ws, id, 'up')))}
-          {button('Move down', '▼', index === count - 1, () => void change((ws) => move(ws, id, 'down')))}
-          {button('Move right', '▶', column === 2, () => void change((ws) => move(ws, id, 'right')))}
-          {button('Shorter', '−', false, () =>
+          {button(
+            t('ws.moveLeft', { name }),
+            '◀',
+            column === 0,
+            () => void change((ws) => move(ws, id, 'left')),
+          )}
+          {button(t('ws.moveUp', { name }), '▲', index === 0, () => void change((ws) => move(ws, id, 'up')))}
+          {button(
+            t('ws.moveDown', { name }),
+            '▼',
+            index === count - 1,
+            () => void change((ws) => move(ws, id, 'down')),
+          )}
+          {button(
+            t('ws.moveRight', { name }),
+            '▶',
+            column === 2,
+            () => void change((ws) => move(ws, id, 'right')),
+          )}
+          {button(t('ws.shorter', { name }), '−', false, () =>
             change((ws) => setHeight(ws, id, (height ?? box.current?.offsetHeight ?? 400) - 80)),
           )}
-          {button('Taller', '+', false, () =>
+          {button(t('ws.taller', { name }), '+', false, () =>
             change((ws) => setHeight(ws, id, (height ?? box.current?.offsetHeight ?? 400) + 80)),
           )}
           {height !== undefined &&
-            button('Fit', 'fit', false, () => void change((ws) => setHeight(ws, id, undefined)))}
-          {button('Hide', 'hide', false, () => void change((ws) => hide(ws, id)))}
+            button(
+              t('ws.fit', { name }),
+              t('ws.fitText'),
+              false,
+              () => void change((ws) => setHeight(ws, id, undefined)),
+            )}
+          {button(t('ws.hide', { name }), t('ws.hideText'), false, () => void change((ws) => hide(ws, id)))}
         </div>
       )}
       {content}
@@ -121,6 +143,7 @@ function Placed({ id, column, index, count }: { id: PanelId; column: number; ind
 /** The bar above the Trade screen: arrange, the hidden panels to show again, back to Tape's layout. */
 function ArrangeBar() {
   const { arranging, setArranging, workspace, change, reset, error } = useWorkspace();
+  const t = useT();
   return (
     <div className="ws-bar">
       <button
@@ -129,7 +152,7 @@ function ArrangeBar() {
         aria-pressed={arranging}
         onClick={() => setArranging(!arranging)}
       >
-        {arranging ? 'Done arranging' : 'Arrange panels'}
+        {arranging ? t('ws.done') : t('ws.arrange')}
       </button>
       {arranging && (
         <>
@@ -140,17 +163,17 @@ function ArrangeBar() {
               className="small"
               onClick={() => void change((ws) => show(ws, id))}
             >
-              Show {PANEL_NAMES[id]}
+              {t('ws.show', { name: t(PANEL_NAMES[id]) })}
             </button>
           ))}
           <button type="button" className="small link" onClick={() => void reset()}>
-            Tape's layout
+            {t('ws.reset')}
           </button>
         </>
       )}
       {error && (
         <p role="alert" className="problem">
-          {error}
+          {say(error)}
         </p>
       )}
     </div>
@@ -162,6 +185,7 @@ export function TradeScreen() {
   const workspace = useWorkspace((s) => s.workspace);
   const arranging = useWorkspace((s) => s.arranging);
   const change = useWorkspace((s) => s.change);
+  const t = useT();
   useEffect(() => () => useWorkspace.getState().setArranging(false), []);
   const widths = workspace.columns.map((c) => `minmax(0, ${c.width}fr)`).join(' ');
   return (
@@ -176,11 +200,11 @@ export function TradeScreen() {
           <div key={COLUMN_KEYS[c]} className="ws-column" data-column={c}>
             {arranging && (
               <fieldset className="ws-width">
-                <legend className="sr-only">Width of column {c + 1}</legend>
+                <legend className="sr-only">{t('ws.width', { n: c + 1 })}</legend>
                 <button
                   type="button"
                   className="small"
-                  aria-label={`Narrower column ${c + 1}`}
+                  aria-label={t('ws.narrower', { n: c + 1 })}
                   disabled={col.width <= MIN_WIDTH}
                   onClick={() => void change((ws) => setWidth(ws, c, col.width - 0.2))}
                 >
@@ -190,7 +214,7 @@ export function TradeScreen() {
                 <button
                   type="button"
                   className="small"
-                  aria-label={`Wider column ${c + 1}`}
+                  aria-label={t('ws.wider', { n: c + 1 })}
                   disabled={col.width >= MAX_WIDTH}
                   onClick={() => void change((ws) => setWidth(ws, c, col.width + 0.2))}
                 >
@@ -201,7 +225,7 @@ export function TradeScreen() {
             {col.panels.map((id, i) => (
               <Placed key={id} id={id} column={c} index={i} count={col.panels.length} />
             ))}
-            {arranging && col.panels.length === 0 && <p className="muted ws-empty">Empty column</p>}
+            {arranging && col.panels.length === 0 && <p className="muted ws-empty">{t('ws.empty')}</p>}
           </div>
         ))}
       </div>

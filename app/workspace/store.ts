@@ -1,5 +1,6 @@
 import { create } from 'zustand';
 import { localDb } from '../data/db.ts';
+import { msg, type Text } from '../i18n/i18n.ts';
 import { DEFAULT_WORKSPACE, normalize, type Workspace } from './model.ts';
 
 // The trader's arrangement of the Trade screen, kept in this user's database on this device, so it
@@ -11,7 +12,7 @@ interface WorkspaceState {
   workspace: Workspace;
   /** Arranging: each panel shows its move, hide and size controls. */
   arranging: boolean;
-  error: string | undefined;
+  error: Text | undefined;
   load(): Promise<void>;
   /** Applies at once and stores it; a store that fails says so and keeps the change for the session. */
   change(update: (ws: Workspace) => Workspace): Promise<void>;
@@ -34,7 +35,7 @@ export const useWorkspace = create<WorkspaceState>((set, get) => ({
     try {
       await localDb().settings.put({ key: KEY, value: next });
     } catch (err) {
-      set({ error: `The arrangement was not saved on this device: ${(err as Error).message}` });
+      set({ error: msg('ws.notSaved', { reason: (err as Error).message }) });
     }
   },
   reset: () => get().change(() => DEFAULT_WORKSPACE),
