@@ -1,15 +1,16 @@
 import type { AccountJson } from '../../sync-server/shared/admin.ts';
 import { useAccounts } from '../api/admin.ts';
 import { reais } from '../format.ts';
+import { errorText, t, useT } from '../i18n/i18n.ts';
 import { useUi } from '../state/ui.ts';
 
 /** The limits a desk looks at first, in one line. */
 function limits(a: AccountJson): string {
   const r = a.risk;
   return [
-    `${r.maxOrderQty.toLocaleString('pt-BR')} per order`,
-    `${reais(r.maxOrderNotionalCents)} notional`,
-    `loss ${reais(r.dailyLossLimitCents)}/day`,
+    t('accounts.perOrder', { n: r.maxOrderQty.toLocaleString('pt-BR') }),
+    t('accounts.notional', { v: reais(r.maxOrderNotionalCents) }),
+    t('accounts.loss', { v: reais(r.dailyLossLimitCents) }),
     `${r.ordersPerSecond}/s`,
   ].join(' · ');
 }
@@ -17,47 +18,53 @@ function limits(a: AccountJson): string {
 /** Admins: every trading account, who trades it, its limits and its kill switch. */
 export function AccountsScreen() {
   const accounts = useAccounts();
+  const t = useT();
   return (
     <section className="panel admin-accounts" aria-labelledby="accounts-title">
-      <h2 id="accounts-title">Trading accounts</h2>
-      {accounts.isError && <p className="problem">{accounts.error.message}</p>}
-      <table className="cards" aria-label="Trading accounts">
+      <h2 id="accounts-title">{t('accounts.title')}</h2>
+      {accounts.isError && <p className="problem">{errorText(accounts.error)}</p>}
+      <table className="cards" aria-label={t('accounts.title')}>
         <thead>
           <tr>
-            <th>Account</th>
-            <th>Broker</th>
-            <th>Holder</th>
-            <th>Users</th>
-            <th>Risk limits</th>
-            <th>Kill switch</th>
+            <th>{t('accounts.account')}</th>
+            <th>{t('accounts.broker')}</th>
+            <th>{t('accounts.holder')}</th>
+            <th>{t('accounts.users')}</th>
+            <th>{t('accounts.limits')}</th>
+            <th>{t('accounts.kill')}</th>
             <th />
           </tr>
         </thead>
         <tbody>
           {(accounts.data ?? []).map((a) => (
             <tr key={a.id} data-account={a.id}>
-              <th data-label="Account">{a.id}</th>
-              <td data-label="Broker">
+              <th data-label={t('accounts.account')}>{a.id}</th>
+              <td data-label={t('accounts.broker')}>
                 <span>
-                  {a.brokerName || 'broker'} <small className="muted">#{a.brokerId}</small>
+                  {a.brokerName || t('accounts.brokerFallback')}{' '}
+                  <small className="muted">#{a.brokerId}</small>
                 </span>
               </td>
-              <td data-label="Holder">{a.holder || <span className="muted">—</span>}</td>
-              <td data-label="Users">
+              <td data-label={t('accounts.holder')}>{a.holder || <span className="muted">—</span>}</td>
+              <td data-label={t('accounts.users')}>
                 {a.users.length ? (
                   a.users.map((u) => u.username).join(', ')
                 ) : (
-                  <span className="muted">nobody</span>
+                  <span className="muted">{t('accounts.nobody')}</span>
                 )}
               </td>
-              <td data-label="Risk limits" className="wrap">
+              <td data-label={t('accounts.limits')} className="wrap">
                 <span>
                   {limits(a)}
-                  {!a.riskSet && <small className="muted"> (defaults)</small>}
+                  {!a.riskSet && <small className="muted"> {t('accounts.defaults')}</small>}
                 </span>
               </td>
-              <td data-label="Kill switch">
-                {a.killSwitch ? <span className="badge bad">ON</span> : <span className="badge ok">off</span>}
+              <td data-label={t('accounts.kill')}>
+                {a.killSwitch ? (
+                  <span className="badge bad">{t('accounts.on')}</span>
+                ) : (
+                  <span className="badge ok">{t('accounts.off')}</span>
+                )}
               </td>
               <td data-label="">
                 <button
@@ -65,16 +72,14 @@ export function AccountsScreen() {
                   className="small secondary"
                   onClick={() => useUi.getState().showRisk(a.id)}
                 >
-                  Risk screen
+                  {t('accounts.riskScreen')}
                 </button>
               </td>
             </tr>
           ))}
         </tbody>
       </table>
-      {accounts.data?.length === 0 && (
-        <p className="muted">No trading accounts yet: the first run imports those the broker reports.</p>
-      )}
+      {accounts.data?.length === 0 && <p className="muted">{t('accounts.none')}</p>}
     </section>
   );
 }

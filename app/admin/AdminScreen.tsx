@@ -1,4 +1,5 @@
 import type { ReactNode } from 'react';
+import { type PlainId, useT } from '../i18n/i18n.ts';
 import { type AdminSection, useUi } from '../state/ui.ts';
 import { AccountsScreen } from './AccountsScreen.tsx';
 import { AuditScreen } from './AuditScreen.tsx';
@@ -7,20 +8,21 @@ import { HealthScreen } from './HealthScreen.tsx';
 import { UsersScreen } from './UsersScreen.tsx';
 import './admin.css';
 
-const SECTIONS: ReadonlyArray<[AdminSection, string]> = [
-  ['users', 'Users'],
-  ['accounts', 'Accounts'],
-  ['deadLetters', 'Dead letters'],
-  ['audit', 'Audit'],
-  ['health', 'Health'],
+const SECTIONS: ReadonlyArray<[AdminSection, PlainId]> = [
+  ['users', 'admin.users'],
+  ['accounts', 'admin.accounts'],
+  ['deadLetters', 'admin.deadLetters'],
+  ['audit', 'admin.audit'],
+  ['health', 'admin.health'],
 ];
 
 /** Admins: users, trading accounts, dead letters, the audit trail and the feed's health. */
 export function AdminScreen() {
   const section = useUi((s) => s.adminSection);
+  const t = useT();
   return (
     <div className="admin">
-      <nav className="admin-nav" aria-label="Admin">
+      <nav className="admin-nav" aria-label={t('admin.nav')}>
         {SECTIONS.map(([s, label]) => (
           <button
             key={s}
@@ -28,7 +30,7 @@ export function AdminScreen() {
             aria-current={section === s ? 'page' : undefined}
             onClick={() => useUi.getState().setAdminSection(s)}
           >
-            {label}
+            {t(label)}
           </button>
         ))}
       </nav>

@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import type { AuditJson } from '../../sync-server/shared/admin.ts';
 import { b3DateTime } from '../format.ts';
+import { errorText, useT } from '../i18n/i18n.ts';
 import { useAudit, useUsers } from './api.ts';
 import { FilterForm, ListEnd } from './ListControls.tsx';
 import { type AuditFilter, NO_AUDIT_FILTER } from './pages.ts';
@@ -41,58 +42,59 @@ export function AuditScreen() {
   const [filter, setFilter] = useState<AuditFilter>(NO_AUDIT_FILTER);
   const pages = useAudit(filter);
   const users = useUsers();
+  const t = useT();
   const entries = (pages.data?.pages ?? []).flatMap((p) => p.entries);
   return (
     <section className="panel admin-audit" aria-labelledby="audit-title">
       <h2 id="audit-title">
-        Audit trail
+        {t('audit.title')}
         <button type="button" className="small secondary" onClick={() => void pages.refetch()}>
-          Refresh
+          {t('list.refresh')}
         </button>
       </h2>
       <FilterForm<AuditFilter>
-        label="Filter the audit trail"
+        label={t('audit.filter')}
         filter={filter}
         empty={NO_AUDIT_FILTER}
         onApply={setFilter}
         fields={[
-          { name: 'actor', label: 'Actor', suggestions: (users.data ?? []).map((u) => u.username) },
-          { name: 'action', label: 'Action', suggestions: ACTIONS },
-          { name: 'target', label: 'Target' },
-          { name: 'from', label: 'From', kind: 'time' },
-          { name: 'to', label: 'To', kind: 'time' },
+          { name: 'actor', label: t('audit.actor'), suggestions: (users.data ?? []).map((u) => u.username) },
+          { name: 'action', label: t('audit.action'), suggestions: ACTIONS },
+          { name: 'target', label: t('audit.target') },
+          { name: 'from', label: t('audit.from'), kind: 'time' },
+          { name: 'to', label: t('audit.to'), kind: 'time' },
         ]}
       />
-      {pages.isError && <p className="problem">{pages.error.message}</p>}
-      <table className="cards" aria-label="Audit trail">
+      {pages.isError && <p className="problem">{errorText(pages.error)}</p>}
+      <table className="cards" aria-label={t('audit.title')}>
         <thead>
           <tr>
-            <th>When</th>
-            <th>Actor</th>
-            <th>Action</th>
-            <th>Target</th>
-            <th>Change</th>
+            <th>{t('audit.when')}</th>
+            <th>{t('audit.actor')}</th>
+            <th>{t('audit.action')}</th>
+            <th>{t('audit.target')}</th>
+            <th>{t('audit.change')}</th>
           </tr>
         </thead>
         <tbody>
           {entries.map((e) => (
             <tr key={e.id}>
-              <td data-label="When" className="time">
+              <td data-label={t('audit.when')} className="time">
                 {b3DateTime(e.at)}
               </td>
-              <td data-label="Actor">{e.actor?.username ?? <span className="muted">—</span>}</td>
-              <td data-label="Action">
+              <td data-label={t('audit.actor')}>{e.actor?.username ?? <span className="muted">—</span>}</td>
+              <td data-label={t('audit.action')}>
                 <b>{e.action}</b>
               </td>
-              <td data-label="Target">{e.target}</td>
-              <td data-label="Change" className="wrap change">
+              <td data-label={t('audit.target')}>{e.target}</td>
+              <td data-label={t('audit.change')} className="wrap change">
                 <code>{change(e)}</code>
               </td>
             </tr>
           ))}
         </tbody>
       </table>
-      <ListEnd pages={pages} shown={entries.length} none="No entries match." />
+      <ListEnd pages={pages} shown={entries.length} none={t('audit.none')} />
     </section>
   );
 }

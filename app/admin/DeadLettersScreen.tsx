@@ -1,9 +1,16 @@
 import { Fragment, useState } from 'react';
 import type { DeadLetterJson, RedriveOutcome } from '../../sync-server/shared/admin.ts';
 import { b3DateTime } from '../format.ts';
+import { errorText, useT } from '../i18n/i18n.ts';
 import { useDeadLetters, useRedrive } from './api.ts';
 import { FilterForm, ListEnd } from './ListControls.tsx';
-import { LETTER_STATUSES, type LetterFilter, NO_LETTER_FILTER, outcomeText } from './pages.ts';
+import {
+  LETTER_STATUSES,
+  type LetterFilter,
+  type LetterStatus,
+  NO_LETTER_FILTER,
+  outcomeText,
+} from './pages.ts';
 
 /** Admins: the letters the feed and the writer could not take, and their redrive. */
 export function DeadLettersScreen() {
@@ -14,6 +21,7 @@ export function DeadLettersScreen() {
   const [open, setOpen] = useState<ReadonlySet<number>>(new Set());
   // What the last redrive of each letter did, said on its row.
   const [outcomes, setOutcomes] = useState<ReadonlyMap<number, RedriveOutcome>>(new Map());
+  const t = useT();
 
   const first = pages.data?.pages[0];
   const counts = first?.counts ?? [];
@@ -41,31 +49,43 @@ export function DeadLettersScreen() {
   return (
     <section className="panel admin-letters" aria-labelledby="letters-title">
       <h2 id="letters-title">
-        Dead letters
-        {first && <small className="muted">{first.open.toLocaleString('pt-BR')} open</small>}
+        {t('letters.title')}
+        {first && (
+          <small className="muted">{t('letters.open', { n: first.open.toLocaleString('pt-BR') })}</small>
+        )}
         <button type="button" className="small secondary" onClick={() => void pages.refetch()}>
-          Refresh
+          {t('list.refresh')}
         </button>
       </h2>
-      <p className="hint">
-        Market events that failed validation and trade batches the database did not take. A redrive runs a
-        letter through validation (or the writer) again: it is resolved when it passes.
-      </p>
+      <p className="hint">{t('letters.hint')}</p>
       <FilterForm<LetterFilter>
-        label="Filter dead letters"
+        label={t('letters.filter')}
         filter={filter}
         empty={NO_LETTER_FILTER}
         onApply={apply}
         fields={[
-          { name: 'source', label: 'Source', suggestions: [...new Set(counts.map((c) => c.source))] },
-          { name: 'reason', label: 'Reason', suggestions: [...new Set(counts.map((c) => c.reason))] },
-          { name: 'from', label: 'From', kind: 'time' },
-          { name: 'to', label: 'To', kind: 'time' },
-          { name: 'status', label: 'Status', options: LETTER_STATUSES },
+          {
+            name: 'source',
+            label: t('letters.source'),
+            suggestions: [...new Set(counts.map((c) => c.source))],
+          },
+          {
+            name: 'reason',
+            label: t('letters.reason'),
+            suggestions: [...new Set(counts.map((c) => c.reason))],
+          },
+          { name: 'from', label: t('audit.from'), kind: 'time' },
+          { name: 'to', label: t('audit.to'), kind: 'time' },
+          {
+            name: 'status',
+            label: t('letters.status'),
+            options: LETTER_STATUSES,
+            optionLabel: (s) => t(`letters.status.${s as LetterStatus}`),
+          },
         ]}
       />
       {counts.length > 0 && (
-        <ul className="chips" aria-label="Open letters per reason">
+        <ul className="chips" aria-label={t('letters.perReason')}>
           {counts.map((c) => (
             <li key={`${c.source} ${c.reason}`}>
               <button
@@ -86,32 +106,32 @@ export function DeadLettersScreen() {
           disabled={chosen.length === 0 || redrive.isPending}
           onClick={() => send(chosen)}
         >
-          {redrive.isPending ? 'Redriving…' : `Redrive selected (${chosen.length})`}
+          {redrive.isPending ? t('letters.redriving') : t('letters.redriveSelected', { n: chosen.length })}
         </button>
         {redrive.isError && (
           <p role="alert" className="problem">
-            Not redriven: {redrive.error.message}
+            {t('letters.notRedriven', { reason: errorText(redrive.error) })}
           </p>
         )}
       </div>
-      {pages.isError && <p className="problem">{pages.error.message}</p>}
-      <table className="cards letters" aria-label="Dead letters">
+      {pages.isError && <p className="problem">{errorText(pages.error)}</p>}
+      <table className="cards letters" aria-label={t('letters.table')}>
         <thead>
           <tr>
             <th>
               <input
                 type="checkbox"
-                aria-label="Select every open letter shown"
+                aria-label={t('letters.selectAll')}
                 checked={selectable.length > 0 && chosen.length === selectable.length}
                 onChange={(e) => setSelected(e.target.checked ? new Set(selectable) : new Set())}
               />
             </th>
             <th className="num">#</th>
-            <th>Source</th>
-            <th>Reason</th>
-            <th className="num">Attempts</th>
-            <th>Last seen</th>
-            <th>Status</th>
+            <th>{t('letters.source')}</th>
+            <th>{t('letters.reason')}</th>
+            <th className="num">{t('letters.attempts')}</th>
+            <th>{t('letters.lastSeen')}</th>
+            <th>{t('letters.status')}</th>
             <th />
           </tr>
         </thead>
@@ -132,8 +152,9 @@ export function DeadLettersScreen() {
                 <tr className="detail">
                   <td colSpan={8}>
                     <p>
-                      {l.detail} · first seen {b3DateTime(l.firstSeen)}
-                      {l.resolvedAt && ` · resolved ${b3DateTime(l.resolvedAt)} (${l.resolution})`}
+                      {l.detail} · {t('letters.firstSeen', { time: b3DateTime(l.firstSeen) })}
+                      {l.resolvedAt &&
+                        ` · ${t('letters.resolvedAt', { time: b3DateTime(l.resolvedAt), resolution: l.resolution ?? '' })}`}
                     </p>
                     <pre>{JSON.stringify(l.payload, null, 2)}</pre>
                   </td>
@@ -143,7 +164,7 @@ export function DeadLettersScreen() {
           ))}
         </tbody>
       </table>
-      <ListEnd pages={pages} shown={letters.length} none="No letters match." />
+      <ListEnd pages={pages} shown={letters.length} none={t('letters.none')} />
     </section>
   );
 }
@@ -167,13 +188,14 @@ function LetterRow({
   onExpand(): void;
   onRedrive(): void;
 }) {
+  const t = useT();
   const resolved = l.resolvedAt !== null;
   return (
     <tr data-letter={l.id} className={resolved ? 'resolved' : undefined}>
-      <td data-label="Select">
+      <td data-label={t('letters.select')}>
         <input
           type="checkbox"
-          aria-label={`Select letter ${l.id}`}
+          aria-label={t('letters.selectOne', { id: l.id })}
           checked={selected && !resolved}
           disabled={resolved}
           onChange={onSelect}
@@ -182,8 +204,8 @@ function LetterRow({
       <td data-label="#" className="num">
         {l.id}
       </td>
-      <td data-label="Source">{l.source}</td>
-      <td data-label="Reason" className="wrap">
+      <td data-label={t('letters.source')}>{l.source}</td>
+      <td data-label={t('letters.reason')} className="wrap">
         <span>
           <b>{l.reason}</b>
           {outcome && (
@@ -193,26 +215,26 @@ function LetterRow({
           )}
         </span>
       </td>
-      <td data-label="Attempts" className="num">
+      <td data-label={t('letters.attempts')} className="num">
         {l.attempts}
       </td>
-      <td data-label="Last seen" className="time">
+      <td data-label={t('letters.lastSeen')} className="time">
         {b3DateTime(l.lastSeen)}
       </td>
-      <td data-label="Status">
+      <td data-label={t('letters.status')}>
         {resolved ? (
-          <span className="badge ok">{l.resolution ?? 'resolved'}</span>
+          <span className="badge ok">{l.resolution ?? t('letters.resolved')}</span>
         ) : (
-          <span className="badge warn">open</span>
+          <span className="badge warn">{t('letters.isOpen')}</span>
         )}
       </td>
       <td data-label="" className="actions">
         <div className="row-actions">
           <button type="button" className="small secondary" aria-expanded={expanded} onClick={onExpand}>
-            {expanded ? 'Hide payload' : 'Payload'}
+            {expanded ? t('letters.hidePayload') : t('letters.payload')}
           </button>
           <button type="button" className="small" disabled={busy || resolved} onClick={onRedrive}>
-            Redrive
+            {t('letters.redrive')}
           </button>
         </div>
       </td>

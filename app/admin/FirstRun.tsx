@@ -5,6 +5,7 @@ import { SETUP_POLL_MS, useAccounts, useSetup } from '../api/admin.ts';
 import { ApiError, api } from '../api/client.ts';
 import { keys } from '../api/keys.ts';
 import { queryClient } from '../api/queryClient.ts';
+import { errorText, useT } from '../i18n/i18n.ts';
 import { reconnectLiveSocket } from '../live/socket.ts';
 import { accountKey, importBody, importLabel, notImportable, stepOne, ticked } from './firstRun.ts';
 import './admin.css';
@@ -22,19 +23,17 @@ const refreshSetup = () =>
 export function FirstRun({ onDone }: { onDone(): void }) {
   const [step, setStep] = useState<1 | 2>(1);
   const setup = useSetup(true, true);
+  const t = useT();
   const data = setup.data;
   return (
     <section className="panel first-run" aria-labelledby="first-run-title">
-      <h2 id="first-run-title">Set up trading</h2>
-      <p>
-        Before anyone can trade, Tape needs the trading accounts orders go to. Two steps; this screen is not
-        shown again once they are done.
-      </p>
-      <ol className="steps" aria-label="Steps">
-        <li aria-current={step === 1 ? 'step' : undefined}>1. Import accounts</li>
-        <li aria-current={step === 2 ? 'step' : undefined}>2. Your own account</li>
+      <h2 id="first-run-title">{t('first.title')}</h2>
+      <p>{t('first.intro')}</p>
+      <ol className="steps" aria-label={t('first.steps')}>
+        <li aria-current={step === 1 ? 'step' : undefined}>{t('first.step1')}</li>
+        <li aria-current={step === 2 ? 'step' : undefined}>{t('first.step2')}</li>
       </ol>
-      {setup.isError && <p className="problem">{setup.error.message}</p>}
+      {setup.isError && <p className="problem">{errorText(setup.error)}</p>}
       {data && step === 1 && <ImportStep setup={data} onNext={() => setStep(2)} />}
       {data && step === 2 && <OwnAccountStep setup={data} onBack={() => setStep(1)} onDone={onDone} />}
     </section>
@@ -52,29 +51,28 @@ function ImportStep({ setup, onNext }: { setup: SetupJson; onNext(): void }) {
     },
   });
   const view = stepOne(setup);
+  const t = useT();
+  // The setting in code type inside the sentence, wherever the language puts it.
+  const [before, after] = t('first.routingOff', { setting: '\u0000' }).split('\u0000');
   return (
     <div className="step">
-      <h3>Step 1 · Import the trading accounts</h3>
-      <p className="hint">
-        These are the accounts your broker login reports through ProfitDLL (broker, account, holder). Each one
-        you import becomes a Tape account with the default risk limits, which the Risk screen changes; the
-        Users screen then gives each trader one.
-      </p>
+      <h3>{t('first.importTitle')}</h3>
+      <p className="hint">{t('first.importHint')}</p>
       {view.kind === 'routing_off' && (
         <>
           <p>
-            Routing is off on this server (<code>TAPE_ROUTING=off</code>): it shows market data only, and
-            there are no accounts to import.
+            {before}
+            <code>TAPE_ROUTING=off</code>
+            {after}
           </p>
           <button type="button" onClick={onNext}>
-            Continue without accounts
+            {t('first.continueWithout')}
           </button>
         </>
       )}
       {view.kind === 'waiting' && (
         <p className="waiting" role="status">
-          Waiting for the broker connection… The accounts show here as soon as ProfitDLL reports them (asked
-          every {SETUP_POLL_MS / 1000} s).
+          {t('first.waiting', { s: SETUP_POLL_MS / 1000 })}
         </p>
       )}
       {view.kind === 'accounts' && (
@@ -91,16 +89,16 @@ function ImportStep({ setup, onNext }: { setup: SetupJson; onNext(): void }) {
             disabled={send.isPending || ticked(view.list, picked).length === 0}
             onClick={() => send.mutate(ticked(view.list, picked))}
           >
-            {send.isPending ? 'Importing…' : importLabel(ticked(view.list, picked).length)}
+            {send.isPending ? t('first.importing') : importLabel(ticked(view.list, picked).length)}
           </button>
           <button type="button" className="secondary" onClick={onNext}>
-            {view.list.some((a) => a.imported) ? 'Next' : 'Skip: import none'}
+            {view.list.some((a) => a.imported) ? t('first.next') : t('first.skip')}
           </button>
         </div>
       )}
       {send.isError && (
         <p role="alert" className="problem">
-          Not imported: {send.error.message}
+          {t('first.notImported', { reason: errorText(send.error) })}
         </p>
       )}
     </div>
@@ -116,11 +114,11 @@ function AccountChoice({
   picked: ReadonlyMap<string, boolean>;
   onPick(a: BrokerAccountJson, on: boolean): void;
 }) {
-  if (list.length === 0)
-    return <p>The broker reports no trading accounts for this login. Check the login with your broker.</p>;
+  const t = useT();
+  if (list.length === 0) return <p>{t('first.noAccounts')}</p>;
   const on = new Set(ticked(list, picked).map(accountKey));
   return (
-    <ul className="choices" aria-label="Accounts the broker reports">
+    <ul className="choices" aria-label={t('first.reported')}>
       {list.map((a) => {
         const why = notImportable(a);
         return (
@@ -151,6 +149,7 @@ function AccountChoice({
 function OwnAccountStep({ setup, onBack, onDone }: { setup: SetupJson; onBack(): void; onDone(): void }) {
   const accounts = useAccounts();
   const [own, setOwn] = useState<string | null>(setup.ownAccount);
+  const t = useT();
   const finish = useMutation({
     mutationFn: async (ownAccount: string | null) => {
       try {
@@ -170,37 +169,34 @@ function OwnAccountStep({ setup, onBack, onDone }: { setup: SetupJson; onBack():
   const list = accounts.data ?? [];
   return (
     <div className="step">
-      <h3>Step 2 · Choose your own trading account</h3>
-      <p className="hint">
-        The account your own orders go to when you trade from this login. Choose none if you only run the
-        desk: you can give yourself one later in Admin → Users.
-      </p>
-      <fieldset className="choices" aria-label="Your own account">
+      <h3>{t('first.ownTitle')}</h3>
+      <p className="hint">{t('first.ownHint')}</p>
+      <fieldset className="choices" aria-label={t('first.own')}>
         {list.map((a) => (
           <label key={a.id}>
             <input type="radio" name="own" checked={own === a.id} onChange={() => setOwn(a.id)} />
             <span>
-              <b>{a.id}</b> · {a.brokerName || `broker #${a.brokerId}`}
+              <b>{a.id}</b> · {a.brokerName || t('first.broker', { id: a.brokerId })}
               {a.holder && <span className="muted"> · {a.holder}</span>}
             </span>
           </label>
         ))}
         <label>
           <input type="radio" name="own" checked={own === null} onChange={() => setOwn(null)} />
-          <span>None: I do not trade</span>
+          <span>{t('first.none')}</span>
         </label>
       </fieldset>
       <div className="toolbar">
         <button type="button" disabled={finish.isPending} onClick={() => finish.mutate(own)}>
-          {finish.isPending ? 'Finishing…' : 'Finish and go to Trade'}
+          {finish.isPending ? t('first.finishing') : t('first.finish')}
         </button>
         <button type="button" className="secondary" onClick={onBack}>
-          Back
+          {t('first.back')}
         </button>
       </div>
       {finish.isError && (
         <p role="alert" className="problem">
-          Not finished: {finish.error.message}
+          {t('first.notFinished', { reason: errorText(finish.error) })}
         </p>
       )}
     </div>

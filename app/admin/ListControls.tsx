@@ -1,6 +1,7 @@
 // The paged lists' controls: a filter form, and what goes under the list.
 
 import { type FormEvent, useState } from 'react';
+import { useT } from '../i18n/i18n.ts';
 
 /** One field of a filter: typed (with suggestions), a time, or one of some values. */
 export interface FilterField<F> {
@@ -9,6 +10,8 @@ export interface FilterField<F> {
   readonly kind?: 'text' | 'time';
   readonly suggestions?: readonly string[];
   readonly options?: readonly string[];
+  /** What an option shows, when not its value. */
+  readonly optionLabel?: (option: string) => string;
 }
 
 /**
@@ -29,6 +32,7 @@ export function FilterForm<F extends Record<string, string>>({
   onApply(next: F): void;
 }) {
   const [draft, setDraft] = useState(filter);
+  const t = useT();
   const [shown, setShown] = useState(filter);
   if (shown !== filter) {
     setShown(filter);
@@ -53,7 +57,9 @@ export function FilterForm<F extends Record<string, string>>({
             {f.options ? (
               <select id={id} {...bind}>
                 {f.options.map((o) => (
-                  <option key={o}>{o}</option>
+                  <option key={o} value={o}>
+                    {f.optionLabel?.(o) ?? o}
+                  </option>
                 ))}
               </select>
             ) : (
@@ -62,7 +68,7 @@ export function FilterForm<F extends Record<string, string>>({
                 {...bind}
                 type={f.kind === 'time' ? 'datetime-local' : 'text'}
                 list={listId}
-                placeholder={f.kind === 'time' ? undefined : 'any'}
+                placeholder={f.kind === 'time' ? undefined : t('list.any')}
               />
             )}
             {listId && (
@@ -76,9 +82,9 @@ export function FilterForm<F extends Record<string, string>>({
         );
       })}
       <div className="filter-buttons">
-        <button type="submit">Apply</button>
+        <button type="submit">{t('list.apply')}</button>
         <button type="button" className="secondary" onClick={() => onApply(empty)}>
-          Reset
+          {t('list.reset')}
         </button>
       </div>
     </form>
@@ -101,7 +107,8 @@ export function ListEnd({
   shown: number;
   none: string;
 }) {
-  if (pages.isPending) return <p className="muted">Loading…</p>;
+  const t = useT();
+  if (pages.isPending) return <p className="muted">{t('common.loading')}</p>;
   if (pages.data !== undefined && shown === 0) return <p className="muted">{none}</p>;
   if (!pages.hasNextPage) return null;
   return (
@@ -111,7 +118,7 @@ export function ListEnd({
       disabled={pages.isFetchingNextPage}
       onClick={() => void pages.fetchNextPage()}
     >
-      {pages.isFetchingNextPage ? 'Loading…' : 'Load more'}
+      {pages.isFetchingNextPage ? t('common.loading') : t('list.more')}
     </button>
   );
 }

@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import { useT } from '../i18n/i18n.ts';
 
 /** A password the server generated, shown this once with a copy button. */
 export function OncePassword({
@@ -11,28 +12,31 @@ export function OncePassword({
   onDismiss(): void;
 }) {
   const [copied, setCopied] = useState<boolean>();
+  const t = useT();
+  // The name in bold inside the sentence, wherever the language puts it.
+  const [before, after] = t('once.text', { user: '\u0000' }).split('\u0000');
   const copy = () =>
     navigator.clipboard?.writeText(password).then(
       () => setCopied(true),
       () => setCopied(false),
     ) ?? setCopied(false);
   return (
-    <div className="once" role="status" aria-label={`New password for ${username}`}>
+    <div className="once" role="status" aria-label={t('once.aria', { user: username })}>
       <p>
-        Password for <b>{username}</b>, shown only now: give it to them, it cannot be shown again.
+        {before}
+        <b>{username}</b>
+        {after}
       </p>
       <div className="once-row">
         <code data-testid="once-password">{password}</code>
         <button type="button" className="small" onClick={() => void copy()}>
-          {copied ? 'Copied' : 'Copy'}
+          {copied ? t('once.copied') : t('once.copy')}
         </button>
         <button type="button" className="small link" onClick={onDismiss}>
-          Done
+          {t('once.done')}
         </button>
       </div>
-      {copied === false && (
-        <p className="problem">Copying is not allowed here: select the password and copy it.</p>
-      )}
+      {copied === false && <p className="problem">{t('once.noCopy')}</p>}
     </div>
   );
 }

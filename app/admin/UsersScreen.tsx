@@ -2,6 +2,7 @@ import { type FormEvent, useState } from 'react';
 import { MIN_PASSWORD, ROLES, type Role, USERNAME, type UserJson } from '../../sync-server/shared/admin.ts';
 import { useAccounts } from '../api/admin.ts';
 import { b3DateTime } from '../format.ts';
+import { errorText, useT } from '../i18n/i18n.ts';
 import { reconnectLiveSocket } from '../live/socket.ts';
 import { useSession } from '../state/session.ts';
 import {
@@ -24,33 +25,34 @@ export function UsersScreen() {
   const users = useUsers();
   const [shown, setShown] = useState<Shown>();
   const [problem, setProblem] = useState<string>();
+  const t = useT();
   // Each action says what went wrong with its user (the server's message); the next one clears it.
   const report = (username: string) => ({
-    onError: (err: Error) => setProblem(`${username}: ${err.message}`),
+    onError: (err: Error) => setProblem(`${username}: ${errorText(err)}`),
     onSettled: (_d: unknown, err: Error | null) => {
       if (!err) setProblem(undefined);
     },
   });
   return (
     <section className="panel admin-users" aria-labelledby="users-title">
-      <h2 id="users-title">Users</h2>
+      <h2 id="users-title">{t('users.title')}</h2>
       <CreateUser onCreated={setShown} />
       {shown && <OncePassword {...shown} onDismiss={() => setShown(undefined)} />}
       {problem && (
         <p role="alert" className="problem">
-          Not changed: {problem}
+          {t('users.notChanged', { problem })}
         </p>
       )}
-      {users.isError && <p className="problem">{users.error.message}</p>}
-      <table className="cards" aria-label="Users">
+      {users.isError && <p className="problem">{errorText(users.error)}</p>}
+      <table className="cards" aria-label={t('users.table')}>
         <thead>
           <tr>
-            <th>Username</th>
-            <th>Role</th>
-            <th>Trading account</th>
-            <th>Status</th>
-            <th>Last sign-in</th>
-            <th>Actions</th>
+            <th>{t('users.username')}</th>
+            <th>{t('users.role')}</th>
+            <th>{t('users.account')}</th>
+            <th>{t('users.status')}</th>
+            <th>{t('users.lastSignIn')}</th>
+            <th>{t('users.actions')}</th>
           </tr>
         </thead>
         <tbody>
@@ -59,7 +61,7 @@ export function UsersScreen() {
           ))}
         </tbody>
       </table>
-      {users.data?.length === 0 && <p className="muted">No users yet.</p>}
+      {users.data?.length === 0 && <p className="muted">{t('users.none')}</p>}
     </section>
   );
 }
@@ -70,6 +72,7 @@ function CreateUser({ onCreated }: { onCreated(shown: Shown): void }) {
   const [role, setRole] = useState<Role>('trader');
   const [password, setPassword] = useState('');
   const [done, setDone] = useState<string>();
+  const t = useT();
   const badName = username !== '' && !USERNAME.test(username);
   const shortPassword = password !== '' && password.length < MIN_PASSWORD;
   const submit = (e: FormEvent) => {
@@ -80,14 +83,14 @@ function CreateUser({ onCreated }: { onCreated(shown: Shown): void }) {
         setUsername('');
         setPassword('');
         if (r.password) onCreated({ username: r.user.username, password: r.password });
-        else setDone(`Created ${r.user.username} with the password you typed.`);
+        else setDone(t('users.created', { user: r.user.username }));
       },
     });
   };
   return (
-    <form className="create-user" onSubmit={submit} aria-label="New user">
+    <form className="create-user" onSubmit={submit} aria-label={t('users.new')}>
       <label>
-        Username
+        {t('users.username')}
         <input
           value={username}
           onChange={(e) => setUsername(e.target.value.toLowerCase())}
@@ -97,37 +100,39 @@ function CreateUser({ onCreated }: { onCreated(shown: Shown): void }) {
         />
       </label>
       <label>
-        Role
+        {t('users.role')}
         <select value={role} onChange={(e) => setRole(e.target.value as Role)}>
           {ROLES.map((r) => (
-            <option key={r}>{r}</option>
+            <option key={r} value={r}>
+              {t(`role.${r}`)}
+            </option>
           ))}
         </select>
       </label>
       <label>
-        Password
+        {t('users.password')}
         <input
           type="text"
           value={password}
           onChange={(e) => setPassword(e.target.value)}
-          placeholder="empty: one is generated"
+          placeholder={t('users.generated')}
           autoComplete="new-password"
           aria-invalid={shortPassword}
         />
       </label>
       <button type="submit" disabled={create.isPending || badName || shortPassword || username === ''}>
-        Create user
+        {t('users.create')}
       </button>
       <p className="hint">
         {badName
-          ? '3 to 40 characters: a-z, 0-9, dot, dash, underscore.'
+          ? t('users.badName')
           : shortPassword
-            ? `At least ${MIN_PASSWORD} characters, or leave it empty for a generated one.`
-            : 'A generated password is shown once, here.'}
+            ? t('users.shortPassword', { n: MIN_PASSWORD })
+            : t('users.shownOnce')}
       </p>
       {create.isError && (
         <p role="alert" className="problem">
-          Not created: {create.error.message}
+          {t('users.notCreated', { reason: errorText(create.error) })}
         </p>
       )}
       {done && <p className="muted">{done}</p>}
@@ -145,6 +150,7 @@ function UserRow({
   onPassword(shown: Shown): void;
 }) {
   const me = useSession((s) => s.user?.userId) === user.userId;
+  const t = useT();
   const accounts = useAccounts();
   const change = useChangeUser();
   const assign = useAssignAccount();
@@ -156,27 +162,29 @@ function UserRow({
   if (user.accountId && !ids.includes(user.accountId)) ids.push(user.accountId);
   return (
     <tr className={user.disabled ? 'disabled' : undefined} data-user={user.username}>
-      <th data-label="Username">
+      <th data-label={t('users.username')}>
         <span>
           {user.username}
-          {me && <small className="muted"> (you)</small>}
+          {me && <small className="muted"> {t('users.you')}</small>}
         </span>
       </th>
-      <td data-label="Role">
+      <td data-label={t('users.role')}>
         <select
-          aria-label={`Role of ${user.username}`}
+          aria-label={t('users.roleOf', { user: user.username })}
           value={user.role}
           disabled={busy}
           onChange={(e) => change.mutate({ id: user.userId, role: e.target.value as Role }, report)}
         >
           {ROLES.map((r) => (
-            <option key={r}>{r}</option>
+            <option key={r} value={r}>
+              {t(`role.${r}`)}
+            </option>
           ))}
         </select>
       </td>
-      <td data-label="Account">
+      <td data-label={t('users.accountShort')}>
         <select
-          aria-label={`Trading account of ${user.username}`}
+          aria-label={t('users.accountOf', { user: user.username })}
           value={user.accountId ?? ''}
           disabled={busy}
           onChange={(e) =>
@@ -190,23 +198,23 @@ function UserRow({
             )
           }
         >
-          <option value="">none</option>
+          <option value="">{t('users.noAccount')}</option>
           {ids.map((id) => (
             <option key={id}>{id}</option>
           ))}
         </select>
       </td>
-      <td data-label="Status">
+      <td data-label={t('users.status')}>
         {user.disabled ? (
-          <span className="badge bad">disabled</span>
+          <span className="badge bad">{t('users.disabled')}</span>
         ) : (
-          <span className="badge ok">active</span>
+          <span className="badge ok">{t('users.active')}</span>
         )}
       </td>
-      <td data-label="Last sign-in" className="time">
-        {user.lastLoginAt ? b3DateTime(user.lastLoginAt) : 'never'}
+      <td data-label={t('users.lastSignIn')} className="time">
+        {user.lastLoginAt ? b3DateTime(user.lastLoginAt) : t('users.never')}
       </td>
-      <td data-label="Actions" className="actions">
+      <td data-label={t('users.actions')} className="actions">
         <div className="row-actions">
           <button
             type="button"
@@ -223,7 +231,7 @@ function UserRow({
               )
             }
           >
-            Reset password
+            {t('users.resetPassword')}
           </button>
           <button
             type="button"
@@ -231,7 +239,7 @@ function UserRow({
             disabled={busy}
             onClick={() => change.mutate({ id: user.userId, disabled: !user.disabled }, report)}
           >
-            {user.disabled ? 'Enable' : 'Disable'}
+            {user.disabled ? t('users.enable') : t('users.disable')}
           </button>
           <button
             type="button"
@@ -239,7 +247,7 @@ function UserRow({
             disabled={busy || user.disabled}
             onClick={() => signOut.mutate(user.userId, report)}
           >
-            Sign out everywhere
+            {t('users.signOutEverywhere')}
           </button>
         </div>
       </td>

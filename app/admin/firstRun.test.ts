@@ -1,5 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { BrokerAccountJson, SetupJson } from '../../sync-server/shared/admin.ts';
+import { setLang } from '../i18n/i18n.ts';
 import { accountKey, importBody, importLabel, notImportable, stepOne, ticked } from './firstRun.ts';
 
 const account = (accountId: string, over: Partial<BrokerAccountJson> = {}): BrokerAccountJson => ({
@@ -22,6 +23,8 @@ const setup = (over: Partial<SetupJson>): SetupJson => ({
 });
 
 describe('first run, step 1', () => {
+  beforeEach(() => setLang('en'));
+
   it('waits for the broker while the DLL has reported nothing, and says when routing is off', () => {
     expect(stepOne(setup({}))).toEqual({ kind: 'waiting' });
     expect(stepOne(setup({ routing: false }))).toEqual({ kind: 'routing_off' });
@@ -72,6 +75,12 @@ describe('first run, step 1', () => {
       'Import 0 accounts',
       'Import 1 account',
       'Import 2 accounts',
+    ]);
+    setLang('pt');
+    expect([importLabel(0), importLabel(1), importLabel(1234)]).toEqual([
+      'Importar 0 contas',
+      'Importar 1 conta',
+      'Importar 1.234 contas',
     ]);
   });
 });

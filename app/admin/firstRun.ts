@@ -1,4 +1,5 @@
 import type { BrokerAccountJson, SetupJson } from '../../sync-server/shared/admin.ts';
+import { t } from '../i18n/i18n.ts';
 
 // The first run's step 1 as plain functions: what it shows for the setup the server answers, and
 // which of the DLL's accounts the "Import" button sends.
@@ -8,9 +9,9 @@ export const accountKey = (a: Pick<BrokerAccountJson, 'brokerId' | 'accountId' |
 
 /** Why an account cannot be ticked, or undefined when it can. */
 export function notImportable(a: BrokerAccountJson): string | undefined {
-  if (a.imported) return 'already imported';
-  if (a.subAccountId !== '') return 'a sub-account: Tape routes to master accounts only';
-  if (!a.enabled) return 'the broker has this account disabled for trading';
+  if (a.imported) return t('first.alreadyImported');
+  if (a.subAccountId !== '') return t('first.subAccount');
+  if (!a.enabled) return t('first.disabled');
   return undefined;
 }
 
@@ -41,4 +42,4 @@ export const importBody = (chosen: readonly BrokerAccountJson[]) => ({
   accounts: chosen.map(({ brokerId, accountId }) => ({ brokerId, accountId })),
 });
 
-export const importLabel = (n: number) => `Import ${n} account${n === 1 ? '' : 's'}`;
+export const importLabel = (n: number) => t('first.import', { count: n });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { DeadLetterJson } from '../../sync-server/shared/admin.ts';
+import { setLang } from '../i18n/i18n.ts';
 import {
   afterRedrive,
   batches,
@@ -95,6 +96,7 @@ describe('afterRedrive', () => {
 
 describe('outcomeText', () => {
   it('says what happened with the server message', () => {
+    setLang('en');
     expect(outcomeText({ id: 1, outcome: 'redriven' })).toBe('Redriven: resolved');
     expect(outcomeText({ id: 1, outcome: 'refused', reason: 'bad_price', message: 'price 0' })).toBe(
       'Refused again (bad_price): price 0',

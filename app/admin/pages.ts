@@ -1,4 +1,5 @@
 import type { DeadLetterJson, RedriveOutcome } from '../../sync-server/shared/admin.ts';
+import { t } from '../i18n/i18n.ts';
 
 // The dead-letter and audit lists as pages the server cuts (an opaque `next` cursor): the filter
 // as a query string, and a redrive's outcomes folded into the pages already shown.
@@ -86,12 +87,12 @@ export function afterRedrive(
 
 /** What a redrive did to one letter, in words. */
 export function outcomeText(o: RedriveOutcome): string {
-  if (o.outcome === 'redriven') return 'Redriven: resolved';
-  if (o.outcome === 'refused') return `Refused again (${o.reason}): ${o.message}`;
+  if (o.outcome === 'redriven') return t('outcome.redriven');
+  if (o.outcome === 'refused') return t('outcome.refused', { reason: o.reason, message: o.message });
   const what = {
-    not_found: 'Not found',
-    already_resolved: 'Already resolved',
-    not_redrivable: 'Cannot be redriven',
+    not_found: t('outcome.notFound'),
+    already_resolved: t('outcome.alreadyResolved'),
+    not_redrivable: t('outcome.notRedrivable'),
   }[o.outcome];
-  return `${what}: ${o.message}`;
+  return t('outcome.other', { what, message: o.message });
 }

@@ -1,12 +1,13 @@
 import { type FormEvent, useCallback, useEffect, useId, useRef, useState } from 'react';
 import type { Citation, RagStatus, Section } from '../../sync-server/shared/assistant.ts';
 import { ApiError, api } from '../api/client.ts';
-import { age } from '../i18n/i18n.ts';
+import { age, errorText, type PlainId, useT } from '../i18n/i18n.ts';
 import { useSession } from '../state/session.ts';
 import {
   type Answer,
   applyEvent,
   ask,
+  DROPPED,
   emptyAnswer,
   recentQuestions,
   saveAnswer,
@@ -34,6 +35,7 @@ export function AssistantScreen() {
   const [recent, setRecent] = useState<{ question: string; at: number }[]>([]);
   const [status, setStatus] = useState<RagStatus>();
   const inflight = useRef<AbortController | undefined>(undefined);
+  const t = useT();
 
   const refreshRecent = useCallback(() => {
     recentQuestions()
@@ -59,14 +61,14 @@ export function AssistantScreen() {
     setProblem(undefined);
     setSource(undefined);
     // Offline, the answer kept on this device (if this question was asked before) is shown.
-    const fromDevice = async (why: string) => {
+    const fromDevice = async (why: PlainId) => {
       const saved = await savedAnswer(text).catch(() => undefined);
       setAnswer(saved);
-      if (!saved) setProblem(`${why}, and this device has no saved answer to that question.`);
+      if (!saved) setProblem(t('as.noSaved', { why: t(why) }));
     };
     try {
       if (!navigator.onLine) {
-        await fromDevice('You are offline');
+        await fromDevice('as.youOffline');
         return;
       }
       let current = emptyAnswer(text);
@@ -83,10 +85,10 @@ export function AssistantScreen() {
       refreshRecent();
     } catch (err) {
       if (ctl.signal.aborted) return;
-      if (err instanceof ApiError && err.code === 'offline') await fromDevice('The server cannot be reached');
+      if (err instanceof ApiError && err.code === 'offline') await fromDevice('as.serverUnreachable');
       else {
         setAnswer(undefined);
-        setProblem((err as Error).message);
+        setProblem(errorText(err));
       }
     } finally {
       if (inflight.current === ctl) setBusy(false);
@@ -101,10 +103,7 @@ export function AssistantScreen() {
         setSource({
           citation,
           state: 'error',
-          message:
-            err instanceof ApiError && err.code === 'offline'
-              ? 'Offline: the source opens when the server is back.'
-              : err.message,
+          message: err instanceof ApiError && err.code === 'offline' ? t('as.sourceOffline') : errorText(err),
         }),
     );
   };
@@ -113,7 +112,7 @@ export function AssistantScreen() {
   return (
     <section className="panel assistant" aria-labelledby="assistant-title">
       <header className="as-head">
-        <h2 id="assistant-title">Assistant</h2>
+        <h2 id="assistant-title">{t('as.title')}</h2>
         <IndexStatus status={status} />
       </header>
       <form
@@ -123,17 +122,17 @@ export function AssistantScreen() {
           void submit(question);
         }}
       >
-        <label htmlFor={inputId}>Ask about the desk's documents</label>
+        <label htmlFor={inputId}>{t('as.askLabel')}</label>
         <div className="as-row">
           <input
             id={inputId}
             value={question}
             maxLength={1000}
-            placeholder="e.g. What happens when my socket falls behind?"
+            placeholder={t('as.placeholder')}
             onChange={(e) => setQuestion(e.target.value)}
           />
           <button type="submit" disabled={busy || question.trim() === ''}>
-            {busy ? 'Asking…' : 'Ask'}
+            {busy ? t('as.asking') : t('as.ask')}
           </button>
         </div>
       </form>
@@ -146,8 +145,8 @@ export function AssistantScreen() {
         <div className="as-main">
           {answer && <AnswerView answer={answer} busy={busy} onCite={openSource} />}
           {!answer && recent.length > 0 && (
-            <nav aria-label="Recent questions" className="as-recent">
-              <h3>Recent</h3>
+            <nav aria-label={t('as.recentQuestions')} className="as-recent">
+              <h3>{t('as.recent')}</h3>
               <ul>
                 {recent.map((r) => (
                   <li key={r.question}>
@@ -167,14 +166,15 @@ export function AssistantScreen() {
 }
 
 function IndexStatus({ status }: { status: RagStatus | undefined }) {
+  const t = useT();
   if (!status) return null;
-  const llm = status.backends.llm.configured ? 'LLM on' : 'no LLM: extractive answers';
+  const llm = status.backends.llm.configured ? t('as.llmOn') : t('as.noLlm');
   const what =
     status.state === 'indexing'
-      ? 'indexing the documents…'
+      ? t('as.indexing')
       : status.state === 'empty'
-        ? 'no documents indexed yet'
-        : `${status.documents} documents indexed`;
+        ? t('as.empty')
+        : t('as.indexed', { count: status.documents });
   return (
     <small className="as-status" data-state={status.state}>
       {what} · {llm}
@@ -182,17 +182,15 @@ function IndexStatus({ status }: { status: RagStatus | undefined }) {
   );
 }
 
-const MODE_BADGE = {
-  llm: { label: 'LLM', title: 'Written by a language model from the cited passages' },
-  extractive: { label: 'Extractive', title: 'Passages quoted from the documents; no language model' },
-} as const;
-
 function ModeBadge({ answer }: { answer: Answer }) {
+  const t = useT();
   if (!answer.mode) return null;
-  const b = MODE_BADGE[answer.mode];
   return (
-    <span className={`as-badge ${answer.mode}`} title={b.title}>
-      {b.label}
+    <span
+      className={`as-badge ${answer.mode}`}
+      title={answer.mode === 'llm' ? t('as.llmTitle') : t('as.extractiveTitle')}
+    >
+      {answer.mode === 'llm' ? 'LLM' : t('as.extractive')}
     </span>
   );
 }
@@ -232,28 +230,29 @@ function CitedText({
 }
 
 function AnswerView({ answer, busy, onCite }: { answer: Answer; busy: boolean; onCite(c: Citation): void }) {
+  const t = useT();
   return (
     <article className="as-answer" aria-busy={busy}>
       <div className="as-meta">
         <ModeBadge answer={answer} />
         {answer.savedAt !== undefined && (
-          <span className="as-saved">saved answer, offline · {age(answer.savedAt)}</span>
+          <span className="as-saved">{t('as.savedOffline', { age: age(answer.savedAt) })}</span>
         )}
         {answer.cachedAt !== undefined && (
-          <span className="as-saved">from the answer cache · {age(answer.cachedAt)}</span>
+          <span className="as-saved">{t('as.fromCache', { age: age(answer.cachedAt) })}</span>
         )}
-        {busy && !answer.mode && <span className="muted">searching the documents…</span>}
+        {busy && !answer.mode && <span className="muted">{t('as.searching')}</span>}
       </div>
       <div aria-live="polite">
         <CitedText text={answer.text} citations={answer.citations} onCite={onCite} />
       </div>
       {answer.error && (
         <p role="alert" className="error">
-          {answer.error}
+          {answer.error === DROPPED ? t('as.dropped') : answer.error}
         </p>
       )}
       {answer.citations.length > 0 && (
-        <ol className="as-citations" aria-label="Sources">
+        <ol className="as-citations" aria-label={t('as.sources')}>
           {answer.citations.map((c) => (
             <li key={c.n} value={c.n}>
               <button type="button" className="link" onClick={() => onCite(c)}>
@@ -269,11 +268,12 @@ function AnswerView({ answer, busy, onCite }: { answer: Answer; busy: boolean; o
 }
 
 function SourcePanel({ view, onClose }: { view: SourceView; onClose(): void }) {
+  const t = useT();
   return (
-    <aside className="as-source" aria-label="Source">
+    <aside className="as-source" aria-label={t('as.source')}>
       <header>
         <strong>{view.citation.heading || view.citation.path}</strong>
-        <button type="button" className="link" onClick={onClose} aria-label="Close the source">
+        <button type="button" className="link" onClick={onClose} aria-label={t('as.closeSource')}>
           ✕
         </button>
       </header>
@@ -281,7 +281,7 @@ function SourcePanel({ view, onClose }: { view: SourceView; onClose(): void }) {
         {view.citation.path}
         {view.citation.anchor ? `#${view.citation.anchor}` : ''}
       </small>
-      {view.state === 'loading' && <p className="muted">Opening…</p>}
+      {view.state === 'loading' && <p className="muted">{t('as.opening')}</p>}
       {view.state === 'error' && <p className="error">{view.message}</p>}
       {view.state === 'ready' && <pre className="as-section">{view.section.text}</pre>}
     </aside>

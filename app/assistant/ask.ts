@@ -117,9 +117,12 @@ export async function ask(
     await readAnswer(res.body, onEvent);
   } catch (err) {
     if (signal?.aborted) throw err;
-    onEvent({ type: 'done', error: 'The connection dropped mid-answer: ask again' });
+    onEvent({ type: 'done', error: DROPPED });
   }
 }
+
+/** The error of an answer cut off on the way: said in the interface's language where it shows. */
+export const DROPPED = 'The connection dropped mid-answer: ask again';
 
 /** Keeps a complete answer on the device, keyed by the normalised question. */
 export async function saveAnswer(a: Answer): Promise<void> {

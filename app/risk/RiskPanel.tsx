@@ -6,19 +6,20 @@ import { api } from '../api/client.ts';
 import { keys } from '../api/keys.ts';
 import { queryClient } from '../api/queryClient.ts';
 import { parseReais, reais, reaisInput } from '../format.ts';
+import { errorText, type PlainId, useT } from '../i18n/i18n.ts';
 import { useRiskConfig } from '../orders/api.ts';
 import { useUi } from '../state/ui.ts';
 
 type Limits = Omit<RiskConfig, 'killSwitch'>;
-const FIELDS: ReadonlyArray<[keyof Limits, string, 'cents' | 'plain']> = [
-  ['maxOrderQty', 'Max quantity per order', 'plain'],
-  ['maxOrderNotionalCents', 'Max notional per order (R$)', 'cents'],
-  ['maxPositionQty', 'Max position per instrument', 'plain'],
-  ['maxOpenOrders', 'Max open orders', 'plain'],
-  ['dailyLossLimitCents', 'Daily loss limit (R$)', 'cents'],
-  ['priceBandPct', 'Price band around last (%)', 'plain'],
-  ['ordersPerSecond', 'Orders per second', 'plain'],
-  ['orderBurst', 'Order burst', 'plain'],
+const FIELDS: ReadonlyArray<[keyof Limits, PlainId, 'cents' | 'plain']> = [
+  ['maxOrderQty', 'risk.maxOrderQty', 'plain'],
+  ['maxOrderNotionalCents', 'risk.maxOrderNotional', 'cents'],
+  ['maxPositionQty', 'risk.maxPositionQty', 'plain'],
+  ['maxOpenOrders', 'risk.maxOpenOrders', 'plain'],
+  ['dailyLossLimitCents', 'risk.dailyLossLimit', 'cents'],
+  ['priceBandPct', 'risk.priceBand', 'plain'],
+  ['ordersPerSecond', 'risk.ordersPerSecond', 'plain'],
+  ['orderBurst', 'risk.orderBurst', 'plain'],
 ];
 
 type RiskResponse = { account: string; config: RiskConfig };
@@ -45,30 +46,36 @@ function useRiskChange(account: string, send: (next: RiskConfig) => Promise<unkn
 /** Admins: each account's limits and its kill switch. */
 export function RiskPanel() {
   const accounts = useAccounts();
+  const t = useT();
   // The Accounts screen's "Risk" link opens on its account.
   const [account, setAccount] = useState(useUi.getState().riskAccount);
   const chosen = account ?? accounts.data?.[0]?.id;
   return (
     <section className="panel risk" aria-labelledby="risk-title">
-      <h2 id="risk-title">Risk</h2>
-      {accounts.isError && <p className="problem">{accounts.error.message}</p>}
+      <h2 id="risk-title">{t('risk.title')}</h2>
+      {accounts.isError && <p className="problem">{errorText(accounts.error)}</p>}
       <label>
-        Account
+        {t('risk.account')}
         <select value={chosen ?? ''} onChange={(e) => setAccount(e.target.value)}>
           {(accounts.data ?? []).map((a) => (
             <option key={a.id} value={a.id}>
-              {a.id} — {a.holder || a.brokerName || `broker ${a.brokerId}`}
+              {a.id} — {a.holder || a.brokerName || t('risk.broker', { id: a.brokerId })}
             </option>
           ))}
         </select>
       </label>
-      {chosen ? <AccountRisk key={chosen} account={chosen} /> : <p className="muted">No accounts yet.</p>}
+      {chosen ? (
+        <AccountRisk key={chosen} account={chosen} />
+      ) : (
+        <p className="muted">{t('risk.noAccounts')}</p>
+      )}
     </section>
   );
 }
 
 function AccountRisk({ account }: { account: string }) {
   const q = useRiskConfig(account);
+  const t = useT();
   const config = q.data?.config;
   const [draft, setDraft] = useState<Record<string, string>>({});
   useEffect(() => {
@@ -86,7 +93,7 @@ function AccountRisk({ account }: { account: string }) {
   const kill = useRiskChange(account, (next) =>
     api(`/api/v1/risk/kill-switch/${account}`, { body: { on: next.killSwitch, cancelAll: next.killSwitch } }),
   );
-  if (!config) return <p className="muted">{q.isError ? q.error.message : 'Loading…'}</p>;
+  if (!config) return <p className="muted">{q.isError ? errorText(q.error) : t('common.loading')}</p>;
   const read = (k: keyof Limits, kind: 'cents' | 'plain') =>
     kind === 'cents' ? parseReais(draft[k] ?? '') : Number(draft[k]);
   const next = {
@@ -98,13 +105,13 @@ function AccountRisk({ account }: { account: string }) {
   return (
     <>
       <div className={`kill ${config.killSwitch ? 'on' : ''}`}>
-        <b>Kill switch {config.killSwitch ? 'ON: new orders are refused' : 'off'}</b>
+        <b>{config.killSwitch ? t('risk.killOn') : t('risk.killOff')}</b>
         <button
           type="button"
           className={config.killSwitch ? '' : 'danger'}
           onClick={() => kill.mutate({ ...config, killSwitch: !config.killSwitch })}
         >
-          {config.killSwitch ? 'Release kill switch' : 'Kill switch: block and cancel all'}
+          {config.killSwitch ? t('risk.release') : t('risk.kill')}
         </button>
       </div>
       <form
@@ -116,7 +123,7 @@ function AccountRisk({ account }: { account: string }) {
       >
         {FIELDS.map(([k, label, kind]) => (
           <label key={k}>
-            {label}
+            {t(label)}
             <input
               inputMode="decimal"
               value={draft[k] ?? ''}
@@ -124,17 +131,17 @@ function AccountRisk({ account }: { account: string }) {
             />
             {kind === 'cents' && (
               <small className={Number.isNaN(read(k, kind)) ? 'problem' : undefined}>
-                {Number.isNaN(read(k, kind)) ? 'Type reais, e.g. 50.000,00' : reais(read(k, kind))}
+                {Number.isNaN(read(k, kind)) ? t('risk.typeReais') : reais(read(k, kind))}
               </small>
             )}
           </label>
         ))}
         <button type="submit" disabled={save.isPending || unreadable.length > 0}>
-          Save limits
+          {t('risk.save')}
         </button>
         {error && (
           <p role="alert" className="problem">
-            Not saved, rolled back: {error.message}
+            {t('risk.rolledBack', { reason: errorText(error) })}
           </p>
         )}
       </form>

@@ -2,6 +2,7 @@ import { liveQuery } from 'dexie';
 import { create } from 'zustand';
 import { ApiError, api } from '../api/client.ts';
 import { type LocalDb, localDb, type WatchlistRow } from '../data/db.ts';
+import { type Message, msg, type Text } from '../i18n/i18n.ts';
 import { type Loss, type LossReason, noteLoss } from '../watchlists/losses.ts';
 import { useSession } from './session.ts';
 
@@ -50,7 +51,7 @@ interface WatchlistsState {
   openId: string | undefined;
   details: Record<string, WatchlistDetail>;
   /** The last thing that went wrong, saying what to do about it. */
-  error: string | undefined;
+  error: Text | undefined;
   /** Watchlists that left this device (unshared, deleted), until the trader dismisses them. */
   losses: readonly Loss[];
   open(id: string | undefined): Promise<void>;
@@ -72,17 +73,18 @@ const rowOf = (w: RemoteWatchlist) => ({ id: String(w.id), name: w.name, role: r
 const detailOf = (w: RemoteWatchlist): WatchlistDetail => ({ ownerName: w.ownerName, members: w.members });
 
 /** Why `action` failed, in words that say what to do next. */
-function reason(action: string, err: unknown): string {
-  if (!(err instanceof ApiError)) return `${action} failed: ${String(err)}. Reload the app and try again.`;
+function reason(action: Message, err: unknown): Message {
+  if (!(err instanceof ApiError)) return msg('wl.fail.other', { action, reason: String(err) });
+  const refusal = { code: err.code, message: err.message };
   switch (err.code) {
     case 'offline':
-      return `${action} needs the server, which cannot be reached: check your connection and try again.`;
+      return msg('wl.fail.offline', { action });
     case 'unknown_user':
-      return `${action} failed: ${err.message}. Check the spelling, or ask an admin to create the account.`;
+      return msg('wl.fail.unknownUser', { action, reason: refusal });
     case 'not_found':
-      return `${action} failed: this watchlist no longer exists or is no longer shared with you.`;
+      return msg('wl.fail.notFound', { action });
     default:
-      return `${action} failed: ${err.message}`;
+      return msg('wl.fail.server', { action, reason: refusal });
   }
 }
 
@@ -104,7 +106,7 @@ async function store(db: LocalDb, w: RemoteWatchlist): Promise<void> {
 const deletedHere = new Set<string>();
 
 export const useWatchlists = create<WatchlistsState>((set, get) => {
-  const fail = (message: string) => set({ error: message });
+  const fail = (message: Text) => set({ error: message });
   const setDetail = (id: string, detail: WatchlistDetail | undefined) =>
     set((s) => {
       const details = { ...s.details };
@@ -133,7 +135,7 @@ export const useWatchlists = create<WatchlistsState>((set, get) => {
   /** Shows the members as `next` at once, then asks the server; puts them back if it refuses. */
   const changeMembers = async (
     id: string,
-    action: string,
+    action: Message,
     next: (members: readonly Member[]) => readonly Member[],
     request: () => Promise<RemoteWatchlist | undefined>,
   ): Promise<boolean> => {
@@ -173,8 +175,7 @@ export const useWatchlists = create<WatchlistsState>((set, get) => {
         remote = (await api<{ watchlists: RemoteWatchlist[] }>(BASE)).watchlists;
       } catch (err) {
         // Offline the local list is the best there is; anything else is worth saying.
-        if (!(err instanceof ApiError && err.code === 'offline'))
-          fail(reason('Loading your watchlists', err));
+        if (!(err instanceof ApiError && err.code === 'offline')) fail(reason(msg('wl.act.load'), err));
         return;
       }
       const ids = new Set(remote.map((w) => String(w.id)));
@@ -189,20 +190,20 @@ export const useWatchlists = create<WatchlistsState>((set, get) => {
 
     async create(name) {
       const trimmed = name.trim();
-      if (!trimmed) return fail('Type a name for the new watchlist.');
+      if (!trimmed) return fail(msg('wl.needName'));
       try {
         const { watchlist } = await api<{ watchlist: RemoteWatchlist }>(BASE, { body: { name: trimmed } });
         await store(localDb(), watchlist);
         setDetail(String(watchlist.id), detailOf(watchlist));
         await get().open(String(watchlist.id));
       } catch (err) {
-        fail(reason('Creating the watchlist', err));
+        fail(reason(msg('wl.act.create'), err));
       }
     },
 
     async rename(id, name) {
       const trimmed = name.trim();
-      if (!trimmed) return fail('A watchlist needs a name: type one, or press Escape to keep the old one.');
+      if (!trimmed) return fail(msg('wl.needNameRename'));
       const db = localDb();
       const before = await db.watchlists.get(id);
       if (!before || before.name === trimmed) return;
@@ -215,19 +216,19 @@ export const useWatchlists = create<WatchlistsState>((set, get) => {
         await store(db, watchlist);
       } catch (err) {
         await db.watchlists.update(id, { name: before.name });
-        fail(reason(`Renaming "${before.name}"`, err));
+        fail(reason(msg('wl.act.rename', { name: before.name }), err));
       }
     },
 
     async share(id, input, role) {
       const username = input.trim().toLowerCase();
       if (!USERNAME.test(username)) {
-        fail('A username is 3 to 40 lowercase letters, digits, dots, dashes or underscores.');
+        fail(msg('wl.badUsername'));
         return false;
       }
       return changeMembers(
         id,
-        `Sharing with ${username}`,
+        msg('wl.act.share', { user: username }),
         (members) => [...members.filter((m) => m.username !== username), { username, role }],
         async () =>
           (
@@ -242,7 +243,7 @@ export const useWatchlists = create<WatchlistsState>((set, get) => {
     unshare(id, username) {
       return changeMembers(
         id,
-        `Removing ${username}`,
+        msg('wl.act.unshare', { user: username }),
         (members) => members.filter((m) => m.username !== username),
         async () => {
           await api(`${BASE}/${id}/members/${username}`, { method: 'DELETE' });
@@ -258,7 +259,7 @@ export const useWatchlists = create<WatchlistsState>((set, get) => {
         await api(`${BASE}/${id}`, { method: 'DELETE' });
       } catch (err) {
         deletedHere.delete(id);
-        return fail(reason('Deleting the watchlist', err));
+        return fail(reason(msg('wl.act.delete'), err));
       }
       await forget(localDb(), id);
       setDetail(id, undefined);
@@ -277,7 +278,7 @@ export function startWatchlists(): () => void {
           .map(({ id, name, role }) => ({ id, name, role }))
           .sort((a, b) => a.name.localeCompare(b.name, 'pt-BR') || a.id.localeCompare(b.id)),
       }),
-    error: (err) => useWatchlists.setState({ error: reason('Reading watchlists saved on this device', err) }),
+    error: (err) => useWatchlists.setState({ error: reason(msg('wl.act.readLocal'), err) }),
   });
   // Without a token (an offline start) the server would only answer 401: wait for one.
   const refresh = () => {

@@ -137,7 +137,7 @@ export function TimesAndTrades({ ticker }: { ticker: string }) {
   return (
     <section className="panel tape" aria-labelledby="tape-title">
       <h2 id="tape-title">
-        Times &amp; Trades <small>{ticker}</small>
+        {t('panel.tape')} <small>{ticker}</small>
         {anchor && (
           <button type="button" className="small" onClick={toNewest}>
             {t('tape.newest')}

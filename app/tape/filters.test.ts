@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { setLang } from '../i18n/i18n.ts';
 import { TradeRing } from '../state/tradeRing.ts';
 import { tradeAt } from '../testing/trades.ts';
 import { brokerChoices, filterTape, parseMinQty, passes } from './filters.ts';
@@ -77,6 +78,9 @@ describe('brokerChoices', () => {
     const ring = new TradeRing(10);
     ring.push([trade(1, 100, 3, 4090)]);
     expect(brokerChoices(byId, ring).map((c) => c.label)).toEqual(['4090', 'Ágora', 'Bradesco', 'XP']);
+    expect(brokerChoices(byId, ring).find((c) => c.id === 4090)?.name).toBe('Corretora 4090');
+    setLang('en');
     expect(brokerChoices(byId, ring).find((c) => c.id === 4090)?.name).toBe('Broker 4090');
+    setLang('pt');
   });
 });

@@ -1,5 +1,6 @@
 import { create } from 'zustand';
 import type { AgentJson, Trade } from '../../sync-server/shared/market.ts';
+import { t } from '../i18n/i18n.ts';
 import { agentLabel } from '../state/agents.ts';
 
 // What Times & Trades shows of the tape: trades of at least a quantity, and of one broker (on
@@ -58,7 +59,7 @@ export function brokerChoices(
     ids.add(t.sellAgent);
   }
   return [...ids]
-    .map((id) => ({ id, label: agentLabel(byId, id), name: byId.get(id)?.name ?? `Broker ${id}` }))
+    .map((id) => ({ id, label: agentLabel(byId, id), name: byId.get(id)?.name ?? t('tape.brokerN', { id }) }))
     .sort((a, b) => a.label.localeCompare(b.label, 'pt-BR') || a.id - b.id);
 }
 

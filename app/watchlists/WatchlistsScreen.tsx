@@ -9,6 +9,7 @@ import {
 } from 'react';
 import type * as Y from 'yjs';
 import { price } from '../format.ts';
+import { type PlainId, say, useT } from '../i18n/i18n.ts';
 import { dayChange } from '../market/quote.ts';
 import { useIsStale } from '../market/stale.ts';
 import { useMarket } from '../state/market.ts';
@@ -27,7 +28,11 @@ import { addTicker, moveTicker, parseTicker, removeTicker, type WatchlistContent
 import { bindNote } from './noteBinding.ts';
 import './watchlists.css';
 
-const ROLE_LABEL: Record<WatchlistRole, string> = { owner: 'owner', editor: 'can edit', viewer: 'read-only' };
+const ROLE_LABEL: Record<WatchlistRole, PlainId> = {
+  owner: 'wl.owner',
+  editor: 'wl.canEdit',
+  viewer: 'wl.readOnly',
+};
 
 /** Shared watchlists: the user's list, and the open one edited live with everyone it is shared with. */
 export function WatchlistsScreen() {
@@ -36,19 +41,20 @@ export function WatchlistsScreen() {
   const openId = useWatchlists((s) => s.openId);
   const error = useWatchlists((s) => s.error);
   const losses = useWatchlists((s) => s.losses);
+  const t = useT();
   useEffect(() => startWatchlists(), []);
   if (!user) return null;
   const open = list?.find((w) => w.id === openId);
   // Why a list vanished comes first; it stays until dismissed, whatever opens meanwhile.
-  const notice = [lossText(losses), error].filter(Boolean).join(' ');
+  const notice = [lossText(losses), error && say(error)].filter(Boolean).join(' ');
   return (
     <section className="panel watchlists" aria-labelledby="watchlists-title">
-      <h2 id="watchlists-title">Watchlists</h2>
+      <h2 id="watchlists-title">{t('wl.title')}</h2>
       {notice && (
         <p role="alert" className="problem wl-error">
           {notice}{' '}
           <button type="button" className="small" onClick={() => useWatchlists.getState().dismissError()}>
-            Dismiss
+            {t('wl.dismiss')}
           </button>
         </p>
       )}
@@ -58,11 +64,7 @@ export function WatchlistsScreen() {
           <OpenWatchlist key={open.id} watchlist={open} username={user.username} />
         ) : (
           <p className="muted">
-            {list?.length
-              ? 'Choose a watchlist.'
-              : user.role === 'viewer'
-                ? 'Nothing is shared with you yet.'
-                : 'No watchlists yet: create one.'}
+            {list?.length ? t('wl.choose') : user.role === 'viewer' ? t('wl.nothingShared') : t('wl.noneYet')}
           </p>
         )}
       </div>
@@ -80,15 +82,16 @@ function Picker({
   canCreate: boolean;
 }) {
   const [name, setName] = useState('');
+  const t = useT();
   const create = async (e: FormEvent) => {
     e.preventDefault();
     await useWatchlists.getState().create(name);
     setName('');
   };
   return (
-    <nav aria-label="Your watchlists" className="wl-picker">
+    <nav aria-label={t('wl.yours')} className="wl-picker">
       {list === undefined ? (
-        <p className="muted">Loading…</p>
+        <p className="muted">{t('common.loading')}</p>
       ) : (
         <ul>
           {list.map((w) => (
@@ -99,7 +102,7 @@ function Picker({
                 aria-current={w.id === openId ? 'true' : undefined}
                 onClick={() => void useWatchlists.getState().open(w.id)}
               >
-                {w.name} <small>{ROLE_LABEL[w.role]}</small>
+                {w.name} <small>{t(ROLE_LABEL[w.role])}</small>
               </button>
             </li>
           ))}
@@ -108,14 +111,14 @@ function Picker({
       {canCreate && (
         <form className="wl-row" onSubmit={create}>
           <input
-            aria-label="New watchlist name"
-            placeholder="New watchlist"
+            aria-label={t('wl.newName')}
+            placeholder={t('wl.newPlaceholder')}
             maxLength={100}
             value={name}
             onChange={(e) => setName(e.target.value)}
           />
           <button type="submit" className="small">
-            Create
+            {t('wl.create')}
           </button>
         </form>
       )}
@@ -123,12 +126,12 @@ function Picker({
   );
 }
 
-const STATUS_TEXT: Record<SyncStatus, string> = {
-  loading: 'opening…',
-  connecting: 'connecting',
-  synced: 'synced',
-  offline: 'offline — edits saved on this device',
-  stopped: 'not syncing',
+const STATUS_TEXT: Record<SyncStatus, PlainId> = {
+  loading: 'wl.status.loading',
+  connecting: 'wl.status.connecting',
+  synced: 'wl.status.synced',
+  offline: 'wl.status.offline',
+  stopped: 'wl.status.stopped',
 };
 const STATUS_TONE: Record<SyncStatus, string> = {
   loading: 'warn',
@@ -140,17 +143,17 @@ const STATUS_TONE: Record<SyncStatus, string> = {
 
 function OpenWatchlist({ watchlist, username }: { watchlist: WatchlistSummary; username: string }) {
   const readOnly = watchlist.role === 'viewer';
+  const t = useT();
   const detail = useWatchlists((s) => s.details[watchlist.id]);
   const { link, state } = useWatchlistLink(watchlist.id, username, {
     onRefused: () => void useWatchlists.getState().refresh(),
     onLost: (why) => void useWatchlists.getState().lost(watchlist, why),
   });
-  const status =
-    readOnly && state.status === 'offline'
-      ? 'offline — showing the copy on this device'
-      : STATUS_TEXT[state.status];
+  const status = t(
+    readOnly && state.status === 'offline' ? 'wl.status.offlineReadOnly' : STATUS_TEXT[state.status],
+  );
   return (
-    <article className="wl-open" aria-label={`Watchlist ${watchlist.name}`}>
+    <article className="wl-open" aria-label={t('wl.aria', { name: watchlist.name })}>
       <header className="wl-head">
         <h3>{watchlist.name}</h3>
         <output className={`badge ${STATUS_TONE[state.status]}`} data-testid="sync-status">
@@ -160,16 +163,15 @@ function OpenWatchlist({ watchlist, username }: { watchlist: WatchlistSummary; u
       </header>
       {readOnly && (
         <p className="wl-readonly" role="note">
-          Read-only: you can view this watchlist but not change it. Ask its owner
-          {detail ? ` (${detail.ownerName})` : ''} for editor access.
+          {t('wl.readOnlyNote', { owner: detail ? ` (${detail.ownerName})` : '' })}
         </p>
       )}
       {state.problem && (
         <p role="alert" className="problem">
-          {state.problem}{' '}
+          {say(state.problem)}{' '}
           {state.status === 'stopped' && link && (
             <button type="button" className="small" onClick={() => link.retry()}>
-              Retry
+              {t('wl.retry')}
             </button>
           )}
         </p>
@@ -181,7 +183,7 @@ function OpenWatchlist({ watchlist, username }: { watchlist: WatchlistSummary; u
           <TickerTable doc={link.doc} content={state.content} readOnly={readOnly} />
         </>
       ) : (
-        <p className="muted">Opening the copy on this device…</p>
+        <p className="muted">{t('wl.openingCopy')}</p>
       )}
       {watchlist.role === 'owner' && (
         <>
@@ -189,15 +191,18 @@ function OpenWatchlist({ watchlist, username }: { watchlist: WatchlistSummary; u
           <DeleteWatchlist watchlist={watchlist} />
         </>
       )}
-      {watchlist.role !== 'owner' && detail && <p className="muted">Owner: {detail.ownerName}</p>}
+      {watchlist.role !== 'owner' && detail && (
+        <p className="muted">{t('wl.ownerIs', { name: detail.ownerName })}</p>
+      )}
     </article>
   );
 }
 
 function Presence({ editors }: { editors: readonly Editor[] }) {
+  const t = useT();
   if (editors.length === 0) return null;
   return (
-    <ul className="wl-presence" aria-label="Also here">
+    <ul className="wl-presence" aria-label={t('wl.alsoHere')}>
       {editors.map((e) => (
         <li key={e.clientId}>
           <span className="wl-dot" style={{ background: e.color }} aria-hidden="true" />
@@ -211,6 +216,7 @@ function Presence({ editors }: { editors: readonly Editor[] }) {
 /** Remounted (key) when the name changes, so a rolled-back rename shows the old name again. */
 function RenameForm({ watchlist, disabled }: { watchlist: WatchlistSummary; disabled: boolean }) {
   const [name, setName] = useState(watchlist.name);
+  const t = useT();
   const submit = (e: FormEvent) => {
     e.preventDefault();
     void useWatchlists.getState().rename(watchlist.id, name);
@@ -218,7 +224,7 @@ function RenameForm({ watchlist, disabled }: { watchlist: WatchlistSummary; disa
   return (
     <form className="wl-row" onSubmit={submit}>
       <input
-        aria-label="Watchlist name"
+        aria-label={t('wl.name')}
         maxLength={100}
         value={name}
         disabled={disabled}
@@ -228,7 +234,7 @@ function RenameForm({ watchlist, disabled }: { watchlist: WatchlistSummary; disa
         }}
       />
       <button type="submit" className="small" disabled={disabled || name.trim() === watchlist.name}>
-        Rename
+        {t('wl.rename')}
       </button>
     </form>
   );
@@ -248,23 +254,24 @@ function AddTicker({
   const [text, setText] = useState('');
   const [problem, setProblem] = useState<string>();
   const listId = useId();
+  const t = useT();
   const submit = (e: FormEvent) => {
     e.preventDefault();
     const ticker = parseTicker(text);
-    if (!ticker) return setProblem('Type a B3 ticker such as PETR4: 4 to 12 letters and digits.');
+    if (!ticker) return setProblem(t('wl.badTicker'));
     // The feed's tickers; offline before the server named them, the ones this device kept.
     const known = tickers.length ? tickers : Object.keys(kept);
     if (known.length && !known.includes(ticker))
-      return setProblem(`${ticker} is not on Tape's feed. Tickers on it: ${known.join(', ')}.`);
-    if (!addTicker(doc, ticker)) return setProblem(`${ticker} is already in this watchlist.`);
+      return setProblem(t('wl.notOnFeed', { ticker, list: known.join(', ') }));
+    if (!addTicker(doc, ticker)) return setProblem(t('wl.already', { ticker }));
     setText('');
     setProblem(undefined);
   };
   return (
     <form className="wl-row" onSubmit={submit}>
       <input
-        aria-label="Add ticker"
-        placeholder="Ticker, e.g. PETR4"
+        aria-label={t('wl.addTicker')}
+        placeholder={t('wl.tickerPlaceholder')}
         list={listId}
         autoComplete="off"
         spellCheck={false}
@@ -277,13 +284,13 @@ function AddTicker({
       />
       <datalist id={listId}>
         {tickers
-          .filter((t) => !present.includes(t))
-          .map((t) => (
-            <option key={t} value={t} />
+          .filter((tk) => !present.includes(tk))
+          .map((tk) => (
+            <option key={tk} value={tk} />
           ))}
       </datalist>
       <button type="submit" className="small" disabled={disabled}>
-        Add
+        {t('wl.add')}
       </button>
       {problem && (
         <p role="alert" className="problem">
@@ -304,6 +311,7 @@ function TickerTable({
   readOnly: boolean;
 }) {
   const isStale = useIsStale();
+  const t = useT();
   const table = useRef<HTMLTableElement>(null);
   // React moves a reordered row's nodes, which drops focus: put it back on the same control.
   const refocus = useRef<string | undefined>(undefined);
@@ -328,21 +336,21 @@ function TickerTable({
     move(ticker, index + (e.key === 'ArrowUp' ? -1 : 1));
   };
   if (content.tickers.length === 0)
-    return <p className="muted">No tickers yet{readOnly ? '.' : ': add one above.'}</p>;
+    return <p className="muted">{readOnly ? t('wl.noTickers') : t('wl.noTickersAdd')}</p>;
   return (
     <table ref={table} className="wl-table">
       <thead>
         <tr>
-          <th scope="col">Ticker</th>
+          <th scope="col">{t('wl.ticker')}</th>
           <th scope="col" className="num">
-            Last
+            {t('wl.last')}
           </th>
           <th scope="col" className="num">
-            Chg %
+            {t('wl.change')}
           </th>
-          <th scope="col">Note</th>
+          <th scope="col">{t('wl.note')}</th>
           <th scope="col">
-            <span className="sr-only">Order and remove</span>
+            <span className="sr-only">{t('wl.orderRemove')}</span>
           </th>
         </tr>
       </thead>
@@ -376,6 +384,7 @@ function TickerRow(props: {
   const { doc, ticker, readOnly } = props;
   const q = useMarket((s) => s.quotes[ticker]);
   const decimals = useMarket((s) => s.instruments[ticker]?.priceDecimals ?? 2);
+  const t = useT();
   // The day's change as the board shows it: against the previous close.
   const change = (q && dayChange(q).pct) ?? undefined;
   return (
@@ -394,8 +403,8 @@ function TickerRow(props: {
         <button
           type="button"
           className="small"
-          aria-label={`Move ${ticker} up`}
-          title="Move up (Alt+↑)"
+          aria-label={t('wl.moveUp', { ticker })}
+          title={t('wl.moveUpTitle')}
           disabled={readOnly || props.first}
           onClick={() => props.onMove(-1)}
         >
@@ -404,8 +413,8 @@ function TickerRow(props: {
         <button
           type="button"
           className="small"
-          aria-label={`Move ${ticker} down`}
-          title="Move down (Alt+↓)"
+          aria-label={t('wl.moveDown', { ticker })}
+          title={t('wl.moveDownTitle')}
           disabled={readOnly || props.last}
           onClick={() => props.onMove(1)}
         >
@@ -414,7 +423,7 @@ function TickerRow(props: {
         <button
           type="button"
           className="small danger"
-          aria-label={`Remove ${ticker}`}
+          aria-label={t('wl.remove', { ticker })}
           disabled={readOnly}
           onClick={() => removeTicker(doc, ticker)}
         >
@@ -431,6 +440,7 @@ function TickerRow(props: {
  */
 function NoteEditor({ doc, ticker, readOnly }: { doc: Y.Doc; ticker: string; readOnly: boolean }) {
   const area = useRef<HTMLTextAreaElement>(null);
+  const t = useT();
   useLayoutEffect(() => {
     const el = area.current;
     if (!el) return;
@@ -444,10 +454,10 @@ function NoteEditor({ doc, ticker, readOnly }: { doc: Y.Doc; ticker: string; rea
   return (
     <textarea
       ref={area}
-      aria-label={`Note for ${ticker}`}
+      aria-label={t('wl.noteFor', { ticker })}
       rows={1}
       readOnly={readOnly}
-      placeholder={readOnly ? '' : 'Add a note'}
+      placeholder={readOnly ? '' : t('wl.addNote')}
     />
   );
 }
@@ -455,49 +465,55 @@ function NoteEditor({ doc, ticker, readOnly }: { doc: Y.Doc; ticker: string; rea
 function SharePanel({ id, detail }: { id: string; detail: WatchlistDetail | undefined }) {
   const [username, setUsername] = useState('');
   const [role, setRole] = useState<MemberRole>('editor');
+  const t = useT();
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     if (await useWatchlists.getState().share(id, username, role)) setUsername('');
   };
   return (
-    <section className="wl-share" aria-label="Sharing">
-      <h4>Shared with</h4>
+    <section className="wl-share" aria-label={t('wl.sharing')}>
+      <h4>{t('wl.sharedWith')}</h4>
       {!detail ? (
-        <p className="muted">Members show when the server can be reached.</p>
+        <p className="muted">{t('wl.membersOffline')}</p>
       ) : detail.members?.length ? (
-        <ul aria-label="Members">
+        <ul aria-label={t('wl.members')}>
           {detail.members.map((m) => (
             <li key={m.username}>
-              {m.username} <span className="muted">{m.role === 'editor' ? 'can edit' : 'read-only'}</span>{' '}
+              {m.username}{' '}
+              <span className="muted">{t(m.role === 'editor' ? 'wl.canEdit' : 'wl.readOnly')}</span>{' '}
               <button
                 type="button"
                 className="small"
-                aria-label={`Stop sharing with ${m.username}`}
+                aria-label={t('wl.stopSharing', { user: m.username })}
                 onClick={() => void useWatchlists.getState().unshare(id, m.username)}
               >
-                Remove
+                {t('wl.removeMember')}
               </button>
             </li>
           ))}
         </ul>
       ) : (
-        <p className="muted">Nobody else yet.</p>
+        <p className="muted">{t('wl.nobody')}</p>
       )}
       <form className="wl-row" onSubmit={submit}>
         <input
-          aria-label="Share with username"
-          placeholder="username"
+          aria-label={t('wl.shareWith')}
+          placeholder={t('wl.usernamePlaceholder')}
           autoComplete="off"
           spellCheck={false}
           value={username}
           onChange={(e) => setUsername(e.target.value)}
         />
-        <select aria-label="Role" value={role} onChange={(e) => setRole(e.target.value as MemberRole)}>
-          <option value="editor">can edit</option>
-          <option value="viewer">read-only</option>
+        <select
+          aria-label={t('wl.role')}
+          value={role}
+          onChange={(e) => setRole(e.target.value as MemberRole)}
+        >
+          <option value="editor">{t('wl.canEdit')}</option>
+          <option value="viewer">{t('wl.readOnly')}</option>
         </select>
         <button type="submit" className="small">
-          Share
+          {t('wl.share')}
         </button>
       </form>
     </section>
@@ -506,24 +522,25 @@ function SharePanel({ id, detail }: { id: string; detail: WatchlistDetail | unde
 
 function DeleteWatchlist({ watchlist }: { watchlist: WatchlistSummary }) {
   const [confirming, setConfirming] = useState(false);
+  const t = useT();
   if (!confirming)
     return (
       <button type="button" className="small danger wl-delete" onClick={() => setConfirming(true)}>
-        Delete watchlist
+        {t('wl.delete')}
       </button>
     );
   return (
     <p className="wl-delete">
-      Delete “{watchlist.name}” for everyone it is shared with?{' '}
+      {t('wl.deleteAsk', { name: watchlist.name })}{' '}
       <button
         type="button"
         className="small danger"
         onClick={() => void useWatchlists.getState().remove(watchlist.id)}
       >
-        Delete for everyone
+        {t('wl.deleteAll')}
       </button>{' '}
       <button type="button" className="small" onClick={() => setConfirming(false)}>
-        Keep it
+        {t('wl.keep')}
       </button>
     </p>
   );

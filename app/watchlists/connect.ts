@@ -5,6 +5,7 @@ import { messageAuth, WebsocketProvider } from 'y-websocket';
 import type * as Y from 'yjs';
 import { socketTicket } from '../api/client.ts';
 import { localDb } from '../data/db.ts';
+import { type Message, msg, type Text } from '../i18n/i18n.ts';
 import { useSession } from '../state/session.ts';
 import type { LossReason } from './losses.ts';
 import { readWatchlist, type WatchlistContent } from './model.ts';
@@ -23,7 +24,7 @@ export interface Editor {
 export interface LinkState {
   readonly status: SyncStatus;
   /** What went wrong and what to do, while it matters. */
-  readonly problem: string | undefined;
+  readonly problem: Text | undefined;
   /** Undefined until the copy on this device has loaded. */
   readonly content: WatchlistContent | undefined;
   /** Other people with this watchlist open, each once. */
@@ -38,15 +39,14 @@ export interface LinkHooks {
 }
 
 /** Server close codes that end syncing (collab/hub.ts), in words that say what to do. */
-const STOPPED_BECAUSE: Record<number, string> = {
-  4400: 'The server refused a message from this device. Reload the app; if it happens again, tell your admin.',
-  4413: 'This watchlist is full: the server takes no more changes. Remove tickers or shorten notes, then press Retry.',
+const STOPPED_BECAUSE: Record<number, Message> = {
+  4400: msg('wl.stopped4400'),
+  4413: msg('wl.stopped4413'),
 };
 const TOKEN_EXPIRED = 4401;
 /** Close codes that end access for good, told by the watchlists store (losses.ts). */
 const LOST: Record<number, Exclude<LossReason, 'gone'>> = { 4403: 'unshared', 4404: 'deleted' };
-const REFUSED =
-  'Your change was not saved: you can only read this watchlist. Ask its owner for editor access.';
+const REFUSED = msg('wl.refused');
 
 /** A stable colour per person, so a chip looks the same on every screen. */
 function colorOf(name: string): string {
@@ -102,7 +102,7 @@ export class WatchlistLink {
         if (!this.closed)
           this.set({
             status: 'stopped',
-            problem: `The copy on this device could not be read (${err.message}). Reload the app.`,
+            problem: msg('wl.unreadable', { reason: err.message }),
           });
       },
     );
@@ -245,8 +245,7 @@ export class WatchlistLink {
       this.hooks.onLost(lost);
       return;
     }
-    const message =
-      STOPPED_BECAUSE[code] ?? `Syncing stopped (the server closed with code ${code}). Press Retry.`;
+    const message = STOPPED_BECAUSE[code] ?? msg('wl.stoppedCode', { code });
     this.set({ status: 'stopped', problem: message });
   }
 

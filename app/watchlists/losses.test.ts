@@ -1,5 +1,6 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { setLang } from '../i18n/i18n.ts';
 import { type Loss, type LossReason, lossText, noteLoss } from './losses.ts';
 
 // A watchlist unshared while open is heard of twice: its socket closes with 4403 and the list
@@ -7,6 +8,8 @@ import { type Loss, type LossReason, lossText, noteLoss } from './losses.ts';
 
 const fold = (events: readonly Loss[]) => events.reduce<readonly Loss[]>(noteLoss, []);
 const desk = (why: LossReason): Loss => ({ id: '7', name: 'Desk', why });
+
+beforeAll(() => setLang('en'));
 
 describe('noteLoss', () => {
   it('tells an unshared list once, whether the 4403 or the refresh comes first', () => {

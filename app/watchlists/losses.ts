@@ -1,3 +1,5 @@
+import { t } from '../i18n/i18n.ts';
+
 // Telling the trader why a watchlist vanished. Two things can say so, in either order: the open
 // list's socket closing with 4403/4404, and a list refresh whose answer no longer has it. Each is
 // noted here; the trader is told once per watchlist, by the most precise reason heard.
@@ -25,19 +27,11 @@ export function noteLoss(losses: readonly Loss[], loss: Loss): readonly Loss[] {
   return losses.map((l) => (l === known ? { ...known, why: loss.why } : l));
 }
 
-const LOSS_TEXT: Record<LossReason, (name: string) => string> = {
-  unshared: (name) =>
-    `“${name}” is no longer shared with you, so it was removed from this device. Ask its owner to share it again.`,
-  deleted: (name) => `“${name}” was deleted by its owner, so it was removed from this device.`,
-  gone: (name) =>
-    `“${name}” is no longer shared with you, or its owner deleted it, so it was removed from this device.`,
-};
-
-/** What to tell the trader about `losses`, by name; undefined when there is nothing to tell. */
+/** What to tell the trader about `losses`, by name, in the current language; undefined when nothing. */
 export function lossText(losses: readonly Loss[]): string | undefined {
   if (losses.length === 0) return undefined;
   return [...losses]
     .sort((a, b) => a.name.localeCompare(b.name, 'pt-BR') || a.id.localeCompare(b.id))
-    .map((l) => LOSS_TEXT[l.why](l.name))
+    .map((l) => t(`wl.lost.${l.why}`, { name: l.name }))
     .join(' ');
 }
