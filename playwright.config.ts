@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defineConfig } from '@playwright/test';
+import { langState } from './e2e/lang.ts';
 
 // e2e runs the built app against the real server (simulator DLL, fresh embedded database).
 const PORT = Number(process.env.TAPE_E2E_PORT ?? 9101);
@@ -17,6 +18,8 @@ export default defineConfig({
   reporter: [['list']],
   use: {
     baseURL: `http://127.0.0.1:${PORT}`,
+    // The specs read English; contexts a spec opens itself say so too (e2e/lang.ts).
+    storageState: langState(`http://127.0.0.1:${PORT}`),
     screenshot: 'only-on-failure',
     trace: 'retain-on-failure',
     launchOptions: {

@@ -1,6 +1,6 @@
 import { type Browser, expect, type Page, test } from '@playwright/test';
 import { E2E_ADMIN_PASSWORD } from '../playwright.config.ts';
-import { ensureUser, signIn } from './desk.ts';
+import { englishContext, ensureUser, signIn } from './desk.ts';
 
 // An admin acts on a user who is signed in elsewhere (issue 16): the server closes that user's
 // sockets with 4401 and a reason, and the user's app follows within a second: signed out with
@@ -9,7 +9,7 @@ import { ensureUser, signIn } from './desk.ts';
 const SIGNED_OUT_WITHIN_MS = 1_000;
 
 async function signedInAs(browser: Browser, username: string): Promise<Page> {
-  const page = await (await browser.newContext()).newPage();
+  const page = await (await englishContext(browser, test.info().project.use.baseURL as string)).newPage();
   await signIn(page, username);
   return page;
 }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { expect, type Page, test } from '@playwright/test';
 import type { NewDeadLetter } from '../sync-server/deadLetters/queue.ts';
 import { ADMIN_PASSWORD } from '../sync-server/testing/server.ts';
-import { signIn } from './desk.ts';
+import { englishContext, signIn } from './desk.ts';
 import { ownServer } from './ownServer.ts';
 
 // The operator's side of dead letters (issue 16): letters a crashed run left in the spill file
@@ -77,7 +77,7 @@ test('letters left in the spill file are counted, redriven from the screen, and 
     `${JSON.stringify(batch)}\n${JSON.stringify(offGrid)}\n`,
   );
   await server.start();
-  const admin = await (await browser.newContext({ baseURL: server.url })).newPage();
+  const admin = await (await englishContext(browser, server.url)).newPage();
   await signIn(admin, 'admin', ADMIN_PASSWORD);
 
   await expect(admin.getByTestId('admin-badge')).toHaveText('2', { timeout: 15_000 });

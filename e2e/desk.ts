@@ -1,5 +1,6 @@
 import { type APIRequestContext, type Browser, expect, type Page } from '@playwright/test';
 import { E2E_ADMIN_PASSWORD } from '../playwright.config.ts';
+import { type Lang, langState, WORDS } from './lang.ts';
 
 // The e2e desk: users and trading accounts made through the real REST API, as an admin would.
 
@@ -61,17 +62,31 @@ export async function finishSetup(request: APIRequestContext, password = E2E_ADM
   expect([200, 409], await res.text()).toContain(res.status());
 }
 
-/** Signs in through the sign-in form; `admin` past the first run (finishSetup). */
-export async function signIn(page: Page, username: string, password = PASSWORD) {
+/**
+ * Signs in through the sign-in form, in the language the page's context was opened in; `admin`
+ * past the first run (finishSetup).
+ */
+export async function signIn(page: Page, username: string, password = PASSWORD, lang: Lang = 'en') {
+  const w = WORDS[lang];
   if (username === 'admin') await finishSetup(page.request, password);
   await page.goto('/');
-  await page.getByLabel('Username').fill(username);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page.getByTestId('connection')).toHaveText('Live', { timeout: 15_000 });
+  await page.getByLabel(w['login.username']).fill(username);
+  await page.getByLabel(w['login.password']).fill(password);
+  await page.getByRole('button', { name: w['login.signIn'] }).click();
+  await expect(page.getByTestId('connection')).toHaveText(w['conn.live'], { timeout: 15_000 });
 }
+
+/** A browser context in English (tape.lang) for `baseURL`, as the config's own contexts are. */
+export const englishContext = (browser: Browser, baseURL: string) =>
+  browser.newContext({ baseURL, storageState: langState(baseURL) });
 
 /** A phone's browser context (390×844, touch), as a trader's phone opens Tape. Close it after. */
 export const PHONE = { width: 390, height: 844 } as const;
-export const phoneContext = (browser: Browser, baseURL: string | undefined) =>
-  browser.newContext({ baseURL, viewport: PHONE, isMobile: true, hasTouch: true });
+export const phoneContext = (browser: Browser, baseURL: string | undefined, lang: Lang = 'en') =>
+  browser.newContext({
+    baseURL,
+    viewport: PHONE,
+    isMobile: true,
+    hasTouch: true,
+    storageState: langState(baseURL as string, lang),
+  });

@@ -1,6 +1,6 @@
 import { expect, type Page, test } from '@playwright/test';
 import { ADMIN_PASSWORD } from '../sync-server/testing/server.ts';
-import { signIn } from './desk.ts';
+import { englishContext, signIn } from './desk.ts';
 import { ownServer } from './ownServer.ts';
 
 // The first run on a fresh install (issue 16), all through the screens: the admin imports the
@@ -22,7 +22,7 @@ test('from a fresh install to a trader’s first fill through the screens, in un
 }) => {
   const started = Date.now();
   await server.start();
-  const admin = await (await browser.newContext({ baseURL: server.url })).newPage();
+  const admin = await (await englishContext(browser, server.url)).newPage();
   await admin.goto('/');
   await admin.getByLabel('Username').fill('admin');
   await admin.getByLabel('Password').fill(ADMIN_PASSWORD);
@@ -68,7 +68,7 @@ test('from a fresh install to a trader’s first fill through the screens, in un
   await expect(accounts.locator('tr[data-account="SIM-0002"]')).toContainText('first.trader');
 
   // The trader signs in, buys 100 PETR4 at market and sees the fill and the position.
-  const trader = await (await browser.newContext({ baseURL: server.url })).newPage();
+  const trader = await (await englishContext(browser, server.url)).newPage();
   await signIn(trader, 'first.trader', password);
   await trader.getByRole('region', { name: 'Quotes' }).locator('tr[data-ticker="PETR4"]').click();
   const ticket = trader.getByRole('region', { name: 'Order ticket' });

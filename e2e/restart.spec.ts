@@ -1,6 +1,6 @@
 import { expect, test } from '@playwright/test';
 import { ADMIN_PASSWORD } from '../sync-server/testing/server.ts';
-import { signIn } from './desk.ts';
+import { englishContext, signIn } from './desk.ts';
 import { ownServer } from './ownServer.ts';
 
 // A server restart while the app is reloaded (issue 14): the page comes from the service worker
@@ -15,7 +15,7 @@ test('after a restart the app goes Live by itself, also when reloaded while the 
   browser,
 }) => {
   await server.start();
-  const context = await browser.newContext({ baseURL: server.url });
+  const context = await englishContext(browser, server.url);
   const page = await context.newPage();
   const pageErrors: string[] = [];
   page.on('pageerror', (err) => pageErrors.push(err.message));

@@ -1,6 +1,6 @@
 import { expect, type Page, test } from '@playwright/test';
 import { ADMIN_PASSWORD } from '../sync-server/testing/server.ts';
-import { signIn } from './desk.ts';
+import { englishContext, signIn } from './desk.ts';
 import { ownServer } from './ownServer.ts';
 
 // No access token in a URL (issue 14): the sockets open with one-time tickets. Every URL the app
@@ -19,7 +19,7 @@ test('no access token in any URL the app requests, any socket it opens, or its c
   browser,
 }) => {
   await server.start();
-  const context = await browser.newContext({ baseURL: server.url });
+  const context = await englishContext(browser, server.url);
   const requested: string[] = [];
   const sockets: string[] = [];
   const printed: string[] = [];

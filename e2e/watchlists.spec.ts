@@ -3,7 +3,7 @@ import { type APIRequestContext, type Browser, expect, type Page, request, test 
 import WebSocket from 'ws';
 import { messageAuth, WebsocketProvider } from 'y-websocket';
 import * as Y from 'yjs';
-import { ensureUser, login, signIn as signInPage } from './desk.ts';
+import { englishContext, ensureUser, login, signIn as signInPage } from './desk.ts';
 
 // Shared watchlists in the built app against the real server: two people editing one list (one
 // of them offline for a while), a viewer who cannot change it, and an offline reload.
@@ -51,7 +51,7 @@ function stockClient(baseURL: string | undefined, room: string, who: string): We
 }
 
 async function signIn(browser: Browser, username: string, baseURL: string | undefined): Promise<Page> {
-  const context = await browser.newContext({ baseURL });
+  const context = await englishContext(browser, baseURL as string);
   const page = await context.newPage();
   await signInPage(page, username);
   await showWatchlists(page);
