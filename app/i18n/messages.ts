@@ -307,7 +307,7 @@ export const pt = {
   'tape.minQty': 'Qtd. mín.',
   'tape.any': 'qualquer',
   'tape.broker': 'Corretora',
-  'tape.allBrokers': 'Todas as corretoras',
+  'tape.allBrokers': 'Todas',
   'tape.count': { one: '{count} negócio', other: '{count} negócios' },
   'tape.countOf': '{n} de {total}',
   'tape.minQtyBad': 'A qtd. mínima é um número inteiro de ações ou contratos',
