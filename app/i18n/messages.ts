@@ -740,6 +740,13 @@ export const pt = {
 
   // Odds and ends
   'tape.brokerN': 'Corretora {id}',
+
+  // The history backfill
+  'backfill.title': 'Carga do histórico',
+  'backfill.row': 'Histórico de {ticker}',
+  'backfill.filling': 'histórico {percent}% · {trades} negócios',
+  'backfill.live': 'ao vivo · {trades} negócios de histórico',
+  'backfill.failed': 'histórico incompleto: o servidor não conseguiu obter parte dele',
 } as const;
 
 export type MessageId = keyof typeof pt;
@@ -1472,4 +1479,11 @@ export const en: { readonly [K in MessageId]: Shape<(typeof pt)[K]> } = {
 
   // Odds and ends
   'tape.brokerN': 'Broker {id}',
+
+  // The history backfill
+  'backfill.title': 'History backfill',
+  'backfill.row': '{ticker} history',
+  'backfill.filling': 'history {percent}% · {trades} trades',
+  'backfill.live': 'live · {trades} trades of history',
+  'backfill.failed': 'history incomplete: the server could not get part of it',
 };

@@ -1,5 +1,6 @@
 import { type ReactNode, useEffect, useState } from 'react';
 import { quantity } from '../format.ts';
+import { t, useT } from '../i18n/i18n.ts';
 import { type BackfillView, LIVE_SHOWN_MS, shown, useBackfill } from '../state/backfill.ts';
 import './backfill.css';
 
@@ -9,14 +10,15 @@ import './backfill.css';
 // value, for the tests that ask whether it reached 100.
 
 function label(v: BackfillView): string {
-  if (v.state === 'filling') return `history ${v.percent}% · ${quantity(v.trades)} trades`;
-  if (v.state === 'live') return `live · ${quantity(v.trades)} trades of history`;
-  return 'history incomplete: the server could not get part of it';
+  if (v.state === 'filling') return t('backfill.filling', { percent: v.percent, trades: quantity(v.trades) });
+  if (v.state === 'live') return t('backfill.live', { trades: quantity(v.trades) });
+  return t('backfill.failed');
 }
 
 export function BackfillProgress(): ReactNode {
   const byTicker = useBackfill((s) => s.byTicker);
   const [now, setNow] = useState(Date.now);
+  useT();
   const views = Object.values(byTicker);
   // Draws again when a "live" bar's moment is over.
   useEffect(() => {
@@ -28,9 +30,9 @@ export function BackfillProgress(): ReactNode {
     return () => clearTimeout(timer);
   });
   if (views.length === 0) return null;
-  const t = Date.now();
+  const at = Date.now();
   return (
-    <section className="backfill" aria-label="History backfill" hidden={!views.some((v) => shown(v, t))}>
+    <section className="backfill" aria-label={t('backfill.title')} hidden={!views.some((v) => shown(v, at))}>
       {views.map((v) => (
         <div
           key={v.ticker}
@@ -38,13 +40,13 @@ export function BackfillProgress(): ReactNode {
           data-testid={`backfill-${v.ticker}`}
           data-state={v.state}
           role="progressbar"
-          aria-label={`${v.ticker} history`}
+          aria-label={t('backfill.row', { ticker: v.ticker })}
           aria-valuemin={0}
           aria-valuemax={100}
           aria-valuenow={v.percent}
           aria-valuetext={label(v)}
           title={v.reason}
-          hidden={!shown(v, t)}
+          hidden={!shown(v, at)}
         >
           <strong>{v.ticker}</strong>
           <span className="backfill-bar">
