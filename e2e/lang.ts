@@ -1,3 +1,4 @@
+import type { BrowserContext } from '@playwright/test';
 import { en, pt } from '../app/i18n/messages.ts';
 
 // The interface's language in e2e: the specs read English (tape.lang=en in every context they
@@ -13,3 +14,10 @@ export const langState = (baseURL: string, lang: Lang = 'en') => ({
   cookies: [],
   origins: [{ origin: new URL(baseURL).origin, localStorage: [{ name: 'tape.lang', value: lang }] }],
 });
+
+/**
+ * English for a context opened without storage state (a persistent profile, as an installed app
+ * runs): set before each page's scripts, so before the app reads it.
+ */
+export const inEnglish = (context: BrowserContext) =>
+  context.addInitScript(() => localStorage.setItem('tape.lang', 'en'));

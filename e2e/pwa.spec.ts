@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, expect, test } from '@playwright/test';
+import { inEnglish } from './lang.ts';
 
 test('the app is installable and its service worker takes control', async ({ baseURL }, testInfo) => {
   // Install criteria are judged in a normal profile: Playwright's default contexts are incognito.
@@ -11,6 +12,7 @@ test('the app is installable and its service worker takes control', async ({ bas
     args: launch.args,
     baseURL,
   });
+  await inEnglish(context);
   try {
     const page = context.pages()[0] ?? (await context.newPage());
     await page.goto('/');

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, expect, test } from '@playwright/test';
+import { inEnglish } from './lang.ts';
 
 // A new version is offered, never forced: when the service worker script changes, the app shows
 // "update available" and reloads into the new version only when the trader says so. The app is
@@ -32,6 +33,7 @@ test('a new version waits for the trader to accept it', async ({ baseURL }, test
     args: launch.args,
     baseURL: origin,
   });
+  await inEnglish(context);
   try {
     const page = context.pages()[0] ?? (await context.newPage());
     await page.goto('/');
