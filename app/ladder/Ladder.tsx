@@ -1,4 +1,13 @@
-import { type KeyboardEvent, type MouseEvent, memo, useEffect, useMemo, useRef, useState } from 'react';
+import {
+  type CSSProperties,
+  type KeyboardEvent,
+  type MouseEvent,
+  memo,
+  useEffect,
+  useMemo,
+  useRef,
+  useState,
+} from 'react';
 import { toTicks } from '../../sync-server/shared/instruments.ts';
 import type { OrderJson } from '../../sync-server/shared/orders.ts';
 import { price as fmt, quantity } from '../format.ts';
@@ -35,11 +44,47 @@ type Armed = { side: 'buy' | 'sell'; ticks: number } | undefined;
 /** Working, a limit, and no cancel asked yet: what the ladder moves and cancels. */
 const cancellable = (o: OrderJson) => isWorking(o) && o.price !== null && o.state !== 'pending_cancel';
 
+interface RowProps {
+  row: LadderRow;
+  digits: number;
+  tick: number;
+  last: boolean;
+  bestBid: boolean;
+  bestAsk: boolean;
+  cursor: boolean;
+  selected: boolean;
+  armed: 'buy' | 'sell' | undefined;
+  /** Stable across renders (the ladder's handlers go through a ref): not compared. */
+  onSide(side: 'buy' | 'sell', ticks: number): void;
+  onOwn(side: 'buy' | 'sell', ticks: number): void;
+  onOwnCancel(ticks: number, e: MouseEvent): void;
+  /** The language's `t`: a new one draws the memoised row again. */
+  t: typeof T;
+}
+
+const ROW_FIELDS = [
+  'ticks',
+  'bidQty',
+  'bidCount',
+  'askQty',
+  'askCount',
+  'volume',
+  'ownBuy',
+  'ownSell',
+] as const;
+const FLAGS = ['digits', 'tick', 'last', 'bestBid', 'bestAsk', 'cursor', 'selected', 'armed', 't'] as const;
+/**
+ * A row is drawn again only when what it shows changed: the rows are rebuilt on every book or
+ * tape frame, but most of them show the same numbers (at 1,000 trades/s every row re-rendering
+ * every frame cost the Trade screen its frame rate).
+ */
+const sameRow = (a: RowProps, b: RowProps) =>
+  ROW_FIELDS.every((k) => a.row[k] === b.row[k]) && FLAGS.every((k) => a[k] === b[k]);
+
 const Row = memo(function Row({
   row,
   digits,
   tick,
-  maxVolume,
   last,
   bestBid,
   bestAsk,
@@ -50,23 +95,7 @@ const Row = memo(function Row({
   onOwn,
   onOwnCancel,
   t,
-}: {
-  row: LadderRow;
-  digits: number;
-  tick: number;
-  maxVolume: number;
-  last: boolean;
-  bestBid: boolean;
-  bestAsk: boolean;
-  cursor: boolean;
-  selected: boolean;
-  armed: 'buy' | 'sell' | undefined;
-  onSide(side: 'buy' | 'sell', ticks: number): void;
-  onOwn(side: 'buy' | 'sell', ticks: number): void;
-  onOwnCancel(ticks: number, e: MouseEvent): void;
-  /** The language's `t`: a new one draws the memoised row again. */
-  t: typeof T;
-}) {
+}: RowProps) {
   const p = fmt(row.ticks * tick, digits);
   const cls = [
     last ? 'last' : '',
@@ -116,11 +145,13 @@ const Row = memo(function Row({
       {book('sell', 'ask', row.askQty, row.askCount)}
       {own('sell', row.ownSell)}
       <td className="vol" title={row.volume ? t('ladder.traded', { qty: quantity(row.volume) }) : undefined}>
-        {row.volume > 0 && <span style={{ width: `${(row.volume / maxVolume) * 100}%` }} />}
+        {/* Its share of the largest volume shown (--ladder-max, set on the table): a new largest
+            one changes one style, not every row. */}
+        {row.volume > 0 && <span style={{ width: `calc(100% * ${row.volume} / var(--ladder-max))` }} />}
       </td>
     </tr>
   );
-});
+}, sameRow);
 
 /**
  * The price ladder of a ticker (Profit's Super DOM): the book's depth per price around a centre
@@ -279,20 +310,32 @@ export function Ladder({ ticker }: { ticker: string }) {
       (count) => msg('ladder.cancellingOn', { count, ticker }),
     );
 
-  const onSide = (side: 'buy' | 'sell', ticks: number) => {
+  const onSideNow = (side: 'buy' | 'sell', ticks: number) => {
     setCursor(ticks);
     if (selected) return moveTo(ticks);
     void place(side, ticks);
   };
-  const onOwn = (side: 'buy' | 'sell', ticks: number) => {
+  const onOwnNow = (side: 'buy' | 'sell', ticks: number) => {
     setCursor(ticks);
     if (selected) return moveTo(ticks);
     if (ordersAt(ticks, side).length) setSelected({ side, ticks });
   };
-  const onOwnCancel = (ticks: number, e: MouseEvent) => {
+  const onOwnCancelNow = (ticks: number, e: MouseEvent) => {
     e.preventDefault();
     cancelAt(ticks);
   };
+  // The rows get handlers that never change and call this render's: a row drawn earlier (sameRow)
+  // still acts on the ladder's state of now.
+  const now = useRef({ onSideNow, onOwnNow, onOwnCancelNow });
+  now.current = { onSideNow, onOwnNow, onOwnCancelNow };
+  const handlers = useMemo(
+    () => ({
+      onSide: (side: 'buy' | 'sell', ticks: number) => now.current.onSideNow(side, ticks),
+      onOwn: (side: 'buy' | 'sell', ticks: number) => now.current.onOwnNow(side, ticks),
+      onOwnCancel: (ticks: number, e: MouseEvent) => now.current.onOwnCancelNow(ticks, e),
+    }),
+    [],
+  );
 
   function onKey(e: KeyboardEvent<HTMLDivElement>) {
     if ((e.target as HTMLElement).tagName === 'INPUT') return;
@@ -390,7 +433,7 @@ export function Ladder({ ticker }: { ticker: string }) {
         }
         data-testid="ladder"
       >
-        <table className="ladder-table">
+        <table className="ladder-table" style={{ '--ladder-max': maxVolume } as CSSProperties}>
           <thead>
             <tr>
               <th scope="col">{t('ladder.mine')}</th>
@@ -408,16 +451,15 @@ export function Ladder({ ticker }: { ticker: string }) {
                 row={r}
                 digits={digits}
                 tick={tick}
-                maxVolume={maxVolume}
                 last={r.ticks === lastTicks}
                 bestBid={r.ticks === bestBid}
                 bestAsk={r.ticks === bestAsk}
                 cursor={r.ticks === cursor}
                 selected={selected?.ticks === r.ticks}
                 armed={armed?.ticks === r.ticks ? armed.side : undefined}
-                onSide={onSide}
-                onOwn={onOwn}
-                onOwnCancel={onOwnCancel}
+                onSide={handlers.onSide}
+                onOwn={handlers.onOwn}
+                onOwnCancel={handlers.onOwnCancel}
                 t={t}
               />
             ))}
