@@ -110,6 +110,12 @@ for (const lang of ['en', 'pt'] as const satisfies readonly Lang[]) {
           timeout: 10_000,
         });
         expect(await outside(page)).toEqual([]);
+        // A card's filled quantity is labelled in the interface's language (the table's header is
+        // hidden on a phone).
+        const filled = blotter.locator('tr[data-order] .b-filled').first();
+        expect(await filled.evaluate((el) => getComputedStyle(el, '::before').content)).toBe(
+          `"${w['blotter.filled']} "`,
+        );
         const box = await blotter.boundingBox();
         const table = await blotter.locator('table').first().boundingBox();
         expect(table && box && table.x + table.width <= box.x + box.width + 0.5).toBe(true);

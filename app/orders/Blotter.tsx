@@ -52,22 +52,27 @@ export function Blotter() {
             {list.map((o) => (
               <Fragment key={o.clientOrderId}>
                 <tr data-order={o.clientOrderId} className={`state-${o.state}`}>
-                  <td className="time">{b3Time(o.createdAt)}</td>
-                  <th scope="row">{o.ticker}</th>
-                  <td className={`side-${o.side}`}>{say(sideText(o.side))}</td>
-                  <td className="num">{o.qty}</td>
-                  <td className="num">
+                  <td className="time b-time">{b3Time(o.createdAt)}</td>
+                  <th scope="row" className="b-ticker">
+                    {o.ticker}
+                  </th>
+                  <td className={`b-side side-${o.side}`}>{say(sideText(o.side))}</td>
+                  <td className="num b-qty">{o.qty}</td>
+                  <td className="num b-price">
                     {o.type === 'market' ? t('blotter.market') : price(o.price, digits(o.ticker))}
                   </td>
-                  <td className="num">
+                  <td className="num b-filled" data-label={t('blotter.filled')}>
                     {o.filledQty}
                     {o.avgFillPrice !== null && ` @ ${price(o.avgFillPrice, digits(o.ticker))}`}
                   </td>
-                  <td title={o.rejectReason ? say(rejectText(o.rejectReason)) : undefined}>
+                  <td
+                    className="b-state"
+                    title={o.rejectReason ? say(rejectText(o.rejectReason)) : undefined}
+                  >
                     {o.state === SENDING ? t('order.sending') : say(stateText(o.state))}
                     {o.rejectReason && <small className="problem"> {say(rejectText(o.rejectReason))}</small>}
                   </td>
-                  <td>
+                  <td className="b-act">
                     {o.id > 0 && (
                       <button
                         type="button"
