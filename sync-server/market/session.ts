@@ -83,10 +83,12 @@ export interface MarketSessionDeps {
 /**
  * The app sends a handful of control messages per connection (its subscriptions, a token
  * renewal, a resubscribe per gap). Past this a socket's messages are dropped unread: the first
- * drop is answered with `rate_limited`; a socket that goes on past `burst` more drops is closed
- * (4429).
+ * drop of a flood is answered with `rate_limited`; a socket that goes on past `burst` more drops
+ * in the flood (until a second passes without one) is closed (4429).
  */
 export const CONTROL_RATE: Rate = { perSecond: 50, burst: 200 };
+/** A flood is over once a socket has gone this long without a dropped message. */
+const FLOOD_QUIET_MS = 1_000;
 
 /** The topic of one account's order and position events: only its users' sockets join it. */
 export const accountTopic = (accountId: string) => `acct/${accountId}`;
@@ -105,8 +107,14 @@ interface State {
   conflatedSince: number;
   closed: boolean;
   bucket: TokenBucket;
-  /** Messages dropped since the last one accepted (rate limit). */
+  /**
+   * Messages dropped in the current flood (rate limit): counted until a second passes without a
+   * drop, not reset by the token a flood earns back every 20 ms, so one flood is answered once
+   * and a socket that keeps flooding is closed.
+   */
   dropped: number;
+  /** When the last message was dropped (ms). */
+  droppedAt: number;
   /** The socket's subscription changes still running, in order; undefined when idle. */
   queue: Promise<void> | undefined;
   /** An admin's socket: it watches the open dead letters until it closes. */
@@ -302,6 +310,7 @@ export function marketEndpoint(deps: MarketSessionDeps): MarketEndpoint {
         closed: false,
         bucket: fullBucket(rate, Date.now()),
         dropped: 0,
+        droppedAt: 0,
         queue: undefined,
         admin: session.principal.role === 'admin' && deps.openLetters !== undefined,
       };
@@ -341,9 +350,11 @@ export function marketEndpoint(deps: MarketSessionDeps): MarketEndpoint {
       const state = sessions.get(session);
       if (!state || state.closed) return;
       // Counted before anything is decoded: a flood costs the server a comparison per message.
-      const bucket = takeToken(state.bucket, rate, Date.now());
+      const now = Date.now();
+      const bucket = takeToken(state.bucket, rate, now);
       if (!bucket) {
         state.dropped++;
+        state.droppedAt = now;
         if (state.dropped === 1) {
           fail(
             session,
@@ -358,7 +369,7 @@ export function marketEndpoint(deps: MarketSessionDeps): MarketEndpoint {
         return;
       }
       state.bucket = bucket;
-      state.dropped = 0;
+      if (now - state.droppedAt >= FLOOD_QUIET_MS) state.dropped = 0;
       if (data.byteLength > MAX_CONTROL_BYTES) {
         deps.onClientError(session.principal, 'too_large');
         state.closed = true;
