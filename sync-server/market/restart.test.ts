@@ -8,19 +8,22 @@ import { until } from '../testing/until.ts';
 // A restart mid-session: the day's volume and trade count go on from where they were, plus what
 // traded since, instead of starting again from the trades of the new process.
 //
-// The simulator's clock is set to 07:00 Brasília of today, before B3's open. From 10:00 its live
-// market resumes today's deterministic history, and its daily figures count that history plus
-// the live trades of its own process only: a restarted simulator forgets what the first one
+// The simulator's clock is set to 07:00 Brasília of today (now, before that), before B3's open.
+// From 10:00 its live market resumes today's deterministic history, and its daily figures count
+// that history plus the live trades of its own process only: a restarted simulator forgets what the first one
 // traded live, which no exchange does, and the expectation below would not hold. Tape's side
 // (the seed from stored trades, the exchange's figures raising it) is the same either way.
 
 const HOUR_MS = 3_600_000;
 const B3_MS = 3 * HOUR_MS;
 
-/** 07:00 Brasília of the B3 day now. */
+/**
+ * 07:00 Brasília of the B3 day now, or now when that is still to come: never ahead of the wall
+ * clock, whose trades the server would refuse as out of range.
+ */
 function beforeTheOpen(now = Date.now()): Date {
   const day = Math.floor((now - B3_MS) / (24 * HOUR_MS)) * 24 * HOUR_MS;
-  return new Date(day + B3_MS + 7 * HOUR_MS);
+  return new Date(Math.min(now, day + B3_MS + 7 * HOUR_MS));
 }
 
 const TICKERS = ['PETR4', 'VALE3'];
