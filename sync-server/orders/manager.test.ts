@@ -10,10 +10,10 @@ import { createTestUser, testBackends } from '../store/testing.ts';
 import { MAX_HELD_UPDATES } from './lanes.ts';
 import { MAX_SUBMITS_IN_FLIGHT, MAX_UPDATE_BACKLOG, OrderManager } from './manager.ts';
 import { OrderError } from './model.ts';
-import type { VenueAccount } from './ports.ts';
 import { parseDllOrder } from './profitDllAdapter.ts';
 import type { OrderReport } from './report.ts';
 import { DEFAULT_RISK } from './risk.ts';
+import { ScriptedBroker } from './scriptedBroker.ts';
 
 // The manager's update lanes and load limits, against the real order store, with a scripted
 // broker behind the manager's own OrderVenue port: the test decides when the DLL moves
@@ -34,70 +34,6 @@ const RISK: RiskConfig = {
   ordersPerSecond: 100_000,
   orderBurst: 100_000,
 };
-
-// Local ids are unique in the orders table: one sequence over every broker of the file.
-let nextLocalId = 1_000n;
-
-/** The DLL's order book as the test scripts it; `reads` counts GetOrderDetails calls. */
-class ScriptedBroker {
-  readonly orders = new Map<bigint, OrderReport>();
-  readonly reads = new Map<bigint, number>();
-  /** Called with each new local id once send() returned, as the DLL's callback would be. */
-  onSend: (id: bigint) => void = () => {};
-  send(o: { account: VenueAccount; ticker: string; side: 'buy' | 'sell'; qty: number }): bigint {
-    const id = nextLocalId++;
-    this.orders.set(id, {
-      localOrderId: id,
-      clOrderId: '',
-      accountId: o.account.accountId,
-      ticker: o.ticker,
-      side: o.side,
-      status: 'submitted',
-      venueStatus: 10,
-      qty: o.qty,
-      filledQty: 0,
-      avgPrice: 0,
-      price: null,
-      createdAt: Date.now(),
-      text: '',
-    });
-    queueMicrotask(() => this.onSend(id));
-    return id;
-  }
-  /** Local ids the manager asked to cancel, in order. */
-  readonly canceled: bigint[] = [];
-  cancel(_account: VenueAccount, id: bigint) {
-    this.canceled.push(id);
-  }
-  change() {}
-  details(id: bigint): OrderReport {
-    this.reads.set(id, (this.reads.get(id) ?? 0) + 1);
-    const o = this.orders.get(id);
-    if (!o) throw new Error(`no order ${id}`);
-    return o;
-  }
-  enumerate(): OrderReport[] {
-    return [...this.orders.values()];
-  }
-  /** The broker moves the order on: accepted, or `qty` more traded at `price`. */
-  move(id: bigint, step: { fill?: { qty: number; price: number } }) {
-    const o = this.orders.get(id) as OrderReport;
-    if (!step.fill) {
-      this.orders.set(id, { ...o, status: 'accepted', venueStatus: 0 });
-      return;
-    }
-    const traded = o.filledQty + step.fill.qty;
-    const average = (o.avgPrice * o.filledQty + step.fill.price * step.fill.qty) / traded;
-    const done = traded >= o.qty;
-    this.orders.set(id, {
-      ...o,
-      status: done ? 'filled' : 'partially_filled',
-      venueStatus: done ? 2 : 1,
-      filledQty: traded,
-      avgPrice: average,
-    });
-  }
-}
 
 describe.each(testBackends())('OrderManager update lanes on $name', (backend) => {
   let db: Database;

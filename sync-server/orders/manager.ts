@@ -80,6 +80,8 @@ export class OrderManager {
    */
   private readonly rowOf = new Map<string, OrderRow>();
   private readonly lanes: UpdateLanes;
+  /** Who waits for an order to close (whenClosed), by order id. */
+  private readonly closeWaiters = new Map<number, Set<(id: number) => void>>();
 
   constructor(
     private readonly store: OrderRepository,
@@ -408,6 +410,37 @@ export class OrderManager {
   }
 
   /**
+   * Resolves true once every one of these orders is closed (a terminal state applied here),
+   * false after `timeoutMs`. An order that closed before the call is seen on the caller's next read.
+   */
+  whenClosed(orders: readonly OrderRow[], timeoutMs: number): Promise<boolean> {
+    const pending = new Set(orders.filter((o) => !isTerminal(o.state)).map((o) => o.id));
+    if (pending.size === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const ids = [...pending];
+      const done = (closed: boolean) => {
+        clearTimeout(timer);
+        for (const id of ids) {
+          const waiters = this.closeWaiters.get(id);
+          waiters?.delete(wake);
+          if (waiters?.size === 0) this.closeWaiters.delete(id);
+        }
+        resolve(closed);
+      };
+      const wake = (id: number) => {
+        pending.delete(id);
+        if (pending.size === 0) done(true);
+      };
+      const timer = setTimeout(() => done(false), timeoutMs);
+      for (const id of ids) {
+        const waiters = this.closeWaiters.get(id) ?? new Set();
+        waiters.add(wake);
+        this.closeWaiters.set(id, waiters);
+      }
+    });
+  }
+
+  /**
    * The venue announced a change of an order: read later, outside the callback, in the
    * account's update lane (lanes.ts), and applied.
    */
@@ -583,6 +616,8 @@ export class OrderManager {
         new Date().toISOString(),
       );
     this.events.order(next);
+    // After the fill is folded: a flatten woken here reads the position it left.
+    if (isTerminal(next.state)) for (const wake of [...(this.closeWaiters.get(next.id) ?? [])]) wake(next.id);
     return next;
   }
 

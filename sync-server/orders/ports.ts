@@ -57,6 +57,7 @@ export interface OrderRepository {
   /** Which of these venue ids some order already carries. */
   knownLocalIds(ids: readonly bigint[]): Promise<bigint[]>;
   list(accountId: string, opts: { working?: boolean; limit: number }): Promise<OrderRow[]>;
+  byClientId(accountId: string, clientOrderId: string): Promise<OrderRow | undefined>;
   allWorking(): Promise<OrderRow[]>;
   fills(): Promise<FillRow[]>;
   brokerOf(accountId: string): Promise<number | undefined>;

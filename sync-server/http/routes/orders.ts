@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Principal } from '../../auth/tokens.ts';
+import { flatten } from '../../orders/flatten.ts';
 import type { OrderManager } from '../../orders/manager.ts';
 import type { OrderRow } from '../../orders/model.ts';
 import { exposure } from '../../orders/positions.ts';
@@ -28,6 +29,19 @@ const modify = z
   .object({ price: price.optional(), qty: qty.optional() })
   .strict()
   .refine((p) => p.price !== undefined || p.qty !== undefined, 'give price or qty');
+const flattenBody = z
+  .object({
+    // Room for `.<ticker>` on each market order of an account-wide flatten.
+    clientOrderId: z
+      .string()
+      .regex(/^[A-Za-z0-9_:-][A-Za-z0-9._:-]{0,47}$/, '1-48 letters, digits or . _ : -'),
+    ticker: z
+      .string()
+      .regex(/^[A-Z0-9]{4,12}$/)
+      .optional(),
+    reverse: z.boolean().default(false),
+  })
+  .strict();
 const listQuery = z.object({
   working: z.enum(['true', 'false']).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
@@ -196,6 +210,46 @@ export function orderRoutes({ manager, store, audit, instruments, lastPrice }: O
           after: { count },
         });
         return ok({ account, cancelRequested: count }, 202);
+      },
+    },
+    {
+      // Zerar / inverter: the ticker's (or the account's) working orders cancelled and closed,
+      // then one market order per ticker for the position (twice it to reverse). flatten.ts.
+      method: 'post',
+      path: '/api/v1/positions/flatten',
+      access: traders,
+      async handle(req) {
+        const body = flattenBody.parse(req.body);
+        const p = req.principal as Principal;
+        const account = await accountOf(store, p);
+        if (body.ticker !== undefined && !instruments.has(body.ticker))
+          throw new HttpError(422, 'unknown_ticker', `No instrument ${body.ticker}`);
+        const results = await flatten(
+          manager,
+          store,
+          { accountId: account, userId: p.userId, risk: await config(account) },
+          body,
+        );
+        await audit.record({
+          actorId: p.userId,
+          action: body.reverse ? 'position.reverse' : 'position.flatten',
+          target: `account:${account}`,
+          after: {
+            clientOrderId: body.clientOrderId,
+            ticker: body.ticker ?? null,
+            orders: results.flatMap((r) => (r.order ? [{ ticker: r.ticker, order: r.order.order.id }] : [])),
+          },
+        });
+        return ok({
+          account,
+          reverse: body.reverse,
+          positions: results.map((r) => ({
+            ticker: r.ticker,
+            positionQty: r.positionQty,
+            order: r.order ? orderJson(r.order.order) : null,
+            created: r.order?.created ?? false,
+          })),
+        });
       },
     },
     {
