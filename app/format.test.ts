@@ -4,8 +4,10 @@ import {
   b3HourMinute,
   b3Time,
   b3TimeMs,
+  parsePercentPpm,
   parsePrice,
   parseReais,
+  percentOfPpm,
   price,
   quantity,
   reaisInput,
@@ -128,6 +130,25 @@ describe('parseReais', () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 10_000_000_000 }), (cents) => {
         expect(parseReais(reaisInput(cents))).toBe(cents);
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+});
+
+describe('parsePercentPpm', () => {
+  it('reads a percent as a desk types it into parts per million, exactly', () => {
+    expect(parsePercentPpm('0,0230')).toBe(230);
+    expect(parsePercentPpm('0.023 %')).toBe(230);
+    expect(parsePercentPpm('0,005')).toBe(50);
+    expect(parsePercentPpm('1')).toBe(10_000);
+    for (const bad of ['', 'abc', '0,00001', '-0,02', '1,2,3']) expect(parsePercentPpm(bad), bad).toBeNaN();
+  });
+
+  it('property: what the field shows reads back as the same rate', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 10_000_000 }), (ppm) => {
+        expect(parsePercentPpm(percentOfPpm(ppm))).toBe(ppm);
       }),
       { numRuns: 2_000 },
     );

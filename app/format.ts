@@ -105,6 +105,21 @@ export function parseReais(text: string): number {
   return Math.abs(cents - v * 100) < 1e-6 ? cents : Number.NaN;
 }
 
+/**
+ * A rate typed in percent, pt-BR or not ("0,0230", "0.023 %"), into parts per million of the
+ * amount (230): at most four decimals of a percent, so the rate is kept exactly; NaN otherwise.
+ */
+export function parsePercentPpm(text: string): number {
+  const v = parsePrice(text.replace('%', ''), 4);
+  if (!Number.isFinite(v)) return Number.NaN;
+  const ppm = Math.round(v * 10_000);
+  return Math.abs(ppm - v * 10_000) < 1e-6 ? ppm : Number.NaN;
+}
+
+/** Parts per million as a percent to read or edit: 230 → "0,0230". */
+export const percentOfPpm = (ppm: number) =>
+  (ppm / 10_000).toLocaleString('pt-BR', { minimumFractionDigits: 4, maximumFractionDigits: 4 });
+
 /** Reais from centavos as the input shows them to edit: "50.000,00". */
 export const reaisInput = (cents: number) =>
   (cents / 100).toLocaleString('pt-BR', { minimumFractionDigits: 2, maximumFractionDigits: 2 });

@@ -9,6 +9,7 @@ import { accountRoutes } from './http/routes/accounts.ts';
 import { assistantRoutes, RAG_SCOPE, RAG_TOKEN_TTL_S } from './http/routes/assistant.ts';
 import { auditRoutes } from './http/routes/audit.ts';
 import { authRoutes } from './http/routes/auth.ts';
+import { costRoutes } from './http/routes/costs.ts';
 import { deadLetterRoutes } from './http/routes/deadLetters.ts';
 import { healthRoutes } from './http/routes/health.ts';
 import { marketRoutes } from './http/routes/market.ts';
@@ -235,6 +236,7 @@ async function start(
             lastPrice: market.lastPrice,
           }),
           ...riskRoutes({ manager: orders.manager, store: orderStore }),
+          ...costRoutes({ manager: orders.manager, store: orderStore }),
           ...accountRoutes(orderStore, accounts),
         ]
       : []),

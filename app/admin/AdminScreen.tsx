@@ -3,6 +3,7 @@ import { type PlainId, useT } from '../i18n/i18n.ts';
 import { type AdminSection, useUi } from '../state/ui.ts';
 import { AccountsScreen } from './AccountsScreen.tsx';
 import { AuditScreen } from './AuditScreen.tsx';
+import { CostsScreen } from './CostsScreen.tsx';
 import { DeadLettersScreen } from './DeadLettersScreen.tsx';
 import { HealthScreen } from './HealthScreen.tsx';
 import { UsersScreen } from './UsersScreen.tsx';
@@ -11,12 +12,13 @@ import './admin.css';
 const SECTIONS: ReadonlyArray<[AdminSection, PlainId]> = [
   ['users', 'admin.users'],
   ['accounts', 'admin.accounts'],
+  ['costs', 'admin.costs'],
   ['deadLetters', 'admin.deadLetters'],
   ['audit', 'admin.audit'],
   ['health', 'admin.health'],
 ];
 
-/** Admins: users, trading accounts, dead letters, the audit trail and the feed's health. */
+/** Admins: users, trading accounts, their costs, dead letters, the audit trail and the feed's health. */
 export function AdminScreen() {
   const section = useUi((s) => s.adminSection);
   const t = useT();
@@ -45,6 +47,8 @@ function Section({ section }: { section: AdminSection }): ReactNode {
       return <UsersScreen />;
     case 'accounts':
       return <AccountsScreen />;
+    case 'costs':
+      return <CostsScreen />;
     case 'deadLetters':
       return <DeadLettersScreen />;
     case 'audit':

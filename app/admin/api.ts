@@ -7,6 +7,7 @@ import type {
   UserJson,
   UserWithPassword,
 } from '../../sync-server/shared/admin.ts';
+import type { CostSchedule, CostsAnswer } from '../../sync-server/shared/orders.ts';
 import { api } from '../api/client.ts';
 import { keys } from '../api/keys.ts';
 import { queryClient } from '../api/queryClient.ts';
@@ -52,6 +53,22 @@ export const useResetPassword = () =>
   );
 export const useSignOutEverywhere = () =>
   useUserChange((id: number) => api<{ user: UserJson }>(`/api/v1/users/${id}/sign-out`, { method: 'POST' }));
+
+/** An account's cost schedule, as the server holds it now. */
+export const useCosts = (account: string) =>
+  useQuery({
+    queryKey: keys.costs(account),
+    queryFn: () => api<CostsAnswer>(`/api/v1/costs?account=${encodeURIComponent(account)}`),
+    ...live,
+  });
+
+/** Sets an account's cost schedule; shown once the server has stored it (its answer is the truth). */
+export const useSetCosts = (account: string) =>
+  useMutation({
+    mutationFn: (schedule: CostSchedule) =>
+      api<CostsAnswer>(`/api/v1/costs/${encodeURIComponent(account)}`, { method: 'PUT', body: schedule }),
+    onSuccess: (answer) => queryClient.setQueryData(keys.costs(account), answer),
+  });
 
 export const useDeadLetters = (filter: LetterFilter) =>
   useInfiniteQuery({

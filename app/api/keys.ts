@@ -8,6 +8,7 @@ export const keys = {
   /** Every timeframe's candles of a ticker (a prefix of `candles`). */
   candlesOf: (ticker: string) => ['candles', ticker] as const,
   riskConfig: (account: string) => ['risk', account] as const,
+  costs: (account: string) => ['admin', 'costs', account] as const,
   accounts: () => ['accounts'] as const,
   setup: () => ['setup'] as const,
   users: () => ['users'] as const,

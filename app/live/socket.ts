@@ -1,5 +1,5 @@
 import type { BackfillStatus, InstrumentInfo } from '../../sync-server/shared/market.ts';
-import type { OrderJson, PositionJson } from '../../sync-server/shared/orders.ts';
+import type { DayPnl, OrderJson, PositionJson } from '../../sync-server/shared/orders.ts';
 import { socketTicket } from '../api/client.ts';
 import { keys } from '../api/keys.ts';
 import { pushQueryData, queryClient } from '../api/queryClient.ts';
@@ -85,7 +85,7 @@ export function startLiveSocket(): () => void {
       else if (msg.type === 'previousClose') market.previousClose(msg.ticker, msg.close);
       else if (msg.type === 'agents') useAgents.getState().add(msg.agents);
       else if (msg.type === 'order') onOrder(msg.order);
-      else if (msg.type === 'position') onPosition(msg.position);
+      else if (msg.type === 'position') onPosition(msg.position, msg.day);
       else if (msg.type === 'deadLetters') useAdmin.getState().setOpenLetters(msg.open);
       else if (msg.type === 'backfill') onBackfill(msg);
       else if (msg.type === 'error') console.warn(`server: ${msg.code}: ${msg.message}`);
@@ -175,10 +175,16 @@ function onOrder(order: OrderJson) {
   }
 }
 
-function onPosition(position: PositionJson) {
+/** A position after a fill, with the account's day so far (realized and costs today). */
+function onPosition(position: PositionJson, day: DayPnl) {
   pushQueryData<PositionsResponse>(keys.positions(), (prev) =>
     prev
-      ? { ...prev, positions: [...prev.positions.filter((p) => p.ticker !== position.ticker), position] }
+      ? {
+          ...prev,
+          realizedTodayCents: day.realizedCents,
+          costsTodayCents: day.costsCents,
+          positions: [...prev.positions.filter((p) => p.ticker !== position.ticker), position],
+        }
       : prev,
   );
 }

@@ -1,4 +1,4 @@
-import { unrealizedCents } from '../../sync-server/shared/orders.ts';
+import { netPnl, unrealizedCents } from '../../sync-server/shared/orders.ts';
 import { price, reais } from '../format.ts';
 import { useT } from '../i18n/i18n.ts';
 import { CacheAge } from '../screens/CacheAge.tsx';
@@ -7,7 +7,10 @@ import { usePositions } from './api.ts';
 
 const tone = (cents: number | null) => (cents === null || cents === 0 ? '' : cents > 0 ? 'up' : 'down');
 
-/** Positions and P&L (integer centavos from the server, marked to the last trade). */
+/**
+ * Positions and P&L (integer centavos from the server, marked to the last trade): per ticker the
+ * gross (realized + open), the costs its fills were charged and the net; above, today's.
+ */
 export function Positions() {
   const q = usePositions();
   const t = useT();
@@ -15,15 +18,20 @@ export function Positions() {
   const quotes = useMarket((s) => s.quotes);
   // Marked to the live last trade when there is one: the server's mark is from its last push.
   const rows = (q.data?.positions ?? [])
-    .filter((p) => p.qty !== 0 || p.realizedCents !== 0)
+    .filter((p) => p.qty !== 0 || p.realizedCents !== 0 || p.costsCents !== 0)
     .map((p) => {
       const last = quotes[p.ticker]?.last;
       const inst = instruments[p.ticker];
-      return last === undefined || !inst
-        ? p
-        : { ...p, lastPrice: last, unrealizedCents: unrealizedCents(p, last, inst) };
+      const marked =
+        last === undefined || !inst
+          ? p
+          : { ...p, lastPrice: last, unrealizedCents: unrealizedCents(p, last, inst) };
+      return { ...marked, netCents: netPnl(marked, marked.unrealizedCents) };
     });
   const unrealized = rows.reduce((s, p) => s + (p.unrealizedCents ?? 0), 0);
+  const realizedToday = q.data?.realizedTodayCents ?? 0;
+  const costsToday = q.data?.costsTodayCents ?? 0;
+  const netToday = netPnl({ realizedCents: realizedToday, costsCents: costsToday }, unrealized);
   return (
     <section className="panel positions" aria-labelledby="positions-title">
       <h2 id="positions-title">
@@ -33,12 +41,23 @@ export function Positions() {
       <p className="pnl">
         <span>
           {t('positions.realized')}{' '}
-          <b className={tone(q.data?.realizedTodayCents ?? 0)}>{reais(q.data?.realizedTodayCents ?? 0)}</b>
+          <b className={tone(realizedToday)} data-testid="realized-today">
+            {reais(realizedToday)}
+          </b>
         </span>
         <span>
           {t('positions.openPnl')}{' '}
           <b className={tone(unrealized)} data-testid="open-pnl">
             {reais(unrealized)}
+          </b>
+        </span>
+        <span>
+          {t('positions.costsToday')} <b data-testid="costs-today">{reais(costsToday)}</b>
+        </span>
+        <span className="net">
+          {t('positions.netToday')}{' '}
+          <b className={tone(netToday)} data-testid="net-today">
+            {reais(netToday)}
           </b>
         </span>
       </p>
@@ -47,25 +66,44 @@ export function Positions() {
           <tr>
             <th scope="col">{t('positions.ticker')}</th>
             <th scope="col">{t('positions.qty')}</th>
-            <th scope="col">{t('positions.avg')}</th>
-            <th scope="col">{t('positions.last')}</th>
-            <th scope="col">{t('positions.openPnl')}</th>
+            <th scope="col" className="wide">
+              {t('positions.avg')}
+            </th>
+            <th scope="col" className="wide">
+              {t('positions.last')}
+            </th>
+            <th scope="col" title={t('positions.grossHint')}>
+              {t('positions.gross')}
+            </th>
+            <th scope="col" title={t('positions.costsHint')}>
+              {t('positions.costs')}
+            </th>
+            <th scope="col">{t('positions.net')}</th>
           </tr>
         </thead>
         <tbody>
-          {rows.map((p) => (
-            <tr key={p.ticker} data-position={p.ticker}>
-              <th scope="row">{p.ticker}</th>
-              <td className="num" data-testid={`position-${p.ticker}`}>
-                {p.qty}
-              </td>
-              <td className="num">{price(p.averagePrice, instruments[p.ticker]?.priceDecimals)}</td>
-              <td className="num">{price(p.lastPrice, instruments[p.ticker]?.priceDecimals)}</td>
-              <td className={`num ${tone(p.unrealizedCents)}`}>
-                {p.unrealizedCents === null ? '—' : reais(p.unrealizedCents)}
-              </td>
-            </tr>
-          ))}
+          {rows.map((p) => {
+            const gross = p.realizedCents + (p.unrealizedCents ?? 0);
+            return (
+              <tr key={p.ticker} data-position={p.ticker}>
+                <th scope="row">{p.ticker}</th>
+                <td className="num" data-testid={`position-${p.ticker}`}>
+                  {p.qty}
+                </td>
+                <td className="num wide">{price(p.averagePrice, instruments[p.ticker]?.priceDecimals)}</td>
+                <td className="num wide">{price(p.lastPrice, instruments[p.ticker]?.priceDecimals)}</td>
+                <td className={`num ${tone(gross)}`} data-testid={`gross-${p.ticker}`}>
+                  {reais(gross)}
+                </td>
+                <td className="num" data-testid={`costs-${p.ticker}`}>
+                  {reais(p.costsCents)}
+                </td>
+                <td className={`num ${tone(p.netCents)}`} data-testid={`net-${p.ticker}`}>
+                  {reais(p.netCents)}
+                </td>
+              </tr>
+            );
+          })}
         </tbody>
       </table>
       {rows.length === 0 && <p className="muted">{t('positions.flat')}</p>}

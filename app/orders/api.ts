@@ -13,6 +13,8 @@ export interface OrdersResponse {
 export interface PositionsResponse {
   readonly account: string;
   readonly realizedTodayCents: number;
+  /** Brokerage and B3 fees of today's fills. */
+  readonly costsTodayCents: number;
   readonly positions: PositionJson[];
 }
 export interface FillJson {
@@ -60,6 +62,7 @@ export const usePositions = () =>
       orEmpty(() => api<PositionsResponse>('/api/v1/positions'), {
         account: '',
         realizedTodayCents: 0,
+        costsTodayCents: 0,
         positions: [],
       }),
   });

@@ -2,7 +2,7 @@ import { create } from 'zustand';
 
 export type View = 'trade' | 'monitor' | 'watchlists' | 'assistant' | 'risk' | 'admin' | 'settings';
 /** The admin screen's sub-screens (app/admin/). */
-export type AdminSection = 'users' | 'accounts' | 'deadLetters' | 'audit' | 'health';
+export type AdminSection = 'users' | 'accounts' | 'costs' | 'deadLetters' | 'audit' | 'health';
 
 interface UiState {
   view: View;

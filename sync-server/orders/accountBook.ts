@@ -1,12 +1,14 @@
 import type { Instrument } from '../shared/instruments.ts';
 import { b3Day } from '../shared/market.ts';
-import type { Position } from '../shared/orders.ts';
+import type { DayPnl, Position } from '../shared/orders.ts';
+import { CostSchedules, fillCosts } from './costs.ts';
 import type { OrderRow } from './model.ts';
 import { applyFill, FLAT } from './positions.ts';
 import { isTerminal } from './state.ts';
 
 // What the risk check reads of each account, kept in memory in step with the stored orders and
-// fills: its positions, the P&L realized today (B3's day), and its working orders.
+// fills: its positions (with the costs of their fills), the P&L realized today (B3's day) and
+// today's costs, and its working orders.
 
 /** What the risk check needs of a working order. */
 interface OpenOrder {
@@ -26,11 +28,17 @@ export interface Exposure {
 
 export class AccountBook {
   private readonly positions = new Map<string, Map<string, Position>>();
-  private readonly realizedToday = new Map<string, { day: number; cents: number }>();
+  private readonly today = new Map<string, { day: number } & DayPnl>();
+  /** Orders a fill has been charged for: a per-order brokerage is charged on the first only. */
+  private readonly charged = new Set<number>();
   /** Every working order of each account, as stored. */
   private readonly open = new Map<string, Map<number, OpenOrder>>();
 
-  constructor(private readonly instruments: ReadonlyMap<string, Instrument>) {}
+  constructor(
+    private readonly instruments: ReadonlyMap<string, Instrument>,
+    /** Each account's cost schedules over time (the manager loads the stored ones at start-up). */
+    readonly costs: CostSchedules = new CostSchedules(),
+  ) {}
 
   position(accountId: string, ticker: string): Position {
     return this.positions.get(accountId)?.get(ticker) ?? FLAT;
@@ -40,10 +48,12 @@ export class AccountBook {
     return this.positions.get(accountId) ?? new Map();
   }
 
-  /** P&L realized today, in centavos. */
-  realized(accountId: string): number {
-    const r = this.realizedToday.get(accountId);
-    return r && r.day === b3Day(Date.now()) ? r.cents : 0;
+  /** Today's realized P&L and costs, in centavos. */
+  day(accountId: string): DayPnl {
+    const r = this.today.get(accountId);
+    return r && r.day === b3Day(Date.now())
+      ? { realizedCents: r.realizedCents, costsCents: r.costsCents }
+      : { realizedCents: 0, costsCents: 0 };
   }
 
   /** The account's working orders but `self`, as the risk check of `ticker` counts them. */
@@ -73,11 +83,14 @@ export class AccountBook {
     book.set(o.id, { ticker: o.ticker, side: o.side, qty: o.qty, filledQty: o.filledQty });
   }
 
-  /** A fill into the position (and today's P&L when it is today's); undefined for an unknown ticker. */
+  /**
+   * A fill of order `orderId` into the position, charged by the account's schedule in effect at
+   * `at` (and into today's P&L when it is today's); undefined for an unknown ticker.
+   */
   fold(
     accountId: string,
     ticker: string,
-    fill: { side: 'buy' | 'sell'; qty: number; price: number },
+    fill: { orderId: number; side: 'buy' | 'sell'; qty: number; price: number },
     at: string,
   ): Position | undefined {
     const inst = this.instruments.get(ticker);
@@ -85,13 +98,21 @@ export class AccountBook {
     const book = this.positions.get(accountId) ?? new Map<string, Position>();
     this.positions.set(accountId, book);
     const before = book.get(ticker) ?? FLAT;
-    const after = applyFill(before, fill, inst);
+    const atMs = Date.parse(at);
+    const c = fillCosts(fill, !this.charged.has(fill.orderId), inst, this.costs.at(accountId, atMs));
+    this.charged.add(fill.orderId);
+    const costs = c.brokerageCents + c.feesCents;
+    const after = { ...applyFill(before, fill, inst), costsCents: before.costsCents + costs };
     book.set(ticker, after);
-    const day = b3Day(Date.parse(at));
+    const day = b3Day(atMs);
     if (day === b3Day(Date.now())) {
-      const r = this.realizedToday.get(accountId);
-      const base = r && r.day === day ? r.cents : 0;
-      this.realizedToday.set(accountId, { day, cents: base + after.realizedCents - before.realizedCents });
+      const r = this.today.get(accountId);
+      const base = r && r.day === day ? r : { realizedCents: 0, costsCents: 0 };
+      this.today.set(accountId, {
+        day,
+        realizedCents: base.realizedCents + after.realizedCents - before.realizedCents,
+        costsCents: base.costsCents + costs,
+      });
     }
     return after;
   }

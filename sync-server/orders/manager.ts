@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { jsonSafe, type NewDeadLetter } from '../deadLetters/queue.ts';
 import type { Logger } from '../log.ts';
 import { type Instrument, instrumentFor } from '../shared/instruments.ts';
-import type { OrderState, Position, RiskConfig } from '../shared/orders.ts';
+import type { CostSchedule, DayPnl, OrderState, Position, RiskConfig } from '../shared/orders.ts';
 import { fullBucket, type TokenBucket } from '../tokenBucket.ts';
 import { AccountBook } from './accountBook.ts';
 import { UpdateLanes } from './lanes.ts';
@@ -112,8 +112,14 @@ export class OrderManager {
    * and adopted when found; otherwise it is closed as not sent. Nothing is ever sent again.
    */
   async reconcile(): Promise<{ checked: number; adopted: number; notSent: number; gone: number }> {
+    for (const c of await this.store.costSchedules()) this.book.costs.set(c.accountId, c.from, c.schedule);
     for (const f of await this.store.fills())
-      this.foldFill(f.accountId, f.ticker, { side: f.side, qty: f.qty, price: f.price }, f.at);
+      this.foldFill(
+        f.accountId,
+        f.ticker,
+        { orderId: f.orderId, side: f.side, qty: f.qty, price: f.price },
+        f.at,
+      );
     const counts = await reconcileWorking(this.store, this.venue, (id) => this.accountRef(id), {
       sync: async (o, report) => {
         this.rowOf.set((o.localOrderId as bigint).toString(), o);
@@ -497,7 +503,17 @@ export class OrderManager {
   }
 
   realized(accountId: string): number {
-    return this.book.realized(accountId);
+    return this.book.day(accountId).realizedCents;
+  }
+
+  /** Today's realized P&L and costs of the account. */
+  day(accountId: string): DayPnl {
+    return this.book.day(accountId);
+  }
+
+  /** A cost schedule stored for the account, in effect from `from` (ms): its fills from then on are charged by it. */
+  setCostSchedule(accountId: string, from: number, schedule: CostSchedule): void {
+    this.book.costs.set(accountId, from, schedule);
   }
 
   /** Brings the stored order to what the venue reports, one table transition at a time. */
@@ -612,7 +628,7 @@ export class OrderManager {
       this.foldFill(
         next.accountId,
         next.ticker,
-        { side: next.side, ...patch.fill },
+        { orderId: next.id, side: next.side, ...patch.fill },
         new Date().toISOString(),
       );
     this.events.order(next);
@@ -632,10 +648,10 @@ export class OrderManager {
   private foldFill(
     accountId: string,
     ticker: string,
-    fill: { side: 'buy' | 'sell'; qty: number; price: number },
+    fill: { orderId: number; side: 'buy' | 'sell'; qty: number; price: number },
     at: string,
   ): void {
     const after = this.book.fold(accountId, ticker, fill, at);
-    if (after) this.events.position(accountId, ticker, after);
+    if (after) this.events.position(accountId, ticker, after, this.book.day(accountId));
   }
 }

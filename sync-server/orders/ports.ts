@@ -1,4 +1,4 @@
-import type { FillRow, Position } from '../shared/orders.ts';
+import type { CostSchedule, DayPnl, FillRow, Position } from '../shared/orders.ts';
 import type { NewOrder, OrderRow, StateChange } from './model.ts';
 import type { OrderReport } from './report.ts';
 import type { PriceLimits } from './risk.ts';
@@ -60,6 +60,8 @@ export interface OrderRepository {
   byClientId(accountId: string, clientOrderId: string): Promise<OrderRow | undefined>;
   allWorking(): Promise<OrderRow[]>;
   fills(): Promise<FillRow[]>;
+  /** Every account's cost schedules as stored, each with when it took effect (ms since the epoch). */
+  costSchedules(): Promise<{ accountId: string; from: number; schedule: CostSchedule }[]>;
   brokerOf(accountId: string): Promise<number | undefined>;
 }
 
@@ -73,5 +75,6 @@ export interface MarketLookup {
 export interface OrderEvents {
   /** Pushed to the owning account's sockets. */
   order(order: OrderRow): void;
-  position(accountId: string, ticker: string, position: Position): void;
+  /** The position after a fill, with the account's day so far. */
+  position(accountId: string, ticker: string, position: Position, day: DayPnl): void;
 }

@@ -14,10 +14,10 @@ describe('positions and P&L', () => {
       { side: 'buy', qty: 100, price: 38 },
       { side: 'buy', qty: 300, price: 39 },
     ]);
-    expect(p).toEqual({ qty: 400, costCents: 1_550_000, realizedCents: 0 });
+    expect(p).toEqual({ qty: 400, costCents: 1_550_000, realizedCents: 0, costsCents: 0 });
     expect(averagePrice(p, petr)).toBe(38.75);
     const q = applyFill(p, { side: 'sell', qty: 200, price: 40 }, petr);
-    expect(q).toEqual({ qty: 200, costCents: 775_000, realizedCents: 25_000 }); // (40 − 38.75) × 200
+    expect(q).toEqual({ qty: 200, costCents: 775_000, realizedCents: 25_000, costsCents: 0 }); // (40 − 38.75) × 200
     expect(unrealizedCents(q, 41, petr)).toBe(45_000);
   });
 
@@ -26,10 +26,10 @@ describe('positions and P&L', () => {
       { side: 'buy', qty: 100, price: 10 },
       { side: 'sell', qty: 300, price: 12 },
     ]);
-    expect(p).toEqual({ qty: -200, costCents: -240_000, realizedCents: 20_000 });
+    expect(p).toEqual({ qty: -200, costCents: -240_000, realizedCents: 20_000, costsCents: 0 });
     expect(averagePrice(p, petr)).toBe(12);
     const covered = applyFill(p, { side: 'buy', qty: 200, price: 11 }, petr);
-    expect(covered).toEqual({ qty: 0, costCents: 0, realizedCents: 40_000 });
+    expect(covered).toEqual({ qty: 0, costCents: 0, realizedCents: 40_000, costsCents: 0 });
   });
 
   it('values WIN points at R$0.20', () => {
@@ -55,6 +55,7 @@ describe('positions and P&L', () => {
       netCents: 110_000 - 2_558_000,
       realizedCents: 0,
       unrealizedCents: 10_000 + 2_000,
+      costsCents: 0,
     });
   });
 

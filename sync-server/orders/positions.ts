@@ -10,9 +10,12 @@ export interface Fill {
   readonly price: number;
 }
 
-export const FLAT: Position = Object.freeze({ qty: 0, costCents: 0, realizedCents: 0 });
+export const FLAT: Position = Object.freeze({ qty: 0, costCents: 0, realizedCents: 0, costsCents: 0 });
 
-/** The position after one fill. Closing units take their share of the cost basis. */
+/**
+ * The position after one fill. Closing units take their share of the cost basis. The costs the
+ * fill is charged are the account book's to add (costs.ts): they are carried through unchanged.
+ */
 export function applyFill(p: Position, fill: Fill, inst: Instrument): Position {
   if (!Number.isSafeInteger(fill.qty) || fill.qty <= 0) throw new RangeError(`fill quantity ${fill.qty}`);
   const dir = fill.side === 'buy' ? 1 : -1;
@@ -24,6 +27,7 @@ export function applyFill(p: Position, fill: Fill, inst: Instrument): Position {
       qty: p.qty + dir * fill.qty,
       costCents: p.costCents + dir * value,
       realizedCents: p.realizedCents,
+      costsCents: p.costsCents,
     };
   }
   const closingValue = centavos(fill.price, closing, inst);
@@ -36,6 +40,7 @@ export function applyFill(p: Position, fill: Fill, inst: Instrument): Position {
     qty: p.qty + dir * fill.qty,
     costCents: p.costCents - removedCost + dir * (opening > 0 ? openingValue : 0),
     realizedCents: p.realizedCents + realized,
+    costsCents: p.costsCents,
   };
 }
 
@@ -50,6 +55,8 @@ export interface Exposure {
   readonly netCents: number;
   readonly realizedCents: number;
   readonly unrealizedCents: number;
+  /** Σ brokerage and fees the positions' fills were charged, centavos. */
+  readonly costsCents: number;
 }
 
 /** The account-wide summary of positions marked to the last trades. */
@@ -60,8 +67,10 @@ export function exposure(
   let netCents = 0;
   let realized = 0;
   let unrealized = 0;
+  let costs = 0;
   for (const { position: p, mark, inst } of positions) {
     realized += p.realizedCents;
+    costs += p.costsCents;
     if (p.qty === 0) continue;
     // Without a trade yet, the position is carried at cost.
     const marked =
@@ -70,5 +79,5 @@ export function exposure(
     netCents += marked;
     unrealized += marked - p.costCents;
   }
-  return { grossCents, netCents, realizedCents: realized, unrealizedCents: unrealized };
+  return { grossCents, netCents, realizedCents: realized, unrealizedCents: unrealized, costsCents: costs };
 }

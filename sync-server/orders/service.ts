@@ -67,7 +67,7 @@ export function accountPushes(
 ): OrderEvents {
   return {
     order: (o) => market.toAccount(o.accountId, JSON.stringify({ type: 'order', order: orderJson(o) })),
-    position: (account, ticker, p) => {
+    position: (account, ticker, p, day) => {
       const inst = market.instruments.get(ticker);
       if (inst)
         market.toAccount(
@@ -76,6 +76,7 @@ export function accountPushes(
             type: 'position',
             account,
             position: positionJson(ticker, p, inst, market.lastPrice(ticker)),
+            day,
           }),
         );
     },

@@ -1,5 +1,11 @@
 import type { Instrument } from '../shared/instruments.ts';
-import { type OrderJson, type Position, type PositionJson, unrealizedCents } from '../shared/orders.ts';
+import {
+  netPnl,
+  type OrderJson,
+  type Position,
+  type PositionJson,
+  unrealizedCents,
+} from '../shared/orders.ts';
 import type { OrderRow } from './model.ts';
 import { averagePrice } from './positions.ts';
 
@@ -23,17 +29,22 @@ export const orderJson = (o: OrderRow): OrderJson => ({
   updatedAt: o.updatedAt,
 });
 
-export const positionJson = (
+export function positionJson(
   ticker: string,
   p: Position,
   inst: Instrument,
   mark: number | undefined,
-): PositionJson => ({
-  ticker,
-  qty: p.qty,
-  averagePrice: averagePrice(p, inst) ?? null,
-  costCents: p.costCents,
-  realizedCents: p.realizedCents,
-  lastPrice: mark ?? null,
-  unrealizedCents: mark === undefined ? null : unrealizedCents(p, mark, inst),
-});
+): PositionJson {
+  const unrealized = mark === undefined ? null : unrealizedCents(p, mark, inst);
+  return {
+    ticker,
+    qty: p.qty,
+    averagePrice: averagePrice(p, inst) ?? null,
+    costCents: p.costCents,
+    realizedCents: p.realizedCents,
+    lastPrice: mark ?? null,
+    unrealizedCents: unrealized,
+    costsCents: p.costsCents,
+    netCents: netPnl(p, unrealized),
+  };
+}

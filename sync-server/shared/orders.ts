@@ -39,7 +39,12 @@ export interface OrderJson {
   readonly updatedAt: string;
 }
 
-/** One instrument's position; P&L in integer centavos, marked to the last trade when there is one. */
+/**
+ * One instrument's position; P&L in integer centavos, marked to the last trade when there is one.
+ * Gross P&L is realized + unrealized; `costsCents` is what its fills were charged (brokerage and
+ * B3 fees, orders/costs.ts) and `netCents` the gross less them (netPnl). `costCents`, without the
+ * s, is the open quantity's cost basis, not a charge.
+ */
 export interface PositionJson {
   readonly ticker: string;
   readonly qty: number;
@@ -48,6 +53,18 @@ export interface PositionJson {
   readonly realizedCents: number;
   readonly lastPrice: number | null;
   readonly unrealizedCents: number | null;
+  readonly costsCents: number;
+  readonly netCents: number;
+}
+
+/** Net P&L: realized plus unrealized (none without a mark: carried at cost) less the costs charged. */
+export const netPnl = (p: { realizedCents: number; costsCents: number }, unrealized: number | null) =>
+  p.realizedCents + (unrealized ?? 0) - p.costsCents;
+
+/** An account's P&L of today's B3 session: realized by today's fills, and their costs. */
+export interface DayPnl {
+  readonly realizedCents: number;
+  readonly costsCents: number;
 }
 
 /** One event of an order's trail, as the store reads it and `GET /api/v1/orders/:id/events` returns it. */
@@ -81,11 +98,37 @@ export interface Position {
   /** Signed centavos paid for the open quantity (negative for a short: what was received). */
   readonly costCents: number;
   readonly realizedCents: number;
+  /** Brokerage and B3 fees its fills were charged, centavos (never negative). */
+  readonly costsCents: number;
 }
 
 /** Unrealized P&L marked to `price`: what the open quantity is worth minus what it cost. */
 export const unrealizedCents = (p: Position, price: number, inst: Pick<Instrument, 'multiplier'>) =>
   p.qty === 0 ? 0 : Math.sign(p.qty) * centavos(price, Math.abs(p.qty), inst) - p.costCents;
+
+/**
+ * What an account's fills are charged (orders/costs.ts applies it; DEFAULT_COSTS is an account's
+ * without one). Money in integer centavos, the equities rate in millionths of the notional.
+ */
+export interface CostSchedule {
+  /** `per_order`: brokerageCents once per order, on its first fill; `per_unit`: per share or contract filled. */
+  readonly brokerage: 'per_order' | 'per_unit';
+  readonly brokerageCents: number;
+  /** B3's fees (emolumentos + liquidação) on the cash market, parts per million of the notional: 230 = 0,0230 %. */
+  readonly equitiesFeePpm: number;
+  /** B3's fees on futures (WIN, WDO, IND, DOL), centavos per contract: B3 charges futures per contract. */
+  readonly futuresFeeCents: number;
+}
+
+/** An account's cost schedule as `GET` and `PUT /api/v1/costs` answer it. */
+export interface CostsAnswer {
+  readonly account: string;
+  readonly schedule: CostSchedule;
+  /** False while the account has the defaults (no schedule stored). */
+  readonly set: boolean;
+  /** When the schedule took effect (null: the defaults). */
+  readonly since: string | null;
+}
 
 /** An account's pre-trade limits (orders/risk.ts checks them; its DEFAULT_RISK is a new account's). */
 export interface RiskConfig {

@@ -1,5 +1,5 @@
 import type { NewOrder, OrderRow, StateChange } from '../orders/model.ts';
-import type { FillRow, OrderEventRow, OrderState } from '../shared/orders.ts';
+import type { CostSchedule, FillRow, OrderEventRow, OrderState } from '../shared/orders.ts';
 import { writeAudit } from './audit.ts';
 import type { Sql } from './db.ts';
 
@@ -295,6 +295,48 @@ export class OrderStore {
         target: `account:${accountId}`,
         before: before?.config,
         after: config,
+      });
+    });
+  }
+
+  /** Every account's cost schedules, oldest first, with when each took effect. */
+  async costSchedules(
+    accountId?: string,
+  ): Promise<{ accountId: string; from: number; schedule: CostSchedule }[]> {
+    const rows = await this.sql<{ account_id: string; schedule: CostSchedule; effective_from: Date }[]>`
+      select account_id, schedule, effective_from from cost_schedules
+      where ${accountId ?? null}::text is null or account_id = ${accountId ?? null}
+      order by effective_from, id`;
+    return rows.map((r) => ({
+      accountId: r.account_id,
+      from: r.effective_from.getTime(),
+      schedule: r.schedule,
+    }));
+  }
+
+  /**
+   * Stores the account's new cost schedule, in effect from `from` (ms since the epoch, the
+   * server's clock, which stamps live fills too), with its audit entry, together.
+   */
+  async setCostSchedule(
+    accountId: string,
+    schedule: CostSchedule,
+    from: number,
+    actorId: number,
+  ): Promise<void> {
+    await this.sql.begin(async (tx) => {
+      const [before] = await tx<{ schedule: CostSchedule }[]>`
+        select schedule from cost_schedules where account_id = ${accountId}
+        order by effective_from desc, id desc limit 1`;
+      await tx`
+        insert into cost_schedules (account_id, schedule, effective_from, updated_by)
+        values (${accountId}, ${tx.json(schedule as unknown as Record<string, never>)}, ${new Date(from)}, ${actorId})`;
+      await writeAudit(tx, {
+        actorId,
+        action: 'cost_schedule.update',
+        target: `account:${accountId}`,
+        before: before?.schedule,
+        after: schedule,
       });
     });
   }

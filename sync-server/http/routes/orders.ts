@@ -72,6 +72,13 @@ export async function accountOf(store: OrderStore, p: Principal, requested?: str
   return account;
 }
 
+/** The account named, when it exists: settings belong to an existing account (they reference it). */
+export async function existingAccount(store: OrderStore, account: string): Promise<string> {
+  if ((await store.brokerOf(account)) === undefined)
+    throw new HttpError(404, 'unknown_account', `No account ${account}: create it first`);
+  return account;
+}
+
 /** The list query of a request and the account it may see (an admin may name any). */
 export async function queried(store: OrderStore, req: Request) {
   const q = listQuery.parse(Object.fromEntries(req.query));
@@ -267,13 +274,15 @@ export function orderRoutes({ manager, store, audit, instruments, lastPrice }: O
       access: everyone,
       async handle(req) {
         const { account } = await queried(store, req);
+        const day = manager.day(account);
         const rows = [...manager.positionsOf(account)].flatMap(([ticker, position]) => {
           const inst = instruments.get(ticker);
           return inst ? [{ ticker, position, inst, mark: lastPrice(ticker) }] : [];
         });
         return ok({
           account,
-          realizedTodayCents: manager.realized(account),
+          realizedTodayCents: day.realizedCents,
+          costsTodayCents: day.costsCents,
           exposure: exposure(rows.map((r) => ({ position: r.position, mark: r.mark, inst: r.inst }))),
           positions: rows.map((r) => positionJson(r.ticker, r.position, r.inst, r.mark)),
         });

@@ -3,8 +3,8 @@ import type { Principal } from '../../auth/tokens.ts';
 import type { OrderManager } from '../../orders/manager.ts';
 import { DEFAULT_RISK } from '../../orders/risk.ts';
 import type { OrderStore } from '../../store/orders.ts';
-import { HttpError, ok, type Route } from '../types.ts';
-import { everyone, queried, riskConfig } from './orders.ts';
+import { ok, type Route } from '../types.ts';
+import { everyone, existingAccount, queried, riskConfig } from './orders.ts';
 
 // The kill switch is not a limit: it changes only through its own (audited) route.
 const riskLimits = z
@@ -28,12 +28,7 @@ export interface RiskRouteDeps {
 
 /** An account's risk limits, and its kill switch. */
 export function riskRoutes({ manager, store }: RiskRouteDeps): Route[] {
-  // Risk settings belong to an existing account (risk_configs references accounts).
-  const existing = async (account: string): Promise<string> => {
-    if ((await store.brokerOf(account)) === undefined)
-      throw new HttpError(404, 'unknown_account', `No account ${account}: create it first`);
-    return account;
-  };
+  const existing = (account: string) => existingAccount(store, account);
   return [
     {
       method: 'get',
