@@ -6,6 +6,7 @@ import { openLocalDb } from './data/db.ts';
 import { type PlainId, useT } from './i18n/i18n.ts';
 import { restoreMarket, startLiveSocket } from './live/socket.ts';
 import { BackfillProgress } from './market/BackfillProgress.tsx';
+import { FlattenDialog, useTradingHotkeys } from './orders/FlattenDialog.tsx';
 import { OutboxPanel } from './orders/OutboxPanel.tsx';
 import { useOutbox } from './orders/outbox.ts';
 import { Positions } from './orders/Positions.tsx';
@@ -93,6 +94,7 @@ function Shell({ user }: { user: User }) {
   const t = useT();
   const signOut = useSession((s) => s.signOut);
   const admin = user.role === 'admin';
+  useTradingHotkeys();
   // A role taken away (an admin changed it) leaves its screens at once.
   const view = useUi((s) => (ADMIN_ONLY.has(s.view) && !admin ? 'trade' : s.view));
   const setup = useSetup(admin);
@@ -146,6 +148,7 @@ function Shell({ user }: { user: User }) {
             })}
           </nav>
           <main>
+            <FlattenDialog />
             <BackfillProgress />
             <Screen view={view} />
           </main>

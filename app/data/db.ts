@@ -10,7 +10,9 @@ export interface QuoteRow extends Quote {
 }
 
 /** An order entered while offline. It is never sent without the trader confirming it. */
-export interface OutboxEntry {
+/** An order entered offline, waiting in the outbox for the trader's confirm. */
+export interface OutboxOrder {
+  readonly kind?: 'order';
   /** The clientOrderId the order will be sent with: a resend can never duplicate it. */
   readonly id: string;
   readonly ticker: string;
@@ -21,6 +23,20 @@ export interface OutboxEntry {
   readonly createdAt: number;
   readonly expiresAt: number;
 }
+
+/** A flatten or reverse asked offline (positions panel or hotkey): an order too. */
+export interface OutboxFlatten {
+  readonly kind: 'flatten';
+  /** The flatten's clientOrderId, sent again as it is: the server sends its orders once. */
+  readonly id: string;
+  /** Absent: the whole account. */
+  readonly ticker?: string;
+  readonly reverse: boolean;
+  readonly createdAt: number;
+  readonly expiresAt: number;
+}
+
+export type OutboxEntry = OutboxOrder | OutboxFlatten;
 
 /** One persisted TanStack Query entry (orders, positions, candles, …) keyed by its query hash. */
 export interface QueryRow {

@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import { b3Time, price } from '../format.ts';
 import { say, useT } from '../i18n/i18n.ts';
 import { isLive, useMarket } from '../state/market.ts';
+import { flattenWhat } from './flatten.ts';
 import { isExpired, useOutbox } from './outbox.ts';
 import { sideText } from './words.ts';
 
@@ -27,15 +28,23 @@ export function OutboxPanel() {
       <ul>
         {entries.map((e) => {
           const expired = isExpired(e, now);
-          const last = quotes[e.ticker]?.last;
+          const last = e.ticker === undefined ? undefined : quotes[e.ticker]?.last;
           return (
             <li key={e.id} data-outbox={e.id} className={expired ? 'expired' : undefined}>
-              <span className={`side-${e.side}`}>{say(sideText(e.side))}</span> {e.qty} {e.ticker} @{' '}
-              {e.type === 'market' ? t('outbox.market') : price(e.price ?? null)}
+              {e.kind === 'flatten' ? (
+                <b>{say(flattenWhat(e))}</b>
+              ) : (
+                <>
+                  <span className={`side-${e.side}`}>{say(sideText(e.side))}</span> {e.qty} {e.ticker} @{' '}
+                  {e.type === 'market' ? t('outbox.market') : price(e.price ?? null)}
+                </>
+              )}
               <small>
                 {' '}
-                · {t('outbox.now', { price: last === undefined ? '—' : price(last) })} ·{' '}
-                {t('outbox.entered', { time: b3Time(e.createdAt) })} ·{' '}
+                {e.ticker !== undefined && (
+                  <>· {t('outbox.now', { price: last === undefined ? '—' : price(last) })} </>
+                )}
+                · {t('outbox.entered', { time: b3Time(e.createdAt) })} ·{' '}
                 {expired ? t('outbox.expired') : t('outbox.expires', { time: b3Time(e.expiresAt) })}
               </small>
               <span className="actions">

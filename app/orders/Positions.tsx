@@ -2,8 +2,13 @@ import { netPnl, unrealizedCents } from '../../sync-server/shared/orders.ts';
 import { price, reais } from '../format.ts';
 import { useT } from '../i18n/i18n.ts';
 import { CacheAge } from '../screens/CacheAge.tsx';
+import { KeyList } from '../screens/KeyList.tsx';
 import { useMarket } from '../state/market.ts';
+import { useSession } from '../state/session.ts';
+import { useSettings } from '../state/settings.ts';
 import { usePositions } from './api.ts';
+import { askFlatten } from './FlattenDialog.tsx';
+import { HOTKEY_ACTIONS, HOTKEY_WORDS } from './hotkeys.ts';
 
 const tone = (cents: number | null) => (cents === null || cents === 0 ? '' : cents > 0 ? 'up' : 'down');
 
@@ -16,6 +21,9 @@ export function Positions() {
   const t = useT();
   const instruments = useMarket((s) => s.instruments);
   const quotes = useMarket((s) => s.quotes);
+  const role = useSession((s) => s.user?.role);
+  const hotkeys = useSettings((s) => s.hotkeys);
+  const canTrade = role === 'admin' || role === 'trader';
   // Marked to the live last trade when there is one: the server's mark is from its last push.
   const rows = (q.data?.positions ?? [])
     .filter((p) => p.qty !== 0 || p.realizedCents !== 0 || p.costsCents !== 0)
@@ -37,6 +45,11 @@ export function Positions() {
       <h2 id="positions-title">
         {t('positions.title')}
         <CacheAge query={q} />
+        {canTrade && rows.some((p) => p.qty !== 0) && (
+          <button type="button" className="small danger" onClick={() => askFlatten({ reverse: false })}>
+            {t('positions.flattenAll')}
+          </button>
+        )}
       </h2>
       <p className="pnl">
         <span>
@@ -79,6 +92,11 @@ export function Positions() {
               {t('positions.costs')}
             </th>
             <th scope="col">{t('positions.net')}</th>
+            {canTrade && (
+              <th scope="col">
+                <span className="sr-only">{t('positions.actions')}</span>
+              </th>
+            )}
           </tr>
         </thead>
         <tbody>
@@ -101,12 +119,40 @@ export function Positions() {
                 <td className={`num ${tone(p.netCents)}`} data-testid={`net-${p.ticker}`}>
                   {reais(p.netCents)}
                 </td>
+                {canTrade && (
+                  <td className="actions">
+                    {p.qty !== 0 && (
+                      <>
+                        <button
+                          type="button"
+                          className="small"
+                          onClick={() => askFlatten({ ticker: p.ticker, reverse: false })}
+                        >
+                          {t('positions.flatten')}
+                        </button>
+                        <button
+                          type="button"
+                          className="small"
+                          onClick={() => askFlatten({ ticker: p.ticker, reverse: true })}
+                        >
+                          {t('positions.reverse')}
+                        </button>
+                      </>
+                    )}
+                  </td>
+                )}
               </tr>
             );
           })}
         </tbody>
       </table>
       {rows.length === 0 && <p className="muted">{t('positions.flat')}</p>}
+      {canTrade && (
+        <KeyList
+          title={t('positions.keys')}
+          keys={HOTKEY_ACTIONS.map((a) => [hotkeys[a], HOTKEY_WORDS[a]] as const)}
+        />
+      )}
     </section>
   );
 }

@@ -4,10 +4,16 @@ import { localDb, type OutboxEntry } from '../data/db.ts';
 import { msg } from '../i18n/i18n.ts';
 import { useAlerts } from '../state/alerts.ts';
 import { type NewOrder, sendOrder } from './api.ts';
+import { type FlattenRequest, flattenWhat, sendFlatten } from './flatten.ts';
 import { orderWhat } from './words.ts';
 
 // Orders entered offline wait here, on this device, until the trader confirms or discards each
 // one with the current price in view. Nothing in this file sends on its own.
+
+const lifetime = (ttlMinutes: number) => {
+  const now = Date.now();
+  return { createdAt: now, expiresAt: now + ttlMinutes * 60_000 };
+};
 
 export const isExpired = (e: OutboxEntry, now: number) => now >= e.expiresAt;
 
@@ -15,6 +21,7 @@ interface OutboxState {
   entries: OutboxEntry[];
   load(): Promise<void>;
   add(order: NewOrder, ttlMinutes: number): Promise<void>;
+  addFlatten(request: FlattenRequest, ttlMinutes: number): Promise<void>;
   discard(id: string): Promise<void>;
   /** Sends one entry with its own client order id, so a resend can never make a second order. */
   confirm(id: string): Promise<void>;
@@ -25,6 +32,10 @@ export const useOutbox = create<OutboxState>((set, get) => {
     await localDb().outbox.delete(id);
     set((s) => ({ entries: s.entries.filter((e) => e.id !== id) }));
   };
+  const put = async (entry: OutboxEntry) => {
+    await localDb().outbox.put(entry);
+    set((s) => ({ entries: [...s.entries.filter((e) => e.id !== entry.id), entry] }));
+  };
   const alert = useAlerts.getState().push;
   return {
     entries: [],
@@ -32,26 +43,26 @@ export const useOutbox = create<OutboxState>((set, get) => {
       set({ entries: await localDb().outbox.orderBy('createdAt').toArray() });
     },
     async add(order, ttlMinutes) {
-      const now = Date.now();
       const { clientOrderId, ...rest } = order;
-      const entry: OutboxEntry = {
-        ...rest,
-        id: clientOrderId,
-        createdAt: now,
-        expiresAt: now + ttlMinutes * 60_000,
-      };
-      await localDb().outbox.put(entry);
-      set((s) => ({ entries: [...s.entries.filter((e) => e.id !== entry.id), entry] }));
+      await put({ ...rest, id: clientOrderId, ...lifetime(ttlMinutes) });
+    },
+    async addFlatten({ clientOrderId, ...rest }, ttlMinutes) {
+      await put({ kind: 'flatten', ...rest, id: clientOrderId, ...lifetime(ttlMinutes) });
     },
     discard: remove,
     async confirm(id) {
       const entry = get().entries.find((e) => e.id === id);
       if (!entry) return;
-      const what = orderWhat(entry);
+      const what = entry.kind === 'flatten' ? flattenWhat(entry) : orderWhat(entry);
       if (isExpired(entry, Date.now())) return alert('warn', msg('outbox.alertExpired', { what }));
-      const { id: clientOrderId, createdAt: _c, expiresAt: _e, ...order } = entry;
       try {
-        await sendOrder({ ...order, clientOrderId });
+        if (entry.kind === 'flatten') {
+          const { id: clientOrderId, createdAt: _c, expiresAt: _e, kind: _k, ...request } = entry;
+          await sendFlatten({ ...request, clientOrderId });
+        } else {
+          const { id: clientOrderId, createdAt: _c, expiresAt: _e, kind: _k, ...order } = entry;
+          await sendOrder({ ...order, clientOrderId });
+        }
         await remove(id);
         alert('info', msg('outbox.alertSent', { what }));
       } catch (err) {

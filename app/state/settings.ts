@@ -1,6 +1,7 @@
 import { create } from 'zustand';
 import { localDb } from '../data/db.ts';
 import { msg, type Text } from '../i18n/i18n.ts';
+import { DEFAULT_HOTKEYS, type Hotkeys } from '../orders/hotkeys.ts';
 
 export interface Settings {
   /** A quote not updated for this long is shown as stale. */
@@ -9,12 +10,21 @@ export interface Settings {
   readonly outboxMinutes: number;
   /** Ask before sending from the ticket (Enter then Enter). */
   readonly confirmOrders: boolean;
+  /** Ask before flattening (zerar) a ticker or the account, restating what will be sent. */
+  readonly confirmFlatten: boolean;
+  /** Ask before reversing (inverter) a position. */
+  readonly confirmReverse: boolean;
+  /** The trading hotkeys' combinations (orders/hotkeys.ts). */
+  readonly hotkeys: Hotkeys;
 }
 
 export const DEFAULT_SETTINGS: Settings = Object.freeze({
   staleAfterSeconds: 10,
   outboxMinutes: 10,
   confirmOrders: false,
+  confirmFlatten: true,
+  confirmReverse: true,
+  hotkeys: DEFAULT_HOTKEYS,
 });
 
 interface SettingsState extends Settings {
@@ -31,11 +41,15 @@ export const useSettings = create<SettingsState>((set, get) => ({
   error: undefined,
   async load() {
     const row = await localDb().settings.get(KEY);
-    set({ ...DEFAULT_SETTINGS, ...(row?.value as Partial<Settings> | undefined) });
+    const stored = row?.value as Partial<Settings> | undefined;
+    // A hotkey added after the device stored its own gets its default.
+    set({ ...DEFAULT_SETTINGS, ...stored, hotkeys: { ...DEFAULT_HOTKEYS, ...stored?.hotkeys } });
   },
   async change(patch) {
-    const { staleAfterSeconds, outboxMinutes, confirmOrders } = get();
-    const before = { staleAfterSeconds, outboxMinutes, confirmOrders };
+    const s = get();
+    const before: Settings = Object.fromEntries(
+      (Object.keys(DEFAULT_SETTINGS) as (keyof Settings)[]).map((k) => [k, s[k]]),
+    ) as unknown as Settings;
     const next = { ...before, ...patch };
     set({ ...next, error: undefined });
     try {
