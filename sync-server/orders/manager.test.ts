@@ -58,6 +58,8 @@ class ScriptedBroker {
       filledQty: 0,
       avgPrice: 0,
       price: null,
+      stopPrice: null,
+      stopTriggered: false,
       createdAt: Date.now(),
       text: '',
     });
