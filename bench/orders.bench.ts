@@ -23,6 +23,14 @@ const quantiles = (xs: number[]) => {
   return { p50: q(0.5), p99: q(0.99), max: xs.at(-1) as number };
 };
 
+/** A table of latencies in ms, one row a path. */
+function printLatencies(title: string, rows: readonly (readonly [string, ReturnType<typeof quantiles>])[]) {
+  console.log(`\n${title}`);
+  console.log('| path | p50 ms | p99 ms | max ms |\n|---|---|---|---|');
+  for (const [name, q] of rows)
+    console.log(`| ${name} | ${q.p50.toFixed(2)} | ${q.p99.toFixed(2)} | ${q.max.toFixed(2)} |`);
+}
+
 // ---- (1) risk check ----
 const inst = instrumentFor('PETR4', 'B');
 if (!inst) throw new Error('PETR4 is not a known instrument');
@@ -228,10 +236,7 @@ const rows = [
   ['POST /api/v1/orders → 201 (risk, write-ahead, SendOrder)', quantiles(rest)],
   ['POST → filled order pushed over WS (full round trip)', quantiles(pushed)],
 ] as const;
-console.log(`\nOrder round trip on ${backend}, ${ORDERS} sequential market orders (ms):`);
-console.log('| path | p50 ms | p99 ms | max ms |\n|---|---|---|---|');
-for (const [name, q] of rows)
-  console.log(`| ${name} | ${q.p50.toFixed(2)} | ${q.p99.toFixed(2)} | ${q.max.toFixed(2)} |`);
+printLatencies(`Order round trip on ${backend}, ${ORDERS} sequential market orders (ms):`, rows);
 console.log(`p50 ratio round trip / bare GET: ${(rows[2][1].p50 / rows[0][1].p50).toFixed(1)}×`);
 
 // ---- (3) stop-limit round trip ----
@@ -286,9 +291,6 @@ const stopRows = [
   ['trade printed through the stop → filled order pushed (trigger, fill)', quantiles(stopTrigger)],
   ['POST → acknowledged → trade through → filled pushed (full)', quantiles(stopTotal)],
 ] as const;
-console.log(`\nStop-limit round trip on ${backend}, ${STOPS} sequential stop-limit orders (ms):`);
-console.log('| path | p50 ms | p99 ms | max ms |\n|---|---|---|---|');
-for (const [name, q] of stopRows)
-  console.log(`| ${name} | ${q.p50.toFixed(2)} | ${q.p99.toFixed(2)} | ${q.max.toFixed(2)} |`);
+printLatencies(`Stop-limit round trip on ${backend}, ${STOPS} sequential stop-limit orders (ms):`, stopRows);
 ws.close();
 await t.close();

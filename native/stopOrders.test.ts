@@ -1,8 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { ProfitDllError } from './errors.ts';
 import type { ProfitConnector } from './profitdll.ts';
 import type { RawEvent } from './records.ts';
-import { collect, connectSimulator } from './testkit.ts';
+import { collect, connectSimulator, dllCode } from './testkit.ts';
 import { type AccountRef, OrderType, type SendOrderRequest } from './types.ts';
 
 // Stop-limit orders in the simulator through the real binding: a stop waits off the book (type 4)
@@ -82,32 +81,22 @@ async function print(c: ProfitConnector, price: number, tradeNumber: number) {
   );
 }
 
-const codeOf = (fn: () => unknown) => {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ProfitDllError) return err.codeName;
-    throw err;
-  }
-  return 'NL_OK';
-};
-
 describe('stop-limit orders in the simulator', () => {
   it('refuses a stop price that is missing or not positive, and a limit on the wrong side of the stop', async () => {
     const { c, ask, bid } = await market();
-    expect(codeOf(() => c.sendOrder(stop({ side: 'buy', price: px(ask + 0.1) })))).toBe('NL_INVALID_ARGS');
-    expect(codeOf(() => c.sendOrder(stop({ side: 'buy', price: px(ask + 0.1), stopPrice: 0 })))).toBe(
+    expect(dllCode(() => c.sendOrder(stop({ side: 'buy', price: px(ask + 0.1) })))).toBe('NL_INVALID_ARGS');
+    expect(dllCode(() => c.sendOrder(stop({ side: 'buy', price: px(ask + 0.1), stopPrice: 0 })))).toBe(
       'NL_INVALID_ARGS',
     );
     expect(
-      codeOf(() => c.sendOrder(stop({ side: 'buy', price: px(ask + 0.1), stopPrice: Number.NaN }))),
+      dllCode(() => c.sendOrder(stop({ side: 'buy', price: px(ask + 0.1), stopPrice: Number.NaN }))),
     ).toBe('NL_INVALID_ARGS');
     // A buy stop-limit's limit below its stop, a sell's above it: it could never fill once triggered.
     expect(
-      codeOf(() => c.sendOrder(stop({ side: 'buy', price: px(ask + 0.1), stopPrice: px(ask + 0.2) }))),
+      dllCode(() => c.sendOrder(stop({ side: 'buy', price: px(ask + 0.1), stopPrice: px(ask + 0.2) }))),
     ).toBe('NL_INVALID_ARGS');
     expect(
-      codeOf(() => c.sendOrder(stop({ side: 'sell', price: px(bid - 0.1), stopPrice: px(bid - 0.2) }))),
+      dllCode(() => c.sendOrder(stop({ side: 'sell', price: px(bid - 0.1), stopPrice: px(bid - 0.2) }))),
     ).toBe('NL_INVALID_ARGS');
     expect(sim(c).orderStats().sent).toBe(0);
     // The broker's own refusal, asynchronous: a stop price off the tick grid.
@@ -176,9 +165,9 @@ describe('stop-limit orders in the simulator', () => {
     const { c, ask } = await market();
     const id = c.sendOrder(stop({ side: 'buy', stopPrice: px(ask + 0.3), price: px(ask + 0.4) }));
     await until(c, id, waiting);
-    expect(codeOf(() => sim(c).fillOrder(id, 100, px(ask + 0.3)))).toBe('NL_INVALID_ARGS');
+    expect(dllCode(() => sim(c).fillOrder(id, 100, px(ask + 0.3)))).toBe('NL_INVALID_ARGS');
     // A new limit below the new stop is refused at once; a consistent change moves both prices.
-    expect(codeOf(() => c.changeOrder(ACCOUNT, id, px(ask + 0.1), 100, PASSWORD, px(ask + 0.2)))).toBe(
+    expect(dllCode(() => c.changeOrder(ACCOUNT, id, px(ask + 0.1), 100, PASSWORD, px(ask + 0.2)))).toBe(
       'NL_INVALID_ARGS',
     );
     c.changeOrder(ACCOUNT, id, px(ask + 0.3), 200, PASSWORD, px(ask + 0.25));
