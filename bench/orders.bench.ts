@@ -2,7 +2,9 @@
 // with refinements (the usual way a Node service validates); (2) the order round trip through
 // the whole real server — REST → risk → write-ahead → koffi → simulator → order callback →
 // capture ring → GetOrderDetails → database → WS push — beside a bare REST round trip on the
-// same server. Run: npx tsx bench/orders.bench.ts (DATABASE_URL set: PostgreSQL, else PGlite).
+// same server; (3) a stop-limit's round trip: submitted, acknowledged, triggered by a trade
+// injected through its stop (SimInjectTrade), filled.
+// Run: npx tsx bench/orders.bench.ts (DATABASE_URL set: PostgreSQL, else PGlite).
 import WebSocket from 'ws';
 import { z } from 'zod';
 import { DEFAULT_RISK, type OrderRequest, type RiskSnapshot, riskCheck } from '../sync-server/orders/risk.ts';
@@ -13,12 +15,21 @@ import { until } from '../sync-server/testing/until.ts';
 
 const RISK_CALLS = Number(process.env.BENCH_RISK_CALLS ?? 200_000);
 const ORDERS = Number(process.env.BENCH_ORDERS ?? 400);
+const STOPS = Number(process.env.BENCH_STOPS ?? 200);
 
 const quantiles = (xs: number[]) => {
   xs.sort((a, b) => a - b);
   const q = (p: number) => xs[Math.min(xs.length - 1, Math.floor(p * xs.length))] as number;
   return { p50: q(0.5), p99: q(0.99), max: xs.at(-1) as number };
 };
+
+/** A table of latencies in ms, one row a path. */
+function printLatencies(title: string, rows: readonly (readonly [string, ReturnType<typeof quantiles>])[]) {
+  console.log(`\n${title}`);
+  console.log('| path | p50 ms | p99 ms | max ms |\n|---|---|---|---|');
+  for (const [name, q] of rows)
+    console.log(`| ${name} | ${q.p50.toFixed(2)} | ${q.p99.toFixed(2)} | ${q.max.toFixed(2)} |`);
+}
 
 // ---- (1) risk check ----
 const inst = instrumentFor('PETR4', 'B');
@@ -170,16 +181,28 @@ sim.injectTrade({ ticker: 'PETR4', exchange: 'B', date: b3Now(), price: 38.5, qt
 await until(() => t.server.market.quote('PETR4')?.last === 38.5, 'a last trade');
 
 const ws = new WebSocket(`${t.wsUrl}?token=${token}`);
-const waiting = new Map<number, () => void>();
-const early = new Set<number>();
+/** Pushes of an order reaching a state, by `id:state`: awaited, or seen before anyone waited. */
+const waiting = new Map<string, () => void>();
+const early = new Set<string>();
 ws.on('message', (data, binary) => {
   if (binary) return;
   const m = JSON.parse(String(data)) as { type: string; order?: { id: number; state: string } };
-  if (m.type !== 'order' || m.order?.state !== 'filled') return;
-  const done = waiting.get(m.order.id);
+  if (m.type !== 'order' || !m.order) return;
+  const key = `${m.order.id}:${m.order.state}`;
+  const done = waiting.get(key);
   if (done) done();
-  else early.add(m.order.id);
+  else early.add(key);
 });
+/** Resolves once the order's push in `state` arrived (at once if it already has). */
+const pushedIn = (id: number, state: string) =>
+  new Promise<void>((resolve) => {
+    const key = `${id}:${state}`;
+    if (early.delete(key)) return resolve();
+    waiting.set(key, () => {
+      waiting.delete(key);
+      resolve();
+    });
+  });
 await new Promise((r) => ws.once('open', r));
 await new Promise((r) => setTimeout(r, 200));
 
@@ -192,10 +215,6 @@ for (let i = 0; i < ORDERS + 50; i++) {
     r.arrayBuffer(),
   );
   const t1 = performance.now();
-  let resolveFilled = () => {};
-  const filled = new Promise<void>((resolve) => {
-    resolveFilled = resolve;
-  });
   const r = await call(token, 'POST', '/api/v1/orders', {
     clientOrderId: `bench-${i}`,
     ticker: 'PETR4',
@@ -205,11 +224,8 @@ for (let i = 0; i < ORDERS + 50; i++) {
   });
   const t2 = performance.now();
   const id = (r.order as { id: number }).id;
-  if (early.delete(id)) resolveFilled();
-  else waiting.set(id, resolveFilled);
-  await filled;
+  await pushedIn(id, 'filled');
   const t3 = performance.now();
-  waiting.delete(id);
   if (i < 50) continue; // warm-up
   bare.push(t1 - t0);
   rest.push(t2 - t1);
@@ -220,10 +236,61 @@ const rows = [
   ['POST /api/v1/orders → 201 (risk, write-ahead, SendOrder)', quantiles(rest)],
   ['POST → filled order pushed over WS (full round trip)', quantiles(pushed)],
 ] as const;
-console.log(`\nOrder round trip on ${backend}, ${ORDERS} sequential market orders (ms):`);
-console.log('| path | p50 ms | p99 ms | max ms |\n|---|---|---|---|');
-for (const [name, q] of rows)
-  console.log(`| ${name} | ${q.p50.toFixed(2)} | ${q.p99.toFixed(2)} | ${q.max.toFixed(2)} |`);
+printLatencies(`Order round trip on ${backend}, ${ORDERS} sequential market orders (ms):`, rows);
 console.log(`p50 ratio round trip / bare GET: ${(rows[2][1].p50 / rows[0][1].p50).toFixed(1)}×`);
+
+// ---- (3) stop-limit round trip ----
+// The simulated book stands still (rate 0; neither orders nor injected trades move it): a buy stop
+// at 38.60 and a sell stop at 38.40, each limit one tick past the touch so that it fills once
+// triggered, alternately, so the position stays flat. Each waits for its acknowledgement, then a
+// trade is printed through its stop.
+const top = await until(() => t.server.market.quote('PETR4')?.top, 'the PETR4 book');
+const cents = (p: number) => Math.round(p * 100) / 100;
+const stopLeg = (side: 'buy' | 'sell') =>
+  side === 'buy'
+    ? { stopPrice: 38.6, price: cents(Math.max(38.6, top.ask ?? 38.6) + 0.01), through: 38.6 }
+    : { stopPrice: 38.4, price: cents(Math.min(38.4, top.bid ?? 38.4) - 0.01), through: 38.4 };
+const stopSubmit: number[] = [];
+const stopTrigger: number[] = [];
+const stopTotal: number[] = [];
+let printed = 1;
+for (let i = 0; i < STOPS + 20; i++) {
+  const side = i % 2 ? 'sell' : 'buy';
+  const leg = stopLeg(side);
+  const t0 = performance.now();
+  const r = await call(token, 'POST', '/api/v1/orders', {
+    clientOrderId: `bench-stop-${i}`,
+    ticker: 'PETR4',
+    side,
+    type: 'stop_limit',
+    qty: 100,
+    price: leg.price,
+    stopPrice: leg.stopPrice,
+  });
+  const t1 = performance.now();
+  const id = (r.order as { id: number }).id;
+  await pushedIn(id, 'new');
+  const t2 = performance.now();
+  sim.injectTrade({
+    ticker: 'PETR4',
+    exchange: 'B',
+    date: b3Now(),
+    price: leg.through,
+    qty: 100,
+    tradeNumber: ++printed,
+  });
+  await pushedIn(id, 'filled');
+  const t3 = performance.now();
+  if (i < 20) continue; // warm-up
+  stopSubmit.push(t1 - t0);
+  stopTrigger.push(t3 - t2);
+  stopTotal.push(t3 - t0);
+}
+const stopRows = [
+  ['POST stop_limit → 201 (risk, write-ahead, SendOrder)', quantiles(stopSubmit)],
+  ['trade printed through the stop → filled order pushed (trigger, fill)', quantiles(stopTrigger)],
+  ['POST → acknowledged → trade through → filled pushed (full)', quantiles(stopTotal)],
+] as const;
+printLatencies(`Stop-limit round trip on ${backend}, ${STOPS} sequential stop-limit orders (ms):`, stopRows);
 ws.close();
 await t.close();

@@ -200,15 +200,25 @@ export class ProfitConnector {
     return id;
   }
 
-  /** SendChangeOrderV2: a new limit price and total quantity for a working order. */
-  changeOrder(account: AccountRef, localOrderId: bigint, price: number, qty: number, password: string): void {
+  /**
+   * SendChangeOrderV2: a new limit price and total quantity for a working order, and for a
+   * stop-limit still waiting for its trigger a new stop price (omitted: it keeps its own).
+   */
+  changeOrder(
+    account: AccountRef,
+    localOrderId: bigint,
+    price: number,
+    qty: number,
+    password: string,
+    stopPrice?: number,
+  ): void {
     const code = this.orders.SendChangeOrderV2({
       version: 0,
       accountId: accountRecord(account),
       orderId: { version: 0, localOrderId, clOrderId: '' },
       password,
       price,
-      stopPrice: -1,
+      stopPrice: stopPrice ?? -1,
       quantity: qty,
     }) as number;
     check(`SendChangeOrderV2(${localOrderId})`, code);

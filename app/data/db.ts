@@ -2,6 +2,7 @@ import { Dexie, type EntityTable } from 'dexie';
 import yDexie from 'y-dexie';
 import type * as Y from 'yjs';
 import type { Quote } from '../../sync-server/shared/market.ts';
+import type { OrderType } from '../../sync-server/shared/orders.ts';
 
 /** The last quote seen for a ticker, kept for a cold offline start. */
 export interface QuoteRow extends Quote {
@@ -17,9 +18,10 @@ export interface OutboxOrder {
   readonly id: string;
   readonly ticker: string;
   readonly side: 'buy' | 'sell';
-  readonly type: 'limit' | 'market';
+  readonly type: OrderType;
   readonly qty: number;
   readonly price?: number;
+  readonly stopPrice?: number;
   readonly createdAt: number;
   readonly expiresAt: number;
 }

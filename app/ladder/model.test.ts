@@ -26,6 +26,8 @@ const order = (o: Partial<OrderJson>): OrderJson => ({
   type: 'limit',
   qty: 300,
   price: 38.45,
+  stopPrice: null,
+  triggeredAt: null,
   state: 'new',
   filledQty: 0,
   avgFillPrice: null,

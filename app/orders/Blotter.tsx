@@ -60,6 +60,16 @@ export function Blotter() {
                   <td className="num b-qty">{o.qty}</td>
                   <td className="num b-price">
                     {o.type === 'market' ? t('blotter.market') : price(o.price, digits(o.ticker))}
+                    {o.stopPrice !== null && (
+                      <small
+                        className={`b-stop ${o.triggeredAt === null ? 'waiting' : 'triggered'}`}
+                        data-testid="stop"
+                      >
+                        {' '}
+                        {t('blotter.stop', { price: price(o.stopPrice, digits(o.ticker)) })} ·{' '}
+                        {o.triggeredAt === null ? t('blotter.stopWaiting') : t('blotter.stopTriggered')}
+                      </small>
+                    )}
                   </td>
                   <td className="num b-filled" data-label={t('blotter.filled')}>
                     {o.filledQty}

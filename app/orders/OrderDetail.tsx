@@ -27,16 +27,20 @@ export function OrderDetail({ order, canTrade }: { order: OrderJson; canTrade: b
   const limits = useDayLimits(order.ticker);
   const [qty, setQty] = useState(String(order.qty));
   const [price, setPrice] = useState(order.price === null ? '' : String(order.price));
+  // A stop still waiting is checked with its stop (the limit must stay on its side); once
+  // triggered it is a limit order.
+  const waiting = order.type === 'stop_limit' && order.triggeredAt === null;
   const draft = {
     ticker: order.ticker,
     side: order.side,
-    type: 'limit' as const,
+    type: waiting ? ('stop_limit' as const) : ('limit' as const),
     qty: Number(qty),
     price: Number(price.replace(',', '.')),
+    stopPrice: order.stopPrice ?? undefined,
   };
   const problems = checkTicket(draft, inst, limits);
   const changed = draft.qty !== order.qty || draft.price !== order.price;
-  const canModify = canTrade && isWorking(order) && order.type === 'limit';
+  const canModify = canTrade && isWorking(order) && order.type !== 'market';
   return (
     <div className="order-detail">
       <ol aria-label={t('detail.events', { id: order.clientOrderId })}>

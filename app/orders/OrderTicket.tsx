@@ -1,4 +1,5 @@
 import { type KeyboardEvent, useEffect, useRef, useState } from 'react';
+import type { OrderType } from '../../sync-server/shared/orders.ts';
 import { price as fmt, parsePrice } from '../format.ts';
 import { type PlainId, say, useT } from '../i18n/i18n.ts';
 import { KeyList } from '../screens/KeyList.tsx';
@@ -14,7 +15,7 @@ import { buySell } from './words.ts';
 export const TICKET_KEYS: ReadonlyArray<[string, PlainId]> = [
   ['F2 / F3', 'ticket.key.new'],
   ['Alt+B / Alt+S', 'ticket.key.side'],
-  ['Alt+L / Alt+M', 'ticket.key.type'],
+  ['Alt+L / Alt+M / Alt+T', 'ticket.key.type'],
   ['↑ ↓', 'ticket.key.step'],
   ['PgUp PgDn', 'ticket.key.page'],
   ['Enter', 'ticket.key.send'],
@@ -22,6 +23,13 @@ export const TICKET_KEYS: ReadonlyArray<[string, PlainId]> = [
 ];
 
 type Verdict = Placed | undefined;
+
+/** The ticket's order types, with their words and their Alt key. */
+const TYPES: ReadonlyArray<[OrderType, PlainId, string]> = [
+  ['limit', 'ticket.limit', 'l'],
+  ['market', 'ticket.market', 'm'],
+  ['stop_limit', 'ticket.stopLimit', 't'],
+];
 
 export function OrderTicket() {
   const t = useT();
@@ -37,9 +45,10 @@ export function OrderTicket() {
   const last = useMarket((s) => s.quotes[ticker]?.last);
   const { minLimit, maxLimit } = useDayLimits(ticker);
   const [side, setSide] = useState<'buy' | 'sell'>('buy');
-  const [type, setType] = useState<'limit' | 'market'>('limit');
+  const [type, setType] = useState<OrderType>('limit');
   const [qty, setQty] = useState('');
   const [price, setPrice] = useState('');
+  const [stopPrice, setStopPrice] = useState('');
   const [busy, setBusy] = useState(false);
   const [armed, setArmed] = useState(false);
   const [verdict, setVerdict] = useState<Verdict>();
@@ -50,6 +59,7 @@ export function OrderTicket() {
     if (!inst) return;
     setQty(String(inst.lotSize));
     setPrice(last === undefined ? '' : fmt(last, inst.priceDecimals));
+    setStopPrice(last === undefined ? '' : fmt(last, inst.priceDecimals));
     setArmed(false);
   }, [inst]);
 
@@ -60,12 +70,14 @@ export function OrderTicket() {
     qtyRef.current?.select();
   }, [request]);
 
+  const read = (text: string) => (text === '' ? undefined : parsePrice(text, inst?.priceDecimals, last));
   const draft: TicketDraft = {
     ticker,
     side,
     type,
     qty: Number(qty),
-    price: type === 'limit' && price !== '' ? parsePrice(price, inst?.priceDecimals, last) : undefined,
+    price: type === 'market' ? undefined : read(price),
+    ...(type === 'stop_limit' ? { stopPrice: read(stopPrice) } : {}),
   };
   const problems = checkTicket(draft, inst, { minLimit, maxLimit });
   const valid = Object.keys(problems).length === 0;
@@ -75,11 +87,7 @@ export function OrderTicket() {
     if (!valid || busy || !canTrade) return;
     if (confirmOrders && !armed) return setArmed(true);
     setArmed(false);
-    const order = {
-      clientOrderId: newClientOrderId(),
-      ...draft,
-      ...(draft.type === 'limit' ? {} : { price: undefined }),
-    };
+    const order = { clientOrderId: newClientOrderId(), ...draft };
     setBusy(true);
     try {
       setVerdict(
@@ -92,10 +100,11 @@ export function OrderTicket() {
 
   function onKey(e: KeyboardEvent<HTMLFormElement>) {
     const key = e.key.toLowerCase();
-    if (e.altKey && 'bslm'.includes(key) && key.length === 1) {
+    const typed = TYPES.find(([, , k]) => k === key);
+    if (e.altKey && (key === 'b' || key === 's' || typed)) {
       e.preventDefault();
       if (key === 'b' || key === 's') setSide(key === 'b' ? 'buy' : 'sell');
-      else setType(key === 'l' ? 'limit' : 'market');
+      else if (typed) setType(typed[0]);
       return;
     }
     if (e.key === 'Escape') {
@@ -111,9 +120,10 @@ export function OrderTicket() {
     e.preventDefault();
     if (field === 'qty') setQty(String(stepQty(Number(qty) || 0, inst, steps)));
     else {
-      const typed = parsePrice(price, inst.priceDecimals, last);
+      const [text, set] = field === 'stopPrice' ? [stopPrice, setStopPrice] : [price, setPrice];
+      const typed = parsePrice(text, inst.priceDecimals, last);
       const from = Number.isFinite(typed) && typed > 0 ? typed : (last ?? inst.tickSize);
-      setPrice(fmt(stepPrice(from, inst, steps), inst.priceDecimals));
+      set(fmt(stepPrice(from, inst, steps), inst.priceDecimals));
     }
   }
 
@@ -152,7 +162,7 @@ export function OrderTicket() {
         </label>
         <fieldset className="seg">
           <legend className="sr-only">{t('ticket.type')}</legend>
-          {(['limit', 'market'] as const).map((k) => (
+          {TYPES.map(([k, label]) => (
             <button
               key={k}
               type="button"
@@ -160,7 +170,7 @@ export function OrderTicket() {
               className={type === k ? 'on' : ''}
               onClick={() => setType(k)}
             >
-              {k === 'limit' ? t('ticket.limit') : t('ticket.market')}
+              {t(label)}
             </button>
           ))}
         </fieldset>
@@ -176,8 +186,31 @@ export function OrderTicket() {
           />
           {problems.qty && <span className="problem">{problems.qty}</span>}
         </label>
+        {type === 'stop_limit' && (
+          <label>
+            {t('ticket.stopPrice')}{' '}
+            {inst && <small>{t('ticket.tick', { tick: fmt(inst.tickSize, inst.priceDecimals) })}</small>}
+            <input
+              data-field="stopPrice"
+              inputMode="decimal"
+              value={stopPrice}
+              onChange={(e) => setStopPrice(e.target.value.replace(/[^\d.,]/g, ''))}
+              aria-invalid={!!problems.stopPrice}
+              aria-describedby="ticket-stop-read"
+            />
+            {inst && draft.stopPrice !== undefined && Number.isFinite(draft.stopPrice) && (
+              <small id="ticket-stop-read" className="muted" data-testid="stop-read">
+                {t('ticket.stopHint', {
+                  price: fmt(draft.stopPrice, inst.priceDecimals),
+                  direction: side === 'buy' ? t('ticket.stopAbove') : t('ticket.stopBelow'),
+                })}
+              </small>
+            )}
+            {problems.stopPrice && <span className="problem">{problems.stopPrice}</span>}
+          </label>
+        )}
         <label>
-          {t('ticket.price')}{' '}
+          {type === 'stop_limit' ? t('ticket.limitPrice') : t('ticket.price')}{' '}
           {inst && <small>{t('ticket.tick', { tick: fmt(inst.tickSize, inst.priceDecimals) })}</small>}{' '}
           {inst && minLimit !== undefined && maxLimit !== undefined && (
             <small data-testid="price-limits" title={t('ticket.limitsTitle')}>
@@ -198,7 +231,7 @@ export function OrderTicket() {
             aria-describedby="ticket-price-read"
           />
           {/* How the typed text is read: "128.050" is 128 thousand on WIN, never 128. */}
-          {inst && type === 'limit' && draft.price !== undefined && Number.isFinite(draft.price) && (
+          {inst && type !== 'market' && draft.price !== undefined && Number.isFinite(draft.price) && (
             <small id="ticket-price-read" className="muted" data-testid="price-read">
               = {fmt(draft.price, inst.priceDecimals)}
             </small>

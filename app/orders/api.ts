@@ -26,9 +26,11 @@ export interface FillJson {
   readonly price: number;
   readonly at: string;
 }
-export interface NewOrder extends Omit<TicketDraft, 'price'> {
+export interface NewOrder extends Omit<TicketDraft, 'price' | 'stopPrice'> {
   readonly clientOrderId: string;
   readonly price?: number;
+  /** Only on a stop_limit. */
+  readonly stopPrice?: number;
 }
 
 // A user without a trading account (a 403 `no_account`) sees empty lists, not an error.
@@ -88,6 +90,8 @@ export function sendOrder(order: NewOrder): Promise<OrderJson> {
     type: order.type,
     qty: order.qty,
     price: order.price ?? null,
+    stopPrice: order.stopPrice ?? null,
+    triggeredAt: null,
     state: SENDING,
     filledQty: 0,
     avgFillPrice: null,
@@ -126,8 +130,13 @@ export const useOrderEvents = (id: number) =>
 /** Asks the broker to change a working order's price and/or quantity (risk-checked first). */
 export const useModifyOrder = () =>
   useMutation({
-    mutationFn: ({ id, patch }: { id: number; patch: { qty?: number; price?: number } }) =>
-      api(`/api/v1/orders/${id}/modify`, { body: patch }),
+    mutationFn: ({
+      id,
+      patch,
+    }: {
+      id: number;
+      patch: { qty?: number; price?: number; stopPrice?: number };
+    }) => api(`/api/v1/orders/${id}/modify`, { body: patch }),
     // The order list and this order's trail (its key starts with the list's).
     onSettled: () => queryClient.invalidateQueries({ queryKey: keys.orders() }),
   });

@@ -13,6 +13,8 @@ const report = (id: number, version: number, state = 'new'): OrderJson => ({
   type: 'limit',
   qty: 100,
   price: 38.5,
+  stopPrice: null,
+  triggeredAt: null,
   state,
   filledQty: version,
   avgFillPrice: null,

@@ -79,6 +79,64 @@ describe('order ticket checks', () => {
     );
   });
 
+  it('checks a stop-limit: its stop price on the grid and the limit on the right side of the stop', () => {
+    const d = {
+      ticker: 'PETR4',
+      side: 'buy',
+      type: 'stop_limit',
+      qty: 100,
+      price: 38.7,
+      stopPrice: 38.6,
+    } as const;
+    expect(checkTicket(d, PETR4)).toEqual({});
+    expect(checkTicket({ ...d, price: 38.6 }, PETR4)).toEqual({}); // the limit at the stop
+    expect(checkTicket({ ...d, stopPrice: undefined }, PETR4).stopPrice).toBe('Enter the stop price');
+    expect(checkTicket({ ...d, stopPrice: 38.605 }, PETR4).stopPrice).toBe(
+      'The stop price must be a multiple of the tick (0,01)',
+    );
+    expect(checkTicket({ ...d, price: 38.5 }, PETR4).price).toBe(
+      "A buy stop's limit price must be at or above its stop price",
+    );
+    expect(checkTicket({ ...d, side: 'sell', price: 38.5 }, PETR4)).toEqual({});
+    expect(checkTicket({ ...d, side: 'sell' }, PETR4).price).toMatch(/at or below its stop/);
+    expect(
+      checkTicket({ ...d, stopPrice: 42.4, price: 42.4 }, PETR4, { minLimit: 34.65, maxLimit: 42.35 }),
+    ).toEqual({
+      price: "Outside today's B3 limits (34,65 to 42,35)",
+      stopPrice: "Outside today's B3 limits (34,65 to 42,35)",
+    });
+    // A limit order ignores a stop price.
+    expect(checkTicket({ ...d, type: 'limit', stopPrice: 1 }, PETR4)).toEqual({});
+    setLang('pt');
+    expect(checkTicket({ ...d, price: 38.5 }, PETR4).price).toBe(
+      'Numa compra stop, o preço limite deve ser igual ou acima do disparo',
+    );
+  });
+
+  it('property: a stop-limit on the grid passes exactly when its limit is on the right side of its stop', () => {
+    fc.assert(
+      fc.property(
+        instrument,
+        fc.constantFrom('buy' as const, 'sell' as const),
+        fc.integer({ min: 1, max: 40_000 }),
+        fc.integer({ min: 1, max: 40_000 }),
+        (inst, side, stopTicks, limitTicks) => {
+          const at = (ticks: number) => Number((ticks * inst.tickSize).toFixed(inst.priceDecimals));
+          const d = {
+            ticker: inst.ticker,
+            side,
+            type: 'stop_limit' as const,
+            qty: inst.lotSize,
+            price: at(limitTicks),
+            stopPrice: at(stopTicks),
+          };
+          const right = side === 'buy' ? limitTicks >= stopTicks : limitTicks <= stopTicks;
+          expect(checkTicket(d, inst)).toEqual(right ? {} : { price: expect.any(String) });
+        },
+      ),
+    );
+  });
+
   it('property: arrow steps land on the grid and never below one tick or one lot', () => {
     fc.assert(
       fc.property(

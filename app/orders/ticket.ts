@@ -1,5 +1,6 @@
 import { isValidPrice, toTicks } from '../../sync-server/shared/instruments.ts';
 import type { InstrumentInfo } from '../../sync-server/shared/market.ts';
+import type { OrderType } from '../../sync-server/shared/orders.ts';
 import { price as fmt } from '../format.ts';
 import { msg, t } from '../i18n/i18n.ts';
 
@@ -9,12 +10,14 @@ import { msg, t } from '../i18n/i18n.ts';
 export interface TicketDraft {
   readonly ticker: string;
   readonly side: 'buy' | 'sell';
-  readonly type: 'limit' | 'market';
+  readonly type: OrderType;
   readonly qty: number;
   readonly price: number | undefined;
+  /** A stop-limit's stop price (it triggers on the first trade at it or through it). */
+  readonly stopPrice?: number | undefined;
 }
 
-export type TicketProblems = Partial<Record<'ticker' | 'qty' | 'price', string>>;
+export type TicketProblems = Partial<Record<'ticker' | 'qty' | 'price' | 'stopPrice', string>>;
 
 /** The exchange's price limits for the day, from the quote, when it sets them. */
 export interface DayLimits {
@@ -31,20 +34,32 @@ export function checkTicket(
   const problems: TicketProblems = {};
   if (!Number.isSafeInteger(d.qty) || d.qty <= 0) problems.qty = t('check.wholeQty');
   else if (d.qty % inst.lotSize !== 0) problems.qty = t('check.lot', { lot: inst.lotSize });
-  if (d.type === 'limit') {
+  const outside = (p: number) =>
+    limits.minLimit !== undefined &&
+    limits.maxLimit !== undefined &&
+    (p < limits.minLimit || p > limits.maxLimit);
+  const limitsText = () =>
+    t('check.limits', {
+      min: fmt(limits.minLimit as number, inst.priceDecimals),
+      max: fmt(limits.maxLimit as number, inst.priceDecimals),
+    });
+  const tick = fmt(inst.tickSize, inst.priceDecimals);
+  if (d.type !== 'market') {
     if (d.price === undefined || !Number.isFinite(d.price) || d.price <= 0)
       problems.price = t('check.limitPrice');
-    else if (!isValidPrice(d.price, inst.tickSize))
-      problems.price = t('check.tick', { tick: fmt(inst.tickSize, inst.priceDecimals) });
-    else if (
-      limits.minLimit !== undefined &&
-      limits.maxLimit !== undefined &&
-      (d.price < limits.minLimit || d.price > limits.maxLimit)
-    )
-      problems.price = t('check.limits', {
-        min: fmt(limits.minLimit, inst.priceDecimals),
-        max: fmt(limits.maxLimit, inst.priceDecimals),
-      });
+    else if (!isValidPrice(d.price, inst.tickSize)) problems.price = t('check.tick', { tick });
+    else if (outside(d.price)) problems.price = limitsText();
+  }
+  if (d.type === 'stop_limit') {
+    const stop = d.stopPrice;
+    if (stop === undefined || !Number.isFinite(stop) || stop <= 0) problems.stopPrice = t('check.stopPrice');
+    else if (!isValidPrice(stop, inst.tickSize)) problems.stopPrice = t('check.stopTick', { tick });
+    else if (outside(stop)) problems.stopPrice = limitsText();
+    // B3's convention, as the server checks it: the limit caps what a triggered stop pays or takes.
+    else if (!problems.price && d.side === 'buy' && (d.price as number) < stop)
+      problems.price = t('check.stopBuyLimit');
+    else if (!problems.price && d.side === 'sell' && (d.price as number) > stop)
+      problems.price = t('check.stopSellLimit');
   }
   return problems;
 }

@@ -25,7 +25,7 @@
  *   S <localId> <clOrdId> <brokerId> <account> <subAccount> <ticker> <exchange> <side> <type>
  *     <qty> <price> <stopPrice> <date>
  *   U <localId> <status> <qty> <price> <traded> <tradedValue> <work> <newPrice> <newQty>
- *     <lastUpdate> <closeDate> <text>
+ *     <lastUpdate> <closeDate> <text> <type> <stopPrice> <newStopPrice>
  *   X <code> <brokerId> <account> <ticker> <exchange> <side> <type> <qty> <price>
  *   Z
  *
@@ -102,6 +102,7 @@ void journal_update(SimOrder *o) {
   put_time(&l, &o->lastUpdate);
   put_time(&l, &o->closeDate);
   put_wstr(&l, o->text);
+  put(&l, " %u %.17g %.17g", o->type, o->stopPrice, o->newStopPrice); /* a stop's trigger and its change */
   journal_write(&l);
 }
 
@@ -203,16 +204,19 @@ static void journal_apply(char *line, int64_t *maxId) {
     if (localId > *maxId) *maxId = localId;
     return;
   }
-  if (!strcmp(tok[0], "U") && n == 13 && get_i64(tok[1], &localId)) {
+  if (!strcmp(tok[0], "U") && (n == 13 || n == 16) && get_i64(tok[1], &localId)) {
     SimOrder *o = find_local_locked(localId);
     if (!o) return;
     SimOrder u = *o;
-    int64_t status, work;
+    int64_t status, work, type = 0;
     int ok = get_i64(tok[2], &status) && get_i64(tok[3], &u.qty) && get_f64(tok[4], &u.price) &&
              get_i64(tok[5], &u.traded) && get_f64(tok[6], &u.tradedValue) && get_i64(tok[7], &work) &&
              get_f64(tok[8], &u.newPrice) && get_i64(tok[9], &u.newQty) && get_time(tok[10], &u.lastUpdate) &&
-             get_time(tok[11], &u.closeDate) && get_wstr(tok[12], u.text, TEXT_UNITS);
+             get_time(tok[11], &u.closeDate) && get_wstr(tok[12], u.text, TEXT_UNITS) &&
+             (n == 13 || (get_i64(tok[13], &type) && get_f64(tok[14], &u.stopPrice) &&
+                          get_f64(tok[15], &u.newStopPrice)));
     if (!ok) return;
+    if (n == 16) u.type = (uint8_t)type; /* a line of before stops has none */
     u.status = (uint8_t)status;
     u.work = (int)work;
     *o = u;

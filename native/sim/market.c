@@ -145,6 +145,12 @@ void market_init(Market *m, const wchar16 *ticker, const wchar16 *exchange, doub
   m->open = m->high = m->low = m->close = m->startTicks;
 }
 
+void market_print(Market *m, double price) {
+  if (!m->printed || price > m->printHigh) m->printHigh = price;
+  if (!m->printed || price < m->printLow) m->printLow = price;
+  m->printed = 1;
+}
+
 void market_reopen(Market *m, int64_t ticks, uint64_t *rng) {
   if (ticks < MIN_TICKS) ticks = MIN_TICKS;
   for (int i = 0; i < BOOK_LEVELS; i++) {
@@ -193,6 +199,7 @@ void market_trade(Market *m, const Emitter *e) {
   double price = market_price(m, ticks);
   int32_t passive = top->agent[0], active = rand_agent(e->rng);
   m->tradeNumber++;
+  market_print(m, price);
   if (e->quotes && e->trade) {
     e->trade(asset(m), e->date, m->tradeNumber, price, price * qty, qty, buyer ? active : passive,
              buyer ? passive : active, buyer ? TRADE_BUY_AGGRESSION : TRADE_SELL_AGGRESSION, 0);
@@ -248,6 +255,7 @@ void market_burst_trade(Market *m, const Emitter *e) {
   int32_t qty = m->lot * rand_between(e->rng, 1, 10);
   double price = market_price(m, top->price);
   m->tradeNumber++;
+  market_print(m, price);
   e->trade(asset(m), e->date, m->tradeNumber, price, price * qty, qty, rand_agent(e->rng), rand_agent(e->rng),
            buyer ? TRADE_BUY_AGGRESSION : TRADE_SELL_AGGRESSION, 0);
   atomic_fetch_add_explicit(&e->counters->trades, 1, memory_order_relaxed);

@@ -44,6 +44,9 @@ typedef struct {
   /* top of book last reported through TTinyBookCallback */
   int64_t tinyPrice[2];
   int32_t tinyQty[2];
+  /* the range of the trades printed since the broker last looked (orders_step): stops trigger on it */
+  double printHigh, printLow;
+  int printed;
 } Market;
 
 /* Counts every callback the simulator makes (SimGetStats); written by the connector thread. */
@@ -79,6 +82,9 @@ double market_price(const Market *m, int64_t ticks);
 /* A fresh book of BOOK_LEVELS levels a side around ticks (best bid ticks, best ask ticks + 1);
  * the day's statistics are left alone. */
 void market_reopen(Market *m, int64_t ticks, uint64_t *rng);
+/* A trade printed in m (the model's, a burst's or an injected one): widens the range of prices
+ * the broker's waiting stops look at on its next step. */
+void market_print(Market *m, double price);
 /* One trade against the book, with the book, tiny book and daily changes it causes. */
 void market_trade(Market *m, const Emitter *e);
 /* A trade printed at the touch that leaves the model alone: benchmark bursts. */

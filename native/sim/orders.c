@@ -92,15 +92,41 @@ static int on_grid(const SimOrder *o, double price) {
   return fabs(t - nearbyint(t)) < 1e-6;
 }
 
-/* Why the broker refuses a limit price or quantity, or NULL. */
-static const char *broker_check(const SimOrder *o, const Market *m, int type, double price, int64_t qty) {
+/* A buy stop-limit's limit is at or above its stop, a sell's at or below (the stop triggers, the
+ * limit caps the price paid or received): the other way the order could never fill once triggered
+ * by the trade that crosses the stop. */
+static int stop_inverted(int side, double price, double stopPrice) {
+  return side == ORDER_SIDE_BUY ? price < stopPrice : price > stopPrice;
+}
+
+/* Why the broker refuses a price, stop price or quantity, or NULL. */
+static const char *broker_check(const SimOrder *o, const Market *m, int type, double price, double stopPrice,
+                                int64_t qty) {
   if (qty % o->lot != 0) return "quantity is not a multiple of the lot";
-  if (type == ORDER_TYPE_STOP_LIMIT) return "stop orders are not simulated";
-  if (type != ORDER_TYPE_LIMIT) return NULL;
-  if (!on_grid(o, price)) return "price is not on the tick grid";
+  if (type == ORDER_TYPE_MARKET) return NULL;
   double reference = market_price(m, m->close ? m->close : m->startTicks);
+  if (!on_grid(o, price)) return "price is not on the tick grid";
   if (fabs(price - reference) > PRICE_BAND * reference) return "price outside the tunnel";
+  if (type != ORDER_TYPE_STOP_LIMIT) return NULL;
+  if (!on_grid(o, stopPrice)) return "stop price is not on the tick grid";
+  if (fabs(stopPrice - reference) > PRICE_BAND * reference) return "stop price outside the tunnel";
+  if (stop_inverted(o->side, price, stopPrice))
+    return o->side == ORDER_SIDE_BUY ? "buy stop-limit: limit price below the stop price"
+                                     : "sell stop-limit: limit price above the stop price";
   return NULL;
+}
+
+/* A waiting stop the trades printed since the last step crossed (a buy stop: one at or above the
+ * stop price; a sell stop: one at or below it) becomes a limit order, worked from this step on. */
+static void trigger(SimOrder *o, const Market *m) {
+  if (!m->printed) return;
+  double eps = o->tick * 1e-6;
+  if (o->side == ORDER_SIDE_BUY ? m->printHigh < o->stopPrice - eps : m->printLow > o->stopPrice + eps) return;
+  o->type = ORDER_TYPE_LIMIT;
+  /* Nothing fills while a stop waits, so a replaced stop is a new limit order now. */
+  if (o->status == ORDER_STATUS_REPLACED) o->status = ORDER_STATUS_NEW;
+  wfrom_ascii(o->text, "stop triggered", TEXT_UNITS);
+  touch(o, 0);
 }
 
 /* One fill against the best opposite level, when the order's price reaches it. */
@@ -109,6 +135,7 @@ static void match(SimOrder *o, const Market *m) {
   const BookSide *s = &m->side[opposite];
   if (s->n == 0) return;
   const Level *l = &s->level[0];
+  if (is_waiting_stop(o)) return; /* off the book until triggered */
   if (o->type == ORDER_TYPE_LIMIT) {
     int64_t limit = to_ticks(o, o->price);
     if (o->side == ORDER_SIDE_BUY ? l->price > limit : l->price < limit) return;
@@ -131,7 +158,7 @@ static void match(SimOrder *o, const Market *m) {
 
 static void acknowledge(SimOrder *o, const Market *m) {
   const char *why = ob.mode == MODE_REJECT ? "rejected by the simulated broker"
-                                           : broker_check(o, m, o->type, o->price, o->qty);
+                                           : broker_check(o, m, o->type, o->price, o->stopPrice, o->qty);
   if (why) {
     ob.stats.rejected++;
     close_order(o, ORDER_STATUS_REJECTED, why);
@@ -142,9 +169,11 @@ static void acknowledge(SimOrder *o, const Market *m) {
 }
 
 static void change(SimOrder *o, const Market *m) {
-  double price = o->type == ORDER_TYPE_LIMIT ? o->newPrice : o->price;
+  double price = o->type == ORDER_TYPE_MARKET ? o->price : o->newPrice;
+  /* Only a waiting stop has a stop price to change; a triggered one keeps the price it had. */
+  double stop = is_waiting_stop(o) ? o->newStopPrice : o->stopPrice;
   const char *why = o->newQty <= o->traded ? "new quantity is not above the quantity filled"
-                                           : broker_check(o, m, o->type, price, o->newQty);
+                                           : broker_check(o, m, o->type, price, stop, o->newQty);
   if (why) {
     /* The order keeps working unchanged; the text says why the change was refused. */
     o->status = o->traded > 0 ? ORDER_STATUS_PARTIALLY_FILLED : ORDER_STATUS_NEW;
@@ -152,6 +181,7 @@ static void change(SimOrder *o, const Market *m) {
   } else {
     o->qty = o->newQty;
     o->price = price;
+    o->stopPrice = stop;
     o->status = ORDER_STATUS_REPLACED;
     o->text[0] = 0;
     ob.stats.replaced++;
@@ -174,6 +204,11 @@ void orders_step(Market *markets, int count, int trading) {
           ob.stats.canceled++;
           close_order(o, ORDER_STATUS_CANCELED, NULL);
         }
+        /* Before its acknowledgement (this step's or not yet) a stop sees no trade: only trades
+         * printed after the broker took it count. */
+        if (trading && is_waiting_stop(o) && is_working(o) && o->status != ORDER_STATUS_PENDING_NEW &&
+            !(o->work & WORK_ACK))
+          trigger(o, m);
         if (o->work & WORK_ACK) {
           o->work &= ~WORK_ACK;
           acknowledge(o, m);
@@ -197,6 +232,7 @@ void orders_step(Market *markets, int count, int trading) {
     ob.dirty = dirty;
     ob.resting = resting;
   }
+  for (int i = 0; i < count; i++) markets[i].printed = 0; /* the next step's stops see the next trades */
   ob.stats.callbacks += atomic_load(&orderCallback) ? n : 0;
   pthread_mutex_unlock(&ob.mu);
   TConnectorOrderCallback cb = atomic_load(&orderCallback);
@@ -234,7 +270,9 @@ PDLL_EXPORT int64_t PDLL_CALL SendOrder(const TConnectorSendOrder *req) {
   int type = req->orderType, side = req->orderSide;
   if ((type != ORDER_TYPE_MARKET && type != ORDER_TYPE_LIMIT && type != ORDER_TYPE_STOP_LIMIT) ||
       (side != ORDER_SIDE_BUY && side != ORDER_SIDE_SELL) || req->quantity <= 0 || req->quantity > INT32_MAX ||
-      (type != ORDER_TYPE_MARKET && !(isfinite(req->price) && req->price > 0)))
+      (type != ORDER_TYPE_MARKET && !(isfinite(req->price) && req->price > 0)) ||
+      (type == ORDER_TYPE_STOP_LIMIT &&
+       (!(isfinite(req->stopPrice) && req->stopPrice > 0) || stop_inverted(side, req->price, req->stopPrice))))
     return journal_refused(req, NL_INVALID_ARGS);
   pthread_mutex_lock(&ob.mu);
   if (!grow_locked()) {
@@ -275,7 +313,7 @@ PDLL_EXPORT int64_t PDLL_CALL SendOrder(const TConnectorSendOrder *req) {
 
 /* A cancel or change request: the order must be this account's and still working. */
 static int32_t request(const TConnectorAccountIdentifier *account, const TConnectorOrderIdentifier *id,
-                       const wchar16 *password, int work, double price, int64_t qty) {
+                       const wchar16 *password, int work, double price, double stopPrice, int64_t qty) {
   int32_t rc = sim_routing_status();
   if (rc == NL_OK) rc = check_account(account, password);
   if (rc != NL_OK) return rc;
@@ -284,9 +322,13 @@ static int32_t request(const TConnectorAccountIdentifier *account, const TConnec
   if (!o || !same_account(o, account)) rc = NL_NOT_FOUND;
   else if (!is_working(o) || (o->work & WORK_CANCEL)) rc = NL_INVALID_ARGS;
   else if (work == WORK_CHANGE) {
+    /* A waiting stop's change may move its stop too (stopPrice > 0; otherwise it keeps its own). */
+    double stop = stopPrice > 0 ? stopPrice : o->stopPrice;
     if (o->work & WORK_CHANGE) rc = NL_INVALID_ARGS; /* one change at a time */
+    else if (is_waiting_stop(o) && stop_inverted(o->side, price, stop)) rc = NL_INVALID_ARGS;
     else {
       o->newPrice = price;
+      o->newStopPrice = stop;
       o->newQty = qty;
       o->status = ORDER_STATUS_PENDING_REPLACE;
       touch(o, WORK_CHANGE);
@@ -305,16 +347,18 @@ PDLL_EXPORT int32_t PDLL_CALL SendCancelOrderV2(const TConnectorCancelOrder *req
   orders_init();
   if (!req) return NL_INVALID_ARGS;
   if (req->version > 0) return NL_VERSION_NOT_SUPPORTED;
-  return request(&req->accountId, &req->orderId, req->password, WORK_CANCEL, 0, 0);
+  return request(&req->accountId, &req->orderId, req->password, WORK_CANCEL, 0, 0, 0);
 }
 
 PDLL_EXPORT int32_t PDLL_CALL SendChangeOrderV2(const TConnectorChangeOrder *req) {
   orders_init();
   if (!req) return NL_INVALID_ARGS;
   if (req->version > 0) return NL_VERSION_NOT_SUPPORTED;
-  if (req->quantity <= 0 || req->quantity > INT32_MAX || !(isfinite(req->price) && req->price > 0))
+  if (req->quantity <= 0 || req->quantity > INT32_MAX || !(isfinite(req->price) && req->price > 0) ||
+      !isfinite(req->stopPrice))
     return NL_INVALID_ARGS;
-  return request(&req->accountId, &req->orderId, req->password, WORK_CHANGE, req->price, req->quantity);
+  return request(&req->accountId, &req->orderId, req->password, WORK_CHANGE, req->price, req->stopPrice,
+                 req->quantity);
 }
 
 PDLL_EXPORT int32_t PDLL_CALL SendCancelAllOrdersV2(const TConnectorCancelAllOrders *req) {
@@ -505,7 +549,7 @@ PDLL_EXPORT int32_t SimFillOrder(int64_t localOrderId, int64_t qty, double price
   SimOrder *o = localOrderId ? find_order(&id) : NULL;
   int32_t rc = NL_OK;
   if (!o) rc = NL_NOT_FOUND;
-  else if (!is_working(o) || o->status == ORDER_STATUS_PENDING_NEW || qty > o->qty - o->traded ||
+  else if (!is_working(o) || o->status == ORDER_STATUS_PENDING_NEW || is_waiting_stop(o) || qty > o->qty - o->traded ||
            !on_grid(o, price))
     rc = NL_INVALID_ARGS;
   else {

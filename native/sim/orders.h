@@ -34,9 +34,13 @@ typedef struct {
   wchar16 text[TEXT_UNITS];
   int work, notify;
   int journal; /* changed since its last journal line */
-  double newPrice;
+  double newPrice, newStopPrice;
   int64_t newQty;
 } SimOrder;
+
+/* A stop-limit the broker holds off the book until a trade crosses its stop price; once
+ * triggered its type is limit (stopPrice kept), as docs/native.md says the DLL reports it. */
+static inline int is_waiting_stop(const SimOrder *o) { return o->type == ORDER_TYPE_STOP_LIMIT; }
 
 typedef struct {
   int64_t sent, rejected, canceled, replaced, fills, callbacks;

@@ -400,6 +400,19 @@ static void deliver(const Pending *p, const wchar16 *date) {
   }
 }
 
+/* An injected trade is a trade of its listing's market too: a well-formed one (known listing, a
+ * positive price and quantity, not an edit) can trigger the broker's waiting stops. */
+static void print_injected(const Pending *p, int count) {
+  if (p->kind != PENDING_TRADE || p->isEdit || p->qty <= 0 || !(isfinite(p->price) && p->price > 0) || !p->ticker ||
+      !p->exchange)
+    return;
+  for (int i = 0; i < count; i++)
+    if (markets[i].tick > 0 && weq(markets[i].ticker, p->ticker) && weq(markets[i].exchange, p->exchange)) {
+      market_print(&markets[i], p->price);
+      return;
+    }
+}
+
 typedef struct {
   double tick;
   int32_t lot;
@@ -445,7 +458,10 @@ static void connector_step(int64_t *lastNs) {
 
   wchar16 date[32];
   b3_now(date);
-  for (Pending *p = pending; p; p = p->next) deliver(p, date);
+  for (Pending *p = pending; p; p = p->next) {
+    deliver(p, date);
+    print_injected(p, count);
+  }
   free_pending(pending);
 
   int trading = atomic_load(&sim.login) == LOGIN_OK;

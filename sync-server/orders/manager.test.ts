@@ -224,6 +224,49 @@ describe.each(testBackends())('OrderManager update lanes on $name', (backend) =>
     await m.stop();
   });
 
+  it('counts a waiting stop as triggered once the venue reports it so, or once it has fills, and records the trigger before any fill', async () => {
+    const broker = new ScriptedBroker();
+    const { m, deadLetters } = await managerOn(broker);
+    const stop = (side: 'buy' | 'sell') => ({
+      clientOrderId: `lane-${++n}`,
+      ticker: 'PETR4',
+      side,
+      type: 'stop_limit' as const,
+      qty: 200,
+      price: side === 'buy' ? 38.7 : 38.3,
+      stopPrice: side === 'buy' ? 38.6 : 38.4,
+    });
+    const events = async (orderId: number) => (await store.events(orderId)).map((e) => e.event);
+    // One the venue reports triggered (ProfitDLL's simulator: a limit keeping its stop price).
+    const a = (await m.submit('LANE-A', userId, stop('buy'), RISK)).order;
+    const aId = a.localOrderId as bigint;
+    broker.move(aId, {});
+    m.onOrderUpdate(aId);
+    await m.settled();
+    expect(await store.byId(a.id)).toMatchObject({ state: 'new', triggeredAt: null, stopPrice: 38.6 });
+    broker.orders.set(aId, { ...(broker.orders.get(aId) as OrderReport), stopTriggered: true });
+    m.onOrderUpdate(aId);
+    await m.settled();
+    expect((await store.byId(a.id))?.triggeredAt).not.toBeNull();
+    broker.move(aId, { fill: { qty: 200, price: 38.65 } });
+    m.onOrderUpdate(aId);
+    await m.settled();
+    expect(await events(a.id)).toEqual(['submitted', 'accepted', 'triggered', 'fill']);
+    // One the venue never says triggered: its first fill proves it; acknowledged, triggered and
+    // partly filled all in one read.
+    const b = (await m.submit('LANE-A', userId, stop('sell'), RISK)).order;
+    const bId = b.localOrderId as bigint;
+    broker.move(bId, {});
+    broker.move(bId, { fill: { qty: 100, price: 38.35 } });
+    m.onOrderUpdate(bId);
+    await m.settled();
+    expect(await store.byId(b.id)).toMatchObject({ state: 'partially_filled', filledQty: 100 });
+    expect((await store.byId(b.id))?.triggeredAt).not.toBeNull();
+    expect(await events(b.id)).toEqual(['submitted', 'triggered', 'partial_fill']);
+    expect(deadLetters).toEqual([]);
+    await m.stop();
+  });
+
   it('does not dead-letter its own order when the DLL announces it before its id is stored', async () => {
     const broker = new ScriptedBroker();
     // The id takes 50 ms to store: the announcement is read meanwhile, while the database has

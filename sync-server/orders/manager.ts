@@ -19,7 +19,7 @@ import { InvalidDllOrder, invalidOrderLetter } from './profitDllAdapter.ts';
 import { reconcileWorking } from './reconcile.ts';
 import { isWorkingReport, type OrderReport, type ReportStatus } from './report.ts';
 import { DEFAULT_RISK, type OrderRequest, orderRate, type RiskResult, riskCheck } from './risk.ts';
-import { InvalidTransition, isTerminal, type OrderEvent, transition } from './state.ts';
+import { InvalidTransition, isTerminal, type OrderEvent, stopPhase, transition } from './state.ts';
 
 // The order manager: write-ahead, idempotent submission through the risk engine to the venue,
 // the venue's order reports driven through the transition table, fills folded into positions.
@@ -59,7 +59,17 @@ export interface SubmitResult {
 /** What makes two requests under one clientOrderId the same order (orders.request_hash). */
 export const requestHash = (r: OrderRequest) =>
   createHash('sha256')
-    .update(JSON.stringify([r.ticker, r.side, r.type, r.qty, r.price ?? null]))
+    .update(
+      JSON.stringify([
+        r.ticker,
+        r.side,
+        r.type,
+        r.qty,
+        r.price ?? null,
+        // Only a stop-limit hashes its stop: the hashes of the other orders stay what they were.
+        ...(r.type === 'stop_limit' ? [r.stopPrice ?? null] : []),
+      ]),
+    )
     .digest('hex');
 
 export class OrderManager {
@@ -153,7 +163,10 @@ export class OrderManager {
     return counts;
   }
 
-  /** Submits an order: idempotent on (account, clientOrderId), write-ahead, risk-checked. */
+  /**
+   * Submits an order: idempotent on (account, clientOrderId), write-ahead, risk-checked. The one
+   * way in for every order, REST's and the server's own (a stop-limit included).
+   */
   submit(
     accountId: string,
     userId: number,
@@ -231,7 +244,8 @@ export class OrderManager {
       side: req.side,
       type: req.type,
       qty: req.qty,
-      price: req.type === 'limit' ? (req.price ?? null) : null,
+      price: req.type === 'market' ? null : (req.price ?? null),
+      stopPrice: req.type === 'stop_limit' ? (req.stopPrice ?? null) : null,
     });
     if (!created) {
       if (order.requestHash !== hash) {
@@ -264,6 +278,7 @@ export class OrderManager {
         side: req.side,
         type: req.type,
         price: req.price,
+        stopPrice: req.stopPrice,
         qty: req.qty,
       });
     } catch (err) {
@@ -348,31 +363,45 @@ export class OrderManager {
     this.route(() => this.venue.cancel(account, id));
   }
 
-  /** A new price and/or quantity: checked like a new order, then sent as a change. */
+  /**
+   * A new price and/or quantity (and for a stop-limit still waiting, a new stop price): checked
+   * like a new order, then sent as a change.
+   */
   async modify(
     order: OrderRow,
-    patch: { price?: number; qty?: number },
+    patch: { price?: number; qty?: number; stopPrice?: number },
     cfg: RiskConfig,
   ): Promise<RiskResult> {
     const id = this.sent(order);
     if (order.type === 'market')
       throw new OrderError(409, 'market_order', 'A market order has no price or quantity to change');
+    const waiting = stopPhase(order) === 'waiting';
+    if (patch.stopPrice !== undefined && !waiting)
+      throw new OrderError(
+        409,
+        order.type === 'stop_limit' ? 'stop_triggered' : 'not_a_stop',
+        order.type === 'stop_limit'
+          ? 'The stop has triggered: the order works as a limit order now, only its price and quantity change'
+          : 'Only a stop-limit order has a stop price',
+      );
     const qty = patch.qty ?? order.qty;
     const price = patch.price ?? (order.price as number);
+    const stopPrice = waiting ? (patch.stopPrice ?? (order.stopPrice as number)) : undefined;
     if (qty <= order.filledQty)
       throw new OrderError(
         422,
         'bad_quantity',
         `New quantity must be above the ${order.filledQty} already filled`,
       );
-    // The remaining quantity is what the change puts at risk.
+    // The remaining quantity is what the change puts at risk; a waiting stop is checked as one.
     const req: OrderRequest = {
       clientOrderId: order.clientOrderId,
       ticker: order.ticker,
       side: order.side,
-      type: 'limit',
+      type: waiting ? 'stop_limit' : 'limit',
       qty: qty - order.filledQty,
       price,
+      stopPrice,
     };
     const account = await this.accountRef(order.accountId);
     // From the check to the DLL call nothing awaits (the kill switch included).
@@ -381,7 +410,7 @@ export class OrderManager {
     const inst = this.instruments.get(order.ticker) as Instrument;
     if (qty % inst.lotSize !== 0)
       throw new OrderError(422, 'bad_quantity', `New quantity must be a multiple of ${inst.lotSize}`);
-    this.route(() => this.venue.change(account, id, price, qty));
+    this.route(() => this.venue.change(account, id, price, qty, stopPrice));
     return risk;
   }
 
@@ -519,6 +548,15 @@ export class OrderManager {
   /** Brings the stored order to what the venue reports, one table transition at a time. */
   private async sync(order: OrderRow, dll: OrderReport): Promise<void> {
     let current: OrderRow = order;
+    // A stop the venue says triggered, or that has fills (which only a triggered stop can have).
+    if (stopPhase(current) === 'waiting' && (dll.stopTriggered || dll.filledQty > 0)) {
+      const next = await this.apply(current, 'triggered', {
+        triggered: true,
+        detail: { stopPrice: current.stopPrice, message: dll.text || 'stop triggered' },
+      });
+      if (!next) return;
+      current = next;
+    }
     if (dll.filledQty > current.filledQty) {
       // New executions: the price of the new part follows from the two averages.
       const qty = dll.filledQty - current.filledQty;
@@ -564,7 +602,11 @@ export class OrderManager {
         if (!next) return;
         current = next;
       }
-      await this.apply(current, 'replaced', { qty: dll.qty, price: dll.price ?? undefined });
+      await this.apply(current, 'replaced', {
+        qty: dll.qty,
+        price: dll.price ?? undefined,
+        stopPrice: current.type === 'stop_limit' ? (dll.stopPrice ?? undefined) : undefined,
+      });
       return;
     }
     await this.apply(
@@ -588,11 +630,13 @@ export class OrderManager {
       fill?: { qty: number; price: number };
       qty?: number;
       price?: number;
+      stopPrice?: number;
+      triggered?: boolean;
     },
   ): Promise<OrderRow | undefined> {
     let to: OrderState;
     try {
-      to = transition(order.state, event, patch.filledQty ?? order.filledQty);
+      to = transition(order.state, event, patch.filledQty ?? order.filledQty, stopPhase(order));
     } catch (err) {
       if (!(err instanceof InvalidTransition)) throw err;
       this.log.warn({ orderId: order.id, from: order.state, event }, 'invalid order transition refused');

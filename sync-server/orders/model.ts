@@ -1,5 +1,5 @@
 import { Refusal } from '../refusal.ts';
-import type { OrderState } from '../shared/orders.ts';
+import type { OrderState, OrderType } from '../shared/orders.ts';
 
 // An order as the orders capability keeps it: the stored row, what a new one is written with,
 // and a change of its state. store/orders.ts (OrderStore) is the SQL behind them.
@@ -14,9 +14,13 @@ export interface OrderRow {
   readonly ticker: string;
   readonly exchange: string;
   readonly side: 'buy' | 'sell';
-  readonly type: 'limit' | 'market';
+  readonly type: OrderType;
   readonly qty: number;
   readonly price: number | null;
+  /** A stop-limit's stop price; null for the other types. */
+  readonly stopPrice: number | null;
+  /** When a stop-limit was triggered (ISO); null while it waits, and for the other types. */
+  readonly triggeredAt: string | null;
   readonly state: OrderState;
   readonly filledQty: number;
   readonly avgFillPrice: number | null;
@@ -38,7 +42,8 @@ export type NewOrder = Pick<
   | 'type'
   | 'qty'
   | 'price'
->;
+> &
+  Partial<Pick<OrderRow, 'stopPrice'>>;
 
 export interface StateChange {
   readonly event: string;
@@ -51,9 +56,12 @@ export interface StateChange {
   readonly rejectReason?: string;
   readonly detail?: Record<string, unknown>;
   readonly fill?: { readonly qty: number; readonly price: number };
-  /** A replacement's new total quantity and limit price. */
+  /** A replacement's new total quantity and limit price (and a waiting stop's stop price). */
   readonly qty?: number;
   readonly price?: number;
+  readonly stopPrice?: number;
+  /** The change is a stop-limit's trigger: the row records when. */
+  readonly triggered?: boolean;
 }
 
 /** A request the orders capability refuses (unknown account, order closed, too many pending…). */

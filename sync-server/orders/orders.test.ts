@@ -399,6 +399,99 @@ describe.each(backends())('orders on %s', (backend) => {
     sim().setOrderMode('match');
   });
 
+  /** Prints a PETR4 trade at `price` and waits until the server has it as the last trade. */
+  let printed = 1_000;
+  const print = async (price: number) => {
+    const tradeNumber = ++printed;
+    sim().injectTrade({ ticker: 'PETR4', exchange: 'B', date: b3Now(), price, qty: 100, tradeNumber });
+    await until(() => t.server.market.quote('PETR4')?.tradeNumber === tradeNumber, `trade ${tradeNumber}`);
+  };
+  const round = (p: number) => Math.round(p * 100) / 100;
+  /** The book's ask: a buy limit at or above it is marketable. */
+  const ask = () => until(() => t.server.market.quote('PETR4')?.top?.ask, 'the PETR4 ask');
+
+  it('a stop-limit entered over REST waits, triggers at the first trade through its stop, and fills at or better than its limit', async () => {
+    const mine = await socket('trader1');
+    const stopPrice = 38.6;
+    // Marketable once triggered, whatever the book's ask is; the band measures the stop.
+    const price = round(Math.max(stopPrice, await ask()) + 0.05);
+    const body = {
+      clientOrderId: nextId('stop'),
+      ticker: 'PETR4',
+      side: 'buy',
+      type: 'stop_limit',
+      qty: 200,
+      price,
+      stopPrice,
+    };
+    const r = await api('trader1', 'POST', '/api/v1/orders', body);
+    expect(r.status).toBe(201);
+    const id = (r.body.order as OrderJson).id;
+    expect(r.body.order).toMatchObject({ type: 'stop_limit', price, stopPrice, triggeredAt: null });
+    expect(await untilState(id, 'new')).toMatchObject({ triggeredAt: null, filledQty: 0 });
+    // A repeat with another stop price is another order under the same id.
+    const other = await api('trader1', 'POST', '/api/v1/orders', { ...body, stopPrice: 38.65 });
+    expect(other.body.error).toBe('duplicate_client_order_id');
+    await print(38.59); // one tick short of the stop
+    await print(38.6); // through it (at it)
+    const filled = await untilState(id, 'filled');
+    expect(filled.triggeredAt).not.toBeNull();
+    expect(filled.avgFillPrice as number).toBeLessThanOrEqual(price);
+    const names = (
+      (await api('trader1', 'GET', `/api/v1/orders/${id}/events`)).body.events as { event: string }[]
+    ).map((e) => e.event);
+    expect(names).toEqual(['submitted', 'accepted', 'triggered', 'fill']);
+    // The account push carries the stop and its trigger.
+    const pushed = await until(
+      () =>
+        mine.got.find((m) => m.type === 'order' && m.order?.id === id && m.order.triggeredAt !== null)?.order,
+      'the triggered stop pushed over WS',
+    );
+    expect(pushed).toMatchObject({ stopPrice, type: 'stop_limit' });
+    mine.ws.close();
+    await print(38.5);
+  });
+
+  it('refuses a malformed stop-limit with a 400 and a risky one with its reason; a waiting stop is changed and canceled', async () => {
+    const base = { ticker: 'PETR4', side: 'sell', type: 'stop_limit', qty: 100, price: 38, stopPrice: 38.1 };
+    const post = (o: Record<string, unknown>) =>
+      api('trader1', 'POST', '/api/v1/orders', { clientOrderId: nextId('stopbad'), ...o });
+    const noStop = await post({ ...base, stopPrice: undefined });
+    expect(noStop.status).toBe(400);
+    expect(noStop.body.message).toMatch(/stopPrice/);
+    expect((await post({ ...base, type: 'limit' })).status).toBe(400);
+    const inverted = await post({ ...base, price: 38.2 });
+    expect([inverted.status, inverted.body.error]).toEqual([422, 'stop_limit_inverted']);
+    // 36.50 is 5.2 % under the last trade (38.50): the band measures the stop, not the limit.
+    const far = await post({ ...base, stopPrice: 36.5, price: 36.5 });
+    expect([far.status, far.body.error]).toEqual([422, 'price_outside_band']);
+
+    const r = await post(base);
+    expect(r.status).toBe(201);
+    const id = (r.body.order as OrderJson).id;
+    await untilState(id, 'new');
+    const moved = await api('trader1', 'POST', `/api/v1/orders/${id}/modify`, {
+      stopPrice: 38.05,
+      price: 37.95,
+    });
+    expect(moved.status).toBe(202);
+    await until(async () => (await order(id)).stopPrice === 38.05, 'the stop moved');
+    expect(await order(id)).toMatchObject({
+      state: 'new',
+      price: 37.95,
+      stopPrice: 38.05,
+      triggeredAt: null,
+    });
+    const wrong = await api('trader1', 'POST', `/api/v1/orders/${id}/modify`, { price: 38.1 });
+    expect([wrong.status, wrong.body.error]).toEqual([422, 'stop_limit_inverted']);
+    expect((await api('trader1', 'POST', `/api/v1/orders/${id}/cancel`)).status).toBe(202);
+    expect(await untilState(id, 'canceled')).toMatchObject({ triggeredAt: null, filledQty: 0 });
+    // A trade through the old stop after the cancel changes nothing.
+    await print(38);
+    expect(await order(id)).toMatchObject({ state: 'canceled', triggeredAt: null });
+    await print(38.5);
+  });
+
   it('property: partial fills in any sizes move the position by exactly their sum', async () => {
     sim().setOrderMode('hold');
     await fc.assert(
@@ -524,6 +617,51 @@ describe.each(backends())('orders on %s', (backend) => {
     expect(b.localOrderId).toBe(localId.toString());
     expect(sim().orderStats().sent).toBe(sentBefore);
     sim().setOrderMode('match');
+  });
+
+  it('start-up reconciliation adopts a stop-limit the DLL took by its stop price, and it triggers after', async () => {
+    const request = {
+      clientOrderId: nextId('stopcrash'),
+      ticker: 'PETR4',
+      side: 'sell' as const,
+      type: 'stop_limit' as const,
+      qty: 100,
+      price: 38.3,
+      stopPrice: 38.4,
+    };
+    const row = (
+      await t.server.orderStore.insertPending({
+        ...request,
+        accountId: ACCOUNT,
+        userId: ids.trader1 as number,
+        requestHash: requestHash(request),
+        exchange: 'B',
+      })
+    ).order;
+    const send = (stopPrice: number) =>
+      t.server.connector.sendOrder({
+        ...request,
+        type: 'stopLimit',
+        stopPrice,
+        account: { brokerId: 1982, accountId: ACCOUNT },
+        password: t.config.profitDll.routingPassword,
+        exchange: 'B',
+      });
+    // Another terminal's stop with the same prices but its stop: not the one Tape wrote.
+    send(38.45);
+    const taken = send(38.4);
+    t = await t.restart();
+    sim().setRate(0);
+    await until(() => t.server.orders?.isReady, 'orders reconciled after the restart');
+    expect(await untilState(row.id, 'new')).toMatchObject({
+      localOrderId: taken.toString(),
+      triggeredAt: null,
+    });
+    await print(38.4);
+    const filled = await untilState(row.id, 'filled');
+    expect(filled.triggeredAt).not.toBeNull();
+    expect(filled.avgFillPrice as number).toBeGreaterThanOrEqual(38.3);
+    await print(38.5);
   });
 
   it('an acknowledgement the DLL sends before start-up reconciliation adopts its order waits for the adoption', async () => {

@@ -1,4 +1,4 @@
-import type { CostSchedule, DayPnl, FillRow, Position } from '../shared/orders.ts';
+import type { CostSchedule, DayPnl, FillRow, OrderType, Position } from '../shared/orders.ts';
 import type { NewOrder, OrderRow, StateChange } from './model.ts';
 import type { OrderReport } from './report.ts';
 import type { PriceLimits } from './risk.ts';
@@ -33,13 +33,15 @@ export interface OrderVenue {
     ticker: string;
     exchange: string;
     side: 'buy' | 'sell';
-    type: 'limit' | 'market';
+    type: OrderType;
     price: number | undefined;
+    /** A stop-limit's stop price. */
+    stopPrice?: number | undefined;
     qty: number;
   }): bigint;
   cancel(account: VenueAccount, localOrderId: bigint): void;
-  /** A new limit price and total quantity. */
-  change(account: VenueAccount, localOrderId: bigint, price: number, qty: number): void;
+  /** A new limit price and total quantity, and for a waiting stop-limit its stop price. */
+  change(account: VenueAccount, localOrderId: bigint, price: number, qty: number, stopPrice?: number): void;
   /** The order as the venue has it now. */
   details(localOrderId: bigint): OrderReport;
   /** Every order of the account the venue knows (start-up reconciliation). */

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { NL, ProfitDllError } from '../../native/errors.ts';
-import type { DllOrder } from '../../native/types.ts';
+import type { DllOrder, SendOrderRequest } from '../../native/types.ts';
 import { VenueRefused } from './ports.ts';
 import {
   InvalidDllOrder,
@@ -87,6 +87,9 @@ const expected = (d: DllOrder): OrderReport => {
     avgPrice: averagePrice,
     side: side === 1 ? 'buy' : 'sell',
     price: price > 0 ? price : null, // a market order has none
+    stopPrice: stopPrice > 0 ? stopPrice : null,
+    // A limit order that keeps a stop price is a stop-limit whose stop triggered (docs/native.md).
+    stopTriggered: type === 2 && stopPrice > 0,
     createdAt: date,
     text: text.toWellFormed(),
   };
@@ -138,6 +141,9 @@ describe('parseDllOrder', () => {
     [{ averagePrice: 0 }, /average price 0 is not a price/], // 100 traded at no price
     [{ price: Number.NaN }, /price NaN is not finite/],
     [{ price: Number.NEGATIVE_INFINITY }, /is not finite/],
+    [{ stopPrice: Number.NaN }, /stop price NaN is not finite/],
+    [{ type: 4, stopPrice: 0 }, /stop-limit order with stop price 0/],
+    [{ type: 4, stopPrice: -1 }, /stop-limit order with stop price -1/],
     [{ ticker: '' }, /ticker is empty or not well-formed/],
     [{ ticker: 'PETR\uDC004' }, /ticker is empty or not well-formed/],
     [{ accountId: 'ACC\uD800' }, /account id is not well-formed/],
@@ -232,15 +238,24 @@ describe('parseDllOrder', () => {
         traded: fc.double({ min: 0, max: 1, noNaN: true }),
         averagePrice: fc.double({ min: Number.MIN_VALUE, max: 1e12, noNaN: true }),
         price: fc.double({ noNaN: true, noDefaultInfinity: true }),
+        // A stop-limit (4) has a positive stop; any other type any finite one (−1: none).
+        stop: fc.oneof(
+          fc.record({ type: fc.constant(4), stopPrice: fc.double({ min: 0.01, max: 1e9, noNaN: true }) }),
+          fc.record({
+            type: fc.constantFrom(1, 2, 3, 0),
+            stopPrice: fc.double({ noNaN: true, noDefaultInfinity: true }),
+          }),
+        ),
         ticker: fc.string({ unit: 'grapheme', minLength: 1 }),
         accountId: fc.string({ unit: 'grapheme' }),
         clOrderId: fc.string({ unit: 'grapheme' }),
       })
-      .map(({ base, traded, ...f }): DllOrder => {
+      .map(({ base, traded, stop, ...f }): DllOrder => {
         const tradedQty = Math.floor(traded * f.qty);
         return {
           ...base,
           ...f,
+          ...stop,
           tradedQty,
           averagePrice: tradedQty === 0 && f.averagePrice < 1 ? 0 : f.averagePrice,
         };
@@ -315,6 +330,51 @@ describe('ProfitDllAdapter', () => {
     expect(send).toThrow(VenueRefused);
     expect(send).toThrow(expect.objectContaining({ code: 'NL_INVALID_TICKER' }));
     expect(() => router.cancel({ brokerId: 1, accountId: 'ACC-1' }, 42n)).toThrow(TypeError);
+  });
+});
+
+describe('ProfitDllAdapter stop-limit orders', () => {
+  it("sends a stop_limit as the DLL's OrderType 4 with its stop price; other types send none", () => {
+    const sent: SendOrderRequest[] = [];
+    const router = new ProfitDllAdapter(
+      {
+        sendOrder: (o: SendOrderRequest) => {
+          sent.push(o);
+          return 7n;
+        },
+        cancelOrder: () => {},
+        changeOrder: () => {},
+        orderDetails: () => good,
+        enumerateOrders: () => [],
+      },
+      'pw',
+      () => {},
+    );
+    const base = {
+      account: { brokerId: 1, accountId: 'ACC-1' },
+      ticker: 'PETR4',
+      exchange: 'B',
+      qty: 100,
+    } as const;
+    router.send({ ...base, side: 'sell', type: 'stop_limit', price: 37.9, stopPrice: 38 });
+    router.send({ ...base, side: 'buy', type: 'limit', price: 38.5, stopPrice: 38 });
+    expect(sent.map((o) => [o.type, o.price, o.stopPrice, o.password])).toEqual([
+      ['stopLimit', 37.9, 38, 'pw'],
+      ['limit', 38.5, undefined, 'pw'],
+    ]);
+  });
+
+  it('reads a waiting stop (type 4) and a triggered one (type 2 keeping its stop price)', () => {
+    const waiting = parseDllOrder({ ...good, type: 4, stopPrice: 38.6, tradedQty: 0, averagePrice: 0 });
+    expect(waiting).toMatchObject({ stopPrice: 38.6, stopTriggered: false });
+    expect(parseDllOrder({ ...good, type: 2, stopPrice: 38.6 })).toMatchObject({
+      stopPrice: 38.6,
+      stopTriggered: true,
+    });
+    expect(parseDllOrder({ ...good, type: 2, stopPrice: -1 })).toMatchObject({
+      stopPrice: null,
+      stopTriggered: false,
+    });
   });
 });
 

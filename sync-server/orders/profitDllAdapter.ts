@@ -1,7 +1,8 @@
 import { ProfitDllError } from '../../native/errors.ts';
 import type { ProfitConnector } from '../../native/profitdll.ts';
-import type { DllOrder } from '../../native/types.ts';
+import { type DllOrder, OrderType as DllOrderType } from '../../native/types.ts';
 import { jsonSafe, type NewDeadLetter } from '../deadLetters/queue.ts';
+import type { OrderType } from '../shared/orders.ts';
 import { type OrderVenue, type VenueAccount, VenueRefused } from './ports.ts';
 import type { OrderReport, ReportStatus } from './report.ts';
 
@@ -28,6 +29,13 @@ export const invalidOrderLetter = (err: InvalidDllOrder): NewDeadLetter => ({
 });
 
 const SIDES: Record<number, 'buy' | 'sell'> = { 1: 'buy', 2: 'sell' };
+
+/** Tape's order types as the binding names ProfitDLL's OrderType. */
+const DLL_TYPES: Readonly<Record<OrderType, keyof typeof DllOrderType>> = {
+  limit: 'limit',
+  market: 'market',
+  stop_limit: 'stopLimit',
+};
 
 /**
  * ProfitDLL's OrderStatus (API.md) as a report status. Done for day (3), stopped (7),
@@ -68,6 +76,9 @@ export function parseDllOrder(d: DllOrder): OrderReport {
   if (!Number.isFinite(d.averagePrice) || d.averagePrice < 0 || (d.tradedQty > 0 && d.averagePrice === 0))
     throw bad(`average price ${d.averagePrice} is not a price`);
   if (!Number.isFinite(d.price)) throw bad(`price ${d.price} is not finite`);
+  if (!Number.isFinite(d.stopPrice)) throw bad(`stop price ${d.stopPrice} is not finite`);
+  if (d.type === DllOrderType.stopLimit && !(d.stopPrice > 0))
+    throw bad(`stop-limit order with stop price ${d.stopPrice}`);
   if (d.ticker === '' || !d.ticker.isWellFormed()) throw bad('ticker is empty or not well-formed UTF-16');
   // Ids are compared and stored as they are: one that is not text would match nothing.
   if (!d.accountId.isWellFormed()) throw bad('account id is not well-formed UTF-16');
@@ -84,6 +95,9 @@ export function parseDllOrder(d: DllOrder): OrderReport {
     filledQty: d.tradedQty,
     avgPrice: d.averagePrice,
     price: d.price > 0 ? d.price : null,
+    stopPrice: d.stopPrice > 0 ? d.stopPrice : null,
+    // docs/native.md: a triggered stop is reported as a limit order that keeps its stop price.
+    stopTriggered: d.type === DllOrderType.limit && d.stopPrice > 0,
     createdAt: d.date,
     text: d.text.toWellFormed(),
   };
@@ -114,15 +128,22 @@ export class ProfitDllAdapter implements OrderVenue {
   ) {}
 
   send(o: Parameters<OrderVenue['send']>[0]): bigint {
-    return refusable(() => this.dll.sendOrder({ ...o, password: this.password }));
+    return refusable(() =>
+      this.dll.sendOrder({
+        ...o,
+        type: DLL_TYPES[o.type],
+        stopPrice: o.type === 'stop_limit' ? o.stopPrice : undefined,
+        password: this.password,
+      }),
+    );
   }
 
   cancel(account: VenueAccount, localOrderId: bigint): void {
     refusable(() => this.dll.cancelOrder(account, localOrderId, this.password));
   }
 
-  change(account: VenueAccount, localOrderId: bigint, price: number, qty: number): void {
-    refusable(() => this.dll.changeOrder(account, localOrderId, price, qty, this.password));
+  change(account: VenueAccount, localOrderId: bigint, price: number, qty: number, stopPrice?: number): void {
+    refusable(() => this.dll.changeOrder(account, localOrderId, price, qty, this.password, stopPrice));
   }
 
   details(localOrderId: bigint): OrderReport {

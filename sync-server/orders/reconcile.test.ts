@@ -18,6 +18,8 @@ const written: OrderRow = {
   type: 'limit',
   qty: 100,
   price: 38.5,
+  stopPrice: null,
+  triggeredAt: null,
   state: 'pending_new',
   filledQty: 0,
   avgFillPrice: null,
@@ -39,6 +41,8 @@ const report: OrderReport = {
   filledQty: 0,
   avgPrice: 0,
   price: 38.5,
+  stopPrice: null,
+  stopTriggered: false,
   createdAt: Date.parse('2026-12-03T13:00:00.200Z'),
   text: '',
 };
@@ -66,5 +70,15 @@ describe('isSentAs', () => {
     const market: OrderRow = { ...written, type: 'market', price: null };
     expect(isSentAs(market, { ...report, price: null })).toBe(true);
     expect(isSentAs(market, report)).toBe(false);
+  });
+
+  it('matches a stop-limit by its stop price too, waiting or triggered, and never a plain limit for it', () => {
+    const stop: OrderRow = { ...written, type: 'stop_limit', price: 38.6, stopPrice: 38.55 };
+    const listed: OrderReport = { ...report, price: 38.6, stopPrice: 38.55 };
+    expect(isSentAs(stop, listed)).toBe(true);
+    expect(isSentAs(stop, { ...listed, stopTriggered: true })).toBe(true);
+    expect(isSentAs(stop, { ...listed, stopPrice: 38.56 })).toBe(false);
+    expect(isSentAs(stop, { ...listed, stopPrice: null })).toBe(false);
+    expect(isSentAs(written, { ...report, stopPrice: 38.5 })).toBe(false);
   });
 });

@@ -25,8 +25,9 @@ export interface ReconcileCounts {
 }
 
 /**
- * Whether the venue's order is the one Tape wrote: the same instrument, side, quantity and
- * price, taken no earlier than the row was written (a second of clock skew allowed).
+ * Whether the venue's order is the one Tape wrote: the same instrument, side, quantity, price
+ * and stop price (a stop-limit's, triggered or not: it keeps its stop), taken no earlier than the
+ * row was written (a second of clock skew allowed).
  */
 export function isSentAs(order: OrderRow, report: OrderReport): boolean {
   const written = Date.parse(order.createdAt) - 1_000;
@@ -35,6 +36,7 @@ export function isSentAs(order: OrderRow, report: OrderReport): boolean {
     report.side === order.side &&
     report.qty === order.qty &&
     (order.type === 'market' ? report.price === null : report.price === order.price) &&
+    report.stopPrice === order.stopPrice &&
     (report.createdAt === null || report.createdAt >= written)
   );
 }

@@ -40,6 +40,13 @@ export interface OrderReport {
   readonly avgPrice: number;
   /** Limit price; null for a market order. */
   readonly price: number | null;
+  /** A stop-limit's stop price; null for the other types. */
+  readonly stopPrice: number | null;
+  /**
+   * The venue says this stop-limit's stop has triggered (it works as a limit order now); false
+   * for a waiting stop and for the other types. A stop with fills has triggered whatever this says.
+   */
+  readonly stopTriggered: boolean;
   /** When the venue took the order (ms since the epoch), if it says. */
   readonly createdAt: number | null;
   readonly text: string;

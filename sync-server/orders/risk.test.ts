@@ -45,6 +45,9 @@ const order: OrderRequest = {
   price: 38.5,
 };
 
+/** A buy stop-limit above the market: stop 39.00, limit 39.10 (last trade 38.50). */
+const buyStop: Partial<OrderRequest> = { type: 'stop_limit', stopPrice: 39, price: 39.1 };
+
 // Each check: one case that passes and one that fails with exactly its reason.
 const cases: [string, Partial<OrderRequest>, Partial<RiskSnapshot>, Partial<RiskConfig>, RiskReason][] = [
   ['kill switch', {}, {}, { killSwitch: true }, RiskReason.killSwitch],
@@ -79,6 +82,40 @@ const cases: [string, Partial<OrderRequest>, Partial<RiskSnapshot>, Partial<Risk
     RiskReason.dailyLoss,
   ],
   ['submit rate', {}, { bucket: { tokens: 0.5, at: NOW } }, {}, RiskReason.rateLimited],
+  ['stop price only on a stop-limit', { stopPrice: 38.6 }, {}, {}, RiskReason.stopPriceNotStop],
+  ['a stop-limit needs a limit price', { ...buyStop, price: undefined }, {}, {}, RiskReason.priceRequired],
+  [
+    'a stop-limit needs a stop price',
+    { ...buyStop, stopPrice: undefined },
+    {},
+    {},
+    RiskReason.stopPriceRequired,
+  ],
+  ['a positive stop price', { ...buyStop, stopPrice: -1 }, {}, {}, RiskReason.stopPriceRequired],
+  ['the stop on the tick grid', { ...buyStop, stopPrice: 39.005 }, {}, {}, RiskReason.stopPriceOffTick],
+  ['a buy limit at or above its stop', { ...buyStop, price: 38.99 }, {}, {}, RiskReason.stopLimitInverted],
+  [
+    'a sell limit at or below its stop',
+    { ...buyStop, side: 'sell', stopPrice: 38, price: 38.01 },
+    {},
+    {},
+    RiskReason.stopLimitInverted,
+  ],
+  // 41.00 is 6.5 % from 38.50: the band (5 %) measures the stop.
+  [
+    'the band measures the stop price',
+    { ...buyStop, stopPrice: 41, price: 41 },
+    {},
+    {},
+    RiskReason.priceBand,
+  ],
+  [
+    'the stop inside the exchange limits',
+    buyStop,
+    { priceLimits: { min: 30, max: 38.95 } },
+    {},
+    RiskReason.exchangeLimits,
+  ],
 ];
 
 describe('riskCheck', () => {
@@ -109,6 +146,34 @@ describe('riskCheck', () => {
     expect(ok).toMatchObject({ ok: true, notionalCents: 2 * 128_005 * 20 });
     expect(riskCheck(cfg, { ...order, ticker: 'WINZ25', qty: 2, price: 128_003 }, w)).toMatchObject({
       reason: RiskReason.priceOffTick,
+    });
+  });
+
+  it('bands a stop-limit by its stop price and values it at its limit price', () => {
+    // Stop 40.40 is 4.9 % from 38.50 (inside the 5 % band), its limit 40.50 is 5.2 % (outside):
+    // it passes, the notional counted at the limit.
+    const r = riskCheck(
+      cfg,
+      { ...order, ...buyStop, stopPrice: 40.4, price: 40.5 },
+      { ...snap, priceLimits: undefined },
+    );
+    expect(r).toMatchObject({ ok: true, notionalCents: 405_000 });
+    // The same prices as a limit order: the band measures the limit and refuses it.
+    expect(riskCheck(cfg, { ...order, price: 40.5 }, { ...snap, priceLimits: undefined })).toMatchObject({
+      reason: RiskReason.priceBand,
+    });
+    // A stop inside the band, its limit notional over the limit: refused on notional at the limit price.
+    expect(
+      riskCheck(
+        { ...cfg, maxOrderNotionalCents: 400_000 },
+        { ...order, ...buyStop, stopPrice: 38.5, price: 40.1 },
+        snap,
+      ),
+    ).toMatchObject({ reason: RiskReason.maxOrderNotional });
+    expect(
+      riskCheck(cfg, { ...order, ...buyStop, side: 'sell', stopPrice: 38, price: 37.9 }, snap),
+    ).toMatchObject({
+      ok: true,
     });
   });
 

@@ -1,5 +1,5 @@
 import { centavos, type Instrument, isValidPrice } from '../shared/instruments.ts';
-import type { RiskConfig } from '../shared/orders.ts';
+import type { OrderType, RiskConfig } from '../shared/orders.ts';
 import { type Rate, type TokenBucket, takeToken } from '../tokenBucket.ts';
 
 // Pre-trade risk: pure functions over one frozen config per account and a snapshot of the
@@ -19,7 +19,7 @@ export const DEFAULT_RISK: RiskConfig = Object.freeze({
 });
 
 export type Side = 'buy' | 'sell';
-export type OrderType = 'limit' | 'market';
+export type { OrderType };
 
 export interface OrderRequest {
   readonly clientOrderId: string;
@@ -29,6 +29,8 @@ export interface OrderRequest {
   readonly qty: number;
   /** Limit price; absent for market orders. */
   readonly price?: number | undefined;
+  /** A stop-limit's stop price (it triggers on a trade at or through it); only for stop_limit. */
+  readonly stopPrice?: number | undefined;
 }
 
 export interface PriceLimits {
@@ -65,6 +67,10 @@ export const RiskReason = {
   badQuantity: 'quantity_not_lot_multiple',
   priceRequired: 'limit_price_required',
   priceOffTick: 'price_off_tick_grid',
+  stopPriceRequired: 'stop_price_required',
+  stopPriceOffTick: 'stop_price_off_tick_grid',
+  stopLimitInverted: 'stop_limit_inverted',
+  stopPriceNotStop: 'stop_price_only_for_stop_limit',
   noReferencePrice: 'no_reference_price',
   priceBand: 'price_outside_band',
   exchangeLimits: 'price_outside_exchange_limits',
@@ -109,26 +115,51 @@ export function riskCheck(cfg: RiskConfig, req: OrderRequest, snap: RiskSnapshot
       `Quantity must be a positive multiple of ${inst.lotSize} for ${req.ticker}`,
     );
   }
-  if (req.type === 'limit') {
+  const limited = req.type === 'limit' || req.type === 'stop_limit';
+  if (limited) {
     if (req.price === undefined || !Number.isFinite(req.price) || req.price <= 0) {
-      return fail(RiskReason.priceRequired, 'A limit order needs a positive price');
+      return fail(RiskReason.priceRequired, `A ${req.type.replace('_', '-')} order needs a positive price`);
     }
     if (!isValidPrice(req.price, inst.tickSize)) {
       return fail(RiskReason.priceOffTick, `Price must be a multiple of ${inst.tickSize} for ${req.ticker}`);
     }
   }
+  const stop = req.stopPrice;
+  if (req.type !== 'stop_limit' && stop !== undefined)
+    return fail(RiskReason.stopPriceNotStop, `A ${req.type} order has no stop price: send a stop_limit`);
+  if (req.type === 'stop_limit') {
+    if (stop === undefined || !Number.isFinite(stop) || stop <= 0)
+      return fail(RiskReason.stopPriceRequired, 'A stop-limit order needs a positive stop price');
+    if (!isValidPrice(stop, inst.tickSize))
+      return fail(
+        RiskReason.stopPriceOffTick,
+        `Stop price must be a multiple of ${inst.tickSize} for ${req.ticker}`,
+      );
+    // B3's convention: the limit caps what a triggered stop pays (buy) or takes (sell).
+    if (req.side === 'buy' ? (req.price as number) < stop : (req.price as number) > stop)
+      return fail(
+        RiskReason.stopLimitInverted,
+        req.side === 'buy'
+          ? 'A buy stop-limit needs its limit price at or above its stop price'
+          : 'A sell stop-limit needs its limit price at or below its stop price',
+      );
+  }
   const last = snap.lastPrice;
   if (last === undefined)
     return fail(RiskReason.noReferencePrice, `No trade in ${req.ticker} yet to check the price against`);
-  const price = req.type === 'limit' ? (req.price as number) : last;
-  if (req.type === 'limit' && (Math.abs(price - last) / last) * 100 > cfg.priceBandPct) {
+  // What the order pays: the limit (the last trade for a market order); what the fat-finger band
+  // measures: the price that makes it trade, a stop-limit's stop.
+  const price = limited ? (req.price as number) : last;
+  const banded = req.type === 'stop_limit' ? (stop as number) : price;
+  if (limited && (Math.abs(banded - last) / last) * 100 > cfg.priceBandPct) {
     return fail(
       RiskReason.priceBand,
-      `Price is more than ${cfg.priceBandPct}% away from the last trade (${last})`,
+      `${req.type === 'stop_limit' ? 'Stop price' : 'Price'} is more than ${cfg.priceBandPct}% away from the last trade (${last})`,
     );
   }
   const limits = snap.priceLimits;
-  if (req.type === 'limit' && limits && (price < limits.min || price > limits.max)) {
+  const outside = (p: number) => limits !== undefined && (p < limits.min || p > limits.max);
+  if (limited && limits && (outside(price) || (req.type === 'stop_limit' && outside(stop as number)))) {
     return fail(
       RiskReason.exchangeLimits,
       `Price is outside the exchange's limits for today (${limits.min} to ${limits.max}): B3 would refuse it`,

@@ -27,6 +27,8 @@ export class ScriptedBroker {
       filledQty: 0,
       avgPrice: 0,
       price: null,
+      stopPrice: null,
+      stopTriggered: false,
       createdAt: Date.now(),
       text: '',
     });

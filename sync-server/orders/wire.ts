@@ -20,6 +20,8 @@ export const orderJson = (o: OrderRow): OrderJson => ({
   type: o.type,
   qty: o.qty,
   price: o.price,
+  stopPrice: o.stopPrice,
+  triggeredAt: o.triggeredAt,
   state: o.state,
   filledQty: o.filledQty,
   avgFillPrice: o.avgFillPrice,

@@ -18,6 +18,13 @@ export const ORDER_STATES = [
 ] as const;
 export type OrderState = (typeof ORDER_STATES)[number];
 
+/**
+ * An order's types. A `stop_limit` waits off the book until a trade crosses its `stopPrice`
+ * (a buy: at or above it; a sell: at or below), then works as a limit order at `price`.
+ */
+export const ORDER_TYPES = ['limit', 'market', 'stop_limit'] as const;
+export type OrderType = (typeof ORDER_TYPES)[number];
+
 export const TERMINAL: ReadonlySet<OrderState> = new Set(['filled', 'canceled', 'rejected', 'expired']);
 
 /** An order as REST and the account push show it (money in reais; ids as strings). */
@@ -27,9 +34,14 @@ export interface OrderJson {
   readonly clientOrderId: string;
   readonly ticker: string;
   readonly side: 'buy' | 'sell';
-  readonly type: 'limit' | 'market';
+  readonly type: OrderType;
   readonly qty: number;
+  /** Limit price; null for a market order. */
   readonly price: number | null;
+  /** A stop-limit's stop (trigger) price; null for the other types. */
+  readonly stopPrice: number | null;
+  /** When a stop-limit's stop was triggered; null while it waits, and for the other types. */
+  readonly triggeredAt: string | null;
   readonly state: string;
   readonly filledQty: number;
   readonly avgFillPrice: number | null;
@@ -142,7 +154,10 @@ export interface RiskConfig {
   readonly maxOpenOrders: number;
   /** Once today's realized loss reaches this (centavos, positive), only exposure-reducing orders pass. */
   readonly dailyLossLimitCents: number;
-  /** A limit price further than this from the last trade is a fat finger (percent). */
+  /**
+   * A limit price (a stop-limit's stop price) further than this from the last trade is a fat
+   * finger (percent).
+   */
   readonly priceBandPct: number;
   /** Token bucket: sustained orders per second, and the burst allowed. */
   readonly ordersPerSecond: number;

@@ -1,5 +1,5 @@
 import type { NewOrder, OrderRow, StateChange } from '../orders/model.ts';
-import type { CostSchedule, FillRow, OrderEventRow, OrderState } from '../shared/orders.ts';
+import type { CostSchedule, FillRow, OrderEventRow, OrderState, OrderType } from '../shared/orders.ts';
 import { writeAudit } from './audit.ts';
 import type { Sql } from './db.ts';
 
@@ -12,9 +12,11 @@ type RawOrder = {
   ticker: string;
   exchange: string;
   side: 'buy' | 'sell';
-  type: 'limit' | 'market';
+  type: OrderType;
   qty: number;
   price: number | null;
+  stop_price: number | null;
+  triggered_at: Date | null;
   state: OrderState;
   filled_qty: number;
   avg_fill_price: number | null;
@@ -36,6 +38,8 @@ const toOrder = (r: RawOrder): OrderRow => ({
   type: r.type,
   qty: r.qty,
   price: r.price,
+  stopPrice: r.stop_price,
+  triggeredAt: r.triggered_at?.toISOString() ?? null,
   state: r.state,
   filledQty: r.filled_qty,
   avgFillPrice: r.avg_fill_price,
@@ -105,14 +109,19 @@ export class OrderStore {
     // One statement: the row and its first event commit together, in one round trip.
     const [row] = await this.sql<RawOrder[]>`
       with o as (
-        insert into orders (account_id, user_id, client_order_id, request_hash, ticker, exchange, side, type, qty, price, state)
+        insert into orders (account_id, user_id, client_order_id, request_hash, ticker, exchange, side, type, qty, price,
+                            stop_price, state)
         values (${o.accountId}, ${o.userId}, ${o.clientOrderId}, ${o.requestHash}, ${o.ticker}, ${o.exchange},
-                ${o.side}, ${o.type}, ${o.qty}, ${o.price}, 'pending_new')
+                ${o.side}, ${o.type}, ${o.qty}, ${o.price}, ${o.stopPrice ?? null}, 'pending_new')
         on conflict (account_id, client_order_id) do nothing
         returning *
       ), e as (
         insert into order_events (order_id, event, from_state, to_state, detail)
-        select id, 'submitted', null, 'pending_new', ${this.sql.json({ qty: o.qty, price: o.price })} from o
+        select id, 'submitted', null, 'pending_new', ${this.sql.json(
+          o.stopPrice == null
+            ? { qty: o.qty, price: o.price }
+            : { qty: o.qty, price: o.price, stopPrice: o.stopPrice },
+        )} from o
       )
       select * from o`;
     if (row) return { order: toOrder(row), created: true };
@@ -143,6 +152,8 @@ export class OrderStore {
           reject_reason = coalesce(${c.rejectReason ?? null}::text, reject_reason),
           qty = coalesce(${c.qty ?? null}::int, qty),
           price = coalesce(${c.price ?? null}::float8, price),
+          stop_price = coalesce(${c.stopPrice ?? null}::float8, stop_price),
+          triggered_at = case when ${c.triggered === true} then now() else triggered_at end,
           updated_at = now()
         where id = ${orderId} and state = ${c.from}
           and (${c.fromFilledQty ?? null}::int is null or filled_qty = ${c.fromFilledQty ?? null}::int)

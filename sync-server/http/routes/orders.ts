@@ -7,7 +7,7 @@ import { exposure } from '../../orders/positions.ts';
 import { DEFAULT_RISK } from '../../orders/risk.ts';
 import { orderJson, positionJson } from '../../orders/wire.ts';
 import type { Instrument } from '../../shared/instruments.ts';
-import type { RiskConfig } from '../../shared/orders.ts';
+import { ORDER_TYPES, type RiskConfig } from '../../shared/orders.ts';
 import type { AuditStore } from '../../store/audit.ts';
 import type { OrderStore } from '../../store/orders.ts';
 import { HttpError, ok, type Request, type Route } from '../types.ts';
@@ -20,15 +20,23 @@ const newOrder = z
     clientOrderId,
     ticker: z.string().regex(/^[A-Z0-9]{4,12}$/),
     side: z.enum(['buy', 'sell']),
-    type: z.enum(['limit', 'market']),
+    type: z.enum(ORDER_TYPES),
     qty,
     price: price.optional(),
+    stopPrice: price.optional(),
   })
-  .strict();
-const modify = z
-  .object({ price: price.optional(), qty: qty.optional() })
   .strict()
-  .refine((p) => p.price !== undefined || p.qty !== undefined, 'give price or qty');
+  .refine((o) => (o.type === 'stop_limit') === (o.stopPrice !== undefined), {
+    message: 'a stop_limit order needs stopPrice, and only a stop_limit order has one',
+    path: ['stopPrice'],
+  });
+const modify = z
+  .object({ price: price.optional(), qty: qty.optional(), stopPrice: price.optional() })
+  .strict()
+  .refine(
+    (p) => p.price !== undefined || p.qty !== undefined || p.stopPrice !== undefined,
+    'give price, qty or stopPrice',
+  );
 const flattenBody = z
   .object({
     // Room for `.<ticker>` on each market order of an account-wide flatten.
@@ -117,8 +125,18 @@ export function orderRoutes({ manager, store, audit, instruments, lastPrice }: O
         const r = await manager.submit(account, p.userId, body, await config(account));
         // A repeat of a submit (same clientOrderId and request) created nothing: it is not audited again.
         if (r.created) {
-          const { id, clientOrderId, ticker, side, type, qty, price, state, rejectReason } = r.order;
-          const order = { clientOrderId, ticker, side, type, qty, price, state };
+          const { id, clientOrderId, ticker, side, type, qty, price, stopPrice, state, rejectReason } =
+            r.order;
+          const order = {
+            clientOrderId,
+            ticker,
+            side,
+            type,
+            qty,
+            price,
+            ...(stopPrice === null ? {} : { stopPrice }),
+            state,
+          };
           await audit.record({
             actorId: p.userId,
             action: 'order.submit',
@@ -197,8 +215,16 @@ export function orderRoutes({ manager, store, audit, instruments, lastPrice }: O
           actorId: actor(req),
           action: 'order.modify',
           target: `order:${order.id}`,
-          before: { price: order.price, qty: order.qty },
-          after: { price: patch.price ?? order.price, qty: patch.qty ?? order.qty },
+          before: {
+            price: order.price,
+            qty: order.qty,
+            ...(order.stopPrice === null ? {} : { stopPrice: order.stopPrice }),
+          },
+          after: {
+            price: patch.price ?? order.price,
+            qty: patch.qty ?? order.qty,
+            ...(patch.stopPrice === undefined ? {} : { stopPrice: patch.stopPrice }),
+          },
         });
         return ok({ order: orderJson(order), requested: 'modify' }, 202);
       },
