@@ -40,7 +40,16 @@ test('an order goes from the ticket, by keyboard, to the blotter and the positio
   await expect(row).toContainText('200 @');
   await expect(page.getByTestId('position-PETR4')).toHaveText('200', { timeout: 10_000 });
   await expect(page.getByRole('region', { name: 'Alerts' })).toContainText('Filled buy PETR4 200/200');
-  await expect(page.getByRole('table', { name: 'Fills' }).locator('tr')).not.toHaveCount(0);
+  await expect(page.getByRole('table', { name: 'Fills' }).locator('tbody tr')).not.toHaveCount(0);
+  await expect(page.getByRole('table', { name: 'Fills' }).getByRole('columnheader')).toHaveText([
+    'Time',
+    'Ticker',
+    'Side',
+    'Qty',
+    'Price',
+  ]);
+  // The ticket's verdict follows the order: filled, not the "pending new" it was sent as.
+  await expect(ticket(page).getByRole('status')).toHaveText('Buy 200 PETR4: filled');
   // The chart follows the selected ticker and draws (history and the live bar) on its canvas.
   await expect(
     page
@@ -50,6 +59,44 @@ test('an order goes from the ticket, by keyboard, to the blotter and the positio
       .first(),
   ).toBeVisible();
   await page.screenshot({ path: testInfo.outputPath('trade.png'), fullPage: true });
+});
+
+test('with confirmation on, the ticket restates the order before it sends; Esc resets quantity and price', async ({
+  page,
+  request,
+}) => {
+  await ensureUser(request, 'trader-confirm', 'trader', 'E2E-CONFIRM');
+  await signIn(page, 'trader-confirm');
+  await page.getByRole('navigation', { name: 'Screens' }).getByRole('button', { name: 'Settings' }).click();
+  await page.getByLabel(/Confirm each order/).check();
+  await page.getByRole('navigation', { name: 'Screens' }).getByRole('button', { name: 'Trade' }).click();
+  await selectPetr4(page);
+  const t = ticket(page);
+  const price = t.getByLabel(/^Price/);
+  const atLast = await price.inputValue();
+  await page.keyboard.press('F2');
+  await t.getByLabel(/Quantity/).fill('300');
+  await price.fill('37,50');
+  await price.press('Enter');
+  await expect(t.getByTestId('ticket-confirm')).toContainText('Buy 300 PETR4 · limit 37,50');
+  await expect(t.getByRole('button', { name: 'Confirm and send (Enter)' })).toBeVisible();
+  // A change after arming asks again, restating the new order.
+  await price.fill('37,40');
+  await expect(t.getByTestId('ticket-confirm')).toBeHidden();
+  await price.press('Enter');
+  await expect(t.getByTestId('ticket-confirm')).toContainText('Buy 300 PETR4 · limit 37,40');
+  await price.press('Escape');
+  await expect(t.getByTestId('ticket-confirm')).toBeHidden();
+  await expect(t.getByLabel(/Quantity/)).toHaveValue('100');
+  await expect(price).not.toHaveValue('37,40');
+  expect(atLast).not.toBe('');
+  await expect(blotterRows(page)).toHaveCount(0);
+  // Enter, Enter: sent.
+  await price.fill('37,40');
+  await price.press('Enter');
+  await price.press('Enter');
+  await expect(blotterRows(page).first()).toContainText('37,40', { timeout: 10_000 });
+  await expect(blotterRows(page).first()).toContainText('new');
 });
 
 test('the ticket checks lot and tick, and shows the reason the server names', async ({ page, request }) => {

@@ -15,7 +15,7 @@ import { errorText, msg, say, type t as T, useT } from '../i18n/i18n.ts';
 import { watchBooks } from '../live/socket.ts';
 import { useCancelOrder, useModifyOrder, useOrders } from '../orders/api.ts';
 import { isWorking } from '../orders/blotter.ts';
-import { type Placed, placeOrder } from '../orders/place.ts';
+import { type Placed, placeOrder, verdictText } from '../orders/place.ts';
 import { checkTicket, newClientOrderId } from '../orders/ticket.ts';
 import { buySell } from '../orders/words.ts';
 import { KeyList } from '../screens/KeyList.tsx';
@@ -469,7 +469,7 @@ export function Ladder({ ticker }: { ticker: string }) {
       </div>
       {verdict && (
         <p role="status" className={`verdict ${verdict.kind}`}>
-          {say(verdict.text)}
+          {say(verdictText(verdict, list))}
         </p>
       )}
       <KeyList title={t('ladder.keys')} keys={LADDER_KEYS} />

@@ -122,6 +122,19 @@ export function Blotter() {
       <h3>{t('blotter.fills')}</h3>
       <div className="scroll short">
         <table aria-label={t('blotter.fills')}>
+          <thead>
+            <tr>
+              <th scope="col">{t('blotter.time')}</th>
+              <th scope="col">{t('blotter.ticker')}</th>
+              <th scope="col">{t('blotter.side')}</th>
+              <th scope="col" className="num">
+                {t('blotter.qty')}
+              </th>
+              <th scope="col" className="num">
+                {t('blotter.price')}
+              </th>
+            </tr>
+          </thead>
           <tbody>
             {(fills.data ?? []).map((f) => (
               <tr key={f.id}>

@@ -7,8 +7,16 @@ import { useDayLimits, useMarket } from '../state/market.ts';
 import { useSession } from '../state/session.ts';
 import { useSettings } from '../state/settings.ts';
 import { useUi } from '../state/ui.ts';
-import { type Placed, placeOrder } from './place.ts';
-import { checkTicket, newClientOrderId, stepPrice, stepQty, type TicketDraft } from './ticket.ts';
+import { useOrders } from './api.ts';
+import { type Placed, placeOrder, verdictText } from './place.ts';
+import {
+  checkTicket,
+  newClientOrderId,
+  stepPrice,
+  stepQty,
+  type TicketDraft,
+  ticketSummary,
+} from './ticket.ts';
 import { buySell } from './words.ts';
 
 /** The shortcuts, shown on the ticket itself so nobody has to remember them. */
@@ -80,6 +88,11 @@ export function OrderTicket() {
     ...(type === 'stop_limit' ? { stopPrice: read(stopPrice) } : {}),
   };
   const problems = checkTicket(draft, inst, { minLimit, maxLimit });
+  const orders = useOrders().data?.orders ?? [];
+  // A confirm restates what it sends: a change after arming asks again.
+  const summary = ticketSummary(draft, inst?.priceDecimals);
+  const restated = JSON.stringify(summary);
+  useEffect(() => setArmed(false), [restated]);
   const valid = Object.keys(problems).length === 0;
   const canTrade = role === 'admin' || role === 'trader';
 
@@ -111,7 +124,12 @@ export function OrderTicket() {
       e.preventDefault();
       setArmed(false);
       setVerdict(undefined);
-      if (inst) setQty(String(inst.lotSize));
+      if (inst) {
+        setQty(String(inst.lotSize));
+        const at = last === undefined ? '' : fmt(last, inst.priceDecimals);
+        setPrice(at);
+        setStopPrice(at);
+      }
       return;
     }
     const steps = { ArrowUp: 1, ArrowDown: -1, PageUp: 10, PageDown: -10 }[e.key];
@@ -238,13 +256,19 @@ export function OrderTicket() {
           )}
           {problems.price && <span className="problem">{problems.price}</span>}
         </label>
+        {armed && (
+          <p role="alert" className="confirm-order" data-testid="ticket-confirm">
+            <b>{say(summary)}</b>
+            <small>{t('ticket.confirm')}</small>
+          </p>
+        )}
         <button type="submit" className={`send side-${side}`} disabled={!valid || busy || !canTrade}>
-          {armed ? t('ticket.confirm') : say(buySell(side, qty || 0, ticker))}
+          {armed ? t('ticket.confirmButton') : say(buySell(side, qty || 0, ticker))}
         </button>
         {!canTrade && <p className="muted">{t('ticket.viewers')}</p>}
         {verdict && (
           <p role="status" className={`verdict ${verdict.kind}`}>
-            {say(verdict.text)}
+            {say(verdictText(verdict, orders))}
           </p>
         )}
       </form>

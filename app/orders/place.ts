@@ -5,7 +5,12 @@ import { useOutbox } from './outbox.ts';
 import { buySell, stateText } from './words.ts';
 
 /** What became of an order a trader placed, as the ticket and the ladder tell it. */
-export type Placed = { kind: 'ok' | 'error' | 'outbox'; text: Text };
+export type Placed = {
+  kind: 'ok' | 'error' | 'outbox';
+  text: Text;
+  /** An order the server took: its verdict follows the order's state as it moves on. */
+  sent?: { clientOrderId: string; what: Text };
+};
 
 /**
  * Sends an order from the ticket or the ladder. Offline (or no answer from the server) it waits
@@ -22,7 +27,11 @@ export async function placeOrder(
   }
   try {
     const o = await sendOrder(order);
-    return { kind: 'ok', text: msg('place.sent', { what, state: stateText(o.state) }) };
+    return {
+      kind: 'ok',
+      text: msg('place.sent', { what, state: stateText(o.state) }),
+      sent: { clientOrderId: order.clientOrderId, what },
+    };
   } catch (err) {
     if (err instanceof ApiError && err.code === 'offline') {
       await useOutbox.getState().add(order, opts.outboxMinutes);
@@ -35,4 +44,10 @@ export async function placeOrder(
       text: msg('place.refused', { what, code, reason: { code, message: e.message } }),
     };
   }
+}
+
+/** A verdict's words now: a sent order's with the state the blotter has for it. */
+export function verdictText(v: Placed, orders: readonly { clientOrderId: string; state: string }[]): Text {
+  const now = v.sent && orders.find((o) => o.clientOrderId === v.sent?.clientOrderId);
+  return now && v.sent ? msg('place.sent', { what: v.sent.what, state: stateText(now.state) }) : v.text;
 }

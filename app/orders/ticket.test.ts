@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { InstrumentInfo } from '../../sync-server/shared/market.ts';
-import { setLang } from '../i18n/i18n.ts';
-import { checkTicket, stepPrice, stepQty } from './ticket.ts';
+import { say, setLang } from '../i18n/i18n.ts';
+import { checkTicket, stepPrice, stepQty, ticketSummary } from './ticket.ts';
 
 const PETR4: InstrumentInfo = {
   ticker: 'PETR4',
@@ -154,5 +154,26 @@ describe('order ticket checks', () => {
         },
       ),
     );
+  });
+});
+
+describe('the confirm step restates the order', () => {
+  beforeEach(() => setLang('pt'));
+  const base = { ticker: 'WINZ25', side: 'sell' as const, qty: 3 };
+  it('with its side, quantity, ticker, type and prices, in pt-BR figures', () => {
+    expect(say(ticketSummary({ ...base, type: 'limit', price: 128050 }, 0))).toBe(
+      'Vender 3 WINZ25 · limitada a 128.050',
+    );
+    expect(say(ticketSummary({ ...base, type: 'market', price: undefined }, 0))).toBe(
+      'Vender 3 WINZ25 · a mercado',
+    );
+    expect(
+      say(
+        ticketSummary(
+          { ...base, ticker: 'PETR4', side: 'buy', type: 'stop_limit', stopPrice: 38.6, price: 38.7 },
+          2,
+        ),
+      ),
+    ).toBe('Comprar 3 PETR4 · stop 38,60, limite 38,70');
   });
 });

@@ -78,3 +78,16 @@ export function stepQty(qty: number, inst: InstrumentInfo, steps: number): numbe
 
 /** A new client order id: the idempotency key of this one order, kept across retries and the outbox. */
 export const newClientOrderId = () => `T${Date.now().toString(36)}-${crypto.randomUUID().slice(0, 13)}`;
+
+/** The order as the confirm step restates it: "Comprar 100 PETR4 · limitada a 38,50". */
+export function ticketSummary(d: TicketDraft, digits: number | undefined) {
+  const order = msg(d.side === 'buy' ? 'order.buy' : 'order.sell', { qty: d.qty, ticker: d.ticker });
+  if (d.type === 'market') return msg('ticket.summary.market', { order });
+  if (d.type === 'stop_limit')
+    return msg('ticket.summary.stop', {
+      order,
+      stop: fmt(d.stopPrice ?? null, digits),
+      price: fmt(d.price ?? null, digits),
+    });
+  return msg('ticket.summary.limit', { order, price: fmt(d.price ?? null, digits) });
+}
