@@ -149,8 +149,14 @@ test('keyboard only: centre, move the cursor, buy at it, cancel all on the ticke
   for (let i = 0; i < 5; i++) await page.keyboard.press('ArrowDown');
   await expect(grid.locator('tr.cursor')).toHaveAttribute('data-ticks', String(last - 5));
   await page.keyboard.press('b');
-  const price = pt((last - 5) / 100);
+  const placed = pt((last - 5) / 100);
+  await expect(ladder(page).getByTestId(`own-buy-${placed}`)).toHaveText('100', { timeout: 10_000 });
+  // Alt+↓ moves the order on the cursor's row one tick down (a change), the cursor with it.
+  await page.keyboard.press('Alt+ArrowDown');
+  const price = pt((last - 6) / 100);
   await expect(ladder(page).getByTestId(`own-buy-${price}`)).toHaveText('100', { timeout: 10_000 });
+  await expect(ladder(page).getByTestId(`own-buy-${placed}`)).toHaveText('');
+  await expect(grid.locator('tr.cursor')).toHaveAttribute('data-ticks', String(last - 6));
   await page.keyboard.press('Shift+Delete');
   await expect(orderRows(page).first()).toContainText('canceled', { timeout: 10_000 });
   await expect(ladder(page).getByTestId(`own-buy-${price}`)).toHaveText('');

@@ -270,9 +270,10 @@ export function Ladder({ ticker }: { ticker: string }) {
         (side === undefined || o.side === side),
     );
 
-  function moveTo(ticks: number) {
-    if (!selected || !canTrade) return;
-    const moving = ordersAt(selected.ticks, selected.side);
+  function moveTo(ticks: number, from = selected) {
+    if (!from || !canTrade) return;
+    const moving = ordersAt(from.ticks, from.side);
+    if (moving.length === 0) return;
     const price = Number((ticks * tick).toFixed(digits));
     for (const o of moving) {
       const problems = Object.values(
@@ -349,7 +350,14 @@ export function Ladder({ ticker }: { ticker: string }) {
       if (centre !== undefined && (next > centre + ABOVE || next < centre - BELOW)) setCentre(next);
     } else if (a.kind === 'buy' || a.kind === 'sell') void place(a.kind, cursor);
     else if (a.kind === 'move') moveTo(cursor);
-    else if (a.kind === 'cancelAt') cancelAt(cursor);
+    else if (a.kind === 'nudge') {
+      // The selected orders, or else the trader's orders on the cursor's row, one tick.
+      const at = selected?.ticks ?? cursor;
+      const side = selected?.side ?? ordersAt(at)[0]?.side;
+      if (!side) return;
+      moveTo(at + a.by, { ticks: at, side });
+      setCursor(at + a.by);
+    } else if (a.kind === 'cancelAt') cancelAt(cursor);
     else if (a.kind === 'cancelAll') cancelTicker();
     else if (a.kind === 'centre' && lastTicks !== undefined) {
       setCentre(lastTicks);

@@ -82,7 +82,16 @@ describe('the price ladder model', () => {
     expect(rows[2]?.orders.map((o) => o.id)).toEqual([1, 2]);
   });
 
-  it('maps the documented keys, and no key with Alt or Ctrl (the ticket and the browser keep those)', () => {
+  it('maps the documented keys, and no key with Alt or Ctrl but Alt+↑ ↓ (the ticket and the browser keep those)', () => {
+    expect(keyAction({ key: 'ArrowUp', shiftKey: false, altKey: true, ctrlKey: false })).toEqual({
+      kind: 'nudge',
+      by: 1,
+    });
+    expect(keyAction({ key: 'ArrowDown', shiftKey: false, altKey: true, ctrlKey: false })).toEqual({
+      kind: 'nudge',
+      by: -1,
+    });
+    expect(keyAction({ key: 'ArrowDown', shiftKey: false, altKey: true, ctrlKey: true })).toBeUndefined();
     expect(keyAction({ key: 'ArrowUp', shiftKey: false, altKey: false, ctrlKey: false })).toEqual({
       kind: 'cursor',
       by: 1,

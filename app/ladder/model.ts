@@ -100,6 +100,7 @@ export type LadderAction =
   | { kind: 'buy' }
   | { kind: 'sell' }
   | { kind: 'move' }
+  | { kind: 'nudge'; by: number }
   | { kind: 'cancelAt' }
   | { kind: 'cancelAll' }
   | { kind: 'centre' }
@@ -111,6 +112,8 @@ export function keyAction(e: {
   altKey: boolean;
   ctrlKey: boolean;
 }): LadderAction | undefined {
+  if (e.altKey && !e.ctrlKey && (e.key === 'ArrowUp' || e.key === 'ArrowDown'))
+    return { kind: 'nudge', by: e.key === 'ArrowUp' ? 1 : -1 };
   if (e.altKey || e.ctrlKey) return undefined;
   switch (e.key) {
     case 'ArrowUp':
@@ -148,6 +151,7 @@ export const LADDER_KEYS: ReadonlyArray<[Text, PlainId]> = [
   ['↑ ↓ PgUp PgDn', 'ladder.key.cursor'],
   ['B / S', 'ladder.key.buySell'],
   ['M', 'ladder.key.move'],
+  ['Alt+↑ Alt+↓', 'ladder.key.nudge'],
   ['Del', 'ladder.key.cancelAt'],
   ['Shift+Del', 'ladder.key.cancelAll'],
   ['C', 'ladder.key.centre'],
