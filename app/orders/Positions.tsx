@@ -85,7 +85,7 @@ export function Positions() {
             <th scope="col" className="wide">
               {t('positions.last')}
             </th>
-            <th scope="col" title={t('positions.grossHint')}>
+            <th scope="col" className="gross" title={t('positions.grossHint')}>
               {t('positions.gross')}
             </th>
             <th scope="col" title={t('positions.costsHint')}>
@@ -110,7 +110,7 @@ export function Positions() {
                 </td>
                 <td className="num wide">{price(p.averagePrice, instruments[p.ticker]?.priceDecimals)}</td>
                 <td className="num wide">{price(p.lastPrice, instruments[p.ticker]?.priceDecimals)}</td>
-                <td className={`num ${tone(gross)}`} data-testid={`gross-${p.ticker}`}>
+                <td className={`num gross ${tone(gross)}`} data-testid={`gross-${p.ticker}`}>
                   {reais(gross)}
                 </td>
                 <td className="num" data-testid={`costs-${p.ticker}`}>
