@@ -58,6 +58,7 @@ export function startLiveSocket(): () => void {
       useSession.getState().accessToken ? { ticket: await socketTicket() } : undefined,
     isOnline: () => navigator.onLine,
     channels: ['trades', 'candles'],
+    batch: true,
     onHello: (hello) => {
       market.setInstruments(hello.instruments);
       void localDb()
