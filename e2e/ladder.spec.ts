@@ -1,4 +1,5 @@
 import { expect, type Page, test } from '@playwright/test';
+import { decodeBatch, decodeFrame, FrameKind, isBatch } from '../sync-server/shared/market.ts';
 import { ensureUser, phoneContext, signIn } from './desk.ts';
 
 // The price ladder (issue 17) in Chromium against the real server and the simulator's book:
@@ -14,24 +15,23 @@ interface Level {
   qty: number;
 }
 
-/** Watches the socket's PETR4 book frames (kind 2) and keeps the latest, decoded (protocol.md). */
+/**
+ * Watches the socket's PETR4 book frames (kind 2, alone or in a batch frame: the app's socket is
+ * in batch mode) and keeps the latest, decoded (protocol.md).
+ */
 function watchBook(page: Page) {
   const latest: { bids: Level[]; asks: Level[] } = { bids: [], asks: [] };
+  const onFrame = (bytes: Uint8Array) => {
+    const f = decodeFrame(bytes);
+    if (f.kind !== FrameKind.book || f.ticker !== 'PETR4') return;
+    latest.bids = f.bids.map(({ price, qty }) => ({ price, qty }));
+    latest.asks = f.asks.map(({ price, qty }) => ({ price, qty }));
+  };
   page.on('websocket', (ws) =>
     ws.on('framereceived', ({ payload }) => {
-      if (typeof payload === 'string' || payload[1] !== 2) return;
-      const n = payload[3] as number;
-      if (payload.subarray(4, 4 + n).toString('ascii') !== 'PETR4') return;
-      const count = payload.readUInt16LE(4 + n);
-      const bids: Level[] = [];
-      const asks: Level[] = [];
-      for (let i = 0; i < count; i++) {
-        const o = 6 + n + 16 + i * 24;
-        const level = { price: payload.readDoubleLE(o), qty: payload.readDoubleLE(o + 8) };
-        (payload[o + 20] === 0 ? bids : asks).push(level);
-      }
-      latest.bids = bids;
-      latest.asks = asks;
+      if (typeof payload === 'string') return;
+      if (!isBatch(payload)) return onFrame(payload);
+      for (const m of decodeBatch(payload)) if (typeof m !== 'string') onFrame(m);
     }),
   );
   return latest;
