@@ -14,7 +14,8 @@ import { until } from '../sync-server/testing/until.ts';
 const RATE = Number(process.env.BENCH_RATE ?? 1_000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const TICKERS = 6;
-const dist = join(import.meta.dirname, '..', 'dist');
+// BENCH_DIST: another build of the app to measure (A/B runs against the same server).
+const dist = process.env.BENCH_DIST || join(import.meta.dirname, '..', 'dist');
 
 // Initial JS: the entry script and every chunk the HTML preloads (lazy screens excluded).
 const html = readFileSync(join(dist, 'index.html'), 'utf8');
@@ -139,6 +140,13 @@ if (tracePath)
     path: tracePath,
     categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'blink.user_timing'],
   });
+// BENCH_PROFILE=1: a CPU profile of the page over the window, its functions by self time.
+const cdp = process.env.BENCH_PROFILE ? await page.context().newCDPSession(page) : undefined;
+if (cdp) {
+  await cdp.send('Profiler.enable');
+  await cdp.send('Profiler.setSamplingInterval', { interval: 500 });
+  await cdp.send('Profiler.start');
+}
 // As a string: tsx would wrap a named function for the page in a helper the page lacks.
 const fps = (await page.evaluate(`new Promise((resolve) => {
   let n = 0;
@@ -150,6 +158,10 @@ const fps = (await page.evaluate(`new Promise((resolve) => {
   });
 })`)) as number;
 const deskLongTasks = await readLongTasks();
+if (cdp) {
+  const { profile } = await cdp.send('Profiler.stop');
+  console.log(topFunctions(profile));
+}
 if (tracePath) {
   await browser.stopTracing();
   console.log(mainThreadTime(JSON.parse(readFileSync(tracePath, 'utf8')), SECONDS));
@@ -210,4 +222,25 @@ interface TraceEvent {
   pid: number;
   tid: number;
   args?: { name?: string };
+}
+
+/** The profile's functions by share of samples (self time), the top 25. */
+function topFunctions(profile: {
+  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[];
+  samples?: number[];
+}): string {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const self = new Map<string, number>();
+  const samples = profile.samples ?? [];
+  for (const id of samples) {
+    const f = byId.get(id)?.callFrame;
+    if (!f) continue;
+    const key = `${f.functionName || '(anonymous)'} ${f.url.split('/').pop()}:${f.lineNumber + 1}`;
+    self.set(key, (self.get(key) ?? 0) + 1);
+  }
+  return [...self]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 25)
+    .map(([k, n]) => `${((100 * n) / samples.length).toFixed(1).padStart(5)} % ${k}`)
+    .join('\n');
 }

@@ -67,6 +67,8 @@ interface MarketState {
   /** The forming 1-minute candle per ticker, from the live candles channel. */
   liveCandles: Record<string, Candle>;
   candle(ticker: string, candle: Candle): void;
+  /** Queues a live candle; applied at the next animation frame, each bar in its last form. */
+  queueCandle(ticker: string, candle: Candle): void;
 }
 
 /**
@@ -78,6 +80,10 @@ let queued = new Map<string, Trade[]>();
 let flushScheduled = false;
 let queuedTops = new Map<string, Top>();
 let topsScheduled = false;
+// Per ticker, the bars of the frame in order, each in its latest form: a bar that closed
+// between two frames is still applied in its final form before the next one.
+let queuedCandles = new Map<string, Candle[]>();
+let candlesScheduled = false;
 
 // The recent trades of each ticker, kept out of the store's state: copying 2,000 trades per frame
 // to make a new state would cost more than the screen that shows 30 of them. `tapeVersion` says
@@ -155,6 +161,20 @@ export const useMarket = create<MarketState>((set, get) => ({
     }),
   liveCandles: {},
   candle: (ticker, candle) => set((s) => ({ liveCandles: { ...s.liveCandles, [ticker]: candle } })),
+  queueCandle: (ticker, candle) => {
+    const bars = queuedCandles.get(ticker);
+    if (!bars) queuedCandles.set(ticker, [candle]);
+    else if (bars.at(-1)?.time === candle.time) bars[bars.length - 1] = candle;
+    else bars.push(candle);
+    if (candlesScheduled) return;
+    candlesScheduled = true;
+    nextFrame(() => {
+      candlesScheduled = false;
+      const ready = queuedCandles;
+      queuedCandles = new Map();
+      for (const [t, list] of ready) for (const c of list) get().candle(t, c);
+    });
+  },
   tapeVersion: {},
   trades: (batch) =>
     set((s) => {
