@@ -20,3 +20,30 @@ function runJobs() {
   jobs.clear();
   for (const fn of ready) fn();
 }
+
+/**
+ * What a store collects between two frames, per ticker, applied once at the next frame (or
+ * earlier with `flush`). `pending()` is the collection being filled; asking for it schedules
+ * the flush.
+ */
+export function perFrame<V>(apply: (ready: Map<string, V>) => void) {
+  let queued = new Map<string, V>();
+  let scheduled = false;
+  const flush = () => {
+    scheduled = false;
+    if (queued.size === 0) return;
+    const ready = queued;
+    queued = new Map();
+    apply(ready);
+  };
+  return {
+    pending(): Map<string, V> {
+      if (!scheduled) {
+        scheduled = true;
+        nextFrame(flush);
+      }
+      return queued;
+    },
+    flush,
+  };
+}

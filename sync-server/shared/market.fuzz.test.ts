@@ -55,21 +55,24 @@ const realFrame = fc.oneof(
     .tuple(ticker, fc.nat({ max: 2 ** 32 - 1 }), fc.array(candle, { maxLength: 3 }))
     .map(([t, tf, cs]) => encodeCandles(t, tf, cs)),
 );
-const damaged = fc
-  .tuple(
-    realFrame,
-    fc.array(fc.tuple(fc.nat(), fc.nat({ max: 255 })), { maxLength: 3 }),
-    fc.option(fc.nat(), { nil: undefined }),
-    fc.uint8Array({ maxLength: 60 }),
-  )
-  .map(([frame, flips, cut, tail]) => {
-    const b = Uint8Array.from([
-      ...frame.slice(0, cut === undefined ? frame.length : cut % (frame.length + 1)),
-      ...tail,
-    ]);
-    for (const [at, v] of flips) if (b.length > 0) b[at % b.length] = v;
-    return b;
-  });
+/** Real bytes damaged: cut short, extended, bits flipped. */
+const damage = (real: fc.Arbitrary<Uint8Array>, maxTail: number) =>
+  fc
+    .tuple(
+      real,
+      fc.array(fc.tuple(fc.nat(), fc.nat({ max: 255 })), { maxLength: 3 }),
+      fc.option(fc.nat(), { nil: undefined }),
+      fc.uint8Array({ maxLength: maxTail }),
+    )
+    .map(([frame, flips, cut, tail]) => {
+      const b = Uint8Array.from([
+        ...frame.slice(0, cut === undefined ? frame.length : cut % (frame.length + 1)),
+        ...tail,
+      ]);
+      for (const [at, v] of flips) if (b.length > 0) b[at % b.length] = v;
+      return b;
+    });
+const damaged = damage(realFrame, 60);
 
 const reencode = (f: Frame): Uint8Array =>
   f.kind === FrameKind.trades
@@ -132,22 +135,7 @@ describe('batch frames', () => {
 
   it('damaged: throw FrameError or decode to entries that encode back to the same bytes', () => {
     let decoded = 0;
-    const damagedBatch = fc
-      .tuple(
-        parts,
-        fc.array(fc.tuple(fc.nat(), fc.nat({ max: 255 })), { maxLength: 3 }),
-        fc.option(fc.nat(), { nil: undefined }),
-        fc.uint8Array({ maxLength: 20 }),
-      )
-      .map(([ps, flips, cut, tail]) => {
-        const frame = encodeBatch(ps);
-        const b = Uint8Array.from([
-          ...frame.slice(0, cut === undefined ? frame.length : cut % (frame.length + 1)),
-          ...tail,
-        ]);
-        for (const [at, v] of flips) if (b.length > 0) b[at % b.length] = v;
-        return b;
-      });
+    const damagedBatch = damage(parts.map(encodeBatch), 20);
     fc.assert(
       fc.property(
         fc.oneof(parts.map(encodeBatch), damagedBatch, fc.uint8Array({ maxLength: 80 })),
