@@ -3,6 +3,9 @@
 // rendering ~1,000 quote updates/s on Monitor, and on the Trade screen (chart, Times & Trades,
 // price ladder, broker flow open on PETR4) frames per second and long tasks while ~1,000 trades/s
 // and the book frames they move arrive. Run: npx vite build && npx tsx bench/app.bench.ts
+// BENCH_DIST=<dir>: another build of the app (A/B runs); BENCH_TRACE=<file>: a Chromium trace of
+// the Trade screen's window, summed by event on the page's main thread; BENCH_PROFILE=1: a CPU
+// profile of it, functions by self time (a build with `--minify false` names them).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
