@@ -3,17 +3,22 @@
 // rendering ~1,000 quote updates/s on Monitor, and on the Trade screen (chart, Times & Trades,
 // price ladder, broker flow open on PETR4) frames per second and long tasks while ~1,000 trades/s
 // and the book frames they move arrive. Run: npx vite build && npx tsx bench/app.bench.ts
+// BENCH_DIST=<dir>: another build of the app (A/B runs); BENCH_TRACE=<file>: a Chromium trace of
+// the Trade screen's window, summed by event on the page's main thread; BENCH_PROFILE=1: a CPU
+// profile of it, functions by self time (a build with `--minify false` names them).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { chromium } from '@playwright/test';
+import { decodeBatch, FrameKind, isBatch } from '../sync-server/shared/market.ts';
 import { ADMIN_PASSWORD, login, startTestServer } from '../sync-server/testing/server.ts';
 import { until } from '../sync-server/testing/until.ts';
 
 const RATE = Number(process.env.BENCH_RATE ?? 1_000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const TICKERS = 6;
-const dist = join(import.meta.dirname, '..', 'dist');
+// BENCH_DIST: another build of the app to measure (A/B runs against the same server).
+const dist = process.env.BENCH_DIST || join(import.meta.dirname, '..', 'dist');
 
 // Initial JS: the entry script and every chunk the HTML preloads (lazy screens excluded).
 const html = readFileSync(join(dist, 'index.html'), 'utf8');
@@ -91,17 +96,22 @@ const longTasks = await readLongTasks();
 
 // The Trade screen with every panel of the desk open on PETR4: frames drawn per second (an
 // animation-frame counter) and long tasks, with the market frames that arrived meanwhile counted
-// by kind (byte 1 of each binary frame: 1 trades, 2 book).
-const frames = { trades: 0, book: 0, records: 0 };
+// by kind (byte 1 of each binary frame: 1 trades, 2 book; a batch frame's, protocol.md, counted
+// by what it holds), and the socket's WebSocket messages.
+const frames = { trades: 0, book: 0, records: 0, messages: 0 };
+const countFrame = (frame: Uint8Array) => {
+  const kind = frame[1];
+  if (kind === FrameKind.trades) {
+    frames.trades++;
+    frames.records += new DataView(frame.buffer, frame.byteOffset).getUint16(4 + (frame[3] as number), true);
+  } else if (kind === FrameKind.book) frames.book++;
+};
 page.on('websocket', (ws) =>
   ws.on('framereceived', ({ payload }) => {
+    frames.messages++;
     if (typeof payload === 'string') return;
-    const kind = payload[1];
-    if (kind === 1) {
-      frames.trades++;
-      const n = payload[3] as number;
-      frames.records += payload.readUInt16LE(4 + n);
-    } else if (kind === 2) frames.book++;
+    if (!isBatch(payload)) return countFrame(payload);
+    for (const m of decodeBatch(payload)) if (typeof m !== 'string') countFrame(m);
   }),
 );
 await page.reload(); // the socket is opened again, now watched
@@ -125,7 +135,21 @@ if (hidden.length) {
 for (const p of panels) await page.locator(`.ws-panel[data-panel="${p}"] .panel`).first().waitFor();
 await page.waitForTimeout(3_000); // warm-up: chunks loaded, history drawn
 await resetLongTasks();
-frames.trades = frames.book = frames.records = 0;
+frames.trades = frames.book = frames.records = frames.messages = 0;
+// BENCH_TRACE=<file>: a Chromium trace of the window, and its main thread's time by event kind.
+const tracePath = process.env.BENCH_TRACE;
+if (tracePath)
+  await browser.startTracing(page, {
+    path: tracePath,
+    categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'blink.user_timing'],
+  });
+// BENCH_PROFILE=1: a CPU profile of the page over the window, its functions by self time.
+const cdp = process.env.BENCH_PROFILE ? await page.context().newCDPSession(page) : undefined;
+if (cdp) {
+  await cdp.send('Profiler.enable');
+  await cdp.send('Profiler.setSamplingInterval', { interval: 500 });
+  await cdp.send('Profiler.start');
+}
 // As a string: tsx would wrap a named function for the page in a helper the page lacks.
 const fps = (await page.evaluate(`new Promise((resolve) => {
   let n = 0;
@@ -137,6 +161,14 @@ const fps = (await page.evaluate(`new Promise((resolve) => {
   });
 })`)) as number;
 const deskLongTasks = await readLongTasks();
+if (cdp) {
+  const { profile } = await cdp.send('Profiler.stop');
+  console.log(topFunctions(profile));
+}
+if (tracePath) {
+  await browser.stopTracing();
+  console.log(mainThreadTime(JSON.parse(readFileSync(tracePath, 'utf8')), SECONDS));
+}
 const perSecond = (n: number) => Math.round(n / SECONDS).toLocaleString('en');
 
 firstQuote.sort((a, b) => a - b);
@@ -152,10 +184,66 @@ console.log(
   `| long tasks > 50 ms while rendering | 0 | ${longTasks.filter((d) => d > 50).length} (all long tasks: ${longTasks.length}, max ${Math.max(0, ...longTasks).toFixed(0)} ms) |`,
 );
 console.log(
-  `| Trade screen (${panels.join(', ')}): frames per second | ≥ 55 | ${fps.toFixed(1)} (trades ${perSecond(frames.records)}/s in ${perSecond(frames.trades)} frames/s, book frames ${perSecond(frames.book)}/s, all tickers) |`,
+  `| Trade screen (${panels.join(', ')}): frames per second | ≥ 55 | ${fps.toFixed(1)} (trades ${perSecond(frames.records)}/s in ${perSecond(frames.trades)} frames/s, book frames ${perSecond(frames.book)}/s, all tickers; ${perSecond(frames.messages)} socket messages/s) |`,
 );
 console.log(
   `| Trade screen: long tasks > 50 ms | 0 | ${deskLongTasks.filter((d) => d > 50).length} (all: ${deskLongTasks.length}, max ${Math.max(0, ...deskLongTasks).toFixed(0)} ms) |`,
 );
 await browser.close();
 await t.close();
+
+/** The renderer main thread's time per second by top-level trace event (nested ones excluded). */
+function mainThreadTime(trace: { traceEvents: TraceEvent[] }, seconds: number): string {
+  const events = trace.traceEvents;
+  const main = events.find((e) => e.name === 'thread_name' && e.args?.name === 'CrRendererMain');
+  const mine = events
+    .filter((e) => e.ph === 'X' && main && e.pid === main.pid && e.tid === main.tid && e.dur)
+    .sort((a, b) => a.ts - b.ts);
+  const self = new Map<string, number>();
+  const inner = new Map<string, number>();
+  const stack: TraceEvent[] = [];
+  for (const e of mine) {
+    while (stack.length && (stack.at(-1) as TraceEvent).ts + ((stack.at(-1) as TraceEvent).dur ?? 0) <= e.ts)
+      stack.pop();
+    if (stack.length === 1) inner.set(e.name, (inner.get(e.name) ?? 0) + (e.dur ?? 0));
+    if (stack.length === 0) self.set(e.name, (self.get(e.name) ?? 0) + (e.dur ?? 0));
+    stack.push(e);
+  }
+  const top = (m: Map<string, number>) =>
+    [...m]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 12)
+      .map(([k, v]) => `${k} ${(v / 1000 / seconds).toFixed(0)}`)
+      .join(', ');
+  return `main thread ms/s, top level: ${top(self)}\n  one level down: ${top(inner)}`;
+}
+interface TraceEvent {
+  name: string;
+  ph: string;
+  ts: number;
+  dur?: number;
+  pid: number;
+  tid: number;
+  args?: { name?: string };
+}
+
+/** The profile's functions by share of samples (self time), the top 25. */
+function topFunctions(profile: {
+  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[];
+  samples?: number[];
+}): string {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const self = new Map<string, number>();
+  const samples = profile.samples ?? [];
+  for (const id of samples) {
+    const f = byId.get(id)?.callFrame;
+    if (!f) continue;
+    const key = `${f.functionName || '(anonymous)'} ${f.url.split('/').pop()}:${f.lineNumber + 1}`;
+    self.set(key, (self.get(key) ?? 0) + 1);
+  }
+  return [...self]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 25)
+    .map(([k, n]) => `${((100 * n) / samples.length).toFixed(1).padStart(5)} % ${k}`)
+    .join('\n');
+}

@@ -26,10 +26,10 @@ declare global {
 }
 
 /**
- * Taps the page's sockets for PETR4's book frames (kind 2), decoded as protocol.md lays them
- * out, and keeps the last 20 in the page: the ladder is compared with what its own page was
- * delivered (Playwright's frame events reach the test later than the page under load, and the
- * simulator's book moves many times a second).
+ * Taps the page's sockets for PETR4's book frames (kind 2, alone or in a batch frame), decoded as
+ * protocol.md lays them out, and keeps the last 20 in the page: the ladder is compared with what
+ * its own page was delivered (Playwright's frame events reach the test later than the page under
+ * load, and the simulator's book moves many times a second).
  */
 async function tapBook(page: Page) {
   await page.addInitScript(() => {
@@ -38,19 +38,29 @@ async function tapBook(page: Page) {
     window.WebSocket = class extends Native {
       constructor(url: string | URL, protocols?: string | string[]) {
         super(url, protocols);
-        this.addEventListener('message', ({ data }) => {
-          if (!(data instanceof ArrayBuffer)) return;
-          const bytes = new Uint8Array(data);
-          const view = new DataView(data);
+        const book = (bytes: Uint8Array) => {
+          const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
           const n = bytes[3] ?? 0;
           if (bytes[1] !== 2 || String.fromCharCode(...bytes.subarray(4, 4 + n)) !== 'PETR4') return;
-          const book: Book = { bids: [], asks: [] };
+          const levels: Book = { bids: [], asks: [] };
           for (let i = 0; i < view.getUint16(4 + n, true); i++) {
             const o = 6 + n + 16 + i * 24;
             const level = { price: view.getFloat64(o, true), qty: view.getFloat64(o + 8, true) };
-            (bytes[o + 20] === 0 ? book.bids : book.asks).push(level);
+            (bytes[o + 20] === 0 ? levels.bids : levels.asks).push(level);
           }
-          window.__petr4Books = [...window.__petr4Books.slice(-19), book];
+          window.__petr4Books = [...window.__petr4Books.slice(-19), levels];
+        };
+        this.addEventListener('message', ({ data }) => {
+          if (!(data instanceof ArrayBuffer)) return;
+          const bytes = new Uint8Array(data);
+          if (bytes[1] !== 4) return book(bytes);
+          // A batch frame (batch mode, protocol.md): entries of type u8, length u32, bytes.
+          const view = new DataView(data);
+          for (let i = 0, o = 6; i < view.getUint16(4, true); i++) {
+            const length = view.getUint32(o + 1, true);
+            if (bytes[o] === 1) book(bytes.subarray(o + 5, o + 5 + length));
+            o += 5 + length;
+          }
         });
       }
     };

@@ -58,6 +58,7 @@ export function startLiveSocket(): () => void {
       useSession.getState().accessToken ? { ticket: await socketTicket() } : undefined,
     isOnline: () => navigator.onLine,
     channels: ['trades', 'candles'],
+    batch: true,
     onHello: (hello) => {
       market.setInstruments(hello.instruments);
       void localDb()
@@ -73,7 +74,7 @@ export function startLiveSocket(): () => void {
     onBook: (frame) => useBook.getState().queue(frame),
     onCandles: (frame) => {
       const last = frame.candles.at(-1);
-      if (last) useMarket.getState().candle(frame.ticker, last);
+      if (last) market.queueCandle(frame.ticker, last);
     },
     onLink: (state, detail) => market.setLink(state, detail?.replaying),
     // An admin disabled this user, signed it out or changed its role (4401 with a reason).

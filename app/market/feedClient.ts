@@ -3,9 +3,12 @@ import {
   type CandlesFrame,
   type Channel,
   type ClientMessage,
+  decodeBatch,
   decodeFrame,
+  type Frame,
   FrameFlag,
   FrameKind,
+  isBatch,
   type Quote,
   type ServerMessage,
   type Trade,
@@ -33,6 +36,11 @@ export interface FeedClientOptions {
   tickers?: (all: string[]) => string[];
   /** Channels to subscribe for those tickers (default: trades only). */
   channels?: Channel[];
+  /**
+   * Asks for batch mode (`batch`): the market messages come several to a WebSocket message, each
+   * at most BATCH_MAX_DELAY_MS late; a page then dispatches ~60 message events a second, not ~2,000.
+   */
+  batch?: boolean;
   onBook?(frame: BookFrame): void;
   onCandles?(frame: CandlesFrame): void;
   onHello?(hello: Extract<ServerMessage, { type: 'hello' }>): void;
@@ -144,12 +152,25 @@ export class FeedClient {
   }
 
   private onMessage(data: unknown) {
-    if (typeof data !== 'string') return this.onFrame(data as ArrayBuffer);
-    const msg = JSON.parse(data) as ServerMessage;
+    if (typeof data === 'string') return this.onText(JSON.parse(data) as ServerMessage);
+    const bytes = new Uint8Array(data as ArrayBuffer);
+    if (!isBatch(bytes)) return this.onFrame(decodeFrame(bytes));
+    // Every message of a batch decoded before any is applied: a malformed batch applies none.
+    const messages: Array<Frame | ServerMessage> = decodeBatch(bytes).map((m) =>
+      typeof m === 'string' ? (JSON.parse(m) as ServerMessage) : decodeFrame(m),
+    );
+    for (const m of messages) {
+      if ('type' in m) this.onText(m);
+      else this.onFrame(m);
+    }
+  }
+
+  private onText(msg: ServerMessage) {
     this.opts.onMessage?.(msg);
     switch (msg.type) {
       case 'hello': {
         this.attempt = 0;
+        if (this.opts.batch) this.send({ type: 'batch' });
         this.subscribed = this.opts.tickers ? this.opts.tickers(msg.tickers) : msg.tickers;
         this.opts.onHello?.(msg);
         this.subscribe(this.subscribed);
@@ -240,8 +261,7 @@ export class FeedClient {
     });
   }
 
-  private onFrame(buf: ArrayBuffer) {
-    const frame = decodeFrame(buf);
+  private onFrame(frame: Frame) {
     if (frame.kind === FrameKind.book) return this.opts.onBook?.(frame);
     if (frame.kind === FrameKind.candles) return this.opts.onCandles?.(frame);
     const replay = (frame.flags & FrameFlag.replay) !== 0;

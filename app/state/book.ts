@@ -1,6 +1,6 @@
 import { create } from 'zustand';
 import type { BookFrame } from '../../sync-server/shared/market.ts';
-import { nextFrame } from './frame.ts';
+import { perFrame } from './frame.ts';
 
 // The latest book of each watched ticker (the price ladder's), as the server's book frames give
 // it: the top BOOK_DEPTH levels per side. Frames come as often as the book changes; the store
@@ -12,25 +12,19 @@ interface BookState {
   drop(ticker: string): void;
 }
 
-let queued = new Map<string, BookFrame>();
-let scheduled = false;
-
-export const useBook = create<BookState>((set) => ({
-  books: {},
-  queue(frame) {
-    queued.set(frame.ticker, frame);
-    if (scheduled) return;
-    scheduled = true;
-    nextFrame(() => {
-      scheduled = false;
-      const ready = queued;
-      queued = new Map();
-      set((s) => ({ books: { ...s.books, ...Object.fromEntries(ready) } }));
-    });
-  },
-  drop: (ticker) =>
-    set((s) => {
-      const { [ticker]: _, ...rest } = s.books;
-      return { books: rest };
-    }),
-}));
+export const useBook = create<BookState>((set) => {
+  const queued = perFrame<BookFrame>((ready) =>
+    set((s) => ({ books: { ...s.books, ...Object.fromEntries(ready) } })),
+  );
+  return {
+    books: {},
+    queue(frame) {
+      queued.pending().set(frame.ticker, frame);
+    },
+    drop: (ticker) =>
+      set((s) => {
+        const { [ticker]: _, ...rest } = s.books;
+        return { books: rest };
+      }),
+  };
+});

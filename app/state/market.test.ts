@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { applyTrades, type Trade } from '../../sync-server/shared/market.ts';
+import { useBook } from './book.ts';
 import { tradeTape, useMarket } from './market.ts';
 
 // The queue between the feed and the screen: one store update per animation frame.
@@ -91,5 +92,67 @@ describe('useMarket.queueTrades', () => {
     const tape = tradeTape('ITUB4');
     expect([0, 1, 2].map((i) => tape?.at(i)?.seq)).toEqual([3, 2, 1]);
     expect(tradeTape('BBDC4')).toBeUndefined();
+  });
+});
+
+describe('one animation frame for every store', () => {
+  it('applies the trades, tops, candles and books queued between two frames in one callback', () => {
+    const s = useMarket.getState();
+    s.queueTrades('PETR4', [trade(1, 38.5)]);
+    s.queueTop('PETR4', { bid: 38.4, bidQty: 100, ask: 38.6, askQty: 200 });
+    s.queueCandle('PETR4', {
+      time: 0,
+      open: 38.5,
+      high: 38.5,
+      low: 38.5,
+      close: 38.5,
+      volume: 100,
+      trades: 1,
+    });
+    useBook.getState().queue({
+      version: 1,
+      kind: 2,
+      flags: 0,
+      ticker: 'PETR4',
+      bookVersion: 1,
+      time: 0,
+      bids: [{ price: 38.4, qty: 100, count: 1 }],
+      asks: [],
+    });
+    // One callback, so React renders what the four changed once, not once per store.
+    expect(frames).toHaveLength(1);
+    runFrames();
+    expect(useMarket.getState().quotes.PETR4?.last).toBe(38.5);
+    expect(useMarket.getState().tops.PETR4?.ask).toBe(38.6);
+    expect(useMarket.getState().liveCandles.PETR4?.close).toBe(38.5);
+    expect(useBook.getState().books.PETR4?.bids).toHaveLength(1);
+  });
+
+  it('applies a bar that closed between two frames in its final form, then the new one', () => {
+    const bar = (time: number, close: number) => ({
+      time,
+      open: 1,
+      high: close,
+      low: 1,
+      close,
+      volume: 1,
+      trades: 1,
+    });
+    const seen: Array<[number, number]> = [];
+    const off = useMarket.subscribe((st, prev) => {
+      const c = st.liveCandles.WEGE3;
+      if (c && c !== prev.liveCandles.WEGE3) seen.push([c.time, c.close]);
+    });
+    const { queueCandle } = useMarket.getState();
+    queueCandle('WEGE3', bar(60_000, 2));
+    queueCandle('WEGE3', bar(60_000, 3));
+    queueCandle('WEGE3', bar(120_000, 4));
+    expect(seen).toEqual([]);
+    runFrames();
+    off();
+    expect(seen).toEqual([
+      [60_000, 3],
+      [120_000, 4],
+    ]);
   });
 });

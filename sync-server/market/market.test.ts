@@ -7,6 +7,7 @@ import {
   type CandlesFrame,
   decodeFrame,
   FrameKind,
+  isBatch,
   type Quote,
   type ServerMessage,
   type Trade,
@@ -36,14 +37,27 @@ describe.each(backends())('market data on %s', (backend) => {
   });
   afterAll(() => t?.close());
 
+  /** WebSocket messages the clients got, and how many of them were batch frames. */
+  const received = { messages: 0, batches: 0 };
+  const CountingWebSocket = class extends WebSocket {
+    constructor(url: string) {
+      super(url);
+      this.on('message', (data, isBinary) => {
+        received.messages++;
+        if (isBinary && isBatch(new Uint8Array(data as Buffer))) received.batches++;
+      });
+    }
+  } as unknown as typeof globalThis.WebSocket;
   const client = (
     onTrades: (ticker: string, seqs: number[], replay: boolean) => void,
     links: LinkState[] = [],
+    batch = false,
   ) =>
     new FeedClient({
       url: t.wsUrl,
       credentials: async () => ({ token }),
-      WebSocket: NodeWebSocket,
+      WebSocket: CountingWebSocket,
+      batch,
       tickers: () => ['PETR4', 'WINZ25'],
       onTrades: (ticker, trades, replay) =>
         onTrades(
@@ -98,9 +112,13 @@ describe.each(backends())('market data on %s', (backend) => {
     );
   });
 
-  it('replays what a dropped client missed: no gap, no duplicate', async () => {
+  it.each([
+    ['', false],
+    [' (batch mode)', true],
+  ])('replays what a dropped client missed%s: no gap, no duplicate', async (_, batch) => {
     const applied: number[] = [];
-    const c = client((ticker, seqs) => ticker === 'PETR4' && applied.push(...seqs));
+    received.batches = 0;
+    const c = client((ticker, seqs) => ticker === 'PETR4' && applied.push(...seqs), [], batch);
     c.start();
     await until(() => applied.length > 10, 'first trades');
     // Drop the socket under the client, as a network cut would; let the market move on.
@@ -110,6 +128,30 @@ describe.each(backends())('market data on %s', (backend) => {
     await until(() => applied.length > 0 && (applied.at(-1) as number) > missedFrom + 40, 'catch-up', 15_000);
     c.stop();
     expect(applied).toEqual(Array.from({ length: applied.length }, (_, i) => (applied[0] as number) + i));
+    if (batch) expect(received.batches).toBeGreaterThan(0);
+    else expect(received.batches).toBe(0);
+  });
+
+  it('in batch mode, streams every trade once, in order, in fewer WebSocket messages than trades', async () => {
+    const seen = new Map<string, number[]>();
+    const c = client((ticker, seqs) => seen.set(ticker, [...(seen.get(ticker) ?? []), ...seqs]), [], true);
+    c.start();
+    await until(() => (seen.get('PETR4')?.length ?? 0) > 5, 'first trades');
+    received.messages = 0;
+    received.batches = 0;
+    const from = new Map([...seen].map(([k, v]) => [k, v.length]));
+    await until(
+      () => (seen.get('PETR4')?.length ?? 0) > 80 && (seen.get('WINZ25')?.length ?? 0) > 80,
+      'trades',
+      15_000,
+    );
+    c.stop();
+    for (const seqs of seen.values())
+      expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => (seqs[0] as number) + i));
+    const trades = [...seen].reduce((n, [k, v]) => n + v.length - (from.get(k) ?? 0), 0);
+    expect(received.batches).toBeGreaterThan(0);
+    // Each trade and its candle are two frames unbatched: batched, far fewer messages than trades.
+    expect(received.messages).toBeLessThan(trades);
   });
 
   it('after a server restart, replays the old part from the database and the rest from the ring', async () => {

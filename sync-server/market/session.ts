@@ -11,6 +11,7 @@ import {
 import { fullBucket, type Rate, type TokenBucket, takeToken } from '../tokenBucket.ts';
 import { CloseCode, type WsEndpoint, type WsSession } from '../ws.ts';
 import { AGENTS_TOPIC } from './agents.ts';
+import { type Batched, SocketBatcher } from './batch.ts';
 import { type MarketService, topicFor } from './service.ts';
 
 // The /ws endpoint: JSON control messages in; snapshots, replays and binary market frames out;
@@ -31,6 +32,7 @@ const clientMessage = z.discriminatedUnion('type', [
       .optional(),
   }),
   z.object({ type: z.literal('unsub'), channel: z.enum(CHANNELS), tickers }),
+  z.object({ type: z.literal('batch') }),
   z.object({ type: z.literal('ping'), id: z.number().int().optional() }),
 ]);
 
@@ -119,6 +121,8 @@ interface State {
   queue: Promise<void> | undefined;
   /** An admin's socket: it watches the open dead letters until it closes. */
   admin: boolean;
+  /** Batch mode (the client sent `batch`): its market topics are joined in the batcher, not uWS. */
+  batch: Batched | undefined;
 }
 
 /** The largest control message; one up to twice this is closed with 1009 and a reason. */
@@ -128,6 +132,8 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
 export interface MarketEndpoint extends WsEndpoint<State> {
   /** Stops the backpressure sweep (server shutdown). */
   stop(): void;
+  /** A message published on a topic, for the sockets in batch mode (uWS has the others). */
+  publish(topic: string, message: Uint8Array | string): void;
   /** Open /ws sockets. */
   readonly sockets: number;
 }
@@ -136,7 +142,17 @@ export function marketEndpoint(deps: MarketSessionDeps): MarketEndpoint {
   const wm = deps.watermarks ?? DEFAULT_WATERMARKS;
   const rate = deps.controlRate ?? CONTROL_RATE;
   const sessions = new Map<WsSession, State>();
-  const send = (s: WsSession, m: ServerMessage) => s.send(JSON.stringify(m), false);
+  const batcher = new SocketBatcher();
+  // Everything sent to a socket goes through here: in batch mode, after what it holds.
+  const out = (s: WsSession, message: Uint8Array | string, binary: boolean) => {
+    const batch = sessions.get(s)?.batch;
+    return batch ? batcher.send(batch, message, binary) : s.send(message, binary);
+  };
+  const send = (s: WsSession, m: ServerMessage) => out(s, JSON.stringify(m), false);
+  const joinTopic = (s: WsSession, state: State, topic: string) =>
+    state.batch ? batcher.subscribe(state.batch, topic) : s.subscribe(topic);
+  const leaveTopic = (s: WsSession, state: State, topic: string) =>
+    state.batch ? batcher.unsubscribe(state.batch, topic) : s.unsubscribe(topic);
   const fail = (s: WsSession, code: string, message: string) => {
     deps.onClientError(s.principal, code);
     send(s, { type: 'error', code, message });
@@ -181,7 +197,7 @@ export function marketEndpoint(deps: MarketSessionDeps): MarketEndpoint {
   ) => {
     if (channel !== 'trades') {
       s.cork(() => {
-        if (state.mode === 'live') for (const f of latestFrames(channel, names)) s.send(f, true);
+        if (state.mode === 'live') for (const f of latestFrames(channel, names)) out(s, f, true);
         for (const t of names) join(s, state, channel, t);
         send(s, { type: 'subscribed', channel, tickers: names });
       });
@@ -204,7 +220,7 @@ export function marketEndpoint(deps: MarketSessionDeps): MarketEndpoint {
       s.cork(() => {
         if (plan.kind === 'replay') {
           send(s, { type: 'replay', ticker: t, from: plan.from, to: plan.to });
-          for (const f of plan.frames) s.send(f, true);
+          for (const f of plan.frames) out(s, f, true);
         } else {
           // `seqs` says where the ticker continues, also when there is no quote yet (a restart).
           send(s, {
@@ -237,7 +253,7 @@ export function marketEndpoint(deps: MarketSessionDeps): MarketEndpoint {
     const topic = topicFor(channel, t);
     state.topics.add(topic);
     if (channel === 'trades') state.tickers.add(t);
-    if (state.mode === 'live') s.subscribe(topic);
+    if (state.mode === 'live') joinTopic(s, state, topic);
   };
 
   const setMode = (s: WsSession, state: State, mode: State['mode']) => {
@@ -247,8 +263,8 @@ export function marketEndpoint(deps: MarketSessionDeps): MarketEndpoint {
     state.mode = mode;
     state.conflatedSince = Date.now();
     for (const topic of state.topics) {
-      if (mode === 'live') s.subscribe(topic);
-      else s.unsubscribe(topic);
+      if (mode === 'live') joinTopic(s, state, topic);
+      else leaveTopic(s, state, topic);
     }
     send(s, mode === 'live' ? { type: 'live' } : { type: 'conflated' });
     if (mode === 'live') {
@@ -258,7 +274,7 @@ export function marketEndpoint(deps: MarketSessionDeps): MarketEndpoint {
           .filter((x) => x.startsWith(`md/${channel}/`))
           .map((x) => x.slice(channel.length + 4));
       for (const f of [...latestFrames('book', of('book')), ...latestFrames('candles', of('candles'))])
-        s.send(f, true);
+        out(s, f, true);
       sendBackfills(s, state.tickers);
     }
   };
@@ -298,7 +314,11 @@ export function marketEndpoint(deps: MarketSessionDeps): MarketEndpoint {
     // uWS's own ceiling, above our hard watermark: a last resort if a burst outruns the sweep.
     maxBackpressureBytes: wm.hardBytes * 2,
     params: () => ({}),
-    stop: () => clearInterval(sweep),
+    stop: () => {
+      clearInterval(sweep);
+      batcher.stop();
+    },
+    publish: (topic, message) => batcher.publish(topic, message),
     open(session) {
       const state: State = {
         expiry: undefined,
@@ -313,6 +333,7 @@ export function marketEndpoint(deps: MarketSessionDeps): MarketEndpoint {
         droppedAt: 0,
         queue: undefined,
         admin: session.principal.role === 'admin' && deps.openLetters !== undefined,
+        batch: undefined,
       };
       sessions.set(session, state);
       deps.metrics?.state('live', 1);
@@ -427,12 +448,21 @@ export function marketEndpoint(deps: MarketSessionDeps): MarketEndpoint {
               const topic = topicFor(channel, t);
               state.topics.delete(topic);
               if (channel === 'trades') state.tickers.delete(t);
-              session.unsubscribe(topic);
+              leaveTopic(session, state, topic);
             }
             send(session, { type: 'unsubscribed', channel, tickers: names });
           });
           return;
         }
+        case 'batch':
+          // The topics joined so far move to the batcher at once: nothing is sent twice or lost.
+          if (!state.batch) {
+            const live = state.mode === 'live';
+            if (live) for (const topic of state.topics) session.unsubscribe(topic);
+            state.batch = batcher.add(session);
+            if (live) for (const topic of state.topics) batcher.subscribe(state.batch, topic);
+          }
+          return;
         case 'ping':
           send(session, { type: 'pong', id: parsed.id, time: Date.now() });
           return;
@@ -445,6 +475,7 @@ export function marketEndpoint(deps: MarketSessionDeps): MarketEndpoint {
       clearTimeout(state.expiry);
       deps.metrics?.state(state.mode, -1);
       if (state.admin) deps.openLetters?.unwatch();
+      if (state.batch) batcher.remove(state.batch);
       sessions.delete(session);
     },
   };

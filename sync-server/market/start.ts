@@ -87,7 +87,11 @@ export async function startMarket(opts: MarketOptions): Promise<Market> {
     head: (ticker) => feed.tradeCapture.lastSeq(ticker),
     store: (t) => writer.write(t),
     deadLetter: (l) => deadLetters.add(l),
-    publish: opts.publish,
+    // To the /ws sockets in batch mode, and through uWS's topics to the others.
+    publish: (topic, message) => {
+      endpoint.publish(topic, message);
+      return opts.publish(topic, message);
+    },
     status: () => feed.status,
     agents,
     log,

@@ -8,6 +8,15 @@ export const PROTOCOL_VERSION = 1;
 
 export const FrameKind = { trades: 1, book: 2, candles: 3 } as const;
 export type FrameKind = (typeof FrameKind)[keyof typeof FrameKind];
+/**
+ * Byte 1 of a batch frame: several of a socket's messages in one WebSocket message (a socket
+ * that sent `batch`), each a market frame or a JSON control message, in the order sent.
+ */
+export const BATCH_KIND = 4;
+/** What a batch entry holds: a market frame, or a JSON message's UTF-8 text. */
+export const BatchEntry = { frame: 1, text: 2 } as const;
+/** A socket in batch mode gets its market messages at most this late (docs/protocol.md). */
+export const BATCH_MAX_DELAY_MS = 16;
 
 export const FrameFlag = {
   /** The events are a replay of ones the client missed, not live. */
@@ -256,6 +265,80 @@ export function decodeFrame(data: ArrayBuffer | Uint8Array): Frame {
   return { version, kind: FrameKind.candles, flags, ticker, tf: v.getUint32(p, true), candles };
 }
 
+// Batch frame: version u8, kind u8 (4), flags u8 (0), reserved u8 (0), count u16, then `count`
+// entries: type u8 (1 market frame, 2 JSON text), length u32, that many bytes (docs/protocol.md).
+const BATCH_HEAD = 6;
+const ENTRY_HEAD = 5;
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** One message of a batch, already encoded: a market frame, or a JSON message's UTF-8 bytes. */
+export interface BatchPart {
+  readonly text: boolean;
+  readonly bytes: Uint8Array;
+}
+
+/** Joins messages into one batch frame, in order. */
+export function encodeBatch(parts: readonly BatchPart[]): Uint8Array {
+  if (parts.length > MAX_BATCH) throw new FrameError(`at most ${MAX_BATCH} messages per batch`);
+  let size = BATCH_HEAD;
+  for (const p of parts) size += ENTRY_HEAD + p.bytes.length;
+  const bytes = new Uint8Array(size);
+  const v = new DataView(bytes.buffer);
+  bytes[0] = PROTOCOL_VERSION;
+  bytes[1] = BATCH_KIND;
+  v.setUint16(4, parts.length, true);
+  let o = BATCH_HEAD;
+  for (const p of parts) {
+    bytes[o] = p.text ? BatchEntry.text : BatchEntry.frame;
+    v.setUint32(o + 1, p.bytes.length, true);
+    bytes.set(p.bytes, o + ENTRY_HEAD);
+    o += ENTRY_HEAD + p.bytes.length;
+  }
+  return bytes;
+}
+
+/** True when a binary message is a batch frame (decode it with decodeBatch, not decodeFrame). */
+export const isBatch = (data: Uint8Array) => data.length > 1 && data[1] === BATCH_KIND;
+
+/**
+ * The messages of a batch frame, in order: market frames as views into it (decode each with
+ * decodeFrame), JSON messages as their text. Throws FrameError on anything malformed: a length
+ * past the end or short of it, an unknown entry type, a batch inside a batch, text not UTF-8.
+ */
+export function decodeBatch(data: ArrayBuffer | Uint8Array): Array<Uint8Array | string> {
+  const bytes = data instanceof Uint8Array ? data : new Uint8Array(data);
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (bytes.length < BATCH_HEAD) throw new FrameError('batch shorter than its header');
+  if (bytes[0] !== PROTOCOL_VERSION) throw new FrameError(`unsupported protocol version ${bytes[0]}`);
+  if (bytes[1] !== BATCH_KIND) throw new FrameError(`not a batch frame (kind ${bytes[1]})`);
+  if (bytes[2] !== 0 || bytes[3] !== 0) throw new FrameError('batch flags and reserved byte must be 0');
+  const count = v.getUint16(4, true);
+  const out: Array<Uint8Array | string> = new Array(count);
+  let o = BATCH_HEAD;
+  for (let i = 0; i < count; i++) {
+    if (bytes.length - o < ENTRY_HEAD) throw new FrameError(`batch ends inside entry ${i}'s header`);
+    const type = bytes[o] as number;
+    const length = v.getUint32(o + 1, true);
+    const start = o + ENTRY_HEAD;
+    if (length > bytes.length - start) throw new FrameError(`batch entry ${i} runs past the end`);
+    const body = bytes.subarray(start, start + length);
+    if (type === BatchEntry.frame) {
+      if (isBatch(body)) throw new FrameError('a batch may not hold a batch');
+      out[i] = body;
+    } else if (type === BatchEntry.text) {
+      try {
+        out[i] = utf8.decode(body);
+      } catch {
+        throw new FrameError(`batch entry ${i} is not UTF-8 text`);
+      }
+    } else throw new FrameError(`unknown batch entry type ${type}`);
+    o = start + length;
+  }
+  if (o !== bytes.length)
+    throw new FrameError(`batch has ${bytes.length - o} bytes after its ${count} entries`);
+  return out;
+}
+
 // ---- JSON control messages ----
 
 export const CHANNELS = ['trades', 'book', 'candles'] as const;
@@ -388,6 +471,11 @@ export type ClientMessage =
       sinceTrade?: Record<string, TradeMark>;
     }
   | { type: 'unsub'; channel: Channel; tickers: string[] }
+  /**
+   * From now on, the socket's market messages (its channels' frames and JSON, and the replies
+   * among them) come joined in batch frames, each at most BATCH_MAX_DELAY_MS late.
+   */
+  | { type: 'batch' }
   | { type: 'ping'; id?: number };
 
 /**
