@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { CostsAnswer, DayPnl, OrderJson, PositionJson } from '../shared/orders.ts';
 import { b3Now } from '../testing/market.ts';
-import { backends, ERROR_CODE, login, startTestServer, type TestServer } from '../testing/server.ts';
+import { restClient } from '../testing/rest.ts';
+import { backends, login, startTestServer, type TestServer } from '../testing/server.ts';
 import { until } from '../testing/until.ts';
 
 // Costs end to end: an admin sets an account's schedule over REST, orders fill in parts through
@@ -33,23 +34,7 @@ describe.each(backends())('costs on %s', (backend) => {
   const tokens: Record<string, string> = {};
   let n = 0;
 
-  const api = async (who: string | null, method: string, path: string, body?: unknown) => {
-    const r = await fetch(`${t.url}${path}`, {
-      method,
-      headers: {
-        ...(who ? { Authorization: `Bearer ${tokens[who]}` } : {}),
-        'Content-Type': 'application/json',
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const json = (await r.json()) as Json;
-    if (r.status >= 400)
-      expect(json, `${method} ${path} → ${r.status}`).toMatchObject({
-        error: expect.stringMatching(ERROR_CODE),
-        message: expect.stringMatching(/\w \w/),
-      });
-    return { status: r.status, body: json };
-  };
+  const api = restClient<Json>(() => t.url, tokens);
   const sim = () => t.server.connector.sim as NonNullable<TestServer['server']['connector']['sim']>;
   const order = async (id: number) =>
     (await api('admin', 'GET', `/api/v1/orders/${id}`)).body.order as OrderJson;

@@ -7,7 +7,8 @@ import WebSocket from 'ws';
 import type { OrderJson, PositionJson } from '../shared/orders.ts';
 import { b3Now } from '../testing/market.ts';
 import { metric } from '../testing/metrics.ts';
-import { backends, ERROR_CODE, login, startTestServer, type TestServer } from '../testing/server.ts';
+import { restClient } from '../testing/rest.ts';
+import { backends, login, startTestServer, type TestServer } from '../testing/server.ts';
 import { until } from '../testing/until.ts';
 import { requestHash } from './manager.ts';
 
@@ -79,26 +80,7 @@ describe.each(backends())('orders on %s', (backend) => {
       exchange: 'B',
     });
 
-  const api = async (who: string | null, method: string, path: string, body?: unknown) => {
-    const r = await fetch(`${t.url}${path}`, {
-      method,
-      headers: {
-        ...(who ? { Authorization: `Bearer ${tokens[who]}` } : {}),
-        'Content-Type': 'application/json',
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    // When the answer arrived (its head), before its body is read.
-    const at = performance.now();
-    const json = (await r.json()) as Json;
-    // Every refusal, whatever the route, names a short code and says what it means.
-    if (r.status >= 400)
-      expect(json, `${method} ${path} → ${r.status}`).toMatchObject({
-        error: expect.stringMatching(ERROR_CODE),
-        message: expect.stringMatching(/\w \w/),
-      });
-    return { status: r.status, body: json, at };
-  };
+  const api = restClient<Json>(() => t.url, tokens);
   const sim = () => t.server.connector.sim as NonNullable<TestServer['server']['connector']['sim']>;
   const order = async (id: number) =>
     (await api('admin', 'GET', `/api/v1/orders/${id}`)).body.order as OrderJson;
@@ -530,6 +512,67 @@ describe.each(backends())('orders on %s', (backend) => {
         },
       ),
       { numRuns: 4 },
+    );
+    sim().setOrderMode('match');
+  });
+
+  it('flattens over REST: the working order cancelled first, then one market order for the position, once', async () => {
+    sim().setOrderMode('hold');
+    const before = await positionOf('trader1', 'PETR4');
+    // Long whatever the earlier tests left the account: the flatten then sells.
+    const entryQty = 300 + Math.max(0, -before);
+    const bought = await api('trader1', 'POST', '/api/v1/orders', { ...limitBuy(38.5, 'flat', entryQty) });
+    const entry = bought.body.order as OrderJson;
+    await untilState(entry.id, 'new');
+    sim().fillOrder(BigInt(entry.localOrderId as string), entryQty, 38.5);
+    await untilState(entry.id, 'filled');
+    const working = (await api('trader1', 'POST', '/api/v1/orders', limitBuy(38.1, 'flat', 200))).body
+      .order as OrderJson;
+    await untilState(working.id, 'new');
+    // Part of the working order fills before the flatten: the market order is for what is left.
+    sim().fillOrder(BigInt(working.localOrderId as string), 100, 38.1);
+    await until(async () => (await order(working.id)).filledQty === 100, 'the partial fill');
+    const held = before + entryQty + 100;
+    const id = nextId('flatten');
+    const r = await api('trader1', 'POST', '/api/v1/positions/flatten', {
+      clientOrderId: id,
+      ticker: 'PETR4',
+    });
+    expect(r.status).toBe(200);
+    expect((await order(working.id)).state).toBe('canceled');
+    const [flat] = r.body.positions as {
+      ticker: string;
+      positionQty: number;
+      order: OrderJson;
+      created: boolean;
+    }[];
+    expect(flat).toMatchObject({ ticker: 'PETR4', positionQty: held, created: true });
+    expect(flat?.order).toMatchObject({ clientOrderId: id, side: 'sell', type: 'market', qty: held });
+    sim().fillOrder(BigInt(flat?.order.localOrderId as string), held, 38.45);
+    await untilState(flat?.order.id as number, 'filled');
+    expect(await positionOf('trader1', 'PETR4')).toBe(0);
+    // The same request again: nothing more is sent.
+    const sent = sim().orderStats().sent;
+    const again = await api('trader1', 'POST', '/api/v1/positions/flatten', {
+      clientOrderId: id,
+      ticker: 'PETR4',
+    });
+    expect(again.status).toBe(200);
+    expect((again.body.positions as { created: boolean; order: OrderJson }[])[0]).toMatchObject({
+      created: false,
+      order: { id: flat?.order.id },
+    });
+    expect(sim().orderStats().sent).toBe(sent);
+    // Refusals name their reason.
+    expect(
+      (await api('trader1', 'POST', '/api/v1/positions/flatten', { clientOrderId: 'x', ticker: 'ZZZZ9' }))
+        .body.error,
+    ).toBe('unknown_ticker');
+    expect((await api('trader1', 'POST', '/api/v1/positions/flatten', { clientOrderId: '.x' })).status).toBe(
+      400,
+    );
+    expect((await api('viewer1', 'POST', '/api/v1/positions/flatten', { clientOrderId: 'v1' })).status).toBe(
+      403,
     );
     sim().setOrderMode('match');
   });
