@@ -50,6 +50,7 @@ export interface BracketRepository {
   insert(b: NewBracket): Promise<{ bracket: Bracket; created: boolean }>;
   update(id: number, p: BracketPatch): Promise<Bracket>;
   byId(id: number): Promise<Bracket | undefined>;
+  byClientId(accountId: string, clientId: string): Promise<Bracket | undefined>;
   allOpen(): Promise<Bracket[]>;
 }
 
@@ -113,11 +114,11 @@ export function bracketProblem(
     if (ctx.positionQty === 0)
       return { code: 'no_position', message: `No open ${req.ticker} position to bracket` };
     side = ctx.positionQty > 0 ? 'long' : 'short';
-    const qty = req.qty ?? Math.abs(ctx.positionQty);
+    const free = Math.abs(ctx.positionQty) - ctx.protectedQty;
+    const qty = req.qty ?? free;
     if (qty % inst.lotSize !== 0)
       return { code: 'bad_quantity', message: `The quantity must be a multiple of ${inst.lotSize}` };
-    const free = Math.abs(ctx.positionQty) - ctx.protectedQty;
-    if (qty > free)
+    if (qty <= 0 || qty > free)
       return {
         code: 'beyond_position',
         message:
@@ -226,6 +227,9 @@ export class Brackets {
     reference: number | undefined,
     cfg: RiskConfig,
   ): Promise<{ bracket: Bracket; created: boolean }> {
+    // A repeat (same clientId) is answered with the bracket it made, whatever moved since.
+    const known = await this.store.byClientId(accountId, req.clientId);
+    if (known) return { bracket: known, created: false };
     const positionQty = this.manager.position(accountId, req.ticker).qty;
     let protectedQty = 0;
     for (const id of this.ofTicker.get(`${accountId}|${req.ticker}`) ?? []) {
@@ -247,7 +251,7 @@ export class Brackets {
       clientId: req.clientId,
       ticker: req.ticker,
       side,
-      qty: req.entry ? 0 : (req.qty ?? Math.abs(positionQty)),
+      qty: req.entry ? 0 : (req.qty ?? Math.abs(positionQty) - protectedQty),
       takeProfit: req.takeProfit,
       stopPrice: req.stopPrice,
       stopLimit: req.stopLimit,

@@ -557,6 +557,7 @@ export class OrderManager {
       if (!next) return;
       current = next;
     }
+    let replacedAbove = false;
     if (
       dll.qty !== current.qty &&
       dll.qty > 0 &&
@@ -577,6 +578,7 @@ export class OrderManager {
       });
       if (!next) return;
       current = next;
+      replacedAbove = true;
     }
     if (dll.filledQty > current.filledQty) {
       // New executions: the price of the new part follows from the two averages.
@@ -617,7 +619,7 @@ export class OrderManager {
     if (event === 'cancel_requested' && current.state === 'pending_cancel') return;
     if (event === 'replace_requested' && current.state === 'pending_replace') return;
     if (event === 'replaced') {
-      if (current.state !== 'pending_replace' && current.qty === dll.qty) return; // applied above
+      if (replacedAbove) return;
       if (current.state !== 'pending_replace') {
         // The change request and its result arrived in one read: both are recorded.
         const next = await this.apply(current, 'replace_requested', {});
