@@ -52,6 +52,8 @@ function BracketForm({ ask }: { ask: Ask }) {
     if (prices.some((p) => !Number.isFinite(p) || (inst && !isValidPrice(p, inst.tickSize))))
       return setProblem(t('bracket.badPrice'));
     const [takeProfit, stopPrice, stopLimit] = prices as [number, number, number];
+    // Not held for later: a bracket is placed against the position as it is now.
+    if (!navigator.onLine || useMarket.getState().link === 'offline') return setProblem(t('bracket.offline'));
     setBusy(true);
     try {
       await sendBracket({
