@@ -72,7 +72,7 @@ export interface BracketRequest {
   readonly stopLimit: number;
 }
 
-type Manager = Pick<OrderManager, 'submit' | 'cancel' | 'modify' | 'position'>;
+type Manager = Pick<OrderManager, 'submit' | 'cancel' | 'modify' | 'position' | 'isReady'>;
 type Orders = Pick<OrderRepository, 'byId' | 'byClientId'>;
 
 const OPEN = new Set(['pending', 'active']);
@@ -227,6 +227,12 @@ export class Brackets {
     reference: number | undefined,
     cfg: RiskConfig,
   ): Promise<{ bracket: Bracket; created: boolean }> {
+    if (!this.manager.isReady)
+      throw new OrderError(
+        503,
+        'reconciling',
+        'Orders are being reconciled with the broker: try again in a moment',
+      );
     // A repeat (same clientId) is answered with the bracket it made, whatever moved since.
     const known = await this.store.byClientId(accountId, req.clientId);
     if (known) return { bracket: known, created: false };
