@@ -6,6 +6,7 @@ import { openLocalDb } from './data/db.ts';
 import { type PlainId, useT } from './i18n/i18n.ts';
 import { restoreMarket, startLiveSocket } from './live/socket.ts';
 import { BackfillProgress } from './market/BackfillProgress.tsx';
+import { BracketDialog } from './orders/BracketDialog.tsx';
 import { FlattenDialog, useTradingHotkeys } from './orders/FlattenDialog.tsx';
 import { OutboxPanel } from './orders/OutboxPanel.tsx';
 import { useOutbox } from './orders/outbox.ts';
@@ -149,6 +150,7 @@ function Shell({ user }: { user: User }) {
           </nav>
           <main>
             <FlattenDialog />
+            <BracketDialog />
             <BackfillProgress />
             <Screen view={view} />
           </main>

@@ -3,7 +3,8 @@
 // the whole real server — REST → risk → write-ahead → koffi → simulator → order callback →
 // capture ring → GetOrderDetails → database → WS push — beside a bare REST round trip on the
 // same server; (3) a stop-limit's round trip: submitted, acknowledged, triggered by a trade
-// injected through its stop (SimInjectTrade), filled.
+// injected through its stop (SimInjectTrade), filled; (4) an OCO bracket on a position: both legs
+// sent, the take-profit filled, the stop cancelled by the server.
 // Run: npx tsx bench/orders.bench.ts (DATABASE_URL set: PostgreSQL, else PGlite).
 import WebSocket from 'ws';
 import { z } from 'zod';
@@ -16,6 +17,7 @@ import { until } from '../sync-server/testing/until.ts';
 const RISK_CALLS = Number(process.env.BENCH_RISK_CALLS ?? 200_000);
 const ORDERS = Number(process.env.BENCH_ORDERS ?? 400);
 const STOPS = Number(process.env.BENCH_STOPS ?? 200);
+const BRACKETS = Number(process.env.BENCH_BRACKETS ?? 200);
 
 const quantiles = (xs: number[]) => {
   xs.sort((a, b) => a - b);
@@ -292,5 +294,56 @@ const stopRows = [
   ['POST → acknowledged → trade through → filled pushed (full)', quantiles(stopTotal)],
 ] as const;
 printLatencies(`Stop-limit round trip on ${backend}, ${STOPS} sequential stop-limit orders (ms):`, stopRows);
+
+// ---- (4) bracket round trip ----
+// A long 100 bought at market (not timed), then a bracket on it over REST: the POST answers once
+// both legs are sent; the take-profit is filled by the broker (SimFillOrder: the still book never
+// reaches 39), and the server cancels the stop. The OCO reaction is the fill → stop cancelled push.
+const bracketSubmit: number[] = [];
+const bracketWorking: number[] = [];
+const bracketReaction: number[] = [];
+const bracketTotal: number[] = [];
+for (let i = 0; i < BRACKETS + 10; i++) {
+  const entry = await call(token, 'POST', '/api/v1/orders', {
+    clientOrderId: `bench-long-${i}`,
+    ticker: 'PETR4',
+    side: 'buy',
+    type: 'market',
+    qty: 100,
+  });
+  await pushedIn((entry.order as { id: number }).id, 'filled');
+  const t0 = performance.now();
+  const r = await call(token, 'POST', '/api/v1/brackets', {
+    clientId: `bench-oco-${i}`,
+    ticker: 'PETR4',
+    qty: 100,
+    takeProfit: 39,
+    stopPrice: 38,
+    stopLimit: 37.9,
+  });
+  const t1 = performance.now();
+  const b = r.bracket as { takeProfitOrderId: number; stopLossOrderId: number };
+  await Promise.all([pushedIn(b.takeProfitOrderId, 'new'), pushedIn(b.stopLossOrderId, 'new')]);
+  const t2 = performance.now();
+  const tp = (await call(token, 'GET', `/api/v1/orders/${b.takeProfitOrderId}`)).order as {
+    localOrderId: string;
+  };
+  const t3 = performance.now();
+  sim.fillOrder(BigInt(tp.localOrderId), 100, 39);
+  await pushedIn(b.stopLossOrderId, 'canceled');
+  const t4 = performance.now();
+  if (i < 10) continue; // warm-up
+  bracketSubmit.push(t1 - t0);
+  bracketWorking.push(t2 - t0);
+  bracketReaction.push(t4 - t3);
+  bracketTotal.push(t2 - t0 + (t4 - t3));
+}
+const bracketRows = [
+  ['POST /api/v1/brackets → 201 (both legs risk-checked and sent)', quantiles(bracketSubmit)],
+  ['POST → both legs acknowledged (pushed new)', quantiles(bracketWorking)],
+  ['take-profit filled → stop cancelled pushed (the OCO reaction)', quantiles(bracketReaction)],
+  ['bracket placed and working + its OCO reaction (full)', quantiles(bracketTotal)],
+] as const;
+printLatencies(`Bracket round trip on ${backend}, ${BRACKETS} sequential brackets (ms):`, bracketRows);
 ws.close();
 await t.close();

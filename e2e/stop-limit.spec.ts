@@ -1,53 +1,21 @@
 import { expect, type Page, test } from '@playwright/test';
-import { b3Now } from '../sync-server/testing/market.ts';
-import { login, startTestServer, type TestServer } from '../sync-server/testing/server.ts';
-import { englishContext, PASSWORD, signIn } from './desk.ts';
+import { englishContext, signIn } from './desk.ts';
+import { type SimDesk, simDesk } from './simDesk.ts';
 
-// A stop-limit from the ticket to the blotter in a real Chromium: the server runs in this process
-// (its simulator library with it), so the spec prints the trades itself through SimInjectTrade,
-// the way the server tests do; the market model is still (rate 0), so only those trades print.
+// A stop-limit from the ticket to the blotter in a real Chromium, on a desk whose server runs in
+// this process (simDesk.ts): the spec prints the trades itself through SimInjectTrade.
 
 const PORT = Number(process.env.TAPE_E2E_PORT ?? 9101) + 1;
-let t: TestServer;
-let tradeNumber = 100;
-
-const sim = () => t.server.connector.sim as NonNullable<TestServer['server']['connector']['sim']>;
-/** Prints a PETR4 trade and waits until the server has it as the last trade. */
-async function print(price: number) {
-  const n = ++tradeNumber;
-  sim().injectTrade({ ticker: 'PETR4', exchange: 'B', date: b3Now(), price, qty: 100, tradeNumber: n });
-  await expect.poll(() => t.server.market.quote('PETR4')?.tradeNumber, { message: `trade ${n}` }).toBe(n);
-}
+let desk: SimDesk;
+const print = (price: number) => desk.print(price);
 const ptBr = (n: number) => n.toFixed(2).replace('.', ',');
 
 test.beforeAll(async () => {
-  t = await startTestServer('pglite', { TAPE_PORT: String(PORT), TAPE_STATIC_DIR: 'dist' });
-  sim().setRate(0);
-  sim().resetOrders();
-  const admin = await login(t.url);
-  const call = async (method: string, path: string, body: unknown) => {
-    const r = await fetch(`${t.url}${path}`, {
-      method,
-      headers: { Authorization: `Bearer ${admin}`, 'Content-Type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-    expect(r.ok, `${method} ${path}: ${r.status}`).toBe(true);
-    return r.json();
-  };
-  await call('POST', '/api/v1/accounts', { id: 'SIM-0001', brokerId: 1982, name: 'SIM-0001' });
-  const { user } = await call('POST', '/api/v1/users', {
-    username: 'stopper',
-    password: PASSWORD,
-    role: 'trader',
-  });
-  await call('PUT', `/api/v1/users/${user.userId}/account`, { accountId: 'SIM-0001' });
-  await expect.poll(() => t.server.orders?.isReady, { message: 'orders reconciled' }).toBe(true);
-  await print(38.5);
+  desk = await simDesk(PORT, 'stopper');
 });
 
 test.afterAll(async () => {
-  t?.server.connector.sim?.resetOrders();
-  await t?.close();
+  await desk?.close();
 });
 
 const ticket = (page: Page) => page.getByRole('region', { name: 'Order ticket' });
@@ -55,7 +23,7 @@ const ticket = (page: Page) => page.getByRole('region', { name: 'Order ticket' }
 test('a stop-limit from the ticket waits in the blotter, triggers at the first trade through its stop and fills', async ({
   browser,
 }) => {
-  const page = await (await englishContext(browser, t.url)).newPage();
+  const page = await (await englishContext(browser, desk.url)).newPage();
   await signIn(page, 'stopper');
   await page.getByRole('region', { name: 'Quotes' }).locator('tr[data-ticker="PETR4"]').click();
   const k = ticket(page);
@@ -73,7 +41,7 @@ test('a stop-limit from the ticket waits in the blotter, triggers at the first t
   await expect(k).toContainText('The stop price must be a multiple of the tick (0,01)');
   await stop.fill('38,60');
   // Marketable once triggered, whatever the simulated book's ask is.
-  const ask = t.server.market.quote('PETR4')?.top?.ask ?? 38.6;
+  const ask = desk.t.server.market.quote('PETR4')?.top?.ask ?? 38.6;
   const limitPrice = Math.round((Math.max(38.6, ask) + 0.05) * 100) / 100;
   await limit.fill(ptBr(limitPrice));
   await k.getByLabel(/Quantity/).fill('100');

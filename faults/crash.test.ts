@@ -1,4 +1,4 @@
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, watch } from 'node:fs';
+import { appendFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, watch } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -175,6 +175,53 @@ async function api(
   });
   const text = await r.text();
   return { status: r.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+}
+
+/**
+ * An account with a trader of its own, its risk limits wide, on the running server; `quoted`
+ * resolves once PETR4 has traded (risk checks prices against it).
+ */
+async function traderOf(h: Harness, account: string) {
+  const admin = await login(h.url);
+  expect(
+    (await api(h.url, admin, 'POST', '/api/v1/accounts', { id: account, brokerId: 1982, name: 'crash' }))
+      .status,
+  ).toBe(201);
+  const user = await api(h.url, admin, 'POST', '/api/v1/users', {
+    username: 'trader1',
+    password: 'trader1-password',
+    role: 'trader',
+  });
+  expect(user.status).toBe(201);
+  const userId = (user.body.user as { userId: number }).userId;
+  expect(
+    (await api(h.url, admin, 'PUT', `/api/v1/users/${userId}/account`, { accountId: account })).status,
+  ).toBe(200);
+  expect(
+    (
+      await api(h.url, admin, 'PUT', `/api/v1/risk/config/${account}`, {
+        maxOrderQty: 10_000,
+        maxOrderNotionalCents: 1_000_000_000,
+        maxPositionQty: 10_000_000,
+        maxOpenOrders: 10_000,
+        dailyLossLimitCents: 1_000_000_000,
+        priceBandPct: 20,
+        ordersPerSecond: 1_000,
+        orderBurst: 10_000,
+      })
+    ).status,
+  ).toBe(200);
+  const trader = await login(h.url, 'trader1', 'trader1-password');
+  const quoted = () =>
+    until(
+      async () =>
+        ((await api(h.url, trader, 'GET', '/api/v1/market/quotes')).body.quotes as Quote[]).some(
+          (q) => q.ticker === 'PETR4',
+        ),
+      'a PETR4 trade to check prices against',
+      60_000,
+    );
+  return { admin, trader, quoted };
 }
 
 /** Numbers of each run, printed once per test for the report. */
@@ -554,46 +601,8 @@ describe.each(['postgres', 'pglite'] as const)('kill -9 on %s', (backend) => {
         TAPE_TICKERS: 'PETR4:B,VALE3:B',
         TAPE_SIM_RATE: '50',
       });
-      const admin = await login(h.url);
       const ACCOUNT = 'SIM-0001';
-      expect(
-        (await api(h.url, admin, 'POST', '/api/v1/accounts', { id: ACCOUNT, brokerId: 1982, name: 'crash' }))
-          .status,
-      ).toBe(201);
-      const user = await api(h.url, admin, 'POST', '/api/v1/users', {
-        username: 'trader1',
-        password: 'trader1-password',
-        role: 'trader',
-      });
-      expect(user.status).toBe(201);
-      const userId = (user.body.user as { userId: number }).userId;
-      expect(
-        (await api(h.url, admin, 'PUT', `/api/v1/users/${userId}/account`, { accountId: ACCOUNT })).status,
-      ).toBe(200);
-      expect(
-        (
-          await api(h.url, admin, 'PUT', `/api/v1/risk/config/${ACCOUNT}`, {
-            maxOrderQty: 10_000,
-            maxOrderNotionalCents: 1_000_000_000,
-            maxPositionQty: 10_000_000,
-            maxOpenOrders: 10_000,
-            dailyLossLimitCents: 1_000_000_000,
-            priceBandPct: 20,
-            ordersPerSecond: 1_000,
-            orderBurst: 10_000,
-          })
-        ).status,
-      ).toBe(200);
-      const trader = await login(h.url, 'trader1', 'trader1-password');
-      const quoted = () =>
-        until(
-          async () =>
-            (
-              (await api(h?.url as string, trader, 'GET', '/api/v1/market/quotes')).body.quotes as Quote[]
-            ).some((q) => q.ticker === 'PETR4'),
-          'a PETR4 trade to check prices against',
-          60_000,
-        );
+      const { admin, trader, quoted } = await traderOf(h, ACCOUNT);
       await quoted();
 
       // Buy limits 1-4 % under the market (38.50), so most rest; a distinct (price, qty) each.
@@ -779,7 +788,109 @@ describe.each(['postgres', 'pglite'] as const)('kill -9 on %s', (backend) => {
     },
   );
 
-  // ---- 3. Yjs --------------------------------------------------------------------------------
+  // ---- 3. Brackets -------------------------------------------------------------------------
+  //
+  // A bracket's take-profit fills while the server is down: the simulated broker (its journal)
+  // fills it during the outage, as a real broker would with nobody connected. At start-up the
+  // reconciliation reads the fill, and the bracket cancels its stop before anything else: never
+  // both legs working against the flat position.
+  it.skipIf(skip)(
+    'brackets: a take-profit filled during the outage cancels the stop at start-up, the position flat, nothing sent again',
+    async () => {
+      h = await newHarness();
+      const journal = join(h.dataDir, 'broker.journal');
+      const env = { TAPE_SIM_BROKER_JOURNAL: journal, TAPE_TICKERS: 'PETR4:B', TAPE_SIM_RATE: '2' };
+      await h.start(env);
+      const ACCOUNT = 'SIM-0001';
+      const { trader, quoted } = await traderOf(h, ACCOUNT);
+      await quoted();
+      const call = (method: string, path: string, body?: unknown) =>
+        api(h?.url as string, trader, method, path, body);
+      const positionQty = async () =>
+        ((await call('GET', '/api/v1/positions')).body.positions as { ticker: string; qty: number }[]).find(
+          (p) => p.ticker === 'PETR4',
+        )?.qty ?? 0;
+      const order = async (id: number) => (await call('GET', `/api/v1/orders/${id}`)).body.order as OrderJson;
+      expect(
+        (
+          await call('POST', '/api/v1/orders', {
+            clientOrderId: 'entry-1',
+            ticker: 'PETR4',
+            side: 'buy',
+            type: 'market',
+            qty: 200,
+          })
+        ).status,
+      ).toBe(201);
+      await until(async () => (await positionQty()) === 200 || undefined, 'the position of 200');
+      const last = (
+        ((await call('GET', '/api/v1/market/quotes')).body.quotes as Quote[]).find(
+          (q) => q.ticker === 'PETR4',
+        ) as Quote
+      ).last as number;
+      const at = (pct: number) => Math.round(last * (1 + pct / 100) * 100) / 100;
+      const made = await call('POST', '/api/v1/brackets', {
+        clientId: 'oco-1',
+        ticker: 'PETR4',
+        qty: 200,
+        takeProfit: at(8),
+        stopPrice: at(-8),
+        stopLimit: at(-9),
+      });
+      expect(made.status).toBe(201);
+      const bracket = made.body.bracket as { id: number; takeProfitOrderId: number; stopLossOrderId: number };
+      await until(
+        async () =>
+          ((await order(bracket.takeProfitOrderId)).state === 'new' &&
+            (await order(bracket.stopLossOrderId)).state === 'new') ||
+          undefined,
+        'both legs working',
+      );
+      const tp = await order(bracket.takeProfitOrderId);
+      const sl = await order(bracket.stopLossOrderId);
+      await h.kill();
+
+      // The outage: the broker fills the take-profit (its journal's last word on the order).
+      const lines = readFileSync(journal, 'utf8').split('\n');
+      const sendsBefore = lines.filter((l) => l.startsWith('S ')).length;
+      const lastU = lines.findLast((l) => l.startsWith(`U ${tp.localOrderId} `)) as string;
+      const f = lastU.split(' ');
+      f[2] = '2'; // filled
+      f[5] = String(tp.qty);
+      f[6] = String((tp.price as number) * tp.qty);
+      f[7] = '0'; // nothing pending
+      appendFileSync(journal, `${f.join(' ')}\n`);
+
+      await h.start(env);
+      await until(
+        async () =>
+          (
+            (await call('GET', '/api/v1/brackets')).body.brackets as {
+              id: number;
+              state: string;
+              reason: string;
+            }[]
+          ).find((b) => b.id === bracket.id && b.state === 'closed'),
+        'the bracket resolved at start-up',
+        30_000,
+      );
+      const after = (await call('GET', '/api/v1/brackets')).body.brackets as { id: number; reason: string }[];
+      expect(after.find((b) => b.id === bracket.id)?.reason).toBe('take_profit');
+      expect((await order(tp.id)).state).toBe('filled');
+      expect((await order(sl.id)).state).toBe('canceled');
+      expect(await positionQty()).toBe(0);
+      expect((await call('GET', '/api/v1/orders?working=true')).body.orders).toEqual([]);
+      // Nothing was sent again: the broker took the entry and the two legs, once each.
+      const sendsAfter = readFileSync(journal, 'utf8')
+        .split('\n')
+        .filter((l) => l.startsWith('S ')).length;
+      expect([sendsBefore, sendsAfter]).toEqual([3, 3]);
+      report(`brackets/${backend}`, { sends: sendsAfter, stop: 'canceled' });
+    },
+    180_000,
+  );
+
+  // ---- 4. Yjs --------------------------------------------------------------------------------
   //
   // Acknowledged update: the other client received it. The server appends an update to the
   // database before it applies and relays it (docs/protocol.md, Durability), so what a client

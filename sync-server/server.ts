@@ -9,6 +9,7 @@ import { accountRoutes } from './http/routes/accounts.ts';
 import { assistantRoutes, RAG_SCOPE, RAG_TOKEN_TTL_S } from './http/routes/assistant.ts';
 import { auditRoutes } from './http/routes/audit.ts';
 import { authRoutes } from './http/routes/auth.ts';
+import { bracketRoutes } from './http/routes/brackets.ts';
 import { costRoutes } from './http/routes/costs.ts';
 import { deadLetterRoutes } from './http/routes/deadLetters.ts';
 import { healthRoutes } from './http/routes/health.ts';
@@ -28,11 +29,13 @@ import type { MarketService } from './market/service.ts';
 import { startMarket } from './market/start.ts';
 import type { TickWriter } from './market/writer.ts';
 import { createMetrics } from './metrics.ts';
+import type { Brackets } from './orders/brackets.ts';
 import type { OrderManager } from './orders/manager.ts';
 import { startOrders } from './orders/service.ts';
 import { type RagService, startRag } from './rag/service.ts';
 import { AccountStore } from './store/accounts.ts';
 import { AuditStore } from './store/audit.ts';
+import { BracketStore } from './store/brackets.ts';
 import { CollabStore } from './store/collab.ts';
 import { type DataDirLock, lockDataDir } from './store/dataDirLock.ts';
 import { openDatabase } from './store/db.ts';
@@ -53,6 +56,7 @@ export interface TapeServer {
   readonly collab: Collab;
   /** Undefined when routing is off (TAPE_ROUTING=off). */
   readonly orders: OrderManager | undefined;
+  readonly brackets: Brackets | undefined;
   readonly orderStore: OrderStore;
   readonly rag: RagService;
   /** Every REST route served, with its access rule (the authz matrix test walks them). */
@@ -151,8 +155,10 @@ async function start(
     publish: (topic, message) => publish(topic, message),
   });
   const orderStore = new OrderStore(db.sql);
+  const bracketStore = new BracketStore(db.sql);
   const orders = startOrders({
     store: orderStore,
+    brackets: bracketStore,
     dll: connector,
     profitDll: config.profitDll,
     market,
@@ -234,7 +240,18 @@ async function start(
             audit,
             instruments: market.instruments,
             lastPrice: market.lastPrice,
+            brackets: orders.brackets,
           }),
+          ...(orders.brackets
+            ? bracketRoutes({
+                brackets: orders.brackets,
+                store: bracketStore,
+                orders: orderStore,
+                audit,
+                instruments: market.instruments,
+                lastPrice: market.lastPrice,
+              })
+            : []),
           ...riskRoutes({ manager: orders.manager, store: orderStore }),
           ...costRoutes({ manager: orders.manager, store: orderStore }),
           ...accountRoutes(orderStore, accounts),
@@ -289,6 +306,7 @@ async function start(
     deadLetters,
     collab,
     orders: orders.manager,
+    brackets: orders.brackets,
     orderStore,
     rag,
     routes,

@@ -4,6 +4,7 @@ export const keys = {
   orderEvents: (id: number) => ['orders', id, 'events'] as const,
   fills: () => ['fills'] as const,
   positions: () => ['positions'] as const,
+  brackets: () => ['brackets'] as const,
   candles: (ticker: string, tf: string) => ['candles', ticker, tf] as const,
   /** Every timeframe's candles of a ticker (a prefix of `candles`). */
   candlesOf: (ticker: string) => ['candles', ticker] as const,

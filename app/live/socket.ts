@@ -1,5 +1,5 @@
 import type { BackfillStatus, InstrumentInfo } from '../../sync-server/shared/market.ts';
-import type { DayPnl, OrderJson, PositionJson } from '../../sync-server/shared/orders.ts';
+import type { BracketJson, DayPnl, OrderJson, PositionJson } from '../../sync-server/shared/orders.ts';
 import { socketTicket } from '../api/client.ts';
 import { keys } from '../api/keys.ts';
 import { pushQueryData, queryClient } from '../api/queryClient.ts';
@@ -9,7 +9,7 @@ import { msg } from '../i18n/i18n.ts';
 import { FeedClient } from '../market/feedClient.ts';
 import { gapNotice } from '../market/gapNotice.ts';
 import type { OrdersResponse, PositionsResponse } from '../orders/api.ts';
-import { upsertOrder } from '../orders/blotter.ts';
+import { upsertBracket, upsertOrder } from '../orders/blotter.ts';
 import { rejectText, sideText } from '../orders/words.ts';
 import { useAdmin } from '../state/admin.ts';
 import { useAgents } from '../state/agents.ts';
@@ -87,6 +87,8 @@ export function startLiveSocket(): () => void {
       else if (msg.type === 'agents') useAgents.getState().add(msg.agents);
       else if (msg.type === 'order') onOrder(msg.order);
       else if (msg.type === 'position') onPosition(msg.position, msg.day);
+      else if (msg.type === 'bracket')
+        pushQueryData<BracketJson[]>(keys.brackets(), (prev) => upsertBracket(prev ?? [], msg.bracket));
       else if (msg.type === 'deadLetters') useAdmin.getState().setOpenLetters(msg.open);
       else if (msg.type === 'backfill') onBackfill(msg);
       else if (msg.type === 'error') console.warn(`server: ${msg.code}: ${msg.message}`);

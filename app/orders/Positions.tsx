@@ -7,6 +7,8 @@ import { useMarket } from '../state/market.ts';
 import { useSession } from '../state/session.ts';
 import { useSettings } from '../state/settings.ts';
 import { usePositions } from './api.ts';
+import { askBracket } from './BracketDialog.tsx';
+import { BracketList } from './BracketList.tsx';
 import { askFlatten } from './FlattenDialog.tsx';
 import { HOTKEY_ACTIONS, HOTKEY_WORDS } from './hotkeys.ts';
 
@@ -137,6 +139,14 @@ export function Positions() {
                         >
                           {t('positions.reverse')}
                         </button>
+                        <button
+                          type="button"
+                          className="small"
+                          title={t('bracket.buttonHint', { ticker: p.ticker })}
+                          onClick={() => askBracket({ ticker: p.ticker, qty: p.qty })}
+                        >
+                          {t('bracket.button')}
+                        </button>
                       </>
                     )}
                   </td>
@@ -147,6 +157,7 @@ export function Positions() {
         </tbody>
       </table>
       {rows.length === 0 && <p className="muted">{t('positions.flat')}</p>}
+      <BracketList canTrade={canTrade} />
       {canTrade && (
         <KeyList
           title={t('positions.keys')}

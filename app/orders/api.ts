@@ -1,9 +1,15 @@
 import { useMutation, useQuery } from '@tanstack/react-query';
-import type { OrderEventRow, OrderJson, PositionJson, RiskConfig } from '../../sync-server/shared/orders.ts';
+import type {
+  BracketJson,
+  OrderEventRow,
+  OrderJson,
+  PositionJson,
+  RiskConfig,
+} from '../../sync-server/shared/orders.ts';
 import { ApiError, api } from '../api/client.ts';
 import { keys } from '../api/keys.ts';
 import { queryClient } from '../api/queryClient.ts';
-import { SENDING, upsertOrder } from './blotter.ts';
+import { SENDING, upsertBracket, upsertOrder } from './blotter.ts';
 import type { TicketDraft } from './ticket.ts';
 
 export interface OrdersResponse {
@@ -67,6 +73,37 @@ export const usePositions = () =>
         costsTodayCents: 0,
         positions: [],
       }),
+  });
+
+/** The account's OCO brackets, newest first (kept current by the `bracket` push). */
+export const useBrackets = () =>
+  useQuery({
+    queryKey: keys.brackets(),
+    queryFn: () =>
+      orEmpty(async () => (await api<{ brackets: BracketJson[] }>('/api/v1/brackets?limit=50')).brackets, []),
+  });
+
+export interface NewBracket {
+  readonly clientId: string;
+  readonly ticker: string;
+  readonly qty: number;
+  readonly takeProfit: number;
+  readonly stopPrice: number;
+  readonly stopLimit: number;
+}
+
+/** A bracket on the open position: both legs are sent by the server at once. */
+export async function sendBracket(b: NewBracket): Promise<BracketJson> {
+  const res = await api<{ bracket: BracketJson }>('/api/v1/brackets', { body: b });
+  queryClient.setQueryData<BracketJson[]>(keys.brackets(), (prev) => upsertBracket(prev ?? [], res.bracket));
+  void queryClient.invalidateQueries({ queryKey: keys.orders() });
+  return res.bracket;
+}
+
+export const useCancelBracket = () =>
+  useMutation({
+    mutationFn: (id: number) => api(`/api/v1/brackets/${id}/cancel`, { method: 'POST' }),
+    onSettled: () => queryClient.invalidateQueries({ queryKey: keys.brackets() }),
   });
 
 /** The trader's own risk limits (read-only unless admin). */

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { OrderJson } from '../../sync-server/shared/orders.ts';
-import { isWorking, SENDING, upsertOrder } from './blotter.ts';
+import type { BracketJson, OrderJson } from '../../sync-server/shared/orders.ts';
+import { isWorking, SENDING, upsertBracket, upsertOrder } from './blotter.ts';
 
 const at = (s: number) => new Date(Date.UTC(2026, 10, 25, 13, 0, s)).toISOString();
 const report = (id: number, version: number, state = 'new'): OrderJson => ({
@@ -47,5 +47,33 @@ describe('the blotter fold', () => {
         for (const o of list) expect(o.filledQty).toBe(latest.get(o.id));
       }),
     );
+  });
+});
+
+describe('upsertBracket', () => {
+  const bracket = (id: number, second: number, state: BracketJson['state']): BracketJson => ({
+    id,
+    accountId: 'A',
+    clientId: `b${id}`,
+    ticker: 'PETR4',
+    side: 'long',
+    qty: 100,
+    takeProfit: 39,
+    stopPrice: 38,
+    stopLimit: 37.9,
+    entryOrderId: null,
+    takeProfitOrderId: 1,
+    stopLossOrderId: 2,
+    state,
+    reason: state === 'closed' ? 'take_profit' : null,
+    createdAt: at(0),
+    updatedAt: at(second),
+  });
+  it('puts a new bracket first and a push in its place; a late older push never undoes a newer one', () => {
+    const list = upsertBracket(upsertBracket([], bracket(1, 1, 'active')), bracket(2, 1, 'active'));
+    expect(list.map((b) => b.id)).toEqual([2, 1]);
+    const closed = upsertBracket(list, bracket(1, 5, 'closed'));
+    expect(closed.find((b) => b.id === 1)?.state).toBe('closed');
+    expect(upsertBracket(closed, bracket(1, 2, 'active')).find((b) => b.id === 1)?.state).toBe('closed');
   });
 });

@@ -1,4 +1,9 @@
-import { type OrderJson, type OrderState, TERMINAL } from '../../sync-server/shared/orders.ts';
+import {
+  type BracketJson,
+  type OrderJson,
+  type OrderState,
+  TERMINAL,
+} from '../../sync-server/shared/orders.ts';
 
 /** An order the ticket sent that the server has not answered yet: shown, never counted as live. */
 export const SENDING = 'sending';
@@ -22,3 +27,9 @@ export function upsertOrder(list: readonly OrderJson[], order: OrderJson): Order
 
 /** At the exchange and cancellable: neither still being sent nor finished. */
 export const isWorking = (o: OrderJson) => o.state !== SENDING && !TERMINAL.has(o.state as OrderState);
+
+/** A bracket's change into the list (a new one first; an older report never overwrites a newer). */
+export const upsertBracket = (list: readonly BracketJson[], b: BracketJson): BracketJson[] =>
+  list.some((x) => x.id === b.id)
+    ? list.map((x) => (x.id === b.id && x.updatedAt <= b.updatedAt ? b : x))
+    : [b, ...list];

@@ -1,4 +1,5 @@
 import type { RiskConfig } from '../shared/orders.ts';
+import type { Brackets } from './brackets.ts';
 import type { OrderManager, SubmitResult } from './manager.ts';
 import { OrderError, type OrderRow } from './model.ts';
 import type { OrderRepository } from './ports.ts';
@@ -42,8 +43,11 @@ export async function flatten(
   account: { accountId: string; userId: number; risk: RiskConfig },
   req: FlattenRequest,
   waitMs = FLATTEN_WAIT_MS,
+  /** The ticker's brackets close first: none sends or resizes a leg while the flatten works. */
+  brackets?: Pick<Brackets, 'closeTicker'>,
 ): Promise<Flattened[]> {
   const { accountId, userId, risk } = account;
+  await brackets?.closeTicker(accountId, req.ticker);
   // A repeat of this flatten (same id) must not cancel its own market orders, nor send again.
   const own = (o: OrderRow) =>
     o.clientOrderId === req.clientOrderId || o.clientOrderId.startsWith(`${req.clientOrderId}.`);

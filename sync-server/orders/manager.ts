@@ -557,6 +557,29 @@ export class OrderManager {
       if (!next) return;
       current = next;
     }
+    let replacedAbove = false;
+    if (
+      dll.qty !== current.qty &&
+      dll.qty > 0 &&
+      current.type !== 'market' &&
+      (current.state === 'new' || current.state === 'partially_filled' || current.state === 'pending_replace')
+    ) {
+      // A change took effect, reported in the same read as later fills (or with no status of its
+      // own): applied first, so that the fills are counted against the new quantity.
+      if (current.state !== 'pending_replace') {
+        const asked = await this.apply(current, 'replace_requested', {});
+        if (!asked) return;
+        current = asked;
+      }
+      const next = await this.apply(current, 'replaced', {
+        qty: dll.qty,
+        price: dll.price ?? undefined,
+        stopPrice: current.type === 'stop_limit' ? (dll.stopPrice ?? undefined) : undefined,
+      });
+      if (!next) return;
+      current = next;
+      replacedAbove = true;
+    }
     if (dll.filledQty > current.filledQty) {
       // New executions: the price of the new part follows from the two averages.
       const qty = dll.filledQty - current.filledQty;
@@ -596,6 +619,7 @@ export class OrderManager {
     if (event === 'cancel_requested' && current.state === 'pending_cancel') return;
     if (event === 'replace_requested' && current.state === 'pending_replace') return;
     if (event === 'replaced') {
+      if (replacedAbove) return;
       if (current.state !== 'pending_replace') {
         // The change request and its result arrived in one read: both are recorded.
         const next = await this.apply(current, 'replace_requested', {});

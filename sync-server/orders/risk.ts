@@ -18,6 +18,15 @@ export const DEFAULT_RISK: RiskConfig = Object.freeze({
   orderBurst: 20,
 });
 
+/** An account's risk config: the stored settings over the defaults. */
+export const riskConfig = async (
+  store: { riskConfig(accountId: string): Promise<unknown | undefined> },
+  account: string,
+): Promise<RiskConfig> => ({
+  ...DEFAULT_RISK,
+  ...((await store.riskConfig(account)) as Partial<RiskConfig> | undefined),
+});
+
 export type Side = 'buy' | 'sell';
 export type { OrderType };
 

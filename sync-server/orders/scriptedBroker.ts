@@ -40,7 +40,7 @@ export class ScriptedBroker {
   cancel(_account: VenueAccount, id: bigint) {
     this.canceled.push(id);
   }
-  change() {}
+  change(_account: VenueAccount, _id: bigint, _price: number, _qty: number, _stopPrice?: number) {}
   details(id: bigint): OrderReport {
     this.reads.set(id, (this.reads.get(id) ?? 0) + 1);
     const o = this.orders.get(id);

@@ -3,10 +3,12 @@ import type { Config } from '../config.ts';
 import type { NewDeadLetter } from '../deadLetters/queue.ts';
 import type { Logger } from '../log.ts';
 import type { Instrument } from '../shared/instruments.ts';
+import { type BracketEvents, type BracketRepository, Brackets } from './brackets.ts';
 import { OrderManager } from './manager.ts';
 import type { MarketLookup, OrderEvents, OrderRepository } from './ports.ts';
 import { invalidOrderLetter, ProfitDllAdapter } from './profitDllAdapter.ts';
-import { orderJson, positionJson } from './wire.ts';
+import { riskConfig } from './risk.ts';
+import { bracketJson, orderJson, positionJson } from './wire.ts';
 
 /**
  * Where the DLL's order updates come from: its order callback records the order's local id in
@@ -40,7 +42,10 @@ export interface OrderMarket extends MarketLookup {
 
 export interface OrdersOptions {
   /** Where orders are stored (store/orders.ts, built by server.ts). */
-  readonly store: OrderRepository & AccountOfUser;
+  readonly store: OrderRepository &
+    AccountOfUser & { riskConfig(accountId: string): Promise<unknown | undefined> };
+  /** Where OCO brackets are stored (store/brackets.ts). */
+  readonly brackets: BracketRepository;
   /** The binding: orders go out through it (`TAPE_ROUTING`, `PROFITDLL_ROUTING_PASSWORD`). */
   readonly dll: ProfitConnector;
   readonly profitDll: Pick<Config['profitDll'], 'routing' | 'routingPassword'>;
@@ -52,6 +57,8 @@ export interface OrdersOptions {
 export interface Orders {
   /** Undefined when routing is off (TAPE_ROUTING=off). */
   readonly manager: OrderManager | undefined;
+  /** OCO brackets over the manager; undefined with routing off. */
+  readonly brackets: Brackets | undefined;
   /**
    * Once the market is connected: the DLL's own order list reconciled with ours, after which
    * orders are accepted. `before` is a test's hold (ServerHooks.beforeReconcile).
@@ -83,10 +90,28 @@ export function accountPushes(
   };
 }
 
+/** Bracket changes as pushes to the account's /ws sessions. */
+export const bracketPushes = (market: Pick<OrderMarket, 'toAccount'>): BracketEvents => ({
+  bracket: (b) => market.toAccount(b.accountId, JSON.stringify({ type: 'bracket', bracket: bracketJson(b) })),
+});
+
 /** Orders: the store, and with routing on the DLL adapter and the manager fed by the market. */
 export function startOrders(opts: OrdersOptions): Orders {
   const { market, deadLetters, log } = opts;
   const { store } = opts;
+  const pushes = accountPushes(market);
+  let brackets: Brackets | undefined;
+  // Every order event and position reaches the account's sockets, and the brackets after them.
+  const events: OrderEvents = {
+    order: (o) => {
+      pushes.order(o);
+      brackets?.onOrder(o);
+    },
+    position: (account, ticker, p, day) => {
+      pushes.position(account, ticker, p, day);
+      brackets?.onPosition(account, ticker);
+    },
+  };
   const manager = opts.profitDll.routing
     ? new OrderManager(
         store,
@@ -94,20 +119,33 @@ export function startOrders(opts: OrdersOptions): Orders {
           deadLetters.add(invalidOrderLetter(err)),
         ),
         market,
-        accountPushes(market),
+        events,
         (l) => deadLetters.add(l),
         log,
         market.instruments,
       )
     : undefined;
+  if (manager)
+    brackets = new Brackets(
+      manager,
+      store,
+      opts.brackets,
+      bracketPushes(market),
+      (account) => riskConfig(store, account),
+      log,
+    );
   market.serveOrders({ accounts: store, announcements: manager });
   return {
     manager,
+    brackets,
     async reconcile(before) {
       if (!manager) return;
       await before?.();
       const r = await manager.reconcile();
-      log.info(r, 'orders reconciled with the DLL');
+      // Orders are taken from here on; the brackets resolve against the reconciled legs at once
+      // (a leg filled during the outage cancels or cuts the other).
+      const open = await brackets?.resume();
+      log.info({ ...r, brackets: open }, 'orders reconciled with the DLL');
     },
     async stop() {
       await manager?.stop();

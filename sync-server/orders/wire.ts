@@ -1,11 +1,13 @@
 import type { Instrument } from '../shared/instruments.ts';
 import {
+  type BracketJson,
   netPnl,
   type OrderJson,
   type Position,
   type PositionJson,
   unrealizedCents,
 } from '../shared/orders.ts';
+import type { Bracket } from './brackets.ts';
 import type { OrderRow } from './model.ts';
 import { averagePrice } from './positions.ts';
 
@@ -50,3 +52,6 @@ export function positionJson(
     netCents: netPnl(p, unrealized),
   };
 }
+
+/** A bracket as REST and the push show it (whose user it is stays on the server). */
+export const bracketJson = ({ userId: _, ...b }: Bracket): BracketJson => b;

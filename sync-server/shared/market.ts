@@ -2,7 +2,7 @@
 // Control messages are JSON text frames with a `type`; market events are binary frames in the
 // layout below, encoded once per batch and published as bytes. See docs/protocol.md.
 
-import type { DayPnl, OrderJson, PositionJson } from './orders.ts';
+import type { BracketJson, DayPnl, OrderJson, PositionJson } from './orders.ts';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -526,6 +526,7 @@ export type ServerMessage =
   | { type: 'agents'; agents: AgentJson[] }
   /** Pushed to the account's own sockets (orders/wire.ts). */
   | { type: 'order'; order: OrderJson }
+  | { type: 'bracket'; bracket: BracketJson }
   | { type: 'position'; account: string; position: PositionJson; day: DayPnl }
   /** To admins' sockets only: the open dead letters, at connect and whenever the number changes. */
   | { type: 'deadLetters'; open: number }

@@ -163,3 +163,33 @@ export interface RiskConfig {
   readonly ordersPerSecond: number;
   readonly orderBurst: number;
 }
+
+/** A bracket's life: waiting for its entry to fill, legs working, done, or cancelled. */
+export const BRACKET_STATES = ['pending', 'active', 'closed', 'canceled'] as const;
+export type BracketState = (typeof BRACKET_STATES)[number];
+
+/**
+ * An OCO bracket as REST and the account push show it: a take-profit (limit) and a stop-loss
+ * (stop-limit) on the position's closing side; a fill of one reduces or cancels the other.
+ */
+export interface BracketJson {
+  readonly id: number;
+  readonly accountId: string;
+  readonly clientId: string;
+  readonly ticker: string;
+  /** The position it protects. */
+  readonly side: 'long' | 'short';
+  /** The quantity its legs were sized to (with an entry, what the entry has filled). */
+  readonly qty: number;
+  readonly takeProfit: number;
+  readonly stopPrice: number;
+  readonly stopLimit: number;
+  readonly entryOrderId: number | null;
+  readonly takeProfitOrderId: number | null;
+  readonly stopLossOrderId: number | null;
+  readonly state: BracketState;
+  /** Why it closed: take_profit, stop_loss, canceled, flattened, leg_closed, entry_closed, overfilled… */
+  readonly reason: string | null;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}

@@ -1,13 +1,14 @@
 import { z } from 'zod';
 import type { Principal } from '../../auth/tokens.ts';
-import { flatten } from '../../orders/flatten.ts';
+import type { Brackets } from '../../orders/brackets.ts';
+import { FLATTEN_WAIT_MS, flatten } from '../../orders/flatten.ts';
 import type { OrderManager } from '../../orders/manager.ts';
 import type { OrderRow } from '../../orders/model.ts';
 import { exposure } from '../../orders/positions.ts';
-import { DEFAULT_RISK } from '../../orders/risk.ts';
+import { riskConfig } from '../../orders/risk.ts';
 import { orderJson, positionJson } from '../../orders/wire.ts';
 import type { Instrument } from '../../shared/instruments.ts';
-import { ORDER_TYPES, type RiskConfig } from '../../shared/orders.ts';
+import { ORDER_TYPES } from '../../shared/orders.ts';
 import type { AuditStore } from '../../store/audit.ts';
 import type { OrderStore } from '../../store/orders.ts';
 import { HttpError, ok, type Request, type Route } from '../types.ts';
@@ -64,6 +65,8 @@ export interface OrderRouteDeps {
   readonly audit: AuditStore;
   readonly instruments: ReadonlyMap<string, Instrument>;
   readonly lastPrice: (ticker: string) => number | undefined;
+  /** A flatten closes the ticker's brackets first. */
+  readonly brackets?: Brackets | undefined;
 }
 
 const traders = ['admin', 'trader'] as const;
@@ -93,13 +96,14 @@ export async function queried(store: OrderStore, req: Request) {
   return { q, account: await accountOf(store, req.principal as Principal, q.account) };
 }
 
-/** An account's risk config: the stored settings over the defaults. */
-export const riskConfig = async (store: OrderStore, account: string): Promise<RiskConfig> => ({
-  ...DEFAULT_RISK,
-  ...((await store.riskConfig(account)) as Partial<RiskConfig> | undefined),
-});
-
-export function orderRoutes({ manager, store, audit, instruments, lastPrice }: OrderRouteDeps): Route[] {
+export function orderRoutes({
+  manager,
+  store,
+  audit,
+  instruments,
+  lastPrice,
+  brackets,
+}: OrderRouteDeps): Route[] {
   const config = (account: string) => riskConfig(store, account);
   const actor = (req: Request) => (req.principal as Principal).userId;
   // Another user's order is reported as missing: its existence is not revealed.
@@ -262,6 +266,8 @@ export function orderRoutes({ manager, store, audit, instruments, lastPrice }: O
           store,
           { accountId: account, userId: p.userId, risk: await config(account) },
           body,
+          FLATTEN_WAIT_MS,
+          brackets,
         );
         await audit.record({
           actorId: p.userId,

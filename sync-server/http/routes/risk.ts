@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import type { Principal } from '../../auth/tokens.ts';
 import type { OrderManager } from '../../orders/manager.ts';
-import { DEFAULT_RISK } from '../../orders/risk.ts';
+import { DEFAULT_RISK, riskConfig } from '../../orders/risk.ts';
 import type { OrderStore } from '../../store/orders.ts';
 import { ok, type Route } from '../types.ts';
-import { everyone, existingAccount, queried, riskConfig } from './orders.ts';
+import { everyone, existingAccount, queried } from './orders.ts';
 
 // The kill switch is not a limit: it changes only through its own (audited) route.
 const riskLimits = z
