@@ -102,3 +102,41 @@ test('a bracket on a position: the take-profit fills as the price trades through
   await page.screenshot({ path: 'test-results/bracket-closed-390.png', fullPage: true });
   await page.context().close();
 });
+
+test('offline, a bracket waits in the outbox and is sent once on its confirm', async ({ browser }) => {
+  await rest('POST', '/api/v1/orders', {
+    clientOrderId: 'long-2',
+    ticker: 'PETR4',
+    side: 'buy',
+    type: 'market',
+    qty: 200,
+  });
+  const context = await englishContext(browser, desk.url);
+  const page = await context.newPage();
+  await page.setViewportSize({ width: 1440, height: 900 });
+  await signIn(page, 'bracketer');
+  const positions = page.getByRole('region', { name: 'Positions' });
+  await expect(positions.getByTestId('position-PETR4')).toHaveText('200', { timeout: 10_000 });
+  const before = (await rest<{ brackets: BracketJson[] }>('GET', '/api/v1/brackets')).brackets.length;
+  await context.setOffline(true);
+  await positions.getByRole('button', { name: 'OCO', exact: true }).click();
+  const dialog = page.getByRole('dialog', { name: 'OCO on PETR4' });
+  await dialog.getByLabel('Take-profit').fill('39,60');
+  await dialog.getByLabel('Stop: trigger price').fill('38,50');
+  await dialog.getByLabel('Stop: limit price').fill('38,40');
+  await page.keyboard.press('Enter');
+  await expect(dialog).toBeHidden();
+  const outbox = page.getByRole('region', { name: /^Outbox/ });
+  await expect(outbox).toContainText('OCO 200 PETR4: take-profit 39,60, stop 38,50 (limit 38,40)');
+  expect((await rest<{ brackets: BracketJson[] }>('GET', '/api/v1/brackets')).brackets.length).toBe(before);
+  await context.setOffline(false);
+  await outbox.getByRole('button', { name: 'Confirm' }).click({ timeout: 15_000 });
+  await expect(outbox).toBeHidden();
+  const item = page.getByRole('region', { name: 'OCO' }).locator('li').first();
+  await expect(item).toContainText('take-profit 39,60 · stop 38,50 / 38,40');
+  await expect(item.getByTestId('bracket-state')).toHaveText('active', { timeout: 10_000 });
+  expect((await rest<{ brackets: BracketJson[] }>('GET', '/api/v1/brackets')).brackets.length).toBe(
+    before + 1,
+  );
+  await context.close();
+});

@@ -38,7 +38,21 @@ export interface OutboxFlatten {
   readonly expiresAt: number;
 }
 
-export type OutboxEntry = OutboxOrder | OutboxFlatten;
+/** An OCO bracket on a position asked offline: held like an order, sent with its own client id. */
+export interface OutboxBracket {
+  readonly kind: 'bracket';
+  /** The bracket's clientId: a resend answers the bracket made, nothing sent twice. */
+  readonly id: string;
+  readonly ticker: string;
+  readonly qty: number;
+  readonly takeProfit: number;
+  readonly stopPrice: number;
+  readonly stopLimit: number;
+  readonly createdAt: number;
+  readonly expiresAt: number;
+}
+
+export type OutboxEntry = OutboxOrder | OutboxFlatten | OutboxBracket;
 
 /** One persisted TanStack Query entry (orders, positions, candles, …) keyed by its query hash. */
 export interface QueryRow {

@@ -1,11 +1,15 @@
 import { useEffect, useRef, useState } from 'react';
 import { create } from 'zustand';
 import { isValidPrice } from '../../sync-server/shared/instruments.ts';
+import { ApiError } from '../api/client.ts';
 import { parsePrice, price } from '../format.ts';
 import { errorText, msg, useT } from '../i18n/i18n.ts';
 import { useAlerts } from '../state/alerts.ts';
 import { useMarket } from '../state/market.ts';
+import { useSettings } from '../state/settings.ts';
 import { sendBracket } from './api.ts';
+import { useOutbox } from './outbox.ts';
+import { newClientOrderId } from './ticket.ts';
 
 // An OCO bracket on an open position (the positions panel's OCO button): a take-profit and a
 // stop-loss typed in pt-BR, sent once; the server sends both legs and pairs them (brackets.ts).
@@ -52,18 +56,25 @@ function BracketForm({ ask }: { ask: Ask }) {
     if (prices.some((p) => !Number.isFinite(p) || (inst && !isValidPrice(p, inst.tickSize))))
       return setProblem(t('bracket.badPrice'));
     const [takeProfit, stopPrice, stopLimit] = prices as [number, number, number];
-    // Not held for later: a bracket is placed against the position as it is now.
-    if (!navigator.onLine || useMarket.getState().link === 'offline') return setProblem(t('bracket.offline'));
+    const bracket = {
+      clientId: newClientOrderId(),
+      ticker: ask.ticker,
+      qty: n,
+      takeProfit,
+      stopPrice,
+      stopLimit,
+    };
+    const { outboxMinutes } = useSettings.getState();
+    // Offline (or no answer) it waits in the outbox, like an order, for a confirm with the price then.
+    const hold = async () => {
+      await useOutbox.getState().addBracket(bracket, outboxMinutes);
+      useAlerts.getState().push('warn', msg('bracket.held', { ticker: ask.ticker }));
+      close();
+    };
+    if (!navigator.onLine || useMarket.getState().link === 'offline') return hold();
     setBusy(true);
     try {
-      await sendBracket({
-        clientId: `oco-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`,
-        ticker: ask.ticker,
-        qty: n,
-        takeProfit,
-        stopPrice,
-        stopLimit,
-      });
+      await sendBracket(bracket);
       useAlerts.getState().push(
         'info',
         msg('bracket.sent', {
@@ -74,6 +85,7 @@ function BracketForm({ ask }: { ask: Ask }) {
       );
       close();
     } catch (err) {
+      if (err instanceof ApiError && err.code === 'offline') return hold();
       setProblem(errorText(err));
     } finally {
       setBusy(false);

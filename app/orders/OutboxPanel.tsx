@@ -2,8 +2,7 @@ import { useEffect, useState } from 'react';
 import { b3Time, price } from '../format.ts';
 import { say, useT } from '../i18n/i18n.ts';
 import { isLive, useMarket } from '../state/market.ts';
-import { flattenWhat } from './flatten.ts';
-import { isExpired, useOutbox } from './outbox.ts';
+import { isExpired, outboxWhat, useOutbox } from './outbox.ts';
 import { sideText } from './words.ts';
 
 /** Orders saved offline: each waits for the trader's Confirm or Discard, with the price now. */
@@ -31,8 +30,8 @@ export function OutboxPanel() {
           const last = e.ticker === undefined ? undefined : quotes[e.ticker]?.last;
           return (
             <li key={e.id} data-outbox={e.id} className={expired ? 'expired' : undefined}>
-              {e.kind === 'flatten' ? (
-                <b>{say(flattenWhat(e))}</b>
+              {e.kind === 'flatten' || e.kind === 'bracket' ? (
+                <b>{say(outboxWhat(e))}</b>
               ) : (
                 <>
                   <span className={`side-${e.side}`}>{say(sideText(e.side))}</span> {e.qty} {e.ticker} @{' '}

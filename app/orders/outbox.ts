@@ -1,9 +1,10 @@
 import { create } from 'zustand';
 import { ApiError } from '../api/client.ts';
 import { localDb, type OutboxEntry } from '../data/db.ts';
-import { msg } from '../i18n/i18n.ts';
+import { price } from '../format.ts';
+import { msg, type Text } from '../i18n/i18n.ts';
 import { useAlerts } from '../state/alerts.ts';
-import { type NewOrder, sendOrder } from './api.ts';
+import { type NewBracket, type NewOrder, sendBracket, sendOrder } from './api.ts';
 import { type FlattenRequest, flattenWhat, sendFlatten } from './flatten.ts';
 import { orderWhat } from './words.ts';
 
@@ -15,6 +16,20 @@ const lifetime = (ttlMinutes: number) => {
   return { createdAt: now, expiresAt: now + ttlMinutes * 60_000 };
 };
 
+/** An entry in words: the order, the flatten or the bracket it will send. */
+export function outboxWhat(e: OutboxEntry): Text {
+  if (e.kind === 'flatten') return flattenWhat(e);
+  if (e.kind === 'bracket')
+    return msg('outbox.bracket', {
+      qty: e.qty,
+      ticker: e.ticker,
+      tp: price(e.takeProfit),
+      stop: price(e.stopPrice),
+      limit: price(e.stopLimit),
+    });
+  return orderWhat(e);
+}
+
 export const isExpired = (e: OutboxEntry, now: number) => now >= e.expiresAt;
 
 interface OutboxState {
@@ -22,6 +37,7 @@ interface OutboxState {
   load(): Promise<void>;
   add(order: NewOrder, ttlMinutes: number): Promise<void>;
   addFlatten(request: FlattenRequest, ttlMinutes: number): Promise<void>;
+  addBracket(bracket: NewBracket, ttlMinutes: number): Promise<void>;
   discard(id: string): Promise<void>;
   /** Sends one entry with its own client order id, so a resend can never make a second order. */
   confirm(id: string): Promise<void>;
@@ -49,16 +65,22 @@ export const useOutbox = create<OutboxState>((set, get) => {
     async addFlatten({ clientOrderId, ...rest }, ttlMinutes) {
       await put({ kind: 'flatten', ...rest, id: clientOrderId, ...lifetime(ttlMinutes) });
     },
+    async addBracket({ clientId, ...rest }, ttlMinutes) {
+      await put({ kind: 'bracket', ...rest, id: clientId, ...lifetime(ttlMinutes) });
+    },
     discard: remove,
     async confirm(id) {
       const entry = get().entries.find((e) => e.id === id);
       if (!entry) return;
-      const what = entry.kind === 'flatten' ? flattenWhat(entry) : orderWhat(entry);
+      const what = outboxWhat(entry);
       if (isExpired(entry, Date.now())) return alert('warn', msg('outbox.alertExpired', { what }));
       try {
         if (entry.kind === 'flatten') {
           const { id: clientOrderId, createdAt: _c, expiresAt: _e, kind: _k, ...request } = entry;
           await sendFlatten({ ...request, clientOrderId });
+        } else if (entry.kind === 'bracket') {
+          const { id: clientId, createdAt: _c, expiresAt: _e, kind: _k, ...bracket } = entry;
+          await sendBracket({ ...bracket, clientId });
         } else {
           const { id: clientOrderId, createdAt: _c, expiresAt: _e, kind: _k, ...order } = entry;
           await sendOrder({ ...order, clientOrderId });
