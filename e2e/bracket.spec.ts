@@ -140,3 +140,32 @@ test('offline, a bracket waits in the outbox and is sent once on its confirm', a
   );
   await context.close();
 });
+
+test('from the ticket: a market buy with OCO, the legs sent once the entry filled', async ({ browser }) => {
+  // The last trade the legs are checked against (the tests before may have left another).
+  await desk.print(39.05);
+  const context = await englishContext(browser, desk.url);
+  const page = await context.newPage();
+  await page.setViewportSize({ width: 1440, height: 900 });
+  await signIn(page, 'bracketer');
+  await page.getByRole('region', { name: 'Quotes' }).locator('tr[data-ticker="PETR4"]').click();
+  const before = (await rest<{ brackets: BracketJson[] }>('GET', '/api/v1/brackets')).brackets.length;
+  const ticket = page.getByRole('region', { name: 'Order ticket' });
+  await page.keyboard.press('F2');
+  await page.keyboard.press('Alt+M');
+  await ticket.getByLabel('With OCO (take-profit and stop)').check();
+  await ticket.getByLabel('Take-profit', { exact: true }).fill('39,70');
+  await ticket.getByLabel('Stop: trigger price').fill('38,60');
+  await ticket.getByLabel('Stop: limit price').fill('38,50');
+  await ticket.screenshot({ path: 'test-results/ticket-oco-1440.png' });
+  await ticket.getByRole('button', { name: 'Buy 100 PETR4' }).click();
+  await expect(ticket.getByRole('status')).toContainText('OCO on PETR4 sent: take-profit 39,70, stop 38,60');
+  const item = page.getByRole('region', { name: 'OCO' }).locator('li').filter({ hasText: '39,70' });
+  await expect(item).toContainText('PETR4 long 100', { timeout: 10_000 });
+  await expect(item.getByTestId('bracket-state')).toHaveText('active', { timeout: 10_000 });
+  const brackets = (await rest<{ brackets: BracketJson[] }>('GET', '/api/v1/brackets')).brackets;
+  expect(brackets.length).toBe(before + 1);
+  expect(brackets[0]).toMatchObject({ qty: 100, takeProfit: 39.7, stopPrice: 38.6, stopLimit: 38.5 });
+  expect(brackets[0]?.entryOrderId).not.toBeNull();
+  await context.close();
+});

@@ -44,7 +44,13 @@ export interface OutboxBracket {
   /** The bracket's clientId: a resend answers the bracket made, nothing sent twice. */
   readonly id: string;
   readonly ticker: string;
-  readonly qty: number;
+  readonly qty?: number;
+  readonly entry?: {
+    readonly side: 'buy' | 'sell';
+    readonly type: 'limit' | 'market';
+    readonly qty: number;
+    readonly price?: number;
+  };
   readonly takeProfit: number;
   readonly stopPrice: number;
   readonly stopLimit: number;

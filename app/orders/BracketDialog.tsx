@@ -1,14 +1,9 @@
 import { useEffect, useRef, useState } from 'react';
 import { create } from 'zustand';
-import { isValidPrice } from '../../sync-server/shared/instruments.ts';
-import { ApiError } from '../api/client.ts';
-import { parsePrice, price } from '../format.ts';
-import { errorText, msg, useT } from '../i18n/i18n.ts';
+import { errorText, useT } from '../i18n/i18n.ts';
 import { useAlerts } from '../state/alerts.ts';
 import { useMarket } from '../state/market.ts';
-import { useSettings } from '../state/settings.ts';
-import { sendBracket } from './api.ts';
-import { useOutbox } from './outbox.ts';
+import { placeBracket, readBracketPrices } from './bracket.ts';
 import { newClientOrderId } from './ticket.ts';
 
 // An OCO bracket on an open position (the positions panel's OCO button): a take-profit and a
@@ -38,7 +33,6 @@ function BracketForm({ ask }: { ask: Ask }) {
   const t = useT();
   const inst = useMarket((s) => s.instruments[ask.ticker]);
   const last = useMarket((s) => s.quotes[ask.ticker]?.last);
-  const decimals = inst?.priceDecimals ?? 2;
   const [qty, setQty] = useState(String(Math.abs(ask.qty)));
   const [tp, setTp] = useState('');
   const [stop, setStop] = useState('');
@@ -48,44 +42,22 @@ function BracketForm({ ask }: { ask: Ask }) {
   const first = useRef<HTMLInputElement>(null);
   useEffect(() => first.current?.focus(), []);
   const close = () => useAsk.getState().set(undefined);
-  const read = (text: string) => parsePrice(text, decimals, last);
   const submit = async () => {
-    const prices = [read(tp), read(stop), read(limit)];
     const n = Number(qty);
     if (!Number.isInteger(n) || n <= 0) return setProblem(t('bracket.badQty'));
-    if (prices.some((p) => !Number.isFinite(p) || (inst && !isValidPrice(p, inst.tickSize))))
-      return setProblem(t('bracket.badPrice'));
-    const [takeProfit, stopPrice, stopLimit] = prices as [number, number, number];
-    const bracket = {
-      clientId: newClientOrderId(),
-      ticker: ask.ticker,
-      qty: n,
-      takeProfit,
-      stopPrice,
-      stopLimit,
-    };
-    const { outboxMinutes } = useSettings.getState();
-    // Offline (or no answer) it waits in the outbox, like an order, for a confirm with the price then.
-    const hold = async () => {
-      await useOutbox.getState().addBracket(bracket, outboxMinutes);
-      useAlerts.getState().push('warn', msg('bracket.held', { ticker: ask.ticker }));
-      close();
-    };
-    if (!navigator.onLine || useMarket.getState().link === 'offline') return hold();
+    const prices = readBracketPrices([tp, stop, limit], inst, last);
+    if ('problem' in prices) return setProblem(prices.problem);
     setBusy(true);
     try {
-      await sendBracket(bracket);
-      useAlerts.getState().push(
-        'info',
-        msg('bracket.sent', {
-          ticker: ask.ticker,
-          tp: price(takeProfit, decimals),
-          stop: price(stopPrice, decimals),
-        }),
-      );
+      const placed = await placeBracket({
+        clientId: newClientOrderId(),
+        ticker: ask.ticker,
+        qty: n,
+        ...prices,
+      });
+      useAlerts.getState().push(placed.held ? 'warn' : 'info', placed.text);
       close();
     } catch (err) {
-      if (err instanceof ApiError && err.code === 'offline') return hold();
       setProblem(errorText(err));
     } finally {
       setBusy(false);

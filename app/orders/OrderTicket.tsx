@@ -1,13 +1,14 @@
 import { type KeyboardEvent, useEffect, useRef, useState } from 'react';
 import type { OrderType } from '../../sync-server/shared/orders.ts';
 import { price as fmt, parsePrice } from '../format.ts';
-import { type PlainId, say, useT } from '../i18n/i18n.ts';
+import { errorText, type PlainId, say, useT } from '../i18n/i18n.ts';
 import { KeyList } from '../screens/KeyList.tsx';
 import { useDayLimits, useMarket } from '../state/market.ts';
 import { useSession } from '../state/session.ts';
 import { useSettings } from '../state/settings.ts';
 import { useUi } from '../state/ui.ts';
 import { useOrders } from './api.ts';
+import { placeBracket, readBracketPrices } from './bracket.ts';
 import { type Placed, placeOrder, verdictText } from './place.ts';
 import {
   checkTicket,
@@ -61,6 +62,10 @@ export function OrderTicket() {
   const [armed, setArmed] = useState(false);
   const [verdict, setVerdict] = useState<Verdict>();
   const qtyRef = useRef<HTMLInputElement>(null);
+  // An OCO bracket with the entry (limit or market): take-profit, stop trigger and stop limit.
+  const [oco, setOco] = useState(false);
+  const [ocoPrices, setOcoPrices] = useState<[string, string, string]>(['', '', '']);
+  const withOco = oco && type !== 'stop_limit';
 
   // A new instrument starts from one lot at the last price (not on every trade).
   useEffect(() => {
@@ -91,21 +96,31 @@ export function OrderTicket() {
   const orders = useOrders().data?.orders ?? [];
   // A confirm restates what it sends: a change after arming asks again.
   const summary = ticketSummary(draft, inst?.priceDecimals);
-  const restated = JSON.stringify(summary);
+  const restated = JSON.stringify([summary, withOco && ocoPrices]);
   useEffect(() => setArmed(false), [restated]);
   const valid = Object.keys(problems).length === 0;
   const canTrade = role === 'admin' || role === 'trader';
 
   async function submit() {
     if (!valid || busy || !canTrade) return;
+    const bracket = withOco ? readBracketPrices(ocoPrices, inst, last) : undefined;
+    if (bracket && 'problem' in bracket) return setVerdict({ kind: 'error', text: bracket.problem });
     if (confirmOrders && !armed) return setArmed(true);
     setArmed(false);
     const order = { clientOrderId: newClientOrderId(), ...draft };
     setBusy(true);
     try {
+      if (bracket && draft.type !== 'stop_limit') {
+        const { clientOrderId, side, qty, price } = order;
+        const entry = { side, type: draft.type, qty, ...(price === undefined ? {} : { price }) };
+        const placed = await placeBracket({ clientId: clientOrderId, ticker, entry, ...bracket });
+        return setVerdict({ kind: placed.held ? 'outbox' : 'ok', text: placed.text });
+      }
       setVerdict(
         await placeOrder(order, { offline: !navigator.onLine || link === 'offline', outboxMinutes }),
       );
+    } catch (err) {
+      setVerdict({ kind: 'error', text: errorText(err) });
     } finally {
       setBusy(false);
     }
@@ -256,9 +271,37 @@ export function OrderTicket() {
           )}
           {problems.price && <span className="problem">{problems.price}</span>}
         </label>
+        {type !== 'stop_limit' && (
+          <fieldset className="oco">
+            <label className="check">
+              <input type="checkbox" checked={oco} onChange={(e) => setOco(e.target.checked)} />
+              {t('ticket.oco')}
+            </label>
+            {oco &&
+              (['bracket.takeProfit', 'bracket.stopPrice', 'bracket.stopLimit'] as const).map((label, i) => (
+                <label key={label}>
+                  {t(label)}
+                  <input
+                    inputMode="decimal"
+                    value={ocoPrices[i]}
+                    onChange={(e) => {
+                      const next = [...ocoPrices] as [string, string, string];
+                      next[i] = e.target.value.replace(/[^\d.,]/g, '');
+                      setOcoPrices(next);
+                    }}
+                  />
+                </label>
+              ))}
+          </fieldset>
+        )}
         {armed && (
           <p role="alert" className="confirm-order" data-testid="ticket-confirm">
             <b>{say(summary)}</b>
+            {withOco && (
+              <span>
+                {t('ticket.ocoSummary', { tp: ocoPrices[0], stop: ocoPrices[1], limit: ocoPrices[2] })}
+              </span>
+            )}
             <small>{t('ticket.confirm')}</small>
           </p>
         )}

@@ -86,13 +86,21 @@ export const useBrackets = () =>
 export interface NewBracket {
   readonly clientId: string;
   readonly ticker: string;
-  readonly qty: number;
+  /** On the open position: how much of it. */
+  readonly qty?: number;
+  /** Or with a new order: its fills are what the legs protect (sent once it first fills). */
+  readonly entry?: {
+    readonly side: 'buy' | 'sell';
+    readonly type: 'limit' | 'market';
+    readonly qty: number;
+    readonly price?: number;
+  };
   readonly takeProfit: number;
   readonly stopPrice: number;
   readonly stopLimit: number;
 }
 
-/** A bracket on the open position: both legs are sent by the server at once. */
+/** A bracket on the open position (both legs sent at once) or with a new entry order. */
 export async function sendBracket(b: NewBracket): Promise<BracketJson> {
   const res = await api<{ bracket: BracketJson }>('/api/v1/brackets', { body: b });
   queryClient.setQueryData<BracketJson[]>(keys.brackets(), (prev) => upsertBracket(prev ?? [], res.bracket));

@@ -19,14 +19,12 @@ const lifetime = (ttlMinutes: number) => {
 /** An entry in words: the order, the flatten or the bracket it will send. */
 export function outboxWhat(e: OutboxEntry): Text {
   if (e.kind === 'flatten') return flattenWhat(e);
-  if (e.kind === 'bracket')
-    return msg('outbox.bracket', {
-      qty: e.qty,
-      ticker: e.ticker,
-      tp: price(e.takeProfit),
-      stop: price(e.stopPrice),
-      limit: price(e.stopLimit),
-    });
+  if (e.kind === 'bracket') {
+    const prices = { tp: price(e.takeProfit), stop: price(e.stopPrice), limit: price(e.stopLimit) };
+    return e.entry
+      ? msg('outbox.bracketEntry', { order: orderWhat({ ...e.entry, ticker: e.ticker }), ...prices })
+      : msg('outbox.bracket', { qty: e.qty ?? 0, ticker: e.ticker, ...prices });
+  }
   return orderWhat(e);
 }
 

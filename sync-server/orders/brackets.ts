@@ -279,6 +279,19 @@ export class Brackets {
     } else this.events.bracket(b);
     // Watched from here on: a step never sees a bracket whose entry is still being sent.
     this.watch(b);
+    if (b.entryOrderId !== null) {
+      // An entry that filled while it was being linked (a market order fills at once) was
+      // announced before the watch began: its stored row says so.
+      const fresh = await this.orders.byId(b.entryOrderId);
+      const cached = this.rows.get(b.entryOrderId);
+      if (
+        fresh &&
+        (!cached ||
+          fresh.filledQty > cached.filledQty ||
+          (isTerminal(fresh.state) && !isTerminal(cached.state)))
+      )
+        this.rows.set(fresh.id, fresh);
+    }
     this.kick(b.id);
     await this.chains.get(b.id);
     return { bracket: (await this.store.byId(b.id)) ?? b, created };
