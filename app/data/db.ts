@@ -3,6 +3,7 @@ import yDexie from 'y-dexie';
 import type * as Y from 'yjs';
 import type { Quote } from '../../sync-server/shared/market.ts';
 import type { OrderType } from '../../sync-server/shared/orders.ts';
+import type { NewBracket } from '../orders/api.ts';
 
 /** The last quote seen for a ticker, kept for a cold offline start. */
 export interface QuoteRow extends Quote {
@@ -38,22 +39,11 @@ export interface OutboxFlatten {
   readonly expiresAt: number;
 }
 
-/** An OCO bracket on a position asked offline: held like an order, sent with its own client id. */
-export interface OutboxBracket {
+/** An OCO bracket asked offline: held like an order, sent as it was asked (NewBracket). */
+export interface OutboxBracket extends Omit<NewBracket, 'clientId'> {
   readonly kind: 'bracket';
   /** The bracket's clientId: a resend answers the bracket made, nothing sent twice. */
   readonly id: string;
-  readonly ticker: string;
-  readonly qty?: number;
-  readonly entry?: {
-    readonly side: 'buy' | 'sell';
-    readonly type: 'limit' | 'market';
-    readonly qty: number;
-    readonly price?: number;
-  };
-  readonly takeProfit: number;
-  readonly stopPrice: number;
-  readonly stopLimit: number;
   readonly createdAt: number;
   readonly expiresAt: number;
 }

@@ -2,18 +2,15 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../log.ts';
 import { type Instrument, instrumentFor } from '../shared/instruments.ts';
-import type { RiskConfig } from '../shared/orders.ts';
 import { BracketStore } from '../store/brackets.ts';
 import type { Database } from '../store/db.ts';
 import { OrderStore } from '../store/orders.ts';
 import { createTestUser, testBackends } from '../store/testing.ts';
 import { type Bracket, Brackets, bracketProblem } from './brackets.ts';
-import { OrderManager } from './manager.ts';
 import type { OrderRow } from './model.ts';
 import type { VenueAccount } from './ports.ts';
 import type { OrderReport } from './report.ts';
-import { DEFAULT_RISK } from './risk.ts';
-import { ScriptedBroker } from './scriptedBroker.ts';
+import { OPEN_RISK, ScriptedBroker, scriptedManager } from './scriptedBroker.ts';
 
 // OCO brackets against the real order and bracket stores and a scripted broker that takes each
 // change and cancel when sent and answers it later, while fills land on either leg in any order.
@@ -21,16 +18,6 @@ import { ScriptedBroker } from './scriptedBroker.ts';
 
 const log = createLogger('silent');
 const instruments = new Map<string, Instrument>([['PETR4', instrumentFor('PETR4', 'B') as Instrument]]);
-const RISK: RiskConfig = {
-  ...DEFAULT_RISK,
-  maxOrderQty: 1_000_000,
-  maxOrderNotionalCents: 10_000_000_000,
-  maxPositionQty: 10_000_000,
-  maxOpenOrders: 10_000,
-  dailyLossLimitCents: 10_000_000_000,
-  ordersPerSecond: 100_000,
-  orderBurst: 100_000,
-};
 const LOT = 100;
 
 /**
@@ -116,29 +103,20 @@ describe.each(testBackends())('OCO brackets on $name', (backend) => {
     const broker = new OcoBroker();
     const rows = new Map<number, OrderRow>();
     let brackets: Brackets | undefined;
-    const m = new OrderManager(
-      store,
-      broker,
-      { lastPrice: () => 38.5, priceLimits: () => undefined, tradable: () => true },
-      {
-        order: (o) => {
-          rows.set(o.id, o);
-          brackets?.onOrder(o);
-        },
-        position: (a, t) => brackets?.onPosition(a, t),
+    const m = await scriptedManager(store, broker, instruments, {
+      order: (o) => {
+        rows.set(o.id, o);
+        brackets?.onOrder(o);
       },
-      () => {},
-      log,
-      instruments,
-    );
-    await m.reconcile();
+      position: (a, t) => brackets?.onPosition(a, t),
+    });
     const pushed: Bracket[] = [];
     brackets = new Brackets(
       m,
       store,
       bracketStore,
       { bracket: (b) => pushed.push(b) },
-      async () => RISK,
+      async () => OPEN_RISK,
       log,
     );
     const b = brackets;
@@ -172,7 +150,7 @@ describe.each(testBackends())('OCO brackets on $name', (backend) => {
           type: 'market',
           qty: lots * LOT,
         },
-        RISK,
+        OPEN_RISK,
       );
       broker.fill(r.order.localOrderId as bigint, lots * LOT);
       await deliver();
@@ -234,7 +212,7 @@ describe.each(testBackends())('OCO brackets on $name', (backend) => {
             request(`b${n}`, withEntry ? { entryLots: lots } : { qty: lots * LOT }),
             instruments.get('PETR4'),
             38.5,
-            RISK,
+            OPEN_RISK,
           );
           await s.deliver();
           for (const c of script) {
@@ -290,7 +268,7 @@ describe.each(testBackends())('OCO brackets on $name', (backend) => {
             request(`r${n}`, { qty: lots * LOT }),
             instruments.get('PETR4'),
             38.5,
-            RISK,
+            OPEN_RISK,
           );
           await s.deliver();
           const { tp, sl } = await legsOf(bracket.id);
@@ -339,7 +317,7 @@ describe.each(testBackends())('OCO brackets on $name', (backend) => {
       request('p1', { qty: 300 }),
       instruments.get('PETR4'),
       38.5,
-      RISK,
+      OPEN_RISK,
     );
     await s.deliver();
     const { tp, sl } = await legsOf(bracket.id);
@@ -381,7 +359,7 @@ describe.each(testBackends())('OCO brackets on $name', (backend) => {
       request('e1', { entryLots: 3 }),
       instruments.get('PETR4'),
       38.5,
-      RISK,
+      OPEN_RISK,
     );
     await s.deliver();
     let now = await legsOf(bracket.id);

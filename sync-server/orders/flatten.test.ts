@@ -1,38 +1,23 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../log.ts';
 import { type Instrument, instrumentFor } from '../shared/instruments.ts';
-import type { RiskConfig } from '../shared/orders.ts';
 import type { Database } from '../store/db.ts';
 import { OrderStore } from '../store/orders.ts';
 import { createTestUser, testBackends } from '../store/testing.ts';
 import { flatten } from './flatten.ts';
-import { OrderManager } from './manager.ts';
 import { OrderError } from './model.ts';
 import type { VenueAccount } from './ports.ts';
 import type { OrderReport } from './report.ts';
-import { DEFAULT_RISK } from './risk.ts';
-import { ScriptedBroker } from './scriptedBroker.ts';
+import { OPEN_RISK, ScriptedBroker, scriptedManager } from './scriptedBroker.ts';
 
 // Flatten and reverse against the real order store and a scripted broker: whatever the working
 // orders fill before their cancel, and between the cancel and its answer, the market order is
 // for the position once they have closed, sent once, and leaves the position flat (reversed).
 // orders.test.ts drives the route through the simulator library.
 
-const log = createLogger('silent');
 const instruments = new Map<string, Instrument>(
   ['PETR4', 'VALE3'].map((t) => [t, instrumentFor(t, 'B') as Instrument]),
 );
-const RISK: RiskConfig = {
-  ...DEFAULT_RISK,
-  maxOrderQty: 1_000_000,
-  maxOrderNotionalCents: 10_000_000_000,
-  maxPositionQty: 10_000_000,
-  maxOpenOrders: 10_000,
-  dailyLossLimitCents: 10_000_000_000,
-  ordersPerSecond: 100_000,
-  orderBurst: 100_000,
-};
 
 /**
  * A broker that fills what the script says: market orders at once; a working order's cancel is
@@ -96,23 +81,14 @@ describe.each(testBackends())('flatten and reverse on $name', (backend) => {
     const accountId = `FLAT-${++n}`;
     await store.createAccount(accountId, 1, accountId, null);
     const broker = new FillingBroker();
-    const m = new OrderManager(
-      store,
-      broker,
-      { lastPrice: () => 38.5, priceLimits: () => undefined, tradable: () => true },
-      { order: () => {}, position: () => {} },
-      () => {},
-      log,
-      instruments,
-    );
-    await m.reconcile();
+    const m = await scriptedManager(store, broker, instruments);
     broker.announce = (id) => m.onOrderUpdate(id);
     const submit = (side: 'buy' | 'sell', qty: number, type: 'market' | 'limit', ticker = 'PETR4') =>
       m.submit(
         accountId,
         userId,
         { clientOrderId: `f${n}-${Math.random().toString(36).slice(2)}`, ticker, side, type, qty, price: 38 },
-        RISK,
+        OPEN_RISK,
       );
     const filledTo = async (ticker: string, qty: number) => {
       const deadline = Date.now() + 5_000;
@@ -163,7 +139,7 @@ describe.each(testBackends())('flatten and reverse on $name', (backend) => {
           const results = await flatten(
             m,
             store,
-            { accountId, userId, risk: RISK },
+            { accountId, userId, risk: OPEN_RISK },
             {
               clientOrderId: `flat-${n}`,
               ticker: 'PETR4',
@@ -179,7 +155,7 @@ describe.each(testBackends())('flatten and reverse on $name', (backend) => {
           const again = await flatten(
             m,
             store,
-            { accountId, userId, risk: RISK },
+            { accountId, userId, risk: OPEN_RISK },
             {
               clientOrderId: `flat-${n}`,
               ticker: 'PETR4',
@@ -205,7 +181,7 @@ describe.each(testBackends())('flatten and reverse on $name', (backend) => {
     const results = await flatten(
       m,
       store,
-      { accountId, userId, risk: RISK },
+      { accountId, userId, risk: OPEN_RISK },
       {
         clientOrderId: 'all-1',
         reverse: false,
@@ -231,7 +207,7 @@ describe.each(testBackends())('flatten and reverse on $name', (backend) => {
     const err = await flatten(
       m,
       store,
-      { accountId, userId, risk: RISK },
+      { accountId, userId, risk: OPEN_RISK },
       {
         clientOrderId: 'stuck-1',
         ticker: 'PETR4',

@@ -1,8 +1,46 @@
-import type { VenueAccount } from './ports.ts';
+import { createLogger } from '../log.ts';
+import type { Instrument } from '../shared/instruments.ts';
+import type { RiskConfig } from '../shared/orders.ts';
+import { OrderManager } from './manager.ts';
+import type { OrderEvents, OrderRepository, VenueAccount } from './ports.ts';
 import type { OrderReport } from './report.ts';
+import { DEFAULT_RISK } from './risk.ts';
 
 // A broker behind the manager's OrderVenue port that a test scripts: it decides when the DLL
-// moves an order on and how many times it announces each move (manager.test.ts, flatten.test.ts).
+// moves an order on and how many times it announces each move (manager.test.ts, flatten.test.ts,
+// brackets.test.ts), and the reconciled manager over it that flatten and bracket tests drive.
+
+/** Limits far out of the way: these tests' orders are judged by the broker's script, not risk. */
+export const OPEN_RISK: RiskConfig = {
+  ...DEFAULT_RISK,
+  maxOrderQty: 1_000_000,
+  maxOrderNotionalCents: 10_000_000_000,
+  maxPositionQty: 10_000_000,
+  maxOpenOrders: 10_000,
+  dailyLossLimitCents: 10_000_000_000,
+  ordersPerSecond: 100_000,
+  orderBurst: 100_000,
+};
+
+/** A manager over the store and the broker, the market at 38.50 and open, reconciled. */
+export async function scriptedManager(
+  store: OrderRepository,
+  broker: ScriptedBroker,
+  instruments: ReadonlyMap<string, Instrument>,
+  events: OrderEvents = { order: () => {}, position: () => {} },
+): Promise<OrderManager> {
+  const m = new OrderManager(
+    store,
+    broker,
+    { lastPrice: () => 38.5, priceLimits: () => undefined, tradable: () => true },
+    events,
+    () => {},
+    createLogger('silent'),
+    instruments,
+  );
+  await m.reconcile();
+  return m;
+}
 
 // Local ids are unique in the orders table: one sequence over every broker of the file.
 let nextLocalId = 1_000n;
