@@ -32,15 +32,15 @@ describe('virtualWindow', () => {
           const w = virtualWindow(count, rowHeight, scrollTop, viewport, overscan);
           expect(0 <= w.start && w.start <= w.end && w.end <= count).toBe(true);
           expect(w.padTop + (w.end - w.start) * rowHeight + w.padBottom).toBe(count * rowHeight);
-          // Every row that intersects the viewport is rendered.
+          // Every row that intersects the viewport is rendered (a viewport 0 px high shows none).
           const top = Math.max(0, scrollTop);
-          const firstVisible = Math.floor(top / rowHeight);
-          const lastVisible = Math.ceil((top + viewport) / rowHeight) - 1;
-          for (const i of [firstVisible, lastVisible])
-            if (i >= 0 && i < count) expect(i >= w.start && i < w.end).toBe(true);
+          const intersects = (i: number) => i * rowHeight < top + viewport && (i + 1) * rowHeight > top;
+          for (let i = 0; i < count; i++) if (intersects(i)) expect(i >= w.start && i < w.end).toBe(true);
           expect(w.end - w.start).toBeLessThanOrEqual(Math.ceil(viewport / rowHeight) + 1 + 2 * overscan);
         },
       ),
+      // The case that once failed: the old check took row 0 as visible in a 0 px viewport.
+      { examples: [[1, 10, 0, 0, 0]] },
     );
   });
 });
