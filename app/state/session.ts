@@ -49,6 +49,13 @@ let inflight: Promise<boolean> | undefined;
 let retryTimer: ReturnType<typeof setTimeout> | undefined;
 let retries = 0;
 const MAX_RETRY_MS = 2_000;
+/**
+ * Counts the sessions ended: a renewal answered after its session ended (an admin's sign-out
+ * closing the sockets while a renewal was on its way) is dropped, not adopted. Without that a
+ * renewal the server answered a moment before the sign-out brought the desk back without the
+ * admin's notice.
+ */
+let ended = 0;
 
 export const useSession = create<SessionState>((set, get) => {
   const adopt = (s: SessionResponse) => {
@@ -78,7 +85,9 @@ export const useSession = create<SessionState>((set, get) => {
       inflight ??= (async () => {
         const refreshToken = localStorage.getItem(REFRESH_KEY);
         if (!refreshToken) return false;
+        const session = ended;
         const res = await post('/api/v1/auth/refresh', { refreshToken }).catch(() => undefined);
+        if (session !== ended) return false;
         // No answer, or the server cannot answer now (503 while its database is down, 429): the
         // session stays, and the renewal is tried again until the server is back. Without that a
         // cold start while the server was down stayed "Connecting…" until a reload.
@@ -96,7 +105,9 @@ export const useSession = create<SessionState>((set, get) => {
           set({ user: undefined, accessToken: undefined, notice: get().notice ?? notice });
           return false;
         }
-        adopt((await res.json()) as SessionResponse);
+        const renewed = (await res.json()) as SessionResponse;
+        if (session !== ended) return false;
+        adopt(renewed);
         return true;
       })().finally(() => {
         inflight = undefined;
@@ -104,6 +115,7 @@ export const useSession = create<SessionState>((set, get) => {
       return inflight;
     },
     async signOut(notice) {
+      ended++;
       const refreshToken = localStorage.getItem(REFRESH_KEY);
       clearTimeout(refreshTimer);
       clearTimeout(retryTimer);
@@ -116,8 +128,10 @@ export const useSession = create<SessionState>((set, get) => {
       const end = adminEnd(code, reason);
       if (!end) return false;
       if (end.kind === 'renew') void get().refresh();
-      // Both sockets are closed at once: the second finds the session already ended.
       else if (get().user) void get().signOut(end.notice);
+      // Already ended (the second socket's close, or a renewal refused a moment before the close
+      // came): the admin's reason is the one to say.
+      else set({ notice: end.notice });
       return true;
     },
   };
