@@ -68,11 +68,16 @@ test('"Sign out everywhere" signs the trader out at once; a role change keeps it
   const trader = await signedInAs(browser, 'moved.trader');
   const users = await usersScreen(page);
 
-  // Demoted to viewer: the session is renewed with the new role, still live.
+  // Demoted to viewer: the session is renewed with the new role, still live, on a new market
+  // socket. (Until the page has read the old socket's close, which can wait behind the market
+  // data still buffered for it, "Live" is the old socket's, and a sign-out then finds no socket
+  // of this user open to close: the page hears of it at its next request instead.)
   const changed = page.waitForResponse((r) => /\/api\/v1\/users\/\d+$/.test(r.url()) && r.ok());
+  const reconnected = trader.waitForEvent('websocket', (ws) => new URL(ws.url()).pathname === '/ws');
   await users.getByLabel('Role of moved.trader').selectOption('viewer');
   await changed;
   await expect(trader.locator('.topbar .user')).toHaveText('moved.trader · viewer', { timeout: 5_000 });
+  await reconnected;
   await expect(trader.getByTestId('connection')).toHaveText('Live', { timeout: 10_000 });
 
   const at = await act(page, 'moved.trader', 'Sign out everywhere');
