@@ -35,6 +35,7 @@ const order = (o: Partial<OrderJson>): OrderJson => ({
   rejectReason: null,
   createdAt: '',
   updatedAt: '',
+  external: false,
   ...o,
 });
 

@@ -55,6 +55,12 @@ export function Blotter() {
                   <td className="time b-time">{b3Time(o.createdAt)}</td>
                   <th scope="row" className="b-ticker">
                     {o.ticker}
+                    {o.external && (
+                      <small className="b-external" title={t('blotter.externalHint')} data-testid="external">
+                        {' '}
+                        {t('blotter.external')}
+                      </small>
+                    )}
                   </th>
                   <td className={`b-side side-${o.side}`}>{say(sideText(o.side))}</td>
                   <td className="num b-qty">{o.qty}</td>

@@ -107,8 +107,13 @@ export function Positions() {
             return (
               <tr key={p.ticker} data-position={p.ticker}>
                 <th scope="row">{p.ticker}</th>
-                <td className="num" data-testid={`position-${p.ticker}`}>
+                <td
+                  className="num"
+                  data-testid={`position-${p.ticker}`}
+                  title={p.outside ? t('positions.outsideHint', { tape: p.tapeQty }) : undefined}
+                >
                   {p.qty}
+                  {p.outside && <span className="outside">*</span>}
                 </td>
                 <td className="num wide">{price(p.averagePrice, instruments[p.ticker]?.priceDecimals)}</td>
                 <td className="num wide">{price(p.lastPrice, instruments[p.ticker]?.priceDecimals)}</td>
@@ -156,6 +161,11 @@ export function Positions() {
           })}
         </tbody>
       </table>
+      {rows.some((p) => p.outside) && (
+        <p className="note" role="note" data-testid="outside-note">
+          {t('positions.outsideNote')}
+        </p>
+      )}
       {rows.length === 0 && <p className="muted">{t('positions.flat')}</p>}
       <BracketList canTrade={canTrade} />
       {canTrade && (

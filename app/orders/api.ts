@@ -144,6 +144,7 @@ export function sendOrder(order: NewOrder): Promise<OrderJson> {
     rejectReason: null,
     createdAt: new Date().toISOString(),
     updatedAt: new Date().toISOString(),
+    external: false,
   };
   const setOrders = (f: (list: OrderJson[]) => OrderJson[]) =>
     queryClient.setQueryData<OrdersResponse>(keys.orders(), (prev) => ({

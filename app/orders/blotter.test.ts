@@ -22,6 +22,7 @@ const report = (id: number, version: number, state = 'new'): OrderJson => ({
   rejectReason: null,
   createdAt: at(0),
   updatedAt: at(version),
+  external: false,
 });
 
 describe('the blotter fold', () => {

@@ -3,12 +3,17 @@ import { b3Day } from '../shared/market.ts';
 import type { DayPnl, Position } from '../shared/orders.ts';
 import { CostSchedules, fillCosts } from './costs.ts';
 import type { OrderRow } from './model.ts';
+import type { VenuePosition } from './ports.ts';
 import { applyFill, FLAT } from './positions.ts';
 import { isTerminal } from './state.ts';
 
 // What the risk check reads of each account, kept in memory in step with the stored orders and
 // fills: its positions (with the costs of their fills), the P&L realized today (B3's day) and
-// today's costs, and its working orders.
+// today's costs, and its working orders (Tape's and those made outside it). Beside Tape's own
+// count, the broker's positions as last read: the truth, which includes trades made outside Tape.
+
+/** A ticker the broker's list leaves out is flat at the broker. */
+const flatAt = (ticker: string): VenuePosition => ({ ticker, qty: 0, averagePrice: 0 });
 
 /** What the risk check needs of a working order. */
 interface OpenOrder {
@@ -33,6 +38,8 @@ export class AccountBook {
   private readonly charged = new Set<number>();
   /** Every working order of each account, as stored. */
   private readonly open = new Map<string, Map<number, OpenOrder>>();
+  /** Each account's positions as the broker listed them at the last read. */
+  private readonly broker = new Map<string, Map<string, VenuePosition>>();
 
   constructor(
     private readonly instruments: ReadonlyMap<string, Instrument>,
@@ -46,6 +53,41 @@ export class AccountBook {
 
   positionsOf(accountId: string): Map<string, Position> {
     return this.positions.get(accountId) ?? new Map();
+  }
+
+  /** The broker's position in the ticker at the last read; undefined before the account's first. */
+  brokerPosition(accountId: string, ticker: string): VenuePosition | undefined {
+    const listed = this.broker.get(accountId);
+    return listed && (listed.get(ticker) ?? flatAt(ticker));
+  }
+
+  /** The quantity the risk check counts: the broker's once read (it includes trades made outside Tape). */
+  positionQty(accountId: string, ticker: string): number {
+    return (this.brokerPosition(accountId, ticker) ?? this.position(accountId, ticker)).qty;
+  }
+
+  /** Every ticker the account has a position in, by Tape's count or by the broker's. */
+  tickersOf(accountId: string): string[] {
+    return [
+      ...new Set([...this.positionsOf(accountId).keys(), ...(this.broker.get(accountId)?.keys() ?? [])]),
+    ];
+  }
+
+  /**
+   * The broker's list replaces the one read before; returns the tickers whose figure changed
+   * (a ticker the new list leaves out is flat at the broker).
+   */
+  setBroker(accountId: string, listed: readonly VenuePosition[]): string[] {
+    const before = this.broker.get(accountId);
+    const after = new Map(listed.map((p) => [p.ticker, p]));
+    this.broker.set(accountId, after);
+    const tickers = new Set([...(before?.keys() ?? []), ...after.keys()]);
+    if (!before) for (const t of this.positionsOf(accountId).keys()) tickers.add(t);
+    return [...tickers].filter((t) => {
+      const was = before && (before.get(t) ?? flatAt(t));
+      const now = after.get(t) ?? flatAt(t);
+      return !was || was.qty !== now.qty || was.averagePrice !== now.averagePrice;
+    });
   }
 
   /** Today's realized P&L and costs, in centavos. */

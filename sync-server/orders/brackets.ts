@@ -72,7 +72,7 @@ export interface BracketRequest {
   readonly stopLimit: number;
 }
 
-type Manager = Pick<OrderManager, 'submit' | 'cancel' | 'modify' | 'position' | 'isReady'>;
+type Manager = Pick<OrderManager, 'submit' | 'cancel' | 'modify' | 'positionQty' | 'isReady'>;
 type Orders = Pick<OrderRepository, 'byId' | 'byClientId'>;
 
 const OPEN = new Set(['pending', 'active']);
@@ -236,7 +236,7 @@ export class Brackets {
     // A repeat (same clientId) is answered with the bracket it made, whatever moved since.
     const known = await this.store.byClientId(accountId, req.clientId);
     if (known) return { bracket: known, created: false };
-    const positionQty = this.manager.position(accountId, req.ticker).qty;
+    const positionQty = this.manager.positionQty(accountId, req.ticker);
     let protectedQty = 0;
     for (const id of this.ofTicker.get(`${accountId}|${req.ticker}`) ?? []) {
       const other = await this.store.byId(id);
@@ -398,7 +398,7 @@ export class Brackets {
     const protectedQty = hasEntry ? (entry?.filledQty ?? 0) : b.qty;
     const exitFills = (tp?.filledQty ?? 0) + (sl?.filledQty ?? 0);
     const sign = b.side === 'long' ? 1 : -1;
-    const held = sign * this.manager.position(b.accountId, b.ticker).qty;
+    const held = sign * this.manager.positionQty(b.accountId, b.ticker);
     const legClosed =
       (tp !== undefined && isTerminal(tp.state)) || (sl !== undefined && isTerminal(sl.state));
     // Once a leg is closed the pair is no more: the other goes too.

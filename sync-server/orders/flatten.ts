@@ -30,7 +30,7 @@ export interface Flattened {
   readonly order?: SubmitResult;
 }
 
-type Manager = Pick<OrderManager, 'submit' | 'cancel' | 'whenClosed' | 'position' | 'positionsOf'>;
+type Manager = Pick<OrderManager, 'submit' | 'cancel' | 'whenClosed' | 'positionQty' | 'tickersOf'>;
 type Store = Pick<OrderRepository, 'list' | 'byClientId'>;
 
 /** The id of one ticker's market order within a flatten. */
@@ -62,7 +62,7 @@ export async function flatten(
       ? [req.ticker]
       : [
           ...open.map((o) => o.ticker),
-          ...[...manager.positionsOf(accountId)].filter(([, p]) => p.qty !== 0).map(([t]) => t),
+          ...manager.tickersOf(accountId).filter((t) => manager.positionQty(accountId, t) !== 0),
         ],
   );
   const deadline = Date.now() + waitMs;
@@ -91,7 +91,8 @@ export async function flatten(
   for (const ticker of [...tickers].sort()) {
     const clientOrderId = idFor(req, ticker);
     const sent = await store.byClientId(accountId, clientOrderId);
-    const qty = manager.position(accountId, ticker).qty;
+    // The broker's quantity once read: a flatten closes trades made outside Tape too.
+    const qty = manager.positionQty(accountId, ticker);
     if (sent) {
       out.push({ ticker, positionQty: qty, order: { order: sent, created: false } });
       continue;

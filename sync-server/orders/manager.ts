@@ -13,9 +13,16 @@ import {
   type OrderRepository,
   type OrderVenue,
   type VenueAccount,
+  type VenuePosition,
   VenueRefused,
 } from './ports.ts';
-import { InvalidDllOrder, invalidOrderLetter } from './profitDllAdapter.ts';
+import { averagePrice } from './positions.ts';
+import {
+  InvalidDllOrder,
+  InvalidVenuePosition,
+  invalidOrderLetter,
+  invalidPositionLetter,
+} from './profitDllAdapter.ts';
 import { reconcileWorking } from './reconcile.ts';
 import { isWorkingReport, type OrderReport, type ReportStatus } from './report.ts';
 import { DEFAULT_RISK, type OrderRequest, orderRate, type RiskResult, riskCheck } from './risk.ts';
@@ -40,6 +47,20 @@ const STATUS_EVENT: Readonly<Record<ReportStatus, OrderEvent | null | undefined>
   expired: 'expired',
   unknown: undefined,
 };
+
+/**
+ * A difference from the broker found right after a fill is read again this much later: the
+ * broker's position can trail its own order report by a moment.
+ */
+const BROKER_REREAD_MS = 1_000;
+
+/** The type of an order made outside Tape, as its report shows it. */
+const externalType = (r: OrderReport) =>
+  r.stopPrice !== null
+    ? ('stop_limit' as const)
+    : r.price === null
+      ? ('market' as const)
+      : ('limit' as const);
 
 /** Submissions of one account in progress at once; past this a new one gets a 429. */
 export const MAX_SUBMITS_IN_FLIGHT = 20;
@@ -92,6 +113,10 @@ export class OrderManager {
   private readonly lanes: UpdateLanes;
   /** Who waits for an order to close (whenClosed), by order id. */
   private readonly closeWaiters = new Map<number, Set<(id: number) => void>>();
+  /** `account ticker` pairs whose broker position differs from Tape's count, as last recorded. */
+  private readonly differs = new Set<string>();
+  /** Accounts with a re-read of the broker's positions due (BROKER_REREAD_MS). */
+  private readonly rereads = new Map<string, ReturnType<typeof setTimeout>>();
 
   constructor(
     private readonly store: OrderRepository,
@@ -121,15 +146,23 @@ export class OrderManager {
    * acknowledged is looked for in the venue's list (it may have taken it just before a crash)
    * and adopted when found; otherwise it is closed as not sent. Nothing is ever sent again.
    */
-  async reconcile(): Promise<{ checked: number; adopted: number; notSent: number; gone: number }> {
+  async reconcile(): Promise<{
+    checked: number;
+    adopted: number;
+    notSent: number;
+    gone: number;
+    external: number;
+  }> {
     for (const c of await this.store.costSchedules()) this.book.costs.set(c.accountId, c.from, c.schedule);
+    // Tape's own count: the fills of orders made outside Tape are in the broker's figure.
     for (const f of await this.store.fills())
-      this.foldFill(
-        f.accountId,
-        f.ticker,
-        { orderId: f.orderId, side: f.side, qty: f.qty, price: f.price },
-        f.at,
-      );
+      if (!f.external)
+        this.foldFill(
+          f.accountId,
+          f.ticker,
+          { orderId: f.orderId, side: f.side, qty: f.qty, price: f.price },
+          f.at,
+        );
     const counts = await reconcileWorking(this.store, this.venue, (id) => this.accountRef(id), {
       sync: async (o, report) => {
         this.rowOf.set((o.localOrderId as bigint).toString(), o);
@@ -157,10 +190,165 @@ export class OrderManager {
         await this.sync(adopted, found);
       },
     });
+    // Orders made on the account outside Tape (Profit itself, another terminal), and the
+    // broker's positions, which include their trades.
+    let external = 0;
+    for (const accountId of await this.store.accountIds()) {
+      external += await this.adoptListed(accountId);
+      await this.readBrokerOf(accountId);
+    }
     for (const o of await this.store.allWorking()) this.book.track(o);
     // Read now, in their order: an order adopted above is known; one still unknown is lettered.
     this.lanes.release();
-    return counts;
+    return { ...counts, external };
+  }
+
+  /**
+   * After the routing connection came back: the orders and positions of every account read again
+   * from the broker (what happened meanwhile, in Tape or outside it). Resolves once done.
+   */
+  async resync(): Promise<{ orders: number; external: number }> {
+    let orders = 0;
+    let external = 0;
+    for (const accountId of await this.store.accountIds()) {
+      external += await this.adoptListed(accountId);
+      for (const o of await this.store.list(accountId, { working: true, limit: 10_000 }))
+        if (o.localOrderId !== null) {
+          this.onOrderUpdate(o.localOrderId);
+          orders++;
+        }
+      await this.readBrokerOf(accountId);
+    }
+    await this.settled();
+    return { orders, external };
+  }
+
+  /** The venue's orders of the account no row carries: made outside Tape, adopted as external. */
+  private async adoptListed(accountId: string): Promise<number> {
+    let listed: OrderReport[];
+    try {
+      listed = this.venue.enumerate(await this.accountRef(accountId));
+    } catch (err) {
+      if (!(err instanceof VenueRefused)) throw err;
+      this.log.warn({ accountId, err: err.message }, 'the broker did not list the account orders');
+      return 0;
+    }
+    const known = new Set(
+      (await this.store.knownLocalIds(listed.map((d) => d.localOrderId))).map((id) => id.toString()),
+    );
+    let n = 0;
+    for (const report of listed)
+      if (!known.has(report.localOrderId.toString()) && !this.rowOf.has(report.localOrderId.toString()))
+        if (await this.adoptExternal(report)) n++;
+    return n;
+  }
+
+  /**
+   * An order on one of Tape's accounts that Tape did not send: stored as external (its client id
+   * `ext-<local id>`) and brought to what the broker reports, like any order. False when it
+   * cannot be kept (an account or instrument Tape does not have): the caller letters it.
+   */
+  private async adoptExternal(report: OrderReport): Promise<OrderRow | undefined> {
+    const inst = this.instruments.get(report.ticker);
+    if (!inst || !(await this.accountRef(report.accountId).catch(() => undefined))) return undefined;
+    const type = externalType(report);
+    const { order } = await this.store.insertPending({
+      accountId: report.accountId,
+      userId: null,
+      origin: 'external',
+      clientOrderId: `ext-${report.localOrderId}`,
+      requestHash: 'external',
+      ticker: report.ticker,
+      exchange: inst.exchange,
+      side: report.side,
+      type,
+      qty: report.qty,
+      price: type === 'market' ? null : report.price,
+      stopPrice: type === 'stop_limit' ? report.stopPrice : null,
+    });
+    const adopted =
+      order.localOrderId === null ? await this.store.setLocalId(order.id, report.localOrderId) : order;
+    this.remember(adopted);
+    this.book.track(adopted);
+    this.log.info(
+      { orderId: adopted.id, localOrderId: report.localOrderId.toString(), accountId: report.accountId },
+      'order made outside Tape adopted',
+    );
+    this.events.order(adopted);
+    await this.sync(adopted, report);
+    return adopted;
+  }
+
+  /**
+   * The account's positions read from the broker (synchronous: the DLL answers from its own
+   * copy). Each ticker whose figure changed is pushed; a difference from Tape's own count, or
+   * its end, is recorded. A refusal or malformed data keeps the last figures.
+   */
+  private async readBrokerOf(accountId: string): Promise<void> {
+    await this.accountRef(accountId);
+    this.readBroker(accountId);
+  }
+
+  /** As readBrokerOf, for an account whose broker is known (it has orders here). */
+  private readBroker(accountId: string): void {
+    const account = this.brokers.get(accountId);
+    if (account === undefined) return;
+    let listed: VenuePosition[];
+    try {
+      listed = this.venue.positions({ brokerId: account, accountId });
+    } catch (err) {
+      if (err instanceof InvalidVenuePosition) this.deadLetter(invalidPositionLetter(err));
+      else if (err instanceof VenueRefused)
+        this.log.warn({ accountId, err: err.message }, 'the broker did not give the positions');
+      else throw err;
+      return;
+    }
+    for (const ticker of this.book.setBroker(accountId, listed)) {
+      const own = this.book.position(accountId, ticker);
+      this.events.position(
+        accountId,
+        ticker,
+        own,
+        this.book.day(accountId),
+        this.book.brokerPosition(accountId, ticker),
+      );
+    }
+    for (const ticker of this.book.tickersOf(accountId)) this.compare(accountId, ticker);
+  }
+
+  /** Records when the broker's position starts or stops differing from Tape's count. */
+  private compare(accountId: string, ticker: string): void {
+    const broker = this.book.brokerPosition(accountId, ticker);
+    const inst = this.instruments.get(ticker);
+    if (!broker || !inst) return;
+    const own = this.book.position(accountId, ticker);
+    const key = `${accountId} ${ticker}`;
+    const differs = broker.qty !== own.qty;
+    if (differs === this.differs.has(key)) return;
+    if (differs) this.differs.add(key);
+    else this.differs.delete(key);
+    const tape = { qty: own.qty, averagePrice: averagePrice(own, inst) ?? null };
+    const theirs = { qty: broker.qty, averagePrice: broker.qty === 0 ? null : broker.averagePrice };
+    this.log.info(
+      { accountId, ticker, tape, broker: theirs },
+      differs ? 'position differs from the broker' : 'position agrees with the broker again',
+    );
+    this.store
+      .recordPositionDifference(accountId, ticker, tape, theirs)
+      .catch((err: Error) =>
+        this.log.error({ accountId, ticker, err: err.message }, 'position difference not recorded'),
+      );
+  }
+
+  /** A read of the broker's positions a moment from now (once per account). */
+  private rereadBroker(accountId: string): void {
+    if (this.rereads.has(accountId)) return;
+    const timer = setTimeout(() => {
+      this.rereads.delete(accountId);
+      this.readBroker(accountId);
+    }, BROKER_REREAD_MS);
+    timer.unref?.();
+    this.rereads.set(accountId, timer);
   }
 
   /**
@@ -317,7 +505,7 @@ export class OrderManager {
       tradable: this.market.tradable(req.ticker),
       lastPrice: this.market.lastPrice(req.ticker),
       priceLimits: this.market.priceLimits(req.ticker),
-      positionQty: this.position(accountId, req.ticker).qty,
+      positionQty: this.positionQty(accountId, req.ticker),
       ...this.book.exposure(accountId, req.ticker, self),
       realizedTodayCents: this.realized(accountId),
       duplicateClientOrderId: false,
@@ -510,7 +698,9 @@ export class OrderManager {
     if (known && known.localOrderId === null) return;
     const order = known ?? (await this.store.byLocalId(localOrderId));
     if (!order) {
-      // Sent by another client of the same account (Profit itself): kept, not guessed at.
+      // Made on one of Tape's accounts outside Tape (Profit itself, another terminal): kept as
+      // an external order. On an account or instrument Tape does not have: lettered.
+      if (await this.adoptExternal(dll)) return;
       this.deadLetter({
         source: 'profitdll.order',
         reason: 'unknown_order',
@@ -523,8 +713,24 @@ export class OrderManager {
     await this.sync(order, dll);
   }
 
+  /** Tape's own count of the position (its fills), with their P&L and costs. */
   position(accountId: string, ticker: string): Position {
     return this.book.position(accountId, ticker);
+  }
+
+  /** The quantity held: the broker's once read (it includes trades made outside Tape), else Tape's. */
+  positionQty(accountId: string, ticker: string): number {
+    return this.book.positionQty(accountId, ticker);
+  }
+
+  /** The broker's position at the last read; undefined before it was read. */
+  brokerPosition(accountId: string, ticker: string): VenuePosition | undefined {
+    return this.book.brokerPosition(accountId, ticker);
+  }
+
+  /** Every ticker the account holds or held today, by Tape's count or the broker's. */
+  tickersOf(accountId: string): string[] {
+    return this.book.tickersOf(accountId);
   }
 
   positionsOf(accountId: string): Map<string, Position> {
@@ -692,13 +898,18 @@ export class OrderManager {
     }
     this.book.track(next);
     this.remember(next);
-    if (patch.fill)
-      this.foldFill(
-        next.accountId,
-        next.ticker,
-        { orderId: next.id, side: next.side, ...patch.fill },
-        new Date().toISOString(),
-      );
+    if (patch.fill) {
+      // An order made outside Tape moves only the broker's figure, read next.
+      if (next.origin === 'tape')
+        this.foldFill(
+          next.accountId,
+          next.ticker,
+          { orderId: next.id, side: next.side, ...patch.fill },
+          new Date().toISOString(),
+        );
+      this.readBroker(next.accountId);
+      if (this.differs.has(`${next.accountId} ${next.ticker}`)) this.rereadBroker(next.accountId);
+    }
     this.events.order(next);
     // After the fill is folded: a flatten woken here reads the position it left.
     if (isTerminal(next.state)) for (const wake of [...(this.closeWaiters.get(next.id) ?? [])]) wake(next.id);
@@ -720,6 +931,13 @@ export class OrderManager {
     at: string,
   ): void {
     const after = this.book.fold(accountId, ticker, fill, at);
-    if (after) this.events.position(accountId, ticker, after, this.book.day(accountId));
+    if (after)
+      this.events.position(
+        accountId,
+        ticker,
+        after,
+        this.book.day(accountId),
+        this.book.brokerPosition(accountId, ticker),
+      );
   }
 }

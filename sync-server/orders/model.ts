@@ -8,7 +8,13 @@ import type { OrderState, OrderType } from '../shared/orders.ts';
 export interface OrderRow {
   readonly id: number;
   readonly accountId: string;
-  readonly userId: number;
+  /** Who sent it; null for an order Tape did not send (`origin` external). */
+  readonly userId: number | null;
+  /**
+   * `tape`: sent by Tape; `external`: made on the same account outside Tape (Profit itself,
+   * another terminal), known from the DLL's order reports. Its client id is `ext-<local id>`.
+   */
+  readonly origin: 'tape' | 'external';
   readonly clientOrderId: string;
   readonly requestHash: string;
   readonly ticker: string;
@@ -43,7 +49,7 @@ export type NewOrder = Pick<
   | 'qty'
   | 'price'
 > &
-  Partial<Pick<OrderRow, 'stopPrice'>>;
+  Partial<Pick<OrderRow, 'stopPrice' | 'origin'>>;
 
 export interface StateChange {
   readonly event: string;

@@ -25,6 +25,18 @@ export class VenueRefused extends Error {
   }
 }
 
+/**
+ * A position as the venue (the broker) holds it: every trade on the account, Tape's and those
+ * made outside it (Profit itself, another terminal). The truth Tape's own count is set against.
+ */
+export interface VenuePosition {
+  readonly ticker: string;
+  /** Signed: positive long, negative short. */
+  readonly qty: number;
+  /** The broker's average price of the open quantity; 0 when flat. */
+  readonly averagePrice: number;
+}
+
 /** The venue's order API. Each call throws VenueRefused when the venue refuses it. */
 export interface OrderVenue {
   /** Sends the order; returns the venue's id of it. */
@@ -46,6 +58,8 @@ export interface OrderVenue {
   details(localOrderId: bigint): OrderReport;
   /** Every order of the account the venue knows (start-up reconciliation). */
   enumerate(account: VenueAccount): OrderReport[];
+  /** The account's positions as the venue holds them, one per instrument it has traded. */
+  positions(account: VenueAccount): VenuePosition[];
 }
 
 /** Where orders, their events and fills are stored (store/orders.ts implements it). */
@@ -65,6 +79,18 @@ export interface OrderRepository {
   /** Every account's cost schedules as stored, each with when it took effect (ms since the epoch). */
   costSchedules(): Promise<{ accountId: string; from: number; schedule: CostSchedule }[]>;
   brokerOf(accountId: string): Promise<number | undefined>;
+  /** Every trading account's id. */
+  accountIds(): Promise<string[]>;
+  /**
+   * Records that the broker's position differs from Tape's own count (or agrees again): an
+   * audit entry `position.difference` (`position.agreed`), no actor.
+   */
+  recordPositionDifference(
+    accountId: string,
+    ticker: string,
+    tape: { qty: number; averagePrice: number | null },
+    broker: { qty: number; averagePrice: number | null },
+  ): Promise<void>;
 }
 
 export interface MarketLookup {
@@ -77,6 +103,15 @@ export interface MarketLookup {
 export interface OrderEvents {
   /** Pushed to the owning account's sockets. */
   order(order: OrderRow): void;
-  /** The position after a fill, with the account's day so far. */
-  position(accountId: string, ticker: string, position: Position, day: DayPnl): void;
+  /**
+   * The position after a fill, or after the broker's figure for it changed, with the account's
+   * day so far: Tape's own count, and the broker's when it has been read.
+   */
+  position(
+    accountId: string,
+    ticker: string,
+    position: Position,
+    day: DayPnl,
+    broker: VenuePosition | undefined,
+  ): void;
 }

@@ -48,6 +48,27 @@ export function applyFill(p: Position, fill: Fill, inst: Instrument): Position {
 export const averagePrice = (p: Position, inst: Instrument) =>
   p.qty === 0 ? undefined : p.costCents / 100 / inst.multiplier / p.qty;
 
+/**
+ * The position held, as shown and marked: Tape's own when the broker agrees (or was not read),
+ * else the broker's quantity at the broker's average price (its figure includes trades made
+ * outside Tape). Realized P&L and costs stay those of Tape's own fills: the broker's are not known.
+ */
+export function heldPosition(
+  own: Position,
+  broker: { readonly qty: number; readonly averagePrice: number } | undefined,
+  inst: Instrument,
+): Position {
+  if (!broker) return own;
+  const ownAverage = averagePrice(own, inst) ?? 0;
+  if (
+    broker.qty === own.qty &&
+    (own.qty === 0 || Math.abs(broker.averagePrice - ownAverage) < inst.tickSize / 2)
+  )
+    return own;
+  const basis = centavos(broker.averagePrice, Math.abs(broker.qty), inst);
+  return { ...own, qty: broker.qty, costCents: Math.sign(broker.qty) * basis };
+}
+
 export interface Exposure {
   /** Σ |marked value| over instruments, centavos. */
   readonly grossCents: number;

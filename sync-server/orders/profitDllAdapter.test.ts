@@ -279,6 +279,7 @@ describe('ProfitDllAdapter', () => {
     changeOrder: () => {},
     orderDetails: (id: bigint) => orders.find((o) => o.localOrderId === id) as DllOrder,
     enumerateOrders: () => orders,
+    positions: () => [],
   });
 
   it("lists the DLL's valid orders and reports each malformed one as an invalid_order letter", () => {
@@ -346,6 +347,7 @@ describe('ProfitDllAdapter stop-limit orders', () => {
         changeOrder: () => {},
         orderDetails: () => good,
         enumerateOrders: () => [],
+        positions: () => [],
       },
       'pw',
       () => {},

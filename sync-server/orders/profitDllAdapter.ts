@@ -1,9 +1,10 @@
-import { ProfitDllError } from '../../native/errors.ts';
+import { NL, ProfitDllError } from '../../native/errors.ts';
 import type { ProfitConnector } from '../../native/profitdll.ts';
-import { type DllOrder, OrderType as DllOrderType } from '../../native/types.ts';
+import type { BrokerPosition, DllOrder } from '../../native/types.ts';
+import { OrderType as DllOrderType } from '../../native/types.ts';
 import { jsonSafe, type NewDeadLetter } from '../deadLetters/queue.ts';
 import type { OrderType } from '../shared/orders.ts';
-import { type OrderVenue, type VenueAccount, VenueRefused } from './ports.ts';
+import { type OrderVenue, type VenueAccount, type VenuePosition, VenueRefused } from './ports.ts';
 import type { OrderReport, ReportStatus } from './report.ts';
 
 // The orders' venue over the ProfitDLL binding. Everything the DLL reports about an order is
@@ -27,6 +28,34 @@ export const invalidOrderLetter = (err: InvalidDllOrder): NewDeadLetter => ({
   detail: err.message,
   payload: jsonSafe(err.order),
 });
+
+/** Positions the DLL gave that Tape refuses (or could not read): the last figures stay. */
+export class InvalidVenuePosition extends Error {
+  override name = 'InvalidVenuePosition';
+  constructor(
+    readonly reason: string,
+    readonly position: unknown,
+  ) {
+    super(`ProfitDLL gave an invalid position: ${reason}`);
+  }
+}
+
+export const invalidPositionLetter = (err: InvalidVenuePosition): NewDeadLetter => ({
+  source: 'profitdll.position',
+  reason: 'invalid_position',
+  detail: err.message,
+  payload: jsonSafe(err.position),
+});
+
+/** A position the binding read, checked once more before the manager counts on it. */
+export function parseBrokerPosition(p: BrokerPosition): VenuePosition {
+  const bad = (reason: string) => new InvalidVenuePosition(`${p.ticker}: ${reason}`, p);
+  if (p.ticker === '' || !p.ticker.isWellFormed()) throw bad('ticker is empty or not well-formed UTF-16');
+  if (!Number.isSafeInteger(p.qty)) throw bad(`quantity ${p.qty} is not an integer`);
+  if (!Number.isFinite(p.averagePrice) || p.averagePrice < 0 || (p.qty !== 0 && p.averagePrice === 0))
+    throw bad(`average price ${p.averagePrice} is not a price`);
+  return { ticker: p.ticker, qty: p.qty, averagePrice: p.qty === 0 ? 0 : p.averagePrice };
+}
 
 const SIDES: Record<number, 'buy' | 'sell'> = { 1: 'buy', 2: 'sell' };
 
@@ -105,7 +134,7 @@ export function parseDllOrder(d: DllOrder): OrderReport {
 
 type Binding = Pick<
   ProfitConnector,
-  'sendOrder' | 'cancelOrder' | 'changeOrder' | 'orderDetails' | 'enumerateOrders'
+  'sendOrder' | 'cancelOrder' | 'changeOrder' | 'orderDetails' | 'enumerateOrders' | 'positions'
 >;
 
 /** A call the DLL may refuse: its ProfitDllError becomes the venue's refusal. */
@@ -148,6 +177,24 @@ export class ProfitDllAdapter implements OrderVenue {
 
   details(localOrderId: bigint): OrderReport {
     return parseDllOrder(this.dll.orderDetails(localOrderId));
+  }
+
+  /**
+   * The account's positions at the broker. Values the binding refused (NL_INTERNAL_ERROR, the
+   * field named) or that fail parseBrokerPosition are InvalidVenuePosition; the DLL's other
+   * refusals (no routing login, unknown account) VenueRefused.
+   */
+  positions(account: VenueAccount): VenuePosition[] {
+    let listed: BrokerPosition[];
+    try {
+      listed = this.dll.positions(account);
+    } catch (err) {
+      if (err instanceof ProfitDllError && err.code === NL.INTERNAL_ERROR)
+        throw new InvalidVenuePosition(err.message, { account: account.accountId });
+      if (err instanceof ProfitDllError) throw new VenueRefused(err.message, err.codeName);
+      throw err;
+    }
+    return listed.map(parseBrokerPosition);
   }
 
   enumerate(account: VenueAccount): OrderReport[] {

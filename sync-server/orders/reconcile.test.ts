@@ -10,6 +10,7 @@ const written: OrderRow = {
   id: 1,
   accountId: 'ACC-1',
   userId: 1,
+  origin: 'tape',
   clientOrderId: 'c-1',
   requestHash: 'h',
   ticker: 'PETR4',

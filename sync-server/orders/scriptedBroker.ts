@@ -2,7 +2,7 @@ import { createLogger } from '../log.ts';
 import type { Instrument } from '../shared/instruments.ts';
 import type { RiskConfig } from '../shared/orders.ts';
 import { OrderManager } from './manager.ts';
-import type { OrderEvents, OrderRepository, VenueAccount } from './ports.ts';
+import type { OrderEvents, OrderRepository, VenueAccount, VenuePosition } from './ports.ts';
 import type { OrderReport } from './report.ts';
 import { DEFAULT_RISK } from './risk.ts';
 
@@ -85,8 +85,57 @@ export class ScriptedBroker {
     if (!o) throw new Error(`no order ${id}`);
     return o;
   }
-  enumerate(): OrderReport[] {
-    return [...this.orders.values()];
+  enumerate(account?: VenueAccount): OrderReport[] {
+    return [...this.orders.values()].filter((o) => !account || o.accountId === account.accountId);
+  }
+  /** The broker's positions, by account then ticker: every fill of the script, and trades outside Tape. */
+  readonly held = new Map<string, Map<string, { qty: number; averagePrice: number }>>();
+  positions(account: VenueAccount): VenuePosition[] {
+    return [...(this.held.get(account.accountId) ?? new Map())].map(([ticker, p]) => ({ ticker, ...p }));
+  }
+  /** A fill into the broker's position: a reduction keeps the average, a reversal starts a new one. */
+  private hold(accountId: string, ticker: string, side: 'buy' | 'sell', qty: number, price: number) {
+    const book = this.held.get(accountId) ?? new Map<string, { qty: number; averagePrice: number }>();
+    this.held.set(accountId, book);
+    const before = book.get(ticker) ?? { qty: 0, averagePrice: 0 };
+    const signed = side === 'buy' ? qty : -qty;
+    const after = before.qty + signed;
+    const adds = before.qty === 0 || Math.sign(before.qty) === Math.sign(signed);
+    const averagePrice =
+      after === 0
+        ? 0
+        : adds
+          ? (before.averagePrice * Math.abs(before.qty) + price * qty) / Math.abs(after)
+          : Math.sign(after) === Math.sign(before.qty)
+            ? before.averagePrice
+            : price;
+    book.set(ticker, { qty: after, averagePrice });
+  }
+  /**
+   * An order made on the account outside Tape (Profit itself), filled at once: in the broker's
+   * list and position; its id, which the test announces as the DLL's callback would.
+   */
+  outside(accountId: string, ticker: string, side: 'buy' | 'sell', qty: number, price: number): bigint {
+    const id = nextLocalId++;
+    this.orders.set(id, {
+      localOrderId: id,
+      clOrderId: '',
+      accountId,
+      ticker,
+      side,
+      status: 'filled',
+      venueStatus: 2,
+      qty,
+      filledQty: qty,
+      avgPrice: price,
+      price,
+      stopPrice: null,
+      stopTriggered: false,
+      createdAt: Date.now(),
+      text: '',
+    });
+    this.hold(accountId, ticker, side, qty, price);
+    return id;
   }
   /** The broker closes the order: canceled, with what it had filled. */
   cancelNow(id: bigint) {
@@ -99,6 +148,7 @@ export class ScriptedBroker {
       this.orders.set(id, { ...o, status: 'accepted', venueStatus: 0 });
       return;
     }
+    this.hold(o.accountId, o.ticker, o.side, step.fill.qty, step.fill.price);
     const traded = o.filledQty + step.fill.qty;
     const average = (o.avgPrice * o.filledQty + step.fill.price * step.fill.qty) / traded;
     const done = traded >= o.qty;

@@ -74,7 +74,7 @@ export function accountPushes(
 ): OrderEvents {
   return {
     order: (o) => market.toAccount(o.accountId, JSON.stringify({ type: 'order', order: orderJson(o) })),
-    position: (account, ticker, p, day) => {
+    position: (account, ticker, p, day, broker) => {
       const inst = market.instruments.get(ticker);
       if (inst)
         market.toAccount(
@@ -82,7 +82,7 @@ export function accountPushes(
           JSON.stringify({
             type: 'position',
             account,
-            position: positionJson(ticker, p, inst, market.lastPrice(ticker)),
+            position: positionJson(ticker, p, inst, market.lastPrice(ticker), broker),
             day,
           }),
         );
@@ -107,8 +107,8 @@ export function startOrders(opts: OrdersOptions): Orders {
       pushes.order(o);
       brackets?.onOrder(o);
     },
-    position: (account, ticker, p, day) => {
-      pushes.position(account, ticker, p, day);
+    position: (account, ticker, p, day, broker) => {
+      pushes.position(account, ticker, p, day, broker);
       brackets?.onPosition(account, ticker);
     },
   };

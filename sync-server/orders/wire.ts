@@ -9,7 +9,8 @@ import {
 } from '../shared/orders.ts';
 import type { Bracket } from './brackets.ts';
 import type { OrderRow } from './model.ts';
-import { averagePrice } from './positions.ts';
+import type { VenuePosition } from './ports.ts';
+import { averagePrice, heldPosition } from './positions.ts';
 
 // Orders and positions as REST answers and the account push show them: one shape for both.
 
@@ -31,20 +32,27 @@ export const orderJson = (o: OrderRow): OrderJson => ({
   rejectReason: o.rejectReason,
   createdAt: o.createdAt,
   updatedAt: o.updatedAt,
+  external: o.origin === 'external',
 });
 
+/** The position as REST and the push show it: held (the broker's once read), beside Tape's count. */
 export function positionJson(
   ticker: string,
-  p: Position,
+  own: Position,
   inst: Instrument,
   mark: number | undefined,
+  broker: VenuePosition | undefined,
 ): PositionJson {
+  const p = heldPosition(own, broker, inst);
   const unrealized = mark === undefined ? null : unrealizedCents(p, mark, inst);
   return {
     ticker,
     qty: p.qty,
     averagePrice: averagePrice(p, inst) ?? null,
     costCents: p.costCents,
+    tapeQty: own.qty,
+    broker: broker ? { qty: broker.qty, averagePrice: broker.qty === 0 ? null : broker.averagePrice } : null,
+    outside: p !== own,
     realizedCents: p.realizedCents,
     lastPrice: mark ?? null,
     unrealizedCents: unrealized,

@@ -49,6 +49,8 @@ export interface OrderJson {
   readonly rejectReason: string | null;
   readonly createdAt: string;
   readonly updatedAt: string;
+  /** Made on the account outside Tape (Profit itself, another terminal): known from the broker. */
+  readonly external: boolean;
 }
 
 /**
@@ -59,9 +61,22 @@ export interface OrderJson {
  */
 export interface PositionJson {
   readonly ticker: string;
+  /** The quantity held: the broker's once read (Profit's and other terminals' trades in it), else Tape's count. */
   readonly qty: number;
+  /** The average price of `qty`: the broker's when it differs from Tape's. */
   readonly averagePrice: number | null;
+  /** The cost basis of `qty` at `averagePrice`, signed centavos. */
   readonly costCents: number;
+  /** Tape's own count: the fills of the orders Tape sent. */
+  readonly tapeQty: number;
+  /** The broker's figure at the last read; null before it was read (or with routing off). */
+  readonly broker: { readonly qty: number; readonly averagePrice: number | null } | null;
+  /**
+   * The broker's position differs from Tape's count: it includes trades made outside Tape
+   * (Profit itself, another terminal), and `qty`, the average and the unrealized P&L are the
+   * broker's. Realized P&L and costs are still those of Tape's own fills.
+   */
+  readonly outside: boolean;
   readonly realizedCents: number;
   readonly lastPrice: number | null;
   readonly unrealizedCents: number | null;
@@ -101,6 +116,8 @@ export interface FillRow {
   readonly qty: number;
   readonly price: number;
   readonly at: string;
+  /** A fill of an order Tape did not send (made in Profit or another terminal). */
+  readonly external: boolean;
 }
 
 /** A position as the server folds it from fills (orders/positions.ts). */

@@ -6,7 +6,8 @@ import type { Sql } from './db.ts';
 type RawOrder = {
   id: string;
   account_id: string;
-  user_id: string;
+  user_id: string | null;
+  origin: 'tape' | 'external';
   client_order_id: string;
   request_hash: string;
   ticker: string;
@@ -29,7 +30,8 @@ type RawOrder = {
 const toOrder = (r: RawOrder): OrderRow => ({
   id: Number(r.id),
   accountId: r.account_id,
-  userId: Number(r.user_id),
+  userId: r.user_id === null ? null : Number(r.user_id),
+  origin: r.origin,
   clientOrderId: r.client_order_id,
   requestHash: r.request_hash,
   ticker: r.ticker,
@@ -94,6 +96,27 @@ export class OrderStore {
     return row?.broker_id;
   }
 
+  async accountIds(): Promise<string[]> {
+    const rows = await this.sql<{ id: string }[]>`select id from accounts order by id`;
+    return rows.map((r) => r.id);
+  }
+
+  async recordPositionDifference(
+    accountId: string,
+    ticker: string,
+    tape: { qty: number; averagePrice: number | null },
+    broker: { qty: number; averagePrice: number | null },
+  ): Promise<void> {
+    const agreed = tape.qty === broker.qty;
+    await writeAudit(this.sql, {
+      actorId: null,
+      action: agreed ? 'position.agreed' : 'position.difference',
+      target: `account:${accountId}:${ticker}`,
+      before: tape,
+      after: broker,
+    });
+  }
+
   async accountOf(userId: number): Promise<string | undefined> {
     const [row] = await this.sql<
       { account_id: string | null }[]
@@ -110,9 +133,9 @@ export class OrderStore {
     const [row] = await this.sql<RawOrder[]>`
       with o as (
         insert into orders (account_id, user_id, client_order_id, request_hash, ticker, exchange, side, type, qty, price,
-                            stop_price, state)
+                            stop_price, state, origin)
         values (${o.accountId}, ${o.userId}, ${o.clientOrderId}, ${o.requestHash}, ${o.ticker}, ${o.exchange},
-                ${o.side}, ${o.type}, ${o.qty}, ${o.price}, ${o.stopPrice ?? null}, 'pending_new')
+                ${o.side}, ${o.type}, ${o.qty}, ${o.price}, ${o.stopPrice ?? null}, 'pending_new', ${o.origin ?? 'tape'})
         on conflict (account_id, client_order_id) do nothing
         returning *
       ), e as (
@@ -258,10 +281,11 @@ export class OrderStore {
         qty: number;
         price: number;
         at: Date;
+        origin: 'tape' | 'external';
       }[]
-    >`select * from (select * from fills
+    >`select f.*, o.origin from (select * from fills
         where (${accountId ?? null}::text is null or account_id = ${accountId ?? null})
-        order by id desc limit ${latest ?? null}) f order by id`;
+        order by id desc limit ${latest ?? null}) f join orders o on o.id = f.order_id order by f.id`;
     return rows.map((r) => ({
       id: Number(r.id),
       orderId: Number(r.order_id),
@@ -272,6 +296,7 @@ export class OrderStore {
       qty: r.qty,
       price: r.price,
       at: r.at.toISOString(),
+      external: r.origin === 'external',
     }));
   }
 

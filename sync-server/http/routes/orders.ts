@@ -4,7 +4,7 @@ import type { Brackets } from '../../orders/brackets.ts';
 import { FLATTEN_WAIT_MS, flatten } from '../../orders/flatten.ts';
 import type { OrderManager } from '../../orders/manager.ts';
 import type { OrderRow } from '../../orders/model.ts';
-import { exposure } from '../../orders/positions.ts';
+import { exposure, heldPosition } from '../../orders/positions.ts';
 import { riskConfig } from '../../orders/risk.ts';
 import { orderJson, positionJson } from '../../orders/wire.ts';
 import type { Instrument } from '../../shared/instruments.ts';
@@ -307,16 +307,29 @@ export function orderRoutes({
       async handle(req) {
         const { account } = await queried(store, req);
         const day = manager.day(account);
-        const rows = [...manager.positionsOf(account)].flatMap(([ticker, position]) => {
+        const rows = manager.tickersOf(account).flatMap((ticker) => {
           const inst = instruments.get(ticker);
-          return inst ? [{ ticker, position, inst, mark: lastPrice(ticker) }] : [];
+          const own = manager.position(account, ticker);
+          const broker = manager.brokerPosition(account, ticker);
+          return inst
+            ? [
+                {
+                  ticker,
+                  own,
+                  broker,
+                  position: heldPosition(own, broker, inst),
+                  inst,
+                  mark: lastPrice(ticker),
+                },
+              ]
+            : [];
         });
         return ok({
           account,
           realizedTodayCents: day.realizedCents,
           costsTodayCents: day.costsCents,
           exposure: exposure(rows.map((r) => ({ position: r.position, mark: r.mark, inst: r.inst }))),
-          positions: rows.map((r) => positionJson(r.ticker, r.position, r.inst, r.mark)),
+          positions: rows.map((r) => positionJson(r.ticker, r.own, r.inst, r.mark, r.broker)),
         });
       },
     },
