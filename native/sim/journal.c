@@ -19,8 +19,9 @@
  * order a U line with its mutable state, a refused SendOrder an X line and SimResetOrders a Z
  * line, every fill an F line (before the order's U line; what positions are rebuilt from), an
  * order made in another terminal (SimExternalTrade) an E line like an S line: one write(2) per
- * line on an O_APPEND descriptor, so a killed process leaves whole lines (the page cache keeps them: only the process died, so there is no fsync). The first login
- * (or order call) of the next process reads it back: the last state of every order since the
+ * line on an O_APPEND descriptor, so a killed process leaves whole lines (the page cache keeps
+ * them: only the process died, so there is no fsync). The first login (or order call) of the
+ * next process reads it back: the last state of every order since the
  * last Z is the broker's book again, including work the broker had not done yet (an
  * acknowledgement, a cancel), and local ids continue above the highest one in the file.
  *
