@@ -1,6 +1,6 @@
 import koffi, { type LibraryHandle, type TypeObject } from 'koffi';
 import { NL, ProfitDllError } from './errors.ts';
-import type { AccountRef } from './types.ts';
+import type { AccountRef, BrokerPosition } from './types.ts';
 
 // The koffi declarations of ProfitDLL: its records and callback prototypes, the exports Tape
 // binds, and the conversions between the V2 records and Tape's types. The same prototypes drive
@@ -9,8 +9,12 @@ import type { AccountRef } from './types.ts';
 export type Fn = (...args: unknown[]) => unknown;
 
 // Named koffi types are process-wide, so they are declared once, on first use.
-let types: { trade: TypeObject; enumerateOrders: TypeObject } | undefined;
-export function declareTypes(): { trade: TypeObject; enumerateOrders: TypeObject } {
+let types: { trade: TypeObject; enumerateOrders: TypeObject; enumerateAssets: TypeObject } | undefined;
+export function declareTypes(): {
+  trade: TypeObject;
+  enumerateOrders: TypeObject;
+  enumerateAssets: TypeObject;
+} {
   if (types) return types;
   koffi.pack('TAssetIDRec', { ticker: 'str16', bolsa: 'str16', feed: 'int32' });
   koffi.struct('SimStats', {
@@ -153,12 +157,22 @@ export function declareTypes(): { trade: TypeObject; enumerateOrders: TypeObject
     ...orderFields,
     textMessage: 'str16',
   });
+  // GetPositionV2's record: Tape's reading of the public bindings (profitdll.h), to verify on Windows.
+  koffi.struct('TConnectorTradingAccountPosition', {
+    version: 'uint8',
+    accountId: 'TConnectorAccountIdentifier',
+    assetId: 'TConnectorAssetIdentifier',
+    ...positionFields,
+  });
   types = {
     trade: koffi.proto(
       'void __stdcall TNewTradeCallback(TAssetIDRec asset, str16 date, uint32 tradeNumber, double price, double volume, int32 qty, int32 buyAgent, int32 sellAgent, int32 tradeType, uint8 isEdit)',
     ),
     enumerateOrders: koffi.proto(
       'int32 __stdcall TConnectorEnumerateOrdersProc(TConnectorOrder *order, int64 param)',
+    ),
+    enumerateAssets: koffi.proto(
+      'int32 __stdcall TConnectorEnumerateAssetProc(TConnectorAssetIdentifier *asset, int64 param)',
     ),
   };
   return types;
@@ -250,6 +264,109 @@ export function dllString(what: string, buf: Uint16Array, units: number, capacit
   return s;
 }
 
+// ---- Positions (GetPositionV2, EnumerateAllPositionAssets) ----
+
+/** TConnectorTradingAccountPosition after its identifiers, in the record's order. */
+const positionFields = {
+  openQuantity: 'int64',
+  openAveragePrice: 'double',
+  openSide: 'uint8',
+  dailyAverageSellPrice: 'double',
+  dailySellQuantity: 'int64',
+  dailyAverageBuyPrice: 'double',
+  dailyBuyQuantity: 'int64',
+  dailyQuantityD1: 'int64',
+  dailyQuantityD2: 'int64',
+  dailyQuantityD3: 'int64',
+  dailyQuantityBlocked: 'int64',
+  dailyQuantityPending: 'int64',
+  dailyQuantityAlloc: 'int64',
+  dailyQuantityProvision: 'int64',
+  dailyQuantity: 'int64',
+  dailyQuantityAvailable: 'int64',
+} as const;
+type PositionField = keyof typeof positionFields;
+/** The record as koffi hands it back: int64 as a number, or a bigint beyond 2^53. */
+export type PositionRecord = Record<PositionField, number | bigint>;
+
+/** The record GetPositionV2 reads its question from (account, asset) and writes its answer into. */
+export function positionRecord(account: AccountRef, ticker: string, exchange: string) {
+  const answer = Object.fromEntries(Object.keys(positionFields).map((k) => [k, 0])) as Record<
+    PositionField,
+    number
+  >;
+  return {
+    version: 0,
+    accountId: accountRecord(account),
+    assetId: { version: 0, ticker, exchange, feedType: 0 },
+    ...answer,
+  };
+}
+
+const badValue = (what: string, value: unknown) =>
+  new ProfitDllError(`${what} of ${String(value)} from the DLL`, NL.INTERNAL_ERROR);
+
+/** A quantity from the DLL: an integer from 0 to Number.MAX_SAFE_INTEGER, or a ProfitDllError. */
+function dllQuantity(what: string, v: number | bigint): number {
+  const n =
+    typeof v === 'bigint' ? (v >= 0n && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : Number.NaN) : v;
+  if (!Number.isSafeInteger(n) || n < 0) throw badValue(what, v);
+  return n;
+}
+
+/** A price from the DLL: finite and not negative (0 when there is none), or a ProfitDllError. */
+function dllPrice(what: string, v: number | bigint): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw badValue(what, v);
+  return v;
+}
+
+/** PositionSide of TConnectorTradingAccountPosition.OpenSide: 0 flat, 1 long (buy), 2 short (sell). */
+const POSITION_SIDE = { flat: 0, long: 1, short: 2 } as const;
+
+/**
+ * GetPositionV2's answer for (ticker, exchange) as a BrokerPosition, every field checked: a value
+ * the DLL cannot have meant (a NaN or negative price, a fractional or unsafe quantity, a side that
+ * contradicts the quantity) is a ProfitDllError naming the field, never a position.
+ */
+export function brokerPosition(r: PositionRecord, ticker: string, exchange: string): BrokerPosition {
+  const what = (field: string) => `GetPositionV2(${ticker}) ${field}`;
+  const open = dllQuantity(what('OpenQuantity'), r.openQuantity);
+  const side = r.openSide;
+  const flat = side === POSITION_SIDE.flat;
+  if (
+    (side !== POSITION_SIDE.flat && side !== POSITION_SIDE.long && side !== POSITION_SIDE.short) ||
+    flat !== (open === 0)
+  )
+    throw badValue(what(`OpenSide with OpenQuantity ${open}`), side);
+  return {
+    ticker,
+    exchange,
+    qty: side === POSITION_SIDE.short ? -open : open,
+    averagePrice: dllPrice(what('OpenAveragePrice'), r.openAveragePrice),
+    dayBuyQty: dllQuantity(what('DailyBuyQuantity'), r.dailyBuyQuantity),
+    dayBuyAverage: dllPrice(what('DailyAverageBuyPrice'), r.dailyAverageBuyPrice),
+    daySellQty: dllQuantity(what('DailySellQuantity'), r.dailySellQuantity),
+    daySellAverage: dllPrice(what('DailyAverageSellPrice'), r.dailyAverageSellPrice),
+    availableQty: dllQuantity(what('DailyQuantityAvailable'), r.dailyQuantityAvailable),
+  };
+}
+
+/** An asset EnumerateAllPositionAssets named: both strings non-empty, well-formed UTF-16. */
+export function positionAsset(a: { ticker: string | null; exchange: string | null }): {
+  ticker: string;
+  exchange: string;
+} {
+  const str = (what: string, s: string | null) => {
+    if (s === null || s.length === 0 || !s.isWellFormed())
+      throw new ProfitDllError(
+        `EnumerateAllPositionAssets: ${what} ${s ? 'is not well-formed UTF-16' : 'is empty'}`,
+        NL.INTERNAL_ERROR,
+      );
+    return s;
+  };
+  return { ticker: str('ticker', a.ticker), exchange: str('exchange', a.exchange) };
+}
+
 /** ProfitDLL's exports Tape calls, with the same prototypes for the real DLL and the simulator. */
 export function bindDll(lib: LibraryHandle) {
   const f = (decl: string) => lib.func(decl) as unknown as Fn;
@@ -306,6 +423,10 @@ export function bindOrders(lib: LibraryHandle) {
     EnumerateAllOrders: f(
       'int32 __stdcall EnumerateAllOrders(TConnectorAccountIdentifier *account, uint8 version, int64 param, TConnectorEnumerateOrdersProc *proc)',
     ),
+    EnumerateAllPositionAssets: f(
+      'int32 __stdcall EnumerateAllPositionAssets(TConnectorAccountIdentifier *account, uint8 version, int64 param, TConnectorEnumerateAssetProc *proc)',
+    ),
+    GetPositionV2: f('int32 __stdcall GetPositionV2(_Inout_ TConnectorTradingAccountPosition *position)'),
   };
 }
 export type Dll = ReturnType<typeof bindDll>;

@@ -7,6 +7,7 @@ import {
   b3RequestDate,
   bindDll,
   bindOrders,
+  brokerPosition,
   type Dll,
   declareTypes,
   dllString,
@@ -14,6 +15,9 @@ import {
   fromUnits,
   type OrderFields,
   orderFields,
+  type PositionRecord,
+  positionAsset,
+  positionRecord,
   type TickerRequest,
 } from './binding.ts';
 import { DEFAULT_RING, RING_MAX, RING_MIN } from './captureRing.ts';
@@ -23,6 +27,7 @@ import { simControls } from './simControls.ts';
 import {
   type AccountRef,
   type BrokerAccount,
+  type BrokerPosition,
   CAPTURE_CALLBACKS,
   type CaptureCallback,
   type ConnectorOptions,
@@ -422,6 +427,50 @@ export class ProfitConnector {
       koffi.unregister(proc);
     }
     return found;
+  }
+
+  /**
+   * EnumerateAllPositionAssets: the assets the account holds a position in or traded today, at
+   * the broker, whoever traded them (Tape, Profit, another terminal). Each one's strings are
+   * checked once the walk is over, so nothing throws inside the DLL's call.
+   */
+  positionAssets(account: AccountRef): { ticker: string; exchange: string }[] {
+    const found: { ticker: string | null; exchange: string | null }[] = [];
+    const proc = koffi.register((ptr: unknown) => {
+      const a = koffi.decode(ptr, 'TConnectorAssetIdentifier') as {
+        ticker: string | null;
+        exchange: string | null;
+      };
+      found.push({ ticker: a.ticker, exchange: a.exchange });
+      return 0; // nonzero would stop the walk
+    }, koffi.pointer(declareTypes().enumerateAssets));
+    try {
+      check(
+        `EnumerateAllPositionAssets(${account.accountId})`,
+        this.orders.EnumerateAllPositionAssets(accountRecord(account), 0, 0, proc) as number,
+      );
+    } finally {
+      koffi.unregister(proc);
+    }
+    return found.map(positionAsset);
+  }
+
+  /**
+   * GetPositionV2: the broker's position of the account in one asset; undefined when it has none
+   * (NL_NO_POSITION). Every value is checked (binding.ts brokerPosition): a bad one throws a
+   * ProfitDllError with NL_INTERNAL_ERROR naming the field.
+   */
+  position(account: AccountRef, ticker: string, exchange: string): BrokerPosition | undefined {
+    const record = positionRecord(account, ticker, exchange);
+    const code = this.orders.GetPositionV2(record) as number;
+    if (code === NL.NO_POSITION) return undefined;
+    check(`GetPositionV2(${ticker}, ${exchange})`, code);
+    return brokerPosition(record as PositionRecord, ticker, exchange);
+  }
+
+  /** Every position of the account at the broker: positionAssets, then position for each. */
+  positions(account: AccountRef): BrokerPosition[] {
+    return this.positionAssets(account).flatMap((a) => this.position(account, a.ticker, a.exchange) ?? []);
   }
 
   /**

@@ -1,7 +1,7 @@
 import type { LibraryHandle } from 'koffi';
-import { declareTypes, type Fn } from './binding.ts';
-import { check } from './errors.ts';
-import type { SimControls, SimStats } from './types.ts';
+import { accountRecord, declareTypes, type Fn } from './binding.ts';
+import { check, NL, ProfitDllError } from './errors.ts';
+import { OrderSide, type SimControls, type SimStats } from './types.ts';
 
 // The simulator's own exports (Sim*, which the real DLL lacks) as SimControls: the rate, bursts,
 // injected trades, ticker states, order modes and the counters tests and benchmarks read.
@@ -47,6 +47,9 @@ export function simControls(lib: LibraryHandle): SimControls | undefined {
   const fillOrder = required('int32 SimFillOrder(int64 localOrderId, int64 qty, double price)');
   const resetOrders = required('int32 SimResetOrders()');
   const getOrderStats = required('int32 SimGetOrderStats(_Out_ SimOrderStats *out)');
+  const externalTrade = required(
+    'int64 SimExternalTrade(TConnectorAccountIdentifier *account, str16 ticker, str16 exchange, uint8 side, int64 qty, double price)',
+  );
   const stats = (): SimStats => {
     const s: Record<string, number | bigint> = {};
     check('SimGetStats', getStats(s) as number);
@@ -130,6 +133,20 @@ export function simControls(lib: LibraryHandle): SimControls | undefined {
         fills: Number(s.fills),
         callbacks: Number(s.callbacks),
       };
+    },
+    externalTrade: (account, ticker, exchange, side, qty, price) => {
+      const id = BigInt(
+        externalTrade(accountRecord(account), ticker, exchange, OrderSide[side], qty, price) as
+          | number
+          | bigint,
+      );
+      // The local id, or the negative code as SendOrder returns it.
+      if (id <= 0n)
+        throw new ProfitDllError(
+          `SimExternalTrade(${ticker})`,
+          id === 0n ? NL.INTERNAL_ERROR : Number(id) | 0,
+        );
+      return id;
     },
   };
 }

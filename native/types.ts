@@ -101,6 +101,19 @@ export interface SimControls {
   /** Forgets every order (a new day at the broker). */
   resetOrders(): void;
   orderStats(): SimOrderStats;
+  /**
+   * A trade made on the account in another terminal (Profit itself, another platform): it moves
+   * the broker's position and is announced as an order Tape did not send, filled, with no
+   * ClOrderID. Returns its local order id.
+   */
+  externalTrade(
+    account: AccountRef,
+    ticker: string,
+    exchange: string,
+    side: 'buy' | 'sell',
+    qty: number,
+    price: number,
+  ): bigint;
 }
 
 /** What the simulated broker did since the last resetOrders(). */
@@ -178,6 +191,26 @@ export interface DllOrder {
   readonly lastUpdate: number | null;
   readonly closeDate: number | null;
   readonly text: string;
+}
+
+/**
+ * The broker's position of an account in one asset (EnumerateAllPositionAssets + GetPositionV2),
+ * whoever traded it: Tape, Profit, another terminal. Every value checked (binding.ts).
+ */
+export interface BrokerPosition {
+  readonly ticker: string;
+  readonly exchange: string;
+  /** Open quantity, signed: + long, − short, 0 flat. */
+  readonly qty: number;
+  /** Average price of the open quantity (0 when flat). */
+  readonly averagePrice: number;
+  /** Bought and sold today, with their average prices (0 when none). */
+  readonly dayBuyQty: number;
+  readonly dayBuyAverage: number;
+  readonly daySellQty: number;
+  readonly daySellAverage: number;
+  /** What the broker lets the account close now (DailyQuantityAvailable). */
+  readonly availableQty: number;
 }
 
 /** Per-trade arguments a JS trade callback receives (the benchmark's peer path). */

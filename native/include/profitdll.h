@@ -264,4 +264,39 @@ PDLL_EXPORT int32_t PDLL_CALL GetHistoryTrades(const wchar16 *ticker, const wcha
 PDLL_EXPORT int32_t PDLL_CALL GetLastDailyClose(const wchar16 *ticker, const wchar16 *exchange, double *close,
                                                 int32_t adjusted);
 
+/* ---- Positions (V2): EnumerateAllPositionAssets and GetPositionV2 ----
+ * The manual's public excerpts do not give TConnectorTradingAccountPosition's layout; this is Tape's
+ * reading of the public bindings (natural alignment), to verify on Windows (docs/native.md). The
+ * caller fills version, accountId and assetId; the DLL fills the rest. openQuantity is unsigned,
+ * its direction in openSide (1 buy, 2 sell, 0 when flat). */
+typedef struct {
+  uint8_t version;
+  TConnectorAccountIdentifier accountId;
+  TConnectorAssetIdentifier assetId;
+  int64_t openQuantity;
+  double openAveragePrice;
+  uint8_t openSide;
+  double dailyAverageSellPrice;
+  int64_t dailySellQuantity;
+  double dailyAverageBuyPrice;
+  int64_t dailyBuyQuantity;
+  int64_t dailyQuantityD1;
+  int64_t dailyQuantityD2;
+  int64_t dailyQuantityD3;
+  int64_t dailyQuantityBlocked;
+  int64_t dailyQuantityPending;
+  int64_t dailyQuantityAlloc;
+  int64_t dailyQuantityProvision;
+  int64_t dailyQuantity;
+  int64_t dailyQuantityAvailable;
+} TConnectorTradingAccountPosition;
+enum { POSITION_SIDE_NONE = 0, POSITION_SIDE_BUY = 1, POSITION_SIDE_SELL = 2 };
+
+/* Called once per asset the account holds or traded today; a nonzero return stops the walk. */
+typedef int32_t(PDLL_CALL *TConnectorEnumerateAssetProc)(const TConnectorAssetIdentifier *asset, int64_t param);
+
+PDLL_EXPORT int32_t PDLL_CALL EnumerateAllPositionAssets(const TConnectorAccountIdentifier *account, uint8_t version,
+                                                         int64_t param, TConnectorEnumerateAssetProc proc);
+PDLL_EXPORT int32_t PDLL_CALL GetPositionV2(TConnectorTradingAccountPosition *pos);
+
 #endif

@@ -10,15 +10,18 @@
 #include <unistd.h>
 
 #include "orders.h"
+#include "positions.h"
 #include "wstr.h"
 
 /* A real broker keeps its orders when the client's process dies; the simulator lives in that
  * process, so without help a kill -9 would take the "broker" with it. When the variable names a
  * file, every accepted SendOrder appends an S line with the whole order, every change of an
  * order a U line with its mutable state, a refused SendOrder an X line and SimResetOrders a Z
- * line: one write(2) per line on an O_APPEND descriptor, so a killed process leaves whole lines
- * (the page cache keeps them: only the process died, so there is no fsync). The first login
- * (or order call) of the next process reads it back: the last state of every order since the
+ * line, every fill an F line (before the order's U line; what positions are rebuilt from), an
+ * order made in another terminal (SimExternalTrade) an E line like an S line: one write(2) per
+ * line on an O_APPEND descriptor, so a killed process leaves whole lines (the page cache keeps
+ * them: only the process died, so there is no fsync). The first login (or order call) of the
+ * next process reads it back: the last state of every order since the
  * last Z is the broker's book again, including work the broker had not done yet (an
  * acknowledgement, a cancel), and local ids continue above the highest one in the file.
  *
@@ -27,6 +30,8 @@
  *   U <localId> <status> <qty> <price> <traded> <tradedValue> <work> <newPrice> <newQty>
  *     <lastUpdate> <closeDate> <text> <type> <stopPrice> <newStopPrice>
  *   X <code> <brokerId> <account> <ticker> <exchange> <side> <type> <qty> <price>
+ *   F <localId> <qty> <price>
+ *   E (the fields of an S line)
  *   Z
  *
  * Strings are '=' then their UTF-16 units: printable ASCII as is, anything else (space, '%',
@@ -75,11 +80,11 @@ static void journal_write(Line *l) {
   while (w < 0 && errno == EINTR);
 }
 
-/* An order the DLL took (under ob.mu, so lines follow the order of events). */
-void journal_send(const SimOrder *o) {
+/* An order's S or E line: the whole order as the broker took it. */
+static void journal_order(char kind, const SimOrder *o) {
   if (journalFd < 0) return;
   Line l = {.n = 0};
-  put(&l, "S %lld", (long long)o->localId);
+  put(&l, "%c %lld", kind, (long long)o->localId);
   put_wstr(&l, o->clOrdId);
   put(&l, " %d", o->brokerId);
   put_wstr(&l, o->account);
@@ -88,6 +93,20 @@ void journal_send(const SimOrder *o) {
   put_wstr(&l, o->exchange);
   put(&l, " %u %u %lld %.17g %.17g", o->side, o->type, (long long)o->qty, o->price, o->stopPrice);
   put_time(&l, &o->date);
+  journal_write(&l);
+}
+
+/* An order the DLL took (under ob.mu, so lines follow the order of events). */
+void journal_send(const SimOrder *o) { journal_order('S', o); }
+
+/* An order made in another terminal (SimExternalTrade): not one the DLL took from Tape, so not an S. */
+void journal_external(const SimOrder *o) { journal_order('E', o); }
+
+/* A fill of the order: what the account's position is rebuilt from (positions.c). */
+void journal_fill(const SimOrder *o, int64_t qty, double price) {
+  if (journalFd < 0) return;
+  Line l = {.n = 0};
+  put(&l, "F %lld %lld %.17g", (long long)o->localId, (long long)qty, price);
   journal_write(&l);
 }
 
@@ -178,10 +197,18 @@ static void journal_apply(char *line, int64_t *maxId) {
   if (n == 0) return;
   if (!strcmp(tok[0], "Z")) {
     ob.count = 0;
+    positions_reset_locked();
     return;
   }
   int64_t localId, v;
-  if (!strcmp(tok[0], "S") && n == 14 && get_i64(tok[1], &localId)) {
+  if (!strcmp(tok[0], "F") && n == 4 && get_i64(tok[1], &localId)) {
+    const SimOrder *o = find_local_locked(localId);
+    int64_t qty;
+    double price;
+    if (o && get_i64(tok[2], &qty) && get_f64(tok[3], &price) && qty > 0) positions_apply_locked(o, qty, price);
+    return;
+  }
+  if ((!strcmp(tok[0], "S") || !strcmp(tok[0], "E")) && n == 14 && get_i64(tok[1], &localId)) {
     SimOrder o;
     memset(&o, 0, sizeof o);
     int64_t side, type;

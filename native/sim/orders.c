@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "orders.h"
+#include "positions.h"
 #include "wstr.h"
 
 OrderBook ob = {.mu = PTHREAD_MUTEX_INITIALIZER};
@@ -148,6 +149,7 @@ static void match(SimOrder *o, const Market *m) {
   double price = market_price(m, l->price);
   o->traded += q;
   o->tradedValue += (double)q * price;
+  positions_fill_locked(o, q, price);
   ob.stats.fills++;
   if (o->traded == o->qty) close_order(o, ORDER_STATUS_FILLED, NULL);
   else {
@@ -555,6 +557,7 @@ PDLL_EXPORT int32_t SimFillOrder(int64_t localOrderId, int64_t qty, double price
   else {
     o->traded += qty;
     o->tradedValue += (double)qty * price;
+    positions_fill_locked(o, qty, price);
     ob.stats.fills++;
     if (o->traded == o->qty) close_order(o, ORDER_STATUS_FILLED, NULL);
     else {
@@ -569,13 +572,14 @@ PDLL_EXPORT int32_t SimFillOrder(int64_t localOrderId, int64_t qty, double price
   return rc;
 }
 
-/* Forgets every order: a new trading day at the broker. */
+/* Forgets every order and every position: a new trading day at the broker. */
 PDLL_EXPORT int32_t SimResetOrders(void) {
   orders_init();
   pthread_mutex_lock(&ob.mu);
   ob.count = 0;
   ob.dirty = ob.resting = 0;
   memset(&ob.stats, 0, sizeof ob.stats);
+  positions_reset_locked();
   journal_reset();
   pthread_mutex_unlock(&ob.mu);
   return NL_OK;
@@ -589,4 +593,54 @@ PDLL_EXPORT int32_t SimGetOrderStats(SimOrderStats *out) {
   *out = ob.stats;
   pthread_mutex_unlock(&ob.mu);
   return NL_OK;
+}
+
+/* A trade made on the account in another terminal (Profit itself, another platform): the broker
+ * books it as an order Tape did not send, with a new local id and no ClOrderID, already filled at
+ * price, and announces it through the order callback like any other order; its fill moves the
+ * position. Returns the local id, or a negative code like SendOrder. */
+PDLL_EXPORT int64_t SimExternalTrade(const TConnectorAccountIdentifier *account, const wchar16 *ticker,
+                                     const wchar16 *exchange, uint8_t side, int64_t qty, double price) {
+  orders_init();
+  if (!account) return NL_INVALID_ARGS;
+  int32_t rc = sim_known_account(account);
+  if (rc != NL_OK) return rc;
+  SimOrder grid = {.lot = 1};
+  int listing = sim_find_listing(ticker, exchange, &grid.tick, &grid.lot);
+  if (listing < 0) return listing;
+  if ((side != ORDER_SIDE_BUY && side != ORDER_SIDE_SELL) || qty <= 0 || qty > INT32_MAX || qty % grid.lot != 0 ||
+      !(isfinite(price) && price > 0) || !on_grid(&grid, price))
+    return NL_INVALID_ARGS;
+  pthread_mutex_lock(&ob.mu);
+  if (!grow_locked()) {
+    pthread_mutex_unlock(&ob.mu);
+    return NL_OUT_OF_RANGE;
+  }
+  if (!ob.nextLocalId) ob.nextLocalId = clock_id();
+  SimOrder *o = &ob.orders[ob.count++];
+  memset(o, 0, sizeof *o);
+  o->localId = ob.nextLocalId++;
+  o->brokerId = account->brokerId;
+  wcopy(o->account, account->accountId, ACCOUNT_UNITS);
+  wcopy(o->subAccount, account->subAccountId, ACCOUNT_UNITS);
+  o->listing = listing;
+  wcopy(o->ticker, ticker, TICKER_UNITS);
+  wcopy(o->exchange, exchange, EXCHANGE_UNITS);
+  o->tick = grid.tick;
+  o->lot = grid.lot;
+  o->side = side;
+  o->type = ORDER_TYPE_LIMIT;
+  o->qty = o->traded = qty;
+  o->price = price;
+  o->stopPrice = -1;
+  o->tradedValue = (double)qty * price;
+  close_order(o, ORDER_STATUS_FILLED, NULL);
+  o->date = o->lastUpdate;
+  journal_external(o);
+  positions_fill_locked(o, qty, price);
+  journal_update(o);
+  int64_t localId = o->localId;
+  pthread_mutex_unlock(&ob.mu);
+  sim_signal();
+  return localId;
 }
