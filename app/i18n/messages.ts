@@ -260,7 +260,8 @@ export const pt = {
   'positions.flatten': 'Zerar',
   'positions.reverse': 'Inverter',
   'positions.outsideHint': 'Posição da corretora; o Tape contou {tape} pelas suas próprias ordens',
-  'positions.outsideNote': '* Posição da corretora: inclui negócios feitos fora do Tape. Preço médio e resultado aberto são os da corretora.',
+  'positions.outsideNote':
+    '* Posição da corretora: inclui negócios feitos fora do Tape. Preço médio e resultado aberto são os da corretora.',
   'positions.flattenAll': 'Zerar tudo',
   'positions.actions': 'Zerar ou inverter',
   'positions.keys': 'Atalhos de posição',
@@ -1147,7 +1148,8 @@ export const en: { readonly [K in MessageId]: Shape<(typeof pt)[K]> } = {
   'positions.flatten': 'Flatten',
   'positions.reverse': 'Reverse',
   'positions.outsideHint': 'The broker’s position; Tape counted {tape} from its own orders',
-  'positions.outsideNote': '* Position from the broker: includes trades made outside Tape. The average price and open P&L are the broker’s.',
+  'positions.outsideNote':
+    '* Position from the broker: includes trades made outside Tape. The average price and open P&L are the broker’s.',
   'positions.flattenAll': 'Flatten all',
   'positions.actions': 'Flatten or reverse',
   'positions.keys': 'Position shortcuts',

@@ -707,6 +707,60 @@ describe.each(backends())('orders on %s', (backend) => {
     await print(38.5);
   });
 
+  it('a trade made outside Tape moves the broker position: shown and flagged, and the risk check counts it', async () => {
+    const held = async () =>
+      ((await api('trader1', 'GET', '/api/v1/positions')).body.positions as PositionJson[]).find(
+        (p) => p.ticker === 'PETR4',
+      );
+    const before = await held();
+    const tapeQty = before?.tapeQty ?? 0;
+    const brokerQty = before?.qty ?? 0;
+    // Profit itself buys on the account: enough that the broker is long at least 1,000.
+    const bought = 1_000 + Math.max(0, -brokerQty);
+    const outside = sim().externalTrade(
+      { brokerId: 1982, accountId: ACCOUNT },
+      'PETR4',
+      'B',
+      'buy',
+      bought,
+      38.2,
+    );
+    const after = await until(async () => {
+      const p = await held();
+      return p?.qty === brokerQty + bought ? p : undefined;
+    }, 'the broker position');
+    expect(after).toMatchObject({ tapeQty, outside: true, broker: { qty: brokerQty + bought } });
+    // Kept on the blotter as an order made outside Tape, filled.
+    const listed = (await api('trader1', 'GET', '/api/v1/orders')).body.orders as OrderJson[];
+    expect(listed.find((o) => o.localOrderId === outside.toString())).toMatchObject({
+      external: true,
+      state: 'filled',
+      filledQty: bought,
+    });
+    // The difference is recorded.
+    const audit = await until(async () => {
+      const r = await api(
+        'admin',
+        'GET',
+        `/api/v1/audit?target=${encodeURIComponent(`account:${ACCOUNT}:PETR4`)}`,
+      );
+      const entries = (r.body.entries ?? []) as { action: string }[];
+      return entries.some((e) => e.action === 'position.difference') ? entries : undefined;
+    }, 'the audit entry');
+    expect(audit.length).toBeGreaterThan(0);
+    // A limit 100 above the broker's position: a buy of 200 passes on Tape's own count, not on it.
+    const limit = brokerQty + bought + 100;
+    expect(tapeQty + 200).toBeLessThanOrEqual(limit);
+    await api('admin', 'PUT', `/api/v1/risk/config/${ACCOUNT}`, { ...LIMITS, maxPositionQty: limit });
+    try {
+      const r = await api('trader1', 'POST', '/api/v1/orders', limitBuy(38.3, 'truth', 200));
+      expect(r.status).toBe(422);
+      expect(r.body.error).toBe('max_position');
+    } finally {
+      await api('admin', 'PUT', `/api/v1/risk/config/${ACCOUNT}`, LIMITS);
+    }
+  });
+
   it('an acknowledgement the DLL sends before start-up reconciliation adopts its order waits for the adoption', async () => {
     sim().setOrderMode('hold');
     // Start-up is held between the connector's start and the reconciliation.
@@ -746,8 +800,16 @@ describe.each(backends())('orders on %s', (backend) => {
       .filter((l) => l.reason === 'unknown_order')
       .map((l) => (l.payload as { localOrderId: string }).localOrderId);
     expect(unknown).not.toContain(adopted.toString());
-    // Read after the reconciliation, not dropped: the order still unknown then is lettered.
-    expect(unknown).toContain(foreign.toString());
+    // Read after the reconciliation, not dropped: the other terminal's order is kept as an
+    // order made outside Tape (issue 19), working, on the blotter of the account.
+    expect(unknown).not.toContain(foreign.toString());
+    const listed = (await api('trader1', 'GET', '/api/v1/orders')).body.orders as OrderJson[];
+    expect(listed.find((o) => o.localOrderId === foreign.toString())).toMatchObject({
+      external: true,
+      clientOrderId: `ext-${foreign}`,
+      state: 'new',
+      qty: 200,
+    });
     expect(await untilState(row.id, 'new')).toMatchObject({ localOrderId: adopted.toString() });
     sim().setOrderMode('match');
   });
