@@ -188,6 +188,7 @@ export const pt = {
   'ticket.summary.market': '{order} · a mercado',
   'ticket.summary.stop': '{order} · stop {stop}, limite {price}',
   'ticket.viewers': 'Observadores não podem enviar ordens.',
+  'ticket.brokerDown': 'Sem conexão com a corretora: as ordens esperam até ela voltar e a conta ser relida.',
   'ticket.keys': 'Atalhos de teclado',
   'ticket.key.new': 'nova compra / venda',
   'ticket.key.side': 'lado compra / venda',
@@ -1076,6 +1077,8 @@ export const en: { readonly [K in MessageId]: Shape<(typeof pt)[K]> } = {
   'ticket.summary.market': '{order} · at market',
   'ticket.summary.stop': '{order} · stop {stop}, limit {price}',
   'ticket.viewers': 'Viewers cannot send orders.',
+  'ticket.brokerDown':
+    'No connection to the broker: orders wait until it is back and the account has been read again.',
   'ticket.keys': 'Keyboard shortcuts',
   'ticket.key.new': 'new buy / sell',
   'ticket.key.side': 'buy / sell side',

@@ -40,6 +40,9 @@ const TYPES: ReadonlyArray<[OrderType, PlainId, string]> = [
   ['stop_limit', 'ticket.stopLimit', 't'],
 ];
 
+/** TStateCallback ROUTING's "broker connected" (API.md). */
+const BROKER_CONNECTED = 5;
+
 export function OrderTicket() {
   const t = useT();
   const tickers = useMarket((s) => s.tickers);
@@ -47,6 +50,10 @@ export function OrderTicket() {
   const request = useUi((s) => s.ticketRequest);
   const role = useSession((s) => s.user?.role);
   const link = useMarket((s) => s.link);
+  // Routing in use and the broker not connected (TStateCallback ROUTING ≠ 5): the server takes no
+  // order until it is back and the account has been read again. Offline, the outbox takes them.
+  const routing = useMarket((s) => s.connector?.routing);
+  const brokerDown = routing != null && routing !== BROKER_CONNECTED && link !== 'offline';
   const outboxMinutes = useSettings((s) => s.outboxMinutes);
   const confirmOrders = useSettings((s) => s.confirmOrders);
   const ticker = selected ?? tickers[0] ?? '';
@@ -102,7 +109,7 @@ export function OrderTicket() {
   const canTrade = role === 'admin' || role === 'trader';
 
   async function submit() {
-    if (!valid || busy || !canTrade) return;
+    if (!valid || busy || !canTrade || brokerDown) return;
     const bracket = withOco ? readBracketPrices(ocoPrices, inst, last) : undefined;
     if (bracket && 'problem' in bracket) return setVerdict({ kind: 'error', text: bracket.problem });
     if (confirmOrders && !armed) return setArmed(true);
@@ -305,7 +312,16 @@ export function OrderTicket() {
             <small>{t('ticket.confirm')}</small>
           </p>
         )}
-        <button type="submit" className={`send side-${side}`} disabled={!valid || busy || !canTrade}>
+        {brokerDown && (
+          <p className="problem" data-testid="broker-down">
+            {t('ticket.brokerDown')}
+          </p>
+        )}
+        <button
+          type="submit"
+          className={`send side-${side}`}
+          disabled={!valid || busy || !canTrade || brokerDown}
+        >
           {armed ? t('ticket.confirmButton') : say(buySell(side, qty || 0, ticker))}
         </button>
         {!canTrade && <p className="muted">{t('ticket.viewers')}</p>}

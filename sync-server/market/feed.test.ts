@@ -175,7 +175,7 @@ describe('MarketFeed', () => {
       createLogger('silent'),
       metrics,
     );
-    if (orderChanged) feed.announceOrdersTo({ onOrderUpdate: orderChanged });
+    if (orderChanged) feed.announceOrdersTo({ onOrderUpdate: orderChanged, routingChanged: () => {} });
     const outcome = async (kind: string, outcome: string) =>
       (await metrics.marketEvents.get()).values.find(
         (v) => v.labels.kind === kind && v.labels.outcome === outcome,

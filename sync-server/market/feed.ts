@@ -315,8 +315,11 @@ export class MarketFeed {
   private onState(connType: number, result: number) {
     const s = { ...this.statusNow };
     if (connType === CONN.login) s.login = result;
-    else if (connType === CONN.routing) s.routing = result;
-    else if (connType === CONN.marketData) s.marketData = result;
+    else if (connType === CONN.routing) {
+      s.routing = result;
+      // Read on the JS thread after the drain: the manager pauses orders, then re-reads the account.
+      if (this.statusNow.routing !== result) this.orders?.routingChanged(result);
+    } else if (connType === CONN.marketData) s.marketData = result;
     else if (connType === CONN.activation) s.activation = result;
     else {
       this.sinks.deadLetter({

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type Instrument, instrumentFor } from '../shared/instruments.ts';
 import type { PositionJson } from '../shared/orders.ts';
 import { AuditStore } from '../store/audit.ts';
@@ -6,6 +6,7 @@ import type { Database } from '../store/db.ts';
 import { OrderStore } from '../store/orders.ts';
 import { createTestUser, testBackends } from '../store/testing.ts';
 import { flatten } from './flatten.ts';
+import { OrderError } from './model.ts';
 import type { OrderEvents } from './ports.ts';
 import { OPEN_RISK, ScriptedBroker, scriptedManager } from './scriptedBroker.ts';
 import { positionJson } from './wire.ts';
@@ -19,6 +20,17 @@ const instruments = new Map<string, Instrument>(
   ['PETR4', 'VALE3'].map((t) => [t, instrumentFor(t, 'B') as Instrument]),
 );
 const PETR4 = instruments.get('PETR4') as Instrument;
+
+/** The OrderError a call throws at once (submit refuses before it starts). */
+function refusal(call: () => unknown): OrderError | undefined {
+  try {
+    call();
+  } catch (err) {
+    if (err instanceof OrderError) return err;
+    throw err;
+  }
+  return undefined;
+}
 
 /** Fills market orders at once, at 38.50, and announces every move. */
 class MarketBroker extends ScriptedBroker {
@@ -174,5 +186,32 @@ describe.each(testBackends())('the broker is the truth on $name', (backend) => {
     expect(m.positionQty(account, 'PETR4')).toBe(0);
     // Tape's own count went 300 → −200: the broker's flat is what counts, and is shown.
     expect(m.position(account, 'PETR4').qty).toBe(-200);
+  });
+
+  it('the routing lost: orders wait; back: what happened meanwhile is read before any order is taken', async () => {
+    const { account, broker, m } = await setUp();
+    await m.submit(account, userId, buy(account, 100).req, OPEN_RISK);
+    await new Promise((r) => setTimeout(r, 20));
+    await m.settled();
+    m.routingChanged(3); // broker disconnected
+    expect(m.routingState).toBe('down');
+    expect(refusal(() => m.submit(account, userId, buy(account, 100).req, OPEN_RISK))).toMatchObject({
+      status: 503,
+      code: 'broker_disconnected',
+    });
+    // Meanwhile Profit sold 400 on the account; the DLL announced nothing to a disconnected Tape.
+    const outside = broker.outside(account, 'PETR4', 'sell', 400, 38.7);
+    m.routingChanged(5);
+    // Read again first: an order asked now is refused until the account has been read.
+    expect(refusal(() => m.submit(account, userId, buy(account, 100).req, OPEN_RISK))).toMatchObject({
+      status: 503,
+      code: 'reconciling',
+    });
+    await vi.waitFor(() => expect(m.routingState).toBe('up'));
+    expect(await store.byLocalId(outside)).toMatchObject({ origin: 'external', state: 'filled' });
+    expect(m.positionQty(account, 'PETR4')).toBe(-300);
+    expect(m.position(account, 'PETR4').qty).toBe(100);
+    const after = await m.submit(account, userId, buy(account, 100).req, OPEN_RISK);
+    expect(after.created).toBe(true);
   });
 });

@@ -54,6 +54,9 @@ const STATUS_EVENT: Readonly<Record<ReportStatus, OrderEvent | null | undefined>
  */
 const BROKER_REREAD_MS = 1_000;
 
+/** TStateCallback ROUTING's "broker connected" (API.md). */
+const BROKER_CONNECTED = 5;
+
 /** The type of an order made outside Tape, as its report shows it. */
 const externalType = (r: OrderReport) =>
   r.stopPrice !== null
@@ -117,6 +120,11 @@ export class OrderManager {
   private readonly differs = new Set<string>();
   /** Accounts with a re-read of the broker's positions due (BROKER_REREAD_MS). */
   private readonly rereads = new Map<string, ReturnType<typeof setTimeout>>();
+  /**
+   * The routing connection to the broker: `down` once it was lost, `resyncing` while orders and
+   * positions are read again after it came back; orders are refused until it is `up` again.
+   */
+  private routing: 'up' | 'down' | 'resyncing' = 'up';
 
   constructor(
     private readonly store: OrderRepository,
@@ -201,6 +209,36 @@ export class OrderManager {
     // Read now, in their order: an order adopted above is known; one still unknown is lettered.
     this.lanes.release();
     return { ...counts, external };
+  }
+
+  /**
+   * The DLL's routing state (TStateCallback ROUTING): 5 is the broker connected. Losing it stops
+   * new orders; when it is back, orders and positions are read again (resync) before any is taken.
+   */
+  routingChanged(state: number): void {
+    if (!this.isReady) return; // start-up reconciliation reads everything anyway
+    if (state !== BROKER_CONNECTED) {
+      if (this.routing === 'up') this.log.warn({ state }, 'routing to the broker lost: orders paused');
+      this.routing = 'down';
+      return;
+    }
+    if (this.routing !== 'down') return;
+    this.routing = 'resyncing';
+    this.resync().then(
+      (r) => {
+        this.routing = 'up';
+        this.log.info(r, 'routing back: orders and positions read again from the broker');
+      },
+      (err: Error) => {
+        this.routing = 'up';
+        this.log.error({ err: err.message }, 'orders not read again after the routing came back');
+      },
+    );
+  }
+
+  /** Whether orders are taken now: reconciled, and the broker connected and read again. */
+  get routingState(): 'up' | 'down' | 'resyncing' {
+    return this.routing;
   }
 
   /**
@@ -361,11 +399,18 @@ export class OrderManager {
     req: OrderRequest,
     cfg: RiskConfig = DEFAULT_RISK,
   ): Promise<SubmitResult> {
-    if (!this.isReady)
+    if (!this.isReady || this.routing === 'resyncing')
       throw new OrderError(
         503,
         'reconciling',
         'Orders are being reconciled with the broker: try again in a moment',
+      );
+    if (this.routing === 'down')
+      throw new OrderError(
+        503,
+        'broker_disconnected',
+        'The connection to the broker is down: orders wait until it is back and the account has been read again',
+        2,
       );
     const backlog = this.updateBacklog;
     if (backlog > MAX_UPDATE_BACKLOG)

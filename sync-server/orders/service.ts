@@ -17,6 +17,8 @@ import { bracketJson, orderJson, positionJson } from './wire.ts';
  */
 export interface OrderAnnouncements {
   onOrderUpdate(localOrderId: bigint): void;
+  /** The DLL's routing state changed (TStateCallback ROUTING; 5: broker connected). */
+  routingChanged(state: number): void;
 }
 
 /** Whose account a user trades (store/orders.ts answers it). */
