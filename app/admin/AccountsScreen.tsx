@@ -1,8 +1,13 @@
-import type { AccountJson } from '../../sync-server/shared/admin.ts';
-import { useAccounts } from '../api/admin.ts';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import type { AccountJson, BrokerAccountJson } from '../../sync-server/shared/admin.ts';
+import { useAccounts, useSetup } from '../api/admin.ts';
+import { api } from '../api/client.ts';
+import { keys } from '../api/keys.ts';
 import { reais } from '../format.ts';
 import { errorText, t, useT } from '../i18n/i18n.ts';
 import { useUi } from '../state/ui.ts';
+import { brokerView } from './brokerAccounts.ts';
+import { importBody, notImportable } from './firstRun.ts';
 
 /** The limits a desk looks at first, in one line. */
 function limits(a: AccountJson): string {
@@ -15,10 +20,15 @@ function limits(a: AccountJson): string {
   ].join(' · ');
 }
 
-/** Admins: every trading account, who trades it, its limits and its kill switch. */
+/**
+ * Admins: every trading account, who trades it, its limits and its kill switch; beside them the
+ * broker's: accounts it reports that Tape lacks are offered, Tape's it no longer reports flagged.
+ */
 export function AccountsScreen() {
   const accounts = useAccounts();
+  const setup = useSetup(true);
   const t = useT();
+  const view = brokerView(accounts.data ?? [], setup.data?.brokerAccounts);
   return (
     <section className="panel admin-accounts" aria-labelledby="accounts-title">
       <h2 id="accounts-title">{t('accounts.title')}</h2>
@@ -38,7 +48,14 @@ export function AccountsScreen() {
         <tbody>
           {(accounts.data ?? []).map((a) => (
             <tr key={a.id} data-account={a.id}>
-              <th data-label={t('accounts.account')}>{a.id}</th>
+              <th data-label={t('accounts.account')}>
+                {a.id}
+                {view.vanished.has(a.id) && (
+                  <small className="badge bad" title={t('accounts.vanishedHint')} data-testid="vanished">
+                    {t('accounts.vanished')}
+                  </small>
+                )}
+              </th>
               <td data-label={t('accounts.broker')}>
                 <span>
                   {a.brokerName || t('accounts.brokerFallback')}{' '}
@@ -80,6 +97,51 @@ export function AccountsScreen() {
         </tbody>
       </table>
       {accounts.data?.length === 0 && <p className="muted">{t('accounts.none')}</p>}
+      {view.offered.length > 0 && <Offered list={view.offered} />}
     </section>
+  );
+}
+
+/** Accounts the broker reports for this login that Tape does not have: imported one at a time. */
+function Offered({ list }: { list: readonly BrokerAccountJson[] }) {
+  const t = useT();
+  const client = useQueryClient();
+  const add = useMutation({
+    mutationFn: (a: BrokerAccountJson) => api('/api/v1/setup/accounts', { body: importBody([a]) }),
+    onSuccess: () =>
+      Promise.all([
+        client.invalidateQueries({ queryKey: keys.accounts() }),
+        client.invalidateQueries({ queryKey: keys.setup() }),
+      ]),
+  });
+  return (
+    <div className="offered" data-testid="offered">
+      <h3>{t('accounts.offered')}</h3>
+      <p className="hint">{t('accounts.offeredHint')}</p>
+      <ul>
+        {list.map((a) => {
+          const why = notImportable(a);
+          return (
+            <li key={`${a.brokerId}/${a.accountId}/${a.subAccountId}`} data-offered={a.accountId}>
+              <b>{a.subAccountId ? `${a.accountId}/${a.subAccountId}` : a.accountId}</b> · {a.brokerName}{' '}
+              <small className="muted">#{a.brokerId}</small> · {a.holder}{' '}
+              {why ? (
+                <small className="muted">{why}</small>
+              ) : (
+                <button
+                  type="button"
+                  className="small"
+                  disabled={add.isPending}
+                  onClick={() => add.mutate(a)}
+                >
+                  {t('accounts.import')}
+                </button>
+              )}
+            </li>
+          );
+        })}
+      </ul>
+      {add.isError && <p className="problem">{errorText(add.error)}</p>}
+    </div>
   );
 }
