@@ -13,7 +13,7 @@ import {
   type ServerMessage,
   type Trade,
 } from '../sync-server/shared/market.ts';
-import type { OrderJson } from '../sync-server/shared/orders.ts';
+import type { OrderJson, PositionJson } from '../sync-server/shared/orders.ts';
 import { freePort, login, type ServerProcess, spawnServer } from '../sync-server/testing/server.ts';
 import { NodeWebSocket } from '../sync-server/testing/sockets.ts';
 import { until } from '../sync-server/testing/until.ts';
@@ -859,7 +859,8 @@ describe.each(['postgres', 'pglite'] as const)('kill -9 on %s', (backend) => {
       f[5] = String(tp.qty);
       f[6] = String((tp.price as number) * tp.qty);
       f[7] = '0'; // nothing pending
-      appendFileSync(journal, `${f.join(' ')}\n`);
+      // The fill (what the broker's position is rebuilt from), then the order's new state.
+      appendFileSync(journal, `F ${tp.localOrderId} ${tp.qty} ${tp.price}\n${f.join(' ')}\n`);
 
       await h.start(env);
       await until(
@@ -886,6 +887,89 @@ describe.each(['postgres', 'pglite'] as const)('kill -9 on %s', (backend) => {
         .filter((l) => l.startsWith('S ')).length;
       expect([sendsBefore, sendsAfter]).toEqual([3, 3]);
       report(`brackets/${backend}`, { sends: sendsAfter, stop: 'canceled' });
+    },
+    180_000,
+  );
+
+  // ---- 3b. An order made outside Tape fills during the outage ---------------------------------
+  //
+  // The broker's view is the truth: Profit itself sold on the account while Tape was down. After
+  // the restart the position shown is the broker's (Tape's own count beside it, flagged), and the
+  // other terminal's order is on the blotter as external.
+  it.skipIf(skip)(
+    'an external fill while Tape is down: after the restart the position is the broker’s',
+    async () => {
+      h = await newHarness();
+      const journal = join(h.dataDir, 'broker.journal');
+      const env = { TAPE_SIM_BROKER_JOURNAL: journal, TAPE_TICKERS: 'PETR4:B', TAPE_SIM_RATE: '2' };
+      await h.start(env);
+      const { trader, quoted } = await traderOf(h, 'SIM-0001');
+      await quoted();
+      const call = (method: string, path: string, body?: unknown) =>
+        api(h?.url as string, trader, method, path, body);
+      const petr4 = async () =>
+        ((await call('GET', '/api/v1/positions')).body.positions as PositionJson[]).find(
+          (p) => p.ticker === 'PETR4',
+        );
+      const buy = (clientOrderId: string, type: 'market' | 'limit', qty: number, price?: number) =>
+        call('POST', '/api/v1/orders', { clientOrderId, ticker: 'PETR4', side: 'buy', type, qty, price });
+      expect((await buy('mine-1', 'market', 200)).status).toBe(201);
+      await until(async () => (await petr4())?.qty === 200 || undefined, 'the position of 200');
+      // A working order far from the market: its S and U lines are the template of the other
+      // terminal's order written below.
+      const last = (
+        ((await call('GET', '/api/v1/market/quotes')).body.quotes as Quote[]).find(
+          (q) => q.ticker === 'PETR4',
+        ) as Quote
+      ).last as number;
+      const low = Math.round(last * 0.98 * 100) / 100; // within the price band, far from the trades
+      const working = (await buy('mine-2', 'limit', 100, low)).body.order as OrderJson;
+      await until(
+        async () =>
+          ((await call('GET', `/api/v1/orders/${working.id}`)).body.order as OrderJson).state === 'new' ||
+          undefined,
+        'the limit order working',
+      );
+      await h.kill();
+
+      // The outage: another terminal sells 500 at that price, filled (an E line, its fill, its state).
+      const lines = readFileSync(journal, 'utf8').split('\n');
+      const ids = lines.filter((l) => /^[SE] /.test(l)).map((l) => BigInt(l.split(' ')[1] as string));
+      const id = ids.reduce((a, b) => (a > b ? a : b)) + 1n;
+      const sent = (lines.find((l) => l.startsWith(`S ${working.localOrderId} `)) as string).split(' ');
+      sent[0] = 'E';
+      sent[1] = String(id);
+      sent[2] = '='; // no ClOrderID: not Tape's
+      sent[8] = '2'; // sell
+      sent[10] = '500';
+      const state = (lines.findLast((l) => l.startsWith(`U ${working.localOrderId} `)) as string).split(' ');
+      state[1] = String(id);
+      state[2] = '2'; // filled
+      state[3] = '500';
+      state[5] = '500';
+      state[6] = String(low * 500);
+      state[7] = '0';
+      appendFileSync(journal, `${sent.join(' ')}\nF ${id} 500 ${low}\n${state.join(' ')}\n`);
+
+      await h.start(env);
+      const after = await until(
+        async () => {
+          const p = await petr4();
+          return p?.qty === -300 ? p : undefined;
+        },
+        'the broker’s position after the restart',
+        30_000,
+      );
+      expect(after).toMatchObject({ qty: -300, tapeQty: 200, outside: true, broker: { qty: -300 } });
+      expect(after.averagePrice).toBeCloseTo(low, 6);
+      const listed = (await call('GET', '/api/v1/orders')).body.orders as OrderJson[];
+      expect(listed.find((o) => o.localOrderId === String(id))).toMatchObject({
+        external: true,
+        state: 'filled',
+        side: 'sell',
+        qty: 500,
+      });
+      report(`external/${backend}`, { broker: after.qty, tape: after.tapeQty });
     },
     180_000,
   );
