@@ -1,5 +1,5 @@
 import type { LibraryHandle } from 'koffi';
-import { declareTypes, type Fn } from './binding.ts';
+import { declareMarketV2Types, declareTypes, type Fn } from './binding.ts';
 import { check } from './errors.ts';
 import type { SimControls, SimStats } from './types.ts';
 
@@ -47,6 +47,8 @@ export function simControls(lib: LibraryHandle): SimControls | undefined {
   const fillOrder = required('int32 SimFillOrder(int64 localOrderId, int64 qty, double price)');
   const resetOrders = required('int32 SimResetOrders()');
   const getOrderStats = required('int32 SimGetOrderStats(_Out_ SimOrderStats *out)');
+  declareMarketV2Types(); // SimV2Stats
+  const getV2Stats = required('int32 SimGetV2Stats(_Out_ SimV2Stats *out)');
   const stats = (): SimStats => {
     const s: Record<string, number | bigint> = {};
     check('SimGetStats', getStats(s) as number);
@@ -129,6 +131,15 @@ export function simControls(lib: LibraryHandle): SimControls | undefined {
         replaced: Number(s.replaced),
         fills: Number(s.fills),
         callbacks: Number(s.callbacks),
+      };
+    },
+    v2Stats: () => {
+      const s: Record<string, number | bigint> = {};
+      check('SimGetV2Stats', getV2Stats(s) as number);
+      return {
+        trades: Number(s.trades),
+        historyTrades: Number(s.historyTrades),
+        priceDepths: Number(s.priceDepths),
       };
     },
   };
