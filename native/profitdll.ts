@@ -542,15 +542,21 @@ export class ProfitConnector {
   /** The aggregated book: SubscribePriceDepth when the DLL has it, else SubscribePriceBook. */
   subscribePriceBook(ticker: string, exchange: string): void {
     const book = this.marketV2.book;
-    if (!book) return this.request('SubscribePriceBook', ticker, exchange);
-    const code = book.SubscribePriceDepth(assetIdentifier(ticker, exchange)) as number;
-    check(`SubscribePriceDepth(${ticker}, ${exchange})`, code);
+    if (book)
+      check(
+        `SubscribePriceDepth(${ticker}, ${exchange})`,
+        book.SubscribePriceDepth(assetIdentifier(ticker, exchange)) as number,
+      );
+    else this.request('SubscribePriceBook', ticker, exchange);
   }
   unsubscribePriceBook(ticker: string, exchange: string): void {
     const book = this.marketV2.book;
-    if (!book) return this.request('UnsubscribePriceBook', ticker, exchange);
-    const code = book.UnsubscribePriceDepth(assetIdentifier(ticker, exchange)) as number;
-    check(`UnsubscribePriceDepth(${ticker}, ${exchange})`, code);
+    if (book)
+      check(
+        `UnsubscribePriceDepth(${ticker}, ${exchange})`,
+        book.UnsubscribePriceDepth(assetIdentifier(ticker, exchange)) as number,
+      );
+    else this.request('UnsubscribePriceBook', ticker, exchange);
   }
 
   /**
