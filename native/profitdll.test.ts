@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { applyBookAction } from '../sync-server/market/book.ts';
+import { applyBookAction, BookError, PriceBook } from '../sync-server/market/book.ts';
 import { TradeCapture } from '../sync-server/market/capture.ts';
+import { type Instrument, instrumentFor } from '../sync-server/shared/instruments.ts';
 import { NL, nlCodeName, ProfitDllError } from './errors.ts';
 import { defaultLibraryPaths, ProfitConnector } from './profitdll.ts';
 import type { RawEvent } from './records.ts';
@@ -495,6 +496,41 @@ describe.each(SIM_LIBRARIES)('injected trades on the $api calls', ({ api }) => {
       'bad_quantity',
       'truncated_field',
     ]);
+  });
+});
+
+describe('V2 reads the DLL refuses', () => {
+  it('a trade TranslateTrade refuses and a level GetPriceGroup refuses are dead-lettered with a reason, never dropped', async () => {
+    const { connector } = await connect({ api: 'v2' });
+    const s = sim(connector);
+    s.failV2Reads(1, 0);
+    const trade = { ticker: 'PETR4', exchange: 'B', date: b3Now(), price: 38.5, qty: 100 };
+    s.injectTrade(trade);
+    s.injectTrade(trade);
+    const trades = tradesOf(await collect(connector, (ev) => tradesOf(ev).length === 2, 'two trades'));
+    const capture = new TradeCapture(new Set(['PETR4:B']));
+    const [refused, read] = trades.map((t) => capture.capture(t));
+    expect(refused).toEqual({
+      ok: false,
+      reason: 'bad_date',
+      detail: 'expected DD/MM/YYYY HH:MM:SS.ZZZ, got "TranslateTrade failed"',
+    });
+    expect(read?.ok).toBe(true);
+
+    s.failV2Reads(0, 1);
+    connector.subscribePriceBook('PETR4', 'B');
+    const events = await collect(
+      connector,
+      (ev) => ev.filter((e) => e.kind === 'priceBook').length >= 2,
+      'the first book events',
+    );
+    const [first, second] = events.filter((e) => e.kind === 'priceBook');
+    const book = new PriceBook(instrumentFor('PETR4', 'B') as Instrument);
+    // The level that could not be read reaches the book as NaN, which refuses it by name.
+    expect(first?.price).toBeNaN();
+    expect(() => first && book.apply(first)).toThrow(BookError);
+    expect(() => first && book.apply(first)).toThrow(/price NaN/);
+    expect(second?.price).toBeGreaterThan(0);
   });
 });
 

@@ -541,22 +541,20 @@ export class ProfitConnector {
   }
   /** The aggregated book: SubscribePriceDepth when the DLL has it, else SubscribePriceBook. */
   subscribePriceBook(ticker: string, exchange: string): void {
-    const book = this.marketV2.book;
-    if (book)
-      check(
-        `SubscribePriceDepth(${ticker}, ${exchange})`,
-        book.SubscribePriceDepth(assetIdentifier(ticker, exchange)) as number,
-      );
-    else this.request('SubscribePriceBook', ticker, exchange);
+    this.bookRequest('Subscribe', ticker, exchange);
   }
   unsubscribePriceBook(ticker: string, exchange: string): void {
+    this.bookRequest('Unsubscribe', ticker, exchange);
+  }
+
+  private bookRequest(op: 'Subscribe' | 'Unsubscribe', ticker: string, exchange: string): void {
     const book = this.marketV2.book;
-    if (book)
-      check(
-        `UnsubscribePriceDepth(${ticker}, ${exchange})`,
-        book.UnsubscribePriceDepth(assetIdentifier(ticker, exchange)) as number,
-      );
-    else this.request('UnsubscribePriceBook', ticker, exchange);
+    if (!book) {
+      this.request(`${op}PriceBook`, ticker, exchange);
+      return;
+    }
+    const code = book[`${op}PriceDepth`](assetIdentifier(ticker, exchange)) as number;
+    check(`${op}PriceDepth(${ticker}, ${exchange})`, code);
   }
 
   /**

@@ -49,6 +49,7 @@ export function simControls(lib: LibraryHandle): SimControls | undefined {
   const getOrderStats = required('int32 SimGetOrderStats(_Out_ SimOrderStats *out)');
   declareMarketV2Types(); // SimV2Stats
   const getV2Stats = required('int32 SimGetV2Stats(_Out_ SimV2Stats *out)');
+  const v2Fault = required('int32 SimSetV2Fault(int32 translateTrade, int32 priceGroup)');
   const stats = (): SimStats => {
     const s: Record<string, number | bigint> = {};
     check('SimGetStats', getStats(s) as number);
@@ -142,5 +143,7 @@ export function simControls(lib: LibraryHandle): SimControls | undefined {
         priceDepths: Number(s.priceDepths),
       };
     },
+    failV2Reads: (translateTrade, priceGroup) =>
+      check('SimSetV2Fault', v2Fault(translateTrade, priceGroup) as number),
   };
 }

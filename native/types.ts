@@ -103,6 +103,11 @@ export interface SimControls {
   orderStats(): SimOrderStats;
   /** Deliveries through the current market-data callbacks since the last DLLFinalize. */
   v2Stats(): SimV2Stats;
+  /**
+   * The next `translateTrade` TranslateTrade calls and the next `priceGroup` GetPriceGroup calls
+   * fail (NL_INTERNAL_ERROR): what the capture shim makes of a V2 read the DLL refuses.
+   */
+  failV2Reads(translateTrade: number, priceGroup: number): void;
 }
 
 /**

@@ -38,6 +38,7 @@ static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER; /* guards depths */
 static Depth depths[MAX_DEPTHS];
 static int depthCount;
 static int historyLast; /* connector thread: the history trade being sent ends its answer */
+static _Atomic int32_t translateFaults, groupFaults; /* SimSetV2Fault */
 
 static TConnectorAssetIdentifier identifier(TAssetIDRec a) {
   TConnectorAssetIdentifier id = {0, a.ticker, a.bolsa, (uint8_t)a.feed};
@@ -181,6 +182,8 @@ void depth_finalized(void) {
   atomic_store(&v2Trades, 0);
   atomic_store(&v2HistoryTrades, 0);
   atomic_store(&v2PriceDepths, 0);
+  atomic_store(&translateFaults, 0);
+  atomic_store(&groupFaults, 0);
   pthread_mutex_lock(&mu);
   depthCount = 0;
   pthread_mutex_unlock(&mu);
@@ -198,7 +201,23 @@ PDLL_EXPORT int32_t SimGetV2Stats(SimV2Stats *out) {
   return NL_OK;
 }
 
+/* Simulator control: the next `translate` TranslateTrade calls and the next `group` GetPriceGroup
+ * calls fail with NL_INTERNAL_ERROR, so tests see what the shim makes of a read the DLL refuses. */
+PDLL_EXPORT int32_t SimSetV2Fault(int32_t translate, int32_t group) {
+  if (translate < 0 || group < 0) return NL_INVALID_ARGS;
+  atomic_store(&translateFaults, translate);
+  atomic_store(&groupFaults, group);
+  return NL_OK;
+}
+
 #ifndef SIM_V1_ONLY
+/* 1 when a fault was asked for this call (and counts it off). */
+static int take_fault(_Atomic int32_t *faults) {
+  for (int32_t n = atomic_load(faults); n > 0;)
+    if (atomic_compare_exchange_weak(faults, &n, n - 1)) return 1;
+  return 0;
+}
+
 PDLL_EXPORT int32_t PDLL_CALL SetTradeCallbackV2(TConnectorTradeCallback cb) {
   atomic_store(&tradeV2, cb);
   return NL_OK;
@@ -217,6 +236,7 @@ PDLL_EXPORT int32_t PDLL_CALL SetPriceDepthCallback(TConnectorPriceDepthCallback
 PDLL_EXPORT int32_t PDLL_CALL TranslateTrade(void *trade, TConnectorTrade *out) {
   const OpaqueTrade *t = trade;
   if (!t || !out || t->magic != TRADE_MAGIC) return NL_INVALID_ARGS;
+  if (take_fault(&translateFaults)) return NL_INTERNAL_ERROR;
   *out = t->trade;
   return NL_OK;
 }
@@ -241,6 +261,7 @@ PDLL_EXPORT int32_t PDLL_CALL GetPriceDepthSideCount(const TConnectorAssetIdenti
 PDLL_EXPORT int32_t PDLL_CALL GetPriceGroup(const TConnectorAssetIdentifier *asset, uint8_t side, int32_t position,
                                             TConnectorPriceGroup *out) {
   if (!asset || !out || side > SIDE_SELL) return NL_INVALID_ARGS;
+  if (take_fault(&groupFaults)) return NL_INTERNAL_ERROR;
   pthread_mutex_lock(&mu);
   const Depth *d = depth_of(asset->ticker, asset->exchange, 0);
   int32_t rc = !d ? NL_NOT_FOUND : position < 0 || position >= d->n[side] ? NL_OUT_OF_RANGE : NL_OK;
