@@ -317,7 +317,7 @@ export type TickerRequest = Extract<keyof Dll, `${string}ubscribe${string}`>;
 // (docs/native.md); the C header asserts the same offsets.
 
 let marketV2Declared = false;
-export function declareMarketV2Types(): void {
+function declareMarketV2Types(): void {
   if (marketV2Declared) return;
   declareTypes(); // TSystemTime, TConnectorAssetIdentifier
   koffi.struct('TConnectorTrade', {
@@ -338,7 +338,6 @@ export function declareMarketV2Types(): void {
     quantity: 'int64',
     priceGroupFlags: 'uint32',
   });
-  koffi.struct('SimV2Stats', { trades: 'int64', historyTrades: 'int64', priceDepths: 'int64' });
   marketV2Declared = true;
 }
 

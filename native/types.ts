@@ -94,13 +94,6 @@ export interface SimControls {
    */
   historyTradesText(ticker: string, exchange: string, dtStart: string | null, dtEnd: string | null): number;
   stats(): SimStats;
-  /** match: orders fill against the book (default); hold: they rest until canceled; reject: all refused. */
-  setOrderMode(mode: 'match' | 'hold' | 'reject'): void;
-  /** Executes qty of a working order at price, whatever the book says. */
-  fillOrder(localOrderId: bigint, qty: number, price: number): void;
-  /** Forgets every order (a new day at the broker). */
-  resetOrders(): void;
-  orderStats(): SimOrderStats;
   /** Deliveries through the current market-data callbacks since the last DLLFinalize. */
   v2Stats(): SimV2Stats;
   /**
@@ -108,6 +101,13 @@ export interface SimControls {
    * fail (NL_INTERNAL_ERROR): what the capture shim makes of a V2 read the DLL refuses.
    */
   failV2Reads(translateTrade: number, priceGroup: number): void;
+  /** match: orders fill against the book (default); hold: they rest until canceled; reject: all refused. */
+  setOrderMode(mode: 'match' | 'hold' | 'reject'): void;
+  /** Executes qty of a working order at price, whatever the book says. */
+  fillOrder(localOrderId: bigint, qty: number, price: number): void;
+  /** Forgets every order (a new day at the broker). */
+  resetOrders(): void;
+  orderStats(): SimOrderStats;
 }
 
 /**

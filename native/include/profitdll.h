@@ -255,16 +255,6 @@ typedef void(PDLL_CALL *TTinyBookCallback)(TAssetIDRec asset, double price, int3
 typedef void(PDLL_CALL *TInvalidTickerCallback)(TConnectorAssetIdentifier asset);
 typedef void(PDLL_CALL *TChangeStateTicker)(TAssetIDRec asset, const wchar16 *date, int32_t state);
 
-/* Exports whose prototype the simulator and Tape's callers share. GetHistoryTrades: dtStart and
- * dtEnd as DD/MM/YYYY HH:MM:SS in Brasília time; the trades follow on THistoryTradeCallback, with
- * TProgressCallback rising to 100 (API.md, history). */
-PDLL_EXPORT int32_t PDLL_CALL GetHistoryTrades(const wchar16 *ticker, const wchar16 *exchange, const wchar16 *dtStart,
-                                               const wchar16 *dtEnd);
-/* GetLastDailyClose: the previous session's close into *close; `adjusted` asks for the close
- * adjusted for corporate events (futures: the settlement). */
-PDLL_EXPORT int32_t PDLL_CALL GetLastDailyClose(const wchar16 *ticker, const wchar16 *exchange, double *close,
-                                                int32_t adjusted);
-
 /* ---- The current market-data API (manual 4.0.0.30): V2 trades and the price depth ----
  * SetTradeCallbackV2 / SetHistoryTradeCallbackV2 replace TNewTradeCallback / THistoryTradeCallback,
  * SubscribePriceDepth / SetPriceDepthCallback / GetPriceGroup replace SubscribePriceBook and
@@ -318,5 +308,16 @@ typedef void(PDLL_CALL *TConnectorPriceDepthCallback)(TConnectorAssetIdentifier 
 typedef int32_t(PDLL_CALL *TTranslateTrade)(void *trade, TConnectorTrade *out);
 typedef int32_t(PDLL_CALL *TGetPriceGroup)(const TConnectorAssetIdentifier *asset, uint8_t side, int32_t position,
                                            TConnectorPriceGroup *out);
+
+
+/* Exports whose prototype the simulator and Tape's callers share. GetHistoryTrades: dtStart and
+ * dtEnd as DD/MM/YYYY HH:MM:SS in Brasília time; the trades follow on THistoryTradeCallback, with
+ * TProgressCallback rising to 100 (API.md, history). */
+PDLL_EXPORT int32_t PDLL_CALL GetHistoryTrades(const wchar16 *ticker, const wchar16 *exchange, const wchar16 *dtStart,
+                                               const wchar16 *dtEnd);
+/* GetLastDailyClose: the previous session's close into *close; `adjusted` asks for the close
+ * adjusted for corporate events (futures: the settlement). */
+PDLL_EXPORT int32_t PDLL_CALL GetLastDailyClose(const wchar16 *ticker, const wchar16 *exchange, double *close,
+                                                int32_t adjusted);
 
 #endif
