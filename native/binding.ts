@@ -431,3 +431,82 @@ export function bindOrders(lib: LibraryHandle) {
 }
 export type Dll = ReturnType<typeof bindDll>;
 export type TickerRequest = Extract<keyof Dll, `${string}ubscribe${string}`>;
+
+// ---- The current market-data API (manual 4.0.0.30): V2 trades and the price depth ----
+// The records as native/include/profitdll.h declares them (natural alignment). API.md names the
+// calls only: these layouts are Tape's reading of the public bindings, to verify on Windows
+// (docs/native.md); the C header asserts the same offsets.
+
+let marketV2Declared = false;
+function declareMarketV2Types(): void {
+  if (marketV2Declared) return;
+  declareTypes(); // TSystemTime, TConnectorAssetIdentifier
+  koffi.struct('TConnectorTrade', {
+    version: 'uint8',
+    tradeDate: 'TSystemTime',
+    tradeNumber: 'uint32',
+    price: 'double',
+    quantity: 'int64',
+    volume: 'double',
+    buyAgent: 'int32',
+    sellAgent: 'int32',
+    tradeType: 'uint8',
+  });
+  koffi.struct('TConnectorPriceGroup', {
+    version: 'uint8',
+    price: 'double',
+    count: 'uint32',
+    quantity: 'int64',
+    priceGroupFlags: 'uint32',
+  });
+  marketV2Declared = true;
+}
+
+/** The exports of one generation, or undefined when the DLL lacks any of them (koffi throws). */
+function bindAll<T>(bind: () => T): T | undefined {
+  try {
+    return bind();
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The V2 market-data exports the DLL has, by group: `trades` (SetTradeCallbackV2,
+ * SetHistoryTradeCallbackV2, TranslateTrade) and `book` (SubscribePriceDepth,
+ * UnsubscribePriceDepth, SetPriceDepthCallback, GetPriceGroup, GetPriceDepthSideCount). A group
+ * missing any export is undefined: the connector then uses the obsolete V1 calls for it. The
+ * addresses of TranslateTrade and GetPriceGroup go to the capture shim, which reads each event
+ * with them on the DLL's thread.
+ */
+export function bindMarketV2(lib: LibraryHandle) {
+  declareMarketV2Types();
+  const f = (decl: string) => lib.func(decl) as unknown as Fn;
+  const trades = bindAll(() => ({
+    SetTradeCallbackV2: f('int32 __stdcall SetTradeCallbackV2(void *cb)'),
+    SetHistoryTradeCallbackV2: f('int32 __stdcall SetHistoryTradeCallbackV2(void *cb)'),
+    translateTrade: lib.symbol('TranslateTrade') as bigint,
+  }));
+  const book = bindAll(() => ({
+    SubscribePriceDepth: f('int32 __stdcall SubscribePriceDepth(TConnectorAssetIdentifier *asset)'),
+    UnsubscribePriceDepth: f('int32 __stdcall UnsubscribePriceDepth(TConnectorAssetIdentifier *asset)'),
+    SetPriceDepthCallback: f('int32 __stdcall SetPriceDepthCallback(void *cb)'),
+    GetPriceGroup: f(
+      'int32 __stdcall GetPriceGroup(TConnectorAssetIdentifier *asset, uint8 side, int32 position, _Out_ TConnectorPriceGroup *group)',
+    ),
+    GetPriceDepthSideCount: f(
+      'int32 __stdcall GetPriceDepthSideCount(TConnectorAssetIdentifier *asset, uint8 side)',
+    ),
+    getPriceGroup: lib.symbol('GetPriceGroup') as bigint,
+  }));
+  return { trades, book };
+}
+export type MarketV2 = ReturnType<typeof bindMarketV2>;
+
+/** A TConnectorAssetIdentifier of a ticker (version 0, feed 0). */
+export const assetIdentifier = (ticker: string, exchange: string) => ({
+  version: 0,
+  ticker,
+  exchange,
+  feedType: 0,
+});

@@ -45,6 +45,7 @@ describe('build-native', () => {
     const again = run([]);
     expect(again.status).toBe(0);
     expect(again.stdout).toMatch(/libprofitdll_sim\.so is up to date/);
+    expect(again.stdout).toMatch(/libprofitdll_sim_v1\.so is up to date/);
     expect(again.stdout).toMatch(/libtape_capture\.so is up to date/);
   });
 
@@ -86,6 +87,7 @@ describe('build-native', () => {
         'tape_capture_pending',
         'tape_capture_record_bytes',
         'tape_capture_reset',
+        'tape_capture_set_v2',
         'tape_capture_wait',
         'tape_capture_wake',
       ].sort(),

@@ -8,6 +8,7 @@ import {
   connectSimulator,
   dllCode,
   INSTRUMENTS,
+  SIM_LIBRARIES,
   sleep,
   type Ticker,
   type TradeEvent,
@@ -263,13 +264,14 @@ describe('refusals', () => {
   });
 });
 
-describe('a past day', () => {
+// Through THistoryTradeCallback (V1-only library) and SetHistoryTradeCallbackV2 (full one).
+describe.each(SIM_LIBRARIES)('a past day on the $api calls', ({ api }) => {
   let c: ProfitConnector;
   let sim: SimControls;
   const alone = new Map<string, RawEvent[]>(); // each ticker's answer for MONDAY, asked alone
   let agents: Set<number>;
   beforeAll(async () => {
-    ({ connector: c } = await connectSimulator());
+    ({ connector: c } = await connectSimulator({ api }));
     sim = c.sim as SimControls;
     for (const [t, spec] of Object.entries(INSTRUMENTS))
       if (t !== 'ITUB4') c.subscribeTicker(t, spec.exchange);
@@ -296,9 +298,13 @@ describe('a past day', () => {
       expect(new Set(trades.map((t) => t.price)).size, `${ticker} moves`).toBeGreaterThan(10);
       expect(new Set(trades.map((t) => t.tradeType))).toEqual(new Set([1, 2, 3]));
       expectProgress(events, ticker);
+      // V2 flags the answer's last trade (TC_LAST_PACKET); V1 has no flag, only the progress of 100.
+      const last = trades.map((t) => t.lastPacket);
+      expect(last, ticker).toEqual(trades.map((_, i) => api === 'v2' && i === trades.length - 1));
     }
-    // Every trade the simulator called back with reached the ring and the decoder.
+    // Every trade the simulator called back with reached the ring and the decoder, through one generation.
     expect(sim.stats().historyTrades).toBe(seen);
+    expect(sim.v2Stats().historyTrades).toBe(api === 'v2' ? seen : 0);
     expect(c.dropped()).toBe(0n);
   });
 

@@ -1,9 +1,21 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { applyBookAction } from '../sync-server/market/book.ts';
+import { applyBookAction, BookError, PriceBook } from '../sync-server/market/book.ts';
+import { TradeCapture } from '../sync-server/market/capture.ts';
+import { type Instrument, instrumentFor } from '../sync-server/shared/instruments.ts';
 import { NL, nlCodeName, ProfitDllError } from './errors.ts';
 import { defaultLibraryPaths, ProfitConnector } from './profitdll.ts';
 import type { RawEvent } from './records.ts';
-import { collect, connectSimulator, INSTRUMENTS, sleep, statesOf, type Ticker, tradesOf } from './testkit.ts';
+import {
+  collect,
+  connectSimulator,
+  INSTRUMENTS,
+  SIM_LIBRARIES,
+  type SimApi,
+  sleep,
+  statesOf,
+  type Ticker,
+  tradesOf,
+} from './testkit.ts';
 import type { InjectedTrade } from './types.ts';
 
 // The binding against the real simulator and capture libraries (native/build), no mocks.
@@ -155,9 +167,43 @@ describe('login and connection state', () => {
   });
 });
 
-describe('market data', () => {
+// What differs between the current market-data calls and the obsolete ones runs on both: the
+// full simulator (V2 used) and the V1-only one (the fallback, found by symbol lookup).
+describe.each(SIM_LIBRARIES)('market data on the $api calls', ({ api }) => {
+  it(`detects the ${api} calls at load and delivers through them only`, async () => {
+    const { connector } = await connect({ api });
+    expect(connector.marketDataApi).toEqual({ trades: api, book: api });
+    const s = sim(connector);
+    connector.subscribeTicker('PETR4', 'B');
+    connector.subscribePriceBook('PETR4', 'B');
+    s.setRate(500);
+    await collect(
+      connector,
+      (ev) => tradesOf(ev).length >= 20 && ev.filter((e) => e.kind === 'priceBook').length >= 30,
+      'trades and price book events',
+    );
+    const all = s.stats();
+    const v2 = s.v2Stats();
+    // Every delivery went through one generation: all V2 on the full library, none on the V1 one.
+    expect(v2.trades).toBe(api === 'v2' ? all.trades : 0);
+    expect(v2.priceDepths).toBe(api === 'v2' ? all.priceBooks : 0);
+    expect(all.trades).toBeGreaterThanOrEqual(20);
+    const depth = connector.priceDepth('PETR4', 'B', 0);
+    if (api === 'v1') expect(depth).toBeUndefined();
+    else {
+      // GetPriceGroup through koffi's TConnectorPriceGroup: the C layout, read back field for field.
+      expect(depth?.length).toBeGreaterThanOrEqual(10);
+      for (const l of depth ?? []) {
+        expect(onGrid(l.price, 0.01)).toBe(true);
+        expect(l.qty % 100).toBe(0);
+        expect(l.count).toBeGreaterThanOrEqual(1);
+        expect(l.flags).toBe(0);
+      }
+    }
+  });
+
   it('sends trades only for subscribed tickers, on the tick grid, in whole lots', async () => {
-    const { connector } = await connect();
+    const { connector } = await connect({ api });
     const subscribed: Ticker[] = ['PETR4', 'BBDC4', 'WINZ25', 'WDOZ25'];
     for (const t of subscribed) connector.subscribeTicker(t, INSTRUMENTS[t].exchange);
     sim(connector).setRate(300);
@@ -194,7 +240,7 @@ describe('market data', () => {
   });
 
   it('unsubscribe stops the trades of that ticker only', async () => {
-    const { connector } = await connect();
+    const { connector } = await connect({ api });
     connector.subscribeTicker('PETR4', 'B');
     connector.subscribeTicker('VALE3', 'B');
     sim(connector).setRate(500);
@@ -211,7 +257,7 @@ describe('market data', () => {
   });
 
   it('reports an unknown ticker through the invalid-ticker callback and a named code', async () => {
-    const { connector } = await connect();
+    const { connector } = await connect({ api });
     expectDllError(() => connector.subscribeTicker('NOPE3', 'B'), 'NL_INVALID_TICKER');
     expectDllError(() => connector.subscribeTicker('PETR4', 'Q'), 'NL_EXCHANGE_UNKNOWN');
     expectDllError(() => connector.subscribeTicker('', 'B'), 'NL_INVALID_ARGS');
@@ -227,7 +273,7 @@ describe('market data', () => {
   });
 
   it('adds instruments and reports ticker states on request', async () => {
-    const { connector } = await connect();
+    const { connector } = await connect({ api });
     const s = sim(connector);
     s.addTicker('MGLU3', 'B', 0.01, 100, 2.15);
     expectDllError(() => s.addTicker('BAD3', 'B', 0, 100, 10), 'NL_INVALID_ARGS');
@@ -260,9 +306,9 @@ function applyBook<T>(book: T[][], e: { action: number; position: number; side: 
   applyBookAction(side, e.action, e.position, entry);
 }
 
-describe('books', () => {
+describe.each(SIM_LIBRARIES)('books on the $api calls', ({ api }) => {
   it('sends book events only for book subscriptions, and they rebuild a consistent book', async () => {
-    const { connector } = await connect();
+    const { connector } = await connect({ api });
     const s = sim(connector);
     connector.subscribeTicker('PETR4', 'B');
     connector.subscribeTicker('VALE3', 'B');
@@ -335,7 +381,7 @@ describe('books', () => {
   });
 
   it('re-seeding an instrument clears and resends its book', async () => {
-    const { connector } = await connect();
+    const { connector } = await connect({ api });
     connector.subscribePriceBook('ITUB4', 'B');
     await collect(
       connector,
@@ -364,9 +410,14 @@ describe('books', () => {
   });
 });
 
-describe('injected trades', () => {
-  it('reach JS exactly as given, garbage included, so the server can reject them', async () => {
-    const { connector } = await connect();
+/** What the V2 path makes of an injected date: a TSystemTime and back, or the zero date. */
+const ZERO_DATE = '00/00/0000 00:00:00.000';
+const throughApi = (api: SimApi, date: string | null) =>
+  api === 'v1' ? (date ?? '') : date && DATE.test(date) ? date : ZERO_DATE;
+
+describe.each(SIM_LIBRARIES)('injected trades on the $api calls', ({ api }) => {
+  it('reach JS as given, garbage included, and the server rejects each with its reason', async () => {
+    const { connector } = await connect({ api });
     const now = b3Now();
     const garbage: InjectedTrade[] = [
       { ticker: 'PETR4', exchange: 'B', date: 'yesterday', price: 38.5, qty: 100 },
@@ -390,20 +441,23 @@ describe('injected trades', () => {
       { ticker: 'PE\uD800R4', exchange: 'B', date: `${now}\uDFFF`, price: 38.5, qty: 100 },
       { ticker: 'ÇÃO€😀', exchange: 'B', date: now, price: 38.5, qty: 100 },
       { ticker: null, exchange: null, date: null, price: 0, qty: 0 },
+      { ticker: 'PETR4', exchange: 'B', date: now, price: Number.NaN, qty: 100 },
+      { ticker: 'PETR4', exchange: 'B', date: now, price: 38.5, qty: -100 },
     ];
     for (const t of garbage) sim(connector).injectTrade(t);
     const long = { ticker: 'X'.repeat(40), exchange: 'BOVESPA', date: '9'.repeat(60), price: 1, qty: 1 };
     sim(connector).injectTrade(long);
     const trades = tradesOf(
-      await collect(connector, (ev) => tradesOf(ev).length === 9, 'the injected trades'),
+      await collect(connector, (ev) => tradesOf(ev).length === 11, 'the injected trades'),
     );
     garbage.forEach((g, i) => {
       expect(trades[i]).toEqual({
         kind: 'trade',
         ticker: g.ticker ?? '',
         exchange: g.exchange ?? '',
-        feed: g.feed ?? 0,
-        date: g.date ?? '',
+        // TConnectorAssetIdentifier.FeedType is a byte; TConnectorTrade.TradeDate a TSystemTime.
+        feed: api === 'v1' ? (g.feed ?? 0) : (g.feed ?? 0) & 0xff,
+        date: throughApi(api, g.date),
         tradeNumber: g.tradeNumber ?? 1,
         price: g.price,
         volume: g.volume ?? g.price * g.qty,
@@ -412,18 +466,71 @@ describe('injected trades', () => {
         sellAgent: g.sellAgent ?? 0,
         tradeType: g.tradeType ?? 1,
         isEdit: g.isEdit ?? false,
+        lastPacket: false,
         history: false,
         truncated: false,
         capturedAtNs: expect.any(Number),
       });
     });
     expect(trades[5]?.ticker.charCodeAt(2)).toBe(0xd800); // the lone surrogate survived, for the validator
-    expect(trades[8]).toMatchObject({
+    expect(trades[10]).toMatchObject({
       ticker: 'X'.repeat(24),
       exchange: 'BOVE',
-      date: '9'.repeat(32),
+      date: api === 'v1' ? '9'.repeat(32) : ZERO_DATE,
       truncated: true,
     });
+    // Every one is dead-lettered, for the same reason on either generation of calls.
+    const capture = new TradeCapture(
+      new Set(Object.entries(INSTRUMENTS).map(([t, i]) => `${t}:${i.exchange}`)),
+    );
+    expect(trades.map((t) => capture.capture(t)).map((r) => (r.ok ? 'accepted' : r.reason))).toEqual([
+      'bad_date',
+      'bad_date',
+      'bad_price',
+      'price_off_tick_grid',
+      'unknown_ticker',
+      'unknown_ticker',
+      'unknown_ticker',
+      'unknown_ticker',
+      'bad_price',
+      'bad_quantity',
+      'truncated_field',
+    ]);
+  });
+});
+
+describe('V2 reads the DLL refuses', () => {
+  it('a trade TranslateTrade refuses and a level GetPriceGroup refuses are dead-lettered with a reason, never dropped', async () => {
+    const { connector } = await connect({ api: 'v2' });
+    const s = sim(connector);
+    s.failV2Reads(1, 0);
+    const trade = { ticker: 'PETR4', exchange: 'B', date: b3Now(), price: 38.5, qty: 100 };
+    s.injectTrade(trade);
+    s.injectTrade(trade);
+    const trades = tradesOf(await collect(connector, (ev) => tradesOf(ev).length === 2, 'two trades'));
+    const capture = new TradeCapture(new Set(['PETR4:B']));
+    const [refused, read] = trades.map((t) => capture.capture(t));
+    expect(refused).toEqual({
+      ok: false,
+      reason: 'bad_date',
+      detail: 'expected DD/MM/YYYY HH:MM:SS.ZZZ, got "TranslateTrade failed"',
+    });
+    expect(read?.ok).toBe(true);
+
+    s.failV2Reads(0, 1);
+    connector.subscribePriceBook('PETR4', 'B');
+    const events = await collect(
+      connector,
+      (ev) => ev.filter((e) => e.kind === 'priceBook').length >= 2,
+      'the first book events',
+    );
+    const [first, second] = events.filter((e) => e.kind === 'priceBook');
+    const book = new PriceBook(instrumentFor('PETR4', 'B') as Instrument);
+    // The level that could not be read reaches the book as NaN, which refuses it by name.
+    expect(first?.price).toBeNaN();
+    expect(() => first && book.apply(first)).toThrow(BookError);
+    expect(() => first && book.apply(first)).toThrow(/price NaN/);
+    expect(second?.price).toBeGreaterThan(0);
   });
 });
 

@@ -4,8 +4,10 @@ import koffi, { type LibraryHandle } from 'koffi';
 import {
   accountOut,
   accountRecord,
+  assetIdentifier,
   b3RequestDate,
   bindDll,
+  bindMarketV2,
   bindOrders,
   brokerPosition,
   type Dll,
@@ -13,6 +15,7 @@ import {
   dllString,
   type Fn,
   fromUnits,
+  type MarketV2,
   type OrderFields,
   orderFields,
   type PositionRecord,
@@ -33,6 +36,7 @@ import {
   type ConnectorOptions,
   type DllOrder,
   type JsTrade,
+  type MarketDataApi,
   OrderSide,
   OrderType,
   type SendOrderRequest,
@@ -87,6 +91,12 @@ let loggedIn: ProfitConnector | undefined;
 
 export class ProfitConnector {
   readonly sim: SimControls | undefined;
+  /**
+   * The market-data calls this DLL is driven with, found at load by its exports: the current V2
+   * ones when it has them, else the obsolete V1 ones (docs/native.md). The server logs it once.
+   */
+  readonly marketDataApi: MarketDataApi;
+  private readonly marketV2: MarketV2;
   private readonly dll: Dll;
   private readonly lib: LibraryHandle;
   private orderFns: ReturnType<typeof bindOrders> | undefined;
@@ -132,6 +142,14 @@ export class ProfitConnector {
     this.drainBuf = Buffer.from(ab);
     this.drainViews = viewsOf(ab);
     this.sim = simControls(lib);
+    this.marketV2 = bindMarketV2(lib);
+    const { trades, book } = this.marketV2;
+    this.marketDataApi = { trades: trades ? 'v2' : 'v1', book: book ? 'v2' : 'v1' };
+    // The shim reads each V2 event with the DLL's own TranslateTrade / GetPriceGroup.
+    c('void tape_capture_set_v2(void *translateTrade, void *getPriceGroup)')(
+      trades?.translateTrade ?? null,
+      book?.getPriceGroup ?? null,
+    );
   }
 
   /** Loads the DLL (or simulator) and the capture shim, and empties the capture ring. */
@@ -171,7 +189,7 @@ export class ProfitConnector {
    */
   login(key: string, user: string, password: string, opts: { routing?: boolean } = {}): void {
     const cb = this.callbacks;
-    this.initialize(key, user, password, opts.routing === true, cb.trade);
+    this.initialize(key, user, password, opts.routing === true, this.marketV2.trades ? null : cb.trade);
     check('SetInvalidTickerCallback', this.dll.SetInvalidTickerCallback(cb.invalid_ticker) as number);
     check('SetChangeStateTickerCallback', this.dll.SetChangeStateTickerCallback(cb.ticker_state) as number);
     if (opts.routing) check('SetOrderCallback', this.orders.SetOrderCallback(cb.order) as number);
@@ -500,13 +518,25 @@ export class ProfitConnector {
     this.registered.push(pointer);
   }
 
-  private initialize(key: string, user: string, password: string, routing: boolean, trade: bigint): void {
+  /**
+   * `trade` is the V1 trade callback, or null for the V2 one (SetTradeCallbackV2). History and
+   * the price book take the V2 callbacks when the DLL has them, never both generations at once.
+   */
+  private initialize(
+    key: string,
+    user: string,
+    password: string,
+    routing: boolean,
+    trade: bigint | null,
+  ): void {
     if (loggedIn)
       throw new ProfitDllError(
         routing ? 'DLLInitializeLogin' : 'DLLInitializeMarketLogin',
         NL.DUPLICATE_RESOURCE,
       );
     const cb = this.callbacks;
+    const historyTrade = this.marketV2.trades ? null : cb.history_trade;
+    const priceBook = this.marketV2.book ? null : cb.price_book;
     const code = routing
       ? (this.dll.DLLInitializeLogin(
           key,
@@ -518,9 +548,9 @@ export class ProfitConnector {
           cb.account,
           trade,
           cb.daily,
-          cb.price_book,
+          priceBook,
           cb.offer_book,
-          cb.history_trade,
+          historyTrade,
           cb.progress,
           cb.tiny_book,
         ) as number)
@@ -531,14 +561,25 @@ export class ProfitConnector {
           cb.state,
           trade,
           cb.daily,
-          cb.price_book,
+          priceBook,
           cb.offer_book,
-          cb.history_trade,
+          historyTrade,
           cb.progress,
           cb.tiny_book,
         ) as number);
     check(routing ? 'DLLInitializeLogin' : 'DLLInitializeMarketLogin', code);
     loggedIn = this;
+    this.registerMarketV2(trade === null);
+  }
+
+  /** The V2 market-data callbacks, right after login returned NL_OK (API.md). */
+  private registerMarketV2(trade: boolean): void {
+    const { trades, book } = this.marketV2;
+    const cb = this.callbacks;
+    if (trades && trade) check('SetTradeCallbackV2', trades.SetTradeCallbackV2(cb.trade_v2) as number);
+    if (trades)
+      check('SetHistoryTradeCallbackV2', trades.SetHistoryTradeCallbackV2(cb.history_trade_v2) as number);
+    if (book) check('SetPriceDepthCallback', book.SetPriceDepthCallback(cb.price_depth) as number);
   }
 
   subscribeTicker(ticker: string, exchange: string): void {
@@ -547,11 +588,48 @@ export class ProfitConnector {
   unsubscribeTicker(ticker: string, exchange: string): void {
     this.request('UnsubscribeTicker', ticker, exchange);
   }
+  /** The aggregated book: SubscribePriceDepth when the DLL has it, else SubscribePriceBook. */
   subscribePriceBook(ticker: string, exchange: string): void {
-    this.request('SubscribePriceBook', ticker, exchange);
+    this.bookRequest('Subscribe', ticker, exchange);
   }
   unsubscribePriceBook(ticker: string, exchange: string): void {
-    this.request('UnsubscribePriceBook', ticker, exchange);
+    this.bookRequest('Unsubscribe', ticker, exchange);
+  }
+
+  private bookRequest(op: 'Subscribe' | 'Unsubscribe', ticker: string, exchange: string): void {
+    const book = this.marketV2.book;
+    if (!book) {
+      this.request(`${op}PriceBook`, ticker, exchange);
+      return;
+    }
+    const code = book[`${op}PriceDepth`](assetIdentifier(ticker, exchange)) as number;
+    check(`${op}PriceDepth(${ticker}, ${exchange})`, code);
+  }
+
+  /**
+   * One side of the DLL's price depth as it holds it now (GetPriceDepthSideCount, then
+   * GetPriceGroup per level), best first, raw and not validated; undefined when the DLL has only
+   * the V1 price book. The live book comes through drain() as priceBook events either way.
+   */
+  priceDepth(
+    ticker: string,
+    exchange: string,
+    side: 0 | 1,
+  ): { price: number; qty: number; count: number; flags: number }[] | undefined {
+    const book = this.marketV2.book;
+    if (!book) return undefined;
+    const asset = assetIdentifier(ticker, exchange);
+    const n = book.GetPriceDepthSideCount(asset, side) as number;
+    if (n < 0) check(`GetPriceDepthSideCount(${ticker}, ${exchange})`, n);
+    const levels = [];
+    for (let i = 0; i < n; i++) {
+      const g = { version: 0, price: 0, count: 0, quantity: 0, priceGroupFlags: 0 };
+      const rc = book.GetPriceGroup(asset, side, i, g) as number;
+      if (rc === NL.OUT_OF_RANGE) break; // the side shrank meanwhile
+      check(`GetPriceGroup(${ticker}, ${side}, ${i})`, rc);
+      levels.push({ price: g.price, qty: Number(g.quantity), count: g.count, flags: g.priceGroupFlags });
+    }
+    return levels;
   }
   subscribeOfferBook(ticker: string, exchange: string): void {
     this.request('SubscribeOfferBook', ticker, exchange);

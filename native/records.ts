@@ -69,6 +69,8 @@ export type RawEvent =
       readonly sellAgent: number;
       readonly tradeType: number;
       readonly isEdit: boolean;
+      /** SetHistoryTradeCallbackV2's last-packet flag: the answer's last trade. Never set by V1. */
+      readonly lastPacket?: boolean;
     })
   | (AssetFields & {
       readonly kind: 'daily';
@@ -280,6 +282,7 @@ export function decodeAt(v: Views, o: number): RawEvent {
         sellAgent: i32(v, o, P + 28),
         tradeType: i32(v, o, P + 32),
         isEdit: flag(v, o, P + 36),
+        lastPacket: flag(v, o, P + 37),
         history: kind === RecordKind.historyTrade,
         truncated,
         capturedAtNs,

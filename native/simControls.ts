@@ -41,6 +41,9 @@ export function simControls(lib: LibraryHandle): SimControls | undefined {
   const historyText = required(
     'int32 __stdcall GetHistoryTrades(str16 ticker, str16 exchange, str16 dtStart, str16 dtEnd)',
   );
+  // SimV2Stats is three int64s: read into a BigInt64Array, koffi passes it as the pointer.
+  const getV2Stats = required('int32 SimGetV2Stats(_Out_ int64 *out)');
+  const v2Fault = required('int32 SimSetV2Fault(int32 translateTrade, int32 priceGroup)');
   declareTypes(); // SimStats, SimOrderStats
   const getStats = required('int32 SimGetStats(_Out_ SimStats *out)');
   const orderMode = required('int32 SimSetOrderMode(int32 mode)');
@@ -118,6 +121,13 @@ export function simControls(lib: LibraryHandle): SimControls | undefined {
     setHistoryTrades: (n) => check('SimSetHistoryTrades', historyTrades(n) as number),
     failHistory: (count, code) => check('SimSetHistoryFault', historyFault(count, code) as number),
     stats,
+    v2Stats: () => {
+      const s = new BigInt64Array(3);
+      check('SimGetV2Stats', getV2Stats(s) as number);
+      return { trades: Number(s[0]), historyTrades: Number(s[1]), priceDepths: Number(s[2]) };
+    },
+    failV2Reads: (translateTrade, priceGroup) =>
+      check('SimSetV2Fault', v2Fault(translateTrade, priceGroup) as number),
     setOrderMode: (mode) =>
       check('SimSetOrderMode', orderMode({ match: 0, hold: 1, reject: 2 }[mode]) as number),
     fillOrder: (id, qty, price) => check(`SimFillOrder(${id})`, fillOrder(id, qty, price) as number),

@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { ProfitDllError } from './errors.ts';
 import { defaultLibraryPaths, ProfitConnector } from './profitdll.ts';
 import type { RawEvent } from './records.ts';
@@ -56,11 +57,31 @@ export function isConnected(states: readonly StateEvent[], routing: boolean): bo
 export const statesOf = (events: RawEvent[]) => events.filter((e): e is StateEvent => e.kind === 'state');
 export const tradesOf = (events: RawEvent[]) => events.filter((e): e is TradeEvent => e.kind === 'trade');
 
-/** Opens the simulator, logs in and waits until connected; returns what arrived meanwhile. */
+/**
+ * The two simulator libraries `npm run build:native` builds: the full one, whose exports include
+ * the current market-data calls (so the connector uses them, 'v2'), and the V1-only one, a DLL
+ * older than those (the connector falls back to the obsolete calls, 'v1'). Tests of what differs
+ * between the two run over both: describe.each(SIM_LIBRARIES).
+ */
+export const SIM_LIBRARIES = [
+  { api: 'v2', libraryPath: defaultLibraryPaths().libraryPath },
+  { api: 'v1', libraryPath: fileURLToPath(new URL('./build/libprofitdll_sim_v1.so', import.meta.url)) },
+] as const;
+export type SimApi = (typeof SIM_LIBRARIES)[number]['api'];
+
+/**
+ * Opens the simulator (the full library, or with `api: 'v1'` the V1-only one), logs in and waits
+ * until connected; returns what arrived meanwhile.
+ */
 export async function connectSimulator(
-  opts: { routing?: boolean; ringCapacity?: number; rate?: number } = {},
+  opts: { routing?: boolean; ringCapacity?: number; rate?: number; api?: SimApi } = {},
 ): Promise<{ connector: ProfitConnector; events: RawEvent[] }> {
-  const connector = ProfitConnector.open({ ...defaultLibraryPaths(), ringCapacity: opts.ringCapacity });
+  const library = SIM_LIBRARIES.find((l) => l.api === (opts.api ?? 'v2'));
+  const connector = ProfitConnector.open({
+    ...defaultLibraryPaths(),
+    ...(library && { libraryPath: library.libraryPath }),
+    ringCapacity: opts.ringCapacity,
+  });
   if (!connector.sim)
     throw new Error('the simulator library is required here (native/build/libprofitdll_sim.so)');
   connector.sim.setRate(opts.rate ?? 0);

@@ -94,6 +94,13 @@ export interface SimControls {
    */
   historyTradesText(ticker: string, exchange: string, dtStart: string | null, dtEnd: string | null): number;
   stats(): SimStats;
+  /** Deliveries through the current market-data callbacks since the last DLLFinalize. */
+  v2Stats(): SimV2Stats;
+  /**
+   * The next `translateTrade` TranslateTrade calls and the next `priceGroup` GetPriceGroup calls
+   * fail (NL_INTERNAL_ERROR): what the capture shim makes of a V2 read the DLL refuses.
+   */
+  failV2Reads(translateTrade: number, priceGroup: number): void;
   /** match: orders fill against the book (default); hold: they rest until canceled; reject: all refused. */
   setOrderMode(mode: 'match' | 'hold' | 'reject'): void;
   /** Executes qty of a working order at price, whatever the book says. */
@@ -114,6 +121,30 @@ export interface SimControls {
     qty: number,
     price: number,
   ): bigint;
+}
+
+/**
+ * What the simulator delivered through SetTradeCallbackV2, SetHistoryTradeCallbackV2 and
+ * SetPriceDepthCallback (SimGetV2Stats; always 0 from the V1-only library). SimStats counts the
+ * deliveries of both generations, so V1 deliveries are its counts minus these.
+ */
+export interface SimV2Stats {
+  readonly trades: number;
+  readonly historyTrades: number;
+  readonly priceDepths: number;
+}
+
+/**
+ * Which generation of ProfitDLL's market-data calls the connector uses, found at load, for trades
+ * and for the aggregated book apart: 'v2' when the DLL exports the current calls of manual
+ * 4.0.0.30 (trades: SetTradeCallbackV2, SetHistoryTradeCallbackV2, TranslateTrade; book:
+ * SubscribePriceDepth, UnsubscribePriceDepth, SetPriceDepthCallback, GetPriceGroup,
+ * GetPriceDepthSideCount), else 'v1': the obsolete TNewTradeCallback / THistoryTradeCallback and
+ * SubscribePriceBook / TPriceBookCallback of older DLLs (docs/native.md).
+ */
+export interface MarketDataApi {
+  readonly trades: 'v2' | 'v1';
+  readonly book: 'v2' | 'v1';
 }
 
 /** What the simulated broker did since the last resetOrders(). */
@@ -238,5 +269,9 @@ export const CAPTURE_CALLBACKS = [
   'invalid_ticker',
   'ticker_state',
   'order',
+  // The current market-data API (MarketDataApi 'v2'): same records, read with TranslateTrade / GetPriceGroup.
+  'trade_v2',
+  'history_trade_v2',
+  'price_depth',
 ] as const;
 export type CaptureCallback = (typeof CAPTURE_CALLBACKS)[number];

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-// Builds native/build/: the ProfitDLL simulator and the capture shim with gcc; with --win also the
-// shim cross-compiled for Windows (x86_64-w64-mingw32-gcc), which serves the real DLL there. On
-// Windows itself it builds only tape_capture.dll, with MinGW-w64's gcc. Skips a library whose
-// output is newer than its sources (and this script); --force rebuilds. See docs/native.md.
+// Builds native/build/: the ProfitDLL simulator (also as a V1-only library) and the capture shim
+// with gcc; with --win also the shim cross-compiled for Windows (x86_64-w64-mingw32-gcc), which
+// serves the real DLL there. On Windows itself it builds only tape_capture.dll, with MinGW-w64's
+// gcc. Skips a library whose output is newer than its sources (and this script); --force
+// rebuilds. See docs/native.md.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -41,6 +42,16 @@ const targets =
           cc: 'gcc',
           src: files('sim', '.c'),
           flags: ['-fPIC', '-shared', '-pthread', '-fvisibility=hidden'],
+          libs: ['-lm'],
+        },
+        // The same simulator without the current market-data exports (SetTradeCallbackV2,
+        // SubscribePriceDepth…): a DLL older than those, so tests reach the binding's V1 fallback
+        // by its real symbol lookup.
+        {
+          out: 'libprofitdll_sim_v1.so',
+          cc: 'gcc',
+          src: files('sim', '.c'),
+          flags: ['-fPIC', '-shared', '-pthread', '-fvisibility=hidden', '-DSIM_V1_ONLY'],
           libs: ['-lm'],
         },
         {

@@ -141,6 +141,13 @@ async function start(
     ringCapacity: config.profitDll.captureRing,
   });
   if (connector.sim && config.profitDll.simRate) connector.sim.setRate(config.profitDll.simRate);
+  // Once: which generation of ProfitDLL's market-data calls this DLL gets (docs/native.md).
+  log.info(
+    { marketDataApi: connector.marketDataApi },
+    connector.marketDataApi.trades === 'v2' && connector.marketDataApi.book === 'v2'
+      ? 'ProfitDLL: current market-data calls (SetTradeCallbackV2, SubscribePriceDepth)'
+      : 'ProfitDLL: an older DLL, obsolete market-data calls used where the current ones are missing',
+  );
 
   // uWS listens last, once every route and endpoint exists: until then nothing is published.
   let publish: (topic: string, message: Uint8Array | string) => boolean = () => false;

@@ -8,6 +8,7 @@
 #endif
 #include "capture.h"
 
+#include <math.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +28,7 @@
 enum {
   P_STATE_TYPE = 144, P_STATE_RESULT = 148,
   P_TRADE_PRICE = 144, P_TRADE_VOLUME = 152, P_TRADE_NUMBER = 160, P_TRADE_QTY = 164, P_TRADE_BUY = 168,
-  P_TRADE_SELL = 172, P_TRADE_TYPE = 176, P_TRADE_EDIT = 180,
+  P_TRADE_SELL = 172, P_TRADE_TYPE = 176, P_TRADE_EDIT = 180, P_TRADE_LAST = 181,
   P_DAILY_F64 = 144, /* open high low close volume adjust maxLimit minLimit volBuyer volSeller */
   P_DAILY_I32 = 224, /* qty trades openContracts qtyBuyer qtySeller tradesBuyer tradesSeller */
   P_PB_PRICE = 144, P_PB_ACTION = 152, P_PB_POSITION = 156, P_PB_SIDE = 160, P_PB_QTY = 164, P_PB_COUNT = 168,
@@ -329,6 +330,120 @@ static void PDLL_CALL on_order(TConnectorOrderIdentifier id) {
   publish(pos);
 }
 
+/* ---- The current market-data API: V2 trades and the price depth, into the same records ----
+ * The V2 callbacks hand over a handle (pTrade) or a position, not the values: the values are read
+ * here, with the DLL's TranslateTrade and GetPriceGroup, whose addresses the binding gives before
+ * login (tape_capture_set_v2). Both only read what the DLL holds for this very event: pTrade is
+ * valid during the callback only, and the price group is the DLL's own copy of the level that the
+ * callback announces; neither asks the server for anything, so neither is one of the "request
+ * functions" the manual forbids inside a callback, and reading later would see a later book
+ * (docs/native.md). The records are those of V1, so everything after the ring is unchanged. */
+static _Atomic(TTranslateTrade) translateTrade;
+static _Atomic(TGetPriceGroup) getPriceGroup;
+
+/* Not safe while a producer may run: the binding calls it only with no DLL session active. */
+PDLL_EXPORT void tape_capture_set_v2(void *translate, void *priceGroup) {
+  atomic_store(&translateTrade, (TTranslateTrade)translate);
+  atomic_store(&getPriceGroup, (TGetPriceGroup)priceGroup);
+}
+
+/* A V2 quantity in the record's int32 field; one that does not fit arrives as INT32_MIN, which
+ * capture and the book reject as a bad quantity (the shim itself validates nothing). */
+static int32_t fit_i32(int64_t v) { return v >= INT32_MIN && v <= INT32_MAX ? (int32_t)v : INT32_MIN; }
+
+static int put_digits(wchar16 *s, int n, unsigned v, int width) {
+  wchar16 d[8];
+  int k = 0;
+  do d[k++] = (wchar16)('0' + v % 10); while ((v /= 10) != 0);
+  while (k < width) d[k++] = '0';
+  while (k > 0) s[n++] = d[--k];
+  return n;
+}
+
+/* A SYSTEMTIME as the V1 date text, DD/MM/YYYY HH:MM:SS.ZZZ, digit for digit and unchecked: a
+ * zero date or a field too wide for its place makes a text capture rejects as a bad date. */
+static void put_systemtime(uint8_t *r, const TSystemTime *t) {
+  const unsigned f[] = {t->day, t->month, t->year, t->hour, t->minute, t->second, t->milliseconds};
+  static const int width[] = {2, 2, 4, 2, 2, 2, 3};
+  static const char sep[] = "// ::.";
+  wchar16 s[48];
+  int n = 0;
+  for (int i = 0; i < 7; i++) {
+    n = put_digits(s, n, f[i], width[i]);
+    if (i < 6) s[n++] = (wchar16)sep[i];
+  }
+  s[n] = 0;
+  put_date(r, s);
+}
+
+static void put_identifier(uint8_t *r, const TConnectorAssetIdentifier *a) {
+  put_str(r, OFF_A, OFF_LEN_A, UNITS_A, a->ticker);
+  put_str(r, OFF_B, OFF_LEN_B, UNITS_B, a->exchange);
+  put_i32(r, OFF_FEED, a->feedType);
+}
+
+static const wchar16 UNTRANSLATED[] = {'T', 'r', 'a', 'n', 's', 'l', 'a', 't', 'e', 'T', 'r',
+                                       'a', 'd', 'e', ' ', 'f', 'a', 'i', 'l', 'e', 'd', 0};
+
+static void trade_v2(uint8_t kind, TConnectorAssetIdentifier asset, void *pTrade, uint32_t flags) {
+  uint64_t pos;
+  uint8_t *r = claim(kind, &pos);
+  if (!r) return;
+  put_identifier(r, &asset);
+  TConnectorTrade t;
+  memset(&t, 0, sizeof t);
+  TTranslateTrade translate = atomic_load(&translateTrade);
+  if (translate && translate(pTrade, &t) == NL_OK) {
+    put_systemtime(r, &t.tradeDate);
+    put_f64(r, P_TRADE_PRICE, t.price);
+    put_f64(r, P_TRADE_VOLUME, t.volume);
+    memcpy(r + P_TRADE_NUMBER, &t.tradeNumber, 4);
+    put_i32(r, P_TRADE_QTY, fit_i32(t.quantity));
+    put_i32(r, P_TRADE_BUY, t.buyAgent);
+    put_i32(r, P_TRADE_SELL, t.sellAgent);
+    put_i32(r, P_TRADE_TYPE, t.tradeType);
+  } else { /* no values: the date slot says why, and capture dead-letters it as a bad date */
+    put_date(r, UNTRANSLATED);
+  }
+  r[P_TRADE_EDIT] = (flags & TC_IS_EDIT) != 0;
+  r[P_TRADE_LAST] = (flags & TC_LAST_PACKET) != 0;
+  publish(pos);
+}
+
+static void PDLL_CALL on_trade_v2(TConnectorAssetIdentifier asset, void *pTrade, uint32_t flags) {
+  trade_v2(REC_TRADE, asset, pTrade, flags);
+}
+
+static void PDLL_CALL on_history_trade_v2(TConnectorAssetIdentifier asset, void *pTrade, uint32_t flags) {
+  trade_v2(REC_HISTORY_TRADE, asset, pTrade, flags);
+}
+
+/* The V1 price-book record of one price-depth change: an add or edit carries the level read with
+ * GetPriceGroup; one that cannot be read carries a NaN price, which the book rejects. */
+static void PDLL_CALL on_price_depth(TConnectorAssetIdentifier asset, uint8_t side, int32_t position,
+                                     uint8_t updateType) {
+  uint64_t pos;
+  uint8_t *r = claim(REC_PRICE_BOOK, &pos);
+  if (!r) return;
+  put_identifier(r, &asset);
+  put_i32(r, P_PB_ACTION, updateType);
+  put_i32(r, P_PB_POSITION, position);
+  put_i32(r, P_PB_SIDE, side);
+  if (updateType == DEPTH_ADD || updateType == DEPTH_EDIT) {
+    TConnectorPriceGroup g;
+    memset(&g, 0, sizeof g);
+    TGetPriceGroup get = atomic_load(&getPriceGroup);
+    if (get && get(&asset, side, position, &g) == NL_OK) {
+      put_f64(r, P_PB_PRICE, g.price);
+      put_i32(r, P_PB_QTY, fit_i32(g.quantity));
+      put_i32(r, P_PB_COUNT, g.count <= INT32_MAX ? (int32_t)g.count : INT32_MIN);
+    } else {
+      put_f64(r, P_PB_PRICE, NAN);
+    }
+  }
+  publish(pos);
+}
+
 /* Function pointers for the binding to hand to DLLInitialize* and Set*Callback. The typed
  * locals make the compiler check each function against ProfitDLL's callback type. */
 #define GETTER(name, type, fn)                                                                                         \
@@ -348,6 +463,9 @@ GETTER(tiny_book_cb, TTinyBookCallback, on_tiny_book)
 GETTER(order_cb, TConnectorOrderCallback, on_order)
 GETTER(invalid_ticker_cb, TInvalidTickerCallback, on_invalid_ticker)
 GETTER(ticker_state_cb, TChangeStateTicker, on_ticker_state)
+GETTER(trade_v2_cb, TConnectorTradeCallback, on_trade_v2)
+GETTER(history_trade_v2_cb, TConnectorTradeCallback, on_history_trade_v2)
+GETTER(price_depth_cb, TConnectorPriceDepthCallback, on_price_depth)
 
 /* Copies up to maxRecords published records into out, oldest first; one call per JS batch. */
 PDLL_EXPORT int32_t tape_capture_drain(uint8_t *out, int32_t maxRecords) {

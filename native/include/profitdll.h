@@ -3,6 +3,7 @@
  * on Linux). Callbacks use stdcall on 32-bit Windows; the attribute is ignored on x64. */
 #ifndef TAPE_PROFITDLL_H
 #define TAPE_PROFITDLL_H
+#include <stddef.h>
 #include <stdint.h>
 
 #ifdef _WIN32
@@ -253,6 +254,61 @@ typedef void(PDLL_CALL *TTinyBookCallback)(TAssetIDRec asset, double price, int3
 /* Nelogica's own examples declare the identifier by value; on x64 that is a pointer to a copy. */
 typedef void(PDLL_CALL *TInvalidTickerCallback)(TConnectorAssetIdentifier asset);
 typedef void(PDLL_CALL *TChangeStateTicker)(TAssetIDRec asset, const wchar16 *date, int32_t state);
+
+/* ---- The current market-data API (manual 4.0.0.30): V2 trades and the price depth ----
+ * SetTradeCallbackV2 / SetHistoryTradeCallbackV2 replace TNewTradeCallback / THistoryTradeCallback,
+ * SubscribePriceDepth / SetPriceDepthCallback / GetPriceGroup replace SubscribePriceBook and
+ * TPriceBookCallback. API.md gives the names and flags only: the record layouts and the update
+ * types below are Tape's reading of the public bindings (docs/native.md, to verify on Windows),
+ * mirrored field for field in native/binding.ts. */
+typedef struct {
+  uint8_t version;
+  TSystemTime tradeDate; /* B3 local time */
+  uint32_t tradeNumber;
+  double price;
+  int64_t quantity;
+  double volume;
+  int32_t buyAgent;
+  int32_t sellAgent;
+  uint8_t tradeType;
+} TConnectorTrade;
+
+/* One aggregated level of the price depth. Count precedes Quantity, as in every public
+ * declaration of the record (Nelogica's Delphi example and the C# and Python bindings). */
+typedef struct {
+  uint8_t version;
+  double price;
+  uint32_t count;
+  int64_t quantity;
+  uint32_t priceGroupFlags; /* PG_IS_THEORIC */
+} TConnectorPriceGroup;
+
+/* The offsets docs/native.md lists and native/binding.ts declares: a change to either record
+ * fails here first. */
+_Static_assert(offsetof(TConnectorTrade, tradeDate) == 2 && offsetof(TConnectorTrade, tradeNumber) == 20 &&
+                   offsetof(TConnectorTrade, price) == 24 && offsetof(TConnectorTrade, quantity) == 32 &&
+                   offsetof(TConnectorTrade, volume) == 40 && offsetof(TConnectorTrade, buyAgent) == 48 &&
+                   offsetof(TConnectorTrade, sellAgent) == 52 && offsetof(TConnectorTrade, tradeType) == 56 &&
+                   sizeof(TConnectorTrade) == 64,
+               "TConnectorTrade layout");
+_Static_assert(offsetof(TConnectorPriceGroup, price) == 8 && offsetof(TConnectorPriceGroup, count) == 16 &&
+                   offsetof(TConnectorPriceGroup, quantity) == 24 &&
+                   offsetof(TConnectorPriceGroup, priceGroupFlags) == 32 && sizeof(TConnectorPriceGroup) == 40,
+               "TConnectorPriceGroup layout");
+
+enum { TC_IS_EDIT = 1, TC_LAST_PACKET = 2 };           /* TConnectorTradeCallback flags */
+enum { PG_IS_THEORIC = 1 };                             /* TConnectorPriceGroup.PriceGroupFlags */
+/* TConnectorPriceDepthCallback updateType: assumed to number as the V1 book actions do. */
+enum { DEPTH_ADD = 0, DEPTH_EDIT = 1, DEPTH_DELETE = 2, DEPTH_DELETE_FROM = 3, DEPTH_FULL = 4 };
+
+/* pTrade is the DLL's, valid during the callback only: read it there with TranslateTrade. */
+typedef void(PDLL_CALL *TConnectorTradeCallback)(TConnectorAssetIdentifier asset, void *trade, uint32_t flags);
+typedef void(PDLL_CALL *TConnectorPriceDepthCallback)(TConnectorAssetIdentifier asset, uint8_t side,
+                                                      int32_t position, uint8_t updateType);
+typedef int32_t(PDLL_CALL *TTranslateTrade)(void *trade, TConnectorTrade *out);
+typedef int32_t(PDLL_CALL *TGetPriceGroup)(const TConnectorAssetIdentifier *asset, uint8_t side, int32_t position,
+                                           TConnectorPriceGroup *out);
+
 
 /* Exports whose prototype the simulator and Tape's callers share. GetHistoryTrades: dtStart and
  * dtEnd as DD/MM/YYYY HH:MM:SS in Brasília time; the trades follow on THistoryTradeCallback, with

@@ -355,6 +355,7 @@ static int send_packet(Request *r, const HistoryOut *out) {
     if (!out->trade) continue;
     double price = ticks_price(t.ticks, r->listing.scale, r->listing.tick);
     format_date(t.at, date);
+    if (out->mark) out->mark(r->sent == r->total);
     out->trade(asset, date, t.number, price, price * t.qty, t.qty, t.buyAgent, t.sellAgent, t.tradeType);
     atomic_fetch_add_explicit(&out->counters->historyTrades, 1, memory_order_relaxed);
   }

@@ -382,9 +382,10 @@ void sim_b3_systemtime(TSystemTime *out) {
 
 static void deliver(const Pending *p, const wchar16 *date) {
   TAssetIDRec a = {p->ticker, p->exchange, p->feed};
-  if (p->kind == PENDING_TRADE && sim.cb.trade) {
-    sim.cb.trade(a, p->date, p->tradeNumber, p->price, p->volume, p->qty, p->buyAgent, p->sellAgent, p->tradeType,
-                 p->isEdit);
+  TNewTradeCallback trade = depth_trade(sim.cb.trade); /* SetTradeCallbackV2's adapter when registered */
+  if (p->kind == PENDING_TRADE && trade) {
+    trade(a, p->date, p->tradeNumber, p->price, p->volume, p->qty, p->buyAgent, p->sellAgent, p->tradeType,
+          p->isEdit);
     atomic_fetch_add_explicit(&sim.counters.trades, 1, memory_order_relaxed);
   } else if (p->kind == PENDING_INVALID_TICKER) {
     TInvalidTickerCallback cb = atomic_load(&sim.invalidTicker);
@@ -470,6 +471,7 @@ static void connector_step(int64_t *lastNs) {
   *lastNs = now;
   Emitter e = {sim.cb.trade, sim.cb.daily, sim.cb.priceBook, sim.cb.offerBook, sim.cb.tinyBook, 0, 0, 0,
                date,         &sim.counters, &rng};
+  depth_route(&e); /* V2 callbacks registered: their adapters take the V1 slots */
   for (int i = 0; i < count; i++) {
     Market *m = &markets[i];
     int want[3] = {atomic_load(&sim.listings[i].quotes), atomic_load(&sim.listings[i].priceBook),
@@ -502,6 +504,7 @@ static void connector_step(int64_t *lastNs) {
         atomic_fetch_add_explicit(&sim.counters.tickerStates, 1, memory_order_relaxed);
       }
     }
+    if (want[SUB_PRICE_BOOK] && !seen[i][SUB_PRICE_BOOK]) depth_snapshot(m->ticker, m->exchange);
     if (want[SUB_PRICE_BOOK] && !seen[i][SUB_PRICE_BOOK]) market_snapshot_price_book(m, &e);
     if (want[SUB_OFFER_BOOK] && !seen[i][SUB_OFFER_BOOK]) market_snapshot_offer_book(m, &e);
     memcpy(seen[i], want, sizeof want);
@@ -517,7 +520,7 @@ static void connector_step(int64_t *lastNs) {
       lastDailyNs[i] = now;
     }
   }
-  if (trading && sim.cb.trade)
+  if (trading && e.trade)
     for (int64_t k = 0; k < burst; k++) {
       int i = quoted[k % nQuoted];
       e.quotes = 1;
@@ -529,7 +532,8 @@ static void connector_step(int64_t *lastNs) {
     unlock();
   }
   if (trading) {
-    HistoryOut out = {sim.cb.historyTrade, sim.cb.progress, &sim.counters};
+    HistoryOut out = {sim.cb.historyTrade, sim.cb.progress, &sim.counters, NULL};
+    depth_route_history(&out);
     history_step(&out, liveStartMs, session);
   }
   orders_step(markets, count, trading);
@@ -647,6 +651,7 @@ PDLL_EXPORT int32_t PDLL_CALL DLLFinalize(void) {
   memset(&sim.cb, 0, sizeof sim.cb);
   orders_finalized();
   history_finalized();
+  depth_finalized();
   atomic_store(&sim.invalidTicker, NULL);
   atomic_store(&sim.tickerState, NULL);
   atomic_store(&sim.login, LOGIN_NONE);

@@ -49,6 +49,7 @@ typedef struct {
   THistoryTradeCallback trade;
   TProgressCallback progress;
   SimCounters *counters;
+  void (*mark)(int last); /* depth.c: told before each trade whether it ends the answer; may be NULL */
 } HistoryOut;
 
 /* Connector thread, each step: takes the history requests asked for, one a listing at a time,
@@ -73,4 +74,17 @@ void orders_finalized(void);
 /* Once per process, before the first order call or login: opens the broker journal named by
  * TAPE_SIM_BROKER_JOURNAL and reloads the orders it holds. Call it holding no lock. */
 void orders_init(void);
+/* ---- depth.c: the current market-data API (V2 trades, price depth) over the V1 model ---- */
+/* Connector thread: puts depth.c's adapters in the V1 slots of e / out for what has a V2 callback. */
+void depth_route(Emitter *e);
+void depth_route_history(HistoryOut *out);
+/* The live trade callback to call: the V2 adapter when SetTradeCallbackV2 has one, else v1. */
+TNewTradeCallback depth_trade(TNewTradeCallback v1);
+/* Connector thread, before a price book snapshot of a listing: its depth copy starts empty. */
+void depth_snapshot(const wchar16 *ticker, const wchar16 *exchange);
+/* DLLFinalize: forgets the V2 callbacks, the depth copies and the V2 counters. */
+void depth_finalized(void);
+/* The V1 subscriptions SubscribePriceDepth and UnsubscribePriceDepth stand on (profitdll_sim.c). */
+PDLL_EXPORT int32_t PDLL_CALL SubscribePriceBook(const wchar16 *ticker, const wchar16 *exchange);
+PDLL_EXPORT int32_t PDLL_CALL UnsubscribePriceBook(const wchar16 *ticker, const wchar16 *exchange);
 #endif

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { NL } from '../../native/errors.ts';
 import { defaultLibraryPaths, ProfitConnector } from '../../native/profitdll.ts';
+import { SIM_LIBRARIES } from '../../native/testkit.ts';
 import type { SimControls } from '../../native/types.ts';
 import {
   type BackfillStatus,
@@ -20,7 +21,8 @@ import { sessionOpen } from './backfill.ts';
 // store: the session so far before each ticker goes live, with live trades arriving meanwhile; a
 // restart that asks only what came after the last stored trade; a failed chunk asked again, then
 // reported. The simulator's clock is set to a weekday afternoon, so its history of "today" does
-// not depend on when the test runs.
+// not depend on when the test runs. It runs on both simulator libraries: the current market-data
+// calls (SetHistoryTradeCallbackV2, SetTradeCallbackV2) and the V1 fallback.
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
@@ -35,8 +37,8 @@ function weekdayAfternoon(): number {
 }
 
 /** The simulator's controls, before a server has it (the library's state is the process's). */
-function simulator(): SimControls {
-  const sim = ProfitConnector.open(defaultLibraryPaths()).sim;
+function simulator(libraryPath: string): SimControls {
+  const sim = ProfitConnector.open({ ...defaultLibraryPaths(), libraryPath }).sim;
   if (!sim) throw new Error('the simulator library is required here');
   return sim;
 }
@@ -75,7 +77,7 @@ function expectWhole(trades: readonly Trade[], from: number) {
   expect(keys.size).toBe(trades.length);
 }
 
-const ENV = {
+const BASE_ENV = {
   TAPE_BACKFILL: 'on',
   TAPE_ROUTING: 'off',
   TAPE_SIM_RATE: '200',
@@ -84,12 +86,15 @@ const ENV = {
   TAPE_WS_HARD_BYTES: String(512 * 1024 * 1024),
 };
 
-describe.each(backends())('the session backfill on %s', (backend) => {
+const MATRIX = backends().flatMap((backend) => SIM_LIBRARIES.map((library) => ({ backend, ...library })));
+
+describe.each(MATRIX)('the session backfill on $backend with the $api calls', ({ backend, libraryPath }) => {
   let t: TestServer;
   let sim: SimControls;
   const now = weekdayAfternoon();
+  const ENV = { ...BASE_ENV, PROFITDLL_PATH: libraryPath };
   beforeAll(() => {
-    sim = simulator();
+    sim = simulator(libraryPath);
     sim.setClock(new Date(now));
     sim.failHistory(0, NL.OK);
     // Dense enough that a replay from 1 reads the history from the database (the ring holds 10,000).
