@@ -118,6 +118,8 @@ export class OrderManager {
   private readonly closeWaiters = new Map<number, Set<(id: number) => void>>();
   /** `account ticker` pairs whose broker position differs from Tape's count, as last recorded. */
   private readonly differs = new Set<string>();
+  /** The broker's last refusal to give each account's positions: said once, not on every fill. */
+  private readonly positionRefusals = new Map<string, string>();
   /** Accounts with a re-read of the broker's positions due (BROKER_REREAD_MS). */
   private readonly rereads = new Map<string, ReturnType<typeof setTimeout>>();
   /**
@@ -336,11 +338,14 @@ export class OrderManager {
       listed = this.venue.positions({ brokerId: account, accountId });
     } catch (err) {
       if (err instanceof InvalidVenuePosition) this.deadLetter(invalidPositionLetter(err));
-      else if (err instanceof VenueRefused)
-        this.log.warn({ accountId, err: err.message }, 'the broker did not give the positions');
-      else throw err;
+      else if (err instanceof VenueRefused) {
+        if (this.positionRefusals.get(accountId) !== err.message)
+          this.log.warn({ accountId, err: err.message }, 'the broker did not give the positions');
+        this.positionRefusals.set(accountId, err.message);
+      } else throw err;
       return;
     }
+    this.positionRefusals.delete(accountId);
     for (const ticker of this.book.setBroker(accountId, listed)) {
       const own = this.book.position(accountId, ticker);
       this.events.position(
