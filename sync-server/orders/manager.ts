@@ -346,16 +346,8 @@ export class OrderManager {
       return;
     }
     this.positionRefusals.delete(accountId);
-    for (const ticker of this.book.setBroker(accountId, listed)) {
-      const own = this.book.position(accountId, ticker);
-      this.events.position(
-        accountId,
-        ticker,
-        own,
-        this.book.day(accountId),
-        this.book.brokerPosition(accountId, ticker),
-      );
-    }
+    for (const ticker of this.book.setBroker(accountId, listed))
+      this.pushPosition(accountId, ticker, this.book.position(accountId, ticker));
     for (const ticker of this.book.tickersOf(accountId)) this.compare(accountId, ticker);
   }
 
@@ -981,13 +973,17 @@ export class OrderManager {
     at: string,
   ): void {
     const after = this.book.fold(accountId, ticker, fill, at);
-    if (after)
-      this.events.position(
-        accountId,
-        ticker,
-        after,
-        this.book.day(accountId),
-        this.book.brokerPosition(accountId, ticker),
-      );
+    if (after) this.pushPosition(accountId, ticker, after);
+  }
+
+  /** Tape's count of the position, with the account's day and the broker's figure, to its sockets. */
+  private pushPosition(accountId: string, ticker: string, own: Position): void {
+    this.events.position(
+      accountId,
+      ticker,
+      own,
+      this.book.day(accountId),
+      this.book.brokerPosition(accountId, ticker),
+    );
   }
 }
