@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { NewDeadLetter } from '../deadLetters/queue.ts';
+import { createLogger } from '../log.ts';
 import { type Instrument, instrumentFor } from '../shared/instruments.ts';
 import type { PositionJson } from '../shared/orders.ts';
 import { AuditStore } from '../store/audit.ts';
@@ -6,8 +8,10 @@ import type { Database } from '../store/db.ts';
 import { OrderStore } from '../store/orders.ts';
 import { createTestUser, testBackends } from '../store/testing.ts';
 import { flatten } from './flatten.ts';
+import { OrderManager } from './manager.ts';
 import { OrderError } from './model.ts';
-import type { OrderEvents } from './ports.ts';
+import type { OrderEvents, VenueAccount } from './ports.ts';
+import { InvalidVenuePosition } from './profitDllAdapter.ts';
 import { OPEN_RISK, ScriptedBroker, scriptedManager } from './scriptedBroker.ts';
 import { positionJson } from './wire.ts';
 
@@ -213,5 +217,48 @@ describe.each(testBackends())('the broker is the truth on $name', (backend) => {
     expect(m.position(account, 'PETR4').qty).toBe(100);
     const after = await m.submit(account, userId, buy(account, 100).req, OPEN_RISK);
     expect(after.created).toBe(true);
+  });
+
+  it('letters what it cannot keep: an order on an account Tape lacks (unknown_order), positions the DLL gives malformed (invalid_position)', async () => {
+    const letters: NewDeadLetter[] = [];
+    let malformed = false;
+    class Garbled extends MarketBroker {
+      override positions(account: VenueAccount) {
+        if (malformed) throw new InvalidVenuePosition('PETR4: quantity 1.5 is not an integer', { qty: 1.5 });
+        return super.positions(account);
+      }
+    }
+    const broker = new Garbled();
+    const account = `TRUTH-${++n}`;
+    await store.createAccount(account, 1, account, null);
+    const m = new OrderManager(
+      store,
+      broker,
+      { lastPrice: () => 38.5, priceLimits: () => undefined, tradable: () => true },
+      { order: () => {}, position: () => {} },
+      (l) => letters.push(l),
+      createLogger('silent'),
+      instruments,
+    );
+    await m.reconcile();
+    broker.announce = (id) => m.onOrderUpdate(id);
+    // Another terminal's order on an account Tape does not have: kept nowhere, lettered.
+    m.onOrderUpdate(broker.outside('NOT-TAPES', 'PETR4', 'buy', 100, 38.5));
+    await m.settled();
+    expect(letters.map((l) => l.reason)).toEqual(['unknown_order']);
+    // One on Tape's account moves the broker's figure; then the DLL's answer goes bad: lettered,
+    // and the last good figure is kept.
+    m.onOrderUpdate(broker.outside(account, 'PETR4', 'buy', 300, 38.5));
+    await m.settled();
+    expect(m.positionQty(account, 'PETR4')).toBe(300);
+    malformed = true;
+    m.onOrderUpdate(broker.outside(account, 'PETR4', 'buy', 100, 38.5));
+    await m.settled();
+    expect(letters.map((l) => [l.source, l.reason])).toContainEqual([
+      'profitdll.position',
+      'invalid_position',
+    ]);
+    expect(m.positionQty(account, 'PETR4')).toBe(300);
+    await m.stop();
   });
 });

@@ -1,12 +1,15 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { NL, ProfitDllError } from '../../native/errors.ts';
-import type { DllOrder, SendOrderRequest } from '../../native/types.ts';
+import type { BrokerPosition, DllOrder, SendOrderRequest } from '../../native/types.ts';
 import { VenueRefused } from './ports.ts';
 import {
   InvalidDllOrder,
+  InvalidVenuePosition,
   invalidOrderLetter,
+  invalidPositionLetter,
   ProfitDllAdapter,
+  parseBrokerPosition,
   parseDllOrder,
   reportStatus,
 } from './profitDllAdapter.ts';
@@ -377,6 +380,87 @@ describe('ProfitDllAdapter stop-limit orders', () => {
       stopPrice: null,
       stopTriggered: false,
     });
+  });
+});
+
+describe('the broker positions', () => {
+  const held: BrokerPosition = {
+    ticker: 'PETR4',
+    exchange: 'B',
+    qty: -300,
+    averagePrice: 38.6,
+    dayBuyQty: 200,
+    dayBuyAverage: 38.5,
+    daySellQty: 500,
+    daySellAverage: 38.6,
+    availableQty: 300,
+  };
+
+  it('property: a position is taken as it is, or refused with the field named, never half-read', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(fc.integer({ min: -1e6, max: 1e6 }), fc.double(), fc.constant(Number.MAX_SAFE_INTEGER + 2)),
+        fc.oneof(fc.double({ min: 0, max: 1e6, noNaN: true }), fc.double()),
+        fc.oneof(fc.constant('PETR4'), fc.string(), fc.constant('\ud800')),
+        (qty, averagePrice, ticker) => {
+          const p = { ...held, qty, averagePrice, ticker };
+          const valid =
+            ticker !== '' &&
+            ticker.isWellFormed() &&
+            Number.isSafeInteger(qty) &&
+            Number.isFinite(averagePrice) &&
+            averagePrice >= 0 &&
+            (qty === 0 || averagePrice > 0);
+          if (valid)
+            expect(parseBrokerPosition(p)).toEqual({
+              ticker,
+              qty,
+              averagePrice: qty === 0 ? 0 : averagePrice,
+            });
+          else expect(() => parseBrokerPosition(p)).toThrow(InvalidVenuePosition);
+        },
+      ),
+    );
+  });
+
+  it("the binding's refusal of a value is a letter, the DLL's refusal of the call a VenueRefused", () => {
+    const adapter = (positions: () => BrokerPosition[]) =>
+      new ProfitDllAdapter(
+        {
+          sendOrder: () => 1n,
+          cancelOrder: () => {},
+          changeOrder: () => {},
+          orderDetails: () => ({}) as DllOrder,
+          enumerateOrders: () => [],
+          positions,
+        },
+        'pw',
+        () => {},
+      );
+    const account = { brokerId: 1982, accountId: 'SIM-0001' };
+    expect(adapter(() => [held]).positions(account)).toEqual([
+      { ticker: 'PETR4', qty: -300, averagePrice: 38.6 },
+    ]);
+    const garbled = adapter(() => {
+      throw new ProfitDllError('GetPositionV2 OpenQuantity', NL.INTERNAL_ERROR);
+    });
+    let err: unknown;
+    try {
+      garbled.positions(account);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(InvalidVenuePosition);
+    expect(invalidPositionLetter(err as InvalidVenuePosition)).toMatchObject({
+      source: 'profitdll.position',
+      reason: 'invalid_position',
+      payload: { account: 'SIM-0001' },
+    });
+    expect(() =>
+      adapter(() => {
+        throw new ProfitDllError('EnumerateAllPositionAssets', NL.NOT_FOUND);
+      }).positions(account),
+    ).toThrow(VenueRefused);
   });
 });
 
