@@ -50,6 +50,7 @@ export function simControls(lib: LibraryHandle): SimControls | undefined {
   const fillOrder = required('int32 SimFillOrder(int64 localOrderId, int64 qty, double price)');
   const resetOrders = required('int32 SimResetOrders()');
   const getOrderStats = required('int32 SimGetOrderStats(_Out_ SimOrderStats *out)');
+  const routingState = required('int32 SimSetRoutingState(int32 state)');
   const externalTrade = required(
     'int64 SimExternalTrade(TConnectorAccountIdentifier *account, str16 ticker, str16 exchange, uint8 side, int64 qty, double price)',
   );
@@ -132,6 +133,11 @@ export function simControls(lib: LibraryHandle): SimControls | undefined {
       check('SimSetOrderMode', orderMode({ match: 0, hold: 1, reject: 2 }[mode]) as number),
     fillOrder: (id, qty, price) => check(`SimFillOrder(${id})`, fillOrder(id, qty, price) as number),
     resetOrders: () => check('SimResetOrders', resetOrders() as number),
+    setRoutingState: (state) => {
+      // koffi would pass NaN or 5.5 as some int32: refuse rather than report a state nobody asked for.
+      if (!Number.isInteger(state)) throw new RangeError(`setRoutingState: ${state} is not an integer`);
+      check(`SimSetRoutingState(${state})`, routingState(state) as number);
+    },
     orderStats: () => {
       const s: Record<string, number | bigint> = {};
       check('SimGetOrderStats', getOrderStats(s) as number);

@@ -107,6 +107,15 @@ export interface SimControls {
   fillOrder(localOrderId: bigint, qty: number, price: number): void;
   /** Forgets every order (a new day at the broker). */
   resetOrders(): void;
+  /**
+   * The DLL's routing connection to the broker drops (a ROUTING state other than 5, such as 3
+   * broker disconnected) or comes back (5): the simulator thread reports TStateCallback(1, state).
+   * While it is down, order requests fail with NL_WAITING_SERVER and the broker's changes are not
+   * announced through the order callback, nor replayed when it comes back. Throws ProfitDllError
+   * (NL_INVALID_ARGS outside 0..5; the routing session's code, such as NL_NOT_INITIALIZED or
+   * NL_MARKET_ONLY, before a routing login has connected).
+   */
+  setRoutingState(state: number): void;
   orderStats(): SimOrderStats;
   /**
    * A trade made on the account in another terminal (Profit itself, another platform): it moves

@@ -24,9 +24,12 @@
 OrderBook ob = {.mu = PTHREAD_MUTEX_INITIALIZER};
 static _Atomic(TConnectorOrderCallback) orderCallback;
 
+/* A change is announced only when the broker connection is up as it happens: one made while it is
+ * down never reaches the DLL, nor is it replayed when the connection comes back (the client reads
+ * the orders again, as Tape does). */
 static void touch(SimOrder *o, int work) {
   o->work |= work;
-  o->notify = 1;
+  o->notify = sim_broker_up();
   o->journal = 1;
   sim_b3_systemtime(&o->lastUpdate);
   ob.dirty = 1;
@@ -196,6 +199,8 @@ void orders_step(Market *markets, int count, int trading) {
   wchar16 clOrdIds[NOTIFY_BATCH][ID_UNITS];
   int n = 0;
   pthread_mutex_lock(&ob.mu);
+  /* Announcements still in flight when the connection dropped are lost with it. */
+  int up = sim_broker_up();
   if (ob.dirty || (ob.resting && trading)) {
     int dirty = 0, resting = 0;
     for (int i = 0; i < ob.count; i++) {
@@ -222,6 +227,7 @@ void orders_step(Market *markets, int count, int trading) {
         if (trading && ob.mode == MODE_MATCH && !o->work && is_working(o)) match(o, m);
       }
       journal_update(o);
+      if (!up) o->notify = 0;
       if (o->notify && n < NOTIFY_BATCH) {
         o->notify = 0;
         wcopy(clOrdIds[n], o->clOrdId, ID_UNITS);
@@ -253,6 +259,14 @@ void orders_finalized(void) { atomic_store(&orderCallback, NULL); }
 
 /* ---- the DLL's exports ---- */
 
+/* What a request to the broker gets: sim_routing_status's code, or NL_WAITING_SERVER while the
+ * broker connection is down (SimSetRoutingState), the code the DLL gives while it waits for its
+ * server; reads (GetOrderDetails, EnumerateAllOrders, positions) are not gated. */
+static int32_t broker_status(void) {
+  int32_t rc = sim_routing_status();
+  return rc == NL_OK && !sim_broker_up() ? NL_WAITING_SERVER : rc;
+}
+
 PDLL_EXPORT int32_t PDLL_CALL SetOrderCallback(TConnectorOrderCallback cb) {
   atomic_store(&orderCallback, cb);
   return NL_OK;
@@ -262,7 +276,7 @@ PDLL_EXPORT int64_t PDLL_CALL SendOrder(const TConnectorSendOrder *req) {
   orders_init();
   if (!req) return NL_INVALID_ARGS;
   if (req->version > 1) return journal_refused(req, NL_VERSION_NOT_SUPPORTED);
-  int32_t rc = sim_routing_status();
+  int32_t rc = broker_status();
   if (rc != NL_OK) return journal_refused(req, rc);
   if ((rc = check_account(&req->accountId, req->password)) != NL_OK) return journal_refused(req, rc);
   double tick;
@@ -316,7 +330,7 @@ PDLL_EXPORT int64_t PDLL_CALL SendOrder(const TConnectorSendOrder *req) {
 /* A cancel or change request: the order must be this account's and still working. */
 static int32_t request(const TConnectorAccountIdentifier *account, const TConnectorOrderIdentifier *id,
                        const wchar16 *password, int work, double price, double stopPrice, int64_t qty) {
-  int32_t rc = sim_routing_status();
+  int32_t rc = broker_status();
   if (rc == NL_OK) rc = check_account(account, password);
   if (rc != NL_OK) return rc;
   pthread_mutex_lock(&ob.mu);
@@ -367,7 +381,7 @@ PDLL_EXPORT int32_t PDLL_CALL SendCancelAllOrdersV2(const TConnectorCancelAllOrd
   orders_init();
   if (!req) return NL_INVALID_ARGS;
   if (req->version > 0) return NL_VERSION_NOT_SUPPORTED;
-  int32_t rc = sim_routing_status();
+  int32_t rc = broker_status();
   if (rc == NL_OK) rc = check_account(&req->accountId, req->password);
   if (rc != NL_OK) return rc;
   pthread_mutex_lock(&ob.mu);

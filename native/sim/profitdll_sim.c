@@ -42,7 +42,7 @@ typedef struct {
 enum { SUB_QUOTES, SUB_PRICE_BOOK, SUB_OFFER_BOOK };
 
 /* Events callers ask for, delivered by the connector thread on its next step. */
-typedef enum { PENDING_TRADE, PENDING_INVALID_TICKER, PENDING_TICKER_STATE } PendingKind;
+typedef enum { PENDING_TRADE, PENDING_INVALID_TICKER, PENDING_TICKER_STATE, PENDING_ROUTING_STATE } PendingKind;
 typedef struct Pending {
   struct Pending *next;
   PendingKind kind;
@@ -91,6 +91,7 @@ static struct {
   _Atomic(TChangeStateTicker) tickerState;
   _Atomic int login;
   _Atomic int brokerConnected;
+  _Atomic int brokerDown; /* SimSetRoutingState: the broker connection dropped (any state but 5) */
   _Atomic int64_t clockOffsetMs; /* SimSetClock: the simulator's clock minus the real one */
   SimCounters counters;
 } sim = {.mu = PTHREAD_MUTEX_INITIALIZER};
@@ -253,11 +254,19 @@ static int32_t session_code_locked(void) {
 
 int sim_broker_connected(void) { return atomic_load(&sim.brokerConnected); }
 
-int32_t sim_routing_status(void) {
-  lock();
+int sim_broker_up(void) { return !atomic_load(&sim.brokerDown); }
+
+/* sim_routing_status, with mu held. */
+static int32_t routing_status_locked(void) {
   int32_t rc = session_code_locked();
   if (rc == NL_OK && !sim.routing) rc = NL_MARKET_ONLY;
   else if (rc == NL_OK && atomic_load(&sim.login) != LOGIN_OK) rc = NL_WAITING_SERVER;
+  return rc;
+}
+
+int32_t sim_routing_status(void) {
+  lock();
+  int32_t rc = routing_status_locked();
   unlock();
   return rc;
 }
@@ -398,6 +407,8 @@ static void deliver(const Pending *p, const wchar16 *date) {
     if (!cb) return;
     cb(a, date, p->state);
     atomic_fetch_add_explicit(&sim.counters.tickerStates, 1, memory_order_relaxed);
+  } else if (p->kind == PENDING_ROUTING_STATE) {
+    report_state(CONN_ROUTING, p->state);
   }
 }
 
@@ -594,6 +605,7 @@ static int32_t start_session(const wchar16 *key, const wchar16 *user, const wcha
                                  &c->accounts,       &c->historyTrades, &c->progress};
   for (size_t i = 0; i < sizeof counters / sizeof counters[0]; i++) atomic_store(counters[i], 0);
   atomic_store(&sim.login, LOGIN_PENDING);
+  atomic_store(&sim.brokerDown, 0);
   sim.stop = 0;
   if (pthread_create(&sim.thread, NULL, connector_thread, NULL) != 0) {
     atomic_store(&sim.login, LOGIN_NONE);
@@ -656,6 +668,7 @@ PDLL_EXPORT int32_t PDLL_CALL DLLFinalize(void) {
   atomic_store(&sim.tickerState, NULL);
   atomic_store(&sim.login, LOGIN_NONE);
   atomic_store(&sim.brokerConnected, 0);
+  atomic_store(&sim.brokerDown, 0);
   sim.initialized = 0;
   unlock();
   return NL_OK;
@@ -824,6 +837,27 @@ PDLL_EXPORT int32_t SimSetTickerState(const wchar16 *ticker, const wchar16 *exch
   int32_t rc = sim.initialized ? enqueue_locked(p) : NL_NOT_INITIALIZED;
   unlock();
   if (rc == NL_NOT_INITIALIZED) free_pending(p);
+  return rc;
+}
+
+/* The routing connection to the broker drops (any ROUTING state but 5) or comes back (5): the
+ * connector thread reports TStateCallback(ROUTING, state), never the caller's thread, and meanwhile
+ * order requests get NL_WAITING_SERVER and the broker's changes are not announced (orders.c). The
+ * gate moves now, before the state is queued, so the caller's next request already sees it, and no
+ * announcement can follow the "down" report or precede the "up" one. Needs a routing session that
+ * has finished its login sequence (sim_routing_status's codes otherwise). */
+PDLL_EXPORT int32_t SimSetRoutingState(int32_t state) {
+  if (state < ROUTING_DISCONNECTED || state > ROUTING_BROKER_CONNECTED) return NL_INVALID_ARGS;
+  Pending *p = new_pending(PENDING_ROUTING_STATE, NULL, NULL, NULL);
+  if (!p) return NL_INTERNAL_ERROR;
+  p->state = state;
+  lock();
+  int32_t rc = routing_status_locked();
+  if (rc == NL_OK) {
+    rc = enqueue_locked(p); /* the thread takes it only once mu is released, after the gate moved */
+    if (rc == NL_OK) atomic_store(&sim.brokerDown, state != ROUTING_BROKER_CONNECTED);
+  } else free_pending(p);
+  unlock();
   return rc;
 }
 

@@ -21,6 +21,9 @@ int32_t sim_routing_status(void);
 int32_t sim_find_listing(const wchar16 *ticker, const wchar16 *exchange, double *tick, int32_t *lot);
 /* 1 once routing has reached the broker in this session: the DLL then knows the login's accounts. */
 int sim_broker_connected(void);
+/* 0 while SimSetRoutingState has the broker connection down: requests get NL_WAITING_SERVER and
+ * the broker's changes go unannounced. 1 otherwise (an atomic read, safe under any lock). */
+int sim_broker_up(void);
 /* Wakes the connector thread (never call it while holding the orders lock). */
 void sim_signal(void);
 /* Now, in B3 time (UTC-3), as a SYSTEMTIME. */
