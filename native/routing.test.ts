@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { defaultLibraryPaths, ProfitConnector } from './profitdll.ts';
 import type { RawEvent } from './records.ts';
-import { collect, connectSimulator, dllCode, sleep } from './testkit.ts';
+import { brokerSessions, collect, dllCode, simOf, sleep } from './testkit.ts';
 import type { AccountRef, SendOrderRequest } from './types.ts';
 
 // SimSetRoutingState: the DLL's routing connection to the broker dropping and coming back, through
@@ -14,23 +14,8 @@ const PASSWORD = 'routing-secret';
 const ROUTING = 1;
 const BROKER_DISCONNECTED = 3;
 const BROKER_CONNECTED = 5;
-let connector: ProfitConnector | undefined;
-
-afterEach(() => {
-  connector?.sim?.setOrderMode('match');
-  connector?.sim?.resetOrders();
-  connector?.finalize();
-  connector = undefined;
-});
-
-async function routed() {
-  const c = (await connectSimulator({ routing: true })).connector;
-  connector = c;
-  c.sim?.resetOrders();
-  return c;
-}
-
-const sim = (c: ProfitConnector) => c.sim as NonNullable<ProfitConnector['sim']>;
+const sessions = brokerSessions();
+afterEach(() => sessions.release());
 
 const petr = (o: Partial<SendOrderRequest> = {}): SendOrderRequest => ({
   account: ACCOUNT,
@@ -84,11 +69,11 @@ async function drainFor(c: ProfitConnector, into: RawEvent[], ms: number) {
 describe('the routing connection to the broker in the simulator (SimSetRoutingState)', () => {
   // Catches a state reported with the wrong type or result, out of order, or not at all.
   it('reports each routing state through TStateCallback, in order: down, then up', async () => {
-    const c = await routed();
+    const c = await sessions.connect();
     const events: RawEvent[] = [];
-    sim(c).setRoutingState(BROKER_DISCONNECTED);
-    sim(c).setRoutingState(4);
-    sim(c).setRoutingState(BROKER_CONNECTED);
+    simOf(c).setRoutingState(BROKER_DISCONNECTED);
+    simOf(c).setRoutingState(4);
+    simOf(c).setRoutingState(BROKER_CONNECTED);
     await untilRouting(c, events, BROKER_CONNECTED);
     expect(routingStates(events)).toEqual([BROKER_DISCONNECTED, 4, BROKER_CONNECTED]);
     // No other state came with them: the login, market data and activation states stand.
@@ -98,15 +83,14 @@ describe('the routing connection to the broker in the simulator (SimSetRoutingSt
   // Catches a control that accepts states the DLL never reports, or acts without a routing session.
   it('refuses a state outside 0..5, and any state before a routing login, with named codes', async () => {
     const bare = ProfitConnector.open(defaultLibraryPaths());
-    expect(dllCode(() => sim(bare).setRoutingState(BROKER_DISCONNECTED))).toBe('NL_NOT_INITIALIZED');
-    const market = (await connectSimulator({ routing: false })).connector;
-    connector = market;
-    expect(dllCode(() => sim(market).setRoutingState(BROKER_DISCONNECTED))).toBe('NL_MARKET_ONLY');
-    market.finalize();
-    const c = await routed();
-    expect(dllCode(() => sim(c).setRoutingState(6))).toBe('NL_INVALID_ARGS');
-    expect(dllCode(() => sim(c).setRoutingState(-1))).toBe('NL_INVALID_ARGS');
-    expect(() => sim(c).setRoutingState(Number.NaN)).toThrow(RangeError);
+    expect(dllCode(() => simOf(bare).setRoutingState(BROKER_DISCONNECTED))).toBe('NL_NOT_INITIALIZED');
+    const market = await sessions.connect({ routing: false });
+    expect(dllCode(() => simOf(market).setRoutingState(BROKER_DISCONNECTED))).toBe('NL_MARKET_ONLY');
+    sessions.release();
+    const c = await sessions.connect();
+    expect(dllCode(() => simOf(c).setRoutingState(6))).toBe('NL_INVALID_ARGS');
+    expect(dllCode(() => simOf(c).setRoutingState(-1))).toBe('NL_INVALID_ARGS');
+    expect(() => simOf(c).setRoutingState(Number.NaN)).toThrow(RangeError);
     const after: RawEvent[] = [];
     await drainFor(c, after, 30);
     expect(routingStates(after)).toEqual([]); // a refused state is not reported either
@@ -115,34 +99,34 @@ describe('the routing connection to the broker in the simulator (SimSetRoutingSt
   // Catches requests that still reach the broker while it is unreachable, announcements of what
   // happened meanwhile (during or replayed after), and a broker that stopped moving while down.
   it('while down refuses orders and announces nothing; back up, re-reads show what happened, new orders flow', async () => {
-    const c = await routed();
-    sim(c).setOrderMode('hold');
+    const c = await sessions.connect();
+    simOf(c).setOrderMode('hold');
     const events: RawEvent[] = [];
     const resting = c.sendOrder(petr());
     await untilAnnounced(c, events, resting, (s) => s === 0);
 
-    sim(c).setRoutingState(BROKER_DISCONNECTED);
+    simOf(c).setRoutingState(BROKER_DISCONNECTED);
     await untilRouting(c, events, BROKER_DISCONNECTED);
-    const callbacksAtDrop = sim(c).orderStats().callbacks;
+    const callbacksAtDrop = simOf(c).orderStats().callbacks;
     expect(dllCode(() => c.sendOrder(petr()))).toBe('NL_WAITING_SERVER');
     expect(dllCode(() => c.changeOrder(ACCOUNT, resting, 38.4, 300, PASSWORD))).toBe('NL_WAITING_SERVER');
     expect(dllCode(() => c.cancelOrder(ACCOUNT, resting, PASSWORD))).toBe('NL_WAITING_SERVER');
     expect(dllCode(() => c.cancelAllOrders(ACCOUNT, PASSWORD))).toBe('NL_WAITING_SERVER');
-    expect(sim(c).orderStats().sent).toBe(1);
+    expect(simOf(c).orderStats().sent).toBe(1);
 
     // The broker goes on: a trade in another terminal, a fill of the resting order.
-    const external = sim(c).externalTrade(ACCOUNT, 'WDOZ25', 'F', 'sell', 3, 5401.5);
-    sim(c).fillOrder(resting, 100, 38.5);
+    const external = simOf(c).externalTrade(ACCOUNT, 'WDOZ25', 'F', 'sell', 3, 5401.5);
+    simOf(c).fillOrder(resting, 100, 38.5);
     const sinceDrop: RawEvent[] = [];
     await drainFor(c, sinceDrop, 100);
     expect(announcedIds(sinceDrop)).toEqual([]);
 
-    sim(c).setRoutingState(BROKER_CONNECTED);
+    simOf(c).setRoutingState(BROKER_CONNECTED);
     await untilRouting(c, sinceDrop, BROKER_CONNECTED);
     await drainFor(c, sinceDrop, 50);
     // Nothing missed is replayed: the client must read again.
     expect(announcedIds(sinceDrop)).toEqual([]);
-    expect(sim(c).orderStats().callbacks).toBe(callbacksAtDrop);
+    expect(simOf(c).orderStats().callbacks).toBe(callbacksAtDrop);
     expect(c.enumerateOrders(ACCOUNT).find((o) => o.localOrderId === external)).toMatchObject({
       clOrderId: '',
       ticker: 'WDOZ25',
@@ -156,19 +140,19 @@ describe('the routing connection to the broker in the simulator (SimSetRoutingSt
     // Back up: new requests are taken and new changes announced, the old order's included.
     const fresh = c.sendOrder(petr({ qty: 100 }));
     await untilAnnounced(c, sinceDrop, fresh, (s) => s === 0);
-    sim(c).fillOrder(resting, 200, 38.5);
+    simOf(c).fillOrder(resting, 200, 38.5);
     await untilAnnounced(c, sinceDrop, resting, (s) => s === 2);
     expect(announcedIds(sinceDrop)).not.toContain(external);
   });
 
   // Catches a drop that outlives its session: a new login starts with the broker connected.
   it('a new login starts with the broker connected again', async () => {
-    const first = await routed();
-    sim(first).setRoutingState(BROKER_DISCONNECTED);
+    const first = await sessions.connect();
+    simOf(first).setRoutingState(BROKER_DISCONNECTED);
     await untilRouting(first, [], BROKER_DISCONNECTED);
-    first.finalize();
-    const c = await routed();
-    sim(c).setOrderMode('hold');
+    sessions.release();
+    const c = await sessions.connect();
+    simOf(c).setOrderMode('hold');
     const id = c.sendOrder(petr());
     await untilAnnounced(c, [], id, (s) => s === 0);
   });

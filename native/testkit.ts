@@ -90,3 +90,34 @@ export async function connectSimulator(
   const events = await collect(connector, (ev) => isConnected(statesOf(ev), routing), 'the connected states');
   return { connector, events };
 }
+
+/**
+ * The simulator sessions of an order test file, put back after each test: `connect()` logs in
+ * (with routing unless `routing: false`) to a broker with no orders; `release()`, for afterEach,
+ * puts the order mode back to 'match', forgets the orders (they outlive DLLFinalize) and
+ * finalizes, so the next test starts clean.
+ */
+export function brokerSessions() {
+  let current: ProfitConnector | undefined;
+  return {
+    async connect(opts: { routing?: boolean } = {}): Promise<ProfitConnector> {
+      const routing = opts.routing ?? true;
+      const c = (await connectSimulator({ routing })).connector;
+      current = c;
+      if (routing) c.sim?.resetOrders();
+      return c;
+    },
+    release(): void {
+      current?.sim?.setOrderMode('match');
+      current?.sim?.resetOrders();
+      current?.finalize();
+      current = undefined;
+    },
+  };
+}
+
+/** The simulator's controls of a connector a test opened on the simulator library. */
+export function simOf(c: ProfitConnector): NonNullable<ProfitConnector['sim']> {
+  if (!c.sim) throw new Error('the simulator library is required here (native/build/libprofitdll_sim.so)');
+  return c.sim;
+}
