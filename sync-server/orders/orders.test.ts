@@ -761,6 +761,41 @@ describe.each(backends())('orders on %s', (backend) => {
     }
   });
 
+  it('the routing lost and back: orders wait, then what the broker did meanwhile is read before any is taken', async () => {
+    const held = async () =>
+      ((await api('trader1', 'GET', '/api/v1/positions')).body.positions as PositionJson[]).find(
+        (p) => p.ticker === 'PETR4',
+      );
+    const qty = async () => (await held())?.qty ?? 0;
+    const before = await qty();
+    sim().setRoutingState(3); // broker disconnected
+    await until(() => t.server.orders?.routingState === 'down' || undefined, 'the manager told');
+    const refused = await api('trader1', 'POST', '/api/v1/orders', limitBuy(38.3, 'down'));
+    expect(refused.status).toBe(503);
+    expect(refused.body.error).toBe('broker_disconnected');
+    // Meanwhile Profit buys 300 on the account; a disconnected DLL announces nothing of it.
+    const outside = sim().externalTrade(
+      { brokerId: 1982, accountId: ACCOUNT },
+      'PETR4',
+      'B',
+      'buy',
+      300,
+      38.4,
+    );
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await qty()).toBe(before);
+    sim().setRoutingState(5);
+    await until(() => t.server.orders?.routingState === 'up' || undefined, 'orders read again');
+    expect(await qty()).toBe(before + 300);
+    const listed = (await api('trader1', 'GET', '/api/v1/orders')).body.orders as OrderJson[];
+    expect(listed.find((o) => o.localOrderId === outside.toString())).toMatchObject({
+      external: true,
+      state: 'filled',
+    });
+    const taken = await api('trader1', 'POST', '/api/v1/orders', limitBuy(38.3, 'up'));
+    expect(taken.status).toBe(201);
+  });
+
   it('an acknowledgement the DLL sends before start-up reconciliation adopts its order waits for the adoption', async () => {
     sim().setOrderMode('hold');
     // Start-up is held between the connector's start and the reconciliation.
