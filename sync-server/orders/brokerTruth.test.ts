@@ -259,6 +259,19 @@ describe.each(testBackends())('the broker is the truth on $name', (backend) => {
       'invalid_position',
     ]);
     expect(m.positionQty(account, 'PETR4')).toBe(300);
+    // A difference found after a fill is read again a second later; stopped, the manager reads
+    // the venue no more (the timer cleared with it).
+    malformed = false;
+    m.onOrderUpdate(broker.outside(account, 'PETR4', 'buy', 100, 38.5));
+    await m.settled();
+    let reads = 0;
+    const read = broker.positions.bind(broker);
+    broker.positions = (a) => {
+      reads++;
+      return read(a);
+    };
     await m.stop();
+    await new Promise((r) => setTimeout(r, 1_200));
+    expect(reads).toBe(0);
   });
 });

@@ -127,6 +127,8 @@ export class OrderManager {
    * positions are read again after it came back; orders are refused until it is `up` again.
    */
   private routing: 'up' | 'down' | 'resyncing' = 'up';
+  /** Set by stop(): the venue is going away. */
+  private stopped = false;
 
   constructor(
     private readonly store: OrderRepository,
@@ -332,7 +334,7 @@ export class OrderManager {
   /** As readBrokerOf, for an account whose broker is known (it has orders here). */
   private readBroker(accountId: string): void {
     const account = this.brokers.get(accountId);
-    if (account === undefined) return;
+    if (account === undefined || this.stopped) return;
     let listed: VenuePosition[];
     try {
       listed = this.venue.positions({ brokerId: account, accountId });
@@ -650,6 +652,11 @@ export class OrderManager {
    * order with the DLL, so none of them is lost.
    */
   async stop(): Promise<void> {
+    // No read of the broker's positions after this: the DLL is about to be finalized (and, in a
+    // test process, logged in again by the next server, whose account this manager is not).
+    this.stopped = true;
+    for (const timer of this.rereads.values()) clearTimeout(timer);
+    this.rereads.clear();
     const skipped = await this.lanes.stop();
     if (skipped > 0)
       this.log.info({ updates: skipped }, 'order updates left to the next start-up reconciliation');
