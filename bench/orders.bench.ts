@@ -46,7 +46,7 @@ const snapshot = (now: number): RiskSnapshot => ({
   openBuyQty: 200,
   openSellQty: 100,
   openOrders: 3,
-  realizedTodayCents: -12_345,
+  dayNetCents: -12_345,
   duplicateClientOrderId: false,
   bucket: { tokens: 1e9, at: now },
   now,

@@ -519,4 +519,36 @@ describe.each(testBackends())('OrderManager update lanes on $name', (backend) =>
     await expect(m.submit(late.account, userId, late.req, RISK)).resolves.toMatchObject({ created: true });
     await m.stop();
   }, 60_000);
+
+  it('the daily loss limit counts today’s costs: flat P&L but R$ 200 of brokerage stops new risk', async () => {
+    const broker = new ScriptedBroker();
+    const { m } = await managerOn(broker);
+    const account = 'LANE-B';
+    m.setCostSchedule(account, Date.now() - 1_000, {
+      brokerage: 'per_order',
+      brokerageCents: 10_000, // R$ 100 an order
+      equitiesFeePpm: 0,
+      futuresFeeCents: 0,
+    });
+    const limits = { ...RISK, dailyLossLimitCents: 15_000 }; // R$ 150
+    const day = () => m.day(account);
+    const before = day();
+    // A round trip at one price: nothing realized, R$ 200 charged.
+    for (const side of ['buy', 'sell'] as const) {
+      const { req } = market(account, side, 100);
+      const r = await m.submit(account, userId, req, limits);
+      expect(r.risk?.ok).toBe(true);
+      const id = r.order.localOrderId as bigint;
+      broker.move(id, { fill: { qty: 100, price: 38.5 } });
+      m.onOrderUpdate(id);
+      await m.settled();
+    }
+    expect(day().realizedCents - before.realizedCents).toBe(0);
+    expect(day().costsCents - before.costsCents).toBe(20_000);
+    // Realized alone (0) is inside the limit; net of costs (−R$ 200) is past it.
+    expect(day().realizedCents - day().costsCents).toBeLessThanOrEqual(-15_000);
+    const opening = await m.submit(account, userId, market(account, 'buy', 100).req, limits);
+    expect(opening.order).toMatchObject({ state: 'rejected', rejectReason: 'daily_loss_limit' });
+    await m.stop();
+  });
 });

@@ -551,7 +551,7 @@ export class OrderManager {
       priceLimits: this.market.priceLimits(req.ticker),
       positionQty: this.positionQty(accountId, req.ticker),
       ...this.book.exposure(accountId, req.ticker, self),
-      realizedTodayCents: this.realized(accountId),
+      dayNetCents: this.dayNet(accountId),
       duplicateClientOrderId: false,
       bucket: this.buckets.get(accountId) ?? fullBucket(orderRate(cfg), now),
       now,
@@ -786,8 +786,10 @@ export class OrderManager {
     return this.book.positionsOf(accountId);
   }
 
-  realized(accountId: string): number {
-    return this.book.day(accountId).realizedCents;
+  /** Today's realized P&L less today's costs: what the daily loss limit counts. */
+  private dayNet(accountId: string): number {
+    const day = this.book.day(accountId);
+    return day.realizedCents - day.costsCents;
   }
 
   /** Today's realized P&L and costs of the account. */

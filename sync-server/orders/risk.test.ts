@@ -31,7 +31,7 @@ const snap: RiskSnapshot = {
   openBuyQty: 0,
   openSellQty: 0,
   openOrders: 0,
-  realizedTodayCents: 0,
+  dayNetCents: 0,
   duplicateClientOrderId: false,
   bucket: fullBucket(orderRate(cfg), NOW),
   now: NOW,
@@ -74,13 +74,7 @@ const cases: [string, Partial<OrderRequest>, Partial<RiskSnapshot>, Partial<Risk
     RiskReason.maxPosition,
   ],
   ['max open orders', {}, { openOrders: 3 }, {}, RiskReason.maxOpenOrders],
-  [
-    'daily loss limit',
-    {},
-    { realizedTodayCents: -DEFAULT_RISK.dailyLossLimitCents },
-    {},
-    RiskReason.dailyLoss,
-  ],
+  ['daily loss limit', {}, { dayNetCents: -DEFAULT_RISK.dailyLossLimitCents }, {}, RiskReason.dailyLoss],
   ['submit rate', {}, { bucket: { tokens: 0.5, at: NOW } }, {}, RiskReason.rateLimited],
   ['stop price only on a stop-limit', { stopPrice: 38.6 }, {}, {}, RiskReason.stopPriceNotStop],
   ['a stop-limit needs a limit price', { ...buyStop, price: undefined }, {}, {}, RiskReason.priceRequired],
@@ -135,7 +129,7 @@ describe('riskCheck', () => {
     const r = riskCheck(
       cfg,
       { ...order, side: 'sell', qty: 500 },
-      { ...snap, positionQty: 1_000, realizedTodayCents: -9e9 },
+      { ...snap, positionQty: 1_000, dayNetCents: -9e9 },
     );
     expect(r.ok).toBe(true);
   });
@@ -229,7 +223,7 @@ describe('riskCheck', () => {
             openBuyQty: x.openBuy,
             openSellQty: x.openSell,
             openOrders: x.openOrders,
-            realizedTodayCents: x.realized,
+            dayNetCents: x.realized,
             bucket: { tokens: x.tokens, at: NOW },
             priceLimits: x.limits,
           };

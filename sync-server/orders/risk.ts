@@ -61,8 +61,11 @@ export interface RiskSnapshot {
   readonly openSellQty: number;
   /** Working orders across all instruments. */
   readonly openOrders: number;
-  /** Today's realized P&L, centavos (negative = loss). */
-  readonly realizedTodayCents: number;
+  /**
+   * Today's realized P&L less today's costs (brokerage and B3 fees), centavos (negative = loss):
+   * what the daily loss limit measures, as the trader's statement will.
+   */
+  readonly dayNetCents: number;
   readonly duplicateClientOrderId: boolean;
   readonly bucket: TokenBucket;
   readonly now: number;
@@ -196,7 +199,7 @@ export function riskCheck(cfg: RiskConfig, req: OrderRequest, snap: RiskSnapshot
   if (snap.openOrders >= cfg.maxOpenOrders)
     return fail(RiskReason.maxOpenOrders, `At most ${cfg.maxOpenOrders} working orders`);
   const reduces = Math.abs(after) < Math.abs(snap.positionQty);
-  if (-snap.realizedTodayCents >= cfg.dailyLossLimitCents && !reduces) {
+  if (-snap.dayNetCents >= cfg.dailyLossLimitCents && !reduces) {
     return fail(
       RiskReason.dailyLoss,
       `Daily loss limit of ${brl(cfg.dailyLossLimitCents)} reached: only orders that reduce a position`,
