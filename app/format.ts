@@ -7,16 +7,7 @@ import { B3_UTC_OFFSET_MS } from '../sync-server/shared/market.ts';
 const BRL = new Intl.NumberFormat('pt-BR', { style: 'currency', currency: 'BRL' });
 export const reais = (cents: number) => BRL.format(cents / 100);
 
-const PRICES = new Map<number, Intl.NumberFormat>();
-export function price(v: number | null, digits = 2): string {
-  if (v === null) return '—';
-  let f = PRICES.get(digits);
-  if (!f) {
-    f = new Intl.NumberFormat('pt-BR', { minimumFractionDigits: digits, maximumFractionDigits: digits });
-    PRICES.set(digits, f);
-  }
-  return f.format(v);
-}
+export { price } from '../sync-server/shared/format.ts';
 
 /** Brasília HH:MM:SS, whatever the device says (b3TimeMs without the milliseconds). */
 export const b3Time = (at: string | number) =>

@@ -392,8 +392,12 @@ describe.each(testBackends())('OCO brackets on $name', (backend) => {
     const ctx = { instrument: inst, reference: 38.5, positionQty: 200, protectedQty: 0 };
     const base = { clientId: 'x', ticker: 'PETR4', takeProfit: 39, stopPrice: 38, stopLimit: 37.9 };
     expect(bracketProblem(base, ctx)).toBeUndefined();
-    expect(bracketProblem({ ...base, takeProfit: 38.4 }, ctx)?.message).toMatch(
-      /take-profit must be above the last trade/,
+    // Prices in the sentence as the ticket writes them (pt-BR), not as JavaScript prints them.
+    expect(bracketProblem({ ...base, takeProfit: 38.4 }, ctx)?.message).toBe(
+      'The take-profit must be above the last trade (38,50)',
+    );
+    expect(bracketProblem({ ...base, takeProfit: 39.005 }, ctx)?.message).toBe(
+      'The take-profit must be a multiple of the tick (0,01)',
     );
     expect(bracketProblem({ ...base, stopPrice: 38.6, takeProfit: 39 }, ctx)?.message).toMatch(
       /stop price must be below/,

@@ -1,4 +1,5 @@
 import type { Logger } from '../log.ts';
+import { price as priceText } from '../shared/format.ts';
 import { type Instrument, isValidPrice } from '../shared/instruments.ts';
 import type { BracketJson, RiskConfig } from '../shared/orders.ts';
 import type { OrderManager } from './manager.ts';
@@ -101,7 +102,10 @@ export function bracketProblem(
   const grid = (name: string, p: number) =>
     isValidPrice(p, inst.tickSize)
       ? undefined
-      : { code: 'bad_price', message: `The ${name} must be a multiple of the tick (${inst.tickSize})` };
+      : {
+          code: 'bad_price',
+          message: `The ${name} must be a multiple of the tick (${priceText(inst.tickSize, inst.priceDecimals)})`,
+        };
   const offGrid =
     grid('take-profit', req.takeProfit) ??
     grid('stop price', req.stopPrice) ??
@@ -146,12 +150,12 @@ export function bracketProblem(
   if (ref !== undefined && (long ? req.takeProfit <= ref : req.takeProfit >= ref))
     return {
       code: 'bad_bracket',
-      message: `The take-profit must be ${long ? 'above' : 'below'} ${req.entry?.price !== undefined ? 'the entry price' : 'the last trade'} (${ref})`,
+      message: `The take-profit must be ${long ? 'above' : 'below'} ${req.entry?.price !== undefined ? 'the entry price' : 'the last trade'} (${priceText(ref, inst.priceDecimals)})`,
     };
   if (ref !== undefined && (long ? req.stopPrice >= ref : req.stopPrice <= ref))
     return {
       code: 'bad_bracket',
-      message: `The stop price must be ${long ? 'below' : 'above'} ${req.entry?.price !== undefined ? 'the entry price' : 'the last trade'} (${ref})`,
+      message: `The stop price must be ${long ? 'below' : 'above'} ${req.entry?.price !== undefined ? 'the entry price' : 'the last trade'} (${priceText(ref, inst.priceDecimals)})`,
     };
   return undefined;
 }

@@ -522,8 +522,10 @@ describe.each(testBackends())('OrderManager update lanes on $name', (backend) =>
 
   it('the daily loss limit counts today’s costs: flat P&L but R$ 200 of brokerage stops new risk', async () => {
     const broker = new ScriptedBroker();
+    // An account of its own: the other tests' fills on theirs count in their days.
+    const account = 'LANE-L';
+    await store.createAccount(account, 1, account, null);
     const { m } = await managerOn(broker);
-    const account = 'LANE-B';
     m.setCostSchedule(account, Date.now() - 1_000, {
       brokerage: 'per_order',
       brokerageCents: 10_000, // R$ 100 an order

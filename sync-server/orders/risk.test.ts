@@ -143,6 +143,19 @@ describe('riskCheck', () => {
     });
   });
 
+  it('names prices in its sentences as B3 writes them', () => {
+    expect(riskCheck(cfg, { ...order, price: 41 }, snap)).toMatchObject({
+      message: 'Price is more than 5% away from the last trade (38,50)',
+    });
+    expect(riskCheck(cfg, { ...order, price: 38.505 }, snap)).toMatchObject({
+      message: 'Price must be a multiple of 0,01 for PETR4',
+    });
+    const w = { ...snap, instrument: win, lastPrice: 128_000, priceLimits: undefined };
+    expect(riskCheck(cfg, { ...order, ticker: 'WINZ25', qty: 2, price: 150_000 }, w)).toMatchObject({
+      message: expect.stringContaining('(128.000)'),
+    });
+  });
+
   it('bands a stop-limit by its stop price and values it at its limit price', () => {
     // Stop 40.40 is 4.9 % from 38.50 (inside the 5 % band), its limit 40.50 is 5.2 % (outside):
     // it passes, the notional counted at the limit.

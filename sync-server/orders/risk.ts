@@ -1,3 +1,4 @@
+import { price as priceText } from '../shared/format.ts';
 import { centavos, type Instrument, isValidPrice } from '../shared/instruments.ts';
 import type { OrderType, RiskConfig } from '../shared/orders.ts';
 import { type Rate, type TokenBucket, takeToken } from '../tokenBucket.ts';
@@ -133,7 +134,10 @@ export function riskCheck(cfg: RiskConfig, req: OrderRequest, snap: RiskSnapshot
       return fail(RiskReason.priceRequired, `A ${req.type.replace('_', '-')} order needs a positive price`);
     }
     if (!isValidPrice(req.price, inst.tickSize)) {
-      return fail(RiskReason.priceOffTick, `Price must be a multiple of ${inst.tickSize} for ${req.ticker}`);
+      return fail(
+        RiskReason.priceOffTick,
+        `Price must be a multiple of ${priceText(inst.tickSize, inst.priceDecimals)} for ${req.ticker}`,
+      );
     }
   }
   const stop = req.stopPrice;
@@ -145,7 +149,7 @@ export function riskCheck(cfg: RiskConfig, req: OrderRequest, snap: RiskSnapshot
     if (!isValidPrice(stop, inst.tickSize))
       return fail(
         RiskReason.stopPriceOffTick,
-        `Stop price must be a multiple of ${inst.tickSize} for ${req.ticker}`,
+        `Stop price must be a multiple of ${priceText(inst.tickSize, inst.priceDecimals)} for ${req.ticker}`,
       );
     // B3's convention: the limit caps what a triggered stop pays (buy) or takes (sell).
     if (req.side === 'buy' ? (req.price as number) < stop : (req.price as number) > stop)
@@ -166,7 +170,7 @@ export function riskCheck(cfg: RiskConfig, req: OrderRequest, snap: RiskSnapshot
   if (limited && (Math.abs(banded - last) / last) * 100 > cfg.priceBandPct) {
     return fail(
       RiskReason.priceBand,
-      `${req.type === 'stop_limit' ? 'Stop price' : 'Price'} is more than ${cfg.priceBandPct}% away from the last trade (${last})`,
+      `${req.type === 'stop_limit' ? 'Stop price' : 'Price'} is more than ${cfg.priceBandPct}% away from the last trade (${priceText(last, inst.priceDecimals)})`,
     );
   }
   const limits = snap.priceLimits;
