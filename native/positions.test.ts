@@ -8,7 +8,7 @@ import { brokerPosition, type PositionRecord, positionAsset } from './binding.ts
 import { NL, ProfitDllError } from './errors.ts';
 import type { ProfitConnector } from './profitdll.ts';
 import type { RawEvent } from './records.ts';
-import { collect, connectSimulator, dllCode, INSTRUMENTS, type Ticker } from './testkit.ts';
+import { brokerSessions, collect, dllCode, INSTRUMENTS, simOf as sim, type Ticker } from './testkit.ts';
 import type { AccountRef, BrokerPosition } from './types.ts';
 
 // The broker's positions through the real binding and simulator: moved by every fill of the
@@ -18,25 +18,15 @@ import type { AccountRef, BrokerPosition } from './types.ts';
 const ACCOUNT: AccountRef = { brokerId: 1982, accountId: 'SIM-0001' };
 const OTHER: AccountRef = { brokerId: 308, accountId: 'SIM-0002' };
 const PASSWORD = 'routing-secret';
-let connector: ProfitConnector | undefined;
-
-afterEach(() => {
-  connector?.sim?.setOrderMode('match');
-  connector?.sim?.resetOrders();
-  connector?.finalize();
-  connector = undefined;
-});
+const sessions = brokerSessions();
+afterEach(() => sessions.release());
 
 /** A routing session whose orders rest until a test fills them (SimFillOrder). */
 async function routed() {
-  const c = (await connectSimulator({ routing: true })).connector;
-  connector = c;
-  sim(c).resetOrders();
+  const c = await sessions.connect();
   sim(c).setOrderMode('hold');
   return c;
 }
-
-const sim = (c: ProfitConnector) => c.sim as NonNullable<ProfitConnector['sim']>;
 
 /** Sends limit orders and waits until the broker has acknowledged every one (so they can be filled). */
 async function rest(
@@ -217,8 +207,7 @@ describe('broker positions in the simulator', () => {
   });
 
   it('refuses an unknown account, malformed arguments and sessions without routing, with named codes', async () => {
-    const market = (await connectSimulator({ routing: false })).connector;
-    connector = market;
+    const market = await sessions.connect({ routing: false });
     expect(dllCode(() => market.positionAssets(ACCOUNT))).toBe('NL_MARKET_ONLY');
     expect(dllCode(() => market.position(ACCOUNT, 'PETR4', 'B'))).toBe('NL_MARKET_ONLY');
     market.finalize();
@@ -256,9 +245,7 @@ describe('broker positions in the simulator', () => {
     const before = c.positions(ACCOUNT);
     expect(before).toHaveLength(2);
     c.finalize();
-    connector = undefined;
-    const again = (await connectSimulator({ routing: true })).connector;
-    connector = again;
+    const again = await sessions.connect({ keepOrders: true });
     expect(again.positions(ACCOUNT)).toEqual(before);
   });
 

@@ -93,18 +93,19 @@ export async function connectSimulator(
 
 /**
  * The simulator sessions of an order test file, put back after each test: `connect()` logs in
- * (with routing unless `routing: false`) to a broker with no orders; `release()`, for afterEach,
+ * (with routing unless `routing: false`) to a broker with no orders (`keepOrders`: with those
+ * the broker still has, a re-login's); `release()`, for afterEach,
  * puts the order mode back to 'match', forgets the orders (they outlive DLLFinalize) and
  * finalizes, so the next test starts clean.
  */
 export function brokerSessions() {
   let current: ProfitConnector | undefined;
   return {
-    async connect(opts: { routing?: boolean } = {}): Promise<ProfitConnector> {
+    async connect(opts: { routing?: boolean; keepOrders?: boolean } = {}): Promise<ProfitConnector> {
       const routing = opts.routing ?? true;
       const c = (await connectSimulator({ routing })).connector;
       current = c;
-      if (routing) c.sim?.resetOrders();
+      if (routing && !opts.keepOrders) c.sim?.resetOrders();
       return c;
     },
     release(): void {
