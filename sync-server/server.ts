@@ -33,6 +33,7 @@ import type { Brackets } from './orders/brackets.ts';
 import type { OrderManager } from './orders/manager.ts';
 import { startOrders } from './orders/service.ts';
 import { type RagService, startRag } from './rag/service.ts';
+import { BROKER_CONNECTED } from './shared/market.ts';
 import { AccountStore } from './store/accounts.ts';
 import { AuditStore } from './store/audit.ts';
 import { BracketStore } from './store/brackets.ts';
@@ -232,7 +233,7 @@ async function start(
       orders: orderStore,
       routing: orders.manager !== undefined,
       // What the DLL knows once routing has reached the broker (5: broker connected).
-      brokerAccounts: () => (market.feed.status.routing === 5 ? connector.accounts() : null),
+      brokerAccounts: () => (market.feed.status.routing === BROKER_CONNECTED ? connector.accounts() : null),
     }),
     ...assistantRoutes({
       rag,

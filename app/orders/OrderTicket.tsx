@@ -1,4 +1,5 @@
 import { type KeyboardEvent, useEffect, useRef, useState } from 'react';
+import { BROKER_CONNECTED } from '../../sync-server/shared/market.ts';
 import type { OrderType } from '../../sync-server/shared/orders.ts';
 import { price as fmt, parsePrice } from '../format.ts';
 import { errorText, type PlainId, say, useT } from '../i18n/i18n.ts';
@@ -39,9 +40,6 @@ const TYPES: ReadonlyArray<[OrderType, PlainId, string]> = [
   ['market', 'ticket.market', 'm'],
   ['stop_limit', 'ticket.stopLimit', 't'],
 ];
-
-/** TStateCallback ROUTING's "broker connected" (API.md). */
-const BROKER_CONNECTED = 5;
 
 export function OrderTicket() {
   const t = useT();

@@ -5,7 +5,7 @@ import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import type { AccountOfUser, OrderMarket } from '../orders/service.ts';
 import { type Instrument, instrumentFor } from '../shared/instruments.ts';
-import type { ServerMessage } from '../shared/market.ts';
+import { BROKER_CONNECTED, type ServerMessage } from '../shared/market.ts';
 import type { Database } from '../store/db.ts';
 import { TickStore } from '../store/ticks.ts';
 import { AGENTS_TOPIC, AgentDirectory, type AgentNames } from './agents.ts';
@@ -178,7 +178,7 @@ export async function startMarket(opts: MarketOptions): Promise<Market> {
     // Orders go out only while the DLL is connected to the market and to the broker.
     tradable(ticker) {
       const s = feed.status;
-      return instruments.has(ticker) && s.connected && s.routing === 5;
+      return instruments.has(ticker) && s.connected && s.routing === BROKER_CONNECTED;
     },
     toAccount(accountId, message) {
       opts.publish(accountTopic(accountId), message);

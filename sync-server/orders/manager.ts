@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { jsonSafe, type NewDeadLetter } from '../deadLetters/queue.ts';
 import type { Logger } from '../log.ts';
 import { type Instrument, instrumentFor } from '../shared/instruments.ts';
+import { BROKER_CONNECTED } from '../shared/market.ts';
 import type { CostSchedule, DayPnl, OrderState, Position, RiskConfig } from '../shared/orders.ts';
 import { fullBucket, type TokenBucket } from '../tokenBucket.ts';
 import { AccountBook } from './accountBook.ts';
@@ -53,9 +54,6 @@ const STATUS_EVENT: Readonly<Record<ReportStatus, OrderEvent | null | undefined>
  * broker's position can trail its own order report by a moment.
  */
 const BROKER_REREAD_MS = 1_000;
-
-/** TStateCallback ROUTING's "broker connected" (API.md). */
-const BROKER_CONNECTED = 5;
 
 /** The type of an order made outside Tape, as its report shows it. */
 const externalType = (r: OrderReport) =>
@@ -287,7 +285,7 @@ export class OrderManager {
 
   /**
    * An order on one of Tape's accounts that Tape did not send: stored as external (its client id
-   * `ext-<local id>`) and brought to what the broker reports, like any order. False when it
+   * `ext-<local id>`) and brought to what the broker reports, like any order. Undefined when it
    * cannot be kept (an account or instrument Tape does not have): the caller letters it.
    */
   private async adoptExternal(report: OrderReport): Promise<OrderRow | undefined> {

@@ -424,6 +424,9 @@ export const B3_UTC_OFFSET_MS = -3 * 3_600_000;
 /** The B3 session day of an instant, as a day number: quotes and realized P&L start afresh when it changes. */
 export const b3Day = (ms: number) => Math.floor((ms + B3_UTC_OFFSET_MS) / 86_400_000);
 
+/** TStateCallback ROUTING's "broker connected" (API.md): orders go out only in it. */
+export const BROKER_CONNECTED = 5;
+
 export interface ConnectorStatus {
   readonly login: number | null;
   readonly routing: number | null;
