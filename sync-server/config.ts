@@ -129,6 +129,24 @@ const schema = z.object({
   TAPE_RAG_RATE: z.coerce.number().positive().max(10_000).default(20),
   TAPE_RAG_BURST: positiveInt.max(1_000).default(5),
   TAPE_RAG_CACHE_TTL_S: positiveInt.max(30 * 86_400).default(86_400),
+  // Web Push's VAPID keys (RFC 8292), base64url as web-push generates them: both or neither.
+  TAPE_VAPID_PUBLIC_KEY: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{87}$/, 'an uncompressed P-256 public key, base64url (87 characters)')
+    .optional(),
+  TAPE_VAPID_PRIVATE_KEY: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{43}$/, 'a P-256 private key, base64url (43 characters)')
+    .optional(),
+  TAPE_VAPID_SUBJECT: z
+    .string()
+    .regex(
+      /^(mailto:[^@\s]+@[^@\s]+|https:\/\/\S+)$/,
+      'a mailto: address or an https: URL the push services can reach you at',
+    )
+    .default('mailto:admin@localhost'),
+  // Tests only: push endpoints on http://127.0.0.1 (the local push receiver) are accepted.
+  TAPE_PUSH_ALLOW_LOOPBACK: z.enum(['0', '1']).default('0'),
 });
 
 export type Env = z.input<typeof schema>;
@@ -206,6 +224,13 @@ export interface Config {
     readonly burst: number;
     readonly cacheTtlS: number;
   };
+  /** Web Push: the VAPID keys when set (else generated once and kept in the database), the subject. */
+  readonly push: {
+    readonly vapid: { readonly publicKey: string; readonly privateKey: string } | undefined;
+    readonly subject: string;
+    /** Tests only: push endpoints on loopback http:// accepted. */
+    readonly allowLoopback: boolean;
+  };
 }
 
 export class ConfigError extends Error {
@@ -244,6 +269,11 @@ export function loadConfig(
   const twice = names.find((t, i) => names.indexOf(t) !== i);
   if (twice) {
     throw new ConfigError(`Invalid configuration:\n  TAPE_TICKERS: ${twice} is listed twice`);
+  }
+  if ((e.TAPE_VAPID_PUBLIC_KEY === undefined) !== (e.TAPE_VAPID_PRIVATE_KEY === undefined)) {
+    throw new ConfigError(
+      'Invalid configuration:\n  TAPE_VAPID_PUBLIC_KEY, TAPE_VAPID_PRIVATE_KEY: set both (a key pair) or neither (one is generated)',
+    );
   }
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(cwd, p));
   // An empty entry ("./docs,") would resolve to the working directory, node_modules and all.
@@ -322,6 +352,14 @@ export function loadConfig(
       questionsPerMinute: e.TAPE_RAG_RATE,
       burst: e.TAPE_RAG_BURST,
       cacheTtlS: e.TAPE_RAG_CACHE_TTL_S,
+    }),
+    push: Object.freeze({
+      vapid:
+        e.TAPE_VAPID_PUBLIC_KEY && e.TAPE_VAPID_PRIVATE_KEY
+          ? Object.freeze({ publicKey: e.TAPE_VAPID_PUBLIC_KEY, privateKey: e.TAPE_VAPID_PRIVATE_KEY })
+          : undefined,
+      subject: e.TAPE_VAPID_SUBJECT,
+      allowLoopback: e.TAPE_PUSH_ALLOW_LOOPBACK === '1',
     }),
   });
 }

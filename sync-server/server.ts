@@ -1,11 +1,14 @@
 import { join } from 'node:path';
 import { defaultLibraryPaths, ProfitConnector } from '../native/profitdll.ts';
+import { newVapidKeys, type VapidKeys, WebPushSender } from './alerts/push.ts';
+import { AlertService } from './alerts/service.ts';
 import { AuthService, type SocketCloser } from './auth/service.ts';
 import { type Collab, startCollab } from './collab/service.ts';
 import type { Config } from './config.ts';
 import { DeadLetterQueue } from './deadLetters/queue.ts';
 import { HealthMonitor } from './health.ts';
 import { accountRoutes } from './http/routes/accounts.ts';
+import { alertRoutes } from './http/routes/alerts.ts';
 import { assistantRoutes, RAG_SCOPE, RAG_TOKEN_TTL_S } from './http/routes/assistant.ts';
 import { auditRoutes } from './http/routes/audit.ts';
 import { authRoutes } from './http/routes/auth.ts';
@@ -26,6 +29,7 @@ import { listen, type RunningServer } from './http/uws.ts';
 import type { Logger } from './log.ts';
 import type { MarketFeed } from './market/feed.ts';
 import type { MarketService } from './market/service.ts';
+import { userTopic } from './market/session.ts';
 import { startMarket } from './market/start.ts';
 import type { TickWriter } from './market/writer.ts';
 import { createMetrics } from './metrics.ts';
@@ -35,6 +39,7 @@ import { startOrders } from './orders/service.ts';
 import { type RagService, startRag } from './rag/service.ts';
 import { BROKER_CONNECTED } from './shared/market.ts';
 import { AccountStore } from './store/accounts.ts';
+import { AlertStore } from './store/alerts.ts';
 import { AuditStore } from './store/audit.ts';
 import { BracketStore } from './store/brackets.ts';
 import { CollabStore } from './store/collab.ts';
@@ -59,6 +64,7 @@ export interface TapeServer {
   readonly orders: OrderManager | undefined;
   readonly brackets: Brackets | undefined;
   readonly orderStore: OrderStore;
+  readonly alerts: AlertService;
   readonly rag: RagService;
   /** Every REST route served, with its access rule (the authz matrix test walks them). */
   readonly routes: readonly Route[];
@@ -110,9 +116,17 @@ async function start(
 
   // A disable or a sign-out closes the user's sockets: those uWS holds once it listens.
   let closeSockets: SocketCloser = () => {};
-  const auth = await AuthService.create(new UserStore(db.sql), config, (id, reason) =>
-    closeSockets(id, reason),
-  );
+  const users = new UserStore(db.sql);
+  const auth = await AuthService.create(users, config, (id, reason) => closeSockets(id, reason));
+  // Web Push's key pair: the configured one, or one generated at the first start and kept like the JWT secret.
+  const vapid: VapidKeys = config.push.vapid
+    ? { ...config.push.vapid, subject: config.push.subject }
+    : {
+        ...(JSON.parse(
+          await users.secret('vapid', () => JSON.stringify(newVapidKeys(config.push.subject))),
+        ) as VapidKeys),
+        subject: config.push.subject,
+      };
   const collab = await startCollab({
     store: new CollabStore(db.sql),
     redisUrl: config.redisUrl,
@@ -164,7 +178,23 @@ async function start(
   });
   const orderStore = new OrderStore(db.sql);
   const bracketStore = new BracketStore(db.sql);
+  const alertStore = new AlertStore(db.sql);
+  const pushSender = new WebPushSender(vapid);
+  const alerts = new AlertService({
+    store: alertStore,
+    market: { instruments: market.instruments, quote: (ticker) => market.service.quote(ticker) },
+    delivery: {
+      toUser: (userId, message) => publish(userTopic(userId), message),
+      connected: (userId) => market.endpoint.connected(userId),
+      push: (target, payload) => pushSender.send(target, payload),
+    },
+    accountOf: (userId) => orderStore.accountOf(userId),
+    log,
+  });
+  await alerts.start();
+  market.service.watchTrades(alerts);
   const orders = startOrders({
+    alerts,
     store: orderStore,
     brackets: bracketStore,
     dll: connector,
@@ -235,6 +265,12 @@ async function start(
       // What the DLL knows once routing has reached the broker (5: broker connected).
       brokerAccounts: () => (market.feed.status.routing === BROKER_CONNECTED ? connector.accounts() : null),
     }),
+    ...alertRoutes({
+      alerts,
+      store: alertStore,
+      vapidPublicKey: vapid.publicKey,
+      allowLoopback: config.push.allowLoopback,
+    }),
     ...assistantRoutes({
       rag,
       mint: (p) => auth.tokens.sign(p, RAG_SCOPE, RAG_TOKEN_TTL_S),
@@ -270,6 +306,7 @@ async function start(
   const stop = async (server: RunningServer | undefined) => {
     server?.close();
     health.stop();
+    alerts.stop();
     await collab.close();
     await rag.close();
     // Orders first: a read of an order the DLL announced finishes before the DLL is finalized.
@@ -316,6 +353,7 @@ async function start(
     orders: orders.manager,
     brackets: orders.brackets,
     orderStore,
+    alerts,
     rag,
     routes,
     async close() {

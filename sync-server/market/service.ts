@@ -59,6 +59,13 @@ export interface MarketServiceDeps {
   readonly log: Logger;
 }
 
+/** What watches each batch of trades with the quote before and after it (users' alerts). */
+export interface TradeWatch {
+  /** Whether anything watches the ticker: the quotes are not built for one nobody watches. */
+  watches(ticker: string): boolean;
+  trades(ticker: string, before: Quote | undefined, trades: readonly Trade[], after: Quote | undefined): void;
+}
+
 /** What a subscriber must be sent to catch up from a sequence, then go live. */
 export type CatchUp =
   | { readonly kind: 'replay'; readonly frames: Uint8Array[]; readonly from: number; readonly to: number }
@@ -89,6 +96,7 @@ export class MarketService implements FeedSinks {
   private readonly backfills = new Map<string, BackfillStatus>();
   readonly tickerList: string[];
   readonly instruments: InstrumentInfo[];
+  private watch: TradeWatch | undefined;
 
   constructor(private readonly deps: MarketServiceDeps) {
     this.tickerList = deps.tickers.map((t) => t.ticker);
@@ -123,6 +131,11 @@ export class MarketService implements FeedSinks {
     }
   }
 
+  /** From now on each batch of trades is shown to `watch` once it has been published. */
+  watchTrades(watch: TradeWatch) {
+    this.watch = watch;
+  }
+
   // ---- FeedSinks: called by the feed after each drain ----
 
   trades(instrument: Instrument, trades: Trade[]) {
@@ -154,12 +167,17 @@ export class MarketService implements FeedSinks {
         this.rings.set(t.ticker, new TradeRing(this.deps.ringCapacity));
       (this.rings.get(t.ticker) as TradeRing).push(t);
     }
+    // Live trades only: a backfill's are the session's past, no alert fires on them.
+    const watched = store && this.watch?.watches(instrument.ticker) === true;
+    const before = watched ? this.quotes.get(instrument.ticker) : undefined;
     this.quotes.apply(instrument.ticker, instrument.exchange, trades);
     this.foldCandle(instrument.ticker, trades);
     if (store) this.deps.store(trades);
     this.deps.agents?.learn(trades);
     // Encoded once, published as bytes to every subscriber of the ticker.
     this.deps.publish(topicFor('trades', instrument.ticker), encodeTrades(instrument.ticker, trades));
+    // After the publish: the alerts' evaluation does not delay the frame.
+    if (watched) this.watch?.trades(instrument.ticker, before, trades, this.quotes.get(instrument.ticker));
   }
 
   /**

@@ -95,6 +95,9 @@ const FLOOD_QUIET_MS = 1_000;
 /** The topic of one account's order and position events: only its users' sockets join it. */
 export const accountTopic = (accountId: string) => `acct/${accountId}`;
 
+/** The topic of one user's own messages (their alerts' firings): only that user's sockets join it. */
+export const userTopic = (userId: number) => `user/${userId}`;
+
 /** What admins' sockets get and nobody else's: the open dead letters (`deadLetters`). */
 export const ADMIN_TOPIC = 'admin';
 
@@ -136,12 +139,15 @@ export interface MarketEndpoint extends WsEndpoint<State> {
   publish(topic: string, message: Uint8Array | string): void;
   /** Open /ws sockets. */
   readonly sockets: number;
+  /** Whether the user has a /ws socket open (the app is running somewhere): alerts reach it there. */
+  connected(userId: number): boolean;
 }
 
 export function marketEndpoint(deps: MarketSessionDeps): MarketEndpoint {
   const wm = deps.watermarks ?? DEFAULT_WATERMARKS;
   const rate = deps.controlRate ?? CONTROL_RATE;
   const sessions = new Map<WsSession, State>();
+  const perUser = new Map<number, number>();
   const batcher = new SocketBatcher();
   // Everything sent to a socket goes through here: in batch mode, after what it holds.
   const out = (s: WsSession, message: Uint8Array | string, binary: boolean) => {
@@ -351,6 +357,8 @@ export function marketEndpoint(deps: MarketSessionDeps): MarketEndpoint {
       const agents = deps.market.agents();
       if (agents.length > 0) send(session, { type: 'agents', agents });
       session.subscribe(AGENTS_TOPIC);
+      session.subscribe(userTopic(session.principal.userId));
+      perUser.set(session.principal.userId, (perUser.get(session.principal.userId) ?? 0) + 1);
       if (state.admin) {
         session.subscribe(ADMIN_TOPIC);
         const open = deps.openLetters?.last;
@@ -477,6 +485,10 @@ export function marketEndpoint(deps: MarketSessionDeps): MarketEndpoint {
       if (state.admin) deps.openLetters?.unwatch();
       if (state.batch) batcher.remove(state.batch);
       sessions.delete(session);
+      const left = (perUser.get(session.principal.userId) ?? 1) - 1;
+      if (left > 0) perUser.set(session.principal.userId, left);
+      else perUser.delete(session.principal.userId);
     },
+    connected: (userId) => perUser.has(userId),
   };
 }

@@ -5,6 +5,7 @@ import type { Logger } from '../log.ts';
 import type { Instrument } from '../shared/instruments.ts';
 import { type BracketEvents, type BracketRepository, Brackets } from './brackets.ts';
 import { OrderManager } from './manager.ts';
+import type { OrderRow } from './model.ts';
 import type { MarketLookup, OrderEvents, OrderRepository } from './ports.ts';
 import { invalidOrderLetter, ProfitDllAdapter } from './profitDllAdapter.ts';
 import { riskConfig } from './risk.ts';
@@ -52,6 +53,8 @@ export interface OrdersOptions {
   readonly dll: ProfitConnector;
   readonly profitDll: Pick<Config['profitDll'], 'routing' | 'routingPassword'>;
   readonly market: OrderMarket;
+  /** Told every order event after the account's sockets (the users' order alerts). */
+  readonly alerts?: { order(o: OrderRow): void };
   readonly deadLetters: { add(letter: NewDeadLetter): void };
   readonly log: Logger;
 }
@@ -108,6 +111,7 @@ export function startOrders(opts: OrdersOptions): Orders {
     order: (o) => {
       pushes.order(o);
       brackets?.onOrder(o);
+      opts.alerts?.order(o);
     },
     position: (account, ticker, p, day, broker) => {
       pushes.position(account, ticker, p, day, broker);

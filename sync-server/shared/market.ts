@@ -1,3 +1,4 @@
+import type { AlertFiringJson, AlertJson, NotificationPayload } from './alerts.ts';
 // Tape's market-data wire protocol on /ws, shared by the server and the app (no Node imports).
 // Control messages are JSON text frames with a `type`; market events are binary frames in the
 // layout below, encoded once per batch and published as bytes. See docs/protocol.md.
@@ -531,6 +532,15 @@ export type ServerMessage =
   | { type: 'order'; order: OrderJson }
   | { type: 'bracket'; bracket: BracketJson }
   | { type: 'position'; account: string; position: PositionJson; day: DayPnl }
+  /**
+   * To the user's own sockets: one of their alerts fired (alerts/service.ts); `notification` is
+   * what to show when Tape is in the background, null when quiet hours or the rate held it.
+   */
+  | { type: 'alert'; alert: AlertJson; firing: AlertFiringJson; notification: NotificationPayload | null }
+  /** One of the user's alerts changed by itself (it expired). */
+  | { type: 'alertChanged'; alert: AlertJson }
+  /** The firings the user's rate held back in the last minute, told as one notification. */
+  | { type: 'alertSummary'; count: number; notification: NotificationPayload }
   /** To admins' sockets only: the open dead letters, at connect and whenever the number changes. */
   | { type: 'deadLetters'; open: number }
   | { type: 'error'; code: string; message: string }
