@@ -44,23 +44,11 @@ export default defineConfig({
           { src: '/icons/maskable-512.png', sizes: '512x512', type: 'image/png', purpose: 'maskable' },
         ],
       },
-      workbox: {
-        globPatterns: ['**/*.{js,css,html,svg,png,webmanifest}'],
-        navigateFallback: '/index.html',
-        navigateFallbackDenylist: [/^\/api\//, /^\/ws/, /^\/yjs\//, /^\/(healthz|readyz|metrics)$/],
-        runtimeCaching: [
-          {
-            // Candle history: fresh when online, the last answer when offline.
-            urlPattern: ({ url }) => url.pathname === '/api/v1/market/candles',
-            handler: 'NetworkFirst',
-            options: {
-              cacheName: 'candles',
-              networkTimeoutSeconds: 3,
-              expiration: { maxEntries: 200, maxAgeSeconds: 7 * 86_400 },
-            },
-          },
-        ],
-      },
+      // Our own worker (app/sw.ts): the precache, the candles' cache, and the alerts' notifications.
+      strategies: 'injectManifest',
+      srcDir: '.',
+      filename: 'sw.ts',
+      injectManifest: { globPatterns: ['**/*.{js,css,html,svg,png,webmanifest}'] },
     }),
   ],
   build: { outDir: '../dist', emptyOutDir: true, sourcemap: true },

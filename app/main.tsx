@@ -1,5 +1,6 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
+import { openStartLink } from './alerts/links.ts';
 import { App } from './App.tsx';
 import { startServiceWorker } from './pwa.ts';
 import { resumeSession } from './state/session.ts';
@@ -7,6 +8,7 @@ import './styles.css';
 
 resumeSession();
 startServiceWorker();
+openStartLink();
 
 createRoot(document.getElementById('root') as HTMLElement).render(
   <StrictMode>

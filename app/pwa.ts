@@ -1,5 +1,6 @@
 import { registerSW } from 'virtual:pwa-register';
 import { create } from 'zustand';
+import { openLink } from './alerts/links.ts';
 
 // The service worker: the app shell works offline; a new version is offered, never forced.
 
@@ -24,6 +25,10 @@ export const usePwa = create<PwaState>(() => ({
 
 export function startServiceWorker() {
   if (!('serviceWorker' in navigator)) return;
+  // A notification clicked while Tape was open: the worker says where to go.
+  navigator.serviceWorker.addEventListener('message', (e: MessageEvent<{ type?: unknown; url?: unknown }>) => {
+    if (e.data?.type === 'open' && typeof e.data.url === 'string') openLink(e.data.url);
+  });
   update = registerSW({
     immediate: true,
     onNeedRefresh: () => usePwa.setState({ updateReady: true }),

@@ -351,6 +351,15 @@ export const pt = {
   'alert.filled': 'Executada: {side} {ticker} {filled}/{qty} @ {price}',
   'alert.rejected': 'Rejeitada: {side} {ticker}: {reason}',
   'alert.noReason': 'sem motivo informado',
+  'notify.priceAbove': 'Alerta: {ticker} subiu a {level} (negociado a {price})',
+  'notify.priceBelow': 'Alerta: {ticker} caiu a {level} (negociado a {price})',
+  'notify.change': 'Alerta: {ticker} {change} no dia, passou de {level} (negociado a {price})',
+  'notify.volume': 'Alerta: {ticker} negociou mais de {level} no dia (último {price})',
+  'notify.order': 'Alerta de ordem: {ticker}',
+  'notify.summary': {
+    one: 'Mais {count} alerta disparou no último minuto',
+    other: 'Mais {count} alertas dispararam no último minuto',
+  },
 
   // Catch-up gaps
   'gap.more': '{names} e mais {n}',
@@ -1247,6 +1256,15 @@ export const en: { readonly [K in MessageId]: Shape<(typeof pt)[K]> } = {
   'alert.filled': 'Filled {side} {ticker} {filled}/{qty} @ {price}',
   'alert.rejected': 'Rejected {side} {ticker}: {reason}',
   'alert.noReason': 'no reason given',
+  'notify.priceAbove': 'Alert: {ticker} rose to {level} (traded at {price})',
+  'notify.priceBelow': 'Alert: {ticker} fell to {level} (traded at {price})',
+  'notify.change': 'Alert: {ticker} {change} on the day, past {level} (traded at {price})',
+  'notify.volume': 'Alert: {ticker} traded over {level} today (last {price})',
+  'notify.order': 'Order alert: {ticker}',
+  'notify.summary': {
+    one: '{count} more alert fired in the last minute',
+    other: '{count} more alerts fired in the last minute',
+  },
 
   // Catch-up gaps
   'gap.more': '{names} and {n} more',

@@ -1,5 +1,6 @@
 import type { BackfillStatus, InstrumentInfo } from '../../sync-server/shared/market.ts';
 import type { BracketJson, DayPnl, OrderJson, PositionJson } from '../../sync-server/shared/orders.ts';
+import { onAlertChanged, onAlertFired, onAlertSummary } from '../alerts/notify.ts';
 import { socketTicket } from '../api/client.ts';
 import { keys } from '../api/keys.ts';
 import { pushQueryData, queryClient } from '../api/queryClient.ts';
@@ -91,6 +92,9 @@ export function startLiveSocket(): () => void {
         pushQueryData<BracketJson[]>(keys.brackets(), (prev) => upsertBracket(prev ?? [], msg.bracket));
       else if (msg.type === 'deadLetters') useAdmin.getState().setOpenLetters(msg.open);
       else if (msg.type === 'backfill') onBackfill(msg);
+      else if (msg.type === 'alert') onAlertFired(msg.firing, msg.notification);
+      else if (msg.type === 'alertChanged') onAlertChanged();
+      else if (msg.type === 'alertSummary') onAlertSummary(msg.count, msg.notification);
       else if (msg.type === 'error') console.warn(`server: ${msg.code}: ${msg.message}`);
     },
   });

@@ -1,9 +1,10 @@
-import { Fragment, useState } from 'react';
+import { Fragment, useEffect, useState } from 'react';
 import { b3Time, price } from '../format.ts';
 import { errorText, say, useT } from '../i18n/i18n.ts';
 import { CacheAge } from '../screens/CacheAge.tsx';
 import { useMarket } from '../state/market.ts';
 import { useSession } from '../state/session.ts';
+import { useUi } from '../state/ui.ts';
 import { useCancelAll, useCancelOrder, useFills, useOrders } from './api.ts';
 import { isWorking, SENDING } from './blotter.ts';
 import { OrderDetail } from './OrderDetail.tsx';
@@ -12,6 +13,11 @@ import { orderWhat, rejectText, sideText, stateText } from './words.ts';
 /** Orders of the trader's account, newest first, with cancel, change and each one's events; fills below. */
 export function Blotter() {
   const [open, setOpen] = useState<number>();
+  // A notification's link to an order opens its details here.
+  const linked = useUi((s) => s.openOrder);
+  useEffect(() => {
+    if (linked !== undefined) setOpen(linked);
+  }, [linked]);
   const t = useT();
   const orders = useOrders();
   const fills = useFills();

@@ -13,11 +13,14 @@ interface UiState {
   adminSection: AdminSection;
   /** The account the Risk screen opens on (the Accounts screen's link to it). */
   riskAccount: string | undefined;
+  /** The order whose details the blotter opens (a notification's link to it). */
+  openOrder: number | undefined;
   setView(view: View): void;
   selectTicker(ticker: string): void;
   openTicket(side: 'buy' | 'sell'): void;
   setAdminSection(section: AdminSection): void;
   showRisk(account: string): void;
+  showOrder(id: number): void;
 }
 
 export const useUi = create<UiState>((set) => ({
@@ -27,9 +30,11 @@ export const useUi = create<UiState>((set) => ({
   ticketRequest: undefined,
   adminSection: 'users',
   riskAccount: undefined,
+  openOrder: undefined,
   setView: (view) => set({ view }),
   selectTicker: (ticker) => set({ ticker }),
   openTicket: (side) => set({ ticketRequest: { side, at: Date.now() }, view: 'trade' }),
   setAdminSection: (adminSection) => set({ adminSection }),
   showRisk: (riskAccount) => set({ riskAccount, view: 'risk' }),
+  showOrder: (openOrder) => set({ openOrder, view: 'trade' }),
 }));

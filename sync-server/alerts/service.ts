@@ -569,7 +569,7 @@ function expiryOf(
   now: number,
 ): { expiry: Alert['expiry']; expiresAt: number | null } {
   if (!e || e.kind === 'session') return { expiry: 'session', expiresAt: sessionEnd(now) };
-  if (e.kind === 'never') return { expiry: 'never', expiresAt: null };
+  if (e.kind !== 'date') return { expiry: 'never', expiresAt: null };
   const at = Date.parse(e.at);
   if (!Number.isFinite(at))
     throw new AlertError(422, 'invalid_expiry', 'an expiry date is an ISO date and time');
