@@ -5,8 +5,7 @@
 import { fork } from 'node:child_process';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { PUBLISH_DELAY_BUCKETS } from '../sync-server/metrics.ts';
-import { metric } from '../sync-server/testing/metrics.ts';
+import { MAX_ALERTS_PER_USER } from '../sync-server/shared/alerts.ts';
 import { login, startTestServer } from '../sync-server/testing/server.ts';
 import { until } from '../sync-server/testing/until.ts';
 
@@ -14,6 +13,9 @@ const RATE = Number(process.env.BENCH_RATE ?? 20_000);
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 50);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const TICKERS = 6;
+/** BENCH_ALERTS=10000: the users' alerts, evaluated in alternate windows (ROUNDS of each). */
+const ALERTS = Number(process.env.BENCH_ALERTS ?? 0);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 
 const backend = process.env.DATABASE_URL ? 'postgres' : 'pglite';
 const t = await startTestServer(backend, { TAPE_SIM_RATE: String(RATE / TICKERS) });
@@ -31,55 +33,131 @@ await new Promise<void>((r) =>
   child.on('message', (m: { connected?: number }) => m.connected !== undefined && r()),
 );
 await new Promise((r) => setTimeout(r, 1000)); // warm-up
+
+/**
+ * `n` alerts of 200-alert users over the six tickers, levels within ±1 % of the last price (and
+ * changes, volumes) so they keep crossing: each repeats after the shortest cooldown (10 s).
+ */
+async function makeAlerts(n: number): Promise<number> {
+  let made = 0;
+  for (let u = 0; made < n; u++) {
+    const res = await fetch(`${t.url}/api/v1/users`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ username: `bench-alerts-${u}`, password: 'bench-alerts-password', role: 'trader' }),
+    });
+    const { user } = (await res.json()) as { user: { id: number } };
+    for (let i = 0; i < MAX_ALERTS_PER_USER && made < n; i++) {
+      const ticker = t.server.market.tickerList[made % TICKERS] as string;
+      const q = t.server.market.quote(ticker);
+      if (!q) throw new Error(`no quote of ${ticker} yet`);
+      const k = made % 10;
+      const spread = ((made * 7919) % 200) / 10_000 - 0.01;
+      const level = q.last * (1 + spread);
+      const kind = k < 4 ? 'price_above' : k < 8 ? 'price_below' : k === 8 ? 'change_above' : 'volume_above';
+      const threshold =
+        kind === 'price_above'
+          ? Math.max(level, q.last * 1.0005)
+          : kind === 'price_below'
+            ? Math.min(level, q.last * 0.9995)
+            : kind === 'change_above'
+              ? 0.5 + (made % 5) / 10
+              : q.volume + 10_000 + made;
+      await t.server.alerts
+        .create(user.id, { kind, ticker, threshold, repeat: true, cooldownS: 10, expiry: { kind: 'never' } })
+        .then(() => made++)
+        .catch(() => made++);
+    }
+  }
+  return t.server.alerts.activeCount;
+}
 child.send('latencies'); // discard warm-up samples
 await new Promise((r) => child.once('message', r));
 const loop = monitorEventLoopDelay({ resolution: 1 });
 loop.enable();
-/** The server's own share: its capture-to-publish histogram (per ticker per drain), cumulative. */
-const publishBuckets = async () => {
-  const buckets = new Map<number, number>();
-  for (const le of PUBLISH_DELAY_BUCKETS)
-    buckets.set(le, await metric(t.url, 'tape_market_publish_delay_seconds_bucket', `le="${le}"`));
-  buckets.set(Number.POSITIVE_INFINITY, await metric(t.url, 'tape_market_publish_delay_seconds_count'));
-  return buckets;
+/** The server's own share, each drain's capture stamp → publish of a ticker's trades, as it observes it. */
+const publishDelays: number[] = [];
+const feedMetrics = (t.server.feed as unknown as { metrics: { publishDelay: { observe(s: number): void } } })
+  .metrics;
+const observe = feedMetrics.publishDelay.observe.bind(feedMetrics.publishDelay);
+feedMetrics.publishDelay.observe = (seconds: number) => {
+  publishDelays.push(seconds * 1000);
+  observe(seconds);
 };
-const publishBefore = await publishBuckets();
-const startSeq = t.server.market.lastSeq('PETR4');
-await new Promise((r) => setTimeout(r, SECONDS * 1000));
-const samples = await new Promise<number[]>((resolve) => {
-  const on = (m: { latencies?: number[] }) => {
-    if (!m.latencies) return;
-    child.off('message', on);
-    resolve(m.latencies);
-  };
-  child.on('message', on);
-  child.send('latencies');
-});
-const produced = (t.server.market.lastSeq('PETR4') - startSeq) * TICKERS;
-samples.sort((a, b) => a - b);
-const q = (p: number) =>
-  (samples[Math.min(samples.length - 1, Math.floor(p * samples.length))] as number).toFixed(2);
-console.log(
-  `| rate (events/s) | subscribers | samples | p50 ms | p99 ms | p99.9 ms | max ms |\n|---|---|---|---|---|---|---|`,
-);
-console.log(
-  `| ~${Math.round(produced / SECONDS).toLocaleString('en')} | ${CLIENTS} | ${samples.length.toLocaleString('en')} | ${q(0.5)} | ${q(0.99)} | ${q(0.999)} | ${(samples.at(-1) as number).toFixed(2)} |`,
-);
-loop.disable();
-const publishAfter = await publishBuckets();
-const drains = [...publishAfter].map(([le, n]) => [le, n - (publishBefore.get(le) ?? 0)] as const);
-const total = drains.at(-1)?.[1] ?? 0;
-const bound = (p: number) => {
-  const le = drains.find(([, n]) => n >= p * total)?.[0] ?? Number.NaN;
-  return Number.isFinite(le) ? `≤ ${le * 1000} ms` : 'over 1 s';
+
+/** One window of SECONDS: the subscribers' latencies and the server's publish delays in it. */
+async function measure(seconds: number) {
+  publishDelays.length = 0;
+  const startSeq = t.server.market.lastSeq('PETR4');
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  const samples = await new Promise<number[]>((resolve) => {
+    const on = (m: { latencies?: number[] }) => {
+      if (!m.latencies) return;
+      child.off('message', on);
+      resolve(m.latencies);
+    };
+    child.on('message', on);
+    child.send('latencies');
+  });
+  const produced = (t.server.market.lastSeq('PETR4') - startSeq) * TICKERS;
+  return { samples, publish: [...publishDelays], rate: Math.round(produced / seconds) };
+}
+
+const quantile = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(p * s.length))] ?? Number.NaN;
 };
-const within5 = drains.find(([le]) => le === 0.005)?.[1] ?? 0;
-console.log(
-  `server share (capture stamp → publish, ${total.toLocaleString('en')} ticker drains): p50 ${bound(0.5)}, p99 ${bound(0.99)}, ${((100 * within5) / Math.max(1, total)).toFixed(2)} % within 5 ms`,
-);
+const ms = (v: number) => v.toFixed(2);
+
+if (ALERTS === 0) {
+  const { samples, publish, rate } = await measure(SECONDS);
+  console.log(
+    `| rate (events/s) | subscribers | samples | p50 ms | p99 ms | p99.9 ms | max ms |\n|---|---|---|---|---|---|---|`,
+  );
+  console.log(
+    `| ~${rate.toLocaleString('en')} | ${CLIENTS} | ${samples.length.toLocaleString('en')} | ${ms(quantile(samples, 0.5))} | ${ms(quantile(samples, 0.99))} | ${ms(quantile(samples, 0.999))} | ${ms(Math.max(...samples))} |`,
+  );
+  const within5 = publish.filter((d) => d <= 5).length;
+  console.log(
+    `server share (capture stamp → publish, ${publish.length.toLocaleString('en')} ticker drains): p50 ${ms(quantile(publish, 0.5))} ms, p99 ${ms(quantile(publish, 0.99))} ms, ${((100 * within5) / Math.max(1, publish.length)).toFixed(2)} % within 5 ms`,
+  );
+} else {
+  // The same server, its alerts' evaluation switched off and on in alternate windows, so drift
+  // over the run (the machine, the database's growth) falls on both sides alike.
+  const alerts = await makeAlerts(ALERTS);
+  const idle = { watches: () => false, trades: () => {} };
+  const rows: { on: boolean; p50: number; p99: number; e2e99: number; drains: number }[] = [];
+  for (let i = 0; i < 2 * ROUNDS; i++) {
+    const on = i % 2 === 1;
+    t.server.market.watchTrades(on ? t.server.alerts : idle);
+    const { samples, publish } = await measure(SECONDS / (2 * ROUNDS));
+    rows.push({
+      on,
+      p50: quantile(publish, 0.5),
+      p99: quantile(publish, 0.99),
+      e2e99: quantile(samples, 0.99),
+      drains: publish.length,
+    });
+  }
+  const [fired] = await t.server.orderStore.sql<{ n: number }[]>`select count(*)::int as n from alert_firings`;
+  console.log(`${alerts.toLocaleString('en')} active alerts over ${TICKERS} tickers; ${fired?.n ?? 0} firings in the run`);
+  console.log('| alerts | windows | publish delay p50 ms (median of windows) | p99 ms (median) | p99 per window | whole path p99 ms (median) |');
+  console.log('|---|---|---|---|---|---|');
+  const median = (xs: number[]) => quantile(xs, 0.5);
+  for (const on of [false, true]) {
+    const w = rows.filter((r) => r.on === on);
+    console.log(
+      `| ${on ? 'on' : 'off'} | ${w.length} | ${ms(median(w.map((r) => r.p50)))} | ${ms(median(w.map((r) => r.p99)))} | ${w.map((r) => ms(r.p99)).join(' / ')} | ${ms(median(w.map((r) => r.e2e99)))} |`,
+    );
+  }
+  const off99 = median(rows.filter((r) => !r.on).map((r) => r.p99));
+  const on99 = median(rows.filter((r) => r.on).map((r) => r.p99));
+  console.log(`publish-delay p99 change with the alerts: ${on99 - off99 >= 0 ? '+' : ''}${ms(on99 - off99)} ms (goal < 0.5 ms)`);
+}
 console.log(
   `server event-loop delay: p50 ${(loop.percentile(50) / 1e6).toFixed(2)} ms, p99 ${(loop.percentile(99) / 1e6).toFixed(2)} ms, max ${(loop.max / 1e6).toFixed(2)} ms`,
 );
+loop.disable();
 child.send('exit');
 await t.close();
 process.exit(0);

@@ -44,6 +44,8 @@ export interface AlertServiceDeps {
   readonly accountOf: (userId: number) => Promise<string | undefined>;
   readonly log: Logger;
   readonly now?: () => number;
+  /** The rate's window (default a minute; tests shorten it). */
+  readonly rateWindowMs?: number;
 }
 
 /** Repeating market alerts wait at least this long between firings (the default is 5 minutes). */
@@ -53,6 +55,7 @@ const MAX_COOLDOWN_S = 86_400;
 /** How often expired alerts are looked for. */
 const EXPIRY_SWEEP_MS = 5_000;
 const RATE_WINDOW_MS = 60_000;
+
 
 type MarketKind = WatchedAlert['kind'];
 const isMarketKind = (a: Pick<Alert, 'kind'>): a is Alert & { kind: MarketKind } => a.kind !== 'order';
@@ -105,9 +108,11 @@ export class AlertService {
   private readonly windows = new Map<number, RateWindow>();
   private sweep: NodeJS.Timeout | undefined;
   private readonly now: () => number;
+  private readonly rateWindowMs: number;
 
   constructor(private readonly deps: AlertServiceDeps) {
     this.now = deps.now ?? Date.now;
+    this.rateWindowMs = deps.rateWindowMs ?? RATE_WINDOW_MS;
   }
 
   /** Loads the active alerts and starts the expiry sweep. */
@@ -245,7 +250,7 @@ export class AlertService {
     const s = await this.settings(userId);
     if (inQuietHours(s, at)) return 'quiet';
     let w = this.windows.get(userId);
-    if (!w || at - w.start >= RATE_WINDOW_MS) {
+    if (!w || at - w.start >= this.rateWindowMs) {
       if (w) clearTimeout(w.timer);
       w = { start: at, sent: 0, held: [], timer: undefined };
       this.windows.set(userId, w);
@@ -270,7 +275,7 @@ export class AlertService {
         this.tell(userId, { type: 'alertSummary', count: w.held.length, notification });
         void this.pushTo(userId, notification);
       },
-      Math.max(0, w.start + RATE_WINDOW_MS - this.now()),
+      Math.max(0, w.start + this.rateWindowMs - this.now()),
     );
     w.timer.unref();
   }
