@@ -9,7 +9,9 @@ import { notificationOptions, parseNotification } from './alerts/notification.ts
 // while Tape is closed, and opened on the ticker or the order when clicked. A new version waits
 // for the trader to accept it (pwa.ts), never mid-order.
 
-declare const self: ServiceWorkerGlobalScope & { __WB_MANIFEST: Array<{ url: string; revision: string | null }> };
+declare const self: ServiceWorkerGlobalScope & {
+  __WB_MANIFEST: Array<{ url: string; revision: string | null }>;
+};
 
 precacheAndRoute(self.__WB_MANIFEST);
 cleanupOutdatedCaches();

@@ -69,8 +69,22 @@ export function createMetrics() {
     help: 'Trades written to the database',
     registers: [registry],
   });
+  const alertFirings = new Counter({
+    name: 'tape_alert_firings_total',
+    help: "Users' alerts fired, by how they were told (sent, quiet, rate)",
+    labelNames: ['notified'] as const,
+    registers: [registry],
+  });
+  const pushes = new Counter({
+    name: 'tape_push_total',
+    help: 'Web Push requests by outcome (sent, gone: the subscription dropped, failed)',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
   return {
     registry,
+    alertFirings,
+    pushes,
     wsBackpressure,
     slowConsumerClosed,
     deadLetters,

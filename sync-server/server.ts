@@ -190,6 +190,10 @@ async function start(
     },
     accountOf: (userId) => orderStore.accountOf(userId),
     log,
+    count: {
+      fired: (notified) => metrics.alertFirings.inc({ notified }),
+      pushed: (outcome) => metrics.pushes.inc({ outcome }),
+    },
   });
   await alerts.start();
   market.service.watchTrades(alerts);

@@ -23,7 +23,12 @@ export function firingText(f: AlertFiringJson): Text {
       return msg('notify.priceBelow', { ticker, level: price(f.threshold, digits), price: at });
     case 'change_above':
     case 'change_below':
-      return msg('notify.change', { ticker, change: percent(f.value), level: percent(f.threshold), price: at });
+      return msg('notify.change', {
+        ticker,
+        change: percent(f.value),
+        level: percent(f.threshold),
+        price: at,
+      });
     case 'volume_above':
       return msg('notify.volume', { ticker, level: (f.threshold ?? 0).toLocaleString('pt-BR'), price: at });
     case 'order':

@@ -9,10 +9,10 @@ import { AlertStore } from '../store/alerts.ts';
 import type { Database } from '../store/db.ts';
 import { createTestUser, testBackends } from '../store/testing.ts';
 import { sampleTrade } from '../testing/market.ts';
+import { type PushReceiver, startPushReceiver } from '../testing/pushReceiver.ts';
 import { until } from '../testing/until.ts';
 import { newVapidKeys, WebPushSender } from './push.ts';
-import { type AlertService as Service, AlertService, inQuietHours, orderEvent } from './service.ts';
-import { startPushReceiver, type PushReceiver } from '../testing/pushReceiver.ts';
+import { AlertService, inQuietHours, orderEvent, type AlertService as Service } from './service.ts';
 
 // The alerts capability over a real store: what a user may make (snapped, limited, refused with
 // a reason), that a batch of trades fires what it crosses once, that an order alert follows the
@@ -149,18 +149,29 @@ describe.each(testBackends())('alerts on $name', (backend) => {
     const made = await service.create(alice, { kind: 'price_above', ticker: 'PETR4', threshold: 39.004 });
     expect(made.alert.threshold).toBe(39);
     expect(made.snappedFrom).toBe(39.004);
-    expect((await refused(service.create(alice, { kind: 'price_above', ticker: 'PETR4', threshold: 50 }))).code).toBe(
-      'outside_limits',
+    expect(
+      (await refused(service.create(alice, { kind: 'price_above', ticker: 'PETR4', threshold: 50 }))).code,
+    ).toBe('outside_limits');
+    const past = await refused(
+      service.create(alice, { kind: 'price_above', ticker: 'PETR4', threshold: 38 }),
     );
-    const past = await refused(service.create(alice, { kind: 'price_above', ticker: 'PETR4', threshold: 38 }));
     expect(past.code).toBe('already_past');
     expect(past.message).toContain('38,50');
-    expect((await refused(service.create(alice, { kind: 'price_below', ticker: 'XPTO3', threshold: 1 }))).code).toBe(
-      'unknown_ticker',
-    );
     expect(
-      (await refused(service.create(alice, { kind: 'price_above', ticker: 'PETR4', threshold: 40, repeat: true, cooldownS: 1 })))
-        .code,
+      (await refused(service.create(alice, { kind: 'price_below', ticker: 'XPTO3', threshold: 1 }))).code,
+    ).toBe('unknown_ticker');
+    expect(
+      (
+        await refused(
+          service.create(alice, {
+            kind: 'price_above',
+            ticker: 'PETR4',
+            threshold: 40,
+            repeat: true,
+            cooldownS: 1,
+          }),
+        )
+      ).code,
     ).toBe('invalid_cooldown');
     // Bob sees none of Alice's, and cannot touch it.
     expect(await service.list(bob)).toEqual([]);
@@ -234,7 +245,10 @@ describe.each(testBackends())('alerts on $name', (backend) => {
   it('order alerts follow the account: fills, a broker cancel, not Tape’s own cancel nor another account', async () => {
     service = make();
     await service.start();
-    await service.create(alice, { kind: 'order', orderEvents: ['filled', 'partially_filled', 'cancelled', 'rejected'] });
+    await service.create(alice, {
+      kind: 'order',
+      orderEvents: ['filled', 'partially_filled', 'cancelled', 'rejected'],
+    });
     service.order(order({ id: 10, state: 'new' }));
     service.order(order({ id: 10, state: 'partially_filled', filledQty: 40, avgFillPrice: 38.5 }));
     service.order(order({ id: 10, state: 'filled', filledQty: 100, avgFillPrice: 38.52 }));
@@ -249,7 +263,9 @@ describe.each(testBackends())('alerts on $name', (backend) => {
     service.order(order({ id: 13, accountId: 'ACC-2', state: 'filled', filledQty: 100, avgFillPrice: 38.5 }));
     await until(() => firings(alice).length === 3, 'three order firings');
     await new Promise((r) => setTimeout(r, 50));
-    const events = firings(alice).map((m) => (m as Extract<ServerMessage, { type: 'alert' }>).firing.orderEvent);
+    const events = firings(alice).map(
+      (m) => (m as Extract<ServerMessage, { type: 'alert' }>).firing.orderEvent,
+    );
     expect(events.sort()).toEqual(['cancelled', 'filled', 'partially_filled']);
     const fill = firings(alice)
       .map((m) => m as Extract<ServerMessage, { type: 'alert' }>)
@@ -290,7 +306,12 @@ describe.each(testBackends())('alerts on $name', (backend) => {
     // Quiet all day but one minute: now is inside.
     await service.setSettings(alice, { quietFrom: '00:00', quietTo: '23:59', perMinute: 2 });
     now = Date.parse('2026-12-08T15:00:00Z');
-    await service.create(alice, { kind: 'price_above', ticker: 'PETR4', threshold: 38.6, expiry: { kind: 'never' } });
+    await service.create(alice, {
+      kind: 'price_above',
+      ticker: 'PETR4',
+      threshold: 38.6,
+      expiry: { kind: 'never' },
+    });
     batch('PETR4', [38.6]);
     await until(() => firings(alice).length === 1, 'the quiet firing told');
     expect((firings(alice)[0] as Extract<ServerMessage, { type: 'alert' }>).firing.notified).toBe('quiet');
@@ -299,7 +320,8 @@ describe.each(testBackends())('alerts on $name', (backend) => {
     expect(receiver.received.length).toBe(before);
     // No quiet hours, two a minute: four firings at once → two sent, two held, one summary.
     await service.setSettings(alice, { quietFrom: null, quietTo: null, perMinute: 2 });
-    for (const level of [38.7, 38.8, 38.9, 39]) await service.create(alice, { kind: 'price_above', ticker: 'PETR4', threshold: level });
+    for (const level of [38.7, 38.8, 38.9, 39])
+      await service.create(alice, { kind: 'price_above', ticker: 'PETR4', threshold: level });
     batch('PETR4', [39.1]);
     await until(() => firings(alice).length === 5, 'four more firings');
     const notified = firings(alice)
@@ -321,14 +343,22 @@ describe.each(testBackends())('alerts on $name', (backend) => {
 describe('the rules', () => {
   it('tells an order event from what the order was last seen as', () => {
     expect(orderEvent(undefined, { state: 'filled', filledQty: 100 })).toBe('filled');
-    expect(orderEvent({ state: 'filled', filledQty: 100 }, { state: 'filled', filledQty: 100 })).toBeUndefined();
+    expect(
+      orderEvent({ state: 'filled', filledQty: 100 }, { state: 'filled', filledQty: 100 }),
+    ).toBeUndefined();
     expect(orderEvent({ state: 'new', filledQty: 0 }, { state: 'partially_filled', filledQty: 10 })).toBe(
       'partially_filled',
     );
-    expect(orderEvent({ state: 'partially_filled', filledQty: 10 }, { state: 'partially_filled', filledQty: 10 })).toBeUndefined();
-    expect(orderEvent({ state: 'pending_cancel', filledQty: 0 }, { state: 'canceled', filledQty: 0 })).toBeUndefined();
+    expect(
+      orderEvent({ state: 'partially_filled', filledQty: 10 }, { state: 'partially_filled', filledQty: 10 }),
+    ).toBeUndefined();
+    expect(
+      orderEvent({ state: 'pending_cancel', filledQty: 0 }, { state: 'canceled', filledQty: 0 }),
+    ).toBeUndefined();
     expect(orderEvent({ state: 'new', filledQty: 0 }, { state: 'expired', filledQty: 0 })).toBe('cancelled');
-    expect(orderEvent({ state: 'pending_new', filledQty: 0 }, { state: 'rejected', filledQty: 0 })).toBe('rejected');
+    expect(orderEvent({ state: 'pending_new', filledQty: 0 }, { state: 'rejected', filledQty: 0 })).toBe(
+      'rejected',
+    );
   });
 
   it('quiet hours are Brasília time, and a span may cross midnight', () => {

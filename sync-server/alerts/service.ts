@@ -46,6 +46,11 @@ export interface AlertServiceDeps {
   readonly now?: () => number;
   /** The rate's window (default a minute; tests shorten it). */
   readonly rateWindowMs?: number;
+  /** Counted: each firing by how it was told, each push by its outcome. */
+  readonly count?: {
+    fired(notified: AlertFiringJson['notified']): void;
+    pushed(outcome: PushOutcome['kind']): void;
+  };
 }
 
 /** Repeating market alerts wait at least this long between firings (the default is 5 minutes). */
@@ -55,7 +60,6 @@ const MAX_COOLDOWN_S = 86_400;
 /** How often expired alerts are looked for. */
 const EXPIRY_SWEEP_MS = 5_000;
 const RATE_WINDOW_MS = 60_000;
-
 
 type MarketKind = WatchedAlert['kind'];
 const isMarketKind = (a: Pick<Alert, 'kind'>): a is Alert & { kind: MarketKind } => a.kind !== 'order';
@@ -238,6 +242,7 @@ export class AlertService {
       }));
     }
     for (const { firing, alert } of stored) {
+      this.deps.count?.fired(firing.notified);
       const notification = firing.notified === 'sent' ? notificationOf(firing, this.deps.market) : null;
       if (firing.notified === 'rate') this.hold(alert.userId, firing);
       this.tell(alert.userId, { type: 'alert', alert: alertJson(alert), firing, notification });
@@ -292,6 +297,7 @@ export class AlertService {
     await Promise.all(
       devices.map(async (d) => {
         const outcome = await push(d, payload);
+        this.deps.count?.pushed(outcome.kind);
         if (outcome.kind === 'sent') await this.deps.store.sentTo(d.id, this.now()).catch(() => {});
         else if (outcome.kind === 'gone') {
           await this.deps.store.dropEndpoint(d.endpoint).catch(() => {});
