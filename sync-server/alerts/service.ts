@@ -137,6 +137,11 @@ export class AlertService {
     return (this.perTicker.get(ticker) ?? 0) > 0;
   }
 
+  /** Whether the user's firings go to an open socket of theirs (else, to their devices by Web Push). */
+  online(userId: number): boolean {
+    return this.deps.delivery.connected(userId);
+  }
+
   get activeCount(): number {
     return this.alerts.size;
   }

@@ -21,14 +21,16 @@ const expiry = z.discriminatedUnion(
   ],
   { message: "kind 'session', 'never' or 'date' (with at)" },
 );
-const orderEvents = z.array(z.enum(ORDER_ALERT_EVENTS, { message: ORDER_ALERT_EVENTS.join(', ') })).max(4);
+const orderEvents = z
+  .array(z.enum(ORDER_ALERT_EVENTS, { message: `one of ${ORDER_ALERT_EVENTS.join(', ')}` }))
+  .max(4);
 const cooldownS = z.number().int('whole seconds');
 const note = z.string().max(200, 'at most 200 characters').nullable();
 
 const newAlert = z
   .object({
     clientId: z.string().min(1).max(64).optional(),
-    kind: z.enum(ALERT_KINDS, { message: ALERT_KINDS.join(', ') }),
+    kind: z.enum(ALERT_KINDS, { message: `one of ${ALERT_KINDS.join(', ')}` }),
     ticker: z.string().min(4).max(12).nullable().optional(),
     threshold: threshold.nullable().optional(),
     orderEvents: orderEvents.optional(),
