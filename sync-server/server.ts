@@ -271,7 +271,6 @@ async function start(
     }),
     ...alertRoutes({
       alerts,
-      store: alertStore,
       vapidPublicKey: vapid.publicKey,
       allowLoopback: config.push.allowLoopback,
     }),

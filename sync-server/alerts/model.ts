@@ -64,6 +64,13 @@ export interface NewFiring {
   readonly status: AlertStatus;
 }
 
+/** A firing as stored, with its alert's count of firings and time of change after it. */
+export interface StoredFiring {
+  readonly firing: AlertFiringJson;
+  readonly fired: number;
+  readonly updatedAt: number;
+}
+
 export interface PushDevice extends PushTarget {
   readonly id: number;
   readonly userId: number;
@@ -86,8 +93,8 @@ export interface AlertRepository {
   remove(userId: number, id: number): Promise<boolean>;
   /** Every active alert, for the evaluator at start-up. */
   active(): Promise<Alert[]>;
-  /** The firings with their alerts' new state, in one transaction; each alert as it is after. */
-  fire(firings: readonly NewFiring[]): Promise<{ firing: AlertFiringJson; alert: Alert }[]>;
+  /** The firings with their alerts' new state, in one statement; those of alerts deleted meanwhile are not kept. */
+  fire(firings: readonly NewFiring[]): Promise<StoredFiring[]>;
   /** Marks the alerts expired (those still active or paused). */
   expire(ids: readonly number[]): Promise<void>;
   /** The user's firings, newest first, before the id given. */

@@ -4,6 +4,7 @@ import { Refusal } from '../refusal.ts';
 import {
   type AlertFiringJson,
   type AlertSettingsJson,
+  DEFAULT_ALERT_SETTINGS,
   MAX_ALERTS_PER_USER,
   type NewAlertJson,
   type NotificationPayload,
@@ -14,7 +15,15 @@ import { price as formatPrice } from '../shared/format.ts';
 import type { Instrument } from '../shared/instruments.ts';
 import { B3_UTC_OFFSET_MS, type Quote, type ServerMessage, type Trade } from '../shared/market.ts';
 import { AlertBook, type Firing, type WatchedAlert } from './evaluator.ts';
-import { type Alert, type AlertPatch, type AlertRepository, alertJson, type NewFiring } from './model.ts';
+import {
+  type Alert,
+  type AlertPatch,
+  type AlertRepository,
+  alertJson,
+  type NewFiring,
+  type PushDevice,
+  type StoredFiring,
+} from './model.ts';
 import type { PushOutcome, PushTarget } from './push.ts';
 
 /** A request about alerts refused (an unknown ticker, a level past the limits, too many alerts…). */
@@ -110,6 +119,11 @@ export class AlertService {
   private readonly orderSeen = new Map<number, Pick<OrderRow, 'state' | 'filledQty'>>();
   private readonly settingsCache = new Map<number, AlertSettingsJson>();
   private readonly windows = new Map<number, RateWindow>();
+  /** Each user's push devices as last read: a firing reads no table to find them. */
+  private readonly deviceCache = new Map<number, PushDevice[]>();
+  /** Firings waiting for the end of the drain, to be stored in one statement. */
+  private readonly pending: Fired[] = [];
+  private flushing = false;
   private sweep: NodeJS.Timeout | undefined;
   private readonly now: () => number;
   private readonly rateWindowMs: number;
@@ -121,7 +135,9 @@ export class AlertService {
 
   /** Loads the active alerts and starts the expiry sweep. */
   async start(): Promise<void> {
-    for (const a of await this.deps.store.active()) this.watch(a);
+    const active = await this.deps.store.active();
+    for (const a of active) this.watch(a);
+    for (const userId of new Set(active.map((a) => a.userId))) await this.settings(userId);
     this.sweep = setInterval(() => void this.expireDue(), EXPIRY_SWEEP_MS);
     this.sweep.unref();
   }
@@ -157,9 +173,22 @@ export class AlertService {
     const now = this.now();
     const firings = this.book.evaluate(ticker, before, trades, after, now);
     if (firings.length === 0) return;
-    const fired = firings.map((f) => this.marketFired(f));
-    // Stored and delivered after the batch is published: the trades do not wait on the database.
-    setImmediate(() => void this.record(fired));
+    for (const f of firings) this.pending.push(this.marketFired(f));
+    this.flushSoon();
+  }
+
+  /**
+   * Stored and delivered once the drain's batches are all published, a drain's firings in one
+   * statement: the trades never wait on the database.
+   */
+  private flushSoon() {
+    if (this.flushing) return;
+    this.flushing = true;
+    setImmediate(() => {
+      this.flushing = false;
+      const fired = this.pending.splice(0);
+      void this.record(fired);
+    });
   }
 
   private marketFired(f: Firing): Fired {
@@ -187,7 +216,6 @@ export class AlertService {
 
   private async orderFired(o: OrderRow, event: OrderAlertEvent, candidates: Alert[]) {
     const at = this.now();
-    const fired: Fired[] = [];
     const accounts = new Map<number, string | undefined>();
     for (const a of candidates) {
       if (!accounts.has(a.userId))
@@ -204,9 +232,9 @@ export class AlertService {
       if (current.repeat) this.alerts.set(a.id, { ...current, lastFiredAt: at });
       else this.unwatch(a.id);
       const price = event === 'filled' || event === 'partially_filled' ? o.avgFillPrice : null;
-      fired.push({ alert: current, at, price, value: o.filledQty, orderId: o.id, orderEvent: event });
+      this.pending.push({ alert: current, at, price, value: o.filledQty, orderId: o.id, orderEvent: event });
     }
-    await this.record(fired);
+    this.flushSoon();
   }
 
   // ---- storing and delivering ----
@@ -226,11 +254,11 @@ export class AlertService {
         threshold: f.alert.threshold,
         orderId: f.orderId,
         orderEvent: f.orderEvent,
-        notified: await this.gate(f.alert.userId, f.at),
+        notified: this.gate(f.alert.userId, f.at),
         status: f.alert.repeat ? 'active' : 'fired',
       });
     }
-    let stored: { firing: AlertFiringJson; alert: Alert }[];
+    let stored: StoredFiring[];
     try {
       stored = await this.deps.store.fire(rows);
     } catch (err) {
@@ -243,21 +271,32 @@ export class AlertService {
           firedAt: new Date(r.firedAt).toISOString(),
           orderId: r.orderId?.toString() ?? null,
         },
-        alert: (fired[i] as Fired).alert,
+        fired: (fired[i] as Fired).alert.fired + 1,
+        updatedAt: r.firedAt,
       }));
     }
-    for (const { firing, alert } of stored) {
+    const byId = new Map(fired.map((f) => [f.alert.id, f.alert]));
+    for (const { firing, fired: count, updatedAt } of stored) {
+      const before = byId.get(firing.alertId) as Alert;
+      const alert: Alert = {
+        ...before,
+        status: before.repeat ? 'active' : 'fired',
+        lastFiredAt: Date.parse(firing.firedAt),
+        fired: count,
+        updatedAt,
+      };
       this.deps.count?.fired(firing.notified);
       const notification = firing.notified === 'sent' ? notificationOf(firing, this.deps.market) : null;
       if (firing.notified === 'rate') this.hold(alert.userId, firing);
       this.tell(alert.userId, { type: 'alert', alert: alertJson(alert), firing, notification });
-      if (notification) await this.pushTo(alert.userId, notification);
+      if (notification) void this.pushTo(alert.userId, notification);
     }
   }
 
   /** Whether a firing now is notified, or held by the user's quiet hours or rate. */
-  private async gate(userId: number, at: number): Promise<AlertFiringJson['notified']> {
-    const s = await this.settings(userId);
+  private gate(userId: number, at: number): AlertFiringJson['notified'] {
+    // Loaded with the user's alerts (start, create): never a database read in the firing path.
+    const s = this.settingsCache.get(userId) ?? DEFAULT_ALERT_SETTINGS;
     if (inQuietHours(s, at)) return 'quiet';
     let w = this.windows.get(userId);
     if (!w || at - w.start >= this.rateWindowMs) {
@@ -298,13 +337,14 @@ export class AlertService {
   private async pushTo(userId: number, payload: NotificationPayload) {
     const push = this.deps.delivery.push;
     if (!push || this.deps.delivery.connected(userId)) return;
-    const devices = await this.deps.store.devices(userId).catch(() => []);
+    const devices = await this.devices(userId).catch(() => []);
     await Promise.all(
       devices.map(async (d) => {
         const outcome = await push(d, payload);
         this.deps.count?.pushed(outcome.kind);
         if (outcome.kind === 'sent') await this.deps.store.sentTo(d.id, this.now()).catch(() => {});
         else if (outcome.kind === 'gone') {
+          this.deviceCache.delete(userId);
           await this.deps.store.dropEndpoint(d.endpoint).catch(() => {});
           this.deps.log.info(
             { userId, device: d.id, status: outcome.status },
@@ -404,7 +444,10 @@ export class AlertService {
         'too_many_alerts',
         `at most ${MAX_ALERTS_PER_USER} alerts a user: delete some (fired and expired ones count too)`,
       );
-    if (made.created) this.watch(made.alert);
+    if (made.created) {
+      await this.settings(userId);
+      this.watch(made.alert);
+    }
     return {
       alert: alertJson(made.alert),
       created: made.created,
@@ -483,6 +526,28 @@ export class AlertService {
   async setSettings(userId: number, s: AlertSettingsJson) {
     await this.deps.store.setSettings(userId, s);
     this.settingsCache.set(userId, s);
+  }
+
+  async devices(userId: number): Promise<PushDevice[]> {
+    let d = this.deviceCache.get(userId);
+    if (!d) {
+      d = await this.deps.store.devices(userId);
+      this.deviceCache.set(userId, d);
+    }
+    return d;
+  }
+
+  async addDevice(userId: number, target: PushTarget, label: string): Promise<PushDevice> {
+    const device = await this.deps.store.addDevice(userId, target, label);
+    // The endpoint may have been another user's on this browser: both read theirs again.
+    this.deviceCache.clear();
+    return device;
+  }
+
+  async removeDevice(userId: number, id: number): Promise<boolean> {
+    const removed = await this.deps.store.removeDevice(userId, id);
+    this.deviceCache.delete(userId);
+    return removed;
   }
 
   /**

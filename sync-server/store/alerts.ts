@@ -1,4 +1,12 @@
-import type { Alert, AlertPatch, AlertRepository, NewAlert, NewFiring, PushDevice } from '../alerts/model.ts';
+import type {
+  Alert,
+  AlertPatch,
+  AlertRepository,
+  NewAlert,
+  NewFiring,
+  PushDevice,
+  StoredFiring,
+} from '../alerts/model.ts';
 import type { PushTarget } from '../alerts/push.ts';
 import {
   type AlertFiringJson,
@@ -177,27 +185,50 @@ export class AlertStore implements AlertRepository {
     return rows.map(toAlert);
   }
 
-  async fire(firings: readonly NewFiring[]): Promise<{ firing: AlertFiringJson; alert: Alert }[]> {
+  async fire(firings: readonly NewFiring[]): Promise<StoredFiring[]> {
     if (firings.length === 0) return [];
-    return this.sql.begin(async (tx) => {
-      const out: { firing: AlertFiringJson; alert: Alert }[] = [];
-      for (const f of firings) {
-        const [alert] = await tx<RawAlert[]>`
-          update alerts set status = ${f.status}, last_fired_at = ${new Date(f.firedAt)}, fired = fired + 1,
-                            updated_at = now()
-          where id = ${f.alertId} returning *`;
-        // Deleted meanwhile: its firing goes with it.
-        if (!alert) continue;
-        const [firing] = await tx<RawFiring[]>`
-          insert into alert_firings (alert_id, user_id, fired_at, kind, ticker, price, value, threshold,
-                                     order_id, order_event, notified)
-          values (${f.alertId}, ${f.userId}, ${new Date(f.firedAt)}, ${f.kind}, ${f.ticker}, ${f.price},
-                  ${f.value}, ${f.threshold}, ${f.orderId}, ${f.orderEvent}, ${f.notified})
-          returning *`;
-        out.push({ firing: toFiring(firing as RawFiring), alert: toAlert(alert) });
-      }
-      return out;
-    }) as Promise<{ firing: AlertFiringJson; alert: Alert }[]>;
+    // One statement for a batch's firings, passed as one JSON parameter: the alerts' new state
+    // (an alert fired twice in it counted twice) and the firings of those not deleted meanwhile.
+    const rows = firings.map((f) => ({
+      alert_id: f.alertId,
+      user_id: f.userId,
+      fired_at: new Date(f.firedAt).toISOString(),
+      kind: f.kind,
+      ticker: f.ticker,
+      price: f.price,
+      value: f.value,
+      threshold: f.threshold,
+      order_id: f.orderId,
+      order_event: f.orderEvent,
+      notified: f.notified,
+      status: f.status,
+    }));
+    const out = await this.sql<(RawFiring & { alert_fired: number; alert_updated_at: Date })[]>`
+      with f as (
+        select * from jsonb_to_recordset((${JSON.stringify(rows)}::text)::jsonb) as f(
+          alert_id bigint, user_id bigint, fired_at timestamptz, kind text, ticker text, price float8,
+          value float8, threshold float8, order_id bigint, order_event text, notified text, status text)
+      ), upd as (
+        update alerts a set status = g.status, last_fired_at = g.fired_at, fired = a.fired + g.n, updated_at = now()
+        from (select alert_id, count(*)::int as n, max(fired_at) as fired_at,
+                     (array_agg(status order by fired_at desc))[1] as status
+              from f group by alert_id) g
+        where a.id = g.alert_id
+        returning a.id, a.fired, a.updated_at
+      ), ins as (
+        insert into alert_firings (alert_id, user_id, fired_at, kind, ticker, price, value, threshold,
+                                   order_id, order_event, notified)
+        select alert_id, user_id, fired_at, kind, ticker, price, value, threshold, order_id, order_event, notified
+        from f where alert_id in (select id from upd)
+        returning *
+      )
+      select ins.*, upd.fired as alert_fired, upd.updated_at as alert_updated_at
+      from ins join upd on upd.id = ins.alert_id order by ins.id`;
+    return out.map((r) => ({
+      firing: toFiring(r),
+      fired: r.alert_fired,
+      updatedAt: r.alert_updated_at.getTime(),
+    }));
   }
 
   async expire(ids: readonly number[]): Promise<void> {

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import type { AlertRepository } from '../../alerts/model.ts';
 import { deviceJson } from '../../alerts/model.ts';
 import { parseSubscription } from '../../alerts/push.ts';
 import type { AlertService } from '../../alerts/service.ts';
@@ -76,14 +75,13 @@ const idOf = (req: Request, what: string) => {
 
 export interface AlertRouteDeps {
   readonly alerts: AlertService;
-  readonly store: Pick<AlertRepository, 'devices' | 'addDevice' | 'removeDevice'>;
   /** The VAPID public key the browser subscribes with; undefined without Web Push. */
   readonly vapidPublicKey: string | undefined;
   /** Tests only: loopback http:// push endpoints. */
   readonly allowLoopback: boolean;
 }
 
-export function alertRoutes({ alerts, store, vapidPublicKey, allowLoopback }: AlertRouteDeps): Route[] {
+export function alertRoutes({ alerts, vapidPublicKey, allowLoopback }: AlertRouteDeps): Route[] {
   return [
     {
       method: 'get',
@@ -165,7 +163,7 @@ export function alertRoutes({ alerts, store, vapidPublicKey, allowLoopback }: Al
       path: '/api/v1/push/devices',
       access: everyone,
       async handle(req) {
-        return ok({ devices: (await store.devices(userOf(req))).map(deviceJson) });
+        return ok({ devices: (await alerts.devices(userOf(req))).map(deviceJson) });
       },
     },
     {
@@ -178,7 +176,7 @@ export function alertRoutes({ alerts, store, vapidPublicKey, allowLoopback }: Al
           throw new HttpError(503, 'push_unavailable', 'Web Push is not set up on this server');
         const body = device.parse(req.body);
         const target = parseSubscription(body.subscription, allowLoopback);
-        return ok({ device: deviceJson(await store.addDevice(userOf(req), target, body.label)) }, 201);
+        return ok({ device: deviceJson(await alerts.addDevice(userOf(req), target, body.label)) }, 201);
       },
     },
     {
@@ -186,7 +184,7 @@ export function alertRoutes({ alerts, store, vapidPublicKey, allowLoopback }: Al
       path: '/api/v1/push/devices/:id',
       access: everyone,
       async handle(req) {
-        if (!(await store.removeDevice(userOf(req), idOf(req, 'device'))))
+        if (!(await alerts.removeDevice(userOf(req), idOf(req, 'device'))))
           throw new HttpError(404, 'not_found', `No device ${req.params.id} of yours`);
         return { status: 204 };
       },
