@@ -1,5 +1,6 @@
 import type { ReactNode } from 'react';
 import type { InstrumentInfo, Top } from '../../sync-server/shared/market.ts';
+import { askAlert } from '../alerts/AlertDialog.tsx';
 import { b3Time, price, quantity, reaisCompact } from '../format.ts';
 import { type PlainId, t, useT } from '../i18n/i18n.ts';
 import { dayChange, financialVolume } from '../market/quote.ts';
@@ -151,7 +152,31 @@ function Row({ cell, columns, selected }: { cell: Cell; columns: typeof COLUMNS;
           {c.cell(cell)}
         </td>
       ))}
+      <td className="bell">
+        <AlertBell ticker={q.ticker} />
+      </td>
     </tr>
+  );
+}
+
+/** A price alert for the row's ticker, at its last price to start from. */
+function AlertBell({ ticker }: { ticker: string }) {
+  const t = useT();
+  return (
+    <button
+      type="button"
+      className="link bell"
+      aria-label={t('priceAlerts.createFor', { ticker })}
+      title={t('priceAlerts.createFor', { ticker })}
+      onClick={(e) => {
+        // Not a click on the row: the selection and the double-click's ticket stay as they are.
+        e.stopPropagation();
+        askAlert(ticker);
+      }}
+      onDoubleClick={(e) => e.stopPropagation()}
+    >
+      🔔
+    </button>
   );
 }
 
@@ -190,6 +215,9 @@ export function QuoteBoard({ full = false }: { full?: boolean }) {
                   {t(c.label)}
                 </th>
               ))}
+              <th scope="col" className="bell">
+                <span className="sr-only">{t('priceAlerts.tab')}</span>
+              </th>
             </tr>
           </thead>
           <tbody>
@@ -210,7 +238,7 @@ export function QuoteBoard({ full = false }: { full?: boolean }) {
               ) : (
                 <tr key={ticker} data-ticker={ticker}>
                   <th scope="row">{ticker}</th>
-                  <td colSpan={columns.length} className="muted">
+                  <td colSpan={columns.length + 1} className="muted">
                     {t('quotes.waiting')}
                   </td>
                 </tr>
