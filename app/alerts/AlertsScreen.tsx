@@ -232,7 +232,7 @@ function HeldRow({ row }: { row: HeldAlertRow }) {
   const expiry =
     a.expiry?.kind === 'date'
       ? expiryText(a.expiry)
-      : msg(a.expiry?.kind === 'never' ? 'priceAlerts.expiry.neverIs' : 'priceAlerts.expiry.session');
+      : msg(a.expiry?.kind === 'never' ? 'priceAlerts.expiry.neverIs' : 'priceAlerts.expiry.sessionEnd');
   const what = say(alertWhat(a));
   return (
     <tr data-held={row.clientId} className="held">

@@ -106,17 +106,20 @@ function Choice({
   options: ReadonlyArray<readonly [string, string]>;
   pick(value: string): void;
 }) {
+  // Beside its label, not inside: the options' words would be the label's too ("Price" would
+  // name the kind select, whose options say "Price above").
+  const id = useId();
   return (
-    <label>
-      {label}
-      <select value={value} onChange={(e) => pick(e.target.value)}>
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      <select id={id} value={value} onChange={(e) => pick(e.target.value)}>
         {options.map(([v, words]) => (
           <option key={v} value={v}>
             {words}
           </option>
         ))}
       </select>
-    </label>
+    </div>
   );
 }
 

@@ -68,12 +68,13 @@ export const useAlertList = () =>
 export const useAlertHistory = () =>
   useInfiniteQuery({
     queryKey: keys.alertHistory(),
-    initialPageParam: undefined as number | undefined,
+    // null, not undefined, for the first page: the persisted pages' params go through JSON.
+    initialPageParam: null as number | null,
     queryFn: ({ pageParam }) =>
       api<HistoryPage>(
-        `/api/v1/alerts/history?limit=${HISTORY_PAGE}${pageParam === undefined ? '' : `&before=${pageParam}`}`,
+        `/api/v1/alerts/history?limit=${HISTORY_PAGE}${pageParam === null ? '' : `&before=${pageParam}`}`,
       ),
-    getNextPageParam: (last) => last.next ?? undefined,
+    getNextPageParam: (last) => last.next,
   });
 
 export const useAlertSettings = () =>
@@ -103,7 +104,11 @@ const setAlert = (a: AlertJson) =>
   queryClient.setQueryData<AlertJson[]>(keys.alerts(), (list = []) =>
     list.some((x) => x.id === a.id) ? list.map((x) => (x.id === a.id ? a : x)) : [a, ...list],
   );
-const refreshList = () => queryClient.invalidateQueries({ queryKey: keys.alerts() });
+// Not awaited by a mutation: offline, the refetch waits for the network, and a create held on
+// the device would stay pending until then.
+const refreshList = () => void queryClient.invalidateQueries({ queryKey: keys.alerts() });
+/** After this device subscribed, or one was removed: the device list asked again. */
+export const refreshPushDevices = () => void queryClient.invalidateQueries({ queryKey: keys.pushDevices() });
 
 const postAlert = async (alert: NewHeldAlert) => {
   const answer = await api<CreatedAlertJson>('/api/v1/alerts', { body: alert });
@@ -140,7 +145,7 @@ async function flushHeld() {
         }),
       );
   }
-  if (results.some((r) => r.kind === 'made')) void refreshList();
+  if (results.some((r) => r.kind === 'made')) refreshList();
 }
 
 /**
@@ -189,14 +194,11 @@ export const useSaveAlertSettings = () =>
     mutationFn: (s: AlertSettingsJson) =>
       api<AlertSettingsJson>('/api/v1/alerts/settings', { method: 'PUT', body: s }),
     onSuccess: (s) => queryClient.setQueryData(keys.alertSettings(), s),
-    onSettled: () => queryClient.invalidateQueries({ queryKey: keys.alertSettings() }),
+    onSettled: () => void queryClient.invalidateQueries({ queryKey: keys.alertSettings() }),
   });
 
 export const useRemovePushDevice = () =>
   useMutation({
     mutationFn: removePushDevice,
-    onSettled: () => queryClient.invalidateQueries({ queryKey: keys.pushDevices() }),
+    onSettled: refreshPushDevices,
   });
-
-/** After this device subscribed: the list shows it. */
-export const refreshPushDevices = () => queryClient.invalidateQueries({ queryKey: keys.pushDevices() });

@@ -3,6 +3,7 @@ import { useEffect, useRef, useState, useSyncExternalStore } from 'react';
 import { type CandlesJson, TIMEFRAME_NAMES, type Timeframe } from '../../sync-server/shared/candles.ts';
 import type { Candle } from '../../sync-server/shared/market.ts';
 import { askAlert } from '../alerts/AlertDialog.tsx';
+import { AlertBell } from '../alerts/Bell.tsx';
 import { api } from '../api/client.ts';
 import { keys } from '../api/keys.ts';
 import { errorText, type t as T, useT } from '../i18n/i18n.ts';
@@ -150,16 +151,12 @@ export default function CandleChart({ ticker }: { ticker: string }) {
         </fieldset>
         <StudyToggles />
         <Periods />
-        <button
-          type="button"
-          className="link bell"
-          aria-label={t('priceAlerts.createOnChart', { ticker })}
+        {/* The crosshair's price while it is on the chart (a touch leaves it there), else the last. */}
+        <AlertBell
+          label={t('priceAlerts.createOnChart', { ticker })}
           title={t('priceAlerts.createOnChartTitle')}
-          // The crosshair's price while it is on the chart (a touch leaves it there), else the last.
           onClick={() => askAlert(ticker, view?.pointed)}
-        >
-          🔔
-        </button>
+        />
         {history.isError && (
           <small className="error">{t('chart.notLoaded', { reason: errorText(history.error) })}</small>
         )}

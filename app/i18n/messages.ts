@@ -908,7 +908,7 @@ export const pt = {
   'priceAlerts.historyTitle': 'Histórico de disparos',
   'priceAlerts.count': '{n} de {max}',
   'priceAlerts.none':
-    'Nenhum alerta. Crie um aqui, ou pelo sino 🔔 do quadro de cotações, da Super DOM ou do gráfico.',
+    'Nenhum alerta. Crie um aqui, ou pelo sino do quadro de cotações, da Super DOM ou do gráfico.',
   'priceAlerts.noHistory': 'Nenhum alerta disparou ainda.',
   'priceAlerts.notLoaded': 'Não carregado: {reason}',
   'priceAlerts.loadMore': 'Carregar mais',
@@ -942,6 +942,7 @@ export const pt = {
   'priceAlerts.expiry.date': 'Em uma data',
   'priceAlerts.expiry.never': 'Nunca',
   'priceAlerts.expiry.sessionAt': 'fim do pregão ({at})',
+  'priceAlerts.expiry.sessionEnd': 'fim do pregão',
   'priceAlerts.expiry.dateAt': 'em {at}',
   'priceAlerts.expiry.neverIs': 'não expira',
   'priceAlerts.notified.sent': 'notificado',
@@ -1973,7 +1974,7 @@ export const en: { readonly [K in MessageId]: Shape<(typeof pt)[K]> } = {
   'priceAlerts.historyTitle': 'Firing history',
   'priceAlerts.count': '{n} of {max}',
   'priceAlerts.none':
-    'No alerts. Make one here, or with the bell 🔔 on the quote board, the price ladder or the chart.',
+    'No alerts. Make one here, or with the bell on the quote board, the price ladder or the chart.',
   'priceAlerts.noHistory': 'No alert has fired yet.',
   'priceAlerts.notLoaded': 'Not loaded: {reason}',
   'priceAlerts.loadMore': 'Load more',
@@ -2007,6 +2008,7 @@ export const en: { readonly [K in MessageId]: Shape<(typeof pt)[K]> } = {
   'priceAlerts.expiry.date': 'On a date',
   'priceAlerts.expiry.never': 'Never',
   'priceAlerts.expiry.sessionAt': 'session end ({at})',
+  'priceAlerts.expiry.sessionEnd': 'session end',
   'priceAlerts.expiry.dateAt': 'on {at}',
   'priceAlerts.expiry.neverIs': 'never',
   'priceAlerts.notified.sent': 'notified',

@@ -11,6 +11,7 @@ import {
 import { toTicks } from '../../sync-server/shared/instruments.ts';
 import type { OrderJson } from '../../sync-server/shared/orders.ts';
 import { askAlert } from '../alerts/AlertDialog.tsx';
+import { AlertBell } from '../alerts/Bell.tsx';
 import { price as fmt, quantity } from '../format.ts';
 import { errorText, msg, say, type t as T, useT } from '../i18n/i18n.ts';
 import { watchBooks } from '../live/socket.ts';
@@ -385,15 +386,10 @@ export function Ladder({ ticker }: { ticker: string }) {
     <section className="panel ladder" aria-labelledby="ladder-title">
       <h2 id="ladder-title">
         {t('panel.ladder')} <small>{ticker}</small>
-        <button
-          type="button"
-          className="link bell"
-          aria-label={t('priceAlerts.createAtCentre', { ticker })}
-          title={t('priceAlerts.createAtCentre', { ticker })}
+        <AlertBell
+          label={t('priceAlerts.createAtCentre', { ticker })}
           onClick={() => centre !== undefined && askAlert(ticker, priceOf(centre))}
-        >
-          🔔
-        </button>
+        />
         <button
           type="button"
           className="small"
