@@ -1,5 +1,7 @@
 import { QueryClientProvider } from '@tanstack/react-query';
 import { lazy, type ReactNode, Suspense, useEffect } from 'react';
+import { AlertDialog } from './alerts/AlertDialog.tsx';
+import { startHeldAlerts } from './alerts/api.ts';
 import { useHealth, useSetup } from './api/admin.ts';
 import { queryClient } from './api/queryClient.ts';
 import { openLocalDb } from './data/db.ts';
@@ -30,16 +32,20 @@ import { TradeScreen } from './workspace/TradeScreen.tsx';
 const AssistantScreen = lazy(() =>
   import('./assistant/AssistantScreen.tsx').then((m) => ({ default: m.AssistantScreen })),
 );
+const AlertsScreen = lazy(() =>
+  import('./alerts/AlertsScreen.tsx').then((m) => ({ default: m.AlertsScreen })),
+);
 const RiskPanel = lazy(() => import('./risk/RiskPanel.tsx').then((m) => ({ default: m.RiskPanel })));
 // The admin screens and the first run: one chunk, loaded only by admins.
 const AdminScreen = lazy(() => import('./admin/index.ts').then((m) => ({ default: m.AdminScreen })));
 const FirstRun = lazy(() => import('./admin/index.ts').then((m) => ({ default: m.FirstRun })));
 
-// View, label, the label on a phone (seven tabs share its width), admins only.
+// View, label, the label on a phone (eight tabs share its width), admins only.
 const TABS: ReadonlyArray<[View, PlainId, PlainId, boolean]> = [
   ['monitor', 'nav.monitor', 'nav.monitorShort', false],
   ['trade', 'nav.trade', 'nav.tradeShort', false],
   ['watchlists', 'nav.watchlists', 'nav.watchlistsShort', false],
+  ['alerts', 'priceAlerts.tab', 'priceAlerts.tabShort', false],
   ['assistant', 'nav.assistant', 'nav.assistantShort', false],
   ['risk', 'nav.risk', 'nav.riskShort', true],
   ['admin', 'nav.admin', 'nav.adminShort', true],
@@ -62,6 +68,8 @@ export function App() {
     if (!navigator.onLine) useMarket.getState().setLink('offline');
   }, [user]);
   useEffect(() => (user && hasToken ? startLiveSocket() : undefined), [user, hasToken]);
+  // Alerts made offline are sent once the server can be reached (no confirm: not an order).
+  useEffect(() => (user && hasToken ? startHeldAlerts() : undefined), [user, hasToken]);
   useEffect(() => {
     if (!user) queryClient.clear();
   }, [user]);
@@ -151,6 +159,7 @@ function Shell({ user }: { user: User }) {
           <main>
             <FlattenDialog />
             <BracketDialog />
+            <AlertDialog />
             <BackfillProgress />
             <Screen view={view} />
           </main>
@@ -177,6 +186,12 @@ function Screen({ view }: { view: View }): ReactNode {
       return <TradeScreen />;
     case 'watchlists':
       return <WatchlistsScreen />;
+    case 'alerts':
+      return (
+        <Suspense fallback={loading}>
+          <AlertsScreen />
+        </Suspense>
+      );
     case 'assistant':
       return (
         <Suspense fallback={loading}>

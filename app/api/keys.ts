@@ -16,4 +16,11 @@ export const keys = {
   health: () => ['admin', 'health'] as const,
   deadLetters: (filter: object) => ['admin', 'deadLetters', filter] as const,
   audit: (filter: object) => ['admin', 'audit', filter] as const,
+  /** The user's price and order alerts (app/alerts/); `alertsAll` is the prefix of the three. */
+  alertsAll: () => ['alerts'] as const,
+  alerts: () => ['alerts', 'list'] as const,
+  alertHistory: () => ['alerts', 'history'] as const,
+  alertSettings: () => ['alerts', 'settings'] as const,
+  pushKey: () => ['push', 'key'] as const,
+  pushDevices: () => ['push', 'devices'] as const,
 };

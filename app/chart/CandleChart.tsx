@@ -2,6 +2,8 @@ import { useQuery } from '@tanstack/react-query';
 import { useEffect, useRef, useState, useSyncExternalStore } from 'react';
 import { type CandlesJson, TIMEFRAME_NAMES, type Timeframe } from '../../sync-server/shared/candles.ts';
 import type { Candle } from '../../sync-server/shared/market.ts';
+import { askAlert } from '../alerts/AlertDialog.tsx';
+import { AlertBell } from '../alerts/Bell.tsx';
 import { api } from '../api/client.ts';
 import { keys } from '../api/keys.ts';
 import { errorText, type t as T, useT } from '../i18n/i18n.ts';
@@ -118,6 +120,13 @@ export default function CandleChart({ ticker }: { ticker: string }) {
   useEffect(() => view?.setShown(shown), [view, shown]);
   useEffect(() => view?.setPeriods(periods), [view, periods]);
   useEffect(() => view?.setFills(fills.data ?? []), [view, fills.data]);
+  useEffect(() => {
+    if (!view) return;
+    view.onAltClick = (price) => askAlert(ticker, price);
+    return () => {
+      view.onAltClick = undefined;
+    };
+  }, [view, ticker]);
 
   return (
     <section className="panel chart" aria-labelledby="chart-title">
@@ -142,6 +151,12 @@ export default function CandleChart({ ticker }: { ticker: string }) {
         </fieldset>
         <StudyToggles />
         <Periods />
+        {/* The crosshair's price while it is on the chart (a touch leaves it there), else the last. */}
+        <AlertBell
+          label={t('priceAlerts.createOnChart', { ticker })}
+          title={t('priceAlerts.createOnChartTitle')}
+          onClick={() => askAlert(ticker, view?.pointed)}
+        />
         {history.isError && (
           <small className="error">{t('chart.notLoaded', { reason: errorText(history.error) })}</small>
         )}

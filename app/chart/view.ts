@@ -60,6 +60,10 @@ export class ChartView {
   private shown: Readonly<Record<Study, boolean>> = { volume: true, vwap: true, ma1: true, ma2: true };
   /** The bar under the crosshair, or undefined for the last one. */
   hovered: number | undefined;
+  /** The price at the crosshair while it is on the chart (an alert at it: the toolbar's bell). */
+  pointed: number | undefined;
+  /** Alt+click on the chart: the price clicked (CandleChart opens an alert at it). */
+  onAltClick: ((price: number) => void) | undefined;
 
   private version = 0;
   private readonly listeners = new Set<() => void>();
@@ -117,6 +121,7 @@ export class ChartView {
     this.markers = createSeriesMarkers(this.candles, []);
     this.studies = new Studies(periods);
     this.api.subscribeCrosshairMove(this.onCrosshair);
+    this.api.subscribeClick(this.onClick);
   }
 
   /** For useSyncExternalStore: called when what the legend shows may have changed. */
@@ -134,6 +139,7 @@ export class ChartView {
 
   destroy() {
     this.api.unsubscribeCrosshairMove(this.onCrosshair);
+    this.api.unsubscribeClick(this.onClick);
     this.api.remove();
   }
 
@@ -249,7 +255,17 @@ export class ChartView {
     for (const fn of this.listeners) fn();
   }
 
+  private priceAt(p: MouseEventParams<Time>): number | undefined {
+    return p.point === undefined ? undefined : (this.candles.coordinateToPrice(p.point.y) ?? undefined);
+  }
+
+  private readonly onClick = (p: MouseEventParams<Time>) => {
+    const price = this.priceAt(p);
+    if (p.sourceEvent?.altKey && price !== undefined) this.onAltClick?.(price);
+  };
+
   private readonly onCrosshair = (p: MouseEventParams<Time>) => {
+    this.pointed = this.priceAt(p);
     // Left of the first bar or right of the last (the forming bar's room), the nearest bar.
     const n = this.studies.length;
     const next =

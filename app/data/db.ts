@@ -1,6 +1,7 @@
 import { Dexie, type EntityTable } from 'dexie';
 import yDexie from 'y-dexie';
 import type * as Y from 'yjs';
+import type { NewAlertJson } from '../../sync-server/shared/alerts.ts';
 import type { Quote } from '../../sync-server/shared/market.ts';
 import type { OrderType } from '../../sync-server/shared/orders.ts';
 import type { NewBracket } from '../orders/api.ts';
@@ -77,6 +78,16 @@ export interface AnswerRow {
   readonly at: number;
 }
 
+/**
+ * A price or order alert made while offline: not active until the server has it. Sent by itself
+ * once back online (an alert is not an order), with its clientId so the server makes it once.
+ */
+export interface HeldAlertRow {
+  readonly clientId: string;
+  readonly alert: NewAlertJson & { readonly clientId: string };
+  readonly heldAt: number;
+}
+
 export type LocalDb = Dexie & {
   quotes: EntityTable<QuoteRow, 'ticker'>;
   outbox: EntityTable<OutboxEntry, 'id'>;
@@ -84,6 +95,7 @@ export type LocalDb = Dexie & {
   settings: EntityTable<SettingRow, 'key'>;
   watchlists: EntityTable<WatchlistRow, 'id'>;
   answers: EntityTable<AnswerRow, 'key'>;
+  heldAlerts: EntityTable<HeldAlertRow, 'clientId'>;
 };
 
 /**
@@ -100,6 +112,7 @@ const VERSIONS: ReadonlyArray<(db: Dexie) => void> = [
       watchlists: 'id, name, doc: Y.Doc',
       answers: 'key, at',
     }),
+  (db) => db.version(2).stores({ heldAlerts: 'clientId, heldAt' }),
 ];
 
 let current: { user: string; db: LocalDb } | undefined;

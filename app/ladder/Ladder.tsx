@@ -10,6 +10,8 @@ import {
 } from 'react';
 import { toTicks } from '../../sync-server/shared/instruments.ts';
 import type { OrderJson } from '../../sync-server/shared/orders.ts';
+import { askAlert } from '../alerts/AlertDialog.tsx';
+import { AlertBell } from '../alerts/Bell.tsx';
 import { price as fmt, quantity } from '../format.ts';
 import { errorText, msg, say, type t as T, useT } from '../i18n/i18n.ts';
 import { watchBooks } from '../live/socket.ts';
@@ -58,6 +60,8 @@ interface RowProps {
   onSide(side: 'buy' | 'sell', ticks: number): void;
   onOwn(side: 'buy' | 'sell', ticks: number): void;
   onOwnCancel(ticks: number, e: MouseEvent): void;
+  /** A click on the price: with Alt, an alert at it. */
+  onPrice(ticks: number, e: MouseEvent): void;
   /** The language's `t`: a new one draws the memoised row again. */
   t: typeof T;
 }
@@ -94,6 +98,7 @@ const Row = memo(function Row({
   onSide,
   onOwn,
   onOwnCancel,
+  onPrice,
   t,
 }: RowProps) {
   const p = fmt(row.ticks * tick, digits);
@@ -139,7 +144,7 @@ const Row = memo(function Row({
     <tr className={cls} data-ticks={row.ticks} data-price={p}>
       {own('buy', row.ownBuy)}
       {book('buy', 'bid', row.bidQty, row.bidCount)}
-      <th scope="row" className="price">
+      <th scope="row" className="price" onClick={(e) => onPrice(row.ticks, e)}>
         {p}
       </th>
       {book('sell', 'ask', row.askQty, row.askCount)}
@@ -325,15 +330,22 @@ export function Ladder({ ticker }: { ticker: string }) {
     e.preventDefault();
     cancelAt(ticks);
   };
+  const priceOf = (ticks: number) => Number((ticks * tick).toFixed(digits));
+  const onPriceNow = (ticks: number, e: MouseEvent) => {
+    if (!e.altKey) return;
+    setCursor(ticks);
+    askAlert(ticker, priceOf(ticks));
+  };
   // The rows get handlers that never change and call this render's: a row drawn earlier (sameRow)
   // still acts on the ladder's state of now.
-  const now = useRef({ onSideNow, onOwnNow, onOwnCancelNow });
-  now.current = { onSideNow, onOwnNow, onOwnCancelNow };
+  const now = useRef({ onSideNow, onOwnNow, onOwnCancelNow, onPriceNow });
+  now.current = { onSideNow, onOwnNow, onOwnCancelNow, onPriceNow };
   const handlers = useMemo(
     () => ({
       onSide: (side: 'buy' | 'sell', ticks: number) => now.current.onSideNow(side, ticks),
       onOwn: (side: 'buy' | 'sell', ticks: number) => now.current.onOwnNow(side, ticks),
       onOwnCancel: (ticks: number, e: MouseEvent) => now.current.onOwnCancelNow(ticks, e),
+      onPrice: (ticks: number, e: MouseEvent) => now.current.onPriceNow(ticks, e),
     }),
     [],
   );
@@ -358,6 +370,7 @@ export function Ladder({ ticker }: { ticker: string }) {
       moveTo(at + a.by, { ticks: at, side });
       setCursor(at + a.by);
     } else if (a.kind === 'cancelAt') cancelAt(cursor);
+    else if (a.kind === 'alert') askAlert(ticker, priceOf(cursor));
     else if (a.kind === 'cancelAll') cancelTicker();
     else if (a.kind === 'centre' && lastTicks !== undefined) {
       setCentre(lastTicks);
@@ -373,6 +386,10 @@ export function Ladder({ ticker }: { ticker: string }) {
     <section className="panel ladder" aria-labelledby="ladder-title">
       <h2 id="ladder-title">
         {t('panel.ladder')} <small>{ticker}</small>
+        <AlertBell
+          label={t('priceAlerts.createAtCentre', { ticker })}
+          onClick={() => centre !== undefined && askAlert(ticker, priceOf(centre))}
+        />
         <button
           type="button"
           className="small"
@@ -468,6 +485,7 @@ export function Ladder({ ticker }: { ticker: string }) {
                 onSide={handlers.onSide}
                 onOwn={handlers.onOwn}
                 onOwnCancel={handlers.onOwnCancel}
+                onPrice={handlers.onPrice}
                 t={t}
               />
             ))}

@@ -104,6 +104,7 @@ export type LadderAction =
   | { kind: 'cancelAt' }
   | { kind: 'cancelAll' }
   | { kind: 'centre' }
+  | { kind: 'alert' }
   | { kind: 'escape' };
 
 export function keyAction(e: {
@@ -139,6 +140,8 @@ export function keyAction(e: {
       return { kind: 'move' };
     case 'c':
       return { kind: 'centre' };
+    case 'a':
+      return { kind: 'alert' };
   }
   return undefined;
 }
@@ -155,5 +158,7 @@ export const LADDER_KEYS: ReadonlyArray<[Text, PlainId]> = [
   ['Del', 'ladder.key.cancelAt'],
   ['Shift+Del', 'ladder.key.cancelAll'],
   ['C', 'ladder.key.centre'],
+  [msg('priceAlerts.ladderKey.altClick'), 'priceAlerts.ladderKey.altClickWhat'],
+  ['A', 'priceAlerts.ladderKey.a'],
   ['Esc', 'ladder.key.escape'],
 ];

@@ -1,33 +1,9 @@
 import fc from 'fast-check';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { InstrumentInfo } from '../../sync-server/shared/market.ts';
 import { say, setLang } from '../i18n/i18n.ts';
+import { PETR4, WDO, WIN } from '../testing/instruments.ts';
 import { checkTicket, stepPrice, stepQty, ticketSummary } from './ticket.ts';
 
-const PETR4: InstrumentInfo = {
-  ticker: 'PETR4',
-  exchange: 'B',
-  tickSize: 0.01,
-  lotSize: 100,
-  priceDecimals: 2,
-  multiplier: 1,
-};
-const WIN: InstrumentInfo = {
-  ticker: 'WINZ25',
-  exchange: 'F',
-  tickSize: 5,
-  lotSize: 1,
-  priceDecimals: 0,
-  multiplier: 0.2,
-};
-const WDO: InstrumentInfo = {
-  ticker: 'WDOZ25',
-  exchange: 'F',
-  tickSize: 0.5,
-  lotSize: 1,
-  priceDecimals: 1,
-  multiplier: 10,
-};
 const instrument = fc.constantFrom(PETR4, WIN, WDO);
 
 describe('order ticket checks', () => {

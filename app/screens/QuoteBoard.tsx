@@ -1,5 +1,7 @@
 import type { ReactNode } from 'react';
 import type { InstrumentInfo, Top } from '../../sync-server/shared/market.ts';
+import { askAlert } from '../alerts/AlertDialog.tsx';
+import { AlertBell } from '../alerts/Bell.tsx';
 import { b3Time, price, quantity, reaisCompact } from '../format.ts';
 import { type PlainId, t, useT } from '../i18n/i18n.ts';
 import { dayChange, financialVolume } from '../market/quote.ts';
@@ -133,6 +135,7 @@ const COLUMNS: ReadonlyArray<{
 
 function Row({ cell, columns, selected }: { cell: Cell; columns: typeof COLUMNS; selected: boolean }) {
   const { q, stale } = cell;
+  const t = useT();
   return (
     <tr
       data-ticker={q.ticker}
@@ -141,6 +144,16 @@ function Row({ cell, columns, selected }: { cell: Cell; columns: typeof COLUMNS;
       onDoubleClick={() => useUi.getState().openTicket('buy')}
     >
       <th scope="row">{q.ticker}</th>
+      <td className="bell">
+        <AlertBell
+          label={t('priceAlerts.createFor', { ticker: q.ticker })}
+          onClick={(e) => {
+            // Not a click on the row: the selection stays as it is.
+            e.stopPropagation();
+            askAlert(q.ticker);
+          }}
+        />
+      </td>
       {columns.map((c) => (
         <td
           key={c.key}
@@ -179,6 +192,9 @@ export function QuoteBoard({ full = false }: { full?: boolean }) {
           <thead>
             <tr>
               <th scope="col">{t('quotes.ticker')}</th>
+              <th scope="col" className="bell">
+                <span className="sr-only">{t('priceAlerts.tab')}</span>
+              </th>
               {columns.map((c) => (
                 <th
                   key={c.key}
@@ -210,7 +226,7 @@ export function QuoteBoard({ full = false }: { full?: boolean }) {
               ) : (
                 <tr key={ticker} data-ticker={ticker}>
                   <th scope="row">{ticker}</th>
-                  <td colSpan={columns.length} className="muted">
+                  <td colSpan={columns.length + 1} className="muted">
                     {t('quotes.waiting')}
                   </td>
                 </tr>

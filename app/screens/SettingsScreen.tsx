@@ -1,3 +1,4 @@
+import { NotificationSettings } from '../alerts/NotificationSettings.tsx';
 import { LANGS, type Lang, say, setLang, useLang, useT } from '../i18n/i18n.ts';
 import { clashes, comboOf, DEFAULT_HOTKEYS, HOTKEY_ACTIONS, HOTKEY_WORDS } from '../orders/hotkeys.ts';
 import { useSettings } from '../state/settings.ts';
@@ -94,6 +95,7 @@ export function SettingsScreen() {
           {t('settings.shortcutsReset')}
         </button>
       </fieldset>
+      <NotificationSettings />
       {s.error && (
         <p role="alert" className="problem">
           {say(s.error)}

@@ -16,6 +16,8 @@ export interface Settings {
   readonly confirmReverse: boolean;
   /** The trading hotkeys' combinations (orders/hotkeys.ts). */
   readonly hotkeys: Hotkeys;
+  /** A sound when one of the user's price or order alerts fires while Tape is open. */
+  readonly alertSound: boolean;
 }
 
 export const DEFAULT_SETTINGS: Settings = Object.freeze({
@@ -25,6 +27,7 @@ export const DEFAULT_SETTINGS: Settings = Object.freeze({
   confirmFlatten: true,
   confirmReverse: true,
   hotkeys: DEFAULT_HOTKEYS,
+  alertSound: true,
 });
 
 interface SettingsState extends Settings {

@@ -1,6 +1,14 @@
 import { create } from 'zustand';
 
-export type View = 'trade' | 'monitor' | 'watchlists' | 'assistant' | 'risk' | 'admin' | 'settings';
+export type View =
+  | 'trade'
+  | 'monitor'
+  | 'watchlists'
+  | 'alerts'
+  | 'assistant'
+  | 'risk'
+  | 'admin'
+  | 'settings';
 /** The admin screen's sub-screens (app/admin/). */
 export type AdminSection = 'users' | 'accounts' | 'costs' | 'deadLetters' | 'audit' | 'health';
 
