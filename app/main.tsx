@@ -1,7 +1,7 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { openStartLink } from './alerts/links.ts';
 import { App } from './App.tsx';
+import { openStartLink } from './alerts/links.ts';
 import { startServiceWorker } from './pwa.ts';
 import { resumeSession } from './state/session.ts';
 import './styles.css';

@@ -26,9 +26,12 @@ export const usePwa = create<PwaState>(() => ({
 export function startServiceWorker() {
   if (!('serviceWorker' in navigator)) return;
   // A notification clicked while Tape was open: the worker says where to go.
-  navigator.serviceWorker.addEventListener('message', (e: MessageEvent<{ type?: unknown; url?: unknown }>) => {
-    if (e.data?.type === 'open' && typeof e.data.url === 'string') openLink(e.data.url);
-  });
+  navigator.serviceWorker.addEventListener(
+    'message',
+    (e: MessageEvent<{ type?: unknown; url?: unknown }>) => {
+      if (e.data?.type === 'open' && typeof e.data.url === 'string') openLink(e.data.url);
+    },
+  );
   update = registerSW({
     immediate: true,
     onNeedRefresh: () => usePwa.setState({ updateReady: true }),

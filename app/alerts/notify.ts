@@ -1,4 +1,5 @@
 import type { AlertFiringJson, NotificationPayload } from '../../sync-server/shared/alerts.ts';
+import { keys } from '../api/keys.ts';
 import { queryClient } from '../api/queryClient.ts';
 import { price } from '../format.ts';
 import { msg, type Text } from '../i18n/i18n.ts';
@@ -43,7 +44,7 @@ const percent = (v: number | null) =>
 export function onAlertFired(firing: AlertFiringJson, notification: NotificationPayload | null) {
   // A fill or a rejection is told already by the order's own push; an order alert adds the notification.
   if (firing.kind !== 'order') useAlerts.getState().push('info', firingText(firing));
-  void queryClient.invalidateQueries({ queryKey: ['alerts'] });
+  void queryClient.invalidateQueries({ queryKey: keys.alertsAll() });
   if (!notification) return;
   if (firing.kind !== 'order' && useSettings.getState().alertSound) beep();
   notifyInBackground(notification);
@@ -57,7 +58,7 @@ export function onAlertSummary(count: number, notification: NotificationPayload)
 
 /** The socket's `alertChanged` (an alert expired): the list is read again. */
 export function onAlertChanged() {
-  void queryClient.invalidateQueries({ queryKey: ['alerts'] });
+  void queryClient.invalidateQueries({ queryKey: keys.alertsAll() });
 }
 
 /** A notification through the service worker, when Tape is in the background and allowed to. */
