@@ -111,7 +111,7 @@ test('the ladder shows the simulator’s book; a click places, moves and cancels
   // Centre on the last price, then buy 100 two ticks above the lowest row shown (about nine
   // under the best bid), far enough that the simulator's market does not reach it while the test
   // moves it two ticks lower (three ticks under the best bid was filled when the machine was slow).
-  await ladder(page).getByRole('button', { name: 'Centre' }).click();
+  await ladder(page).getByRole('button', { name: 'Centre', exact: true }).click();
   const lowest = Number(
     await ladder(page).getByTestId('ladder').locator('tr[data-ticks]').last().getAttribute('data-ticks'),
   );

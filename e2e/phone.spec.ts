@@ -44,7 +44,7 @@ for (const lang of ['en', 'pt'] as const satisfies readonly Lang[]) {
         const nav = page.getByRole('navigation', { name: w['nav.screens'] });
         const tabs = nav.getByRole('button');
         const names = (await tabs.allTextContents()).length;
-        expect(names, 'an admin has seven screens').toBe(7);
+        expect(names, 'an admin has eight screens').toBe(8);
         const navBox = await nav.boundingBox();
         expect(navBox && navBox.x >= 0 && navBox.x + navBox.width <= WIDTH).toBe(true);
         for (let i = 0; i < names; i++) {
