@@ -149,19 +149,39 @@ if (ALERTS === 0) {
   // over the run (the machine, the database's growth) falls on both sides alike.
   const alerts = t.server.alerts.activeCount;
   const idle = { watches: () => false, trades: () => {} };
-  const rows: { on: boolean; p50: number; p99: number; e2e99: number; drains: number }[] = [];
+  // Window i's samples are those between the child's marks i and i + 1, asked for once at the end.
+  const windows: { on: boolean; publishFrom: number }[] = [];
+  publishDelays.length = 0;
   for (let i = 0; i < 2 * ROUNDS; i++) {
     const on = i % 2 === 1;
     t.server.market.watchTrades(on ? t.server.alerts : idle);
-    const { samples, publish } = await measure(SECONDS / (2 * ROUNDS));
-    rows.push({
-      on,
+    child.send('mark');
+    windows.push({ on, publishFrom: publishDelays.length });
+    await new Promise((r) => setTimeout(r, (SECONDS * 1000) / (2 * ROUNDS)));
+  }
+  child.send('mark');
+  const publishTo = publishDelays.length;
+  t.server.market.watchTrades(idle);
+  const { latencies, marks } = await new Promise<{ latencies: number[]; marks: number[] }>((resolve) => {
+    const on = (m: { latencies?: number[]; marks?: number[] }) => {
+      if (!m.latencies || !m.marks) return;
+      child.off('message', on);
+      resolve({ latencies: m.latencies, marks: m.marks });
+    };
+    child.on('message', on);
+    child.send('latencies');
+  });
+  // Sorted once every window is over: a sort of a million samples would stall the server it measures.
+  const rows = windows.map((w, i) => {
+    const publish = publishDelays.slice(w.publishFrom, windows[i + 1]?.publishFrom ?? publishTo);
+    const samples = latencies.slice(marks[i], marks[i + 1]);
+    return {
+      on: w.on,
       p50: quantile(publish, 0.5),
       p99: quantile(publish, 0.99),
       e2e99: quantile(samples, 0.99),
-      drains: publish.length,
-    });
-  }
+    };
+  });
   const fired = sampleSum(await scrape(t.url), 'tape_alert_firings_total');
   console.log(
     `${alerts.toLocaleString('en')} active alerts over ${TICKERS} tickers; ${fired} firings in the run`,

@@ -76,7 +76,11 @@ function open(index: number): Promise<void> {
 for (let i = 0; i < count; i++) await open(i);
 process.send?.({ connected });
 setInterval(() => process.send?.({ binaryFrames }), 5).unref();
+// `mark` notes where a window of the bench starts in the samples; `latencies` sends them with the
+// marks and starts afresh (asked once at the end, its large message stalls no window).
+const marks: number[] = [];
 process.on('message', (m) => {
-  if (m === 'latencies') process.send?.({ latencies: latencies.splice(0) });
+  if (m === 'mark') marks.push(latencies.length);
+  if (m === 'latencies') process.send?.({ latencies: latencies.splice(0), marks: marks.splice(0) });
   if (m === 'exit') process.exit(0);
 });
