@@ -148,13 +148,33 @@ if (ALERTS === 0) {
   // The same server, its alerts' evaluation switched off and on in alternate windows, so drift
   // over the run (the machine, the database's growth) falls on both sides alike.
   const alerts = t.server.alerts.activeCount;
+  // Preallocated: a growing array's copies would be the bench's own stalls.
+  const evalTimes = new Float64Array(4_000_000);
+  let evals = 0;
+  const watch = {
+    watches: (ticker: string) => t.server.alerts.watches(ticker),
+    trades: (...args: Parameters<typeof t.server.alerts.trades>) => {
+      const from = performance.now();
+      if (!process.env.BENCH_NOEVAL) t.server.alerts.trades(...args);
+      if (evals < evalTimes.length) evalTimes[evals++] = performance.now() - from;
+    },
+  };
   const idle = { watches: () => false, trades: () => {} };
   // Window i's samples are those between the child's marks i and i + 1, asked for once at the end.
   const windows: { on: boolean; publishFrom: number }[] = [];
   publishDelays.length = 0;
+  // Each round's two windows in an order of their own (a fixed-seed draw): a task of the server's
+  // with a period of two windows (the expiry sweep, a GC rhythm) falls on both sides alike.
+  let seed = 7;
+  const coin = () => {
+    seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+    return seed % 2 === 0;
+  };
+  let firstOn = false;
   for (let i = 0; i < 2 * ROUNDS; i++) {
-    const on = i % 2 === 1;
-    t.server.market.watchTrades(on ? t.server.alerts : idle);
+    if (i % 2 === 0) firstOn = coin();
+    const on = i % 2 === 0 ? firstOn : !firstOn;
+    t.server.market.watchTrades(on ? watch : idle);
     child.send('mark');
     windows.push({ on, publishFrom: publishDelays.length });
     await new Promise((r) => setTimeout(r, (SECONDS * 1000) / (2 * ROUNDS)));
@@ -162,26 +182,30 @@ if (ALERTS === 0) {
   child.send('mark');
   const publishTo = publishDelays.length;
   t.server.market.watchTrades(idle);
-  const { latencies, marks } = await new Promise<{ latencies: number[]; marks: number[] }>((resolve) => {
-    const on = (m: { latencies?: number[]; marks?: number[] }) => {
-      if (!m.latencies || !m.marks) return;
+  const e2e = await new Promise<{ p50: number; p99: number }[]>((resolve) => {
+    const on = (m: { windows?: { p50: number; p99: number }[] }) => {
+      if (!m.windows) return;
       child.off('message', on);
-      resolve({ latencies: m.latencies, marks: m.marks });
+      resolve(m.windows);
     };
     child.on('message', on);
-    child.send('latencies');
+    child.send('windows');
   });
   // Sorted once every window is over: a sort of a million samples would stall the server it measures.
   const rows = windows.map((w, i) => {
     const publish = publishDelays.slice(w.publishFrom, windows[i + 1]?.publishFrom ?? publishTo);
-    const samples = latencies.slice(marks[i], marks[i + 1]);
     return {
       on: w.on,
       p50: quantile(publish, 0.5),
       p99: quantile(publish, 0.99),
-      e2e99: quantile(samples, 0.99),
+      e2e99: e2e[i]?.p99 ?? Number.NaN,
     };
   });
+  // What the evaluation itself costs, each watched batch of a ticker (the on windows).
+  const evaluated = [...evalTimes.subarray(0, evals)];
+  console.log(
+    `evaluation per watched batch: ${evals.toLocaleString('en')} batches, p50 ${ms(quantile(evaluated, 0.5))} ms, p99 ${ms(quantile(evaluated, 0.99))} ms, max ${ms(quantile(evaluated, 1))} ms`,
+  );
   const fired = sampleSum(await scrape(t.url), 'tape_alert_firings_total');
   console.log(
     `${alerts.toLocaleString('en')} active alerts over ${TICKERS} tickers; ${fired} firings in the run`,

@@ -76,11 +76,23 @@ function open(index: number): Promise<void> {
 for (let i = 0; i < count; i++) await open(i);
 process.send?.({ connected });
 setInterval(() => process.send?.({ binaryFrames }), 5).unref();
-// `mark` notes where a window of the bench starts in the samples; `latencies` sends them with the
-// marks and starts afresh (asked once at the end, its large message stalls no window).
+// `mark` notes where a window of the bench starts in the samples; `windows` answers each window's
+// quantiles once the bench is over (a window's own answer would stall the next one).
 const marks: number[] = [];
 process.on('message', (m) => {
   if (m === 'mark') marks.push(latencies.length);
-  if (m === 'latencies') process.send?.({ latencies: latencies.splice(0), marks: marks.splice(0) });
+  if (m === 'latencies') process.send?.({ latencies: latencies.splice(0) });
+  // Each marked window's p50 and p99 (ms), worked out here: the samples never cross the pipe.
+  if (m === 'windows') {
+    const ends = [...marks.splice(0), latencies.length];
+    const q = (xs: number[], p: number) =>
+      xs[Math.min(xs.length - 1, Math.floor(p * xs.length))] ?? Number.NaN;
+    const windows = ends.slice(0, -1).map((from, i) => {
+      const xs = latencies.slice(from, ends[i + 1]).sort((a, b) => a - b);
+      return { p50: q(xs, 0.5), p99: q(xs, 0.99) };
+    });
+    latencies.length = 0;
+    process.send?.({ windows });
+  }
   if (m === 'exit') process.exit(0);
 });

@@ -189,6 +189,7 @@ async function start(
       push: (target, payload) => pushSender.send(target, payload),
     },
     accountOf: (userId) => orderStore.accountOf(userId),
+    disabled: (userId) => auth.isDisabled(userId),
     log,
     count: {
       fired: (notified) => metrics.alertFirings.inc({ notified }),

@@ -2,6 +2,7 @@ import type { PushDeviceJson } from '../../sync-server/shared/alerts.ts';
 import { api } from '../api/client.ts';
 import { localDb } from '../data/db.ts';
 import { type Message, msg } from '../i18n/i18n.ts';
+import { whenSigningOut } from '../state/session.ts';
 
 // Web Push on this device: the browser's permission, the server's VAPID key, a subscription from
 // the service worker's push manager, and the server told where to send. Each step that can fail
@@ -132,3 +133,9 @@ export async function removePushDevice(id: number): Promise<void> {
   const registration = await navigator.serviceWorker.getRegistration();
   await (await registration?.pushManager.getSubscription())?.unsubscribe();
 }
+
+// Signed out on this device: its notifications stop (a shared phone tells the next user nothing).
+whenSigningOut(async () => {
+  const id = await savedDeviceId();
+  if (id !== undefined) await removePushDevice(id);
+});

@@ -30,6 +30,13 @@ interface SessionState {
   closedByServer(code: number, reason: string): boolean;
 }
 
+/** What must happen while the user can still be named to the server, before a sign-out the user asked for. */
+const beforeSignOut: Array<() => Promise<unknown>> = [];
+/** Runs `step` (bounded to 3 s) when the user signs out, before the session's token is dropped. */
+export function whenSigningOut(step: () => Promise<unknown>) {
+  beforeSignOut.push(step);
+}
+
 const REFRESH_KEY = 'tape.refreshToken';
 const USER_KEY = 'tape.user';
 
@@ -115,6 +122,13 @@ export const useSession = create<SessionState>((set, get) => {
       return inflight;
     },
     async signOut(notice) {
+      // The user's own sign-out (no notice: the server did not end it) undoes this device's
+      // ties to the user first: its push subscription.
+      if (!notice && get().accessToken)
+        await Promise.race([
+          Promise.allSettled(beforeSignOut.map((step) => step())),
+          new Promise((r) => setTimeout(r, 3_000)),
+        ]);
       ended++;
       const refreshToken = localStorage.getItem(REFRESH_KEY);
       clearTimeout(refreshTimer);

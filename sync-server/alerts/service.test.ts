@@ -71,6 +71,7 @@ describe.each(testBackends())('alerts on $name', (backend) => {
   const quotes = new Map<string, Quote>();
   const told: { userId: number; message: ServerMessage }[] = [];
   let connected = true;
+  const disabledUsers = new Set<number>();
   let now = Date.now();
   let service: Service;
   const keys = newVapidKeys('mailto:ops@example.com');
@@ -86,6 +87,7 @@ describe.each(testBackends())('alerts on $name', (backend) => {
         push: (target, payload) => sender.send(target, payload),
       },
       accountOf: async (userId) => (userId === alice ? 'ACC-1' : 'ACC-2'),
+      disabled: (userId) => disabledUsers.has(userId),
       log: createLogger('silent'),
       now: () => now,
       ...(rateWindowMs ? { rateWindowMs } : {}),
@@ -135,6 +137,7 @@ describe.each(testBackends())('alerts on $name', (backend) => {
     service?.stop();
     told.length = 0;
     connected = true;
+    disabledUsers.clear();
     now = Date.now();
     quotes.clear();
     await db.sql`delete from alerts`;
@@ -292,6 +295,14 @@ describe.each(testBackends())('alerts on $name', (backend) => {
     expect(payload.firing).toMatchObject({ price: 38.65 });
     await until(async () => (await store.devices(alice)).length === 1, 'the gone device dropped');
     expect((await store.devices(alice))[0]?.label).toBe('phone');
+    // Disabled by an admin: the firing is kept, no device of hers is told.
+    disabledUsers.add(alice);
+    const pushed = receiver.received.length;
+    await service.create(alice, { kind: 'price_above', ticker: 'PETR4', threshold: 38.7 });
+    batch('PETR4', [38.75]);
+    await until(async () => (await service.history(alice, 10)).length === 2, 'the second firing stored');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(receiver.received.length).toBe(pushed);
   });
 
   it('quiet hours hold the notification (stored as quiet, not pushed); past the rate, one summary', async () => {

@@ -14,7 +14,7 @@ import {
 import { price as formatPrice } from '../shared/format.ts';
 import type { Instrument } from '../shared/instruments.ts';
 import { B3_UTC_OFFSET_MS, type Quote, type ServerMessage, type Trade } from '../shared/market.ts';
-import { AlertBook, type Firing, type WatchedAlert } from './evaluator.ts';
+import { AlertBook, type Firing, type QuotePoint, type WatchedAlert } from './evaluator.ts';
 import {
   type Alert,
   type AlertPatch,
@@ -51,6 +51,8 @@ export interface AlertServiceDeps {
   readonly delivery: AlertDelivery;
   /** The account a user trades: order alerts follow that account's orders. */
   readonly accountOf: (userId: number) => Promise<string | undefined>;
+  /** A disabled user's alerts still fire into the history, but reach none of their devices. */
+  readonly disabled?: (userId: number) => boolean;
   readonly log: Logger;
   readonly now?: () => number;
   /** The rate's window (default a minute; tests shorten it). */
@@ -111,8 +113,9 @@ interface RateWindow {
  */
 export class AlertService {
   private readonly book = new AlertBook();
-  /** Active alerts by id: the market ones are also in the book. */
+  /** Active alerts by id: the market ones are also in the book, the order ones in orderAlerts. */
   private readonly alerts = new Map<number, Alert>();
+  private readonly orderAlerts = new Map<number, Alert>();
   /** How many active market alerts watch each ticker: a ticker without any costs the batch path nothing. */
   private readonly perTicker = new Map<string, number>();
   /** What each working order was last seen as, to tell a fill from a cancel nobody asked for. */
@@ -165,9 +168,9 @@ export class AlertService {
   /** A batch of one ticker's trades, with its quote before and after: called in the batch path. */
   trades(
     ticker: string,
-    before: Quote | undefined,
+    before: QuotePoint | undefined,
     trades: readonly Trade[],
-    after: Quote | undefined,
+    after: QuotePoint | undefined,
   ): void {
     if (!after) return;
     const now = this.now();
@@ -206,9 +209,8 @@ export class AlertService {
       this.orderSeen.delete(o.id);
     else this.orderSeen.set(o.id, { state: o.state, filledQty: o.filledQty });
     if (!event) return;
-    const candidates = [...this.alerts.values()].filter(
-      (a) =>
-        a.kind === 'order' && a.orderEvents?.includes(event) && (a.ticker === null || a.ticker === o.ticker),
+    const candidates = [...this.orderAlerts.values()].filter(
+      (a) => a.orderEvents?.includes(event) && (a.ticker === null || a.ticker === o.ticker),
     );
     if (candidates.length === 0) return;
     void this.orderFired(o, event, candidates);
@@ -229,8 +231,11 @@ export class AlertService {
         at - current.lastFiredAt < current.cooldownS * 1000
       )
         continue;
-      if (current.repeat) this.alerts.set(a.id, { ...current, lastFiredAt: at });
-      else this.unwatch(a.id);
+      if (current.repeat) {
+        const next = { ...current, lastFiredAt: at };
+        this.alerts.set(a.id, next);
+        this.orderAlerts.set(a.id, next);
+      } else this.unwatch(a.id);
       const price = event === 'filled' || event === 'partially_filled' ? o.avgFillPrice : null;
       this.pending.push({ alert: current, at, price, value: o.filledQty, orderId: o.id, orderEvent: event });
     }
@@ -336,7 +341,7 @@ export class AlertService {
   /** Web Push to each of the user's devices, unless the app is open somewhere (its socket tells it). */
   private async pushTo(userId: number, payload: NotificationPayload) {
     const push = this.deps.delivery.push;
-    if (!push || this.deps.delivery.connected(userId)) return;
+    if (!push || this.deps.delivery.connected(userId) || this.deps.disabled?.(userId)) return;
     const devices = await this.devices(userId).catch(() => []);
     await Promise.all(
       devices.map(async (d) => {
@@ -361,7 +366,11 @@ export class AlertService {
 
   private async expireDue() {
     const now = this.now();
-    const due = [...this.alerts.values()].filter((a) => a.expiresAt !== null && a.expiresAt <= now);
+    // The book keeps the market alerts by expiry (a sweep costs what expires); order alerts are few.
+    const due = [
+      ...this.book.expire(now).map((w) => this.alerts.get(w.id) as Alert),
+      ...[...this.orderAlerts.values()].filter((a) => a.expiresAt !== null && a.expiresAt <= now),
+    ];
     if (due.length === 0) return;
     for (const a of due) this.unwatch(a.id);
     try {
@@ -382,7 +391,8 @@ export class AlertService {
     this.unwatch(a.id);
     if (a.status !== 'active') return;
     this.alerts.set(a.id, a);
-    if (isMarketKind(a)) {
+    if (!isMarketKind(a)) this.orderAlerts.set(a.id, a);
+    else {
       this.book.add(watched(a));
       this.perTicker.set(a.ticker as string, (this.perTicker.get(a.ticker as string) ?? 0) + 1);
     }
@@ -392,6 +402,7 @@ export class AlertService {
     const a = this.alerts.get(id);
     if (!a) return;
     this.alerts.delete(id);
+    this.orderAlerts.delete(id);
     if (isMarketKind(a)) {
       this.book.remove(id);
       const left = (this.perTicker.get(a.ticker as string) ?? 1) - 1;

@@ -26,6 +26,11 @@ export class Revocations {
     else this.users.delete(r.userId);
   }
 
+  /** Whether the user is disabled (nothing of theirs is served, nor pushed to their devices). */
+  disabled(userId: number): boolean {
+    return this.users.get(userId)?.disabled === true;
+  }
+
   /** Throws AuthError when the user's credentials issued at `issuedAt` (ms) no longer count. */
   readonly check: RevocationCheck = (userId, issuedAt) => {
     const r = this.users.get(userId);

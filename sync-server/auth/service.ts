@@ -225,6 +225,11 @@ export class AuthService {
   }
 
   /** The token's principal; a disabled user's, or one issued before a sign-out, throws AuthError. */
+  /** Whether an admin disabled the user. */
+  isDisabled(userId: number): boolean {
+    return this.revocations.disabled(userId);
+  }
+
   verify(token: string | undefined, scope?: string) {
     return this.tokens.verify(token, scope, this.revocations.check);
   }

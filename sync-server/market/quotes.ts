@@ -8,6 +8,9 @@ import {
   withDay,
 } from '../shared/market.ts';
 
+/** The part of a quote a watch of the trades reads (QuoteBoard.point). */
+export type QuotePoint = Pick<Quote, 'last' | 'volume' | 'time' | 'previousClose'>;
+
 /**
  * Last-trade state per ticker: what a new subscriber sees first. It starts from the session's
  * stored trades (`seed`, at start-up), folds each new trade in, and is completed by the
@@ -54,6 +57,25 @@ export class QuoteBoard {
   /** Keeps the previous session's close the DLL gave (GetLastDailyClose). */
   previousClose(ticker: string, close: number) {
     this.closes.set(ticker, close);
+  }
+
+  /**
+   * What a watch of the trades reads of a quote (the last price, the day's volume as the exchange
+   * counts it too, the time, the previous close), without building the whole quote: it runs on
+   * every batch of a watched ticker.
+   */
+  point(ticker: string): QuotePoint | undefined {
+    const q = this.quotes.get(ticker);
+    if (!q) return undefined;
+    const day = this.days.get(ticker);
+    const close = this.closes.get(ticker);
+    return {
+      last: q.last,
+      time: q.time,
+      volume:
+        day && day.open > 0 && b3Day(day.time) === b3Day(q.time) ? Math.max(q.volume, day.qty) : q.volume,
+      previousClose: close !== undefined && b3Day(q.time) === b3Day(Date.now()) ? close : q.previousClose,
+    };
   }
 
   get(ticker: string): Quote | undefined {

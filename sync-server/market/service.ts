@@ -25,7 +25,7 @@ import {
 import type { AgentDirectory } from './agents.ts';
 import { BookError, PriceBook, type RawPriceBook } from './book.ts';
 import type { DeadLetter, FeedSinks } from './feed.ts';
-import { QuoteBoard } from './quotes.ts';
+import { QuoteBoard, type QuotePoint } from './quotes.ts';
 import { TradeRing } from './ring.ts';
 
 /** The uWS topic a channel's events for one ticker are published on (session.ts subscribes to it). */
@@ -63,7 +63,12 @@ export interface MarketServiceDeps {
 export interface TradeWatch {
   /** Whether anything watches the ticker: the quotes are not built for one nobody watches. */
   watches(ticker: string): boolean;
-  trades(ticker: string, before: Quote | undefined, trades: readonly Trade[], after: Quote | undefined): void;
+  trades(
+    ticker: string,
+    before: QuotePoint | undefined,
+    trades: readonly Trade[],
+    after: QuotePoint | undefined,
+  ): void;
 }
 
 /** What a subscriber must be sent to catch up from a sequence, then go live. */
@@ -169,7 +174,7 @@ export class MarketService implements FeedSinks {
     }
     // Live trades only: a backfill's are the session's past, no alert fires on them.
     const watched = store && this.watch?.watches(instrument.ticker) === true;
-    const before = watched ? this.quotes.get(instrument.ticker) : undefined;
+    const before = watched ? this.quotes.point(instrument.ticker) : undefined;
     this.quotes.apply(instrument.ticker, instrument.exchange, trades);
     this.foldCandle(instrument.ticker, trades);
     if (store) this.deps.store(trades);
@@ -177,7 +182,13 @@ export class MarketService implements FeedSinks {
     // Encoded once, published as bytes to every subscriber of the ticker.
     this.deps.publish(topicFor('trades', instrument.ticker), encodeTrades(instrument.ticker, trades));
     // After the publish: the alerts' evaluation does not delay the frame.
-    if (watched) this.watch?.trades(instrument.ticker, before, trades, this.quotes.get(instrument.ticker));
+    if (watched)
+      try {
+        this.watch?.trades(instrument.ticker, before, trades, this.quotes.point(instrument.ticker));
+      } catch (err) {
+        // A fault in what watches the trades never stops their way to the clients and the store.
+        this.deps.log.error({ err: (err as Error).message, ticker: instrument.ticker }, 'trade watch failed');
+      }
   }
 
   /**

@@ -111,7 +111,12 @@ export function startOrders(opts: OrdersOptions): Orders {
     order: (o) => {
       pushes.order(o);
       brackets?.onOrder(o);
-      opts.alerts?.order(o);
+      try {
+        opts.alerts?.order(o);
+      } catch (err) {
+        // The order's own path goes on whatever its alerts do.
+        log.error({ err: (err as Error).message, order: o.id }, 'order alerts failed');
+      }
     },
     position: (account, ticker, p, day, broker) => {
       pushes.position(account, ticker, p, day, broker);
