@@ -30,7 +30,11 @@ test.afterAll(async () => {
 const shown = (page: Page) =>
   page.evaluate(async () => {
     const r = await navigator.serviceWorker.getRegistration('/');
-    return ((await r?.getNotifications()) ?? []).map((n) => ({ title: n.title, body: n.body, url: n.data?.url }));
+    return ((await r?.getNotifications()) ?? []).map((n) => ({
+      title: n.title,
+      body: n.body,
+      url: n.data?.url,
+    }));
   });
 
 /** The service worker's registration id, as the DevTools protocol names it. */
@@ -113,7 +117,13 @@ test('an alert above the last price fires in the app and as a notification; a fi
   const sent = await fetch(`${desk.url}/api/v1/orders`, {
     method: 'POST',
     headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
-    body: JSON.stringify({ clientOrderId: 'alert-fill-1', ticker: 'PETR4', side: 'buy', type: 'market', qty: 100 }),
+    body: JSON.stringify({
+      clientOrderId: 'alert-fill-1',
+      ticker: 'PETR4',
+      side: 'buy',
+      type: 'market',
+      qty: 100,
+    }),
   });
   expect(sent.status).toBe(201);
   const [push] = (await receiver.waitFor(before + 1, 15_000)).slice(before);

@@ -18,7 +18,11 @@ export interface SimDesk {
   close(): Promise<void>;
 }
 
-export async function simDesk(port: number, trader: string, env: Record<string, string> = {}): Promise<SimDesk> {
+export async function simDesk(
+  port: number,
+  trader: string,
+  env: Record<string, string> = {},
+): Promise<SimDesk> {
   const t = await startTestServer('pglite', { TAPE_PORT: String(port), TAPE_STATIC_DIR: 'dist', ...env });
   const sim = () => t.server.connector.sim as NonNullable<TestServer['server']['connector']['sim']>;
   sim().setRate(0);
